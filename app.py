@@ -1,0 +1,5 @@
+"""Streamlit entry point: `streamlit run app.py`. All UI code lives in timeline.ui."""
+
+from timeline.ui.page import main
+
+main()

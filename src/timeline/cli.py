@@ -1,0 +1,264 @@
+"""The maintainers' `timeline` command.
+
+Each command is a thin shell over a library function; problems go to stderr one per
+line, and any problem means a non-zero exit with the dataset left untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import pandas as pd
+import typer
+
+from timeline import dates, diff, rowfiles, stats, store, synth, taxonomy
+from timeline.schema import COLUMNS, Col, from_arrow
+from timeline.validation import Problem, ValidationFailed, check
+
+app = typer.Typer(
+    help="Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data", envvar=store.ENV_VAR, help="Dataset file (default data/events.parquet, or $TIMELINE_DATA)."
+    ),
+]
+PathArgument = Annotated[
+    Path | None, typer.Argument(help="Dataset file (default data/events.parquet, or $TIMELINE_DATA).")
+]
+
+
+def fail(lines: list[str] | str, code: int = 1) -> NoReturn:
+    for line in [lines] if isinstance(lines, str) else lines:
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(code)
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(f"warning: {line}", err=True)
+
+
+def _report(problems: list[Problem], what: str) -> NoReturn:
+    fail([str(p) for p in problems] + [f"{len(problems)} problem(s); {what}"])
+
+
+def _dataset_path(path: Path | None) -> Path:
+    return path if path is not None else store.default_path()
+
+
+@app.command()
+def validate(path: PathArgument = None) -> None:
+    """Check a dataset (.parquet) or a file of rows (.csv/.json/.jsonl) against every rule."""
+    path = _dataset_path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = store.read_table(path)
+            problems = store.schema_problems(table)
+            raw = from_arrow(table)
+        else:
+            raw = rowfiles.read_rows(path)
+            raw, _ = store.with_append_defaults(raw)
+            problems = []
+    except (store.DatasetError, rowfiles.InputError) as err:
+        fail(str(err))
+    _, row_problems = check(raw)
+    problems += row_problems
+    if problems:
+        _report(problems, f"{path} is not valid")
+    typer.echo(f"{path}: {len(raw):,} rows, all valid")
+
+
+def _append(path: Path, raw: pd.DataFrame, dataset: str) -> None:
+    try:
+        result = store.append(path, raw, dataset=dataset)
+    except ValidationFailed as err:
+        _report(err.problems, f"nothing was written to {path}")
+    except store.DatasetError as err:
+        fail(f"{err}; nothing was written")
+    warn(result.warnings)
+    kept = f"; previous version kept as {result.backup}" if result.backup else ""
+    typer.echo(f"appended {result.added:,} event(s) to {path} ({result.total:,} rows{kept})")
+
+
+@app.command()
+def append(
+    file: Annotated[Path, typer.Argument(help="Rows to add: .csv (lists ';'-separated), .json or .jsonl.")],
+    data: DataOption = store.DEFAULT_PATH,
+    dataset: Annotated[
+        str, typer.Option(help="Origin label for rows without a dataset column.")
+    ] = taxonomy.DATASETS_CURATED,
+) -> None:
+    """Validate a file of rows and append them all, or none, to the dataset."""
+    try:
+        raw = rowfiles.read_rows(file)
+    except rowfiles.InputError as err:
+        fail(f"{err}; nothing was written")
+    _append(data, raw, dataset)
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-")
+
+
+def _iso(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{flag} {value!r} is not a date in YYYY-MM-DD form")
+
+
+@app.command()
+def add(
+    title: Annotated[str, typer.Option(help="Headline in your own words.")],
+    event_type: Annotated[str, typer.Option("--type", help="Event type, e.g. drone_attack.")],
+    outlet: Annotated[str, typer.Option(help="Source outlet.")],
+    confidence: Annotated[str, typer.Option(help="confirmed, reported or claimed.")],
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day (default: start).")] = None,
+    precision: Annotated[str, typer.Option(help="day, week, month or year.")] = "day",
+    when: Annotated[
+        str | None,
+        typer.Option(
+            help="Reported phrase ('Monday night', 'last week'); sets the dates honestly from --as-of."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date the phrase is relative to (default: --published).")
+    ] = None,
+    date_text: Annotated[str | None, typer.Option(help="Date phrase as reported (default: --when).")] = None,
+    event_id: Annotated[str | None, typer.Option("--id", help="Slug (default: start date + title).")] = None,
+    summary: Annotated[str | None, typer.Option()] = None,
+    actor: Annotated[list[str] | None, typer.Option(help="Repeat for each actor.")] = None,
+    country: Annotated[list[str] | None, typer.Option(help="ISO alpha-3; repeat for each.")] = None,
+    location: Annotated[str | None, typer.Option()] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+    lon: Annotated[float | None, typer.Option()] = None,
+    count: Annotated[int | None, typer.Option(help="Headline number (launched, troops, ...).")] = None,
+    unit: Annotated[str | None, typer.Option(help="Count unit, e.g. drones.")] = None,
+    intercepted: Annotated[int | None, typer.Option()] = None,
+    weapon: Annotated[str | None, typer.Option()] = None,
+    url: Annotated[str | None, typer.Option(help="Source URL.")] = None,
+    published: Annotated[str | None, typer.Option(help="Source publication date, YYYY-MM-DD.")] = None,
+    other_source: Annotated[list[str] | None, typer.Option(help="Further source URL; repeatable.")] = None,
+    dataset: Annotated[str, typer.Option()] = taxonomy.DATASETS_CURATED,
+    data: DataOption = store.DEFAULT_PATH,
+) -> None:
+    """Append one event given as flags (validated like any other row)."""
+    if when is not None:
+        reference = _iso(as_of, "--as-of") or _iso(published, "--published")
+        if reference is None:
+            fail("--when needs --as-of or --published to resolve the phrase against")
+        try:
+            resolved = dates.resolve_phrase(when, reference)
+        except ValueError as err:
+            fail(str(err))
+        start, end, precision = resolved.start.isoformat(), resolved.end.isoformat(), resolved.precision
+        date_text = date_text or when
+    if start is None:
+        fail("give --start (YYYY-MM-DD) or --when with --as-of")
+    row = {
+        Col.EVENT_ID: event_id or f"{start}-{slugify(title)}",
+        Col.DATE_START: start,
+        Col.DATE_END: end or start,
+        Col.DATE_PRECISION: precision,
+        Col.DATE_TEXT: date_text,
+        Col.EVENT_TYPE: event_type,
+        Col.TITLE: title,
+        Col.SUMMARY: summary,
+        Col.ACTORS: actor or [],
+        Col.COUNTRIES: country or [],
+        Col.LOCATION: location,
+        Col.LATITUDE: lat,
+        Col.LONGITUDE: lon,
+        Col.COUNT: count,
+        Col.COUNT_UNIT: unit,
+        Col.INTERCEPTED: intercepted,
+        Col.WEAPON: weapon,
+        Col.CONFIDENCE: confidence,
+        Col.SOURCE_OUTLET: outlet,
+        Col.SOURCE_URL: url,
+        Col.SOURCE_PUBLISHED: published,
+        Col.OTHER_SOURCES: other_source or [],
+        Col.DATASET: dataset,
+    }
+    raw = pd.DataFrame([{str(k): v for k, v in row.items()}], dtype=object)
+    _append(data, raw, dataset)
+
+
+def _load(path: Path) -> pd.DataFrame:
+    try:
+        return store.load(path)
+    except store.DatasetError as err:
+        fail(str(err))
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[Path, typer.Argument(help="Earlier dataset (.parquet).")],
+    new: Annotated[Path, typer.Argument(help="Later dataset (.parquet).")],
+    output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Column to leave out of the comparison; repeatable.")
+    ] = None,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the datasets differ.")] = False,
+) -> None:
+    """Added, removed and changed rows (field by field) between two dataset versions."""
+    if output not in ("text", "json"):
+        fail(f"--format {output!r}: choose text or json", code=2)
+    unknown = [c for c in ignore or [] if c not in COLUMNS]
+    if unknown:
+        fail(f"--ignore {', '.join(unknown)}: not a column", code=2)
+    result = diff.compare(_load(old), _load(new), ignore=tuple(ignore or ()))
+    typer.echo(diff.format_text(result) if output == "text" else diff.format_json(result))
+    if exit_code and not result.empty:
+        raise typer.Exit(1)
+
+
+@app.command("stats")
+def stats_command(path: PathArgument = None) -> None:
+    """Rows, date range and counts per type, precision, confidence and dataset."""
+    typer.echo(stats.format_text(stats.compute(_load(_dataset_path(path)))))
+
+
+@app.command()
+def dump(path: PathArgument = None) -> None:
+    """The dataset as CSV sorted by event_id (a textconv for `git diff`, see README)."""
+    df = _load(_dataset_path(path)).sort_values(str(Col.EVENT_ID))
+    out = df.copy()
+    for col in COLUMNS:
+        out[col] = df[col].map(diff.display)
+    out.to_csv(sys.stdout, index=False)
+
+
+@app.command("synth")
+def synth_command(
+    events: Annotated[int, typer.Option(min=1, help="How many events.")],
+    out: Annotated[Path, typer.Option(help="Where to write the Parquet file.")],
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
+) -> None:
+    """Write a synthetic dataset in the event schema, for tests and benchmarks."""
+    if out.resolve() == store.DEFAULT_PATH.resolve():
+        fail(f"refusing to write synthetic events to {out}: pick another --out")
+    synth.write(events, out, seed=seed)
+    typer.echo(f"wrote {events:,} synthetic events to {out}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""The event schema (v1): column names, Arrow types, and the in-memory pandas dtypes.
+
+This is the one definition of the table. The loader, validator, CLI, importers, exports
+and tests refer to columns through `Col`, never through string literals, and Parquet is
+always written with `ARROW_SCHEMA` so files from different times concatenate cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+SCHEMA_VERSION_KEY = b"timeline.schema_version"
+
+
+class Col(StrEnum):
+    EVENT_ID = "event_id"
+    DATE_START = "date_start"
+    DATE_END = "date_end"
+    DATE_PRECISION = "date_precision"
+    DATE_TEXT = "date_text"
+    EVENT_TYPE = "event_type"
+    TITLE = "title"
+    SUMMARY = "summary"
+    ACTORS = "actors"
+    COUNTRIES = "countries"
+    LOCATION = "location"
+    LATITUDE = "latitude"
+    LONGITUDE = "longitude"
+    COUNT = "count"
+    COUNT_UNIT = "count_unit"
+    INTERCEPTED = "intercepted"
+    WEAPON = "weapon"
+    CONFIDENCE = "confidence"
+    SOURCE_OUTLET = "source_outlet"
+    SOURCE_URL = "source_url"
+    SOURCE_PUBLISHED = "source_published"
+    OTHER_SOURCES = "other_sources"
+    ADDED_AT = "added_at"
+    DATASET = "dataset"
+
+
+class Kind(StrEnum):
+    """Logical value kinds; each maps to one Arrow type and one pandas dtype."""
+
+    STRING = "string"
+    DATE = "date"
+    INT = "int"
+    FLOAT = "float"
+    LIST = "list"
+    TIMESTAMP = "timestamp"
+
+
+STRING_LIST = pa.list_(pa.string())
+
+ARROW_TYPES: dict[Kind, pa.DataType] = {
+    Kind.STRING: pa.string(),
+    Kind.DATE: pa.date32(),
+    Kind.INT: pa.int64(),
+    Kind.FLOAT: pa.float64(),
+    Kind.LIST: STRING_LIST,
+    Kind.TIMESTAMP: pa.timestamp("ms", tz="UTC"),
+}
+
+PANDAS_DTYPES: dict[Kind, object] = {
+    Kind.STRING: pd.StringDtype(na_value=float("nan")),
+    Kind.DATE: "datetime64[ms]",
+    Kind.INT: pd.Int64Dtype(),
+    Kind.FLOAT: "float64",
+    Kind.LIST: pd.ArrowDtype(STRING_LIST),
+    Kind.TIMESTAMP: "datetime64[ms, UTC]",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    col: Col
+    kind: Kind
+    required: bool
+    description: str
+
+
+FIELDS: tuple[Field, ...] = (
+    Field(
+        Col.EVENT_ID, Kind.STRING, True, "Unique, stable, readable slug, e.g. 2024-11-25-ru-drone-attack-ua."
+    ),
+    Field(Col.DATE_START, Kind.DATE, True, "First day of the event (inclusive)."),
+    Field(Col.DATE_END, Kind.DATE, True, "Last day (inclusive); an overnight attack spans two dates."),
+    Field(
+        Col.DATE_PRECISION,
+        Kind.STRING,
+        True,
+        "How exactly the source dates the event: day, week, month or year.",
+    ),
+    Field(Col.DATE_TEXT, Kind.STRING, False, "The date phrase as reported ('Monday night', 'last month')."),
+    Field(Col.EVENT_TYPE, Kind.STRING, True, "A key of the taxonomy (docs/schema.md)."),
+    Field(Col.TITLE, Kind.STRING, True, "Short headline in our own words."),
+    Field(Col.SUMMARY, Kind.STRING, False, "One to three sentences in our own words."),
+    Field(Col.ACTORS, Kind.LIST, True, "People and organisations involved (may be empty)."),
+    Field(Col.COUNTRIES, Kind.LIST, True, "ISO 3166-1 alpha-3 codes of the parties (may be empty)."),
+    Field(Col.LOCATION, Kind.STRING, False, "Place name, or a region when no city applies."),
+    Field(Col.LATITUDE, Kind.FLOAT, False, "Decimal degrees; given together with longitude or not at all."),
+    Field(Col.LONGITUDE, Kind.FLOAT, False, "Decimal degrees; given together with latitude or not at all."),
+    Field(Col.COUNT, Kind.INT, False, "The headline number (launched, troops, people); missing is not zero."),
+    Field(Col.COUNT_UNIT, Kind.STRING, False, "What count and intercepted count (taxonomy.COUNT_UNITS)."),
+    Field(
+        Col.INTERCEPTED,
+        Kind.INT,
+        False,
+        "How many were shot down or intercepted, as claimed by the defender.",
+    ),
+    Field(Col.WEAPON, Kind.STRING, False, "Weapon types, ';'-separated."),
+    Field(Col.CONFIDENCE, Kind.STRING, True, "confirmed, reported or claimed."),
+    Field(Col.SOURCE_OUTLET, Kind.STRING, True, "The outlet or dataset the row comes from."),
+    Field(Col.SOURCE_URL, Kind.STRING, False, "http(s) address of the source page."),
+    Field(Col.SOURCE_PUBLISHED, Kind.DATE, False, "Publication date of the source."),
+    Field(Col.OTHER_SOURCES, Kind.LIST, True, "Further corroborating URLs (may be empty)."),
+    Field(Col.ADDED_AT, Kind.TIMESTAMP, True, "UTC time the row was appended; set by the append path."),
+    Field(Col.DATASET, Kind.STRING, True, "Origin of the row: 'curated', an importer name, or 'synthetic'."),
+)
+
+FIELDS_BY_COL: dict[Col, Field] = {f.col: f for f in FIELDS}
+COLUMNS: tuple[str, ...] = tuple(str(f.col) for f in FIELDS)
+REQUIRED: tuple[Col, ...] = tuple(f.col for f in FIELDS if f.required)
+LIST_COLUMNS: tuple[Col, ...] = tuple(f.col for f in FIELDS if f.kind is Kind.LIST)
+
+ARROW_SCHEMA = pa.schema(
+    [pa.field(str(f.col), ARROW_TYPES[f.kind], nullable=True) for f in FIELDS],
+    metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode()},
+)
+
+
+def pandas_dtype(col: Col) -> object:
+    return PANDAS_DTYPES[FIELDS_BY_COL[col].kind]
+
+
+def empty_frame() -> pd.DataFrame:
+    """A zero-row frame with every column in its canonical dtype."""
+    return pd.DataFrame({str(f.col): pd.Series([], dtype=PANDAS_DTYPES[f.kind]) for f in FIELDS})
+
+
+def _pandas_type(arrow_type: pa.DataType) -> object | None:
+    if arrow_type == pa.int64():
+        return pd.Int64Dtype()
+    if pa.types.is_list(arrow_type) and pa.types.is_string(arrow_type.value_type):
+        return pd.ArrowDtype(STRING_LIST)
+    return None
+
+
+def from_arrow(table: pa.Table) -> pd.DataFrame:
+    """Arrow table -> frame in the canonical dtypes (zero-copy where it can).
+
+    Parquet names list items `element` where Arrow says `item`; casting to `ARROW_SCHEMA`
+    first keeps one list dtype everywhere."""
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if name in ARROW_SCHEMA.names:
+            # An uncastable column (text in `count`) stays as stored; validation.coerce
+            # then reports each value it cannot parse.
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                column = column.cast(ARROW_SCHEMA.field(name).type)
+        columns[name] = column
+    df = pa.table(columns).to_pandas(types_mapper=_pandas_type, date_as_object=False)
+    for f in FIELDS:
+        name = str(f.col)
+        if name in df.columns and f.kind is Kind.STRING:
+            df[name] = df[name].astype(PANDAS_DTYPES[Kind.STRING])
+    return df
+
+
+def as_arrow(series: pd.Series) -> pa.Array:
+    """The Arrow array behind a column (one chunk), for pyarrow.compute on list columns."""
+    arr = (
+        pa.array(series.array)
+        if isinstance(series.dtype, pd.ArrowDtype)
+        else pa.array(series, from_pandas=True)
+    )
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def to_arrow(df: pd.DataFrame) -> pa.Table:
+    """Canonical frame -> Arrow table in `ARROW_SCHEMA`, columns in schema order."""
+    arrays = []
+    for f in FIELDS:
+        series = df[str(f.col)]
+        arrow_type = ARROW_TYPES[f.kind]
+        if f.kind is Kind.DATE:
+            arr = pa.array(series.to_numpy(dtype="datetime64[ms]"), type=pa.timestamp("ms")).cast(pa.date32())
+        else:
+            arr = pa.array(series, type=arrow_type, from_pandas=True)
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)

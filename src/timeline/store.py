@@ -1,0 +1,272 @@
+"""Reading and writing the dataset file safely.
+
+Every write goes through `save`: a temp file in the same folder, fsync, atomic rename, all
+under a file lock, with the previous version kept as `<name>.bak`. A crash or a second
+writer therefore leaves either the old file or the new one, never a torn one, and
+`append` re-reads the file inside the lock so concurrent appends lose nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from filelock import FileLock
+
+from timeline import taxonomy
+from timeline.schema import ARROW_SCHEMA, Col, empty_frame, from_arrow, to_arrow
+from timeline.validation import Problem, ValidationFailed, check
+
+DEFAULT_PATH = Path("data/events.parquet")
+ENV_VAR = "TIMELINE_DATA"
+LOCK_TIMEOUT_SECONDS = 120
+
+
+class DatasetError(Exception):
+    """The dataset file is missing, unreadable or not in the event schema."""
+
+
+def default_path() -> Path:
+    """`$TIMELINE_DATA` if set, else `data/events.parquet`."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the dataset's writer lock (a sidecar `.lock` file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(lock_path(path)), timeout=LOCK_TIMEOUT_SECONDS):
+        yield
+
+
+def file_version(path: Path) -> tuple[int, int]:
+    """(mtime in ns, size): changes whenever `save` replaces the file; used as a cache key."""
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def read_table(path: Path) -> pa.Table:
+    """The raw Arrow table, with a clear error for a missing or non-Parquet file."""
+    if not path.exists():
+        raise DatasetError(f"{path}: no such dataset file")
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise DatasetError(f"{path}: not a readable Parquet file ({err})") from err
+
+
+def schema_problems(table: pa.Table) -> list[Problem]:
+    """Columns missing from the file, or stored in a type that does not convert to the schema's
+    (a `large_string` or a midnight timestamp converts; text in a count column does not)."""
+    problems = []
+    for expected in ARROW_SCHEMA:
+        if expected.name not in table.column_names:
+            problems.append(Problem("missing column", column=expected.name))
+            continue
+        column = table.column(expected.name)
+        if column.type.equals(expected.type):
+            continue
+        try:
+            column.cast(expected.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            problems.append(
+                Problem(f"stored as {column.type}, expected {expected.type}", column=expected.name)
+            )
+    for name in table.column_names:
+        if name not in ARROW_SCHEMA.names:
+            problems.append(Problem("unknown column", column=name))
+    return problems
+
+
+def load(path: Path) -> pd.DataFrame:
+    """The dataset as a canonical frame; raises DatasetError if it is not in the schema."""
+    table = read_table(path)
+    problems = schema_problems(table)
+    if problems:
+        detail = "; ".join(str(p) for p in problems[:5])
+        raise DatasetError(f"{path}: not in the event schema v1 ({detail}); run `timeline validate {path}`")
+    return from_arrow(table.select(ARROW_SCHEMA.names))
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_table_atomic(table: pa.Table, path: Path, *, metadata: dict[str, str] | None = None) -> None:
+    """Write any Arrow table atomically: temp file, fsync, rename (no lock, no backup)."""
+    if metadata:
+        merged = dict(table.schema.metadata or {})
+        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+        table = table.replace_schema_metadata(merged)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _keep_backup(path: Path) -> None:
+    """Point `<name>.bak` at the current file before it is replaced."""
+    if not path.exists():
+        return
+    backup = backup_path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{backup.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        os.link(path, tmp)  # the old inode survives the rename below; no copy needed
+    except OSError:
+        shutil.copy2(path, tmp)
+    os.replace(tmp, backup)
+
+
+def save(df: pd.DataFrame, path: Path, *, backup: bool = True) -> None:
+    """Replace the dataset with `df` (already validated). Caller holds `locked(path)`."""
+    table = to_arrow(df)
+    if backup:
+        _keep_backup(path)
+    write_table_atomic(table, path)
+
+
+@dataclass
+class AppendResult:
+    added: int
+    total: int
+    backup: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def with_append_defaults(
+    raw: pd.DataFrame, now: datetime | None = None, dataset: str = taxonomy.DATASETS_CURATED
+) -> tuple[pd.DataFrame, list[str]]:
+    """Stamp `added_at` with the append time and fill a missing `dataset` column."""
+    now = now or datetime.now(UTC)
+    notes = []
+    raw = raw.copy()
+    if str(Col.ADDED_AT) in raw.columns and raw[str(Col.ADDED_AT)].notna().any():
+        notes.append("added_at in the input was ignored: it is set to the time of this append")
+    raw[str(Col.ADDED_AT)] = pd.Timestamp(now).tz_convert("UTC")
+    if str(Col.DATASET) not in raw.columns:
+        raw[str(Col.DATASET)] = dataset
+    return raw, notes
+
+
+def duplicate_id_problems(existing: pd.DataFrame, new: pd.DataFrame) -> list[Problem]:
+    taken = set(existing[Col.EVENT_ID].dropna())
+    problems = []
+    for pos, event_id in enumerate(new[Col.EVENT_ID]):
+        if isinstance(event_id, str) and event_id in taken:
+            problems.append(
+                Problem(
+                    "event_id already in the dataset",
+                    row=pos + 1,
+                    event_id=event_id,
+                    column=str(Col.EVENT_ID),
+                    value=event_id,
+                )
+            )
+    return problems
+
+
+def likely_duplicates(existing: pd.DataFrame, new: pd.DataFrame, limit: int = 50) -> list[str]:
+    """Rows of `new` that look like an existing or earlier new row: same type,
+    overlapping dates and at least one shared actor. Warnings only; ids differ."""
+    pool = pd.concat([existing, new], ignore_index=True) if len(existing) else new.reset_index(drop=True)
+    n_old = len(existing)
+    order = np.argsort(pool[Col.DATE_START].to_numpy(), kind="stable")
+    starts = pool[Col.DATE_START].to_numpy()[order]
+    ends = pool[Col.DATE_END].to_numpy()[order]
+    longest = (ends - starts).max() if len(order) else np.timedelta64(0, "ms")
+    types = pool[Col.EVENT_TYPE].to_numpy(dtype=object)[order]
+    actors = pool[Col.ACTORS].to_numpy(dtype=object)[order]
+    ids = pool[Col.EVENT_ID].to_numpy(dtype=object)[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    warnings: list[str] = []
+    for i in range(len(new)):
+        me = rank[n_old + i]
+        lo = np.searchsorted(starts, starts[me] - longest, side="left")
+        hi = np.searchsorted(starts, ends[me], side="right")
+        mine = set(actors[me] if actors[me] is not None else ())
+        if not mine:
+            continue
+        for j in range(lo, hi):
+            if j == me or order[j] >= n_old + i or types[j] != types[me] or ends[j] < starts[me]:
+                continue
+            shared = mine.intersection(actors[j] if actors[j] is not None else ())
+            if shared:
+                warnings.append(
+                    f"{ids[me]} looks like {ids[j]}: same type {types[me]}, overlapping dates, "
+                    f"shared actors {', '.join(sorted(shared))}"
+                )
+                break
+        if len(warnings) >= limit:
+            warnings.append(f"(stopped after {limit} likely duplicates)")
+            break
+    return warnings
+
+
+def append(
+    path: Path,
+    raw: pd.DataFrame,
+    *,
+    now: datetime | None = None,
+    dataset: str = taxonomy.DATASETS_CURATED,
+    warn_duplicates: bool = True,
+    create: bool = True,
+) -> AppendResult:
+    """Validate `raw` rows and append them to the dataset, all or nothing.
+
+    Raises ValidationFailed (file untouched) if any row breaks a rule or reuses an
+    existing event_id. A missing dataset file is created when `create` is true.
+    """
+    raw, notes = with_append_defaults(raw, now, dataset)
+    with locked(path):
+        had_file = path.exists()
+        if had_file:
+            existing = load(path)
+        elif create:
+            existing = empty_frame()
+        else:
+            raise DatasetError(f"{path}: no such dataset file")
+        new, problems = check(raw)
+        if str(Col.EVENT_ID) in new.columns:
+            problems += duplicate_id_problems(existing, new)
+        if problems:
+            raise ValidationFailed(problems)
+        warnings = notes + (likely_duplicates(existing, new) if warn_duplicates else [])
+        combined = pd.concat([existing, new], ignore_index=True) if len(existing) else new
+        save(combined, path)
+    backup = backup_path(path) if had_file else None
+    return AppendResult(added=len(new), total=len(combined), backup=backup, warnings=warnings)

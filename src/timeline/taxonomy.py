@@ -1,0 +1,293 @@
+"""The controlled vocabularies: event types, groups, precisions, confidence, count units.
+
+Every chart colour, filter option, importer mapping and validation rule reads from here,
+so adding a type is a one-place change (and `docs/schema.md` lists the same table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class EventType:
+    key: str
+    label: str
+    group: str
+    colour: str
+    description: str
+    acled: tuple[str, ...] = field(default_factory=tuple)
+    """ACLED sub-event types that import as this type (see `acled_event_type`)."""
+    cameo: tuple[str, ...] = field(default_factory=tuple)
+    """CAMEO code prefixes that import as this type (longest prefix wins)."""
+
+
+GROUPS: tuple[Group, ...] = (
+    Group("diplomacy", "Diplomacy"),
+    Group("statements", "Statements"),
+    Group("policy", "Policy"),
+    Group("military", "Military"),
+    Group("intelligence", "Intelligence"),
+    Group("civil", "Civil unrest"),
+    Group("other", "Other"),
+)
+
+# Colours: one hue family per group, mid-luminance so each reads on white and on #0e1117.
+EVENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "meeting",
+        "Meeting",
+        "diplomacy",
+        "#2f6fdf",
+        "In-person talks, summits, summonses, council sessions.",
+        cameo=("036", "040", "044", "045", "046"),
+    ),
+    EventType(
+        "call",
+        "Phone call",
+        "diplomacy",
+        "#5fa8f5",
+        "Phone or video calls between leaders or officials.",
+        cameo=("041",),
+    ),
+    EventType(
+        "visit",
+        "Visit",
+        "diplomacy",
+        "#1b9aaa",
+        "An official arriving in another country (the talks themselves are meetings).",
+        cameo=("042", "043"),
+    ),
+    EventType(
+        "agreement",
+        "Agreement",
+        "diplomacy",
+        "#4b5bd1",
+        "Treaties signed, ratified or entering into force; formal deals.",
+        acled=("Agreement",),
+        cameo=("057",),
+    ),
+    EventType(
+        "statement",
+        "Statement",
+        "statements",
+        "#9b59b6",
+        "Public statements, addresses, interviews, official briefings to the press.",
+        cameo=("01",),
+    ),
+    EventType(
+        "press_conference",
+        "Press conference",
+        "statements",
+        "#c77fdc",
+        "A press conference where the event is what was said there.",
+    ),
+    EventType(
+        "policy_decision",
+        "Policy decision",
+        "policy",
+        "#2e9e5b",
+        "Decisions by a government: authorisations, doctrines, laws submitted.",
+        acled=("Change to group/activity",),
+    ),
+    EventType(
+        "troop_deployment",
+        "Troop deployment",
+        "military",
+        "#a0722d",
+        "Troops sent, moved or reported present; count is the troops reported.",
+        acled=("Headquarters or base established",),
+        cameo=("15",),
+    ),
+    EventType(
+        "missile_strike",
+        "Missile strike",
+        "military",
+        "#d62728",
+        "Missiles launched at a target; count is missiles launched.",
+        acled=("Shelling/artillery/missile attack",),
+        cameo=("1951",),
+    ),
+    EventType(
+        "drone_attack",
+        "Drone attack",
+        "military",
+        "#ff7f0e",
+        "Attack drones launched; count is drones launched.",
+        acled=("Air/drone strike",),
+        cameo=("1952",),
+    ),
+    EventType(
+        "combined_strike",
+        "Combined strike",
+        "military",
+        "#b0123f",
+        "Missiles and drones in one attack; count is their total.",
+    ),
+    EventType(
+        "air_strike",
+        "Air strike",
+        "military",
+        "#e55a7a",
+        "Strikes by aircraft (imported ACLED air strikes with no drone named).",
+        cameo=("195",),
+    ),
+    EventType(
+        "shelling",
+        "Shelling",
+        "military",
+        "#c4572a",
+        "Artillery or rocket fire (imported; missiles named in notes become missile strikes).",
+        cameo=("194",),
+    ),
+    EventType(
+        "armed_clash",
+        "Armed clash",
+        "military",
+        "#8f3b3b",
+        "Battles between armed groups, territory changing hands.",
+        acled=(
+            "Armed clash",
+            "Government regains territory",
+            "Non-state actor overtakes territory",
+        ),
+        cameo=("19",),
+    ),
+    EventType(
+        "interception",
+        "Interception",
+        "military",
+        "#e6a817",
+        "Weapons intercepted or disrupted without a recorded attack (ACLED).",
+        acled=("Disrupted weapons use",),
+    ),
+    EventType(
+        "violence_against_civilians",
+        "Violence against civilians",
+        "military",
+        "#d45fa8",
+        "Attacks, abductions or sexual violence against civilians.",
+        acled=("Attack", "Abduction/forced disappearance", "Sexual violence"),
+        cameo=("18", "20"),
+    ),
+    EventType(
+        "intelligence_report",
+        "Intelligence report",
+        "intelligence",
+        "#b89b00",
+        "Assessments released or briefed by an intelligence service.",
+    ),
+    EventType(
+        "protest",
+        "Protest or riot",
+        "civil",
+        "#17a5b8",
+        "Demonstrations, riots and mob violence.",
+        acled=(
+            "Peaceful protest",
+            "Protest with intervention",
+            "Excessive force against protesters",
+            "Violent demonstration",
+            "Mob violence",
+        ),
+        cameo=("14",),
+    ),
+    EventType(
+        "other",
+        "Other",
+        "other",
+        "#8a8f98",
+        "Anything else; the summary says what.",
+        acled=(
+            "Arrests",
+            "Looting/property destruction",
+            "Non-violent transfer of territory",
+            "Other",
+            "Remote explosive/landmine/IED",
+            "Grenade",
+            "Suicide bomb",
+            "Chemical weapon",
+        ),
+    ),
+)
+
+TYPES_BY_KEY: dict[str, EventType] = {t.key: t for t in EVENT_TYPES}
+EVENT_TYPE_KEYS: tuple[str, ...] = tuple(TYPES_BY_KEY)
+GROUP_KEYS: tuple[str, ...] = tuple(g.key for g in GROUPS)
+COLOURS: dict[str, str] = {t.key: t.colour for t in EVENT_TYPES}
+LABELS: dict[str, str] = {t.key: t.label for t in EVENT_TYPES}
+
+PRECISIONS: tuple[str, ...] = ("day", "week", "month", "year")
+MAX_SPAN_DAYS: dict[str, int] = {"week": 7, "month": 31, "year": 366}
+"""Longest inclusive interval a precision may cover; `day` events may span any number of
+known days (an overnight attack, a week-long visit with known dates)."""
+
+CONFIDENCES: tuple[str, ...] = ("confirmed", "reported", "claimed")
+CONFIDENCE_HELP: dict[str, str] = {
+    "confirmed": "official statement and/or two or more outlets agree",
+    "reported": "a single outlet, unnamed officials, or figures found in one outlet only",
+    "claimed": "rests on one belligerent's unverified claim",
+}
+
+COUNT_UNITS: dict[str, str] = {
+    "drones": "drones launched",
+    "missiles": "missiles launched",
+    "drones+missiles": "drones and missiles launched (breakdown in the summary)",
+    "projectiles": "projectiles of unspecified kind",
+    "troops": "troops reported deployed or present",
+    "casualties": "people killed or wounded",
+    "fatalities": "people killed",
+    "people": "people (summary says who)",
+}
+STRIKE_UNITS: tuple[str, ...] = ("drones", "missiles", "drones+missiles", "projectiles")
+"""Units counted in the 'launched and intercepted' chart."""
+
+DATASETS_CURATED = "curated"
+DATASET_SYNTHETIC = "synthetic"
+
+
+def group_of(event_type: str) -> str:
+    return TYPES_BY_KEY[event_type].group
+
+
+def types_in_group(group: str) -> list[str]:
+    return [t.key for t in EVENT_TYPES if t.group == group]
+
+
+def acled_event_type(sub_event_type: str, notes: str = "") -> str | None:
+    """Map an ACLED sub-event type to a taxonomy key, or None if unknown.
+
+    ACLED lumps drones with aircraft and missiles with artillery, so the notes decide:
+    an air strike whose notes name no drone is an `air_strike`; shelling whose notes
+    name a missile is a `missile_strike`.
+    """
+    wanted = sub_event_type.strip().casefold()
+    for t in EVENT_TYPES:
+        if any(wanted == a.casefold() for a in t.acled):
+            text = notes.casefold()
+            if t.key == "drone_attack" and not any(w in text for w in _DRONE_WORDS):
+                return "air_strike"
+            if t.key == "missile_strike" and not any(w in text for w in _MISSILE_WORDS):
+                return "shelling"
+            return t.key
+    return None
+
+
+_DRONE_WORDS = ("drone", "uav", "shahed", "geran", "lancet", "fpv", "loitering")
+_MISSILE_WORDS = ("missile", "iskander", "kalibr", "kh-", "atacms", "storm shadow", "s-300")
+
+
+def cameo_event_type(code: str) -> str | None:
+    """Map a CAMEO event code (a string: "041", "1952") to a taxonomy key, or None."""
+    best: tuple[int, str] | None = None
+    for t in EVENT_TYPES:
+        for prefix in t.cameo:
+            if code.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), t.key)
+    return best[1] if best else None

@@ -1,0 +1,1 @@
+"""The Streamlit layer. Nothing outside this package imports streamlit."""

@@ -1,0 +1,87 @@
+"""Shared fixtures: a valid row factory and small datasets written through the real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from timeline import store
+from timeline.schema import Col
+from timeline.validation import Problem, check
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CURATED = ROOT / "data" / "events.parquet"
+
+
+def make_row(**overrides: object) -> dict[str, object]:
+    """A valid event as a maintainer would write it in JSON (lists as lists)."""
+    row: dict[str, object] = {
+        Col.EVENT_ID: "2024-11-25-ru-drone-attack-test",
+        Col.DATE_START: "2024-11-25",
+        Col.DATE_END: "2024-11-26",
+        Col.DATE_PRECISION: "day",
+        Col.DATE_TEXT: "Monday night",
+        Col.EVENT_TYPE: "drone_attack",
+        Col.TITLE: "Test drone attack",
+        Col.SUMMARY: "A test row.",
+        Col.ACTORS: ["Russian Armed Forces", "Ukrainian Air Force"],
+        Col.COUNTRIES: ["RUS", "UKR"],
+        Col.LOCATION: "Kyiv",
+        Col.LATITUDE: 50.45,
+        Col.LONGITUDE: 30.52,
+        Col.COUNT: 188,
+        Col.COUNT_UNIT: "drones",
+        Col.INTERCEPTED: 76,
+        Col.WEAPON: "Shahed-136/131",
+        Col.CONFIDENCE: "confirmed",
+        Col.SOURCE_OUTLET: "Test Outlet",
+        Col.SOURCE_URL: "https://example.org/a",
+        Col.SOURCE_PUBLISHED: "2024-11-27",
+        Col.OTHER_SOURCES: ["https://example.org/b"],
+    }
+    row.update({Col(k): v for k, v in overrides.items()})
+    return {str(k): v for k, v in row.items()}
+
+
+def frame(*rows: dict[str, object]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), dtype=object)
+
+
+def checked(*rows: dict[str, object]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rows as `timeline append` sees them: stamped with added_at and dataset, then checked."""
+    raw, _ = store.with_append_defaults(frame(*rows))
+    return check(raw)
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    """A three-row dataset file written by `store.append`."""
+    path = tmp_path / "events.parquet"
+    store.append(
+        path,
+        frame(
+            make_row(),
+            make_row(
+                event_id="2024-11-27-meeting-test",
+                event_type="meeting",
+                date_start="2024-11-27",
+                date_end="2024-11-27",
+                count=None,
+                count_unit=None,
+                intercepted=None,
+                actors=["Yoon Suk Yeol"],
+            ),
+            make_row(
+                event_id="2024-10-month-test",
+                date_start="2024-10-01",
+                date_end="2024-10-31",
+                date_precision="month",
+                date_text="last month",
+                actors=["Ukrainian General Staff"],
+            ),
+        ),
+    )
+    return path

@@ -1,0 +1,15 @@
+from pathlib import Path
+
+from timeline import stats, store
+
+
+def test_stats_count_rows_types_and_range(dataset: Path):
+    s = stats.compute(store.load(dataset))
+    assert s.rows == 3
+    assert s.first.date().isoformat() == "2024-10-01"
+    assert s.last.date().isoformat() == "2024-11-27"
+    assert s.by_type == {"meeting": 1, "drone_attack": 2}
+    assert s.by_precision == {"day": 2, "month": 1}
+    assert s.totals_by_unit == {"drones": 376}
+    text = stats.format_text(s)
+    assert "rows: 3" in text and "2024-10-01 to 2024-11-27" in text
