@@ -10,14 +10,15 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import pandas as pd
 import typer
 
 from timeline import dates, diff, rowfiles, stats, store, synth, taxonomy
+from timeline.clikit import fail, report, warn
 from timeline.schema import COLUMNS, Col, from_arrow
-from timeline.validation import Problem, ValidationFailed, check
+from timeline.validation import ValidationFailed, check
 
 app = typer.Typer(
     help="Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth.",
@@ -35,21 +36,6 @@ DataOption = Annotated[
 PathArgument = Annotated[
     Path | None, typer.Argument(help="Dataset file (default data/events.parquet, or $TIMELINE_DATA).")
 ]
-
-
-def fail(lines: list[str] | str, code: int = 1) -> NoReturn:
-    for line in [lines] if isinstance(lines, str) else lines:
-        typer.echo(f"error: {line}", err=True)
-    raise typer.Exit(code)
-
-
-def warn(lines: list[str]) -> None:
-    for line in lines:
-        typer.echo(f"warning: {line}", err=True)
-
-
-def _report(problems: list[Problem], what: str) -> NoReturn:
-    fail([str(p) for p in problems] + [f"{len(problems)} problem(s); {what}"])
 
 
 def _dataset_path(path: Path | None) -> Path:
@@ -74,7 +60,7 @@ def validate(path: PathArgument = None) -> None:
     _, row_problems = check(raw)
     problems += row_problems
     if problems:
-        _report(problems, f"{path} is not valid")
+        report(problems, f"{path} is not valid")
     typer.echo(f"{path}: {len(raw):,} rows, all valid")
 
 
@@ -82,7 +68,7 @@ def _append(path: Path, raw: pd.DataFrame, dataset: str) -> None:
     try:
         result = store.append(path, raw, dataset=dataset)
     except ValidationFailed as err:
-        _report(err.problems, f"nothing was written to {path}")
+        report(err.problems, f"nothing was written to {path}")
     except store.DatasetError as err:
         fail(f"{err}; nothing was written")
     warn(result.warnings)
