@@ -270,3 +270,122 @@ def append(
         save(combined, path)
     backup = backup_path(path) if had_file else None
     return AppendResult(added=len(new), total=len(combined), backup=backup, warnings=warnings)
+
+
+# --- imports: add or update the rows of one dataset ---------------------------------------
+
+from timeline.diff import Diff, compare  # noqa: E402
+from timeline.validation import validate  # noqa: E402
+
+
+@dataclass
+class UpsertResult:
+    """What an import did (or, with dry_run, would do) to the dataset file."""
+
+    added: int
+    changed: int
+    unchanged: int
+    total: int
+    diff: Diff
+    written: bool
+    backup: Path | None = None
+
+
+def _read_columns(path: Path, columns: list[str]) -> pa.Table:
+    if not path.exists():
+        raise DatasetError(f"{path}: no such dataset file")
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, OSError, KeyError) as err:
+        raise DatasetError(f"{path}: not a dataset in the event schema v1 ({err})") from err
+
+
+def foreign_ids(path: Path, dataset: str) -> frozenset[str]:
+    """Ids in the file that belong to another dataset (an import must not take them over)."""
+    if not path.exists():
+        return frozenset()
+    table = _read_columns(path, [str(Col.EVENT_ID), str(Col.DATASET)])
+    ids = table.column(str(Col.EVENT_ID)).to_pandas()
+    origin = table.column(str(Col.DATASET)).to_pandas()
+    return frozenset(ids[origin.ne(dataset)].dropna())
+
+
+def datasets_in(path: Path) -> dict[str, int]:
+    """Rows per `dataset` value in a file (to check what `--out` would overwrite)."""
+    counts = _read_columns(path, [str(Col.DATASET)]).column(0).to_pandas().value_counts(dropna=False)
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def upsert(
+    path: Path,
+    rows: pd.DataFrame,
+    *,
+    dataset: str,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    create: bool = True,
+) -> UpsertResult:
+    """Add or update one dataset's rows, keyed by event_id: what `timeline import` writes.
+
+    `rows` is a canonical frame (the output of `validation.check`); the rules are checked
+    again here so nothing invalid is ever written. New ids are added; an id already in the
+    file for the same `dataset` is replaced when any field but `added_at` differs and left
+    alone otherwise, so importing the same file twice changes nothing. An id that belongs
+    to another dataset is refused (ValidationFailed, file untouched). Rows of the dataset
+    that are not in `rows` stay: an import never deletes. Nothing is written when nothing
+    changed, or with `dry_run`.
+    """
+    stamp = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
+    new = rows.reset_index(drop=True).copy()
+    new[str(Col.DATASET)] = pd.Series(dataset, index=new.index, dtype=new[str(Col.DATASET)].dtype)
+    new[str(Col.ADDED_AT)] = pd.Series(stamp, index=new.index).astype(new[str(Col.ADDED_AT)].dtype)
+    problems = validate(new)
+    if problems:
+        raise ValidationFailed(problems)
+    with locked(path):
+        had_file = path.exists()
+        if had_file:
+            existing = load(path)
+        elif create:
+            existing = empty_frame()
+        else:
+            raise DatasetError(f"{path}: no such dataset file")
+        key = str(Col.EVENT_ID)
+        in_file = existing[key].isin(new[key])
+        other = in_file & existing[str(Col.DATASET)].ne(dataset)
+        if other.any():
+            taken = existing.loc[other, [key, str(Col.DATASET)]].set_index(key)[str(Col.DATASET)]
+            positions = np.flatnonzero(new[key].isin(taken.index).to_numpy())
+            raise ValidationFailed(
+                [
+                    Problem(
+                        f"event_id already in {path} from dataset {taken[new[key].iloc[p]]!r}",
+                        row=int(p) + 1,
+                        event_id=str(new[key].iloc[p]),
+                        column=key,
+                        value=str(new[key].iloc[p]),
+                    )
+                    for p in positions
+                ]
+            )
+        found = compare(existing[in_file], new, ignore=(str(Col.ADDED_AT),))
+        changed_ids = pd.Index(list(found.changed), dtype=existing[key].dtype)
+        replaced = existing[key].isin(changed_ids)
+        incoming = new[new[key].isin(changed_ids) | new[key].isin(found.added[key])]
+        result = UpsertResult(
+            added=len(found.added),
+            changed=len(changed_ids),
+            unchanged=int(in_file.sum()) - len(changed_ids),
+            total=len(existing) + len(found.added),
+            diff=found,
+            written=False,
+        )
+        if dry_run or not (result.added or result.changed):
+            return result
+        combined = (
+            pd.concat([existing[~replaced], incoming], ignore_index=True) if len(existing) else incoming
+        )
+        save(combined, path)
+    result.written = True
+    result.backup = backup_path(path) if had_file else None
+    return result

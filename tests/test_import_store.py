@@ -1,0 +1,83 @@
+"""store.upsert: the write path of `timeline import` (add new ids, update changed, keep the rest)."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from timeline import store
+from timeline.schema import Col
+from timeline.validation import ValidationFailed
+
+from conftest import checked, make_row
+
+
+def rows(*overrides: dict) -> pd.DataFrame:
+    df, problems = checked(*[make_row(**o) for o in overrides])
+    assert problems == []
+    return df
+
+
+def test_first_import_creates_file_with_dataset_label(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    result = store.upsert(path, rows({"event_id": "a-1"}, {"event_id": "a-2"}), dataset="acled")
+    assert (result.added, result.changed, result.unchanged, result.total) == (2, 0, 0, 2)
+    assert result.written and result.backup is None
+    df = store.load(path)
+    assert df[Col.EVENT_ID].tolist() == ["a-1", "a-2"]
+    assert (df[Col.DATASET] == "acled").all()
+
+
+def test_same_rows_again_change_nothing_and_do_not_rewrite(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    store.upsert(path, rows({"event_id": "a-1"}), dataset="acled")
+    before = path.read_bytes()
+    again = store.upsert(path, rows({"event_id": "a-1"}), dataset="acled")
+    assert (again.added, again.changed, again.unchanged) == (0, 0, 1)
+    assert not again.written
+    assert path.read_bytes() == before
+
+
+def test_changed_row_is_replaced_and_reported(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    store.upsert(path, rows({"event_id": "a-1"}, {"event_id": "a-2"}), dataset="acled")
+    result = store.upsert(path, rows({"event_id": "a-1", "count": 190}, {"event_id": "a-3"}), dataset="acled")
+    assert (result.added, result.changed, result.unchanged, result.total) == (1, 1, 0, 3)
+    assert [(c.column, c.old, c.new) for c in result.diff.changed["a-1"]] == [("count", "188", "190")]
+    df = store.load(path).set_index(str(Col.EVENT_ID))
+    assert df.loc["a-1", Col.COUNT] == 190
+    assert sorted(df.index) == ["a-1", "a-2", "a-3"]  # a-2 was not in the second file: kept
+    assert result.backup == store.backup_path(path)
+
+
+def test_dry_run_reports_but_writes_nothing(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    store.upsert(path, rows({"event_id": "a-1"}), dataset="acled")
+    before = path.read_bytes()
+    result = store.upsert(path, rows({"event_id": "a-1", "title": "New title"}, {"event_id": "a-2"}),
+                          dataset="acled", dry_run=True)  # fmt: skip
+    assert (result.added, result.changed) == (1, 1) and not result.written
+    assert path.read_bytes() == before
+
+
+def test_ids_of_another_dataset_are_refused(dataset: Path):
+    before = dataset.read_bytes()
+    with pytest.raises(ValidationFailed) as err:
+        store.upsert(dataset, rows({"event_id": "2024-11-25-ru-drone-attack-test"}), dataset="acled")
+    assert "from dataset 'curated'" in str(err.value)
+    assert dataset.read_bytes() == before
+    assert store.foreign_ids(dataset, "acled") == {
+        "2024-11-25-ru-drone-attack-test",
+        "2024-11-27-meeting-test",
+        "2024-10-month-test",
+    }
+    assert store.datasets_in(dataset) == {"curated": 3}
+
+
+def test_invalid_rows_are_never_written(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    bad = rows({"event_id": "a-1"})
+    bad[str(Col.LATITUDE)] = 200.0
+    with pytest.raises(ValidationFailed, match="latitude must be between -90 and 90"):
+        store.upsert(path, bad, dataset="acled")
+    assert not path.exists()
