@@ -242,6 +242,11 @@ def synth_command(
     typer.echo(f"wrote {events:,} synthetic events to {out}")
 
 
+from timeline.importers.command import import_command  # noqa: E402
+
+app.command("import")(import_command)
+
+
 def main() -> None:
     app()
 

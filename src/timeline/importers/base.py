@@ -1,0 +1,347 @@
+"""The import pipeline shared by every format: read in chunks, map, validate, collect.
+
+A format module only knows how its columns become event fields (`Format.map`). This module
+does the rest the same way for all of them, so every format behaves alike:
+
+- the source is read in chunks (`dtype=str`, so "010" stays "010" and blanks stay blank),
+  with progress on stderr, keeping memory bounded by the chunk plus the accepted rows;
+- a row that cannot be mapped, repeats an earlier id, takes an id of another dataset, or
+  breaks a schema rule (`validation.check`, exactly as for `timeline append`) is rejected:
+  it goes to the rejected-rows CSV (its original columns plus `row` and `reason`) and is
+  counted in the summary by reason; the other rows are imported;
+- the accepted rows come back as one canonical frame for `store.upsert` to write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from timeline import store
+from timeline.importers.fields import STRING
+from timeline.schema import COLUMNS, Col, empty_frame, from_arrow, to_arrow
+from timeline.validation import check
+
+DEFAULT_CHUNK_ROWS = 100_000
+
+
+class InputError(Exception):
+    """The source file cannot be read as this format at all (nothing is imported)."""
+
+
+@dataclass
+class Options:
+    """Format-specific choices from the command line."""
+
+    cameo_roots: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    combine: bool = False
+
+
+@dataclass
+class Mapped:
+    """One chunk after mapping: event rows (schema columns, indexed by source row number),
+    rejected rows (`category`, `reason`, same index), and rows left out on purpose."""
+
+    rows: pd.DataFrame
+    rejected: pd.DataFrame
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    """The --format value; also the `dataset` label of the rows it imports."""
+    title: str
+    """What the file is, for messages ('an ACLED export')."""
+    map: Callable[[pd.DataFrame, Options], Mapped]
+    required: tuple[str, ...] = ()
+    """Source columns the file must have."""
+    read_options: dict[str, Any] = field(default_factory=dict)
+    """Extra pandas.read_csv options (separator, header, column names)."""
+    whole_file: bool = False
+    """Map the file in one piece (ids that depend on other rows, merged windows)."""
+
+
+class Reasons:
+    """Collects why rows of a chunk are rejected; the first reason per row wins."""
+
+    def __init__(self, index: pd.Index):
+        self.category = pd.Series(pd.NA, index=index, dtype=STRING)
+        self.reason = pd.Series(pd.NA, index=index, dtype=STRING)
+
+    def add(self, mask: pd.Series, category: str, detail: pd.Series | str | None = None) -> None:
+        new = mask.fillna(False).astype(bool) & self.category.isna()
+        if not new.any():
+            return
+        self.category[new] = category
+        if detail is None:
+            self.reason[new] = category
+        elif isinstance(detail, str):
+            self.reason[new] = f"{category}: {detail}"
+        else:
+            self.reason[new] = (category + ": " + detail.astype(STRING)[new].fillna("")).to_numpy()
+
+    @property
+    def rejected(self) -> pd.Series:
+        return self.category.notna()
+
+    def frame(self) -> pd.DataFrame:
+        bad = self.rejected
+        return pd.DataFrame({"category": self.category[bad], "reason": self.reason[bad]})
+
+
+def quoted(s: pd.Series) -> pd.Series:
+    """Values as they appear in messages: 'value'."""
+    return "'" + s.astype(STRING).fillna("") + "'"
+
+
+def mapped(
+    rows: dict[Col, pd.Series | object], index: pd.Index, reasons: Reasons, skipped: int = 0
+) -> Mapped:
+    """Assemble a format's columns (series or constants) into a `Mapped` chunk in schema order,
+    dropping the rejected rows."""
+    frame = pd.DataFrame(
+        {str(col): (value if isinstance(value, pd.Series) else pd.Series([value] * len(index), index=index))
+         for col, value in rows.items()},
+        index=index,
+    )  # fmt: skip
+    keep = ~reasons.rejected
+    columns = [c for c in COLUMNS if c in frame.columns]
+    return Mapped(rows=frame.loc[keep, columns], rejected=reasons.frame(), skipped=skipped)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class _Progress:
+    def __init__(self, handle: Any, size: int, label: str, say: Callable[[str], None]):
+        self.handle, self.size, self.label, self.say = handle, max(size, 1), label, say
+
+    def __call__(self, rows: int) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            done = min(self.handle.buffer.tell() / self.size, 1.0) if hasattr(self.handle, "buffer") else 1.0
+            self.say(f"{self.label}: {rows:,} rows read ({done:.0%})")
+            return
+        self.say(f"{self.label}: {rows:,} rows read")
+
+
+def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]) -> Iterator[pd.DataFrame]:
+    """The source as string chunks whose index is the 1-based data row number."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected {fmt.title}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    options: dict[str, Any] = {
+        "dtype": str,
+        "keep_default_na": False,
+        "na_filter": False,
+        "skipinitialspace": False,
+        "chunksize": None if fmt.whole_file else chunk_rows,
+    }
+    options.update(fmt.read_options)
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        progress = _Progress(handle, path.stat().st_size, fmt.name, say)
+        try:
+            reader = pd.read_csv(handle, **options)
+            pieces = [reader] if fmt.whole_file else reader
+            start = 0
+            for chunk in pieces:
+                chunk.columns = [str(c).strip() for c in chunk.columns]
+                if start == 0:
+                    _check_columns(fmt, path, list(chunk.columns))
+                chunk.index = pd.RangeIndex(start + 1, start + len(chunk) + 1)
+                start += len(chunk)
+                progress(start)
+                yield chunk
+        except UnicodeDecodeError as err:
+            raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+        except (pd.errors.ParserError, csv.Error) as err:
+            raise InputError(f"{path}: not valid {fmt.title} ({str(err).strip()})") from err
+        except pd.errors.EmptyDataError as err:
+            raise InputError(f"{path}: file is empty") from err
+
+
+def _check_columns(fmt: Format, path: Path, columns: list[str]) -> None:
+    missing = [c for c in fmt.required if c not in columns]
+    if missing:
+        raise InputError(f"{path}: not {fmt.title}: missing column(s) {', '.join(missing)}")
+
+
+# --- rejected rows --------------------------------------------------------------------------
+
+
+class RejectsFile:
+    """The rejected rows, streamed to a temp file and renamed into place at the end."""
+
+    def __init__(self, target: Path | None):
+        self.target = target
+        self.tmp: Path | None = None
+        self.count = 0
+
+    def write(self, original: pd.DataFrame, reasons: pd.Series) -> None:
+        self.count += len(original)
+        if self.target is None or not len(original):
+            return
+        out = original.copy()
+        row_col = "row" if "row" not in out.columns else "import_row"
+        reason_col = "reason" if "reason" not in out.columns else "import_reason"
+        out.insert(0, row_col, original.index)
+        out[reason_col] = reasons.to_numpy()
+        header = self.tmp is None
+        if header:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+            os.close(fd)
+            self.tmp = Path(name)
+        out.to_csv(self.tmp, mode="w" if header else "a", header=header, index=False)
+
+    def commit(self) -> Path | None:
+        """Move the file into place; with no rejects, remove a stale file from an earlier run."""
+        if self.target is None:
+            return None
+        if self.tmp is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.target.unlink()
+            return None
+        os.replace(self.tmp, self.target)
+        self.tmp = None
+        return self.target
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.tmp.unlink()
+            self.tmp = None
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    rows: pd.DataFrame
+    """Every accepted row, canonical, ready for `store.upsert`."""
+    read: int = 0
+    skipped: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+    """The first few rejections as 'row N: reason', for output when no file is written."""
+
+    @property
+    def imported(self) -> int:
+        return len(self.rows)
+
+    def summary(self) -> str:
+        """'3,512 imported, 73 rejected: 60 unknown model, 13 bad date'."""
+        line = f"{self.imported:,} imported, {sum(self.rejected.values()):,} rejected"
+        if self.rejected:
+            line += ": " + ", ".join(f"{n:,} {what}" for what, n in self.rejected.most_common())
+        if self.skipped:
+            line += f" ({self.skipped:,} rows not selected)"
+        return line
+
+
+def _problem_reasons(raw: pd.DataFrame, problems: list) -> pd.DataFrame:
+    """validation.check problems -> one (category, reason) per source row."""
+    by_row: dict[int, list] = {}
+    for p in problems:
+        if p.row is None:
+            raise InputError(f"importer produced an invalid table: {p}")
+        by_row.setdefault(p.row, []).append(p)
+    index = raw.index[[r - 1 for r in by_row]]
+    categories = [ps[0].reason for ps in by_row.values()]
+    reasons = [
+        "; ".join(f"{p.column} = {p.value!r}: {p.reason}" if p.value is not None else f"{p.column}: {p.reason}" for p in ps)
+        for ps in by_row.values()
+    ]  # fmt: skip
+    return pd.DataFrame({"category": categories, "reason": reasons}, index=index)
+
+
+def run(
+    fmt: Format,
+    path: Path,
+    options: Options,
+    *,
+    foreign: frozenset[str] = frozenset(),
+    rejects: RejectsFile | None = None,
+    now: datetime | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    say: Callable[[str], None] = lambda _: None,
+) -> Outcome:
+    """Read, map and validate `path`; rejected rows go to `rejects`. Raises InputError when
+    the file is not this format at all."""
+    now = now or datetime.now(UTC)
+    rejects = rejects or RejectsFile(None)
+    outcome = Outcome(rows=empty_frame())
+    tables: list[pa.Table] = []
+    seen: dict[str, int] = {}
+    key = str(Col.EVENT_ID)
+    for chunk in _chunks(fmt, path, chunk_rows, say):
+        outcome.read += len(chunk)
+        result = fmt.map(chunk, options)
+        outcome.skipped += result.skipped
+        rows = result.rows
+        refused = [result.rejected]
+
+        ids = rows[key].astype("object")
+        first_seen = ids.map(seen)
+        within = ids.duplicated(keep="first")
+        first_here = pd.Series(rows.index, index=rows.index).groupby(ids.to_numpy()).transform("first")
+        first = first_seen.fillna(first_here).astype("Int64")
+        duplicate = first_seen.notna() | within
+        taken = ids.isin(foreign) & ~duplicate
+        if duplicate.any() or taken.any():
+            reasons = pd.DataFrame(index=rows.index[duplicate | taken], columns=["category", "reason"])
+            dup_rows = rows.index[duplicate]
+            reasons.loc[dup_rows, "category"] = "duplicate event_id"
+            reasons.loc[dup_rows, "reason"] = (
+                "duplicate event_id: "
+                + ids[duplicate]
+                + " (first at row "
+                + first[duplicate].astype(str)
+                + ")"
+            ).to_numpy()
+            reasons.loc[rows.index[taken], "category"] = "event_id of another dataset"
+            reasons.loc[rows.index[taken], "reason"] = (
+                "event_id of another dataset: "
+                + ids[taken]
+                + " is already in the target from another dataset"
+            ).to_numpy()
+            refused.append(reasons)
+            rows = rows[~(duplicate | taken)]
+        seen.update(zip(rows[key].to_numpy(), rows.index.to_numpy(), strict=True))
+
+        raw, _ = store.with_append_defaults(rows, now, dataset=fmt.name)
+        canonical, problems = check(raw.reset_index(drop=True))
+        if problems:
+            bad = _problem_reasons(raw, problems)
+            refused.append(bad)
+            keep = ~raw.index.isin(bad.index)
+            canonical = canonical[keep]
+        if len(canonical):
+            tables.append(to_arrow(canonical))
+
+        refused_all = pd.concat([r for r in refused if len(r)]) if any(len(r) for r in refused) else None
+        if refused_all is not None:
+            refused_all = refused_all.sort_index()
+            outcome.rejected.update(refused_all["category"].tolist())
+            for row, reason in refused_all["reason"].head(20 - len(outcome.examples)).items():
+                outcome.examples.append(f"row {row}: {reason}")
+            rejects.write(chunk.loc[refused_all.index], refused_all["reason"])
+    if tables:
+        outcome.rows = from_arrow(pa.concat_tables(tables))
+    return outcome

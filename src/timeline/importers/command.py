@@ -1,0 +1,165 @@
+"""`timeline import`: bring an ACLED, UCDP, GDELT, Air Force or mapped CSV file into a dataset.
+
+A thin shell over `importers.base.run` (read, map, validate) and `store.upsert` (write):
+flags are checked before anything is read, the summary goes to stdout, progress and
+problems to stderr, and a failed import leaves the dataset and the rejects file untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from timeline import diff, store
+from timeline.clikit import fail, report, warn
+from timeline.importers import acled, base
+from timeline.validation import ValidationFailed
+
+FORMATS: dict[str, base.Format] = {f.name: f for f in (acled.FORMAT,)}
+CSV = "csv"
+FORMAT_NAMES = (*FORMATS, CSV)
+
+
+def _usage(message: str) -> None:
+    fail(message, code=2)
+
+
+def _check_flags(
+    fmt: str,
+    mapping: Path | None,
+    into: Path | None,
+    out: Path | None,
+    options: base.Options,
+) -> None:
+    if fmt not in FORMAT_NAMES:
+        _usage(f"--format {fmt!r}: choose one of {', '.join(FORMAT_NAMES)}")
+    if into is not None and out is not None:
+        _usage("give --into DATASET or --out PATH, not both")
+    if into is None and out is None:
+        _usage(
+            "say where the rows go: --into DATASET (an existing dataset file) or --out PATH (a file of its own)"
+        )
+    if fmt == CSV and mapping is None:
+        _usage("--format csv needs --mapping MAP.toml (see docs/importing.md)")
+    if fmt != CSV and mapping is not None:
+        _usage("--mapping is only for --format csv")
+    if fmt != "gdelt" and (options.cameo_roots or options.countries):
+        _usage("--cameo-root and --country select GDELT rows; they are only for --format gdelt")
+    if fmt != "missile-attacks" and options.combine:
+        _usage("--combine is only for --format missile-attacks")
+
+
+def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
+    return FORMATS[fmt]
+
+
+def _target(fmt: base.Format, into: Path | None, out: Path | None) -> Path:
+    if into is not None:
+        if not into.exists():
+            fail(f"{into}: no such dataset file (use --out to create a new one); nothing was written")
+        return into
+    assert out is not None
+    if out.exists():
+        try:
+            found = store.datasets_in(out)
+        except store.DatasetError as err:
+            fail(f"{err}; refusing to overwrite it, nothing was written")
+        others = {k: v for k, v in found.items() if k != fmt.name}
+        if others:
+            listed = ", ".join(f"{n:,} {k!r}" for k, v in others.items() for n in [v])
+            fail(
+                f"{out} holds rows of other datasets ({listed}); --out only updates an earlier "
+                f"import of {fmt.name!r}. Use --into {out} to add to it. Nothing was written"
+            )
+    return out
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="The file to import.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMAT_NAMES)}.")],
+    mapping: Annotated[Path | None, typer.Option(help="TOML mapping for --format csv.")] = None,
+    into: Annotated[
+        Path | None, typer.Option(help="Existing dataset file to add the rows to (e.g. data/events.parquet).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Dataset file of its own for these rows (created, or updated).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write rejected rows (default: <FILE stem>.rejected.csv beside the dataset)."
+        ),
+    ] = None,
+    cameo_root: Annotated[
+        list[str] | None,
+        typer.Option(help="GDELT: keep events with this CAMEO root code (e.g. 19); repeatable."),
+    ] = None,
+    country: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="GDELT: keep events involving this ISO alpha-3 country (actor or place); repeatable."
+        ),
+    ] = None,
+    combine: Annotated[
+        bool, typer.Option("--combine", help="missile-attacks: one event per attack window, models merged.")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Any rejected row fails the import.")] = False,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read per chunk.")] = base.DEFAULT_CHUNK_ROWS,
+) -> None:
+    """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
+    options = base.Options(
+        cameo_roots=tuple(cameo_root or ()),
+        countries=tuple(c.upper() for c in country or ()),
+        combine=combine,
+    )
+    _check_flags(fmt, mapping, into, out, options)
+    source = _resolve_format(fmt, mapping)
+    target = _target(source, into, out)
+    try:
+        foreign = store.foreign_ids(target, source.name)
+    except store.DatasetError as err:
+        fail(f"{err}; nothing was written")
+    rejects_path = rejects or target.parent / f"{file.stem}.rejected.csv"
+    if rejects_path.resolve() in (file.resolve(), target.resolve()):
+        _usage(f"--rejects {rejects_path}: would overwrite the input or the dataset")
+    sink = base.RejectsFile(None if dry_run else rejects_path)
+    try:
+        try:
+            outcome = base.run(
+                source, file, options, foreign=foreign, rejects=sink, chunk_rows=chunk_rows,
+                say=lambda line: typer.echo(line, err=True),
+            )  # fmt: skip
+        except base.InputError as err:
+            fail(f"{err}; nothing was written")
+        typer.echo(outcome.summary())
+        if strict and outcome.rejected:
+            fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
+        try:
+            result = store.upsert(target, outcome.rows, dataset=source.name, dry_run=dry_run)
+        except ValidationFailed as err:
+            report(err.problems, f"nothing was written to {target}")
+        except store.DatasetError as err:
+            fail(f"{err}; nothing was written")
+    except BaseException:
+        sink.discard()
+        raise
+    if dry_run:
+        if outcome.examples:
+            warn(outcome.examples)
+        typer.echo(diff.format_text(result.diff))
+        typer.echo(f"dry run: nothing was written to {target}")
+        return
+    written = sink.commit()
+    if written is not None:
+        typer.echo(f"rejected rows: {written}")
+    kept = f"; previous version kept as {result.backup}" if result.backup else ""
+    state = "" if result.written else "; unchanged, not rewritten"
+    typer.echo(
+        f"{target}: {result.added:,} added, {result.changed:,} changed, {result.unchanged:,} unchanged "
+        f"({result.total:,} rows{kept}{state})"
+    )

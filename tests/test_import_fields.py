@@ -1,0 +1,63 @@
+"""The shared parsers and country lookups the importers rely on."""
+
+import pandas as pd
+
+from timeline.importers import countries, fields
+
+
+def s(*values: str) -> pd.Series:
+    return pd.Series(list(values), dtype=str)
+
+
+def test_whole_numbers_keep_blank_missing_and_refuse_fractions():
+    numbers, bad = fields.whole_numbers(s("188.0", "", "0", "1.5", "many", " 76 "))
+    assert numbers.tolist()[:3] == [188, pd.NA, 0] and numbers.tolist()[5] == 76
+    assert bad.tolist() == [False, False, False, True, True, False]
+
+
+def test_day_month_year_spellings_and_ambiguous_digits():
+    parsed, bad = fields.day_month_year(
+        s(
+            "2025-05-16",
+            "16 May 2025",
+            "16-May-2025",
+            "16 May, 2025",
+            "May 16, 2025",
+            "05/06/2025",
+            "31 Feb 2025",
+            "",
+        )
+    )
+    assert [str(d.date()) for d in parsed[:5]] == ["2025-05-16"] * 5
+    assert bad.tolist() == [False] * 5 + [True, True, False]
+
+
+def test_iso_and_compact_dates():
+    parsed, bad = fields.iso_dates(s("2024-11-25 19:30", "2024-11-26", "2024-11-25 3:30", "25.11.2024"))
+    assert bad.tolist() == [False, False, False, True]
+    assert str(parsed[0].date()) == "2024-11-25"
+    compact, bad = fields.compact_dates(s("20241125", "20241125154500", "2024112"))
+    assert str(compact[1].date()) == "2024-11-25" and bad.tolist() == [False, False, True]
+
+
+def test_slugs_are_schema_slugs_even_from_cyrillic():
+    assert fields.slug(s("Shahed-136/131", "Молнія", "X-101/X-555 and Kalibr")).tolist() == [
+        "shahed-136-131",
+        "molniia",
+        "x-101-x-555-and-kalibr",
+    ]
+
+
+def test_string_lists_split_trim_and_drop_repeats():
+    lists = fields.string_lists(pd.RangeIndex(2), s("A", ""), s("B; A ;", "C"), split=";")
+    assert [list(v) for v in lists] == [["A", "B"], ["C"]]
+
+
+def test_country_lookups():
+    assert countries.from_numeric("804") == "UKR" and countries.from_numeric("0") is None
+    assert countries.from_name("Russia (Soviet Union)") == "RUS"
+    assert countries.from_name("DR Congo (Zaire)") == "COD"
+    assert countries.from_name("Kosovo") is None
+    assert countries.from_fips("UP") == "UKR" and countries.from_fips("RS") == "RUS"
+    assert countries.from_fips("KN") == "PRK" and countries.from_fips("KS") == "KOR"
+    assert countries.from_cameo("RUS") == "RUS" and countries.from_cameo("EUR") is None
