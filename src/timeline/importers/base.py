@@ -31,7 +31,7 @@ import pyarrow as pa
 from timeline import store
 from timeline.importers.fields import STRING
 from timeline.schema import COLUMNS, Col, empty_frame, from_arrow, to_arrow
-from timeline.validation import check
+from timeline.validation import Problem, check
 
 DEFAULT_CHUNK_ROWS = 100_000
 
@@ -57,6 +57,7 @@ class Mapped:
     rows: pd.DataFrame
     rejected: pd.DataFrame
     skipped: int = 0
+    skipped_label: str = "not selected"
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def mapped(
     )  # fmt: skip
     keep = ~reasons.rejected
     columns = [c for c in COLUMNS if c in frame.columns]
-    return Mapped(rows=frame.loc[keep, columns], rejected=reasons.frame(), skipped=skipped)
+    return Mapped(frame.loc[keep, columns], reasons.frame(), skipped)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -240,6 +241,7 @@ class Outcome:
     rejected: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
     """The first few rejections as 'row N: reason', for output when no file is written."""
+    skipped_label: str = "not selected"
 
     @property
     def imported(self) -> int:
@@ -251,23 +253,28 @@ class Outcome:
         if self.rejected:
             line += ": " + ", ".join(f"{n:,} {what}" for what, n in self.rejected.most_common())
         if self.skipped:
-            line += f" ({self.skipped:,} rows not selected)"
+            line += f" ({self.skipped:,} rows {self.skipped_label})"
         return line
 
 
-def _problem_reasons(raw: pd.DataFrame, problems: list) -> pd.DataFrame:
+def _describe(problem: Problem) -> str:
+    """'column = 'value': reason', dates shown as days (importers pass them parsed)."""
+    if problem.value is None:
+        return f"{problem.column}: {problem.reason}"
+    value = problem.value.removesuffix(" 00:00:00")
+    return f"{problem.column} = {value!r}: {problem.reason}"
+
+
+def _problem_reasons(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     """validation.check problems -> one (category, reason) per source row."""
-    by_row: dict[int, list] = {}
+    by_row: dict[int, list[Problem]] = {}
     for p in problems:
         if p.row is None:
             raise InputError(f"importer produced an invalid table: {p}")
         by_row.setdefault(p.row, []).append(p)
     index = raw.index[[r - 1 for r in by_row]]
     categories = [ps[0].reason for ps in by_row.values()]
-    reasons = [
-        "; ".join(f"{p.column} = {p.value!r}: {p.reason}" if p.value is not None else f"{p.column}: {p.reason}" for p in ps)
-        for ps in by_row.values()
-    ]  # fmt: skip
+    reasons = ["; ".join(_describe(p) for p in ps) for ps in by_row.values()]
     return pd.DataFrame({"category": categories, "reason": reasons}, index=index)
 
 
@@ -294,6 +301,7 @@ def run(
         outcome.read += len(chunk)
         result = fmt.map(chunk, options)
         outcome.skipped += result.skipped
+        outcome.skipped_label = result.skipped_label
         rows = result.rows
         refused = [result.rejected]
 

@@ -1,0 +1,356 @@
+"""Ukrainian Air Force attack tallies -> events (`timeline import --format missile-attacks`).
+
+The file (`missile_attacks_daily.csv`) has one row per weapon model per attack window.
+Each row becomes a drone_attack, missile_strike or air_strike according to the model
+table below (`MODELS`); a model not in the table is rejected as "unknown model" rather
+than guessed. `launched` is the count, `destroyed` the intercepted figure, and every other
+figure (not reaching the target, still in the air, flown into Belarus, ...) is written
+into the summary. With `--combine`, all models of one window from one report become one
+event (a combined_strike when drones and missiles flew together).
+
+Ids are built from the window start and the model (`af-2024-11-25-1930-shahed-136-131`),
+so they survive re-imports of newer copies of the file; when two rows share them (two
+regional reports of the same model in the same window) a short digest of the window end,
+places and source post tells them apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
+from timeline.importers.fields import (
+    STRING,
+    clause,
+    join,
+    short_digest,
+    slug,
+    string_lists,
+    text,
+    truncate,
+    whole_numbers,
+)
+from timeline.schema import Col
+
+NAME = "missile-attacks"
+COLUMNS = [
+    *"time_start time_end model launch_place target target_main launched destroyed not_reach_goal".split(),
+    *"still_attacking border_crossing is_shahed num_hit_location num_fall_fragment_location carrier".split(),
+    *"turbojet turbojet_destroyed".split(),
+    *["affected region", "destroyed_details", "launched_details", "launch_place_details", "source"],
+]
+REQUIRED = ("time_start", "time_end", "model", "launch_place", "target", "launched", "destroyed", "source")
+
+CONFIDENCE = "claimed"
+"""The figures are one belligerent's own (the defender's) and unverified: `claimed` by the
+taxonomy's definition. Curation can raise a night to `confirmed` where outlets agree."""
+ACTORS = ("Russian Armed Forces", "Ukrainian Air Force")
+COUNTRIES = ("RUS", "UKR")
+
+
+@dataclass(frozen=True)
+class Model:
+    kind: str
+    """drone, missile or bomb: decides the event type and count unit."""
+    role: str
+    """What it is, for the summary."""
+
+
+def _models(kind: str, role: str, names: str) -> dict[str, Model]:
+    return {name.strip().casefold(): Model(kind, role) for name in names.split("|")}
+
+
+MODELS: dict[str, Model] = {
+    **_models("drone", "attack drones", "Shahed-136/131|Shahed-136|Shahed-131|Shahed|Geran-2|Geran-3|Gerbera"),
+    **_models("drone", "drones of unidentified type", "Unknown UAV"),
+    **_models("drone", "reconnaissance drones", "Reconnaissance UAV|Orlan-10|Orlan-30|Supercam|ZALA|Merlin-VR|"
+                                                "Eleron|Granat-4|Картограф|Фенікс"),
+    **_models("drone", "military drones", "Orion|Forpost|Mohajer-6"),
+    **_models("drone", "loitering munitions", "Lancet|Kub|Молнія|Привет-82"),
+    **_models("missile", "ballistic missiles", "Iskander-M|KN-23|Iskander-M/KN-23|Ballistic Missile|"
+                                               "Intercontinental Ballistic Missile"),
+    **_models("missile", "cruise missiles", "Iskander-K|Kalibr|X-101/X-555|X-101|X-555|X-22|X-32|X-69|X-59|"
+                                            "X-59/X-69|X-59MK2|X-35|3M22 Zircon|P-800 Oniks|Banderol"),
+    **_models("missile", "aeroballistic missiles", "X-47 Kinzhal"),
+    **_models("missile", "anti-radiation missiles", "X-31|X-31P|X-31PD"),
+    **_models("missile", "air-defence missiles fired at ground targets", "C-300|C-400|C-300/C-400"),
+    **_models("missile", "missiles of unidentified type", "Unknown Missile"),
+    **_models("bomb", "guided aerial bombs", "GBU|Aerial Bomb"),
+}  # fmt: skip
+"""Every model name in the Air Force file, by kind. A row naming several ('X-101/X-555 and
+Kalibr') is split on ' and '; each part must be here."""
+
+KINDS_TO_TYPE = {
+    frozenset({"drone"}): ("drone_attack", "drones"),
+    frozenset({"missile"}): ("missile_strike", "missiles"),
+    frozenset({"bomb"}): ("air_strike", "projectiles"),
+    frozenset({"drone", "missile"}): ("combined_strike", "drones+missiles"),
+}
+"""Kinds in a row (or a combined window) -> event type and count unit; any other mix is a
+combined_strike counted in projectiles."""
+
+SOURCES = {
+    "kpszsu": "Ukrainian Air Force",
+    "pvkpivden": "Ukrainian Air Force, Air Command South",
+    "pvkshid": "Ukrainian Air Force, Air Command East",
+    "pvkzahid": "Ukrainian Air Force, Air Command West",
+    "pvkcenter": "Ukrainian Air Force, Air Command Centre",
+    "generalstaff.ua": "General Staff of the Armed Forces of Ukraine",
+    "cincafu": "Commander-in-Chief of the Armed Forces of Ukraine",
+    "chiefukrdiu": "Defence Intelligence of Ukraine",
+    "kharkivoda.gov.ua": "Kharkiv Regional Military Administration",
+    "facebook video": "Ukrainian Air Force",
+}
+"""The `source` post's page -> who published it; the page itself follows in brackets."""
+
+DIRECTIONS = {"north": "northern Ukraine", "south": "southern Ukraine", "east": "eastern Ukraine",
+              "west": "western Ukraine", "center": "central Ukraine", "centre": "central Ukraine"}  # fmt: skip
+
+
+def parse_models(value: str) -> tuple[list[str], list[Model]] | None:
+    """'X-101/X-555 and Kalibr' -> names and models; None if any part is unknown."""
+    names = [part.strip() for part in re.split(r"\s+and\s+", value.strip()) if part.strip()]
+    models = [MODELS.get(" ".join(name.split()).casefold()) for name in names]
+    if not names or any(m is None for m in models):
+        return None
+    return names, [m for m in models if m is not None]
+
+
+def _type_and_unit(kinds: frozenset[str]) -> tuple[str, str]:
+    return KINDS_TO_TYPE.get(kinds, ("combined_strike", "projectiles"))
+
+
+def _times(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """'2024-11-25 19:30', '2023-05-16 3:30', '2024-05-16 ' -> (day, 'HHMM' or missing, text, bad)."""
+    t = text(s).str.replace(r"\s+", " ", regex=True)
+    parts = t.str.extract(r"^(\d{4})-(\d{2})-(\d{2})(?: (\d{1,2}):(\d{2}))?$")
+    frame = pd.DataFrame({"year": parts[0], "month": parts[1], "day": parts[2]}).astype("float64")
+    day = pd.to_datetime(frame, errors="coerce").astype("datetime64[ms]")
+    hour, minute = pd.to_numeric(parts[3]), pd.to_numeric(parts[4])
+    bad_time = parts[3].notna() & ~((hour <= 23) & (minute <= 59)).fillna(False)
+    hhmm = (parts[3].str.zfill(2) + parts[4]).astype(STRING)
+    return day, hhmm, t, (t.isna() | day.isna() | bad_time)
+
+
+def _sources(source: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Post id -> (outlet, URL): 'kpszsu/posts/pfbid..' is a Facebook post of the page kpszsu."""
+    s = text(source).fillna("")
+    is_url = s.str.match(r"https?://")
+    is_site = ~is_url & s.str.split("/").str[0].str.contains(".", regex=False)
+    url = s.where(is_url, ("https://" + s).where(is_site, "https://www.facebook.com/" + s))
+    handle = s.str.split("/").str[0]
+    handle = handle.where(~is_url, s.str.extract(r"^https?://(?:t\.me/)?([^/?#]+)")[0])
+    handle = handle.mask(handle.eq("watch"), "facebook video")
+    name = handle.str.casefold().map(SOURCES).fillna(handle)
+    outlet = join(name, clause(name.ne(handle), " (", handle, ")"))
+    outlet = outlet.mask(name.eq(handle) & s.str.startswith("https://t.me/"), handle + " on Telegram")
+    return outlet.where(s.ne(""), "Ukrainian Air Force tallies (source not given)"), url.where(s.ne(""))
+
+
+def _words(chunk: pd.DataFrame, column: str) -> pd.Series:
+    return (
+        text(chunk[column]) if column in chunk.columns else pd.Series(pd.NA, index=chunk.index, dtype=STRING)
+    )
+
+
+def _extra_figures(chunk: pd.DataFrame) -> pd.Series:
+    """Figures that fit no column, as sentences with digits."""
+    idx = chunk.index
+    number = {c: whole_numbers(chunk[c])[0] if c in chunk.columns else pd.Series(pd.NA, index=idx, dtype="Int64")
+              for c in ("not_reach_goal", "still_attacking", "num_hit_location", "num_fall_fragment_location",
+                        "is_shahed", "turbojet", "turbojet_destroyed")}  # fmt: skip
+    n = {c: v.astype(STRING) for c, v in number.items()}
+    crossing = _words(chunk, "border_crossing").fillna("").map(
+        lambda v: "; ".join(f"{int(float(k))} flew into {c.title()}" for c, k in re.findall(r"'([^']+)':\s*([\d.]+)", v))
+    )  # fmt: skip
+    regions = _words(chunk, "affected region").fillna("").str.replace(r"[\[\]']", "", regex=True)
+    carrier = _words(chunk, "carrier")
+    return join(
+        clause(number["not_reach_goal"].notna(), " ", n["not_reach_goal"],
+               " did not reach their targets (lost, mostly to electronic warfare)."),
+        clause(number["still_attacking"].notna() & number["still_attacking"].gt(0), " ", n["still_attacking"],
+               " were still in the air when the report was issued."),
+        clause(crossing.ne(""), " ", crossing.str.replace("; ", ", "), "."),
+        clause(number["is_shahed"].notna(), " ", n["is_shahed"], " of those launched were Shahed-type."),
+        clause(number["turbojet"].notna(), " Jet-powered: ", n["turbojet"], " launched",
+               clause(number["turbojet_destroyed"].notna(), ", ", n["turbojet_destroyed"], " destroyed"), "."),
+        clause(number["num_hit_location"].notna(), " Hits were recorded at ", n["num_hit_location"], " locations."),
+        clause(number["num_fall_fragment_location"].notna(), " Debris fell at ",
+               n["num_fall_fragment_location"], " locations."),
+        clause(carrier.notna(), " Launched from ", carrier, "."),
+        clause(regions.ne(""), " Regions affected: ", regions, "."),
+    )  # fmt: skip
+
+
+def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
+    idx = chunk.index
+    r = Reasons(idx)
+    start, start_hhmm, start_text, bad_start = _times(chunk["time_start"])
+    end, _, end_text, bad_end = _times(chunk["time_end"])
+    r.add(bad_start, "bad date", "time_start " + quoted(chunk["time_start"]))
+    r.add(bad_end, "bad date", "time_end " + quoted(chunk["time_end"]))
+
+    model = text(chunk["model"])
+    parsed = {value: parse_models(value) for value in model.dropna().unique()}
+    known = model.map(lambda v: isinstance(v, str) and parsed.get(v) is not None).astype(bool)
+    r.add(~known, "unknown model", quoted(chunk["model"]))
+    info = model.map(lambda v: parsed.get(v) if isinstance(v, str) else None)
+    kinds = info.map(lambda p: frozenset(m.kind for m in p[1]) if p else frozenset())
+    weapon = info.map(lambda p: "; ".join(p[0]) if p else None).astype(STRING)
+    role = info.map(lambda p: " and ".join(dict.fromkeys(m.role for m in p[1])) if p else None).astype(STRING)
+
+    launched, bad_launched = whole_numbers(chunk["launched"])
+    destroyed, bad_destroyed = whole_numbers(chunk["destroyed"])
+    r.add(bad_launched, "launched is not a whole number", quoted(chunk["launched"]))
+    r.add(bad_destroyed, "destroyed is not a whole number", quoted(chunk["destroyed"]))
+
+    window = join(start_text, clause(end_text.ne(start_text), " to ", end_text))
+    launch_place, target = _words(chunk, "launch_place"), _words(chunk, "target")
+    target_main = _words(chunk, "target_main")
+    area = target_main.fillna(target)
+    area = area.str.casefold().map(DIRECTIONS).fillna(area).astype(STRING)
+    outlet, url = _sources(chunk["source"])
+    extra = _extra_figures(chunk)
+
+    if options.combine:
+        return _combined(chunk, r, start, end, start_hhmm, window, model, kinds, launched, destroyed, area,
+                         outlet, url, extra)  # fmt: skip
+
+    identity = short_digest(end_text, launch_place, target, text(chunk["source"]))
+    base = join(
+        "af-", start.dt.strftime("%Y-%m-%d"), clause(start_hhmm.notna(), "-", start_hhmm), "-", slug(model)
+    )
+    distinct = identity.groupby(base.to_numpy()).transform("nunique")
+    event_id = base.where(distinct.le(1), base + "-" + identity)
+
+    types_units = kinds.map(_type_and_unit)
+    said = join(
+        "Ukraine's Air Force reported ",
+        clause(launched.notna(), launched.astype(STRING), " "), model, " (", role, ")",
+        clause(launched.isna(), ", number launched not given,"), " launched",
+        clause(launch_place.notna(), " from ", launch_place), clause(area.notna(), " towards ", area),
+        ", ", window, ".",
+        clause(destroyed.notna(), " ", destroyed.astype(STRING), clause(destroyed.eq(1), " was"),
+               clause(destroyed.ne(1), " were"), " destroyed."),
+    )  # fmt: skip
+    title = join(
+        "Air Force tally: ", model, clause(launched.notna(), ", ", launched.astype(STRING), " launched"),
+        clause(destroyed.notna(), ", ", destroyed.astype(STRING), " destroyed"),
+    )  # fmt: skip
+    rows = {
+        Col.EVENT_ID: event_id,
+        Col.DATE_START: start,
+        Col.DATE_END: end,
+        Col.DATE_PRECISION: "day",
+        Col.DATE_TEXT: window,
+        Col.EVENT_TYPE: types_units.map(lambda tu: tu[0]).astype(STRING),
+        Col.TITLE: truncate(title, 200),
+        Col.SUMMARY: join(said, extra),
+        Col.ACTORS: _constant_list(idx, ACTORS),
+        Col.COUNTRIES: _constant_list(idx, COUNTRIES),
+        Col.LOCATION: area,
+        Col.COUNT: launched,
+        Col.COUNT_UNIT: types_units.map(lambda tu: tu[1])
+        .astype(STRING)
+        .where(launched.notna() | destroyed.notna()),
+        Col.INTERCEPTED: destroyed,
+        Col.WEAPON: weapon,
+        Col.CONFIDENCE: CONFIDENCE,
+        Col.SOURCE_OUTLET: outlet,
+        Col.SOURCE_URL: url,
+    }
+    return mapped(rows, idx, r)
+
+
+def _constant_list(idx: pd.Index, values: tuple[str, ...]) -> pd.Series:
+    return string_lists(idx, *[pd.Series(v, index=idx, dtype=STRING) for v in values])
+
+
+def _combined(
+    chunk: pd.DataFrame,
+    r: Reasons,
+    start: pd.Series,
+    end: pd.Series,
+    start_hhmm: pd.Series,
+    window: pd.Series,
+    model: pd.Series,
+    kinds: pd.Series,
+    launched: pd.Series,
+    destroyed: pd.Series,
+    area: pd.Series,
+    outlet: pd.Series,
+    url: pd.Series,
+    extra: pd.Series,
+) -> Mapped:
+    """One event per (window, report): models merged, per-model figures in the summary."""
+    idx = chunk.index
+    group = join(window, "|", text(chunk["source"]))
+    first = pd.Series(idx, index=idx).groupby(group.to_numpy()).transform("min")
+    bad_rows = r.rejected
+    bad_groups = set(group[bad_rows])
+    r.add(group.isin(bad_groups) & ~bad_rows, "window has a rejected row",
+          "another model of this window was rejected (row " + first.astype(str) + " onwards)")  # fmt: skip
+    part = join(
+        clause(launched.notna(), launched.astype(STRING), " "), model,
+        clause(launched.isna(), " (number launched not given)"),
+        clause(destroyed.notna(), ", ", destroyed.astype(STRING), " destroyed"),
+        clause(extra.ne(""), ",", extra.str.replace(".", ";", regex=False).str.rstrip(";")),
+    )  # fmt: skip
+    ok = ~r.rejected
+    frame = pd.DataFrame(
+        {"group": group, "first": first, "launched": launched, "destroyed": destroyed, "model": model, "part": part,
+         "kinds": kinds}
+    )[ok]  # fmt: skip
+    grouped = frame.groupby("first", sort=True)
+    lead = frame.index[frame.index.isin(grouped.groups.keys())]
+    total = grouped["launched"].sum(min_count=1).astype("Int64").reindex(lead)
+    down = grouped["destroyed"].sum(min_count=1).astype("Int64").reindex(lead)
+    models = grouped["model"].agg(lambda m: "; ".join(dict.fromkeys(m))).astype(STRING).reindex(lead)
+    parts = grouped["part"].agg(lambda p: "; ".join(p)).astype(STRING).reindex(lead)
+    merged_kinds = grouped["kinds"].agg(lambda k: frozenset().union(*k)).reindex(lead)
+    types_units = merged_kinds.map(_type_and_unit)
+    skipped = int(ok.sum()) - len(lead)
+
+    identity = short_digest(text(chunk["time_end"]).reindex(lead), text(chunk["source"]).reindex(lead))
+    base = join("af-", start[lead].dt.strftime("%Y-%m-%d"), clause(start_hhmm[lead].notna(), "-", start_hhmm[lead]),
+                "-combined")  # fmt: skip
+    distinct = identity.groupby(base.to_numpy()).transform("nunique")
+    event_id = base.where(distinct.le(1), base + "-" + identity)
+
+    rows = {
+        Col.EVENT_ID: event_id,
+        Col.DATE_START: start[lead],
+        Col.DATE_END: end[lead],
+        Col.DATE_PRECISION: "day",
+        Col.DATE_TEXT: window[lead],
+        Col.EVENT_TYPE: types_units.map(lambda tu: tu[0]).astype(STRING),
+        Col.TITLE: truncate(
+            join("Air Force tally, ", window[lead], clause(total.notna(), ": ", total.astype(STRING), " launched"),
+                 clause(down.notna(), ", ", down.astype(STRING), " destroyed")), 200),
+        Col.SUMMARY: join("Ukraine's Air Force reported for ", window[lead], clause(area[lead].notna(), " (", area[lead], ")"),
+                          ": ", parts, "."),
+        Col.ACTORS: _constant_list(lead, ACTORS),
+        Col.COUNTRIES: _constant_list(lead, COUNTRIES),
+        Col.LOCATION: area[lead],
+        Col.COUNT: total,
+        Col.COUNT_UNIT: types_units.map(lambda tu: tu[1]).astype(STRING).where(total.notna() | down.notna()),
+        Col.INTERCEPTED: down,
+        Col.WEAPON: models,
+        Col.CONFIDENCE: CONFIDENCE,
+        Col.SOURCE_OUTLET: outlet[lead],
+        Col.SOURCE_URL: url[lead],
+    }  # fmt: skip
+    result = mapped(rows, lead, Reasons(lead))
+    return Mapped(result.rows, r.frame(), skipped, "merged into the same window's event")
+
+
+FORMAT = Format(
+    name=NAME,
+    title="an Air Force tallies file (missile_attacks_daily.csv)",
+    map=map_chunk,
+    required=REQUIRED,
+    whole_file=True,
+)

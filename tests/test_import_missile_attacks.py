@@ -1,0 +1,157 @@
+"""`timeline import --format missile-attacks`: the Air Force tallies, messy fixture and real file."""
+
+import csv
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from timeline import store
+from timeline.cli import app
+from timeline.importers import missile_attacks
+from timeline.schema import Col
+
+from conftest import ROOT, SHARED
+
+FIXTURE = ROOT / "tests" / "fixtures" / "import" / "missile_attacks_messy.csv"
+REAL = SHARED / "external" / "missile_attacks_daily.csv"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, ["import", "--format", "missile-attacks", *args])
+
+
+def load(path: Path) -> pd.DataFrame:
+    return store.load(path).set_index(str(Col.EVENT_ID))
+
+
+@pytest.fixture
+def imported(tmp_path: Path):
+    out = tmp_path / "airforce.parquet"
+    result = run(str(FIXTURE), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return load(out), result, tmp_path
+
+
+def test_summary_and_rejects(imported):
+    _, result, folder = imported
+    assert result.stdout.splitlines()[0] == (
+        "7 imported, 5 rejected: 1 unknown model, 1 duplicate event_id, 1 launched is not a whole number, "
+        "1 bad date, 1 date_end is before date_start"
+    )
+    with (folder / "missile_attacks_messy.rejected.csv").open(encoding="utf-8") as fh:
+        reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    assert reasons["6"] == "unknown model: 'Shahd-136'"
+    assert reasons["9"] == "duplicate event_id: af-2024-05-19-supercam-fb1ad9 (first at row 8)"
+    assert reasons["10"] == "launched is not a whole number: '12.5'"
+    assert reasons["11"] == "bad date: time_start '2024-05-21 25:00'"
+    assert reasons["12"] == "date_end = '2024-05-21': date_end is before date_start"
+
+
+def test_counts_types_and_figures_in_the_summary(imported):
+    df, _, _ = imported
+    shahed = df.loc["af-2024-11-25-1930-shahed-136-131"]
+    assert (shahed[Col.COUNT], shahed[Col.INTERCEPTED], shahed[Col.COUNT_UNIT]) == (188, 76, "drones")
+    assert shahed[Col.EVENT_TYPE] == "drone_attack" and shahed[Col.WEAPON] == "Shahed-136/131"
+    assert "95 did not reach their targets" in shahed[Col.SUMMARY]
+    assert "5 flew into Belarus" in shahed[Col.SUMMARY]
+    iskander = df.loc["af-2024-11-25-1930-iskander-m"]
+    assert (iskander[Col.COUNT], iskander[Col.INTERCEPTED], iskander[Col.EVENT_TYPE]) == (
+        4,
+        0,
+        "missile_strike",
+    )
+    orlan = df.loc["af-2024-05-16-orlan-10"]  # launched blank: missing, not zero
+    assert pd.isna(orlan[Col.COUNT]) and orlan[Col.INTERCEPTED] == 2 and orlan[Col.COUNT_UNIT] == "drones"
+    assert "number launched not given" in orlan[Col.SUMMARY]
+    molniia = df.loc["af-2024-05-17-molniia"]  # Cyrillic model, destroyed blank
+    assert molniia[Col.COUNT] == 3 and pd.isna(molniia[Col.INTERCEPTED]) and molniia[Col.WEAPON] == "Молнія"
+    assert "Launched from MiG-31K" in df.loc["af-2023-05-16-0330-x-47-kinzhal", Col.SUMMARY]
+    assert (df[Col.CONFIDENCE] == "claimed").all() and (df[Col.DATASET] == "missile-attacks").all()
+
+
+def test_windows_dates_and_text(imported):
+    df, _, _ = imported
+    night = df.loc["af-2024-11-25-1930-shahed-136-131"]
+    assert (str(night[Col.DATE_START].date()), str(night[Col.DATE_END].date())) == (
+        "2024-11-25",
+        "2024-11-26",
+    )
+    assert night[Col.DATE_PRECISION] == "day"
+    assert night[Col.DATE_TEXT] == "2024-11-25 19:30 to 2024-11-26 09:00"
+    assert df.loc["af-2023-05-16-0330-x-47-kinzhal", Col.DATE_TEXT] == "2023-05-16 3:30 to 2023-05-16 05:00"
+    assert df.loc["af-2024-05-16-orlan-10", Col.DATE_TEXT] == "2024-05-16"  # stray spaces gone
+
+
+def test_sources_name_the_page_and_link_the_post(imported):
+    df, _, _ = imported
+    night = df.loc["af-2024-11-25-1930-shahed-136-131"]
+    assert night[Col.SOURCE_OUTLET] == "Ukrainian Air Force (kpszsu)"
+    assert night[Col.SOURCE_URL] == "https://www.facebook.com/kpszsu/posts/pfbidAAA"
+    assert (
+        df.loc["af-2024-05-16-orlan-10", Col.SOURCE_OUTLET]
+        == "Ukrainian Air Force, Air Command South (PvKPivden)"
+    )
+    assert df.loc["af-2024-05-17-molniia", Col.SOURCE_OUTLET] == "war_monitor on Telegram"
+    assert df.loc["af-2024-05-17-molniia", Col.SOURCE_URL] == "https://t.me/war_monitor/123"
+
+
+def test_same_model_same_window_in_two_reports_get_distinct_stable_ids(imported, tmp_path: Path):
+    df, _, _ = imported
+    supercams = sorted(i for i in df.index if i.startswith("af-2024-05-19-supercam-"))
+    assert len(supercams) == 2
+    again = tmp_path / "again.parquet"
+    assert run(str(FIXTURE), "--out", str(again)).exit_code == 0
+    assert sorted(i for i in load(again).index if i.startswith("af-2024-05-19-supercam-")) == supercams
+
+
+def test_combine_merges_one_windows_models(tmp_path: Path):
+    out = tmp_path / "combined.parquet"
+    result = run(str(FIXTURE), "--out", str(out), "--combine")
+    assert result.exit_code == 0, result.output
+    assert "rows merged into the same window's event" in result.stdout
+    night = load(out).loc["af-2024-11-25-1930-combined"]
+    assert night[Col.EVENT_TYPE] == "combined_strike" and night[Col.COUNT_UNIT] == "drones+missiles"
+    assert (night[Col.COUNT], night[Col.INTERCEPTED]) == (192, 76)
+    assert night[Col.WEAPON] == "Shahed-136/131; Iskander-M"
+    assert "188 Shahed-136/131, 76 destroyed, 95 did not reach their targets" in night[Col.SUMMARY]
+    assert "4 Iskander-M, 0 destroyed" in night[Col.SUMMARY]
+
+
+def test_model_table_covers_combined_names():
+    names, models = missile_attacks.parse_models("X-101/X-555 and Kalibr and Iskander-K")
+    assert names == ["X-101/X-555", "Kalibr", "Iskander-K"] and {m.kind for m in models} == {"missile"}
+    assert missile_attacks.parse_models("Shahed-136/131 and Mystery") is None
+
+
+@pytest.mark.external
+@pytest.mark.skipif(not REAL.exists(), reason=f"{REAL} not present (real Air Force data is not in the repo)")
+def test_real_air_force_file(tmp_path: Path):
+    out = tmp_path / "airforce.parquet"
+    result = run(str(REAL), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    summary = result.stdout.splitlines()[0]
+    imported, rejected = (
+        int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:imported|rejected)", summary)
+    )
+    assert imported + rejected == 3585
+
+    df = store.load(out)  # what the dashboard loads
+    assert (df[Col.DATASET] == "missile-attacks").all()
+    night = df[df[Col.DATE_TEXT].eq("2024-11-25 19:30 to 2024-11-26 09:00")].set_index(str(Col.WEAPON))
+    shahed, iskander = night.loc["Shahed-136/131"], night.loc["Iskander-M"]
+    assert (shahed[Col.COUNT], shahed[Col.INTERCEPTED], shahed[Col.COUNT_UNIT]) == (188, 76, "drones")
+    assert "95 did not reach their targets" in shahed[Col.SUMMARY]
+    assert (iskander[Col.COUNT], iskander[Col.INTERCEPTED], iskander[Col.EVENT_TYPE]) == (
+        4,
+        0,
+        "missile_strike",
+    )
+
+    before = out.read_bytes()
+    again = run(str(REAL), "--into", str(out))
+    assert f"{out}: 0 added, 0 changed, {imported:,} unchanged" in again.stdout
+    assert out.read_bytes() == before
