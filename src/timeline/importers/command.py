@@ -14,10 +14,10 @@ import typer
 
 from timeline import diff, store
 from timeline.clikit import fail, report, warn
-from timeline.importers import acled, base, missile_attacks
+from timeline.importers import acled, base, missile_attacks, ucdp
 from timeline.validation import ValidationFailed
 
-FORMATS: dict[str, base.Format] = {f.name: f for f in (acled.FORMAT, missile_attacks.FORMAT)}
+FORMATS: dict[str, base.Format] = {f.name: f for f in (acled.FORMAT, ucdp.FORMAT, missile_attacks.FORMAT)}
 CSV = "csv"
 FORMAT_NAMES = (*FORMATS, CSV)
 

@@ -1,0 +1,143 @@
+"""UCDP Georeferenced Event Dataset (GED) CSV -> events (`timeline import --format ucdp`).
+
+Why this shape: GED gives each event an interval (`date_start`..`date_end`) and says how
+exactly it is known (`date_prec`), which maps straight onto our interval plus precision;
+`best` is UCDP's best estimate of deaths, so it is the count (low and high go in the
+summary). GED's three kinds of violence have no table in the taxonomy, so `VIOLENCE` below
+is the mapping, documented in docs/importing.md.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from timeline import taxonomy
+from timeline.importers import countries
+from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
+from timeline.importers.fields import (
+    STRING,
+    clause,
+    floats,
+    iso_dates,
+    join,
+    slug,
+    string_lists,
+    text,
+    truncate,
+    whole_numbers,
+)
+from timeline.schema import Col
+
+NAME = "ucdp"
+COLUMNS = (
+    "id relid year active_year code_status type_of_violence conflict_dset_id conflict_new_id conflict_name "
+    "dyad_dset_id dyad_new_id dyad_name side_a_dset_id side_a_new_id side_a side_b_dset_id side_b_new_id side_b "
+    "number_of_sources source_article source_office source_date source_headline source_original where_prec "
+    "where_coordinates where_description adm_1 adm_2 latitude longitude geom_wkt priogrid_gid country country_id "
+    "region event_clarity date_prec date_start date_end deaths_a deaths_b deaths_civilians deaths_unknown best "
+    "high low gwnoa gwnob"
+).split()
+REQUIRED = (
+    "id type_of_violence side_a side_b country latitude longitude date_prec date_start date_end best"
+).split()
+
+PRECISIONS = {1: "day", 2: "week", 3: "week", 4: "month", 5: "year"}
+"""GED date_prec -> schema precision: 1 exact day; 2 a span of 2-6 days and 3 a week are
+both 'week' (the interval given stays as it is); 4 a month; 5 a year."""
+
+VIOLENCE = {
+    1: ("armed_clash", "state-based armed conflict"),
+    2: ("armed_clash", "non-state armed conflict"),
+    3: ("violence_against_civilians", "one-sided violence against civilians"),
+}
+"""GED type_of_violence -> (taxonomy type, what UCDP calls it)."""
+
+OUTLET = "UCDP GED"
+CONFIDENCE = "reported"
+
+
+def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
+    idx = chunk.index
+    r = Reasons(idx)
+
+    def col(name: str) -> pd.Series:
+        return text(chunk[name]) if name in chunk.columns else pd.Series(pd.NA, index=idx, dtype=STRING)
+
+    source_id = col("id").str.replace(r"\.0$", "", regex=True)
+    r.add(source_id.isna(), "missing id")
+    start, bad_start = iso_dates(chunk["date_start"])
+    end, bad_end = iso_dates(chunk["date_end"])
+    r.add(bad_start | start.isna(), "bad date", "date_start " + quoted(chunk["date_start"]))
+    r.add(bad_end | end.isna(), "bad date", "date_end " + quoted(chunk["date_end"]))
+    level, bad_level = whole_numbers(chunk["date_prec"])
+    precision = level.map(PRECISIONS).astype(STRING)
+    r.add(
+        bad_level | precision.isna(), "unknown date_prec", quoted(chunk["date_prec"]) + " (expected 1 to 5)"
+    )
+
+    violence, bad_violence = whole_numbers(chunk["type_of_violence"])
+    kind = violence.map(VIOLENCE)
+    r.add(
+        bad_violence | kind.isna(),
+        "unknown type_of_violence",
+        quoted(chunk["type_of_violence"]) + " (expected 1, 2 or 3)",
+    )
+    types = kind.map(lambda k: k[0] if isinstance(k, tuple) else None).astype(STRING)
+    described = kind.map(lambda k: k[1] if isinstance(k, tuple) else None).astype(STRING)
+
+    lat, bad_lat = floats(chunk["latitude"])
+    lon, bad_lon = floats(chunk["longitude"])
+    r.add(bad_lat, "latitude is not a number", quoted(chunk["latitude"]))
+    r.add(bad_lon, "longitude is not a number", quoted(chunk["longitude"]))
+    best, bad_best = whole_numbers(chunk["best"])
+    r.add(bad_best, "best is not a whole number", quoted(chunk["best"]))
+    low, _ = whole_numbers(col("low").fillna(""))
+    high, _ = whole_numbers(col("high").fillna(""))
+
+    side_a, side_b = col("side_a"), col("side_b")
+    country = col("country")
+    alpha3 = country.map(lambda v: countries.from_name(v) if isinstance(v, str) else None).astype(STRING)
+    place = col("where_coordinates").fillna(col("adm_1"))
+    where = join(place, clause(place.notna() & country.notna(), ", "), country)
+    office = col("source_office")
+    published, _ = iso_dates(col("source_date").fillna(""))
+
+    labels = types.map(taxonomy.LABELS).astype(STRING)
+    one_sided = violence.eq(3).fillna(False).astype(bool)
+    title = join(
+        labels, ": ", side_a, clause(side_b.notna(), " - ", side_b), clause(where.ne(""), " in ", where)
+    )
+    summary = join(
+        "UCDP GED records ", described, clause(one_sided, " by ", side_a, clause(side_b.notna(), " against ", side_b)),
+        clause(~one_sided & side_a.notna(), " between ", side_a), clause(~one_sided & side_b.notna(), " and ", side_b), clause(col("conflict_name").notna(), " (", col("conflict_name"), ")"),
+        clause(where.ne(""), " at ", where), ". ",
+        clause(best.notna(), "Best estimate ", best.astype(STRING), " deaths"),
+        clause(best.notna() & low.notna() & high.notna(), " (low ", low.astype(STRING), ", high ", high.astype(STRING), ")"),
+        clause(best.notna(), ". "), "UCDP event ", source_id, ".",
+    )  # fmt: skip
+    rows = {
+        Col.EVENT_ID: "ucdp-" + slug(source_id),
+        Col.DATE_START: start,
+        Col.DATE_END: end,
+        Col.DATE_PRECISION: precision,
+        Col.DATE_TEXT: join(col("date_start").str.slice(0, 10), clause(
+            col("date_end").str.slice(0, 10).ne(col("date_start").str.slice(0, 10)), " to ", col("date_end").str.slice(0, 10)
+        ), " (UCDP date_prec ", level.astype(STRING), ")"),
+        Col.EVENT_TYPE: types,
+        Col.TITLE: truncate(title, 200),
+        Col.SUMMARY: summary,
+        Col.ACTORS: string_lists(idx, side_a, side_b),
+        Col.COUNTRIES: string_lists(idx, alpha3),
+        Col.LOCATION: place,
+        Col.LATITUDE: lat,
+        Col.LONGITUDE: lon,
+        Col.COUNT: best,
+        Col.COUNT_UNIT: pd.Series("fatalities", index=idx, dtype=STRING).where(best.notna()),
+        Col.CONFIDENCE: CONFIDENCE,
+        Col.SOURCE_OUTLET: join(OUTLET, clause(office.notna(), " (sources: ", office, ")")),
+        Col.SOURCE_PUBLISHED: published,
+    }  # fmt: skip
+    return mapped(rows, idx, r)
+
+
+FORMAT = Format(name=NAME, title="a UCDP GED CSV", map=map_chunk, required=tuple(REQUIRED))
