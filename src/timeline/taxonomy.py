@@ -246,7 +246,15 @@ COUNT_UNITS: dict[str, str] = {
     "people": "people (summary says who)",
 }
 STRIKE_UNITS: tuple[str, ...] = ("drones", "missiles", "drones+missiles", "projectiles")
-"""Units counted in the 'launched and intercepted' chart."""
+STRIKE_TYPES: tuple[str, ...] = (
+    "drone_attack",
+    "missile_strike",
+    "combined_strike",
+    "air_strike",
+    "shelling",
+)
+"""The 'launched and intercepted' chart counts these types in these units; a statement
+that cites strike figures would count them twice."""
 
 DATASETS_CURATED = "curated"
 DATASET_SYNTHETIC = "synthetic"

@@ -1,0 +1,133 @@
+"""Event cards and the table of matching events. All event text goes through
+`escape_markdown`: it is shown as text, never interpreted as markdown or HTML."""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+import pandas as pd
+import streamlit as st
+
+from timeline import taxonomy
+from timeline.figures import country_name
+from timeline.formatting import escape_markdown, format_count, row_dates
+from timeline.schema import Col
+
+MAX_CARDS = 12
+MAX_TABLE_ROWS = 1000
+
+
+def _url(url: str) -> str:
+    """A URL safe inside a markdown link target (the schema already ensures http(s))."""
+    return quote(url, safe=":/?#[]@!$&'*+,;=%~-._")
+
+
+def _link(label: str, url: object) -> str:
+    if pd.isna(url):
+        return escape_markdown(label)
+    return f"[{escape_markdown(label)}]({_url(str(url))})"
+
+
+def render_card(row: pd.Series) -> None:
+    etype = taxonomy.TYPES_BY_KEY.get(row[Col.EVENT_TYPE])
+    with st.container(border=True, key=f"card-{row[Col.EVENT_ID]}"):
+        if etype:
+            st.html(
+                f'<div style="font-size:0.8rem;display:flex;align-items:center;gap:6px">'
+                f'<span style="width:12px;height:12px;border-radius:50%;background:{etype.colour};'
+                f'display:inline-block"></span>{escape(etype.label)}</div>'
+            )
+        st.markdown(f"**{escape_markdown(str(row[Col.TITLE]))}**")
+        st.caption(escape_markdown(f"{row_dates(row)} · {row[Col.CONFIDENCE]}"))
+        facts = []
+        if len(row[Col.ACTORS]):
+            facts.append(("Actors", ", ".join(row[Col.ACTORS])))
+        if len(row[Col.COUNTRIES]):
+            facts.append(("Countries", ", ".join(country_name(c) for c in row[Col.COUNTRIES])))
+        if not pd.isna(row[Col.LOCATION]):
+            place = str(row[Col.LOCATION])
+            if not pd.isna(row[Col.LATITUDE]):
+                place += f" ({row[Col.LATITUDE]:.2f}, {row[Col.LONGITUDE]:.2f})"
+            facts.append(("Location", place))
+        counts = format_count(row[Col.COUNT], row[Col.COUNT_UNIT], row[Col.INTERCEPTED])
+        if counts:
+            facts.append(("Count", counts))
+        if not pd.isna(row[Col.WEAPON]):
+            facts.append(("Weapon", str(row[Col.WEAPON])))
+        st.markdown("  \n".join(f"**{k}:** {escape_markdown(v)}" for k, v in facts))
+        if not pd.isna(row[Col.SUMMARY]):
+            st.markdown(escape_markdown(str(row[Col.SUMMARY])))
+        source = f"Source: {_link(str(row[Col.SOURCE_OUTLET]), row[Col.SOURCE_URL])}"
+        if not pd.isna(row[Col.SOURCE_PUBLISHED]):
+            source += f", published {row[Col.SOURCE_PUBLISHED]:%d %b %Y}"
+        others = [f"[{i}]({_url(u)})" for i, u in enumerate(row[Col.OTHER_SOURCES], start=2)]
+        if others:
+            source += " · also: " + " ".join(others)
+        st.markdown(source)
+        st.caption(escape_markdown(f"{row[Col.EVENT_ID]} · {row[Col.DATASET]}"))
+
+
+def render_cards(events: pd.DataFrame, ids: list[str], filtered_ids: set[str]) -> None:
+    rows = events.set_index(Col.EVENT_ID, drop=False)
+    ids = [i for i in ids if i in rows.index][:MAX_CARDS]
+    if not ids:
+        return
+    hidden = [i for i in ids if i not in filtered_ids]
+    if hidden:
+        st.caption(f"{len(hidden)} selected event(s) are outside the current filters.")
+    columns = st.columns(min(3, len(ids)))
+    for i, event_id in enumerate(ids):
+        with columns[i % len(columns)]:
+            render_card(rows.loc[event_id])
+
+
+def table_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The newest `MAX_TABLE_ROWS` matching events, in display columns."""
+    newest = df.sort_values([Col.DATE_START, Col.EVENT_ID], ascending=[False, True]).head(MAX_TABLE_ROWS)
+    return pd.DataFrame(
+        {
+            "start": newest[Col.DATE_START],
+            "dates": newest.apply(row_dates, axis=1) if len(newest) else pd.Series(dtype="str"),
+            "type": newest[Col.EVENT_TYPE].map(taxonomy.LABELS),
+            "title": newest[Col.TITLE],
+            "countries": newest[Col.COUNTRIES].map(", ".join),
+            "location": newest[Col.LOCATION],
+            "count": newest[Col.COUNT],
+            "unit": newest[Col.COUNT_UNIT],
+            "intercepted": newest[Col.INTERCEPTED],
+            "confidence": newest[Col.CONFIDENCE],
+            "source": newest[Col.SOURCE_OUTLET],
+            "link": newest[Col.SOURCE_URL],
+            "event_id": newest[Col.EVENT_ID],
+        }
+    ).reset_index(drop=True)
+
+
+def render_table(df: pd.DataFrame) -> list[str]:
+    """A sortable table; returns the event_ids of the rows the analyst selected."""
+    table = table_frame(df)
+    if len(df) > MAX_TABLE_ROWS:
+        st.caption(
+            f"Showing the newest {MAX_TABLE_ROWS:,} of {len(df):,} matching events; download the data for all."
+        )
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=min(420, 40 + 35 * max(1, len(table))),
+        on_select="rerun",
+        selection_mode="multi-row",
+        key="events_table",
+        column_config={
+            "start": st.column_config.DateColumn("Start", format="YYYY-MM-DD"),
+            "dates": st.column_config.TextColumn("Dates (as reported)", width="medium"),
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "count": st.column_config.NumberColumn("Count", format="localized"),
+            "intercepted": st.column_config.NumberColumn("Intercepted", format="localized"),
+            "link": st.column_config.LinkColumn("Link", display_text="open ↗"),
+            "event_id": st.column_config.TextColumn("event_id"),
+        },
+    )
+    rows = event.selection.rows if event and event.selection else []
+    return [table.loc[i, "event_id"] for i in rows if i < len(table)]

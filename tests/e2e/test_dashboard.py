@@ -1,0 +1,84 @@
+"""The analyst's path through the dashboard in a real browser."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+from conftest import wait_for_app
+
+SOURCE = "https://koreadailyus.com/ukrainian-defense-minister-meets-with-south-koreas-president-as-seoul-mulls-over-lethal-aid"
+RECORD_NIGHT = "2024-11-25-ru-drone-attack-ua"
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+
+
+def counter(page) -> str:
+    return page.get_by_text(re.compile(r"\d+ of \d+ events")).first.inner_text()
+
+
+def svg_texts(locator) -> list[str]:
+    """Text of SVG nodes (innerText does not apply to SVG)."""
+    return locator.evaluate_all("nodes => nodes.map(n => n.textContent)")
+
+
+def lane_labels(page) -> list[str]:
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    return svg_texts(chart.locator(".yaxislayer-above .ytick text"))
+
+
+def test_timeline_renders_the_dataset(page, app_url):
+    open_app(page, app_url)
+    assert counter(page).startswith("90 of 90 events")
+    timeline = page.locator('[data-testid="stPlotlyChart"]').first
+    assert timeline.locator(".scatterlayer .point").count() >= 70  # day-dated events as points
+    assert timeline.locator(".barlayer .point").count() >= 2  # week and month events as bars
+    assert {"Meeting", "Drone attack", "Missile strike"} <= set(lane_labels(page))
+    assert not page.locator('[data-testid="stException"]').count()
+    assert page.errors == []
+
+
+def test_drone_attacks_in_november_and_the_188_drone_night(page, app_url):
+    open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
+    assert counter(page).startswith("3 of 90 events")
+    assert lane_labels(page) == ["Drone attack"]
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    assert "188" in svg_texts(charts.nth(0).locator(".scatterlayer text"))
+    assert "188 launched" in svg_texts(charts.nth(1).locator(".annotation-text"))
+
+
+def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):
+    open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
+    points = page.locator('[data-testid="stPlotlyChart"]').first.locator(".scatterlayer .point")
+    biggest = max(range(points.count()), key=lambda i: points.nth(i).bounding_box()["width"])
+    box = points.nth(biggest).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_for_app(page)
+    card = page.locator(f".st-key-card-{RECORD_NIGHT}")
+    card.wait_for(timeout=20_000)
+    assert "Ukraine reports record overnight attack of 188 Russian drones" in card.inner_text()
+    assert card.locator(f'a[href="{SOURCE}"]').inner_text() == "Korea JoongAng Daily"
+    assert parse_qs(urlparse(page.url).query)["event"] == [RECORD_NIGHT]
+
+
+def test_event_parameter_opens_that_card(page, app_url):
+    open_app(page, f"{app_url}/?event={RECORD_NIGHT}")
+    card = page.locator(f".st-key-card-{RECORD_NIGHT}")
+    text = card.inner_text()
+    assert "188 drones launched, 76 intercepted" in text
+    assert 'reported as "Monday night"' in text
+    assert card.locator(f'a[href="{SOURCE}"]').count() == 1
+
+
+def test_bad_url_shows_a_warning_and_no_exception(page, app_url):
+    open_app(page, f"{app_url}/?type=drone_strike&from=2024-99-01&min_count=-3&q=Kyiv")
+    warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+    joined = " ".join(warnings)
+    assert "drone_strike" in joined and "2024-99-01" in joined and "min_count" in joined
+    assert not page.locator('[data-testid="stException"]').count()
+    assert page.get_by_test_id("stTextInputField").input_value() == "Kyiv"
+    assert page.errors == []

@@ -1,0 +1,116 @@
+"""The Streamlit page through streamlit.testing.v1.AppTest: widgets, URL, bad parameters."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from timeline import store
+from timeline.ui import state
+
+from conftest import CURATED, ROOT, frame, make_row
+
+APP = str(ROOT / "app.py")
+
+
+def run_app(monkeypatch: pytest.MonkeyPatch, data: Path = CURATED, **params: str | list[str]) -> AppTest:
+    monkeypatch.setenv(store.ENV_VAR, str(data))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def counter(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if " events** · data as of" in m.value)
+
+
+def test_opens_on_the_bundled_dataset(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch)
+    assert counter(at).startswith("**90 of 90 events**")
+    assert at.title[0].value == "Conflict timeline"
+    assert len(at.get("plotly_chart")) == 3  # timeline, counts, map
+    assert not at.warning
+
+
+def test_url_parameters_set_the_widgets(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch, type="drone_attack", **{"from": "2024-11-01", "to": "2024-11-30"})
+    assert counter(at).startswith("**3 of 90 events**")
+    assert at.session_state[state.types_key("military")] == ["drone_attack"]
+    assert tuple(str(d) for d in at.session_state[state.DATES]) == ("2024-11-01", "2024-11-30")
+
+
+def test_widget_change_updates_the_url(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch)
+    at.text_input(key=state.QUERY).input("Umerov").run()
+    assert counter(at).startswith("**6 of 90 events**")
+    assert at.query_params["q"] in ("Umerov", ["Umerov"])
+    at.segmented_control(key=state.LANES).set_value("country").run()
+    assert at.query_params["lanes"] in ("country", ["country"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"type": "drone_strike"},
+        {"from": "2024-31-12"},
+        {"from": "2024-12-01", "to": "2024-11-01"},
+        {"min_count": "-1"},
+        {"lanes": "sideways", "event": "nope"},
+        {"country": ["UKR", "Narnia"], "confidence": "maybe"},
+    ],
+)
+def test_bad_parameters_warn_and_render_the_rest(monkeypatch: pytest.MonkeyPatch, params):
+    at = run_app(monkeypatch, q="Kyiv", **params)
+    assert at.warning, "a bad value must be named in a warning"
+    assert len(at.warning) == 1 and "Part of the link was ignored" in at.warning[0].value
+    assert counter(at).startswith("**")  # the page rendered
+    assert at.session_state[state.QUERY] == "Kyiv"  # the good parameter still applies
+
+
+def test_event_parameter_opens_its_card(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch, event="2024-11-25-ru-drone-attack-ua")
+    texts = " ".join(m.value for m in at.markdown)
+    assert "Selected: 1 event" in texts
+    assert "188 drones launched, 76 intercepted" in texts.replace("\\", "")
+    assert "koreadailyus.com" in texts
+
+
+def test_no_results_explains_which_filter_to_loosen(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch, type="visit", country="UKR")
+    assert counter(at).startswith("**0 of 90 events**")
+    assert "without the **countries** filter: 1 events" in at.info[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_appended_rows_appear_on_the_next_rerun(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    data = tmp_path / "events.parquet"
+    data.write_bytes(CURATED.read_bytes())
+    at = run_app(monkeypatch, data=data)
+    assert counter(at).startswith("**90 of 90")
+    store.append(data, frame(make_row(event_id="appended-while-running", actors=["Someone New"])))
+    at.run()
+    assert counter(at).startswith("**91 of 91")
+
+
+def test_unreadable_dataset_is_an_error_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    bad = tmp_path / "events.parquet"
+    bad.write_text("not parquet")
+    at = run_app(monkeypatch, data=bad)
+    assert "Cannot read the dataset" in at.error[0].value
+
+
+def test_event_text_is_never_rendered_as_html(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    data = tmp_path / "events.parquet"
+    store.append(
+        data, frame(make_row(title="<script>alert(1)</script> **bold**", summary="[link](javascript:x)"))
+    )
+    at = run_app(monkeypatch, data=data, event="2024-11-25-ru-drone-attack-test")
+    card = " ".join(m.value for m in at.markdown)
+    assert "<script>" not in card and "\\<script\\>" in card
+    assert "](javascript" not in card
+    assert all(not getattr(m.proto, "allow_html", False) for m in at.markdown)

@@ -1,0 +1,163 @@
+"""Figure builders: what an analyst would see drawn, checked on the figure's data."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from timeline import figures, store, taxonomy
+from timeline.schema import Col, from_arrow
+from timeline.synth import generate
+
+from conftest import CURATED, frame, make_row
+
+DAY_MS = 86_400_000
+
+
+@pytest.fixture(scope="module")
+def curated() -> pd.DataFrame:
+    return store.load(CURATED)
+
+
+def traces_for(fig, event_id: str):
+    return [
+        t for t in fig.data if t.customdata is not None and any(row[0] == event_id for row in t.customdata)
+    ]
+
+
+def test_month_and_week_events_are_bars_over_their_whole_interval(tmp_path: Path):
+    path = tmp_path / "e.parquet"
+    store.append(
+        path,
+        frame(
+            make_row(
+                event_id="month-row", date_start="2024-10-01", date_end="2024-10-31", date_precision="month"
+            ),
+            make_row(
+                event_id="week-row",
+                date_start="2024-11-18",
+                date_end="2024-11-24",
+                date_precision="week",
+                date_text="last week",
+                event_type="meeting",
+                actors=["X"],
+                count=None,
+                intercepted=None,
+                count_unit=None,
+            ),
+        ),
+    )
+    fig, info = figures.timeline_figure(store.load(path))
+    assert not info.aggregated
+    (month,) = traces_for(fig, "month-row")
+    (week,) = traces_for(fig, "week-row")
+    for trace, start, days in ((month, "2024-10-01", 31), (week, "2024-11-18", 7)):
+        assert trace.type == "bar" and trace.orientation == "h"
+        assert pd.Timestamp(trace.base[0]) == pd.Timestamp(start)  # never a point on an invented day
+        assert trace.x[0] == days * DAY_MS
+        assert trace.marker.pattern.shape == figures.UNCERTAIN_PATTERN
+    assert month.marker.color == taxonomy.COLOURS["drone_attack"]
+    assert week.marker.color == taxonomy.COLOURS["meeting"]
+
+
+def test_day_events_are_points_and_overnight_spans_both_dates(curated: pd.DataFrame):
+    fig, _ = figures.timeline_figure(curated)
+    (night,) = traces_for(fig, "2024-11-25-ru-drone-attack-ua")
+    assert night.type == "scatter"
+    row = list(night.customdata[:, 0]).index("2024-11-25-ru-drone-attack-ua")
+    assert pd.Timestamp(night.x[row]) == pd.Timestamp("2024-11-26 00:00")  # midnight between the two dates
+    assert night.text[row] == "188"
+    spans = [t for t in fig.data if getattr(t, "mode", None) == "lines" and t.legendgroup == "drone_attack"]
+    starts = [pd.Timestamp(x) for x in spans[0].x if x is not None]
+    assert pd.Timestamp("2024-11-25") in starts and pd.Timestamp("2024-11-27") in starts
+    (meeting,) = traces_for(fig, "2024-11-27-umerov-yoon-meeting")
+    row = list(meeting.customdata[:, 0]).index("2024-11-27-umerov-yoon-meeting")
+    assert pd.Timestamp(meeting.x[row]) == pd.Timestamp("2024-11-27 12:00")
+
+
+def test_hover_shows_title_reported_dates_count_and_source(curated: pd.DataFrame):
+    fig, _ = figures.timeline_figure(curated)
+    (trace,) = traces_for(fig, "2024-11-25-ru-drone-attack-ua")
+    row = next(r for r in trace.customdata if r[0] == "2024-11-25-ru-drone-attack-ua")
+    assert "188" in row[1]
+    assert row[2] == '25–26 Nov 2024 · reported as "Monday night"'
+    assert row[3] == "188 drones launched, 76 intercepted"
+    assert row[4] == "Korea JoongAng Daily"
+
+
+def test_every_trace_uses_its_types_colour(curated: pd.DataFrame):
+    fig, _ = figures.timeline_figure(curated)
+    for trace in fig.data:
+        if trace.legendgroup in taxonomy.COLOURS:
+            colour = trace.line.color if getattr(trace, "mode", None) == "lines" else trace.marker.color
+            assert colour == taxonomy.COLOURS[trace.legendgroup]
+
+
+def test_lanes_by_country_and_actor(curated: pd.DataFrame):
+    fig, _ = figures.timeline_figure(curated, lanes="country")
+    lanes = list(fig.layout.yaxis.categoryarray)
+    assert "Russian Federation (RUS)" in lanes and "Ukraine (UKR)" in lanes
+    fig, _ = figures.timeline_figure(curated, lanes="actor")
+    assert len(fig.layout.yaxis.categoryarray) == figures.MAX_LANES
+    assert "Other actors" in fig.layout.yaxis.categoryarray
+
+
+def test_event_text_is_escaped_in_hover(tmp_path: Path):
+    path = tmp_path / "e.parquet"
+    store.append(path, frame(make_row(title="<img src=x onerror=alert(1)>")))
+    fig, _ = figures.timeline_figure(store.load(path))
+    texts = [row[1] for t in fig.data if t.customdata is not None for row in t.customdata]
+    assert texts == ["&lt;img src=x onerror=alert(1)&gt;"]
+
+
+def test_large_views_aggregate_and_stay_bounded():
+    small = from_arrow(generate(10_000, seed=1))
+    big = from_arrow(generate(100_000, seed=1))
+    fig_small, info_small = figures.timeline_figure(small)
+    fig_big, info_big = figures.timeline_figure(big)
+    assert info_small.aggregated and info_big.aggregated
+    size_small, size_big = len(fig_small.to_json()), len(fig_big.to_json())
+    assert size_big < 1.5 * size_small  # 10x the events, not 10x the bytes
+    shown = sum(int(n.replace(",", "")) for t in fig_big.data for n in t.customdata[:, 0])
+    assert shown == 100_000  # every event is counted in some bin
+
+
+def test_counts_chart_sums_launched_and_intercepted_per_day(curated: pd.DataFrame):
+    fig = figures.counts_figure(curated, per="day")
+    drones = next(t for t in fig.data if t.name == "Drone attack")
+    by_day = dict(zip(pd.to_datetime(drones.x).normalize(), drones.y, strict=True))
+    assert by_day[pd.Timestamp("2024-11-25")] == 188
+    assert pd.Timestamp("2024-10-01") not in by_day  # the October monthly total is not put on 1 Oct
+    rows, left_out = figures.strike_rows(curated, "day")
+    assert left_out == 1
+    assert "2024-11-26-ru-mod-atacms-kursk-statement" not in set(
+        rows[Col.EVENT_ID]
+    )  # statements are not strikes
+    drones_only = figures.counts_figure(curated, per="day", what="drones")
+    assert {t.name for t in drones_only.data if t.type == "bar"} == {"Drone attack"}
+    assert any(a.text == "<b>188</b> launched" for a in drones_only.layout.annotations)
+
+
+def test_counts_per_week(curated: pd.DataFrame):
+    fig = figures.counts_figure(curated, per="week")
+    drones = next(t for t in fig.data if t.name == "Drone attack")
+    weeks = dict(zip(pd.to_datetime(drones.x).normalize() - pd.Timedelta(days=3), drones.y, strict=True))
+    assert weeks[pd.Timestamp("2024-11-25")] == 188
+    assert weeks[pd.Timestamp("2024-11-18")] == 73  # 24 Nov is a Sunday: the week before
+
+
+def test_map_draws_located_events_over_offline_borders(curated: pd.DataFrame):
+    fig = figures.map_figure(curated)
+    borders = fig.data[0]
+    assert borders.mode == "lines" and len(borders.x) > 1000
+    markers = [t for t in fig.data[1:]]
+    located = curated[Col.LATITUDE].notna().sum()
+    assert sum(len(t.x) for t in markers) == located
+    for trace in markers:
+        assert trace.marker.color == taxonomy.COLOURS[trace.legendgroup]
+    assert any("Natural Earth" in a.text for a in fig.layout.annotations)
+
+
+def test_map_of_many_events_aggregates_to_cells():
+    fig = figures.map_figure(from_arrow(generate(50_000, seed=3)))
+    assert sum(len(t.x) for t in fig.data[1:]) < 5_000

@@ -1,0 +1,28 @@
+from datetime import date
+
+from timeline.formatting import escape_markdown, format_count, format_dates
+
+
+def test_dates_say_how_precise_they_are():
+    assert (
+        format_dates(date(2024, 11, 25), date(2024, 11, 26), "day", "Monday night")
+        == '25–26 Nov 2024 · reported as "Monday night"'
+    )
+    assert format_dates(date(2024, 10, 1), date(2024, 10, 31), "month") == "Oct 2024 (month)"
+    assert format_dates(date(2024, 11, 18), date(2024, 11, 24), "week") == "sometime 18–24 Nov 2024 (week)"
+    assert format_dates(date(2024, 11, 30), date(2024, 12, 1), "day") == "30 Nov – 1 Dec 2024"
+    assert format_dates(date(2024, 1, 1), date(2024, 12, 31), "year") == "2024 (year)"
+
+
+def test_counts_keep_missing_distinct_from_zero():
+    assert format_count(188, "drones", 76) == "188 drones launched, 76 intercepted"
+    assert format_count(0, "drones") == "0 drones launched"
+    assert format_count(None, None, None) == ""
+
+
+def test_markdown_escaping_leaves_text_literal():
+    hostile = "**bold** [x](javascript:alert(1)) $x$ :red[alert] <b>html</b>"
+    escaped = escape_markdown(hostile)
+    for token in ("**", "](", "$x$", ":red[", "<b>"):
+        assert token not in escaped
+    assert escaped.replace("\\", "") == hostile
