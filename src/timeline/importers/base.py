@@ -73,6 +73,8 @@ class Format:
     """Extra pandas.read_csv options (separator, header, column names)."""
     whole_file: bool = False
     """Map the file in one piece (ids that depend on other rows, merged windows)."""
+    fields: int | None = None
+    """For headerless files: how many separated fields every line has."""
 
 
 class Reasons:
@@ -154,6 +156,8 @@ def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]
         "chunksize": None if fmt.whole_file else chunk_rows,
     }
     options.update(fmt.read_options)
+    if fmt.fields is not None:
+        _check_fields(fmt, path, options.get("sep", ","))
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
         progress = _Progress(handle, path.stat().st_size, fmt.name, say)
         try:
@@ -174,6 +178,14 @@ def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]
             raise InputError(f"{path}: not valid {fmt.title} ({str(err).strip()})") from err
         except pd.errors.EmptyDataError as err:
             raise InputError(f"{path}: file is empty") from err
+
+
+def _check_fields(fmt: Format, path: Path, sep: str) -> None:
+    with path.open("rb") as fh:
+        first = fh.readline().decode("utf-8", errors="replace").rstrip("\r\n")
+    found = len(first.split(sep))
+    if found != fmt.fields:
+        raise InputError(f"{path}: not {fmt.title}: line 1 has {found} fields, expected {fmt.fields}")
 
 
 def _check_columns(fmt: Format, path: Path, columns: list[str]) -> None:

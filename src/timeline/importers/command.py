@@ -14,10 +14,12 @@ import typer
 
 from timeline import diff, store
 from timeline.clikit import fail, report, warn
-from timeline.importers import acled, base, missile_attacks, ucdp
+from timeline.importers import acled, base, countries, gdelt, missile_attacks, ucdp
 from timeline.validation import ValidationFailed
 
-FORMATS: dict[str, base.Format] = {f.name: f for f in (acled.FORMAT, ucdp.FORMAT, missile_attacks.FORMAT)}
+FORMATS: dict[str, base.Format] = {
+    f.name: f for f in (acled.FORMAT, ucdp.FORMAT, gdelt.FORMAT, missile_attacks.FORMAT)
+}
 CSV = "csv"
 FORMAT_NAMES = (*FORMATS, CSV)
 
@@ -49,6 +51,12 @@ def _check_flags(
         _usage("--cameo-root and --country select GDELT rows; they are only for --format gdelt")
     if fmt != "missile-attacks" and options.combine:
         _usage("--combine is only for --format missile-attacks")
+    for root in options.cameo_roots:
+        if not (root.isdigit() and 1 <= len(root) <= 2):
+            _usage(f"--cameo-root {root!r}: a CAMEO root code is one or two digits (e.g. 19)")
+    for code in options.countries:
+        if code not in countries.ISO3:
+            _usage(f"--country {code!r}: not an ISO 3166-1 alpha-3 code (e.g. UKR)")
 
 
 def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
