@@ -14,7 +14,7 @@ import typer
 
 from timeline import diff, store
 from timeline.clikit import fail, report, warn
-from timeline.importers import acled, base, countries, gdelt, missile_attacks, ucdp
+from timeline.importers import acled, base, countries, gdelt, mapped_csv, missile_attacks, ucdp
 from timeline.validation import ValidationFailed
 
 FORMATS: dict[str, base.Format] = {
@@ -60,7 +60,13 @@ def _check_flags(
 
 
 def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
-    return FORMATS[fmt]
+    if fmt != CSV:
+        return FORMATS[fmt]
+    assert mapping is not None
+    try:
+        return mapped_csv.format_for(mapped_csv.load_mapping(mapping))
+    except base.InputError as err:
+        fail(f"{err}; nothing was written")
 
 
 def _target(fmt: base.Format, into: Path | None, out: Path | None) -> Path:
