@@ -69,8 +69,9 @@ def _to_datetime(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series
 def iso_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """'2024-11-25' or '2024-11-25 19:30[:00[.000]]' -> the day; blank -> missing; else bad."""
     t = text(s)
-    parts = t.str.extract(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-    parsed = _to_datetime(parts[0], parts[1], parts[2])
+    shaped = t.str.match(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$").fillna(False)
+    day = t.str.slice(0, 10).where(shaped.astype(bool))
+    parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ms]")
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
