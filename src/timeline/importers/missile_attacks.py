@@ -59,29 +59,30 @@ class Model:
     """What it is, for the summary."""
 
 
-def _models(kind: str, role: str, names: str) -> dict[str, Model]:
-    return {name.strip().casefold(): Model(kind, role) for name in names.split("|")}
-
+MODEL_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("drone", "attack drones", ("Shahed-136/131", "Shahed-136", "Shahed-131", "Shahed", "Geran-2", "Geran-3", "Gerbera")),
+    ("drone", "drones of unidentified type", ("Unknown UAV",)),
+    ("drone", "reconnaissance drones", ("Reconnaissance UAV", "Orlan-10", "Orlan-30", "Supercam", "ZALA", "Merlin-VR",
+                                        "Eleron", "Granat-4", "Картограф", "Фенікс")),
+    ("drone", "military drones", ("Orion", "Forpost", "Mohajer-6")),
+    ("drone", "loitering munitions", ("Lancet", "Kub", "Молнія", "Привет-82")),
+    ("missile", "ballistic missiles", ("Iskander-M", "KN-23", "Iskander-M/KN-23", "Ballistic Missile",
+                                       "Intercontinental Ballistic Missile")),
+    ("missile", "cruise missiles", ("Iskander-K", "Kalibr", "X-101/X-555", "X-101", "X-555", "X-22", "X-32", "X-69",
+                                    "X-59", "X-59/X-69", "X-59MK2", "X-35", "3M22 Zircon", "P-800 Oniks", "Banderol")),
+    ("missile", "aeroballistic missiles", ("X-47 Kinzhal",)),
+    ("missile", "anti-radiation missiles", ("X-31", "X-31P", "X-31PD")),
+    ("missile", "air-defence missiles fired at ground targets", ("C-300", "C-400", "C-300/C-400")),
+    ("missile", "missiles of unidentified type", ("Unknown Missile",)),
+    ("bomb", "guided aerial bombs", ("GBU", "Aerial Bomb")),
+)  # fmt: skip
+"""(kind, role, model names): every model name in the Air Force file, by kind (drone, missile
+or bomb decide the event type and count unit; the role is said in the summary). A row naming
+several models ('X-101/X-555 and Kalibr') is split on ' and '; each part must be here."""
 
 MODELS: dict[str, Model] = {
-    **_models("drone", "attack drones", "Shahed-136/131|Shahed-136|Shahed-131|Shahed|Geran-2|Geran-3|Gerbera"),
-    **_models("drone", "drones of unidentified type", "Unknown UAV"),
-    **_models("drone", "reconnaissance drones", "Reconnaissance UAV|Orlan-10|Orlan-30|Supercam|ZALA|Merlin-VR|"
-                                                "Eleron|Granat-4|Картограф|Фенікс"),
-    **_models("drone", "military drones", "Orion|Forpost|Mohajer-6"),
-    **_models("drone", "loitering munitions", "Lancet|Kub|Молнія|Привет-82"),
-    **_models("missile", "ballistic missiles", "Iskander-M|KN-23|Iskander-M/KN-23|Ballistic Missile|"
-                                               "Intercontinental Ballistic Missile"),
-    **_models("missile", "cruise missiles", "Iskander-K|Kalibr|X-101/X-555|X-101|X-555|X-22|X-32|X-69|X-59|"
-                                            "X-59/X-69|X-59MK2|X-35|3M22 Zircon|P-800 Oniks|Banderol"),
-    **_models("missile", "aeroballistic missiles", "X-47 Kinzhal"),
-    **_models("missile", "anti-radiation missiles", "X-31|X-31P|X-31PD"),
-    **_models("missile", "air-defence missiles fired at ground targets", "C-300|C-400|C-300/C-400"),
-    **_models("missile", "missiles of unidentified type", "Unknown Missile"),
-    **_models("bomb", "guided aerial bombs", "GBU|Aerial Bomb"),
-}  # fmt: skip
-"""Every model name in the Air Force file, by kind. A row naming several ('X-101/X-555 and
-Kalibr') is split on ' and '; each part must be here."""
+    name.casefold(): Model(kind, role) for kind, role, names in MODEL_TABLE for name in names
+}
 
 KINDS_TO_TYPE = {
     frozenset({"drone"}): ("drone_attack", "drones"),

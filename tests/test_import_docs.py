@@ -1,0 +1,39 @@
+"""docs/importing.md must describe the importers the code defines."""
+
+from timeline.importers import acled, command, gdelt, missile_attacks, ucdp
+
+from conftest import ROOT
+
+DOC = (ROOT / "docs" / "importing.md").read_text(encoding="utf-8")
+
+
+def test_every_format_has_a_section_and_a_command():
+    for name in command.FORMAT_NAMES:
+        assert f"(`--format {name}" in DOC
+        assert f"timeline import --format {name}" in DOC
+
+
+def test_model_table_is_documented_row_by_row():
+    for kind, role, names in missile_attacks.MODEL_TABLE:
+        assert f"| {kind} | {role} | {', '.join(names)} |" in DOC
+
+
+def test_acled_inter_codes_and_ucdp_precisions_are_documented():
+    for code, label in acled.INTER_CODES.items():
+        assert f"| {code} | {label} |" in DOC
+    for level, precision in ucdp.PRECISIONS.items():
+        assert f"| {level} (" in DOC and f"| `{precision}` |" in DOC
+
+
+def test_confidence_rules_match_the_code():
+    assert acled.CONFIDENCE == ucdp.CONFIDENCE == gdelt.CONFIDENCE == "reported"
+    assert missile_attacks.CONFIDENCE == "claimed"
+    assert (
+        "ACLED, UCDP and GDELT rows are\n  `reported`" in DOC and "Air Force tallies are\n  `claimed`" in DOC
+    )
+
+
+def test_example_mapping_in_the_docs_is_the_tested_fixture():
+    fixture = (ROOT / "tests" / "fixtures" / "import" / "sheet_mapping.toml").read_text(encoding="utf-8")
+    body = fixture.split("\n", 1)[1]  # the first line says how the tests use it
+    assert body.strip() in DOC
