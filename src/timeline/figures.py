@@ -19,15 +19,19 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 
 from timeline import taxonomy
 from timeline.formatting import format_count, format_dates
-from timeline.schema import Col
+from timeline.schema import Col, as_arrow
 
 MAX_EVENTS = 3000
 """Above this many events in view, the timeline and map draw aggregates, not events."""
 MAX_LANES = 30
+MAX_BARS = 200
+"""More bins than this in the counts chart draw as stacked areas, not bars."""
 LABELLED_PER_UNIT = 5
 """The largest counts of each unit in view get a number label next to their mark."""
 DAY_MS = 86_400_000
@@ -40,6 +44,23 @@ HOVER = (
 )
 
 
+AGGREGATE_COLUMNS = [
+    Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.COUNTRIES,
+    Col.ACTORS, Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED, Col.LATITUDE, Col.LONGITUDE,
+]  # fmt: skip
+"""What the charts need when they aggregate (no titles, summaries or sources)."""
+
+
+def in_view(events: pd.DataFrame, keep: np.ndarray, max_events: int = MAX_EVENTS) -> pd.DataFrame:
+    """The matching events for the charts: every column when they will be drawn one by one,
+    only `AGGREGATE_COLUMNS` when they will be counted (copying text columns is the slow part)."""
+    if int(keep.sum()) <= max_events:
+        return events[keep]
+    if keep.all():
+        return events[AGGREGATE_COLUMNS]  # no row copy at all
+    return events.loc[keep, AGGREGATE_COLUMNS]
+
+
 # --- lanes and hover data ---------------------------------------------------------------
 
 
@@ -49,39 +70,54 @@ def country_name(code: str) -> str:
     return f"{name} ({code})"
 
 
-def _lane_labels(lanes: str, values: pd.Series) -> pd.Series:
+def lane_pairs(df: pd.DataFrame, lanes: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(row positions, lane codes, lane labels): one pair per event and lane it sits in.
+
+    Type lanes follow the taxonomy's order; country and actor lanes are the most frequent
+    `MAX_LANES - 1`, with the rest gathered in an 'Other' lane. Vectorised with pyarrow, so
+    a million events with several countries each cost a fraction of a second."""
     if lanes == "type":
-        return values.map(taxonomy.LABELS)
-    if lanes == "country":
-        return values.map(country_name)
-    return values
+        codes = pd.Categorical(df[Col.EVENT_TYPE], categories=taxonomy.EVENT_TYPE_KEYS).codes
+        present = np.flatnonzero(np.bincount(codes, minlength=len(taxonomy.EVENT_TYPE_KEYS)))
+        remap = np.full(len(taxonomy.EVENT_TYPE_KEYS), -1)
+        remap[present] = np.arange(len(present))
+        labels = [taxonomy.LABELS[taxonomy.EVENT_TYPE_KEYS[i]] for i in present]
+        return np.arange(len(df)), remap[codes], labels
+    lists = as_arrow(df[Col.COUNTRIES if lanes == "country" else Col.ACTORS])
+    empty = np.flatnonzero(np.asarray(pc.list_value_length(lists).fill_null(0)) == 0)
+    values = pa.concat_arrays(
+        [pc.list_flatten(lists).cast(pa.string()), pa.array(["(none)"] * len(empty), pa.string())]
+    )
+    rows = np.concatenate([np.asarray(pc.list_parent_indices(lists)), empty]).astype(np.int64)
+    encoded = (
+        pc.dictionary_encode(values).combine_chunks()
+        if isinstance(values, pa.ChunkedArray)
+        else pc.dictionary_encode(values)
+    )
+    codes = np.asarray(encoded.indices)
+    names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    frequency = np.bincount(codes, minlength=len(names))
+    ranked = sorted(range(len(names)), key=lambda i: (-frequency[i], names[i]))
+    keep = ranked if len(ranked) <= MAX_LANES else ranked[: MAX_LANES - 1]
+    remap = np.full(len(names), len(keep))  # the 'Other' lane, if any
+    remap[keep] = np.arange(len(keep))
+    labels = [
+        country_name(names[i]) if lanes == "country" and names[i] != "(none)" else names[i] for i in keep
+    ]
+    if len(ranked) > MAX_LANES:
+        labels.append(f"Other {'countries' if lanes == 'country' else 'actors'}")
+    lane = remap[codes]
+    # An event counts once per lane, even if its list names the same lane twice.
+    pairs = np.sort(rows * (len(labels) + 1) + lane)
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+    return pairs // (len(labels) + 1), pairs % (len(labels) + 1), labels
 
 
 def with_lanes(df: pd.DataFrame, lanes: str) -> tuple[pd.DataFrame, list[str]]:
-    """One row per (event, lane) and the lanes in display order.
-
-    Type lanes follow the taxonomy's order; country and actor lanes are the most frequent
-    `MAX_LANES - 1`, with the rest gathered in an 'Other' lane."""
-    if lanes == "type":
-        out = df.assign(lane=df[Col.EVENT_TYPE].map(taxonomy.LABELS))
-        present = set(out["lane"])
-        return out, [t.label for t in taxonomy.EVENT_TYPES if t.label in present]
-    column = Col.COUNTRIES if lanes == "country" else Col.ACTORS
-    values = df[column].map(lambda v: list(v) if len(v) else ["(none)"])
-    exploded = df.assign(lane=values).explode("lane")
-    order = exploded["lane"].value_counts()
-    top = list(order.index[: MAX_LANES - 1]) if len(order) > MAX_LANES else list(order.index)
-    other = f"Other {'countries' if lanes == 'country' else 'actors'}"
-    exploded["lane"] = exploded["lane"].where(exploded["lane"].isin(top), other)
-    exploded = exploded.drop_duplicates([Col.EVENT_ID, "lane"])
-    labels = [country_name(c) if lanes == "country" and c != "(none)" else c for c in top]
-    if lanes == "country":
-        exploded["lane"] = exploded["lane"].map(
-            lambda c: country_name(c) if c not in ("(none)", other) else c
-        )
-    if len(order) > MAX_LANES:
-        labels.append(other)
-    return exploded, labels
+    """One row per (event, lane), with a `lane` label column, and the lanes in display order."""
+    rows, codes, labels = lane_pairs(df, lanes)
+    out = df.iloc[rows].assign(lane=np.asarray(labels, dtype=object)[codes])
+    return out, labels
 
 
 def hover_data(df: pd.DataFrame) -> np.ndarray:
@@ -355,7 +391,7 @@ def _add_interval_bars(
     )
 
 
-def choose_bin(first: pd.Timestamp, last: pd.Timestamp, max_bins: int = 400) -> str:
+def choose_bin(first: pd.Timestamp, last: pd.Timestamp, max_bins: int = 150) -> str:
     """Day, week or month bins, whichever keeps the number of bins under `max_bins`."""
     days = (last - first).days + 1
     if days <= max_bins:
@@ -365,46 +401,71 @@ def choose_bin(first: pd.Timestamp, last: pd.Timestamp, max_bins: int = 400) -> 
     return "month"
 
 
-def bin_start(dates: pd.Series, freq: str) -> pd.Series:
+def bin_days(days: np.ndarray, freq: str) -> np.ndarray:
+    """First day of each date's bin (ISO weeks start on Monday); numpy datetime64[D]."""
+    days = days.astype("datetime64[D]")
     if freq == "day":
-        return dates.dt.normalize()
+        return days
     if freq == "week":
-        return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
-    return dates.dt.to_period("M").dt.start_time
+        weekday = (days.view("int64") - 4) % 7  # 1970-01-01 was a Thursday
+        return days - weekday.astype("timedelta64[D]")
+    return days.astype("datetime64[M]").astype("datetime64[D]")
+
+
+def bin_start(dates: pd.Series, freq: str) -> pd.Series:
+    return pd.Series(bin_days(dates.to_numpy("datetime64[D]"), freq), index=dates.index).astype(
+        "datetime64[ms]"
+    )
+
+
+def bin_numbers(bins: np.ndarray, freq: str) -> tuple[np.ndarray, np.datetime64]:
+    """Bin start days -> 0-based bin numbers, and the first bin's start."""
+    first = bins.min()
+    if freq == "month":
+        months = bins.astype("datetime64[M]")
+        return (months - months.min()).astype("int64"), first
+    step = 7 if freq == "week" else 1
+    return (bins - first).astype("int64") // step, first
+
+
+def bin_dates(numbers: np.ndarray, first: np.datetime64, freq: str) -> np.ndarray:
+    if freq == "month":
+        return (first.astype("datetime64[M]") + numbers).astype("datetime64[D]")
+    return first + numbers * (7 if freq == "week" else 1)
 
 
 def _timeline_aggregated(df: pd.DataFrame, lanes: str, window: Window) -> tuple[go.Figure, TimelineInfo]:
+    """Counts per (lane, time bin) as squares: bounded by bins x lanes, whatever the rows."""
     freq = choose_bin(df[Col.DATE_START].min(), df[Col.DATE_END].max())
-    laned, order = with_lanes(
-        df[[Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.COUNTRIES, Col.ACTORS]], lanes
-    )
-    laned = laned.assign(bin=bin_start(laned[Col.DATE_START], freq))
-    keys = ["lane", "bin"] + ([Col.EVENT_TYPE] if lanes == "type" else [])
-    counts = laned.groupby(keys, observed=True).size().rename("n").reset_index()
-    peak = counts["n"].max()
-    fig = go.Figure()
-    groups = counts.groupby(Col.EVENT_TYPE) if lanes == "type" else [(None, counts)]
-    for key, part in groups:
-        colour = taxonomy.COLOURS[key] if key else NEUTRAL
-        fig.add_trace(
-            go.Scatter(
-                x=part["bin"],
-                y=part["lane"],
-                mode="markers",
-                marker={
-                    "color": colour,
-                    "symbol": "square",
-                    "size": 4 + 16 * np.sqrt(part["n"] / peak),
-                    "opacity": 0.85,
-                },
-                customdata=np.stack(
-                    [part["n"].map("{:,}".format), part["bin"].dt.strftime("%d %b %Y")], axis=1
-                ),
-                hovertemplate=f"%{{y}}<br>{freq} of %{{customdata[1]}}: <b>%{{customdata[0]}} events</b><extra></extra>",
-                name=taxonomy.LABELS[key] if key else "Events",
-                showlegend=bool(key),
-            )
+    rows, codes, order = lane_pairs(df, lanes)
+    numbers, first = bin_numbers(bin_days(df[Col.DATE_START].to_numpy("datetime64[D]"), freq), freq)
+    n_bins = int(numbers.max()) + 1
+    counts = np.bincount(codes * n_bins + numbers[rows], minlength=len(order) * n_bins)
+    cells = np.flatnonzero(counts)
+    lane, number, n = cells // n_bins, cells % n_bins, counts[cells]
+    labels = np.asarray(order, dtype=object)
+    if lanes == "type":
+        by_label = {t.label: t.colour for t in taxonomy.EVENT_TYPES}
+        colours = np.asarray([by_label[label] for label in order], dtype=object)[lane]
+    else:
+        colours = NEUTRAL
+    fig = go.Figure(
+        go.Scatter(
+            x=bin_dates(number, first, freq),
+            y=labels[lane],
+            mode="markers",
+            marker={
+                "color": colours,
+                "symbol": "square",
+                "size": 4 + 16 * np.sqrt(n / n.max()),
+                "opacity": 0.85,
+            },
+            customdata=n,
+            hovertemplate=f"%{{y}}<br>{freq} of %{{x|%d %b %Y}}: <b>%{{customdata:,}} events</b><extra></extra>",
+            name="Events",
+            showlegend=False,
         )
+    )
     _base_layout(fig, height=max(300, 110 + 36 * len(order)))
     _date_axis(fig, window)
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None, automargin=True)
@@ -431,14 +492,90 @@ COUNT_CHOICES = {"all": taxonomy.STRIKE_UNITS, "drones": ("drones",), "missiles"
 (a combined strike's total cannot be split, so it counts only under 'all')."""
 
 
+STRIKE_COLUMNS = [Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION]
+STRIKE_COLUMNS += [Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED]
+
+
+def _add_bars(fig: go.Figure, launched: pd.DataFrame, intercepted: pd.Series, middle: pd.Timedelta) -> None:
+    for etype in taxonomy.EVENT_TYPES:
+        part = launched[launched[Col.EVENT_TYPE] == etype.key]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=part["bin"] + middle,
+                y=part[Col.COUNT].astype("int64"),
+                name=etype.label,
+                marker={"color": etype.colour},
+                legendgroup=etype.key,
+                hovertemplate=f"{etype.label}<br>%{{x|%d %b %Y}}: <b>%{{y:,}} launched</b><extra></extra>",
+            )
+        )
+    if len(intercepted):
+        fig.add_trace(
+            go.Scatter(
+                x=intercepted.index + middle,
+                y=intercepted.astype("int64"),
+                mode="markers",
+                marker={
+                    "symbol": "diamond",
+                    "size": 9,
+                    "color": "#4a4a4a",
+                    "line": {"width": 1, "color": "#fff"},
+                },
+                name="Intercepted (as claimed)",
+                hovertemplate="%{x|%d %b %Y}: <b>%{y:,} intercepted</b><extra></extra>",
+            )
+        )
+
+
+def _add_stacked_areas(
+    fig: go.Figure, launched: pd.DataFrame, intercepted: pd.Series, per: str, middle: pd.Timedelta
+) -> None:
+    """Too many bins for bars (which cost the browser a path each): stacked areas instead,
+    with every empty bin a zero so the stack stays honest."""
+    bins = pd.date_range(launched["bin"].min(), launched["bin"].max(), freq="D" if per == "day" else "7D")
+    table = launched.pivot_table(
+        index="bin", columns=Col.EVENT_TYPE, values=Col.COUNT, aggfunc="sum", observed=True
+    )
+    table = table.reindex(bins, fill_value=0).fillna(0)
+    for etype in taxonomy.EVENT_TYPES:
+        if etype.key not in table.columns:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=bins + middle,
+                y=table[etype.key].astype("int64"),
+                mode="lines",
+                stackgroup="launched",
+                line={"width": 0.6, "color": etype.colour},
+                fillcolor=etype.colour,
+                name=etype.label,
+                legendgroup=etype.key,
+                hovertemplate=f"{etype.label}<br>%{{x|%d %b %Y}}: <b>%{{y:,}} launched</b><extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=bins + middle,
+            y=intercepted.reindex(bins),
+            mode="lines",
+            line={"color": "#4a4a4a", "width": 1},
+            name="Intercepted (as claimed)",
+            hovertemplate="%{x|%d %b %Y}: <b>%{y:,} intercepted</b><extra></extra>",
+        )
+    )
+
+
 def strike_rows(df: pd.DataFrame, per: str, what: str = "all") -> tuple[pd.DataFrame, int]:
     """Strikes whose launch count can honestly sit in one day (or week) bin, and how many
     were left out (monthly totals and other coarsely dated figures)."""
-    strikes = df[
+    wanted = (
         df[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES)
         & df[Col.COUNT_UNIT].isin(COUNT_CHOICES[what])
         & df[Col.COUNT].notna()
-    ]
+    )
+    strikes = df.loc[wanted, STRIKE_COLUMNS] if len(df) > MAX_EVENTS else df[wanted]
     fits = strikes[Col.DATE_PRECISION] == "day"
     if per == "week":
         same_week = bin_start(strikes[Col.DATE_START], "week") == bin_start(strikes[Col.DATE_END], "week")
@@ -457,41 +594,16 @@ def counts_figure(
         return fig
     rows = rows.assign(bin=bin_start(rows[Col.DATE_START], per))
     launched = rows.groupby(["bin", Col.EVENT_TYPE], observed=True)[Col.COUNT].sum().reset_index()
-    for etype in taxonomy.EVENT_TYPES:
-        part = launched[launched[Col.EVENT_TYPE] == etype.key]
-        if part.empty:
-            continue
-        fig.add_trace(
-            go.Bar(
-                x=part["bin"] + pd.Timedelta(hours=12 if per == "day" else 84),
-                y=part[Col.COUNT].astype("int64"),
-                name=etype.label,
-                marker={"color": etype.colour},
-                legendgroup=etype.key,
-                hovertemplate=f"{etype.label}<br>%{{x|%d %b %Y}}: <b>%{{y:,}} launched</b><extra></extra>",
-            )
-        )
-    intercepted = rows.groupby("bin")[Col.INTERCEPTED].sum(min_count=1).dropna()
-    if len(intercepted):
-        fig.add_trace(
-            go.Scatter(
-                x=intercepted.index + pd.Timedelta(hours=12 if per == "day" else 84),
-                y=intercepted.astype("int64"),
-                mode="markers",
-                marker={
-                    "symbol": "diamond",
-                    "size": 9,
-                    "color": "#4a4a4a",
-                    "line": {"width": 1, "color": "#fff"},
-                },
-                name="Intercepted (as claimed)",
-                hovertemplate="%{x|%d %b %Y}: <b>%{y:,} intercepted</b><extra></extra>",
-            )
-        )
+    intercepted = rows.groupby("bin")[Col.INTERCEPTED].sum(min_count=1)
+    middle = pd.Timedelta(hours=12 if per == "day" else 84)
+    if launched["bin"].nunique() > MAX_BARS:
+        _add_stacked_areas(fig, launched, intercepted, per, middle)
+    else:
+        _add_bars(fig, launched, intercepted.dropna(), middle)
     totals = launched.groupby("bin")[Col.COUNT].sum()
     peak_bin = totals.idxmax()
     fig.add_annotation(
-        x=peak_bin + pd.Timedelta(hours=12 if per == "day" else 84),
+        x=peak_bin + middle,
         y=int(totals.max()),
         text=f"<b>{int(totals.max()):,}</b> launched",
         showarrow=True,
@@ -553,7 +665,10 @@ def _borders_in(west: float, south: float, east: float, north: float) -> tuple[n
 def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
     """Events with coordinates on a tile-free map with country borders, coloured by type and
     sized by count. Needs no tile server, so it works offline and in exports."""
-    located = df[df[Col.LATITUDE].notna()]
+    # Same rule as the timeline: more than `max_events` in view are counted, not drawn.
+    aggregate = len(df) > max_events
+    has_place = df[Col.LATITUDE].notna()
+    located = df.loc[has_place, [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE]] if aggregate else df[has_place]
     fig = go.Figure()
     if located.empty:
         return fig
@@ -573,7 +688,7 @@ def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
             showlegend=False,
         )
     )
-    if len(located) > max_events:
+    if aggregate:
         _map_cells(fig, located)
     else:
         custom = hover_data(located)
@@ -625,25 +740,41 @@ def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
 
 
 def _map_cells(fig: go.Figure, located: pd.DataFrame, cell: float = 0.5) -> None:
-    cells = located.assign(
-        cx=(located[Col.LONGITUDE] / cell).round() * cell, cy=(located[Col.LATITUDE] / cell).round() * cell
+    """Many events: one square per 0.5-degree cell and type, sized by how many events."""
+    cells = pd.DataFrame(
+        {
+            "cx": np.round(located[Col.LONGITUDE].to_numpy() / cell) * cell,
+            "cy": np.round(located[Col.LATITUDE].to_numpy() / cell) * cell,
+            "type": pd.Categorical(located[Col.EVENT_TYPE], categories=taxonomy.EVENT_TYPE_KEYS).codes,
+        }
     )
-    counts = cells.groupby(["cx", "cy", Col.EVENT_TYPE], observed=True).size().rename("n").reset_index()
-    peak = counts["n"].max()
-    for key, part in counts.groupby(Col.EVENT_TYPE):
+    counts = cells.value_counts(sort=False).rename("n").reset_index()
+    keys = np.asarray(taxonomy.EVENT_TYPE_KEYS, dtype=object)[counts["type"].to_numpy()]
+    fig.add_trace(
+        go.Scatter(
+            x=counts["cx"],
+            y=counts["cy"],
+            mode="markers",
+            marker={
+                "color": np.asarray([taxonomy.COLOURS[k] for k in keys], dtype=object),
+                "size": 5 + 25 * np.sqrt(counts["n"] / counts["n"].max()),
+                "opacity": 0.7,
+            },
+            customdata=np.stack(
+                [np.asarray([taxonomy.LABELS[k] for k in keys], dtype=object), counts["n"]], axis=1
+            ),
+            hovertemplate="%{customdata[0]}: <b>%{customdata[1]:,} events</b> near %{y:.1f}°, %{x:.1f}°<extra></extra>",
+            name="Events per cell",
+            showlegend=False,
+        )
+    )
+    for key in dict.fromkeys(keys):  # legend entries only, no data
         fig.add_trace(
             go.Scatter(
-                x=part["cx"],
-                y=part["cy"],
+                x=[None],
+                y=[None],
                 mode="markers",
-                marker={
-                    "color": taxonomy.COLOURS[key],
-                    "size": 5 + 25 * np.sqrt(part["n"] / peak),
-                    "opacity": 0.7,
-                },
-                customdata=part["n"].map("{:,}".format),
-                hovertemplate=f"{taxonomy.LABELS[key]}: <b>%{{customdata}} events</b> near "
-                "%{y:.1f}°, %{x:.1f}°<extra></extra>",
+                marker={"color": taxonomy.COLOURS[key]},
                 name=taxonomy.LABELS[key],
             )
         )

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from timeline.schema import Col, as_arrow
 
+CATEGORICAL = (Col.EVENT_TYPE, Col.DATE_PRECISION, Col.CONFIDENCE, Col.COUNT_UNIT, Col.DATASET)
 PRESETS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "all": None}
 PRESET_LABELS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "all": "All"}
 MAX_QUERY_LENGTH = 200
@@ -57,7 +58,8 @@ class Catalog:
 
     @classmethod
     def build(cls, events: pd.DataFrame) -> Catalog:
-        events = events.reset_index(drop=True)
+        # Few distinct values: categories make masks and group-bys on a million rows cheap.
+        events = events.reset_index(drop=True).astype({str(c): "category" for c in CATEGORICAL})
         parts = [as_arrow(events[c]) for c in (Col.TITLE, Col.SUMMARY, Col.LOCATION)]
         parts.append(pc.binary_join(as_arrow(events[Col.ACTORS]), " "))
         parts = [pc.fill_null(part.cast(pa.large_string()), "") for part in parts]
@@ -119,8 +121,18 @@ def mask(catalog: Catalog, f: Filters) -> np.ndarray:
         keep &= list_contains_any(df[Col.ACTORS], f.actors)
     if f.min_count is not None:
         keep &= (df[Col.COUNT] >= f.min_count).fillna(False).to_numpy(dtype=bool)
-    for word in f.text.lower().split():
-        keep &= np.asarray(pc.match_substring(catalog.haystack, word).fill_null(False))
+    words = f.text.lower().split()
+    if words:
+        # Search only the rows the other filters kept: text matching is the costly part.
+        candidates = np.flatnonzero(keep)
+        text = (
+            catalog.haystack.take(pa.array(candidates)) if len(candidates) < len(keep) else catalog.haystack
+        )
+        hit = np.ones(len(candidates), dtype=bool)
+        for word in words:
+            hit &= np.asarray(pc.match_substring(text, word).fill_null(False))
+        keep = np.zeros(len(keep), dtype=bool)
+        keep[candidates[hit]] = True
     return keep
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,9 +14,9 @@ from timeline import taxonomy
 from timeline.figures import country_name
 from timeline.formatting import escape_markdown, format_count, row_dates
 from timeline.schema import Col
+from timeline.table import MAX_TABLE_ROWS, newest, table_frame
 
 MAX_CARDS = 12
-MAX_TABLE_ROWS = 1000
 
 
 def _url(url: str) -> str:
@@ -82,34 +83,13 @@ def render_cards(events: pd.DataFrame, ids: list[str], filtered_ids: set[str]) -
             render_card(rows.loc[event_id])
 
 
-def table_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """The newest `MAX_TABLE_ROWS` matching events, in display columns."""
-    newest = df.sort_values([Col.DATE_START, Col.EVENT_ID], ascending=[False, True]).head(MAX_TABLE_ROWS)
-    return pd.DataFrame(
-        {
-            "start": newest[Col.DATE_START],
-            "dates": newest.apply(row_dates, axis=1) if len(newest) else pd.Series(dtype="str"),
-            "type": newest[Col.EVENT_TYPE].map(taxonomy.LABELS),
-            "title": newest[Col.TITLE],
-            "countries": newest[Col.COUNTRIES].map(", ".join),
-            "location": newest[Col.LOCATION],
-            "count": newest[Col.COUNT],
-            "unit": newest[Col.COUNT_UNIT],
-            "intercepted": newest[Col.INTERCEPTED],
-            "confidence": newest[Col.CONFIDENCE],
-            "source": newest[Col.SOURCE_OUTLET],
-            "link": newest[Col.SOURCE_URL],
-            "event_id": newest[Col.EVENT_ID],
-        }
-    ).reset_index(drop=True)
-
-
-def render_table(df: pd.DataFrame) -> list[str]:
-    """A sortable table; returns the event_ids of the rows the analyst selected."""
-    table = table_frame(df)
-    if len(df) > MAX_TABLE_ROWS:
+def render_table(events: pd.DataFrame, keep: np.ndarray) -> list[str]:
+    """A sortable table of the newest matches; returns the event_ids the analyst selected."""
+    table = table_frame(newest(events, keep))
+    matched = int(keep.sum())
+    if matched > MAX_TABLE_ROWS:
         st.caption(
-            f"Showing the newest {MAX_TABLE_ROWS:,} of {len(df):,} matching events; download the data for all."
+            f"Showing the newest {MAX_TABLE_ROWS:,} of {matched:,} matching events; download the data for all."
         )
     event = st.dataframe(
         table,

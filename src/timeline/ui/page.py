@@ -11,6 +11,7 @@ from timeline import filters, store
 from timeline.figures import (
     MAX_EVENTS,
     counts_figure,
+    in_view,
     map_figure,
     strike_rows,
     timeline_figure,
@@ -156,7 +157,7 @@ def main() -> None:
     sidebar.render(catalog)
     view = state.current_view(catalog)
     keep = filters.mask(catalog, view.filters)
-    df = catalog.events[keep]
+    df = in_view(catalog.events, keep)
     _header(catalog, view, len(df))
 
     if df.empty:
@@ -168,7 +169,7 @@ def main() -> None:
         _counts(df, view)
         selected += [i for i in _map(df) if i not in selected]
         st.subheader("Events")
-        selected += [i for i in cards.render_table(df) if i not in selected]
+        selected += [i for i in cards.render_table(catalog.events, keep) if i not in selected]
         with cards_slot:
             if selected:
                 st.session_state[state.EVENT] = selected[0]
