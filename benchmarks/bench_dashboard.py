@@ -149,8 +149,8 @@ def main() -> None:
             for warm in (Filters(), CHANGES["one month of drones"]):
                 ours(catalog, warm)  # warm caches (border lines, imports), as a running server has
             for name, f in CHANGES.items():
-                a = timed(lambda f=f: ours(catalog, f), args.repeats)
-                b = timed(lambda f=f: naive(catalog.events, f), args.naive_repeats)
+                a = timed(lambda f=f, c=catalog: ours(c, f), args.repeats)
+                b = timed(lambda f=f, c=catalog: naive(c.events, f), args.naive_repeats)
                 print(
                     f"| {n:,} | {name} | {a.matched:,} | {a.seconds:.3f} | {b.seconds:.3f} | {b.seconds / a.seconds:,.0f}x "
                     f"| {kb(a.timeline)} / {kb(a.counts)} / {kb(a.map)} | {kb(b.timeline)} / {kb(b.counts)} / {kb(b.map)} |",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,18 @@ from timeline.validation import Problem, check
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 CURATED = ROOT / "data" / "events.parquet"
+
+
+def require_chromium() -> None:
+    """Skip (locally) or fail (CI, TIMELINE_REQUIRE_BROWSER=1) when Debian's Chromium is absent."""
+    from timeline.export_images import find_chromium
+
+    if find_chromium() is not None:
+        return
+    message = "Chromium not found: install Debian's chromium (apt-get install chromium)"
+    if os.environ.get("TIMELINE_REQUIRE_BROWSER"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def make_row(**overrides: object) -> dict[str, object]:

@@ -114,3 +114,30 @@ def test_event_text_is_never_rendered_as_html(monkeypatch: pytest.MonkeyPatch, t
     assert "<script>" not in card and "\\<script\\>" in card
     assert "](javascript" not in card
     assert all(not getattr(m.proto, "allow_html", False) for m in at.markdown)
+
+
+def test_export_panel_offers_every_format(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch, type="drone_attack", **{"from": "2024-11-01", "to": "2024-11-30"})
+    assert at.text_input(key="x_title").value == "Drone attacks, 1–30 Nov 2024"
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["PNG", "SVG", "PDF", "HTML", "CSV", "Excel", "Parquet"]
+
+
+def test_title_follows_filters_until_edited(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch, type="drone_attack")
+    at.text_input(key=state.QUERY).input("Kyiv").run()
+    assert at.text_input(key="x_title").value.startswith("Drone attacks")
+    at.text_input(key="x_title").input("My slide").run()
+    at.text_input(key=state.QUERY).input("").run()
+    assert at.text_input(key="x_title").value == "My slide"
+
+
+def test_without_chromium_image_buttons_say_what_to_install(monkeypatch: pytest.MonkeyPatch):
+    from timeline import export_images
+
+    monkeypatch.setattr(export_images, "find_chromium", lambda: None)
+    at = run_app(monkeypatch)
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert buttons["PNG"].disabled and "apt-get install chromium" in buttons["PNG"].help
+    assert not buttons["HTML"].disabled and not buttons["CSV"].disabled
+    assert any("apt-get install chromium" in i.value for i in at.info)

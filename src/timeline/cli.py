@@ -246,6 +246,10 @@ from timeline.importers.command import import_command  # noqa: E402
 
 app.command("import")(import_command)
 
+from timeline.export_command import export_command  # noqa: E402
+
+app.command("export")(export_command)
+
 
 def main() -> None:
     app()

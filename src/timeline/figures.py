@@ -281,7 +281,7 @@ def timeline_figure(
                         "opacity": 0.9,
                     },
                     text=labels[marks],
-                    textposition="middle right",
+                    textposition="top center",
                     textfont={"size": 11},
                     customdata=custom[marks],
                     hovertemplate=HOVER,
@@ -673,11 +673,15 @@ def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
     if located.empty:
         return fig
     lat, lon = located[Col.LATITUDE], located[Col.LONGITUDE]
-    pad_lon = max(2.0, (lon.max() - lon.min()) * 0.08)
-    pad_lat = max(1.5, (lat.max() - lat.min()) * 0.08)
+    # At least ~16 x 10 degrees, so a single event still shows the countries around it.
+    pad_lon = max(8.0 - (lon.max() - lon.min()) / 2, (lon.max() - lon.min()) * 0.08)
+    pad_lat = max(5.0 - (lat.max() - lat.min()) / 2, (lat.max() - lat.min()) * 0.08)
     west, east = max(-180.0, lon.min() - pad_lon), min(180.0, lon.max() + pad_lon)
     south, north = max(-85.0, lat.min() - pad_lat), min(85.0, lat.max() + pad_lat)
-    bx, by = _borders_in(west, south, east, north)
+    # Plotly widens one axis to keep the aspect ratio; fetch borders for the wider area too.
+    bx, by = _borders_in(
+        west - (east - west), south - (north - south), east + (east - west), north + (north - south)
+    )
     fig.add_trace(
         go.Scatter(
             x=bx,

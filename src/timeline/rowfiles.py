@@ -75,7 +75,17 @@ def read_jsonl(text: str, path: Path) -> pd.DataFrame:
     return _records_frame(records, path)
 
 
+def _strip_comment_header(text: str) -> str:
+    """Drop leading `# ...` lines: `timeline export` states its filters there."""
+    lines = text.splitlines(keepends=True)
+    start = 0
+    while start < len(lines) and lines[start].startswith("#"):
+        start += 1
+    return "".join(lines[start:])
+
+
 def read_csv(text: str, path: Path) -> pd.DataFrame:
+    text = _strip_comment_header(text)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as err:

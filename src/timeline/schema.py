@@ -189,6 +189,8 @@ def to_arrow(df: pd.DataFrame) -> pa.Table:
     arrays = []
     for f in FIELDS:
         series = df[str(f.col)]
+        if isinstance(series.dtype, pd.CategoricalDtype):  # the dashboard's catalog uses categories
+            series = series.astype(PANDAS_DTYPES[f.kind])
         arrow_type = ARROW_TYPES[f.kind]
         if f.kind is Kind.DATE:
             arr = pa.array(series.to_numpy(dtype="datetime64[ms]"), type=pa.timestamp("ms")).cast(pa.date32())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from urllib.parse import parse_qs, urlparse
 
 from conftest import wait_for_app
@@ -80,5 +81,33 @@ def test_bad_url_shows_a_warning_and_no_exception(page, app_url):
     joined = " ".join(warnings)
     assert "drone_strike" in joined and "2024-99-01" in joined and "min_count" in joined
     assert not page.locator('[data-testid="stException"]').count()
-    assert page.get_by_test_id("stTextInputField").input_value() == "Kyiv"
+    assert page.get_by_role("textbox", name="Search", exact=True).input_value() == "Kyiv"
     assert page.errors == []
+
+
+def test_download_buttons_deliver_slide_png_and_filtered_csv(page, app_url, tmp_path):
+    open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
+    title = page.get_by_role("textbox", name="Title", exact=True)
+    assert title.input_value() == "Drone attacks, 1–30 Nov 2024"
+    title.fill("Record drone night")
+    title.press("Enter")
+    wait_for_app(page)
+    with page.expect_download(timeout=90_000) as download:
+        page.get_by_role("button", name="PNG", exact=True).click()
+    png = tmp_path / download.value.suggested_filename
+    download.value.save_as(png)
+    data = png.read_bytes()
+    assert download.value.suggested_filename == "timeline-slide-16x9.png"
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1920, 1080)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="SVG", exact=True).click()
+    svg = tmp_path / "chart.svg"
+    download.value.save_as(svg)
+    assert "Record drone night" in svg.read_text()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    csv_path = tmp_path / "events.csv"
+    download.value.save_as(csv_path)
+    text = csv_path.read_text()
+    assert text.startswith("# filters: from=2024-11-01; to=2024-11-30; type=drone_attack")
+    assert sum(1 for line in text.splitlines() if line.startswith("2024-11-")) == 3

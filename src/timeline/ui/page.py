@@ -19,7 +19,7 @@ from timeline.figures import (
 from timeline.filters import Catalog
 from timeline.formatting import day_range, escape_markdown
 from timeline.schema import Col
-from timeline.ui import cards, sidebar, state
+from timeline.ui import cards, export_panel, sidebar, state
 from timeline.urlstate import View
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -170,6 +170,7 @@ def main() -> None:
         selected += [i for i in _map(df) if i not in selected]
         st.subheader("Events")
         selected += [i for i in cards.render_table(catalog.events, keep) if i not in selected]
+        export_panel.render(catalog, keep, view)
         with cards_slot:
             if selected:
                 st.session_state[state.EVENT] = selected[0]
@@ -184,6 +185,6 @@ def main() -> None:
     st.caption(
         f"Data: `{store.default_path()}` ({sources}). Every event names its source; titles and summaries "
         "are written by the maintainers. Dates reported only as 'last week' or 'last month' are shown "
-        f"as that whole week or month. Range in view: {day_range(catalog.first_day, catalog.last_day)}."
+        f"as that whole week or month. The data covers {day_range(catalog.first_day, catalog.last_day)}."
     )
     state.write_url(state.current_view(catalog))

@@ -1,0 +1,103 @@
+"""Downloads for briefers: the charts styled for slides, and the filtered rows.
+
+Files are made only when a button is clicked (Streamlit's deferred download data), so the
+page does not render images on every rerun.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from timeline import briefing, export_data, export_images, exports
+from timeline.filters import Catalog
+from timeline.urlstate import View
+
+CHART_LABELS = {"timeline": "Timeline", "counts": "Launched and intercepted", "map": "Map"}
+IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+TITLE, SUBTITLE, CHART, SIZE = "x_title", "x_subtitle", "x_chart", "x_size"
+DEFAULTS = "x_defaults"
+
+
+def _follow_defaults(texts: exports.Texts) -> None:
+    """Keep the title and subtitle in step with the filters until the briefer edits them."""
+    previous = st.session_state.get(DEFAULTS)
+    for key, value, old in (
+        (TITLE, texts.title, previous and previous.title),
+        (SUBTITLE, texts.subtitle, previous and previous.subtitle),
+    ):
+        if key not in st.session_state or st.session_state[key] == old:
+            st.session_state[key] = value
+    st.session_state[DEFAULTS] = texts
+
+
+def render(catalog: Catalog, keep: np.ndarray, view: View) -> None:
+    st.subheader("Export for a briefing")
+    defaults = exports.default_texts(catalog, keep, view)
+    _follow_defaults(defaults)
+    left, right = st.columns(2)
+    chart = (
+        left.segmented_control(
+            "Chart", list(CHART_LABELS), format_func=CHART_LABELS.get, key=CHART, default="timeline"
+        )
+        or "timeline"
+    )
+    size = briefing.SIZES[
+        right.selectbox("Size", list(briefing.SIZES), format_func=lambda k: briefing.SIZES[k].label, key=SIZE)
+    ]
+    st.text_input("Title", key=TITLE, max_chars=200)
+    st.text_input("Subtitle", key=SUBTITLE, max_chars=300)
+    st.caption(f"Footer: {defaults.footer}")
+    texts = exports.Texts(
+        title=st.session_state[TITLE] or defaults.title,
+        subtitle=st.session_state[SUBTITLE] or "",
+        footer=defaults.footer,
+    )
+
+    chromium = export_images.find_chromium()
+    columns = st.columns(7)
+    for column, fmt in zip(columns[:3], briefing.IMAGE_FORMATS, strict=True):
+
+        def make(fmt: str = fmt) -> bytes:
+            return exports.chart_file(chart, fmt, catalog, keep, view, size, texts)
+
+        column.download_button(
+            fmt.upper(),
+            data=make,
+            file_name=exports.file_name(chart, fmt, size),
+            mime=IMAGE_MIME[fmt],
+            on_click="ignore",
+            disabled=chromium is None,
+            help=export_images.INSTALL_HINT if chromium is None else f"{size.label}, rendered by Kaleido",
+            key=f"dl-{fmt}",
+            width="stretch",
+        )
+    columns[3].download_button(
+        "HTML",
+        data=lambda: exports.chart_file(chart, "html", catalog, keep, view, size, texts),
+        file_name=exports.file_name(chart, "html", None),
+        mime="text/html",
+        on_click="ignore",
+        help="Interactive chart with plotly.js inside: opens offline.",
+        key="dl-html",
+        width="stretch",
+    )
+    for column, fmt in zip(columns[4:], export_data.DATA_FORMATS, strict=True):
+
+        def rows(fmt: str = fmt) -> bytes:
+            return exports.data_file(fmt, catalog, keep, view)
+
+        column.download_button(
+            {"csv": "CSV", "xlsx": "Excel", "parquet": "Parquet"}[fmt],
+            data=rows,
+            file_name=exports.file_name(None, fmt, None),
+            mime=export_data.MIME[fmt],
+            on_click="ignore",
+            help="The matching events, with the filters and the data's as-of date inside the file.",
+            key=f"dl-{fmt}",
+            width="stretch",
+        )
+    if chromium is None:
+        st.info(
+            f"{export_images.INSTALL_HINT} HTML and data downloads work without it.", icon=":material/info:"
+        )

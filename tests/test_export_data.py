@@ -1,0 +1,115 @@
+"""CSV, Excel and Parquet exports, checked by reading them back."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import load_workbook
+
+from timeline import diff, export_data, exports, filters, rowfiles, store, urlstate
+from timeline.filters import Catalog, Filters
+from timeline.schema import Col
+from timeline.validation import check
+
+from conftest import CURATED, frame, make_row
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.build(store.load(CURATED))
+
+
+def november_drones(catalog: Catalog) -> tuple[np.ndarray, urlstate.View]:
+    view, _ = urlstate.parse(
+        {"type": ["drone_attack"], "from": ["2024-11-01"], "to": ["2024-11-30"]}, catalog
+    )
+    return filters.mask(catalog, view.filters), view
+
+
+def test_csv_states_filters_and_round_trips_through_append(catalog: Catalog, tmp_path: Path):
+    keep, view = november_drones(catalog)
+    data = exports.data_file("csv", catalog, keep, view)
+    text = data.decode("utf-8")
+    assert text.startswith("# filters: from=2024-11-01; to=2024-11-30; type=drone_attack\n")
+    assert "# data as of: 2024-12-27\n" in text and "# rows: 3\n" in text
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    back = tmp_path / "back.parquet"
+    store.append(back, rowfiles.read_rows(path), warn_duplicates=False)
+    result = diff.compare(
+        catalog.events[keep].astype({c: "str" for c in filters.CATEGORICAL}),
+        store.load(back),
+        ignore=("added_at",),
+    )
+    assert result.empty, diff.format_text(result)
+
+
+def test_parquet_round_trips_exactly_with_metadata(catalog: Catalog):
+    keep, view = november_drones(catalog)
+    table = pq.read_table(io.BytesIO(exports.data_file("parquet", catalog, keep, view)))
+    meta = {k.decode(): v.decode() for k, v in table.schema.metadata.items()}
+    assert meta["timeline.data_as_of"] == "2024-12-27"
+    assert meta["timeline.rows"] == "3"
+    assert meta["timeline.dashboard_query"] == "?from=2024-11-01&to=2024-11-30&type=drone_attack"
+    assert table.num_rows == 3
+    back, problems = check(table.to_pandas())
+    assert problems == []
+    assert diff.compare(catalog.events[keep], back).empty
+
+
+def test_xlsx_opens_with_rows_and_an_about_sheet(catalog: Catalog):
+    keep, view = november_drones(catalog)
+    book = load_workbook(io.BytesIO(exports.data_file("xlsx", catalog, keep, view)))
+    assert book.sheetnames == ["events", "about"]
+    rows = list(book["events"].values)
+    assert rows[0][:3] == ("event_id", "date_start", "date_end")
+    assert {r[0] for r in rows[1:]} == set(catalog.events[keep][Col.EVENT_ID])
+    counts = {r[0]: r[list(rows[0]).index("count")] for r in rows[1:]}
+    assert counts["2024-11-25-ru-drone-attack-ua"] == 188  # a number, not text
+    about = dict(list(book["about"].values)[1:])
+    assert about["data as of"] == "2024-12-27" and about["filters"].startswith("from=2024-11-01")
+
+
+def test_formula_injection_is_neutralised(tmp_path: Path):
+    path = tmp_path / "e.parquet"
+    store.append(
+        path,
+        frame(
+            make_row(
+                title='=HYPERLINK("http://evil","click")',
+                summary="+1+1",
+                location="@SUM(A1)",
+                weapon="-2",
+                actors=["-x", "y"],
+            ),
+        ),
+    )
+    rows = store.load(path)
+    info = export_data.ExportInfo(query="", as_of=None, rows=1)
+    csv_text = export_data.to_csv(rows, info).decode()
+    body = pd.read_csv(io.StringIO(csv_text), comment=None, skiprows=6, dtype=str, keep_default_na=False)
+    assert body.loc[0, "title"] == '\'=HYPERLINK("http://evil","click")'
+    assert body.loc[0, "summary"] == "'+1+1" and body.loc[0, "location"] == "'@SUM(A1)"
+    assert body.loc[0, "weapon"] == "'-2" and body.loc[0, "actors"] == "'-x; y"
+    sheet = load_workbook(io.BytesIO(export_data.to_xlsx(rows, info)))["events"]
+    header = [c.value for c in sheet[1]]
+    title = sheet.cell(row=2, column=header.index("title") + 1)
+    assert title.value.startswith("'=") and title.data_type == "s"
+    assert all(
+        not (isinstance(c.value, str) and c.value.startswith("=")) for row in sheet.iter_rows() for c in row
+    )
+
+
+def test_neutralise_leaves_ordinary_text_alone():
+    assert export_data.neutralise("Kyiv") == "Kyiv"
+    assert export_data.neutralise("") == ""
+    assert export_data.neutralise("=1") == "'=1"
+    assert export_data.neutralise("\tcmd") == "'\tcmd" and export_data.neutralise("\rcmd") == "'\rcmd"
+
+
+def test_export_info_of_an_unfiltered_view(catalog: Catalog):
+    info = exports.export_info(catalog, filters.mask(catalog, Filters()), urlstate.View())
+    assert dict(info.items())["filters"] == "none (all events)" and info.rows == 90

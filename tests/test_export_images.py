@@ -1,0 +1,89 @@
+"""Chart exports rendered by Kaleido in the system Chromium, checked by content."""
+
+import re
+import struct
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from timeline import briefing, exports, filters, store, urlstate
+from timeline.filters import Catalog
+
+from conftest import CURATED, require_chromium
+
+TITLE = "Drone attacks and missile strikes involving Ukraine, 1–30 Nov 2024"
+
+
+@pytest.fixture(scope="module")
+def briefing_view() -> tuple[Catalog, np.ndarray, urlstate.View, exports.Texts]:
+    require_chromium()
+    catalog = Catalog.build(store.load(CURATED))
+    params = {
+        "type": ["drone_attack", "missile_strike"],
+        "country": ["UKR"],
+        "from": ["2024-11-01"],
+        "to": ["2024-11-30"],
+    }
+    view, _ = urlstate.parse(params, catalog)
+    keep = filters.mask(catalog, view.filters)
+    return catalog, keep, view, exports.default_texts(catalog, keep, view)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("size", list(briefing.SIZES))
+def test_png_has_the_presets_dimensions(briefing_view, size: str):
+    catalog, keep, view, texts = briefing_view
+    data = exports.chart_file("timeline", "png", catalog, keep, view, briefing.SIZES[size], texts)
+    assert png_size(data) == briefing.SIZES[size].pixels
+
+
+def svg_texts(data: bytes) -> str:
+    root = ET.fromstring(data)
+    return " ".join("".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+@pytest.mark.parametrize("chart", briefing.CHARTS)
+def test_svg_parses_and_carries_title_and_attribution(briefing_view, chart: str):
+    catalog, keep, view, texts = briefing_view
+    data = exports.chart_file(chart, "svg", catalog, keep, view, briefing.SIZES["slide-16x9"], texts)
+    root = ET.fromstring(data)
+    assert (root.get("width"), root.get("height")) == ("1920", "1080")
+    text = svg_texts(data)
+    assert TITLE in text
+    assert "Sources: Korea JoongAng Daily" in text and "Data as of 27 Dec 2024" in text
+    assert texts.title == TITLE
+
+
+def test_counts_svg_shows_the_188_drone_night(briefing_view):
+    catalog, keep, view, texts = briefing_view
+    view = urlstate.View(filters=view.filters, strikes="drones")
+    text = svg_texts(
+        exports.chart_file("counts", "svg", catalog, keep, view, briefing.SIZES["slide-16x9"], texts)
+    )
+    assert "188 launched" in text
+
+
+def test_pdf_is_one_a4_page(briefing_view):
+    catalog, keep, view, texts = briefing_view
+    data = exports.chart_file("map", "pdf", catalog, keep, view, briefing.SIZES["a4-landscape"], texts)
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
+    box = re.search(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", data)
+    width_pt, height_pt = float(box.group(3)), float(box.group(4))
+    assert abs(width_pt - 842) < 3 and abs(height_pt - 595) < 3  # A4 landscape in points
+
+
+def test_html_is_interactive_and_offline(briefing_view):
+    catalog, keep, view, texts = briefing_view
+    html = exports.chart_file(
+        "timeline", "html", catalog, keep, view, briefing.SIZES["slide-16x9"], texts
+    ).decode()
+    assert "<script src=" not in html  # plotly.js is inside, nothing fetched
+    assert "Plotly.newPlot" in html and len(html) > 3_000_000
+    assert f"<title>{TITLE}</title>" in html
+    assert "Ukraine reports record overnight attack of 188 Russian drones" in html  # the events themselves
