@@ -36,6 +36,7 @@ LABELLED_PER_UNIT = 5
 """The largest counts of each unit in view get a number label next to their mark."""
 DAY_MS = 86_400_000
 NEUTRAL = "#5b7083"
+INTERCEPTED_COLOUR = "#6b7785"  # mid grey: reads on light and dark backgrounds
 BORDER_COLOUR = "#9aa0a6"
 UNCERTAIN_PATTERN = "/"
 HOVER = (
@@ -291,17 +292,18 @@ def timeline_figure(
             )
     if selected is not None and selected in set(laned[Col.EVENT_ID]):
         hit = (laned[Col.EVENT_ID] == selected).to_numpy()
-        fig.add_trace(
-            go.Scatter(
-                x=mid[hit],
-                y=laned.loc[hit, "lane"],
-                mode="markers",
-                marker={"symbol": "circle-open", "size": 38, "color": "#222", "line": {"width": 3}},
-                hoverinfo="skip",
-                name="Selected",
-                showlegend=False,
+        for colour, width in (("#ffffff", 6), ("#111111", 2.5)):  # a ring that shows on light and dark
+            fig.add_trace(
+                go.Scatter(
+                    x=mid[hit],
+                    y=laned.loc[hit, "lane"],
+                    mode="markers",
+                    marker={"symbol": "circle-open", "size": 38, "color": colour, "line": {"width": width}},
+                    hoverinfo="skip",
+                    name="Selected",
+                    showlegend=False,
+                )
             )
-        )
     if uncertain.any():
         fig.add_trace(
             go.Bar(
@@ -520,7 +522,7 @@ def _add_bars(fig: go.Figure, launched: pd.DataFrame, intercepted: pd.Series, mi
                 marker={
                     "symbol": "diamond",
                     "size": 9,
-                    "color": "#4a4a4a",
+                    "color": INTERCEPTED_COLOUR,
                     "line": {"width": 1, "color": "#fff"},
                 },
                 name="Intercepted (as claimed)",
@@ -560,7 +562,7 @@ def _add_stacked_areas(
             x=bins + middle,
             y=intercepted.reindex(bins),
             mode="lines",
-            line={"color": "#4a4a4a", "width": 1},
+            line={"color": INTERCEPTED_COLOUR, "width": 1.2},
             name="Intercepted (as claimed)",
             hovertemplate="%{x|%d %b %Y}: <b>%{y:,} intercepted</b><extra></extra>",
         )
