@@ -1,0 +1,57 @@
+"""Export benchmark: first (cold Kaleido) and warm image latency per format and chart.
+
+    python benchmarks/bench_export.py [--repeats 5]
+
+The first image of a process starts the Kaleido server (a Chromium); every later one reuses
+it. Prints the cold latency, then the median warm latency per chart and format, on the
+bundled dataset filtered to November 2024 drone and missile attacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from timeline import briefing, exports, filters, store, urlstate
+from timeline.filters import Catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "events.parquet")
+    args = parser.parse_args()
+
+    catalog = Catalog.build(store.load(args.data))
+    params = {"type": ["drone_attack", "missile_strike"], "from": ["2024-11-01"], "to": ["2024-11-30"]}
+    view, _ = urlstate.parse(params, catalog)
+    keep = filters.mask(catalog, view.filters)
+    texts = exports.default_texts(catalog, keep, view)
+    size = briefing.SIZES["slide-16x9"]
+
+    start = time.perf_counter()
+    exports.chart_file("timeline", "png", catalog, keep, view, size, texts)
+    print(f"first export (starts Kaleido + Chromium): {time.perf_counter() - start:.2f} s\n")
+
+    print("| chart | format | warm median s | warm max s | bytes |")
+    print("|---|---|---:|---:|---:|")
+    for chart in briefing.CHARTS:
+        for fmt in (*briefing.IMAGE_FORMATS, "html"):
+            times, size_bytes = [], 0
+            for _ in range(args.repeats):
+                t = time.perf_counter()
+                size_bytes = len(exports.chart_file(chart, fmt, catalog, keep, view, size, texts))
+                times.append(time.perf_counter() - t)
+            print(f"| {chart} | {fmt} | {statistics.median(times):.3f} | {max(times):.3f} | {size_bytes:,} |", flush=True)
+    for fmt in ("csv", "xlsx", "parquet"):
+        t = time.perf_counter()
+        n = len(exports.data_file(fmt, catalog, keep, view))
+        print(f"| data | {fmt} | {time.perf_counter() - t:.3f} | | {n:,} |")
+
+
+if __name__ == "__main__":
+    main()
