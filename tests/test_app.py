@@ -141,3 +141,12 @@ def test_without_chromium_image_buttons_say_what_to_install(monkeypatch: pytest.
     assert buttons["PNG"].disabled and "apt-get install chromium" in buttons["PNG"].help
     assert not buttons["HTML"].disabled and not buttons["CSV"].disabled
     assert any("apt-get install chromium" in i.value for i in at.info)
+
+
+def test_empty_dataset_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from timeline.schema import empty_frame
+
+    data = tmp_path / "events.parquet"
+    store.save(empty_frame(), data, backup=False)
+    at = run_app(monkeypatch, data=data, type="drone_attack")
+    assert "holds no events yet" in at.info[0].value

@@ -153,6 +153,14 @@ def _map(df) -> list[str]:
 def main() -> None:
     st.set_page_config(page_title="Conflict timeline", page_icon=":material/timeline:", layout="wide")
     catalog = load_catalog(store.default_path())
+    if catalog.events.empty:
+        st.title("Conflict timeline")
+        st.info(
+            f"`{store.default_path()}` holds no events yet. Add some with `timeline append` or "
+            "`timeline import` (see the README).",
+            icon=":material/inbox:",
+        )
+        return
     state.load_url_once(catalog)
     sidebar.render(catalog)
     view = state.current_view(catalog)
