@@ -81,3 +81,18 @@ def test_invalid_rows_are_never_written(tmp_path: Path):
     with pytest.raises(ValidationFailed, match="latitude must be between -90 and 90"):
         store.upsert(path, bad, dataset="acled")
     assert not path.exists()
+
+
+def test_frame_from_table_matches_the_canonical_loader(dataset: Path):
+    import pyarrow.parquet as pq
+
+    pd.testing.assert_frame_equal(store.frame_from_table(pq.read_table(dataset)), store.load(dataset))
+    pd.testing.assert_frame_equal(store.load_for_update(dataset), store.load(dataset))
+
+
+def test_a_change_in_a_list_field_is_noticed(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    store.upsert(path, rows({"event_id": "a-1"}), dataset="acled")
+    result = store.upsert(path, rows({"event_id": "a-1", "actors": ["Someone Else"]}), dataset="acled")
+    assert (result.added, result.changed, result.unchanged) == (0, 1, 0)
+    assert list(store.load(path)[Col.ACTORS].iloc[0]) == ["Someone Else"]

@@ -274,7 +274,10 @@ def append(
 
 # --- imports: add or update the rows of one dataset ---------------------------------------
 
+import pyarrow.compute as pc  # noqa: E402
+
 from timeline.diff import Diff, compare  # noqa: E402
+from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, Kind  # noqa: E402
 from timeline.validation import validate  # noqa: E402
 
 
@@ -316,6 +319,61 @@ def datasets_in(path: Path) -> dict[str, int]:
     return {str(k): int(v) for k, v in counts.items()}
 
 
+def frame_from_table(table: pa.Table) -> pd.DataFrame:
+    """Like `schema.from_arrow`, with the same dtypes, but text columns stay in Arrow memory
+    instead of passing through Python strings: millions of imported titles and summaries
+    then cost their bytes, not an object each."""
+    text_columns = [str(f.col) for f in FIELDS if f.kind is Kind.STRING and str(f.col) in table.column_names]
+    df = from_arrow(table.drop_columns(text_columns))
+    for name in text_columns:
+        column = table.column(name)
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            column = column.cast(pa.string())
+        df[name] = pd.Series(pd.array(column, dtype=PANDAS_DTYPES[Kind.STRING]), index=df.index)
+    return df[table.column_names]
+
+
+def load_for_update(path: Path) -> pd.DataFrame:
+    """`load`, with the schema checks, through `frame_from_table` (for large imports)."""
+    table = read_table(path)
+    problems = schema_problems(table)
+    if problems:
+        detail = "; ".join(str(p) for p in problems[:5])
+        raise DatasetError(f"{path}: not in the event schema v1 ({detail}); run `timeline validate {path}`")
+    return frame_from_table(table.select(ARROW_SCHEMA.names))
+
+
+def _comparable_arrow(series: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The column as Arrow data without copying Arrow-backed text (chunks stay chunks)."""
+    if isinstance(series.dtype, pd.ArrowDtype | pd.StringDtype):
+        arr = pa.array(series.array)
+    else:
+        arr = pa.array(series, from_pandas=True)
+    return pc.binary_join(arr, "\x1f") if pa.types.is_list(arr.type) else arr
+
+
+def _same_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
+    """Per row of `new`: is there a row in `old` with its event_id (ids are unique in both)
+    and the same value in every column but `added_at`? Done in Arrow, one column at a time, so millions of rows
+    are compared without unpacking their text into Python objects."""
+    key = str(Col.EVENT_ID)
+    position = pc.index_in(_comparable_arrow(new[key]), value_set=_comparable_arrow(old[key]))
+    same = np.asarray(position.is_valid())
+    if not same.any():
+        return same
+    take = pa.array(np.where(same, np.asarray(position.fill_null(0)), 0))
+    for name in COLUMNS:
+        if name in (key, str(Col.ADDED_AT)):
+            continue
+        a = _comparable_arrow(old[name]).take(take)
+        b = _comparable_arrow(new[name])
+        if a.type != b.type:
+            a = a.cast(b.type)
+        equal = pc.or_kleene(pc.equal(a, b), pc.and_(a.is_null(), b.is_null())).fill_null(False)
+        same &= np.asarray(equal)
+    return same
+
+
 def upsert(
     path: Path,
     rows: pd.DataFrame,
@@ -336,7 +394,8 @@ def upsert(
     changed, or with `dry_run`.
     """
     stamp = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
-    new = rows.reset_index(drop=True).copy()
+    key = str(Col.EVENT_ID)
+    new = rows.reset_index(drop=True)  # copy-on-write: the caller's frame is not changed
     new[str(Col.DATASET)] = pd.Series(dataset, index=new.index, dtype=new[str(Col.DATASET)].dtype)
     new[str(Col.ADDED_AT)] = pd.Series(stamp, index=new.index).astype(new[str(Col.ADDED_AT)].dtype)
     problems = validate(new)
@@ -345,12 +404,11 @@ def upsert(
     with locked(path):
         had_file = path.exists()
         if had_file:
-            existing = load(path)
+            existing = load_for_update(path)
         elif create:
             existing = empty_frame()
         else:
             raise DatasetError(f"{path}: no such dataset file")
-        key = str(Col.EVENT_ID)
         in_file = existing[key].isin(new[key])
         other = in_file & existing[str(Col.DATASET)].ne(dataset)
         if other.any():
@@ -368,10 +426,13 @@ def upsert(
                     for p in positions
                 ]
             )
-        found = compare(existing[in_file], new, ignore=(str(Col.ADDED_AT),))
+        # Identical rows need no field-by-field diff: `compare` only sees new and changed rows.
+        same = _same_rows(existing, new) if in_file.any() else np.zeros(len(new), dtype=bool)
+        candidates = new[~same] if same.any() else new
+        found = compare(
+            existing[existing[key].isin(candidates[key])], candidates, ignore=(str(Col.ADDED_AT),)
+        )
         changed_ids = pd.Index(list(found.changed), dtype=existing[key].dtype)
-        replaced = existing[key].isin(changed_ids)
-        incoming = new[new[key].isin(changed_ids) | new[key].isin(found.added[key])]
         result = UpsertResult(
             added=len(found.added),
             changed=len(changed_ids),
@@ -382,9 +443,13 @@ def upsert(
         )
         if dry_run or not (result.added or result.changed):
             return result
-        combined = (
-            pd.concat([existing[~replaced], incoming], ignore_index=True) if len(existing) else incoming
-        )
+        wanted = new[key].isin(changed_ids) | new[key].isin(found.added[key])
+        incoming = new if wanted.all() else new[wanted]
+        if len(existing):
+            replaced = existing[key].isin(changed_ids)
+            combined = pd.concat([existing[~replaced], incoming], ignore_index=True)
+        else:
+            combined = incoming.reset_index(drop=True)
         save(combined, path)
     result.written = True
     result.backup = backup_path(path) if had_file else None

@@ -25,12 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from timeline import store
 from timeline.importers.fields import STRING, string_lists
-from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, Col, Kind, empty_frame, from_arrow, to_arrow
+from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, Col, Kind, empty_frame, to_arrow
 from timeline.validation import Problem, check
 
 DEFAULT_CHUNK_ROWS = 100_000
@@ -256,6 +257,37 @@ class RejectsFile:
 # --- the pipeline -----------------------------------------------------------------------------
 
 
+class _SeenIds:
+    """The ids of earlier chunks and the rows they came from, kept as sorted 64-bit hashes:
+    16 bytes an id instead of a Python dict entry. A false 'duplicate' would need two ids
+    with the same 64-bit hash (about one chance in ten million for two million ids)."""
+
+    def __init__(self) -> None:
+        self.hashes = np.empty(0, dtype=np.uint64)
+        self.rows = np.empty(0, dtype=np.int64)
+
+    @staticmethod
+    def _hash(ids: pd.Series) -> np.ndarray:
+        return pd.util.hash_pandas_object(ids.astype("object"), index=False).to_numpy()
+
+    def first_rows(self, ids: pd.Series) -> pd.Series:
+        """The earlier row of each id, or missing."""
+        out = pd.Series(np.nan, index=ids.index)
+        if not len(self.hashes) or not len(ids):
+            return out
+        h = self._hash(ids)
+        pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
+        hit = self.hashes[pos] == h
+        out[hit] = self.rows[pos[hit]]
+        return out
+
+    def add(self, ids: pd.Series, rows: pd.Index) -> None:
+        hashes = np.concatenate([self.hashes, self._hash(ids)])
+        order = np.argsort(hashes, kind="stable")
+        self.hashes = hashes[order]
+        self.rows = np.concatenate([self.rows, rows.to_numpy(dtype=np.int64)])[order]
+
+
 @dataclass
 class Outcome:
     rows: pd.DataFrame
@@ -331,7 +363,7 @@ def run(
     rejects = rejects or RejectsFile(None)
     outcome = Outcome(rows=empty_frame())
     tables: list[pa.Table] = []
-    seen: dict[str, int] = {}
+    seen = _SeenIds()
     key = str(Col.EVENT_ID)
     for chunk in _chunks(fmt, path, chunk_rows, say):
         outcome.read += len(chunk)
@@ -342,7 +374,7 @@ def run(
         refused = [result.rejected]
 
         ids = rows[key].astype("object")
-        first_seen = ids.map(seen)
+        first_seen = seen.first_rows(ids)
         within = ids.duplicated(keep="first")
         first_here = pd.Series(rows.index, index=rows.index).groupby(ids.to_numpy()).transform("first")
         first = first_seen.fillna(first_here).astype("Int64")
@@ -367,7 +399,7 @@ def run(
             ).to_numpy()
             refused.append(reasons)
             rows = rows[~(duplicate | taken)]
-        seen.update(zip(rows[key].to_numpy(), rows.index.to_numpy(), strict=True))
+        seen.add(rows[key], rows.index)
 
         raw, _ = store.with_append_defaults(rows, now, dataset=fmt.name)
         canonical, problems = check(_as_categories(raw).reset_index(drop=True))
@@ -387,5 +419,5 @@ def run(
                 outcome.examples.append(f"row {row}: {reason}")
             rejects.write(chunk.loc[refused_all.index], refused_all["reason"])
     if tables:
-        outcome.rows = from_arrow(pa.concat_tables(tables))
+        outcome.rows = store.frame_from_table(pa.concat_tables(tables))
     return outcome
