@@ -22,8 +22,14 @@ COUNT_CHOICES = {"all": taxonomy.STRIKE_UNITS, "drones": ("drones",), "missiles"
 (a combined strike's total cannot be split, so it counts only under 'all')."""
 
 
-STRIKE_COLUMNS = [Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION]
-STRIKE_COLUMNS += [Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED]
+STRIKE_COLUMNS = [
+    Col.EVENT_TYPE,
+    Col.DATE_START,
+    Col.DATE_END,
+    Col.DATE_PRECISION,
+    Col.COUNT,
+    Col.INTERCEPTED,
+]
 
 
 def _add_bars(fig: go.Figure, launched: pd.DataFrame, intercepted: pd.Series, middle: pd.Timedelta) -> None:

@@ -94,14 +94,15 @@ def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
     else:
         custom = hover_data(located)
         sizes = marker_sizes(located, smallest=9, largest=34)
+        types = located[Col.EVENT_TYPE].to_numpy(dtype=object)
+        x, y = lon.to_numpy(), lat.to_numpy()  # numpy, not pandas: plotly converts pandas slowly
         for etype in taxonomy.EVENT_TYPES:
-            of_type = (located[Col.EVENT_TYPE] == etype.key).to_numpy()
+            of_type = types == etype.key
             if of_type.any():
-                part = located[of_type]
                 fig.add_trace(
                     go.Scatter(
-                        x=part[Col.LONGITUDE],
-                        y=part[Col.LATITUDE],
+                        x=x[of_type],
+                        y=y[of_type],
                         mode="markers",
                         marker={
                             "color": etype.colour,
@@ -142,40 +143,40 @@ def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
 
 def _map_cells(fig: go.Figure, located: pd.DataFrame, cell: float = 0.5) -> None:
     """Many events: one square per 0.5-degree cell and type, sized by how many events."""
-    cells = pd.DataFrame(
-        {
-            "cx": np.round(located[Col.LONGITUDE].to_numpy() / cell) * cell,
-            "cy": np.round(located[Col.LATITUDE].to_numpy() / cell) * cell,
-            "type": pd.Categorical(located[Col.EVENT_TYPE], categories=taxonomy.EVENT_TYPE_KEYS).codes,
-        }
-    )
-    counts = cells.value_counts(sort=False).rename("n").reset_index()
-    keys = np.asarray(taxonomy.EVENT_TYPE_KEYS, dtype=object)[counts["type"].to_numpy()]
+    keys = np.asarray(taxonomy.EVENT_TYPE_KEYS, dtype=object)
+    kind = pd.Categorical(located[Col.EVENT_TYPE], categories=keys).codes.astype(np.int64)
+    cx = np.round(located[Col.LONGITUDE].to_numpy() / cell).astype(np.int64)
+    cy = np.round(located[Col.LATITUDE].to_numpy() / cell).astype(np.int64)
+    cx0, cy0, height = cx.min(), cy.min(), int(cy.max() - cy.min()) + 1
+    packed = ((cx - cx0) * height + (cy - cy0)) * len(keys) + kind
+    cells, n = np.unique(packed, return_counts=True)
+    kind, place = cells % len(keys), cells // len(keys)
+    x, y = (place // height + cx0) * cell, (place % height + cy0) * cell
     fig.add_trace(
         go.Scatter(
-            x=counts["cx"],
-            y=counts["cy"],
+            x=x,
+            y=y,
             mode="markers",
             marker={
-                "color": np.asarray([taxonomy.COLOURS[k] for k in keys], dtype=object),
-                "size": 5 + 25 * np.sqrt(counts["n"] / counts["n"].max()),
+                "color": np.asarray([taxonomy.COLOURS[k] for k in keys], dtype=object)[kind],
+                "size": 5 + 25 * np.sqrt(n / n.max()),
                 "opacity": 0.7,
             },
             customdata=np.stack(
-                [np.asarray([taxonomy.LABELS[k] for k in keys], dtype=object), counts["n"]], axis=1
+                [np.asarray([taxonomy.LABELS[k] for k in keys], dtype=object)[kind], n], axis=1
             ),
             hovertemplate="%{customdata[0]}: <b>%{customdata[1]:,} events</b> near %{y:.1f}°, %{x:.1f}°<extra></extra>",
             name="Events per cell",
             showlegend=False,
         )
     )
-    for key in dict.fromkeys(keys):  # legend entries only, no data
+    for k in keys[np.unique(kind)]:  # legend entries only, no data
         fig.add_trace(
             go.Scatter(
                 x=[None],
                 y=[None],
                 mode="markers",
-                marker={"color": taxonomy.COLOURS[key]},
-                name=taxonomy.LABELS[key],
+                marker={"color": taxonomy.COLOURS[k]},
+                name=taxonomy.LABELS[k],
             )
         )

@@ -13,7 +13,6 @@ import pyarrow.compute as pc
 
 from timeline import taxonomy
 from timeline.figures.common import (
-    DAY_MS,
     HOVER,
     MAX_EVENTS,
     MAX_LANES,
@@ -106,28 +105,42 @@ def timeline_figure(
         return _timeline_aggregated(df, lanes, window)
     laned, order = with_lanes(df, lanes)
     laned = laned.reset_index(drop=True)
-    fig = go.Figure()
+    # Plain numpy arrays from here: plotly converts pandas objects one by one, slowly.
+    lane = laned["lane"].to_numpy(dtype=object)
+    types = laned[Col.EVENT_TYPE].to_numpy(dtype=object)
+    start = laned[Col.DATE_START].to_numpy("datetime64[ms]")
+    end = laned[Col.DATE_END].to_numpy("datetime64[ms]") + np.timedelta64(1, "D")  # exclusive
+    mid = start + (end - start) / 2  # noon of a single day; midnight between an overnight's dates
     uncertain = (laned[Col.DATE_PRECISION] != "day").to_numpy()
     known_span = ~uncertain & ~is_point(laned).to_numpy()
     sizes = np.zeros(len(laned))
     sizes[~uncertain] = marker_sizes(laned[~uncertain])  # a monthly total must not dwarf nights
     labels = count_labels(laned)
     custom = hover_data(laned)
-    mid = _midpoints(laned)
+    fig = go.Figure()
     for etype in taxonomy.EVENT_TYPES:
-        of_type = (laned[Col.EVENT_TYPE] == etype.key).to_numpy()
+        of_type = types == etype.key
         if not of_type.any():
             continue
         bars, marks, spans = of_type & uncertain, of_type & ~uncertain, of_type & known_span
         if bars.any():
-            _add_interval_bars(fig, laned[bars], custom[bars], labels[bars], etype, legend=not marks.any())
+            _add_interval_bars(
+                fig,
+                start[bars],
+                end[bars],
+                lane[bars],
+                custom[bars],
+                labels[bars],
+                etype,
+                legend=not marks.any(),
+            )
         if spans.any():
-            _add_span_lines(fig, laned[spans], etype)
+            _add_span_lines(fig, start[spans], end[spans], lane[spans], etype)
         if marks.any():
             fig.add_trace(
                 go.Scatter(
                     x=mid[marks],
-                    y=laned.loc[marks, "lane"],
+                    y=lane[marks],
                     mode="markers+text",
                     marker={
                         "color": etype.colour,
@@ -144,13 +157,13 @@ def timeline_figure(
                     legendgroup=etype.key,
                 )
             )
-    if selected is not None and selected in set(laned[Col.EVENT_ID]):
-        hit = (laned[Col.EVENT_ID] == selected).to_numpy()
+    hit = laned[Col.EVENT_ID].to_numpy(dtype=object) == selected
+    if selected is not None and hit.any():
         for colour, width in (("#ffffff", 6), ("#111111", 2.5)):  # a ring that shows on light and dark
             fig.add_trace(
                 go.Scatter(
                     x=mid[hit],
-                    y=laned.loc[hit, "lane"],
+                    y=lane[hit],
                     mode="markers",
                     marker={"symbol": "circle-open", "size": 38, "color": colour, "line": {"width": width}},
                     hoverinfo="skip",
@@ -179,19 +192,19 @@ def timeline_figure(
     return fig, TimelineInfo(shown=int(laned[Col.EVENT_ID].nunique()), aggregated=False)
 
 
-def _midpoints(df: pd.DataFrame) -> pd.Series:
-    """Where an event's marker sits: the middle of the days it covers (noon for one day,
-    midnight between the two dates for an overnight attack)."""
-    return df[Col.DATE_START] + (df[Col.DATE_END] - df[Col.DATE_START] + pd.Timedelta(days=1)) / 2
-
-
-def _add_span_lines(fig: go.Figure, spans: pd.DataFrame, etype: taxonomy.EventType) -> None:
+def _add_span_lines(
+    fig: go.Figure, start: np.ndarray, end: np.ndarray, lane: np.ndarray, etype: taxonomy.EventType
+) -> None:
     """A line across all the known days of a multi-day event, under its marker."""
-    n = len(spans)
+    n = len(start)
     x = np.empty(3 * n, dtype=object)
     y = np.empty(3 * n, dtype=object)
-    x[0::3], x[1::3], x[2::3] = spans[Col.DATE_START], spans[Col.DATE_END] + pd.Timedelta(days=1), None
-    y[0::3], y[1::3], y[2::3] = spans["lane"], spans["lane"], None
+    x[0::3], x[1::3], x[2::3] = (
+        pd.to_datetime(start).to_pydatetime(),
+        pd.to_datetime(end).to_pydatetime(),
+        None,
+    )
+    y[0::3], y[1::3], y[2::3] = lane, lane, None
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -208,19 +221,20 @@ def _add_span_lines(fig: go.Figure, spans: pd.DataFrame, etype: taxonomy.EventTy
 
 def _add_interval_bars(
     fig: go.Figure,
-    spans: pd.DataFrame,
+    start: np.ndarray,
+    end: np.ndarray,
+    lane: np.ndarray,
     custom: np.ndarray,
     labels: np.ndarray,
     etype: taxonomy.EventType,
     legend: bool,
 ) -> None:
     """Week/month/year events: a hatched bar over the whole interval the source allows."""
-    length_ms = ((spans[Col.DATE_END] - spans[Col.DATE_START]).dt.days + 1) * DAY_MS
     fig.add_trace(
         go.Bar(
-            base=spans[Col.DATE_START],
-            x=length_ms,
-            y=spans["lane"],
+            base=start,
+            x=(end - start).astype("int64"),  # milliseconds, as a date axis measures bar lengths
+            y=lane,
             orientation="h",
             width=0.55,
             marker={
