@@ -117,3 +117,12 @@ def test_rejects_path_can_be_chosen(tmp_path: Path):
     result = run("--format", "acled", str(ACLED), "--out", str(out), "--rejects", str(bad))
     assert result.exit_code == 0 and f"rejected rows: {bad}" in result.stdout
     assert len(bad.read_text(encoding="utf-8").splitlines()) == 7  # header + 6 rows
+
+
+def test_out_refuses_to_overwrite_a_file_that_is_not_a_dataset(tmp_path: Path):
+    out = tmp_path / "notes.parquet"
+    out.write_bytes(b"somebody's notes")
+    result = run("--format", "acled", str(ACLED), "--out", str(out))
+    assert result.exit_code == 1
+    assert "refusing to overwrite it, nothing was written" in result.stderr
+    assert out.read_bytes() == b"somebody's notes"

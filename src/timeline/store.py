@@ -274,6 +274,8 @@ def append(
 
 # --- imports: add or update the rows of one dataset ---------------------------------------
 
+from dataclasses import replace  # noqa: E402
+
 import pyarrow.compute as pc  # noqa: E402
 
 from timeline.diff import Diff, compare  # noqa: E402
@@ -374,6 +376,22 @@ def _same_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
     return same
 
 
+def _validate_in_slices(df: pd.DataFrame, size: int = 200_000) -> list[Problem]:
+    """`validate`, a slice at a time (bounded memory), plus the file-wide unique-id rule."""
+    problems: list[Problem] = []
+    for start in range(0, len(df), size):
+        for p in validate(df.iloc[start : start + size]):
+            if p.column != str(Col.EVENT_ID) or "duplicate" not in p.reason:  # checked file-wide below
+                problems.append(replace(p, row=None if p.row is None else p.row + start))
+    ids = df[str(Col.EVENT_ID)]
+    problems += [
+        Problem("duplicate event_id (appears more than once)", row=int(i) + 1,
+                event_id=str(ids.iloc[i]), column=str(Col.EVENT_ID))
+        for i in np.flatnonzero(ids.duplicated(keep=False).to_numpy())
+    ]  # fmt: skip
+    return problems
+
+
 def upsert(
     path: Path,
     rows: pd.DataFrame,
@@ -398,7 +416,7 @@ def upsert(
     new = rows.reset_index(drop=True)  # copy-on-write: the caller's frame is not changed
     new[str(Col.DATASET)] = pd.Series(dataset, index=new.index, dtype=new[str(Col.DATASET)].dtype)
     new[str(Col.ADDED_AT)] = pd.Series(stamp, index=new.index).astype(new[str(Col.ADDED_AT)].dtype)
-    problems = validate(new)
+    problems = _validate_in_slices(new)
     if problems:
         raise ValidationFailed(problems)
     with locked(path):
@@ -428,10 +446,11 @@ def upsert(
             )
         # Identical rows need no field-by-field diff: `compare` only sees new and changed rows.
         same = _same_rows(existing, new) if in_file.any() else np.zeros(len(new), dtype=bool)
-        candidates = new[~same] if same.any() else new
-        found = compare(
-            existing[existing[key].isin(candidates[key])], candidates, ignore=(str(Col.ADDED_AT),)
-        )
+        is_new = ~new[key].isin(existing[key]).to_numpy()
+        maybe_changed = new[~is_new & ~same]  # in the file, and some field differs
+        old_rows = existing[existing[key].isin(maybe_changed[key])]
+        found = compare(old_rows, maybe_changed, ignore=(str(Col.ADDED_AT),))
+        found.added = new if is_new.all() else new[is_new]
         changed_ids = pd.Index(list(found.changed), dtype=existing[key].dtype)
         result = UpsertResult(
             added=len(found.added),

@@ -175,5 +175,5 @@ def import_command(
     state = "" if result.written else "; unchanged, not rewritten"
     typer.echo(
         f"{target}: {result.added:,} added, {result.changed:,} changed, {result.unchanged:,} unchanged "
-        f"({result.total:,} rows{kept}{state})"
+        f"({result.total:,} row{'' if result.total == 1 else 's'}{kept}{state})"
     )
