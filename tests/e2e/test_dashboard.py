@@ -6,7 +6,7 @@ import re
 import struct
 from urllib.parse import parse_qs, urlparse
 
-from conftest import wait_for_app
+from e2e.browser import wait_for_app
 
 SOURCE = "https://koreadailyus.com/ukrainian-defense-minister-meets-with-south-koreas-president-as-seoul-mulls-over-lethal-aid"
 RECORD_NIGHT = "2024-11-25-ru-drone-attack-ua"
