@@ -150,3 +150,21 @@ def test_empty_dataset_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     store.save(empty_frame(), data, backup=False)
     at = run_app(monkeypatch, data=data, type="drone_attack")
     assert "holds no events yet" in at.info[0].value
+
+
+def test_counts_from_several_datasets_carry_a_double_counting_note(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    data = tmp_path / "events.parquet"
+    data.write_bytes(CURATED.read_bytes())
+    store.append(
+        data,
+        frame(make_row(event_id="af-2024-11-25-1930-shahed", actors=["Air Force"])),
+        dataset="missile-attacks",
+    )
+    at = run_app(monkeypatch, data=data, type="drone_attack")
+    note = next(c.value for c in at.caption if "strikes with launch counts" in c.value)
+    assert "Counts from 2 datasets (curated, missile-attacks) are added together" in note
+    at = run_app(monkeypatch, data=data, type="drone_attack", dataset="curated")
+    note = next(c.value for c in at.caption if "strikes with launch counts" in c.value)
+    assert "datasets" not in note

@@ -34,7 +34,7 @@ HOVER = (
 
 AGGREGATE_COLUMNS = [
     Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.COUNTRIES,
-    Col.ACTORS, Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED, Col.LATITUDE, Col.LONGITUDE,
+    Col.ACTORS, Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED, Col.LATITUDE, Col.LONGITUDE, Col.DATASET,
 ]  # fmt: skip
 """What the charts need when they aggregate (no titles, summaries or sources)."""
 

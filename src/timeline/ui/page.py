@@ -124,6 +124,12 @@ def _counts(df, view: View) -> None:
     fig = counts_figure(df, per=view.per, what=what, window=_window(view))
     st.plotly_chart(fig, key="counts_chart", config=PLOTLY_CONFIG)
     note = f"{len(rows):,} strikes with launch counts; an overnight attack counts on the day it began."
+    datasets = df.loc[rows.index, Col.DATASET].unique()
+    if len(datasets) > 1:
+        note += (
+            f" Counts from {len(datasets)} datasets ({', '.join(map(str, datasets))}) are added together, and the"
+            " same attack may be in more than one: pick one under Datasets to compare them."
+        )
     if left_out:
         note += f" {left_out:,} figure(s) dated only to a month or week (e.g. monthly totals) are not spread over days."
     st.caption(note)
