@@ -80,8 +80,8 @@ def test_relaxations_explain_an_empty_result(curated: Catalog):
 
 
 def test_presets_count_back_from_newest_event(curated: Catalog):
-    assert filters.preset_range(curated.last_day, "7d") == (date(2024, 12, 21), date(2024, 12, 27))
-    assert filters.preset_range(curated.last_day, "all") == (None, None)
+    assert filters.preset_range(curated.as_of, "7d") == (date(2024, 12, 21), date(2024, 12, 27))
+    assert filters.preset_range(curated.as_of, "all") == (None, None)
 
 
 def test_catalog_options_by_frequency(curated: Catalog):
@@ -111,3 +111,24 @@ def test_catalog_of_a_small_dataset(tmp_path: Path):
     store.append(path, frame(make_row(summary=None, location=None)))
     catalog = Catalog.build(store.load(path))
     assert ids(catalog, Filters(text="test drone")) == {"2024-11-25-ru-drone-attack-test"}
+
+
+def test_as_of_ignores_the_far_end_of_coarse_dates(tmp_path: Path):
+    path = tmp_path / "e.parquet"
+    store.append(
+        path,
+        frame(
+            make_row(event_id="night", date_start="2024-11-25", date_end="2024-11-26"),
+            make_row(
+                event_id="december",
+                date_start="2024-12-01",
+                date_end="2024-12-31",
+                date_precision="month",
+                actors=["Y"],
+            ),
+        ),
+    )
+    catalog = Catalog.build(store.load(path))
+    assert catalog.last_day == date(2024, 12, 31)
+    assert catalog.as_of == date(2024, 12, 1)  # 'December' does not make the data current to the 31st
+    assert filters.preset_range(catalog.as_of, "7d") == (date(2024, 11, 25), date(2024, 12, 1))

@@ -62,7 +62,7 @@ def default_texts(catalog: Catalog, keep: np.ndarray, view: View) -> Texts:
     return Texts(
         title=briefing.default_title(view.filters, catalog.first_day, catalog.last_day),
         subtitle=briefing.default_subtitle(view.filters, int(keep.sum())),
-        footer=briefing.footer(outlets, catalog.last_day),
+        footer=briefing.footer(outlets, catalog.as_of),
     )
 
 
@@ -88,7 +88,7 @@ def export_info(catalog: Catalog, keep: np.ndarray, view: View) -> export_data.E
     params = urlstate.to_params(view)
     filters = {k: v for k, v in params.items() if k in FILTER_PARAMS}
     return export_data.ExportInfo(
-        query=urlencode(filters, doseq=True), as_of=catalog.last_day, rows=int(keep.sum()), filters=filters
+        query=urlencode(filters, doseq=True), as_of=catalog.as_of, rows=int(keep.sum()), filters=filters
     )
 
 

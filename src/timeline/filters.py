@@ -54,6 +54,10 @@ class Catalog:
     type_counts: dict[str, int]
     first_day: date | None
     last_day: date | None
+    as_of: date | None
+    """The latest day the data is known to reach: the newest end of an event dated to the day,
+    or the newest start of one dated only to a week, month or year (a 'December' event does
+    not make the data current to 31 December)."""
     ids: pd.Index = field(repr=False)
 
     @classmethod
@@ -73,8 +77,16 @@ class Catalog:
             type_counts={str(k): int(v) for k, v in events[Col.EVENT_TYPE].value_counts().items()},
             first_day=events[Col.DATE_START].min().date() if len(events) else None,
             last_day=events[Col.DATE_END].max().date() if len(events) else None,
+            as_of=_as_of(events),
             ids=pd.Index(events[Col.EVENT_ID]),
         )
+
+
+def _as_of(events: pd.DataFrame) -> date | None:
+    if not len(events):
+        return None
+    known = events[Col.DATE_END].where(events[Col.DATE_PRECISION] == "day", events[Col.DATE_START])
+    return known.max().date()
 
 
 def _by_frequency(lists: pd.Series) -> tuple[str, ...]:
@@ -155,9 +167,9 @@ def relaxations(catalog: Catalog, f: Filters) -> list[tuple[str, int]]:
     return sorted(out, key=lambda item: -item[1])
 
 
-def preset_range(last_day: date | None, preset: str) -> tuple[date | None, date | None]:
-    """The date range of a preset, counted back from the newest event in the data."""
+def preset_range(as_of: date | None, preset: str) -> tuple[date | None, date | None]:
+    """The date range of a preset, counted back from the data's as-of date."""
     days = PRESETS[preset]
-    if days is None or last_day is None:
+    if days is None or as_of is None:
         return None, None
-    return last_day - timedelta(days=days - 1), last_day
+    return as_of - timedelta(days=days - 1), as_of

@@ -297,15 +297,14 @@ def _timeline_aggregated(df: pd.DataFrame, lanes: str, window: Window) -> tuple[
     date_axis(fig, window)
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None, automargin=True)
     fig.add_annotation(
-        text=f"{len(df):,} events: marker area = events per {freq}. Narrow the filters below "
-        f"{MAX_EVENTS:,} events to see and select individual events.",
+        text=f"{len(df):,} events: marker area = events per {freq}",
         xref="paper",
         yref="paper",
         x=0,
-        y=-0.02,
-        yanchor="top",
+        y=1.02,
+        xanchor="left",
+        yanchor="bottom",
         showarrow=False,
         font={"size": 12},
     )
-    fig.update_layout(margin={"b": 40})
     return fig, TimelineInfo(shown=len(df), aggregated=True, bin=freq)

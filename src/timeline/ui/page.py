@@ -58,7 +58,7 @@ def _selected_ids(event: object) -> list[str]:
 def _header(catalog: Catalog, view: View, n: int) -> None:
     st.title("Conflict timeline")
     total = len(catalog.events)
-    as_of = catalog.last_day.strftime("%d %b %Y") if catalog.last_day else "-"
+    as_of = catalog.as_of.strftime("%d %b %Y") if catalog.as_of else "-"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     left.markdown(f"**{n:,} of {total:,} events** · data as of {as_of}")
     with right.popover("Share this view", width="stretch"):

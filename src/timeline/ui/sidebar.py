@@ -15,7 +15,7 @@ from timeline.ui import state
 def _apply_preset(catalog: Catalog) -> None:
     preset = st.session_state.get(state.PRESET)
     if preset:
-        start, end = preset_range(catalog.last_day, preset)
+        start, end = preset_range(catalog.as_of, preset)
         st.session_state[state.DATES] = (start or catalog.first_day, end or catalog.last_day)
     state.clear_warnings()
 
