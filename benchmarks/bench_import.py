@@ -4,7 +4,7 @@ Generates an ACLED-layout CSV of N rows (default 2,000,000) in a temporary folde
 into a new dataset file, then imports it again into the same file (the idempotent re-import:
 0 added, 0 changed), each in a fresh process, and prints rows per second and each process's
 peak resident memory next to the input file's size. Results are recorded, with the command,
-in docs/performance-import.md.
+in docs/performance.md (section "Import").
 
     .venv/bin/python benchmarks/bench_import.py            # 2,000,000 rows
     .venv/bin/python benchmarks/bench_import.py --rows 200000
