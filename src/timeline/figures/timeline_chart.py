@@ -177,7 +177,7 @@ def timeline_figure(
                 x=[None],
                 y=[None],
                 orientation="h",
-                name="hatched = date known only to the week/month",
+                name="hatched: dated only to the week or month",
                 marker={
                     "color": "rgba(120,120,120,0.6)",
                     "pattern": {"shape": UNCERTAIN_PATTERN, "fillmode": "overlay", "fgcolor": "white"},

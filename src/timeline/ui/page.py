@@ -157,7 +157,7 @@ def _map(df) -> list[str]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Conflict timeline", page_icon=":material/timeline:", layout="wide")
+    st.set_page_config(page_title="Conflict timeline", layout="wide")  # no page_icon: icons load from a CDN
     catalog = load_catalog(store.default_path())
     if catalog.events.empty:
         st.title("Conflict timeline")
