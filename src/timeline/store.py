@@ -96,14 +96,19 @@ def schema_problems(table: pa.Table) -> list[Problem]:
     return problems
 
 
-def load(path: Path) -> pd.DataFrame:
-    """The dataset as a canonical frame; raises DatasetError if it is not in the schema."""
+def read_schema_table(path: Path) -> pa.Table:
+    """The file's table in schema column order; raises DatasetError if it is not in the schema."""
     table = read_table(path)
     problems = schema_problems(table)
     if problems:
         detail = "; ".join(str(p) for p in problems[:5])
         raise DatasetError(f"{path}: not in the event schema v1 ({detail}); run `timeline validate {path}`")
-    return from_arrow(table.select(ARROW_SCHEMA.names))
+    return table.select(ARROW_SCHEMA.names)
+
+
+def load(path: Path) -> pd.DataFrame:
+    """The dataset as a canonical frame; raises DatasetError if it is not in the schema."""
+    return from_arrow(read_schema_table(path))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -337,12 +342,7 @@ def frame_from_table(table: pa.Table) -> pd.DataFrame:
 
 def load_for_update(path: Path) -> pd.DataFrame:
     """`load`, with the schema checks, through `frame_from_table` (for large imports)."""
-    table = read_table(path)
-    problems = schema_problems(table)
-    if problems:
-        detail = "; ".join(str(p) for p in problems[:5])
-        raise DatasetError(f"{path}: not in the event schema v1 ({detail}); run `timeline validate {path}`")
-    return frame_from_table(table.select(ARROW_SCHEMA.names))
+    return frame_from_table(read_schema_table(path))
 
 
 def _comparable_arrow(series: pd.Series) -> pa.Array | pa.ChunkedArray:
