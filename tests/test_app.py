@@ -168,3 +168,11 @@ def test_counts_from_several_datasets_carry_a_double_counting_note(
     at = run_app(monkeypatch, data=data, type="drone_attack", dataset="curated")
     note = next(c.value for c in at.caption if "strikes with launch counts" in c.value)
     assert "datasets" not in note
+
+
+def test_close_cards_closes_the_card_and_clears_the_link(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch, event="2024-11-25-ru-drone-attack-ua")
+    assert any("Selected: 1 event" in m.value for m in at.markdown)
+    next(b for b in at.button if b.label == "Close cards").click().run()
+    assert not any("Selected:" in m.value for m in at.markdown)
+    assert "event" not in at.query_params

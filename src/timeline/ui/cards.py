@@ -15,6 +15,7 @@ from timeline.figures import country_name
 from timeline.formatting import escape_markdown, format_count, row_dates
 from timeline.schema import Col
 from timeline.table import MAX_TABLE_ROWS, newest, table_frame
+from timeline.ui import state
 
 MAX_CARDS = 12
 
@@ -98,7 +99,7 @@ def render_table(events: pd.DataFrame, keep: np.ndarray) -> list[str]:
         height=min(420, 40 + 35 * max(1, len(table))),
         on_select="rerun",
         selection_mode="multi-row",
-        key="events_table",
+        key=state.selection_key("events_table"),
         column_config={
             "start": st.column_config.DateColumn("Start", format="YYYY-MM-DD"),
             "dates": st.column_config.TextColumn("Dates (as reported)", width="medium"),

@@ -103,7 +103,7 @@ def _timeline(df, view: View) -> list[str]:
         )
     event = st.plotly_chart(
         fig,
-        key="timeline_chart",
+        key=state.selection_key("timeline_chart"),
         on_select="rerun",
         selection_mode=("points", "box", "lasso"),
         config=PLOTLY_CONFIG,
@@ -146,7 +146,7 @@ def _map(df) -> list[str]:
         return []
     event = st.plotly_chart(
         map_figure(df),
-        key="map_chart",
+        key=state.selection_key("map_chart"),
         on_select="rerun",
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
@@ -192,7 +192,7 @@ def main() -> None:
             if shown:
                 head, close = st.columns([5, 1], vertical_alignment="bottom")
                 head.markdown(f"**Selected: {len(shown)} event(s)**")
-                close.button("Close cards", on_click=st.session_state.__setitem__, args=(state.EVENT, None))
+                close.button("Close cards", on_click=state.close_cards)
                 cards.render_cards(catalog.events, shown, set(df[Col.EVENT_ID]))
 
     sources = ", ".join(catalog.datasets)

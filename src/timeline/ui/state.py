@@ -20,6 +20,7 @@ DATES, PRESET, QUERY, CONFIDENCE, MIN_COUNT = "f_dates", "f_preset", "f_q", "f_c
 COUNTRIES, ACTORS, DATASETS = "f_countries", "f_actors", "f_datasets"
 LANES, PER, WHAT, EVENT = "v_lanes", "v_per", "v_what", "v_event"
 WARNINGS, LOADED = "url_warnings", "url_loaded"
+SELECTION_ROUND = "selection_round"
 
 
 def types_key(group: str) -> str:
@@ -99,6 +100,17 @@ def share_url(view: View) -> str:
     base = (st.context.url or "").split("?")[0]
     query = urlencode(urlstate.to_params(view), doseq=True)
     return f"{base}?{query}" if query else base
+
+
+def selection_key(name: str) -> str:
+    """Widget key of a selectable chart or table; a new round starts them unselected."""
+    return f"{name}-{st.session_state.get(SELECTION_ROUND, 0)}"
+
+
+def close_cards() -> None:
+    """Clear the open card and every chart and table selection that would reopen it."""
+    st.session_state[EVENT] = None
+    st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
 
 
 def clear_warnings() -> None:
