@@ -108,3 +108,14 @@ def test_without_chromium_images_fail_clearly_but_html_and_data_work(
     result = run(*NOVEMBER, "--format", "html", "--format", "xlsx", "--out", str(tmp_path / "pack"))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "pack").iterdir()) == ["events.xlsx", "timeline.html"]
+
+
+def test_exported_files_are_ordinary_files(tmp_path: Path):
+    import os
+    import stat
+
+    target = tmp_path / "e.csv"
+    assert run(*NOVEMBER, "--format", "csv", "--out", str(target)).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask

@@ -109,6 +109,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes files private; an export is an ordinary file
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
