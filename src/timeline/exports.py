@@ -105,13 +105,21 @@ def file_name(chart: str | None, fmt: str, size: Size | None) -> str:
     return f"{chart}-{size.key if size else 'chart'}.{fmt}"
 
 
+def _read_umask() -> int:
+    """Read once at import: os.umask can only be read by setting it, which is not thread-safe."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+_UMASK = _read_umask()
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Temp file in the same folder, fsync, rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes files private; an export is an ordinary file
+    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes files private; an export is an ordinary file
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
