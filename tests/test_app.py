@@ -176,3 +176,11 @@ def test_close_cards_closes_the_card_and_clears_the_link(monkeypatch: pytest.Mon
     next(b for b in at.button if b.label == "Close cards").click().run()
     assert not any("Selected:" in m.value for m in at.markdown)
     assert "event" not in at.query_params
+
+
+def test_date_preset_counts_back_from_the_newest_event(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch)
+    at.segmented_control(key=state.PRESET).set_value("7d").run()
+    assert tuple(str(d) for d in at.session_state[state.DATES]) == ("2024-12-21", "2024-12-27")
+    assert at.query_params["from"] in ("2024-12-21", ["2024-12-21"])
+    assert counter(at).startswith("**6 of 90 events**")  # 22-23, 23 (two), 25, 26-27 and 27 Dec
