@@ -36,6 +36,14 @@ def imported(tmp_path: Path):
     return load(out), result, tmp_path
 
 
+def test_the_fixture_has_the_air_force_files_columns():
+    with FIXTURE.open(encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == missile_attacks.COLUMNS
+    assert len(missile_attacks.COLUMNS) == 22 and set(missile_attacks.REQUIRED) <= set(
+        missile_attacks.COLUMNS
+    )
+
+
 def test_summary_and_rejects(imported):
     _, result, folder = imported
     assert result.stdout.splitlines()[0] == (

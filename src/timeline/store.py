@@ -13,19 +13,31 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock
 
 from timeline import taxonomy
-from timeline.schema import ARROW_SCHEMA, Col, empty_frame, from_arrow, to_arrow
-from timeline.validation import Problem, ValidationFailed, check
+from timeline.diff import Diff, compare
+from timeline.schema import (
+    ARROW_SCHEMA,
+    COLUMNS,
+    FIELDS,
+    PANDAS_DTYPES,
+    Col,
+    Kind,
+    empty_frame,
+    from_arrow,
+    to_arrow,
+)
+from timeline.validation import Problem, ValidationFailed, check, validate
 
 DEFAULT_PATH = Path("data/events.parquet")
 ENV_VAR = "TIMELINE_DATA"
@@ -278,14 +290,6 @@ def append(
 
 
 # --- imports: add or update the rows of one dataset ---------------------------------------
-
-from dataclasses import replace  # noqa: E402
-
-import pyarrow.compute as pc  # noqa: E402
-
-from timeline.diff import Diff, compare  # noqa: E402
-from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, Kind  # noqa: E402
-from timeline.validation import validate  # noqa: E402
 
 
 @dataclass

@@ -28,6 +28,7 @@ from timeline.importers.fields import (
     whole_numbers,
 )
 from timeline.schema import Col
+from timeline.validation import MAX_TITLE_LENGTH
 
 NAME = "acled"
 COLUMNS = (
@@ -172,7 +173,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.DATE_PRECISION: precision,
         Col.DATE_TEXT: date_text,
         Col.EVENT_TYPE: types,
-        Col.TITLE: truncate(title, 200),
+        Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
         Col.SUMMARY: summary,
         Col.ACTORS: string_lists(idx, actor1, assoc1, actor2, assoc2, split=";"),
         Col.COUNTRIES: string_lists(idx, alpha3.astype(STRING)),

@@ -8,7 +8,6 @@ a two-million-row file fast; nothing here loops over rows in Python.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 
 import numpy as np
@@ -16,16 +15,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from timeline.dates import MONTHS
 from timeline.schema import PANDAS_DTYPES, STRING_LIST, Kind
 
 STRING = PANDAS_DTYPES[Kind.STRING]
 LIST = PANDAS_DTYPES[Kind.LIST]
-
-_MONTHS: dict[str, int] = {}
-for _number in range(1, 13):
-    _MONTHS[calendar.month_name[_number].casefold()] = _number
-    _MONTHS[calendar.month_abbr[_number].casefold()] = _number
-_MONTHS["sept"] = 9
 
 # Ukrainian and Russian letters -> Latin, for readable ids from names like "Молнія".
 _CYRILLIC = dict(
@@ -95,9 +89,9 @@ def day_month_year(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         dmy = sub.str.extract(r"^(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+) (\d{4})$")
         mdy = sub.str.extract(r"^([A-Za-z]+) (\d{1,2})(?:st|nd|rd|th)? (\d{4})$")
         day = dmy[0].fillna(mdy[1])
-        month_name = dmy[1].fillna(mdy[0]).str.casefold()
+        month_name = dmy[1].fillna(mdy[0]).str.lower()
         year = dmy[2].fillna(mdy[2])
-        month = month_name.map(_MONTHS)
+        month = month_name.map(MONTHS)
         fixed = _to_datetime(year, month, day)
         parsed = parsed.copy()
         parsed[todo] = fixed

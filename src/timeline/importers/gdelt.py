@@ -29,6 +29,7 @@ from timeline.importers.fields import (
     truncate,
 )
 from timeline.schema import Col
+from timeline.validation import MAX_TITLE_LENGTH, URL
 
 NAME = "gdelt"
 COLUMNS = (
@@ -97,7 +98,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     actor2 = text(chunk["Actor2Name"]).str.title()
     place = text(chunk["ActionGeo_FullName"])
     url_text = text(chunk["SOURCEURL"])
-    is_url = url_text.str.match(r"https?://\S+$").fillna(False).astype(bool)
+    is_url = url_text.str.match(URL).fillna(False).astype(bool)
     domain = url_text.str.extract(r"^https?://(?:www\.)?([^/:?#]+)")[0].astype(STRING)
     published, _ = compact_dates(chunk["DATEADDED"])
 
@@ -120,7 +121,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.DATE_END: day,
         Col.DATE_PRECISION: "day",
         Col.EVENT_TYPE: types,
-        Col.TITLE: truncate(title, 200),
+        Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
         Col.SUMMARY: summary,
         Col.ACTORS: string_lists(idx, actor1, actor2),
         Col.COUNTRIES: string_lists(

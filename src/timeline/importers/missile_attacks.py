@@ -34,6 +34,7 @@ from timeline.importers.fields import (
     whole_numbers,
 )
 from timeline.schema import Col
+from timeline.validation import MAX_TITLE_LENGTH
 
 NAME = "missile-attacks"
 COLUMNS = [
@@ -248,7 +249,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.DATE_PRECISION: "day",
         Col.DATE_TEXT: window,
         Col.EVENT_TYPE: types_units.map(lambda tu: tu[0]).astype(STRING),
-        Col.TITLE: truncate(title, 200),
+        Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
         Col.SUMMARY: join(said, extra),
         Col.ACTORS: _constant_list(idx, ACTORS),
         Col.COUNTRIES: _constant_list(idx, COUNTRIES),
@@ -330,7 +331,7 @@ def _combined(
         Col.EVENT_TYPE: types_units.map(lambda tu: tu[0]).astype(STRING),
         Col.TITLE: truncate(
             join("Air Force tally, ", window[lead], clause(total.notna(), ": ", total.astype(STRING), " launched"),
-                 clause(down.notna(), ", ", down.astype(STRING), " destroyed")), 200),
+                 clause(down.notna(), ", ", down.astype(STRING), " destroyed")), MAX_TITLE_LENGTH),
         Col.SUMMARY: join("Ukraine's Air Force reported for ", window[lead], clause(area[lead].notna(), " (", area[lead], ")"),
                           ": ", parts, "."),
         Col.ACTORS: _constant_list(lead, ACTORS),

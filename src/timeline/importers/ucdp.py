@@ -27,6 +27,7 @@ from timeline.importers.fields import (
     whole_numbers,
 )
 from timeline.schema import Col
+from timeline.validation import MAX_TITLE_LENGTH
 
 NAME = "ucdp"
 COLUMNS = (
@@ -124,7 +125,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
             col("date_end").str.slice(0, 10).ne(col("date_start").str.slice(0, 10)), " to ", col("date_end").str.slice(0, 10)
         ), " (UCDP date_prec ", level.astype(STRING), ")"),
         Col.EVENT_TYPE: types,
-        Col.TITLE: truncate(title, 200),
+        Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
         Col.SUMMARY: summary,
         Col.ACTORS: string_lists(idx, side_a, side_b),
         Col.COUNTRIES: string_lists(idx, alpha3),
