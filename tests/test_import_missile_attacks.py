@@ -129,10 +129,37 @@ def test_combine_merges_one_windows_models(tmp_path: Path):
     assert "4 Iskander-M, 0 destroyed" in night[Col.SUMMARY]
 
 
+def test_weapon_names_are_stored_as_the_model_table_spells_them(tmp_path: Path):
+    header = FIXTURE.read_text(encoding="utf-8").splitlines()[0]
+    blanks = "," * 14
+    source = tmp_path / "cased.csv"
+    source.write_text(
+        f"{header}\n"
+        f"2024-06-01,2024-06-01,shahed-136/131,,Ukraine,,10,9{blanks}kpszsu/posts/a\n"
+        f"2024-06-02,2024-06-02,x-101/x-555  and KALIBR,,Ukraine,,5,4{blanks}kpszsu/posts/b\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "cased.parquet"
+    result = run(str(source), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    df = store.load(out).set_index(str(Col.WEAPON))
+    assert sorted(df.index) == ["Shahed-136/131", "X-101/X-555; Kalibr"]
+    assert df.loc["Shahed-136/131", Col.TITLE].startswith("Air Force tally: Shahed-136/131, 10 launched")
+    assert "5 X-101/X-555 and Kalibr (cruise missiles)" in df.loc["X-101/X-555; Kalibr", Col.SUMMARY]
+
+    combined = tmp_path / "combined.parquet"
+    assert run(str(source), "--out", str(combined), "--combine").exit_code == 0
+    assert sorted(store.load(combined)[Col.WEAPON]) == ["Shahed-136/131", "X-101/X-555; Kalibr"]
+
+
 def test_model_table_covers_combined_names():
     names, models = missile_attacks.parse_models("X-101/X-555 and Kalibr and Iskander-K")
     assert names == ["X-101/X-555", "Kalibr", "Iskander-K"] and {m.kind for m in models} == {"missile"}
     assert missile_attacks.parse_models("Shahed-136/131 and Mystery") is None
+    assert missile_attacks.parse_models(" iskander-m/kn-23 and  x-47   kinzhal")[0] == [
+        "Iskander-M/KN-23",
+        "X-47 Kinzhal",
+    ]
 
 
 @pytest.mark.external

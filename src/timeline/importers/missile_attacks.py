@@ -54,6 +54,8 @@ COUNTRIES = ("RUS", "UKR")
 
 @dataclass(frozen=True)
 class Model:
+    name: str
+    """The name as the table spells it ('Shahed-136/131'): stored, whatever the file's case."""
     kind: str
     """drone, missile or bomb: decides the event type and count unit."""
     role: str
@@ -82,8 +84,9 @@ or bomb decide the event type and count unit; the role is said in the summary). 
 several models ('X-101/X-555 and Kalibr') is split on ' and '; each part must be here."""
 
 MODELS: dict[str, Model] = {
-    name.casefold(): Model(kind, role) for kind, role, names in MODEL_TABLE for name in names
+    name.casefold(): Model(name, kind, role) for kind, role, names in MODEL_TABLE for name in names
 }
+"""Looked up by the case-folded name with spaces tidied: 'shahed-136/131' is Shahed-136/131."""
 
 KINDS_TO_TYPE = {
     frozenset({"drone"}): ("drone_attack", "drones"),
@@ -113,12 +116,14 @@ DIRECTIONS = {"north": "northern Ukraine", "south": "southern Ukraine", "east": 
 
 
 def parse_models(value: str) -> tuple[list[str], list[Model]] | None:
-    """'X-101/X-555 and Kalibr' -> names and models; None if any part is unknown."""
-    names = [part.strip() for part in re.split(r"\s+and\s+", value.strip()) if part.strip()]
-    models = [MODELS.get(" ".join(name.split()).casefold()) for name in names]
-    if not names or any(m is None for m in models):
+    """'X-101/X-555 and kalibr' -> the table's names (['X-101/X-555', 'Kalibr']) and models;
+    None if any part is unknown."""
+    parts = [part.strip() for part in re.split(r"\s+and\s+", value.strip()) if part.strip()]
+    models = [MODELS.get(" ".join(part.split()).casefold()) for part in parts]
+    if not parts or any(m is None for m in models):
         return None
-    return names, [m for m in models if m is not None]
+    known = [m for m in models if m is not None]
+    return [m.name for m in known], known
 
 
 def _type_and_unit(kinds: frozenset[str]) -> tuple[str, str]:
@@ -195,11 +200,12 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     r.add(bad_start, "bad date", "time_start " + quoted(chunk["time_start"]))
     r.add(bad_end, "bad date", "time_end " + quoted(chunk["time_end"]))
 
-    model = text(chunk["model"])
-    parsed = {value: parse_models(value) for value in model.dropna().unique()}
-    known = model.map(lambda v: isinstance(v, str) and parsed.get(v) is not None).astype(bool)
+    written = text(chunk["model"])
+    parsed = {value: parse_models(value) for value in written.dropna().unique()}
+    known = written.map(lambda v: isinstance(v, str) and parsed.get(v) is not None).astype(bool)
     r.add(~known, "unknown model", quoted(chunk["model"]))
-    info = model.map(lambda v: parsed.get(v) if isinstance(v, str) else None)
+    info = written.map(lambda v: parsed.get(v) if isinstance(v, str) else None)
+    model = info.map(lambda p: " and ".join(p[0]) if p else None).astype(STRING)  # the table's spelling
     kinds = info.map(lambda p: frozenset(m.kind for m in p[1]) if p else frozenset())
     weapon = info.map(lambda p: "; ".join(p[0]) if p else None).astype(STRING)
     role = info.map(lambda p: " and ".join(dict.fromkeys(m.role for m in p[1])) if p else None).astype(STRING)
@@ -218,8 +224,8 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     extra = _extra_figures(chunk)
 
     if options.combine:
-        return _combined(chunk, r, start, end, start_hhmm, window, model, kinds, launched, destroyed, area,
-                         outlet, url, extra)  # fmt: skip
+        return _combined(chunk, r, start, end, start_hhmm, window, model, weapon, kinds, launched, destroyed,
+                         area, outlet, url, extra)  # fmt: skip
 
     identity = short_digest(end_text, launch_place, target, text(chunk["source"]))
     base = join(
@@ -279,6 +285,7 @@ def _combined(
     start_hhmm: pd.Series,
     window: pd.Series,
     model: pd.Series,
+    weapon: pd.Series,
     kinds: pd.Series,
     launched: pd.Series,
     destroyed: pd.Series,
@@ -303,14 +310,19 @@ def _combined(
     )  # fmt: skip
     ok = ~r.rejected
     frame = pd.DataFrame(
-        {"group": group, "first": first, "launched": launched, "destroyed": destroyed, "model": model, "part": part,
+        {"group": group, "first": first, "launched": launched, "destroyed": destroyed, "weapon": weapon, "part": part,
          "kinds": kinds}
     )[ok]  # fmt: skip
     grouped = frame.groupby("first", sort=True)
     lead = frame.index[frame.index.isin(grouped.groups.keys())]
     total = grouped["launched"].sum(min_count=1).astype("Int64").reindex(lead)
     down = grouped["destroyed"].sum(min_count=1).astype("Int64").reindex(lead)
-    models = grouped["model"].agg(lambda m: "; ".join(dict.fromkeys(m))).astype(STRING).reindex(lead)
+    models = (
+        grouped["weapon"]
+        .agg(lambda w: "; ".join(dict.fromkeys(n for v in w for n in v.split("; "))))
+        .astype(STRING)
+        .reindex(lead)
+    )
     parts = grouped["part"].agg(lambda p: "; ".join(p)).astype(STRING).reindex(lead)
     merged_kinds = grouped["kinds"].agg(lambda k: frozenset().union(*k)).reindex(lead)
     types_units = merged_kinds.map(_type_and_unit)
