@@ -53,7 +53,7 @@ def test_summary_and_rejects(imported):
     with (folder / "missile_attacks_messy.rejected.csv").open(encoding="utf-8") as fh:
         reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
     assert reasons["6"] == "unknown model: 'Shahd-136'"
-    assert reasons["9"] == "duplicate event_id: af-2024-05-19-supercam-fb1ad9 (first at row 8)"
+    assert reasons["9"] == "duplicate event_id: af-2024-05-19-supercam-e53ab1 (first at row 8)"
     assert reasons["10"] == "launched is not a whole number: '12.5'"
     assert reasons["11"] == "bad date: time_start '2024-05-21 25:00'"
     assert reasons["12"] == "date_end = '2024-05-21': date_end is before date_start"
@@ -61,50 +61,53 @@ def test_summary_and_rejects(imported):
 
 def test_counts_types_and_figures_in_the_summary(imported):
     df, _, _ = imported
-    shahed = df.loc["af-2024-11-25-1930-shahed-136-131"]
+    shahed = df.loc["af-2024-11-25-1930-shahed-136-131-c87524"]
     assert (shahed[Col.COUNT], shahed[Col.INTERCEPTED], shahed[Col.COUNT_UNIT]) == (188, 76, "drones")
     assert shahed[Col.EVENT_TYPE] == "drone_attack" and shahed[Col.WEAPON] == "Shahed-136/131"
     assert "95 did not reach their targets" in shahed[Col.SUMMARY]
     assert "5 flew into Belarus" in shahed[Col.SUMMARY]
-    iskander = df.loc["af-2024-11-25-1930-iskander-m"]
+    iskander = df.loc["af-2024-11-25-1930-iskander-m-9218c3"]
     assert (iskander[Col.COUNT], iskander[Col.INTERCEPTED], iskander[Col.EVENT_TYPE]) == (
         4,
         0,
         "missile_strike",
     )
-    orlan = df.loc["af-2024-05-16-orlan-10"]  # launched blank: missing, not zero
+    orlan = df.loc["af-2024-05-16-orlan-10-2c609a"]  # launched blank: missing, not zero
     assert pd.isna(orlan[Col.COUNT]) and orlan[Col.INTERCEPTED] == 2 and orlan[Col.COUNT_UNIT] == "drones"
     assert "number launched not given" in orlan[Col.SUMMARY]
-    molniia = df.loc["af-2024-05-17-molniia"]  # Cyrillic model, destroyed blank
+    molniia = df.loc["af-2024-05-17-molniia-2b6349"]  # Cyrillic model, destroyed blank
     assert molniia[Col.COUNT] == 3 and pd.isna(molniia[Col.INTERCEPTED]) and molniia[Col.WEAPON] == "Молнія"
-    assert "Launched from MiG-31K" in df.loc["af-2023-05-16-0330-x-47-kinzhal", Col.SUMMARY]
+    assert "Launched from MiG-31K" in df.loc["af-2023-05-16-0330-x-47-kinzhal-fcb4ff", Col.SUMMARY]
     assert (df[Col.CONFIDENCE] == "claimed").all() and (df[Col.DATASET] == "missile-attacks").all()
 
 
 def test_windows_dates_and_text(imported):
     df, _, _ = imported
-    night = df.loc["af-2024-11-25-1930-shahed-136-131"]
+    night = df.loc["af-2024-11-25-1930-shahed-136-131-c87524"]
     assert (str(night[Col.DATE_START].date()), str(night[Col.DATE_END].date())) == (
         "2024-11-25",
         "2024-11-26",
     )
     assert night[Col.DATE_PRECISION] == "day"
     assert night[Col.DATE_TEXT] == "2024-11-25 19:30 to 2024-11-26 09:00"
-    assert df.loc["af-2023-05-16-0330-x-47-kinzhal", Col.DATE_TEXT] == "2023-05-16 3:30 to 2023-05-16 05:00"
-    assert df.loc["af-2024-05-16-orlan-10", Col.DATE_TEXT] == "2024-05-16"  # stray spaces gone
+    assert (
+        df.loc["af-2023-05-16-0330-x-47-kinzhal-fcb4ff", Col.DATE_TEXT]
+        == "2023-05-16 3:30 to 2023-05-16 05:00"
+    )
+    assert df.loc["af-2024-05-16-orlan-10-2c609a", Col.DATE_TEXT] == "2024-05-16"  # stray spaces gone
 
 
 def test_sources_name_the_page_and_link_the_post(imported):
     df, _, _ = imported
-    night = df.loc["af-2024-11-25-1930-shahed-136-131"]
+    night = df.loc["af-2024-11-25-1930-shahed-136-131-c87524"]
     assert night[Col.SOURCE_OUTLET] == "Ukrainian Air Force (kpszsu)"
     assert night[Col.SOURCE_URL] == "https://www.facebook.com/kpszsu/posts/pfbidAAA"
     assert (
-        df.loc["af-2024-05-16-orlan-10", Col.SOURCE_OUTLET]
+        df.loc["af-2024-05-16-orlan-10-2c609a", Col.SOURCE_OUTLET]
         == "Ukrainian Air Force, Air Command South (PvKPivden)"
     )
-    assert df.loc["af-2024-05-17-molniia", Col.SOURCE_OUTLET] == "war_monitor on Telegram"
-    assert df.loc["af-2024-05-17-molniia", Col.SOURCE_URL] == "https://t.me/war_monitor/123"
+    assert df.loc["af-2024-05-17-molniia-2b6349", Col.SOURCE_OUTLET] == "war_monitor on Telegram"
+    assert df.loc["af-2024-05-17-molniia-2b6349", Col.SOURCE_URL] == "https://t.me/war_monitor/123"
 
 
 def test_same_model_same_window_in_two_reports_get_distinct_stable_ids(imported, tmp_path: Path):
@@ -121,7 +124,7 @@ def test_combine_merges_one_windows_models(tmp_path: Path):
     result = run(str(FIXTURE), "--out", str(out), "--combine")
     assert result.exit_code == 0, result.output
     assert "rows merged into the same window's event" in result.stdout
-    night = load(out).loc["af-2024-11-25-1930-combined"]
+    night = load(out).loc["af-2024-11-25-1930-combined-7e0c0d"]
     assert night[Col.EVENT_TYPE] == "combined_strike" and night[Col.COUNT_UNIT] == "drones+missiles"
     assert (night[Col.COUNT], night[Col.INTERCEPTED]) == (192, 76)
     assert night[Col.WEAPON] == "Shahed-136/131; Iskander-M"
@@ -152,6 +155,42 @@ def test_weapon_names_are_stored_as_the_model_table_spells_them(tmp_path: Path):
     assert sorted(store.load(combined)[Col.WEAPON]) == ["Shahed-136/131", "X-101/X-555; Kalibr"]
 
 
+def _rows(tmp_path: Path, name: str, *lines: str) -> Path:
+    """An Air Force file with the fixture's header and these rows (8 leading columns, then source)."""
+    header = FIXTURE.read_text(encoding="utf-8").splitlines()[0]
+    path = tmp_path / name
+    body = "".join(f"{line.rsplit(',', 1)[0]}{',' * 14}{line.rsplit(',', 1)[1]}\n" for line in lines)
+    path.write_text(f"{header}\n{body}", encoding="utf-8")
+    return path
+
+
+KHERSON = "2024-05-19 03:00,2024-05-19 06:00,Supercam,,Kherson oblast,,1,1,PvKPivden/posts/pfbidEEE"
+MYKOLAIV = "2024-05-19 03:00,2024-05-19 07:00,Supercam,,Mykolaiv oblast,,2,2,PvKPivden/posts/pfbidZZZ"
+
+
+@pytest.mark.parametrize("combine", [False, True])
+def test_a_newer_file_with_a_clashing_report_does_not_rename_existing_rows(tmp_path: Path, combine):
+    flags = ["--combine"] if combine else []
+    out = tmp_path / "airforce.parquet"
+    first = run(str(_rows(tmp_path, "v1.csv", KHERSON)), "--out", str(out), *flags)
+    assert first.exit_code == 0, first.output
+    (old_id,) = store.load(out)[Col.EVENT_ID]
+    newer = run(str(_rows(tmp_path, "v2.csv", KHERSON, MYKOLAIV)), "--out", str(out), *flags)
+    assert newer.exit_code == 0, newer.output
+    assert f"{out}: 1 added, 0 changed, 1 unchanged" in newer.stdout
+    assert old_id in set(store.load(out)[Col.EVENT_ID])
+
+
+def test_ids_ignore_how_times_and_places_are_spaced_or_cased(tmp_path: Path):
+    tidy = run(str(_rows(tmp_path, "tidy.csv", KHERSON)), "--out", str(tmp_path / "tidy.parquet"))
+    messy = KHERSON.replace("03:00", "3:00").replace("Kherson oblast", " kherson  Oblast ")
+    untidy = run(str(_rows(tmp_path, "untidy.csv", messy)), "--out", str(tmp_path / "untidy.parquet"))
+    assert tidy.exit_code == untidy.exit_code == 0
+    assert list(store.load(tmp_path / "tidy.parquet")[Col.EVENT_ID]) == list(
+        store.load(tmp_path / "untidy.parquet")[Col.EVENT_ID]
+    )
+
+
 def test_model_table_covers_combined_names():
     names, models = missile_attacks.parse_models("X-101/X-555 and Kalibr and Iskander-K")
     assert names == ["X-101/X-555", "Kalibr", "Iskander-K"] and {m.kind for m in models} == {"missile"}
@@ -173,6 +212,7 @@ def test_real_air_force_file(tmp_path: Path):
         int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:imported|rejected)", summary)
     )
     assert imported + rejected == 3585
+    assert "duplicate event_id" not in summary  # every row's own fields give it a distinct id
 
     df = store.load(out)  # what the dashboard loads
     assert (df[Col.DATASET] == "missile-attacks").all()
@@ -185,6 +225,8 @@ def test_real_air_force_file(tmp_path: Path):
         0,
         "missile_strike",
     )
+
+    assert shahed[Col.EVENT_ID] == "af-2024-11-25-1930-shahed-136-131-0724da"  # as docs/importing.md says
 
     before = out.read_bytes()
     again = run(str(REAL), "--into", str(out))

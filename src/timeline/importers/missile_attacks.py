@@ -8,10 +8,10 @@ figure (not reaching the target, still in the air, flown into Belarus, ...) is w
 into the summary. With `--combine`, all models of one window from one report become one
 event (a combined_strike when drones and missiles flew together).
 
-Ids are built from the window start and the model (`af-2024-11-25-1930-shahed-136-131`),
-so they survive re-imports of newer copies of the file; when two rows share them (two
-regional reports of the same model in the same window) a short digest of the window end,
-places and source post tells them apart.
+Ids are built from the row alone, never from its neighbours, so they survive re-imports of
+newer copies of the file: the window start and the model, then a short digest of the window
+end, the route (launch place, target) and the source post, which tells apart two regional
+reports of the same model in the same window (`af-2024-11-25-1930-shahed-136-131-8d5c2e`).
 """
 
 from __future__ import annotations
@@ -142,6 +142,16 @@ def _times(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     return day, hhmm, t, (t.isna() | day.isna() | bad_time)
 
 
+def _moment(day: pd.Series, hhmm: pd.Series) -> pd.Series:
+    """'2024-11-25 1930' (or the day alone): a window bound however the file spaced or padded it."""
+    return join(day.dt.strftime("%Y-%m-%d"), clause(hhmm.notna(), " ", hhmm))
+
+
+def _folded(s: pd.Series) -> pd.Series:
+    """Text with case and spacing folded, so a cosmetic edit does not change an id."""
+    return s.astype(STRING).str.replace(r"\s+", " ", regex=True).str.strip().str.casefold()
+
+
 def _sources(source: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Post id -> (outlet, URL): 'kpszsu/posts/pfbid..' is a Facebook post of the page kpszsu."""
     s = text(source).fillna("")
@@ -196,7 +206,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     idx = chunk.index
     r = Reasons(idx)
     start, start_hhmm, start_text, bad_start = _times(chunk["time_start"])
-    end, _, end_text, bad_end = _times(chunk["time_end"])
+    end, end_hhmm, end_text, bad_end = _times(chunk["time_end"])
     r.add(bad_start, "bad date", "time_start " + quoted(chunk["time_start"]))
     r.add(bad_end, "bad date", "time_end " + quoted(chunk["time_end"]))
 
@@ -223,16 +233,19 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     outlet, url = _sources(chunk["source"])
     extra = _extra_figures(chunk)
 
-    if options.combine:
-        return _combined(chunk, r, start, end, start_hhmm, window, model, weapon, kinds, launched, destroyed,
-                         area, outlet, url, extra)  # fmt: skip
+    # Every id comes from its own row: the start, then a digest of the rest of what makes the
+    # row one report (window end, route, source post), so a newer copy of the file that adds a
+    # report of the same model and start cannot rename an existing row.
+    starts = join("af-", start.dt.strftime("%Y-%m-%d"), clause(start_hhmm.notna(), "-", start_hhmm))
+    ends = _moment(end, end_hhmm)
+    post = text(chunk["source"])
 
-    identity = short_digest(end_text, launch_place, target, text(chunk["source"]))
-    base = join(
-        "af-", start.dt.strftime("%Y-%m-%d"), clause(start_hhmm.notna(), "-", start_hhmm), "-", slug(model)
-    )
-    distinct = identity.groupby(base.to_numpy()).transform("nunique")
-    event_id = base.where(distinct.le(1), base + "-" + identity)
+    if options.combine:
+        return _combined(chunk, r, start, end, starts, ends, post, window, model, weapon, kinds, launched,
+                         destroyed, area, outlet, url, extra)  # fmt: skip
+
+    identity = short_digest(ends, _folded(launch_place), _folded(target), post)
+    event_id = join(starts, "-", slug(model), "-", identity)
 
     types_units = kinds.map(_type_and_unit)
     said = join(
@@ -282,7 +295,9 @@ def _combined(
     r: Reasons,
     start: pd.Series,
     end: pd.Series,
-    start_hhmm: pd.Series,
+    starts: pd.Series,
+    ends: pd.Series,
+    post: pd.Series,
     window: pd.Series,
     model: pd.Series,
     weapon: pd.Series,
@@ -296,7 +311,8 @@ def _combined(
 ) -> Mapped:
     """One event per (window, report): models merged, per-model figures in the summary."""
     idx = chunk.index
-    group = join(window, "|", text(chunk["source"]))
+    group = join(starts, "|", ends, "|", post)
+    group = group.where(r.category.ne("bad date").fillna(True), join("bad date|", window, "|", post))
     first = pd.Series(idx, index=idx).groupby(group.to_numpy()).transform("min")
     bad_rows = r.rejected
     bad_groups = set(group[bad_rows])
@@ -328,11 +344,7 @@ def _combined(
     types_units = merged_kinds.map(_type_and_unit)
     skipped = int(ok.sum()) - len(lead)
 
-    identity = short_digest(text(chunk["time_end"]).reindex(lead), text(chunk["source"]).reindex(lead))
-    base = join("af-", start[lead].dt.strftime("%Y-%m-%d"), clause(start_hhmm[lead].notna(), "-", start_hhmm[lead]),
-                "-combined")  # fmt: skip
-    distinct = identity.groupby(base.to_numpy()).transform("nunique")
-    event_id = base.where(distinct.le(1), base + "-" + identity)
+    event_id = join(starts[lead], "-combined-", short_digest(ends[lead], post[lead]))
 
     rows = {
         Col.EVENT_ID: event_id,
