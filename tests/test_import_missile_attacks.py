@@ -181,6 +181,38 @@ def test_a_newer_file_with_a_clashing_report_does_not_rename_existing_rows(tmp_p
     assert old_id in set(store.load(out)[Col.EVENT_ID])
 
 
+def test_combine_keeps_a_blank_figure_unknown_instead_of_totalling_it_as_zero(tmp_path: Path):
+    source = _rows(
+        tmp_path,
+        "gaps.csv",
+        "2024-02-28,2024-02-28 08:00,Shahed-136/131,Primorsko-Akhtarsk,Ukraine,,10,10,kpszsu/posts/a",
+        "2024-02-28,2024-02-28 08:00,C-300,Donetsk oblast,Ukraine,,,0,kpszsu/posts/a",
+        "2024-03-01,2024-03-01 08:00,Shahed-136/131,,Ukraine,,20,,kpszsu/posts/b",
+        "2024-03-01,2024-03-01 08:00,Iskander-M,,Ukraine,,4,0,kpszsu/posts/b",
+    )
+    out = tmp_path / "combined.parquet"
+    result = run(str(source), "--out", str(out), "--combine")
+    assert result.exit_code == 0, result.output
+    df = store.load(out).set_index(str(Col.DATE_START))
+    night = df.loc[pd.Timestamp("2024-02-28")]
+    assert pd.isna(night[Col.COUNT]) and night[Col.INTERCEPTED] == 10  # not "10 launched"
+    assert (
+        night[Col.TITLE]
+        == "Air Force tally, 2024-02-28 to 2024-02-28 08:00: total launched not given, 10 destroyed"
+    )
+    assert (
+        "10 Shahed-136/131, 10 destroyed; C-300 (number launched not given), 0 destroyed"
+        in night[Col.SUMMARY]
+    )
+    assert "No total launched is stored: the report gives no number for C-300." in night[Col.SUMMARY]
+    other = df.loc[pd.Timestamp("2024-03-01")]
+    assert other[Col.COUNT] == 24 and pd.isna(other[Col.INTERCEPTED])
+    assert other[Col.TITLE].endswith(": 24 launched, total destroyed not given")
+    assert (
+        "No total destroyed is stored: the report gives no number for Shahed-136/131." in other[Col.SUMMARY]
+    )
+
+
 def test_ids_ignore_how_times_and_places_are_spaced_or_cased(tmp_path: Path):
     tidy = run(str(_rows(tmp_path, "tidy.csv", KHERSON)), "--out", str(tmp_path / "tidy.parquet"))
     messy = KHERSON.replace("03:00", "3:00").replace("Kherson oblast", " kherson  Oblast ")

@@ -290,6 +290,18 @@ def _constant_list(idx: pd.Index, values: tuple[str, ...]) -> pd.Series:
     return string_lists(idx, *[pd.Series(v, index=idx, dtype=STRING) for v in values])
 
 
+def _total(frame: pd.DataFrame, column: str, lead: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """Per window (`frame` rows grouped by `first`, the window's lead row): the sum of `column`
+    when every model gives a figure, else missing; and, when some do and some do not, the
+    models without one ('C-300'), else missing."""
+    grouped = frame.groupby("first")[column]
+    given, size = grouped.count().reindex(lead), grouped.size().reindex(lead)
+    total = grouped.sum(min_count=1).astype("Int64").reindex(lead)
+    blank = frame[frame[column].isna()]
+    missing = blank.groupby("first")["model"].agg(", ".join).astype(STRING).reindex(lead)
+    return total.where(given.eq(size)), missing.where(given.gt(0) & given.lt(size))
+
+
 def _combined(
     chunk: pd.DataFrame,
     r: Reasons,
@@ -326,13 +338,14 @@ def _combined(
     )  # fmt: skip
     ok = ~r.rejected
     frame = pd.DataFrame(
-        {"group": group, "first": first, "launched": launched, "destroyed": destroyed, "weapon": weapon, "part": part,
+        {"group": group, "first": first, "launched": launched, "destroyed": destroyed, "model": model, "weapon": weapon, "part": part,
          "kinds": kinds}
     )[ok]  # fmt: skip
     grouped = frame.groupby("first", sort=True)
     lead = frame.index[frame.index.isin(grouped.groups.keys())]
-    total = grouped["launched"].sum(min_count=1).astype("Int64").reindex(lead)
-    down = grouped["destroyed"].sum(min_count=1).astype("Int64").reindex(lead)
+    # A blank figure is unknown, not zero: a sum over a window with a blank is no total.
+    total, total_gap = _total(frame, "launched", lead)
+    down, down_gap = _total(frame, "destroyed", lead)
     models = (
         grouped["weapon"]
         .agg(lambda w: "; ".join(dict.fromkeys(n for v in w for n in v.split("; "))))
@@ -345,6 +358,11 @@ def _combined(
     skipped = int(ok.sum()) - len(lead)
 
     event_id = join(starts[lead], "-combined-", short_digest(ends[lead], post[lead]))
+    said_launched = join(clause(total.notna(), total.astype(STRING), " launched"),
+                         clause(total_gap.notna(), "total launched not given"))  # fmt: skip
+    said_down = join(clause(down.notna(), down.astype(STRING), " destroyed"),
+                     clause(down_gap.notna(), "total destroyed not given"))  # fmt: skip
+    figures = join(said_launched, clause(said_launched.ne("") & said_down.ne(""), ", "), said_down)
 
     rows = {
         Col.EVENT_ID: event_id,
@@ -353,11 +371,14 @@ def _combined(
         Col.DATE_PRECISION: "day",
         Col.DATE_TEXT: window[lead],
         Col.EVENT_TYPE: types_units.map(lambda tu: tu[0]).astype(STRING),
-        Col.TITLE: truncate(
-            join("Air Force tally, ", window[lead], clause(total.notna(), ": ", total.astype(STRING), " launched"),
-                 clause(down.notna(), ", ", down.astype(STRING), " destroyed")), MAX_TITLE_LENGTH),
+        Col.TITLE: truncate(join("Air Force tally, ", window[lead], clause(figures.ne(""), ": ", figures)),
+                            MAX_TITLE_LENGTH),
         Col.SUMMARY: join("Ukraine's Air Force reported for ", window[lead], clause(area[lead].notna(), " (", area[lead], ")"),
-                          ": ", parts, "."),
+                          ": ", parts, ".",
+                          clause(total_gap.notna(), " No total launched is stored: the report gives no number for ",
+                                 total_gap, "."),
+                          clause(down_gap.notna(), " No total destroyed is stored: the report gives no number for ",
+                                 down_gap, ".")),
         Col.ACTORS: _constant_list(lead, ACTORS),
         Col.COUNTRIES: _constant_list(lead, COUNTRIES),
         Col.LOCATION: area[lead],
