@@ -130,6 +130,13 @@ def test_combine_merges_one_windows_models(tmp_path: Path):
     assert night[Col.WEAPON] == "Shahed-136/131; Iskander-M"
     assert "188 Shahed-136/131, 76 destroyed, 95 did not reach their targets" in night[Col.SUMMARY]
     assert "4 Iskander-M, 0 destroyed" in night[Col.SUMMARY]
+    # row 9 repeats row 8: rejected on its own, not added to the window's Supercams a second time
+    assert "1 duplicate row" in result.stdout and "(2 rows merged" in result.stdout
+    supercams = load(out).loc["af-2024-05-19-combined-9ab6f5"]
+    assert (supercams[Col.COUNT], supercams[Col.INTERCEPTED]) == (3, 3)
+    with (tmp_path / "missile_attacks_messy.rejected.csv").open(encoding="utf-8") as fh:
+        reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    assert reasons["9"] == "duplicate row: same model, window, route and post as row 8"
 
 
 def test_weapon_names_are_stored_as_the_model_table_spells_them(tmp_path: Path):

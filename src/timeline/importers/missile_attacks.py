@@ -240,12 +240,12 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     ends = _moment(end, end_hhmm)
     post = text(chunk["source"])
 
-    if options.combine:
-        return _combined(chunk, r, start, end, starts, ends, post, window, model, weapon, kinds, launched,
-                         destroyed, area, outlet, url, extra)  # fmt: skip
-
     identity = short_digest(ends, _folded(launch_place), _folded(target), post)
     event_id = join(starts, "-", slug(model), "-", identity)
+
+    if options.combine:
+        return _combined(chunk, r, start, end, starts, ends, post, event_id, window, model, weapon, kinds,
+                         launched, destroyed, area, outlet, url, extra)  # fmt: skip
 
     types_units = kinds.map(_type_and_unit)
     said = join(
@@ -310,6 +310,7 @@ def _combined(
     starts: pd.Series,
     ends: pd.Series,
     post: pd.Series,
+    row_id: pd.Series,
     window: pd.Series,
     model: pd.Series,
     weapon: pd.Series,
@@ -321,7 +322,8 @@ def _combined(
     url: pd.Series,
     extra: pd.Series,
 ) -> Mapped:
-    """One event per (window, report): models merged, per-model figures in the summary."""
+    """One event per (window, report): models merged, per-model figures in the summary. A row
+    repeating another (the same per-model id) is rejected alone, so it is not counted twice."""
     idx = chunk.index
     group = join(starts, "|", ends, "|", post)
     group = group.where(r.category.ne("bad date").fillna(True), join("bad date|", window, "|", post))
@@ -330,6 +332,11 @@ def _combined(
     bad_groups = set(group[bad_rows])
     r.add(group.isin(bad_groups) & ~bad_rows, "window has a rejected row",
           "another model of this window was rejected (row " + first.astype(str) + " onwards)")  # fmt: skip
+    ids = row_id[~r.rejected]
+    repeated = ids.duplicated(keep="first")
+    original = pd.Series(ids.index, index=ids.index).groupby(ids.to_numpy()).transform("first")
+    r.add(repeated.reindex(idx, fill_value=False), "duplicate row",
+          "same model, window, route and post as row " + original.astype(str).reindex(idx))  # fmt: skip
     part = join(
         clause(launched.notna(), launched.astype(STRING), " "), model,
         clause(launched.isna(), " (number launched not given)"),
