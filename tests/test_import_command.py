@@ -126,3 +126,10 @@ def test_out_refuses_to_overwrite_a_file_that_is_not_a_dataset(tmp_path: Path):
     assert result.exit_code == 1
     assert "refusing to overwrite it, nothing was written" in result.stderr
     assert out.read_bytes() == b"somebody's notes"
+
+
+def test_dry_run_creates_nothing(tmp_path: Path):
+    result = run("--format", "acled", str(ACLED), "--out", str(tmp_path / "new" / "dry.parquet"), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "5 added, 0 removed, 0 changed" in result.stdout
+    assert list(tmp_path.iterdir()) == []

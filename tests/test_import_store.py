@@ -60,6 +60,35 @@ def test_dry_run_reports_but_writes_nothing(tmp_path: Path):
     assert path.read_bytes() == before
 
 
+def test_dry_run_creates_no_folder_lock_or_file(tmp_path: Path):
+    path = tmp_path / "new" / "imported.parquet"
+    result = store.upsert(path, rows({"event_id": "a-1"}), dataset="acled", dry_run=True)
+    assert result.added == 1 and not result.written
+    assert list(tmp_path.iterdir()) == []
+
+    store.upsert(path, rows({"event_id": "a-1"}), dataset="acled")
+    store.lock_path(path).unlink()  # as on a fresh checkout: no lock file yet
+    before = sorted(path.parent.iterdir())
+    store.upsert(path, rows({"event_id": "a-2"}), dataset="acled", dry_run=True)
+    assert sorted(path.parent.iterdir()) == before
+
+
+def test_changed_rows_are_listed_by_id(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    store.upsert(path, rows({"event_id": "a-1"}, {"event_id": "a-2"}, {"event_id": "a-3"}), dataset="acled")
+    result = store.upsert(
+        path,
+        rows(
+            {"event_id": "a-3", "count": 190},
+            {"event_id": "a-2", "title": "New"},
+            {"event_id": "a-1", "count": 100},
+        ),
+        dataset="acled",
+        dry_run=True,
+    )
+    assert list(result.diff.changed) == ["a-1", "a-2", "a-3"]
+
+
 def test_ids_of_another_dataset_are_refused(dataset: Path):
     before = dataset.read_bytes()
     with pytest.raises(ValidationFailed) as err:

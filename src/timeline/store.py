@@ -413,7 +413,7 @@ def upsert(
     alone otherwise, so importing the same file twice changes nothing. An id that belongs
     to another dataset is refused (ValidationFailed, file untouched). Rows of the dataset
     that are not in `rows` stay: an import never deletes. Nothing is written when nothing
-    changed, or with `dry_run`.
+    changed; with `dry_run` (or no rows) nothing at all is created: no file, folder or lock.
     """
     stamp = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
     key = str(Col.EVENT_ID)
@@ -423,50 +423,18 @@ def upsert(
     problems = _validate_in_slices(new)
     if problems:
         raise ValidationFailed(problems)
+    if dry_run or not len(new):
+        # Nothing will be written, so no lock either: a dry run creates no folder, no lock file
+        # and no dataset. Without the lock the read still sees one whole version of the file,
+        # because `save` replaces it by an atomic rename.
+        return _plan(path, new, dataset, create)[0]
     with locked(path):
         had_file = path.exists()
-        if had_file:
-            existing = load_for_update(path)
-        elif create:
-            existing = empty_frame()
-        else:
-            raise DatasetError(f"{path}: no such dataset file")
-        in_file = existing[key].isin(new[key])
-        other = in_file & existing[str(Col.DATASET)].ne(dataset)
-        if other.any():
-            taken = existing.loc[other, [key, str(Col.DATASET)]].set_index(key)[str(Col.DATASET)]
-            positions = np.flatnonzero(new[key].isin(taken.index).to_numpy())
-            raise ValidationFailed(
-                [
-                    Problem(
-                        f"event_id already in {path} from dataset {taken[new[key].iloc[p]]!r}",
-                        row=int(p) + 1,
-                        event_id=str(new[key].iloc[p]),
-                        column=key,
-                        value=str(new[key].iloc[p]),
-                    )
-                    for p in positions
-                ]
-            )
-        # Identical rows need no field-by-field diff: `compare` only sees new and changed rows.
-        same = _same_rows(existing, new) if in_file.any() else np.zeros(len(new), dtype=bool)
-        is_new = ~new[key].isin(existing[key]).to_numpy()
-        maybe_changed = new[~is_new & ~same]  # in the file, and some field differs
-        old_rows = existing[existing[key].isin(maybe_changed[key])]
-        found = compare(old_rows, maybe_changed, ignore=(str(Col.ADDED_AT),))
-        found.added = new if is_new.all() else new[is_new]
-        changed_ids = pd.Index(list(found.changed), dtype=existing[key].dtype)
-        result = UpsertResult(
-            added=len(found.added),
-            changed=len(changed_ids),
-            unchanged=int(in_file.sum()) - len(changed_ids),
-            total=len(existing) + len(found.added),
-            diff=found,
-            written=False,
-        )
-        if dry_run or not (result.added or result.changed):
+        result, existing = _plan(path, new, dataset, create)
+        if not (result.added or result.changed):
             return result
-        wanted = new[key].isin(changed_ids) | new[key].isin(found.added[key])
+        changed_ids = pd.Index(list(result.diff.changed), dtype=existing[key].dtype)
+        wanted = new[key].isin(changed_ids) | new[key].isin(result.diff.added[key])
         incoming = new if wanted.all() else new[wanted]
         if len(existing):
             replaced = existing[key].isin(changed_ids)
@@ -477,3 +445,50 @@ def upsert(
     result.written = True
     result.backup = backup_path(path) if had_file else None
     return result
+
+
+def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[UpsertResult, pd.DataFrame]:
+    """What `upsert` would do with `new` (validated, stamped) against the file: the result
+    (nothing written yet) and the file's rows. Raises ValidationFailed for ids of another
+    dataset, DatasetError for a missing file when `create` is false."""
+    key = str(Col.EVENT_ID)
+    if path.exists():
+        existing = load_for_update(path)
+    elif create:
+        existing = empty_frame()
+    else:
+        raise DatasetError(f"{path}: no such dataset file")
+    in_file = existing[key].isin(new[key])
+    other = in_file & existing[str(Col.DATASET)].ne(dataset)
+    if other.any():
+        taken = existing.loc[other, [key, str(Col.DATASET)]].set_index(key)[str(Col.DATASET)]
+        positions = np.flatnonzero(new[key].isin(taken.index).to_numpy())
+        raise ValidationFailed(
+            [
+                Problem(
+                    f"event_id already in {path} from dataset {taken[new[key].iloc[p]]!r}",
+                    row=int(p) + 1,
+                    event_id=str(new[key].iloc[p]),
+                    column=key,
+                    value=str(new[key].iloc[p]),
+                )
+                for p in positions
+            ]
+        )
+    # Identical rows need no field-by-field diff: `compare` only sees new and changed rows.
+    same = _same_rows(existing, new) if in_file.any() else np.zeros(len(new), dtype=bool)
+    is_new = ~new[key].isin(existing[key]).to_numpy()
+    maybe_changed = new[~is_new & ~same]  # in the file, and some field differs
+    old_rows = existing[existing[key].isin(maybe_changed[key])]
+    found = compare(old_rows, maybe_changed, ignore=(str(Col.ADDED_AT),))
+    found.changed = dict(sorted(found.changed.items()))  # listed by id, as a reviewer reads them
+    found.added = new if is_new.all() else new[is_new]
+    result = UpsertResult(
+        added=len(found.added),
+        changed=len(found.changed),
+        unchanged=int(in_file.sum()) - len(found.changed),
+        total=len(existing) + len(found.added),
+        diff=found,
+        written=False,
+    )
+    return result, existing
