@@ -1,3 +1,5 @@
+import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -118,3 +120,16 @@ def test_file_version_changes_on_append(dataset: Path):
     before = store.file_version(dataset)
     store.append(dataset, frame(make_row(event_id="changes-version", actors=["Z"])))
     assert store.file_version(dataset) != before
+
+
+def test_new_files_get_the_ordinary_mode_and_replaced_files_keep_theirs(tmp_path: Path):
+    path = tmp_path / "events.parquet"
+    mask = os.umask(0o027)
+    try:
+        store.append(path, frame(make_row()))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640  # 0o666 less the umask, not 0o600
+        path.chmod(0o664)
+        store.append(path, frame(make_row(event_id="2024-11-26-another")))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o664
+    finally:
+        os.umask(mask)

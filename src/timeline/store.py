@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -132,14 +134,36 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def temp_file_beside(path: Path) -> tuple[int, Path]:
+    """A new, exclusively created temp file in `path`'s folder, to be renamed over `path`: an
+    open descriptor and its path. It gets the mode `path` has, or, for a new file, the mode any
+    ordinary file gets (0o666 less the umask, applied by the kernel), so a dataset written by
+    one user stays readable by the app's user; `tempfile.mkstemp` would make it 0o600."""
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except FileExistsError:
+            continue
+        if mode is not None:
+            os.fchmod(fd, mode)
+        return fd, tmp
+    raise FileExistsError(f"{path.parent}: no free temp file name for {path.name}")
+
+
 def write_table_atomic(table: pa.Table, path: Path, *, metadata: dict[str, str] | None = None) -> None:
-    """Write any Arrow table atomically: temp file, fsync, rename (no lock, no backup)."""
+    """Write any Arrow table atomically: temp file, fsync, rename (no lock, no backup). A new
+    file gets the ordinary file mode, a replaced one keeps its mode (`temp_file_beside`)."""
     if metadata:
         merged = dict(table.schema.metadata or {})
         merged.update({k.encode(): v.encode() for k, v in metadata.items()})
         table = table.replace_schema_metadata(merged)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             pq.write_table(table, fh, compression="zstd")
