@@ -1,5 +1,7 @@
 """`timeline import` flags and targets: clear errors, non-zero exits, nothing changed on failure."""
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,87 @@ def test_dry_run_creates_nothing(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert "5 added, 0 removed, 0 changed" in result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["folder", "file/rejects.csv", "file/deeper/rejects.csv"])
+def test_a_bad_rejects_path_is_refused_before_reading(dataset: Path, tmp_path: Path, where: str):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("not a folder")
+    before = dataset.read_bytes()
+    listing = sorted(tmp_path.iterdir())
+    result = run("--format", "acled", str(ACLED), "--into", str(dataset), "--rejects", str(tmp_path / where))
+    assert result.exit_code == 2, result.output
+    assert f"--rejects {tmp_path / where}: " in result.stderr and "nothing was written" in result.stderr
+    assert "acled: " not in result.stderr  # refused before a row was read
+    assert dataset.read_bytes() == before
+    assert sorted(tmp_path.iterdir()) == listing  # no temp file, no rejects
+
+
+def test_rejects_are_written_before_the_dataset(tmp_path: Path, monkeypatch):
+    out, bad = tmp_path / "acled.parquet", tmp_path / "bad.csv"
+    upsert = store.upsert
+
+    def check_then_upsert(*args, **kwargs):
+        assert bad.exists()  # in place before the dataset is touched
+        return upsert(*args, **kwargs)
+
+    monkeypatch.setattr(store, "upsert", check_then_upsert)
+    result = run("--format", "acled", str(ACLED), "--out", str(out), "--rejects", str(bad))
+    assert result.exit_code == 0, result.output
+    assert out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "acled.parquet",
+        "acled.parquet.lock",
+        "bad.csv",
+    ]
+
+
+def test_a_failed_dataset_write_puts_the_previous_rejects_back(tmp_path: Path, monkeypatch):
+    out, bad = tmp_path / "acled.parquet", tmp_path / "review" / "bad.csv"
+
+    def broken(*args, **kwargs):
+        raise store.DatasetError(f"{out}: disk trouble")
+
+    monkeypatch.setattr(store, "upsert", broken)
+    result = run("--format", "acled", str(ACLED), "--out", str(out), "--rejects", str(bad))
+    assert result.exit_code == 1 and "disk trouble; nothing was written" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no rejects, and the folder made for them is gone
+
+    bad.parent.mkdir()
+    bad.write_text("an earlier run's rejects\n")
+    result = run("--format", "acled", str(ACLED), "--out", str(out), "--rejects", str(bad))
+    assert result.exit_code == 1
+    assert bad.read_text() == "an earlier run's rejects\n"
+    assert [p.name for p in bad.parent.iterdir()] == ["bad.csv"]
+
+
+def test_out_or_into_a_folder_is_refused_clearly(tmp_path: Path):
+    for flag in ("--out", "--into"):
+        result = run("--format", "acled", str(ACLED), flag, str(tmp_path))
+        assert result.exit_code == 1, result.output
+        assert f"{flag} {tmp_path}: is a folder" in result.stderr
+        assert "nothing was written" in result.stderr and "__filename" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_header_only_file_says_no_file_was_created(tmp_path: Path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text(ACLED.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    out = tmp_path / "acled.parquet"
+    result = run("--format", "acled", str(empty), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "0 imported, 0 rejected",
+        f"{out}: no rows to import; the file was not created",
+    ]
+    assert not out.exists()
+
+
+def test_imported_and_rejects_files_are_ordinary_files(tmp_path: Path):
+    out = tmp_path / "acled.parquet"
+    mask = os.umask(0o022)
+    try:
+        assert run("--format", "acled", str(ACLED), "--out", str(out)).exit_code == 0
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600: the app's user reads it
+    assert stat.S_IMODE((tmp_path / "acled_messy.rejected.csv").stat().st_mode) == 0o644

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import tempfile
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -211,11 +211,21 @@ def _check_columns(fmt: Format, path: Path, columns: list[str]) -> None:
 
 
 class RejectsFile:
-    """The rejected rows, streamed to a temp file and renamed into place at the end."""
+    """The rejected rows, streamed to a temp file beside the target while the source is read.
+
+    `commit` puts the file in place (or removes a stale one when nothing was rejected) and is
+    called before the dataset is written, so a dataset is never updated without its rejects;
+    the file it replaced is kept aside until `finish`, so that `abandon` (the dataset write
+    failed, or the import stopped) can put it back. Folders created for the file are removed
+    again by `abandon` if they are still empty.
+    """
 
     def __init__(self, target: Path | None):
         self.target = target
         self.tmp: Path | None = None
+        self.previous: Path | None = None
+        self.committed = False
+        self.created: list[Path] = []
         self.count = 0
 
     def write(self, original: pd.DataFrame, reasons: pd.Series) -> None:
@@ -229,29 +239,61 @@ class RejectsFile:
         out[reason_col] = reasons.to_numpy()
         header = self.tmp is None
         if header:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+            self._make_folder(self.target.parent)
+            fd, self.tmp = store.temp_file_beside(self.target)
             os.close(fd)
-            self.tmp = Path(name)
         out.to_csv(self.tmp, mode="w" if header else "a", header=header, index=False)
 
+    def _make_folder(self, folder: Path) -> None:
+        missing = [f for f in (folder, *folder.parents) if not f.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        self.created = missing  # deepest first, the order to remove them in
+
     def commit(self) -> Path | None:
-        """Move the file into place; with no rejects, remove a stale file from an earlier run."""
+        """Put the rejects in place, or remove a stale file when nothing was rejected; returns
+        the path written, if any."""
         if self.target is None:
             return None
-        if self.tmp is None:
-            with contextlib.suppress(FileNotFoundError):
-                self.target.unlink()
-            return None
-        os.replace(self.tmp, self.target)
-        self.tmp = None
-        return self.target
+        if self.target.exists():
+            self.previous = self.target.with_name(f".{self.target.name}.{os.getpid()}.previous")
+            if self.tmp is None:
+                os.replace(self.target, self.previous)  # stale: nothing rejected this time
+            else:
+                try:
+                    os.link(self.target, self.previous)  # the new file replaces it atomically below
+                except OSError:
+                    shutil.copy2(self.target, self.previous)
+        if self.tmp is not None:
+            os.replace(self.tmp, self.target)
+            self.tmp = None
+            self.committed = True
+            return self.target
+        return None
 
-    def discard(self) -> None:
+    def finish(self) -> None:
+        """The import succeeded: drop the replaced file."""
+        if self.previous is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.previous.unlink()
+            self.previous = None
+
+    def abandon(self) -> None:
+        """The import failed: remove what this run wrote and put back what it replaced."""
         if self.tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 self.tmp.unlink()
             self.tmp = None
+        if self.target is not None and self.previous is not None:
+            os.replace(self.previous, self.target)  # over this run's file, if it was committed
+            self.previous = None
+        elif self.target is not None and self.committed:
+            with contextlib.suppress(FileNotFoundError):
+                self.target.unlink()
+        self.committed = False
+        for folder in self.created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
+        self.created = []
 
 
 # --- the pipeline -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ problems to stderr, and a failed import leaves the dataset and the rejects file 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -69,12 +70,44 @@ def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
         fail(f"{err}; nothing was written")
 
 
-def _target(fmt: base.Format, into: Path | None, out: Path | None) -> Path:
+def _unwritable(path: Path, *, access: bool = True) -> str | None:
+    """Why a file cannot be written at `path` (missing folders are created), or None; with
+    `access` false, only whether the path has the shape of a file path (for a dry run)."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if access and not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot create files in {folder}"
+    return None
+
+
+def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool) -> Path:
     if into is not None:
+        if into.is_dir():
+            fail(f"--into {into}: is a folder, not a dataset file; nothing was written")
         if not into.exists():
             fail(f"{into}: no such dataset file (use --out to create a new one); nothing was written")
-        return into
-    assert out is not None
+        target = into
+    else:
+        assert out is not None
+        if out.is_dir():
+            fail(
+                f"--out {out}: is a folder; give a dataset file in it, e.g. {out / (fmt.name + '.parquet')}; "
+                "nothing was written"
+            )
+        _check_out(fmt, out)
+        target = out
+    why = _unwritable(target, access=not dry_run)
+    if why:
+        fail(f"{target}: {why}; nothing was written")
+    return target
+
+
+def _check_out(fmt: base.Format, out: Path) -> None:
     if out.exists():
         try:
             found = store.datasets_in(out)
@@ -87,7 +120,19 @@ def _target(fmt: base.Format, into: Path | None, out: Path | None) -> Path:
                 f"{out} holds rows of other datasets ({listed}); --out only updates an earlier "
                 f"import of {fmt.name!r}. Use --into {out} to add to it. Nothing was written"
             )
-    return out
+
+
+def _rejects_path(rejects: Path | None, file: Path, target: Path, dry_run: bool) -> Path:
+    """The rejected rows file, checked: a bad --rejects is a bad flag (exit 2), a default path
+    that cannot be used is a target problem (exit 1)."""
+    path = rejects or target.parent / f"{file.stem}.rejected.csv"
+    what, code = (f"--rejects {path}", 2) if rejects else (f"{path} (the rejected rows; choose --rejects)", 1)
+    if path.resolve() in (file.resolve(), target.resolve()):
+        fail(f"{what}: would overwrite the input or the dataset; nothing was written", code=code)
+    why = _unwritable(path, access=not dry_run)
+    if why:
+        fail(f"{what}: {why}; nothing was written", code=code)
+    return path
 
 
 def import_command(
@@ -133,14 +178,15 @@ def import_command(
     )
     _check_flags(fmt, mapping, into, out, options)
     source = _resolve_format(fmt, mapping)
-    target = _target(source, into, out)
+    # Everything that can be checked is checked before the file is read: the target, and where
+    # the rejected rows will go (a bad path found after the dataset write would lose them).
+    target = _target(source, into, out, dry_run)
+    rejects_path = _rejects_path(rejects, file, target, dry_run)
     try:
         foreign = store.foreign_ids(target, source.name)
     except store.DatasetError as err:
         fail(f"{err}; nothing was written")
-    rejects_path = rejects or target.parent / f"{file.stem}.rejected.csv"
-    if rejects_path.resolve() in (file.resolve(), target.resolve()):
-        _usage(f"--rejects {rejects_path}: would overwrite the input or the dataset")
+    existed = target.exists()
     sink = base.RejectsFile(None if dry_run else rejects_path)
     try:
         try:
@@ -153,6 +199,7 @@ def import_command(
         typer.echo(outcome.summary())
         if strict and outcome.rejected:
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
+        written = sink.commit()  # before the dataset: never an updated dataset without its rejects
         try:
             result = store.upsert(target, outcome.rows, dataset=source.name, dry_run=dry_run)
         except ValidationFailed as err:
@@ -160,17 +207,20 @@ def import_command(
         except store.DatasetError as err:
             fail(f"{err}; nothing was written")
     except BaseException:
-        sink.discard()
+        sink.abandon()  # the previous rejects file, if any, is put back
         raise
+    sink.finish()
     if dry_run:
         if outcome.examples:
             warn(outcome.examples)
         typer.echo(diff.format_text(result.diff))
         typer.echo(f"dry run: nothing was written to {target}")
         return
-    written = sink.commit()
     if written is not None:
         typer.echo(f"rejected rows: {written}")
+    if not existed and not result.written:
+        typer.echo(f"{target}: no rows to import; the file was not created")
+        return
     kept = f"; previous version kept as {result.backup}" if result.backup else ""
     state = "" if result.written else "; unchanged, not rewritten"
     typer.echo(
