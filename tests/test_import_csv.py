@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from timeline import store
 from timeline.cli import app
+from timeline.importers import mapped_csv
 from timeline.schema import Col
 
 from conftest import ROOT
@@ -72,6 +73,14 @@ def test_mapped_sheet_imports_with_its_own_dataset_label(tmp_path: Path):
         ('name = "x"\n[columns]\ntitle = "What happened"\n', "give either [columns] event_id or id_columns"),
         ('name = "x"\nid_columns = ["Ref"]\n[columns]\ntitle = "What happened"\n', "no value for date_start"),
         ("name = [", "not a valid TOML mapping"),
+        (
+            'name = "x"\nid_columns = ["Ref"]\ncolumns = 5\n',
+            "columns must be a table of event field = source",
+        ),
+        (
+            'name = "x"\nid_columns = ["Ref"]\n[constants]\nevent_id = "a"\n',
+            "a constant id would give every row",
+        ),
     ],
 )
 def test_mapping_mistakes_are_named_and_nothing_is_written(tmp_path: Path, toml, message):
@@ -79,9 +88,77 @@ def test_mapping_mistakes_are_named_and_nothing_is_written(tmp_path: Path, toml,
     mapping.write_text(toml, encoding="utf-8")
     out = tmp_path / "out.parquet"
     result = run(str(SHEET), "--mapping", str(mapping), "--out", str(out))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert message in result.stderr and "nothing was written" in result.stderr
+    assert "Traceback" not in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "replacement", "message"),
+    [
+        ("date_format = ", "date_format = 5", "date_format must be text such as '%d/%m/%Y', not int (5)"),
+        ("date_format = ", 'date_format = "%Q"', "date_format '%Q' is not a date format pandas can read"),
+        ("date_format = ", 'date_format = "dd/mm/yyyy"', "date_format 'dd/mm/yyyy' has no strptime code"),
+        ("date_format = ", 'date_format = "%d/%m"', "date_format '%d/%m' does not read back a date"),
+        (
+            "id_columns = ",
+            'id_columns = "Ref"',
+            'id_columns must be a list of column names, e.g. id_columns = ["Ref"]',
+        ),
+        (
+            "id_columns = ",
+            "id_columns = [1]",
+            "id_columns must be a list of source column names (text), not [1]",
+        ),
+        (
+            "list_separator = ",
+            'delimiter = ";;"',
+            "delimiter ';;': the field separator must be one character",
+        ),
+        ("list_separator = ", "list_separator = 1", "list_separator must be non-empty text, not int (1)"),
+        (
+            "date_start = ",
+            "date_start = 5",
+            "[columns] date_start: must be a source column name (text), not int (5)",
+        ),
+        ('"Phone call" = ', '"Phone call" = 3', "[values.event_type] 'Phone call': values must be text"),
+        ("countries = ", 'countries = ["RUS", 1]', "[constants] countries: a list of text is needed"),
+        (
+            "confidence = ",
+            'confidence = ["reported"]',
+            "[constants] confidence: must be a single value, not a list",
+        ),
+    ],
+)
+def test_malformed_mapping_values_are_named_exit_2_and_nothing_is_read(
+    tmp_path: Path, line, replacement, message
+):
+    text = MAPPING.read_text(encoding="utf-8")
+    assert line in text
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        "\n".join(replacement if row.strip().startswith(line) else row for row in text.splitlines()),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.parquet"
+    result = run(str(SHEET), "--mapping", str(mapping), "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"error: {mapping}: {message}" in result.stderr, result.stderr
+    assert "1 problem(s) in the mapping; nothing was written" in result.stderr
+    assert "kyiv-desk-sheet: " not in result.stderr  # refused before a row was read
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.toml"]
+
+
+def test_every_mapping_problem_is_reported_at_once(tmp_path: Path):
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        'name = "x"\ndate_format = "%Q"\nid_columns = "Ref"\ndelimiter = ";;"\n', encoding="utf-8"
+    )
+    result = run(str(SHEET), "--mapping", str(mapping), "--out", str(tmp_path / "out.parquet"))
+    assert result.exit_code == 2
+    assert "date_format '%Q'" in result.stderr and "id_columns must be a list" in result.stderr
+    assert "delimiter ';;'" in result.stderr and "no value for date_start" in result.stderr
 
 
 def test_source_columns_named_in_the_mapping_must_exist(tmp_path: Path):
@@ -94,4 +171,11 @@ def test_source_columns_named_in_the_mapping_must_exist(tmp_path: Path):
 
 def test_missing_mapping_file(tmp_path: Path):
     result = run(str(SHEET), "--mapping", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o.parquet"))
-    assert result.exit_code == 1 and "no such mapping file" in result.stderr
+    assert result.exit_code == 2 and "no such mapping file" in result.stderr
+
+
+def test_month_and_year_formats_are_accepted(tmp_path: Path):
+    for fmt in ("%d.%m.%Y", "%m/%Y", "%Y", "%d %B %Y"):
+        mapping = tmp_path / "map.toml"
+        mapping.write_text(MAPPING.read_text(encoding="utf-8").replace("%d/%m/%Y", fmt), encoding="utf-8")
+        assert mapped_csv.load_mapping(mapping).date_format == fmt

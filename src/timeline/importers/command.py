@@ -66,8 +66,8 @@ def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
     assert mapping is not None
     try:
         return mapped_csv.format_for(mapped_csv.load_mapping(mapping))
-    except base.InputError as err:
-        fail(f"{err}; nothing was written")
+    except mapped_csv.MappingError as err:  # a bad --mapping, like a bad flag: exit 2
+        fail([*err.lines, f"{len(err.lines)} problem(s) in the mapping; nothing was written"], code=2)
 
 
 def _unwritable(path: Path, *, access: bool = True) -> str | None:

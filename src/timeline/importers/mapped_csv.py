@@ -13,6 +13,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -49,61 +50,189 @@ class Mapping:
         return tuple(dict.fromkeys([*self.columns.values(), *self.id_columns]))
 
 
-def _field(name: str, where: str, path: Path) -> Col:
-    if name not in COLUMNS:
-        hint = difflib.get_close_matches(name, COLUMNS, n=1)
-        extra = f" (did you mean {hint[0]}?)" if hint else ""
-        raise InputError(f"{path}: {where}: {name!r} is not an event field{extra}")
-    col = Col(name)
-    if col in NOT_MAPPABLE:
-        raise InputError(f"{path}: {where}: {name} is set by the import itself and cannot be mapped")
-    return col
+class MappingError(InputError):
+    """The mapping file is missing, not TOML, or describes no usable mapping: every problem
+    found, each naming its key."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.lines = [f"{path}: {p}" for p in problems]
+        super().__init__("; ".join(self.lines))
+
+
+_SAMPLE_DAY = date(2024, 11, 25)
+
+
+def _date_format_problem(fmt: str) -> str | None:
+    """Why `fmt` cannot read the sheet's dates, or None: it must be a strptime format that
+    reads back a date it wrote (its day, or the first of its month or year)."""
+    if "%" not in fmt:
+        return f"date_format {fmt!r} has no strptime code (e.g. '%d/%m/%Y')"
+    try:
+        written = _SAMPLE_DAY.strftime(fmt)
+        read = pd.to_datetime(pd.Series([written]), format=fmt).iloc[0].date()
+    except (ValueError, TypeError) as err:
+        return f"date_format {fmt!r} is not a date format pandas can read ({err})"
+    if read not in (_SAMPLE_DAY, _SAMPLE_DAY.replace(day=1), _SAMPLE_DAY.replace(month=1, day=1)):
+        return f"date_format {fmt!r} does not read back a date (it needs at least a year, e.g. '%Y-%m-%d')"
+    return None
+
+
+def _kind(value: object) -> str:
+    return {dict: "a table", list: "a list", str: "text", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class _Checker:
+    """Collects every problem in a mapping instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.bad_tables: set[str] = set()
+
+    def table(self, data: dict, key: str, what: str) -> dict:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problems.append(f"{key} must be a table of {what} ([{key}]), not {_kind(value)} ({value!r})")
+            self.bad_tables.add(key)
+            return {}
+        return value
+
+    def field(self, name: str, where: str) -> Col | None:
+        if name not in COLUMNS:
+            hint = difflib.get_close_matches(name, COLUMNS, n=1)
+            extra = f" (did you mean {hint[0]}?)" if hint else ""
+            self.problems.append(f"{where}: {name!r} is not an event field{extra}")
+            return None
+        col = Col(name)
+        if col in NOT_MAPPABLE:
+            self.problems.append(f"{where}: {name} is set by the import itself and cannot be mapped")
+            return None
+        return col
+
+    def text(self, data: dict, key: str, default: str, *, single: bool = False) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or not value:
+            self.problems.append(f"{key} must be non-empty text, not {_kind(value)} ({value!r})")
+            return default
+        if single and (len(value) != 1 or value in '"\r\n'):
+            self.problems.append(
+                f"{key} {value!r}: the field separator must be one character other than a quote or "
+                "a line break (e.g. ',' or ';')"
+            )
+            return default
+        return value
 
 
 def load_mapping(path: Path) -> Mapping:
-    """Read and check a mapping file; every mistake is an InputError naming the key."""
-    if not path.exists():
-        raise InputError(f"{path}: no such mapping file")
+    """Read and check a mapping file; raises MappingError listing every mistake, each naming
+    its key, before any row of the CSV is read."""
+    if not path.is_file():
+        raise MappingError(
+            path, ["is a folder, not a mapping file" if path.is_dir() else "no such mapping file"]
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not a valid TOML mapping ({err})") from err
+        raise MappingError(path, [f"not a valid TOML mapping ({err})"]) from err
+    check = _Checker()
+    problems = check.problems
     for key in data:
         if key not in KEYS:
             hint = difflib.get_close_matches(key, KEYS, n=1)
-            raise InputError(f"{path}: unknown key {key!r}" + (f" (did you mean {hint[0]}?)" if hint else ""))
+            problems.append(f"unknown key {key!r}" + (f" (did you mean {hint[0]}?)" if hint else ""))
     name = data.get("name")
     if not isinstance(name, str) or not re.fullmatch(SLUG, name):
-        raise InputError(f"{path}: name must be a slug such as 'my-sheet' (it labels the imported rows)")
-    if name in RESERVED_NAMES:
-        raise InputError(f"{path}: name {name!r} is reserved; imported rows need a name of their own")
-    columns = {_field(k, "[columns]", path): v for k, v in data.get("columns", {}).items()}
-    if any(not isinstance(v, str) or not v for v in columns.values()):
-        raise InputError(f"{path}: [columns] values must be source column names")
-    values = {_field(k, f"[values.{k}]", path): v for k, v in data.get("values", {}).items()}
-    for col, table in values.items():
-        if not isinstance(table, dict) or any(not isinstance(v, str) for v in table.values()):
-            raise InputError(f"{path}: [values.{col}] must map source values to text")
-    constants = {_field(k, "[constants]", path): v for k, v in data.get("constants", {}).items()}
+        problems.append("name must be a slug such as 'my-sheet' (it labels the imported rows)")
+    elif name in RESERVED_NAMES:
+        problems.append(f"name {name!r} is reserved; imported rows need a name of their own")
+
+    columns: dict[Col, str] = {}
+    malformed: set[Col] = set()  # given, but wrongly: not reported again as missing
+    for key, value in check.table(data, "columns", "event field = source column").items():
+        col = check.field(key, "[columns]")
+        if not isinstance(value, str) or not value.strip():
+            problems.append(
+                f"[columns] {key}: must be a source column name (text), not {_kind(value)} ({value!r})"
+            )
+            malformed.update([col] if col else [])
+        elif col is not None:
+            columns[col] = value
+
+    values: dict[Col, dict[str, str]] = {}
+    for key, table in check.table(data, "values", "[values.<field>] tables").items():
+        col = check.field(key, f"[values.{key}]")
+        if not isinstance(table, dict):
+            problems.append(f"[values.{key}] must be a table of source value = value, not {_kind(table)}")
+            continue
+        wrong = [k for k, v in table.items() if not isinstance(v, str)]
+        if wrong:
+            problems.append(f'[values.{key}] {wrong[0]!r}: values must be text (quote them: "...")')
+        elif col is not None:
+            values[col] = {str(k): v for k, v in table.items()}
+
+    constants: dict[Col, object] = {}
+    for key, value in check.table(data, "constants", "event field = value").items():
+        col = check.field(key, "[constants]")
+        if col is None:
+            continue
+        if col is Col.EVENT_ID:
+            problems.append("[constants] event_id: a constant id would give every row the same id")
+        elif col in LIST_COLUMNS and isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                problems.append(f"[constants] {key}: a list of text is needed, got {value!r}")
+                malformed.add(col)
+            else:
+                constants[col] = value
+        elif isinstance(value, dict | list):
+            problems.append(f"[constants] {key}: must be a single value, not {_kind(value)} ({value!r})")
+            malformed.add(col)
+        else:
+            constants[col] = value
     both = sorted(set(columns) & set(constants))
     if both:
-        raise InputError(f"{path}: {', '.join(both)} is both in [columns] and [constants]; keep one")
-    id_columns = tuple(data.get("id_columns", ()))
-    if (Col.EVENT_ID in columns) == bool(id_columns):
-        raise InputError(
-            f"{path}: give either [columns] event_id or id_columns (source columns that identify a row)"
-        )
+        problems.append(f"{', '.join(both)} is both in [columns] and [constants]; keep one")
+
+    raw_ids = data.get("id_columns", [])
+    id_columns: tuple[str, ...] = ()
+    if isinstance(raw_ids, str):  # not split into characters: say what was meant
+        problems.append(f'id_columns must be a list of column names, e.g. id_columns = ["{raw_ids}"]')
+        malformed.add(Col.EVENT_ID)
+    elif not isinstance(raw_ids, list) or not all(isinstance(c, str) and c.strip() for c in raw_ids):
+        problems.append(f"id_columns must be a list of source column names (text), not {raw_ids!r}")
+        malformed.add(Col.EVENT_ID)
+    else:
+        id_columns = tuple(raw_ids)
+    if check.bad_tables & {"columns", "constants"}:  # what they would give is unknown
+        malformed.update(Col(c) for c in COLUMNS)
+    if Col.EVENT_ID not in malformed and (Col.EVENT_ID in columns) == bool(id_columns):
+        problems.append("give either [columns] event_id or id_columns (source columns that identify a row)")
     for col in (Col.DATE_START, Col.EVENT_TYPE, Col.TITLE, Col.CONFIDENCE, Col.SOURCE_OUTLET):
-        if col not in columns and col not in constants:
-            raise InputError(f"{path}: no value for {col}: add it to [columns] or [constants]")
+        if col not in columns and col not in constants and col not in malformed:
+            problems.append(f"no value for {col}: add it to [columns] or [constants]")
+
+    date_format = data.get("date_format")
+    if date_format is not None:
+        if not isinstance(date_format, str):
+            problems.append(
+                f"date_format must be text such as '%d/%m/%Y', not {_kind(date_format)} ({date_format!r})"
+            )
+            date_format = None
+        elif why := _date_format_problem(date_format):
+            problems.append(why)
+    list_separator = check.text(data, "list_separator", ";")
+    delimiter = check.text(data, "delimiter", ",", single=True)
+    if problems:
+        raise MappingError(path, problems)
+    assert isinstance(name, str)
     return Mapping(
         name=name,
         columns=columns,
-        values={col: {str(k): v for k, v in table.items()} for col, table in values.items()},
+        values=values,
         constants=constants,
-        date_format=data.get("date_format"),
-        list_separator=str(data.get("list_separator", ";")),
-        delimiter=str(data.get("delimiter", ",")),
+        date_format=date_format,
+        list_separator=list_separator,
+        delimiter=delimiter,
         id_columns=id_columns,
     )
 
