@@ -156,3 +156,24 @@ def test_inter_codes_numbers_and_text():
     assert labels.tolist()[:4] == ["State forces", "External/Other forces", "State forces", "Rebel groups"]
     assert labels.isna().tolist()[4:] == [True, True, True]
     assert bad.tolist() == [False, False, False, False, False, False, True]
+
+
+@pytest.mark.parametrize("chunk_rows", ["100", "1"])
+def test_a_duplicate_points_at_the_first_accepted_row_not_a_rejected_one(tmp_path: Path, chunk_rows: str):
+    header, first = FIXTURE.read_text(encoding="utf-8").splitlines()[:2]
+    broken = first.replace("50.4501", "95.2")  # same id, rejected for its latitude
+    source = tmp_path / "dups.csv"
+    source.write_text("\n".join([header, broken, first, first]) + "\n", encoding="utf-8")
+    out = tmp_path / "acled.parquet"
+    result = run("--format", "acled", str(source), "--out", str(out), "--chunk-rows", chunk_rows)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "1 imported, 2 rejected: 1 latitude must be between -90 and 90, 1 duplicate event_id"
+    )
+    with (tmp_path / "dups.rejected.csv").open(encoding="utf-8") as fh:
+        reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    assert reasons == {
+        "1": "latitude = '95.2': latitude must be between -90 and 90",
+        "3": "duplicate event_id: acled-ukr1001 (first at row 2)",
+    }
+    assert store.load(out)[Col.LATITUDE].tolist() == [50.4501]

@@ -388,6 +388,50 @@ def _problem_reasons(raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame
     return pd.DataFrame({"category": categories, "reason": reasons}, index=index)
 
 
+def _reasons(index: pd.Index, category: str, reason: pd.Series | str) -> pd.DataFrame:
+    text = reason.to_numpy() if isinstance(reason, pd.Series) else reason
+    return pd.DataFrame({"category": category, "reason": text}, index=index)
+
+
+def _duplicates(ids: pd.Series, first: pd.Series) -> pd.DataFrame:
+    """'duplicate event_id: X (first at row N)', N being the accepted row with that id."""
+    return _reasons(ids.index, "duplicate event_id",
+                    "duplicate event_id: " + ids + " (first at row " + first.astype("int64").astype(str) + ")")  # fmt: skip
+
+
+def _accept_first_valid(
+    rows: pd.DataFrame, now: datetime, dataset: str, refused: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """Validate `rows` (`validation.check`, as `timeline append` does) keeping one row per id:
+    the first valid one. The first row of each id is checked; later rows with an id whose
+    row was accepted are duplicates of that row; an id whose row was rejected passes to its
+    next row, so a duplicate never points at a rejected row. Returns the accepted canonical
+    rows indexed by source row, in source order; rejections go to `refused`."""
+    key = str(Col.EVENT_ID)
+    accepted: list[pd.DataFrame] = []
+    while len(rows):
+        ids = rows[key].astype("object")
+        lead = ~ids.duplicated(keep="first")
+        raw, _ = store.with_append_defaults(rows[lead], now, dataset=dataset)
+        canonical, problems = check(_as_categories(raw).reset_index(drop=True))
+        canonical.index = raw.index
+        if problems:
+            bad = _problem_reasons(raw, problems)
+            refused.append(bad)
+            canonical = canonical[~canonical.index.isin(bad.index)]
+        accepted.append(canonical)
+        rest = rows[~lead]
+        first = (
+            rest[key].astype("object").map(pd.Series(canonical.index, index=canonical[key].astype("object")))
+        )
+        if first.notna().any():
+            refused.append(_duplicates(rest[key].astype("object")[first.notna()], first.dropna()))
+        rows = rest[first.isna()]
+    if not accepted:
+        return rows
+    return pd.concat(accepted).sort_index() if len(accepted) > 1 else accepted[0]
+
+
 def run(
     fmt: Format,
     path: Path,
@@ -416,42 +460,18 @@ def run(
         refused = [result.rejected]
 
         ids = rows[key].astype("object")
-        first_seen = seen.first_rows(ids)
-        within = ids.duplicated(keep="first")
-        first_here = pd.Series(rows.index, index=rows.index).groupby(ids.to_numpy()).transform("first")
-        first = first_seen.fillna(first_here).astype("Int64")
-        duplicate = first_seen.notna() | within
-        taken = ids.isin(foreign) & ~duplicate
-        if duplicate.any() or taken.any():
-            reasons = pd.DataFrame(index=rows.index[duplicate | taken], columns=["category", "reason"])
-            dup_rows = rows.index[duplicate]
-            reasons.loc[dup_rows, "category"] = "duplicate event_id"
-            reasons.loc[dup_rows, "reason"] = (
-                "duplicate event_id: "
-                + ids[duplicate]
-                + " (first at row "
-                + first[duplicate].astype(str)
-                + ")"
-            ).to_numpy()
-            reasons.loc[rows.index[taken], "category"] = "event_id of another dataset"
-            reasons.loc[rows.index[taken], "reason"] = (
-                "event_id of another dataset: "
-                + ids[taken]
-                + " is already in the target from another dataset"
-            ).to_numpy()
-            refused.append(reasons)
-            rows = rows[~(duplicate | taken)]
-        seen.add(rows[key], rows.index)
-
-        raw, _ = store.with_append_defaults(rows, now, dataset=fmt.name)
-        canonical, problems = check(_as_categories(raw).reset_index(drop=True))
-        if problems:
-            bad = _problem_reasons(raw, problems)
-            refused.append(bad)
-            keep = ~raw.index.isin(bad.index)
-            canonical = canonical[keep]
-        if len(canonical):
-            tables.append(to_arrow(canonical))
+        taken = ids.isin(foreign)
+        if taken.any():
+            refused.append(_reasons(rows.index[taken], "event_id of another dataset",
+                                    "event_id of another dataset: " + ids[taken]
+                                    + " is already in the target from another dataset"))  # fmt: skip
+        earlier = seen.first_rows(ids).where(~taken)  # accepted in an earlier chunk
+        if earlier.notna().any():
+            refused.append(_duplicates(ids[earlier.notna()], earlier.dropna()))
+        accepted = _accept_first_valid(rows[~taken & earlier.isna()], now, fmt.name, refused)
+        if len(accepted):
+            seen.add(accepted[key], accepted.index)
+            tables.append(to_arrow(accepted.reset_index(drop=True)))
 
         refused_all = pd.concat([r for r in refused if len(r)]) if any(len(r) for r in refused) else None
         if refused_all is not None:
