@@ -14,10 +14,14 @@ does the rest the same way for all of them, so every format behaves alike:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import io
 import os
+import re
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -141,20 +145,46 @@ def _empty(kind: Kind, index: pd.Index) -> pd.Series:
 # --- reading --------------------------------------------------------------------------------
 
 
-class _Progress:
-    def __init__(self, handle: Any, size: int, label: str, say: Callable[[str], None]):
-        self.handle, self.size, self.label, self.say = handle, max(size, 1), label, say
+@dataclass
+class Piece:
+    """One chunk of the source: `rows`, every value as text, indexed by the 1-based data row
+    (header and blank lines not counted); and `malformed`, the rows with more fields than the
+    header (their first fields under the header's names, same index), with `reasons`."""
 
-    def __call__(self, rows: int) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            done = min(self.handle.buffer.tell() / self.size, 1.0) if hasattr(self.handle, "buffer") else 1.0
-            self.say(f"{self.label}: {rows:,} rows read ({done:.0%})")
-            return
-        self.say(f"{self.label}: {rows:,} rows read")
+    rows: pd.DataFrame
+    malformed: pd.DataFrame | None = None
+    reasons: pd.Series | None = None
 
 
-def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]) -> Iterator[pd.DataFrame]:
-    """The source as string chunks whose index is the 1-based data row number."""
+MALFORMED = "too many fields"
+"""The rejection category of a row with more fields than the header."""
+
+
+class _Unreadable(Exception):
+    """pandas' fast parser stopped at a row it cannot split into the header's fields."""
+
+
+@dataclass
+class _Position:
+    """Where reading resumes: byte offset, its 1-based line number, data rows before it, and
+    whether the header line is still ahead."""
+
+    offset: int = 0
+    line: int = 1
+    row: int = 0
+    header: bool = True
+
+
+def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]) -> Iterator[Piece]:
+    """The source as chunks of string rows whose index is the 1-based data row number.
+
+    pandas' C parser reads the file, fast. A row with more fields than the header stops it
+    (or, in a segment's first row, makes it drop the extra fields with a warning); the rows
+    from the start of that chunk are then read again with the `csv` module, which splits each
+    row on its own, so the too-long rows come back as `Piece.malformed` (rejected with their
+    line number) and the others as usual; the C parser takes over again after that chunk.
+    A row with too few fields is padded with blanks, by both parsers, as pandas always does.
+    """
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
@@ -166,31 +196,217 @@ def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]
         "keep_default_na": False,
         "na_filter": False,
         "skipinitialspace": False,
+        "index_col": False,  # never take a first column as the index when row 1 is too long
         "chunksize": None if fmt.whole_file else chunk_rows,
     }
     options.update(fmt.read_options)
     if fmt.fields is not None:
         _check_fields(fmt, path, options.get("sep", ","))
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        progress = _Progress(handle, path.stat().st_size, fmt.name, say)
+    has_header = options.get("header", "infer") is not None
+    try:
+        names = _header(path, options) if has_header else list(options["names"])
+        columns = [str(c).strip() for c in names]
+        _check_columns(fmt, path, columns)
+        size = max(path.stat().st_size, 1)
+        here = _Position(header=has_header)
+        read = 0
+        while True:
+            try:
+                for chunk, offset in _fast(path, here, names, options):
+                    chunk.columns = columns
+                    chunk.index = pd.RangeIndex(read + 1, read + len(chunk) + 1)
+                    read += len(chunk)
+                    say(f"{fmt.name}: {read:,} rows read ({min(offset / size, 1.0):.0%})")
+                    yield Piece(chunk)
+                return
+            except _Unreadable:
+                pass
+            piece, here, done = _careful(fmt, path, here, read - here.row, None if fmt.whole_file else chunk_rows,
+                                         columns, options)  # fmt: skip
+            read = here.row
+            say(f"{fmt.name}: {read:,} rows read ({min(here.offset / size, 1.0):.0%})")
+            yield piece
+            if done:
+                return
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    except (pd.errors.ParserError, csv.Error) as err:
+        detail = str(err).strip().removeprefix("Error tokenizing data. C error: ")
+        raise InputError(f"{path}: cannot be read as {fmt.title} after data row {read:,} ({detail})") from err
+    except pd.errors.EmptyDataError as err:
+        raise InputError(f"{path}: file is empty") from err
+
+
+def _open_at(path: Path, offset: int) -> io.TextIOWrapper:
+    binary = path.open("rb")
+    binary.seek(offset)
+    return io.TextIOWrapper(binary, encoding="utf-8-sig" if offset == 0 else "utf-8", newline="")
+
+
+def _header(path: Path, options: dict[str, Any]) -> list[str]:
+    """The header's column names as pandas names them (a repeated name gets '.1')."""
+    with _open_at(path, 0) as handle:
+        head = pd.read_csv(handle, **{**options, "chunksize": None, "nrows": 0})
+    return [str(c) for c in head.columns]
+
+
+def _fast(
+    path: Path, here: _Position, names: list[str], options: dict[str, Any]
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """pandas' C parser from `here` to the end: chunks and the byte offset reached. Raises
+    _Unreadable at a row with too many fields; other parser errors propagate."""
+    if here.offset > 0 or not here.header:  # resuming after a careful chunk: no header here
+        options = {**options, "header": None, "names": names}
+    with _open_at(path, here.offset) as handle:
         try:
-            reader = pd.read_csv(handle, **options)
-            pieces = [reader] if fmt.whole_file else reader
-            start = 0
-            for chunk in pieces:
-                chunk.columns = [str(c).strip() for c in chunk.columns]
-                if start == 0:
-                    _check_columns(fmt, path, list(chunk.columns))
-                chunk.index = pd.RangeIndex(start + 1, start + len(chunk) + 1)
-                start += len(chunk)
-                progress(start)
-                yield chunk
-        except UnicodeDecodeError as err:
-            raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
-        except (pd.errors.ParserError, csv.Error) as err:
-            raise InputError(f"{path}: not valid {fmt.title} ({str(err).strip()})") from err
-        except pd.errors.EmptyDataError as err:
-            raise InputError(f"{path}: file is empty") from err
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                reader = pd.read_csv(handle, **options)
+            pieces = iter([reader] if options["chunksize"] is None else reader)
+            while True:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", pd.errors.ParserWarning)
+                    chunk = next(pieces, None)
+                if chunk is None:
+                    return
+                yield chunk, handle.buffer.tell()
+        except pd.errors.ParserWarning as err:  # row 1 of the segment too long: pandas would cut it
+            raise _Unreadable(str(err)) from err
+        except pd.errors.ParserError as err:
+            if re.search(r"Expected \d+ fields in line \d+, saw \d+", str(err)):
+                raise _Unreadable(str(err)) from err
+            quote = re.search(r"EOF inside string starting at row (\d+)", str(err))
+            if quote:  # pandas counts from this segment's first line, the header (if any) being 0
+                row = here.row + int(quote.group(1)) + (0 if here.offset == 0 and here.header else 1)
+                raise InputError(
+                    f"{path}: a quoted field opened in {_where(path, here, row, options)} is never closed "
+                    "(the file ends inside it)"
+                ) from err
+            raise
+        except pd.errors.EmptyDataError:
+            if here.offset == 0:
+                raise
+            return  # resumed exactly at the end of the file
+
+
+class _Records:
+    """The data rows from `here`, split one at a time by the `csv` module the way pandas'
+    parser splits them (blank lines skipped, the header line passed over): iterating gives
+    (data row, line where the row starts, fields); `after` is the position past the last row
+    given."""
+
+    def __init__(self, path: Path, here: _Position, options: dict[str, Any]):
+        self.path, self.here, self.options = path, here, options
+        self.used = [0, 0]  # bytes and lines consumed from `here`
+        self.row = here.row
+
+    def __iter__(self) -> Iterator[tuple[int, int, list[str]]]:
+        here, used = self.here, self.used
+        limit_before = csv.field_size_limit()
+        csv.field_size_limit(2**31 - 1)  # pandas has no limit on a field's length
+        try:
+            with self.path.open("rb") as binary:
+                binary.seek(here.offset)
+                if here.offset == 0 and binary.read(3) == codecs.BOM_UTF8:
+                    used[0] = 3
+                else:
+                    binary.seek(here.offset)
+                text_io = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+
+                raw: list[str] = []  # the lines of the row being read
+
+                def lines() -> Iterator[str]:
+                    for line in text_io:
+                        used[0] += len(line.encode("utf-8"))
+                        used[1] += 1
+                        raw.append(line)
+                        yield line
+
+                quoting = self.options.get("quoting", csv.QUOTE_MINIMAL)
+                reader = csv.reader(
+                    lines(), delimiter=self.options.get("sep", ","), quoting=quoting, strict=False
+                )
+                header, start, line = here.header and here.offset == 0, 0, here.line
+                last: list[str] = []
+                for record in reader:
+                    line, start = here.line + start, reader.line_num
+                    last, raw = raw, []  # `lines` appends to the new list from here on
+                    if not record or (len(record) == 1 and not record[0].strip()):
+                        continue  # a blank line, skipped as pandas skips it
+                    if header:
+                        header = False
+                        continue
+                    self.row += 1
+                    yield self.row, line, record
+                # An unclosed quote swallows the rest of the file into one field, which the csv
+                # module allows and pandas does not: a well-formed row has an even number of
+                # quote characters (each quoted field opens and closes; quotes inside doubled).
+                if quoting != csv.QUOTE_NONE and sum(part.count('"') for part in last) % 2:
+                    raise InputError(
+                        f"{self.path}: a quoted field opened in data row {self.row:,} (line {line:,}) is never "
+                        "closed (the file ends inside it)"
+                    )
+        finally:
+            csv.field_size_limit(limit_before)
+
+    def after(self) -> _Position:
+        return _Position(
+            self.here.offset + self.used[0], self.here.line + self.used[1], self.row, header=False
+        )
+
+
+def _careful(
+    fmt: Format,
+    path: Path,
+    here: _Position,
+    skip: int,
+    limit: int | None,
+    columns: list[str],
+    options: dict[str, Any],
+) -> tuple[Piece, _Position, bool]:
+    """Read `limit` rows (all, if None) after the first `skip` data rows from `here` with the
+    `csv` module, one row at a time, as pandas would (short rows padded); rows with too many
+    fields are returned apart. Returns the piece, the position after it, and whether the file
+    ended."""
+    width = len(columns)
+    expected = f"the header {width}" if fmt.fields is None else f"expected {width}"
+    good: list[list[str]] = []
+    good_rows: list[int] = []
+    bad: list[list[str]] = []
+    bad_rows: list[int] = []
+    reasons: list[str] = []
+    records, done = _Records(path, here, options), True
+    for row, line, record in records:
+        if row <= here.row + skip:
+            continue
+        if len(record) > width:
+            extra = _short(", ".join(repr(v) for v in record[width:]))
+            bad.append(record[:width])
+            bad_rows.append(row)
+            reasons.append(f"{MALFORMED}: line {line} has {len(record)} fields, {expected} (extra: {extra})")
+        else:
+            good.append(record + [""] * (width - len(record)))
+            good_rows.append(row)
+        if limit is not None and len(good) + len(bad) >= limit:
+            done = False
+            break
+    good_index, bad_index = pd.Index(good_rows, dtype="int64"), pd.Index(bad_rows, dtype="int64")
+    rows = pd.DataFrame(good, columns=columns, index=good_index, dtype=object).astype(str)
+    malformed = pd.DataFrame(bad, columns=columns, index=bad_index, dtype=object).astype(str)
+    return Piece(rows, malformed, pd.Series(reasons, index=bad_index, dtype=str)), records.after(), done
+
+
+def _where(path: Path, here: _Position, row: int, options: dict[str, Any]) -> str:
+    """'data row 11 (line 12)': where a data row starts, for messages."""
+    with contextlib.suppress(csv.Error, UnicodeDecodeError):
+        for found, line, _ in _Records(path, here, options):
+            if found == row:
+                return f"data row {row:,} (line {line:,})"
+    return f"data row {row:,}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_fields(fmt: Format, path: Path, sep: str) -> None:
@@ -432,6 +648,20 @@ def _accept_first_valid(
     return pd.concat(accepted).sort_index() if len(accepted) > 1 else accepted[0]
 
 
+def _refuse(
+    outcome: Outcome, rejects: RejectsFile, refused: list[pd.DataFrame], originals: pd.DataFrame
+) -> None:
+    """Count a chunk's rejections by category, keep the first examples, write the rows."""
+    frames = [r for r in refused if len(r)]
+    if not frames:
+        return
+    refused_all = pd.concat(frames).sort_index()
+    outcome.rejected.update(refused_all["category"].tolist())
+    for row, reason in refused_all["reason"].head(20 - len(outcome.examples)).items():
+        outcome.examples.append(f"row {row}: {reason}")
+    rejects.write(originals.loc[refused_all.index], refused_all["reason"])
+
+
 def run(
     fmt: Format,
     path: Path,
@@ -451,13 +681,21 @@ def run(
     tables: list[pa.Table] = []
     seen = _SeenIds()
     key = str(Col.EVENT_ID)
-    for chunk in _chunks(fmt, path, chunk_rows, say):
-        outcome.read += len(chunk)
+    for piece in _chunks(fmt, path, chunk_rows, say):
+        chunk, originals = piece.rows, piece.rows
+        refused: list[pd.DataFrame] = []
+        if piece.malformed is not None and len(piece.malformed):
+            refused.append(_reasons(piece.malformed.index, MALFORMED, piece.reasons))
+            originals = pd.concat([chunk, piece.malformed])
+        outcome.read += len(originals)
+        if not len(chunk):
+            _refuse(outcome, rejects, refused, originals)
+            continue
         result = fmt.map(chunk, options)
         outcome.skipped += result.skipped
         outcome.skipped_label = result.skipped_label
         rows = result.rows
-        refused = [result.rejected]
+        refused.append(result.rejected)
 
         ids = rows[key].astype("object")
         taken = ids.isin(foreign)
@@ -473,13 +711,7 @@ def run(
             seen.add(accepted[key], accepted.index)
             tables.append(to_arrow(accepted.reset_index(drop=True)))
 
-        refused_all = pd.concat([r for r in refused if len(r)]) if any(len(r) for r in refused) else None
-        if refused_all is not None:
-            refused_all = refused_all.sort_index()
-            outcome.rejected.update(refused_all["category"].tolist())
-            for row, reason in refused_all["reason"].head(20 - len(outcome.examples)).items():
-                outcome.examples.append(f"row {row}: {reason}")
-            rejects.write(chunk.loc[refused_all.index], refused_all["reason"])
+        _refuse(outcome, rejects, refused, originals)
     if tables:
         outcome.rows = store.frame_from_table(pa.concat_tables(tables))
     return outcome
