@@ -90,8 +90,18 @@ def test_fields_actors_countries_counts_and_origin(imported):
         "Government of Russia (2000-)", "Vladimir Putin", "Sergey Lavrov",
         "Government of North Korea (2011-)", "Kim Jong Un",
     ]  # fmt: skip
-    assert list(df.loc["acled-rus2001", Col.COUNTRIES]) == ["RUS"]  # no iso: from the name
-    assert list(df.loc["acled-ukr1001", Col.COUNTRIES]) == ["UKR"]  # iso 804
+    # the place's country first (iso 804, or the name when iso is blank), then the countries
+    # the actors' names state; "Vladimir Putin" and "Kim Jong Un" state none
+    assert list(df.loc["acled-rus2001", Col.COUNTRIES]) == ["RUS", "PRK"]  # Government of North Korea (2011-)
+    assert list(df.loc["acled-ukr1001", Col.COUNTRIES]) == [
+        "UKR",
+        "RUS",
+    ]  # Military Forces of Russia, Civilians (Ukraine)
+    assert list(df.loc["acled-ukr1002", Col.COUNTRIES]) == [
+        "UKR",
+        "RUS",
+    ]  # ... and Police Forces of Ukraine (2019-)
+    assert list(df.loc["acled-ukr1003", Col.COUNTRIES]) == ["UKR", "RUS"]
     assert df.loc["acled-ukr1001", Col.COUNT] == 2 and df.loc["acled-ukr1001", Col.COUNT_UNIT] == "fatalities"
     assert df.loc["acled-ukr1008", Col.COUNT] == 1  # "1.0"
     assert df.loc["acled-ukr1002", Col.COUNT] == 0  # a reported zero stays zero

@@ -61,3 +61,36 @@ def test_country_lookups():
     assert countries.from_fips("UP") == "UKR" and countries.from_fips("RS") == "RUS"
     assert countries.from_fips("KN") == "PRK" and countries.from_fips("KS") == "KOR"
     assert countries.from_cameo("RUS") == "RUS" and countries.from_cameo("EUR") is None
+
+
+def test_countries_are_read_only_from_actor_names_that_state_them():
+    stated = {
+        "Military Forces of Russia (2000-)": "RUS",
+        "Military Forces of Russia (2000-) Air Force": "RUS",
+        "Police Forces of Ukraine (2019-)": "UKR",
+        "Government of North Korea (2011-)": "PRK",
+        "Military Forces of the Democratic Republic of Congo (2019-)": "COD",
+        "Civilians (Ukraine)": "UKR",
+        "Protesters (Russia)": "RUS",
+        "Rioters (Ukraine)": "UKR",
+        "Unidentified Armed Group (Ukraine)": "UKR",
+        "Government of Russia (Soviet Union)": "RUS",  # UCDP
+        "Government of Ukraine": "UKR",
+    }
+    for name, code in stated.items():
+        assert countries.of_actor(name) == code, name
+    for name in (
+        "Vladimir Putin",
+        "Civilians",
+        "Wagner Group",
+        "Military Forces of Russia",
+        "Protesters (AU)",
+        "Civilians (International)",
+        "Unidentified Armed Group (Kosovo)",
+        "Donetsk People's Republic",
+    ):
+        assert countries.of_actor(name) is None, name  # fmt: skip
+    found = fields.actor_countries(
+        s("Vladimir Putin; Government of Russia (2000-)", "", "Sergey Lavrov"), split=";"
+    )
+    assert found.tolist()[0] == "RUS" and found.isna().tolist()[1:] == [True, True]

@@ -73,7 +73,10 @@ def test_types_counts_countries_and_sources(imported):
     assert "low 10, high 15" in df.loc["ucdp-400001", Col.SUMMARY]
     assert pd.isna(df.loc["ucdp-400002", Col.COUNT])  # blank best stays missing
     assert df.loc["ucdp-400004", Col.COUNT] == 0
-    assert list(df.loc["ucdp-400004", Col.COUNTRIES]) == ["RUS"]  # "Russia (Soviet Union)"
+    # the place's country, then the sides' governments: "Russia (Soviet Union)" is Russia
+    assert list(df.loc["ucdp-400004", Col.COUNTRIES]) == ["RUS", "UKR"]
+    assert list(df.loc["ucdp-400001", Col.COUNTRIES]) == ["UKR", "RUS"]
+    assert list(df.loc["ucdp-400003", Col.COUNTRIES]) == ["UKR", "RUS"]  # side b "Civilians" states none
     assert list(df.loc["ucdp-400001", Col.ACTORS]) == [
         "Government of Russia (Soviet Union)",
         "Government of Ukraine",

@@ -17,6 +17,7 @@ from timeline.importers import countries
 from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import (
     STRING,
+    actor_countries,
     clause,
     day_month_year,
     floats,
@@ -146,8 +147,10 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     assoc2 = text(chunk.get("assoc_actor_2", pd.Series("", index=idx)))
     country = text(chunk["country"])
     iso = text(chunk.get("iso", pd.Series("", index=idx)))
-    alpha3 = iso.map({v: countries.from_numeric(v) for v in iso.dropna().unique()})
-    alpha3 = alpha3.fillna(country.map({v: countries.from_name(v) for v in country.dropna().unique()}))
+    alpha3 = iso.map({v: countries.from_numeric(v) for v in iso.dropna().unique()}).astype(STRING)
+    alpha3 = alpha3.fillna(
+        country.map({v: countries.from_name(v) for v in country.dropna().unique()}).astype(STRING)
+    )
     place = text(chunk["location"])
     admin1 = text(chunk.get("admin1", pd.Series("", index=idx)))
     location = join(place, clause(admin1.notna() & admin1.ne(place), ", ", admin1))
@@ -176,7 +179,9 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
         Col.SUMMARY: summary,
         Col.ACTORS: string_lists(idx, actor1, assoc1, actor2, assoc2, split=";"),
-        Col.COUNTRIES: string_lists(idx, alpha3.astype(STRING)),
+        Col.COUNTRIES: string_lists(  # the place's country, then those the actors' names state
+            idx, alpha3, *[actor_countries(a, split=";") for a in (actor1, assoc1, actor2, assoc2)], split=";"
+        ),
         Col.LOCATION: location,
         Col.LATITUDE: lat,
         Col.LONGITUDE: lon,

@@ -4,6 +4,10 @@ ACLED gives a numeric ISO code and a name, UCDP a name (with old names in bracke
 "Russia (Soviet Union)"), GDELT CAMEO actor codes (mostly alpha-3 already) and FIPS 10-4
 place codes ("UP" is Ukraine, not "UA"). The schema wants alpha-3 everywhere, so each
 lookup ends in pycountry; a value we cannot place is left out rather than guessed.
+
+`countries` holds the parties' countries, so the actors count too: `of_actor` reads the
+country from the few actor names that state it in a fixed form (ACLED's "Military Forces of
+Russia (2000-)", "Civilians (Ukraine)"; UCDP's "Government of Ukraine") and from nothing else.
 """
 
 from __future__ import annotations
@@ -137,3 +141,33 @@ def from_cameo(code: str) -> str | None:
     """GDELT CAMEO actor country code: alpha-3 for states ('RUS'); regions ('EUR') -> None."""
     text = code.strip().upper()
     return text if text in ISO3 else None
+
+
+ACTOR_PATTERNS = (
+    # ACLED state actors: "<Military Forces|Police Forces|Government> of <country> (<years>)",
+    # sometimes followed by a unit ("... (2000-) Air Force")
+    re.compile(
+        r"^(?:Military Forces|Police Forces|Government) of (?P<country>[^()]+?) \(\d{4}-(?:\d{4})?\)(?: .*)?$"
+    ),
+    # ACLED groups named with their country in brackets
+    re.compile(r"^(?:Civilians|Protesters|Rioters|Unidentified Armed Group) \((?P<country>[^()]+)\)$"),
+    # UCDP state sides: "Government of <country>", an old name in brackets
+    re.compile(r"^Government of (?P<country>[^()]+(?: \([^()]+\))?)$"),
+)
+"""Actor names that state a country, and nothing looser: an actor matching none (a person,
+an armed group, 'Civilians' alone) adds no country."""
+
+
+@cache
+def of_actor(name: str) -> str | None:
+    """'Military Forces of Russia (2000-)', 'Civilians (Ukraine)', 'Government of Russia
+    (Soviet Union)' -> alpha-3 of the country the name states; None for any other name, or a
+    country we cannot place."""
+    text = " ".join(name.split())
+    for pattern in ACTOR_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            country = match.group("country").strip().removeprefix("the ")
+            # a name, not a code: "(AU)" in a bracket is not read as Australia
+            return from_name(country) if len(re.sub(r"\s*\(.*?\)", "", country)) > 3 else None
+    return None

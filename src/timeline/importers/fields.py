@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timeline.dates import MONTHS
+from timeline.importers import countries
 from timeline.schema import PANDAS_DTYPES, STRING_LIST, Kind
 
 STRING = PANDAS_DTYPES[Kind.STRING]
@@ -160,3 +161,16 @@ def short_digest(*parts: pd.Series) -> pd.Series:
     """Six hex characters from the parts' text: a stable tie-breaker for ids."""
     joined = join(*[piece for part in parts for piece in ("|", part)][1:])
     return joined.map(lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:6]).astype(STRING)
+
+
+def actor_countries(s: pd.Series, split: str | None = None) -> pd.Series:
+    """Alpha-3 codes of the countries that actor names state (`countries.of_actor`),
+    `split`-separated when a cell names several actors; missing where none does."""
+    values = text(s)
+    table: dict[str, str] = {}
+    for value in values.dropna().unique():
+        parts = value.split(split) if split else [value]
+        codes = dict.fromkeys(c for part in parts if (c := countries.of_actor(part.strip())))
+        table[value] = ";".join(codes)
+    found = values.map(table).astype(STRING)
+    return found.mask(found.eq(""))

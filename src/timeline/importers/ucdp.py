@@ -16,6 +16,7 @@ from timeline.importers import countries
 from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import (
     STRING,
+    actor_countries,
     clause,
     floats,
     iso_dates,
@@ -128,7 +129,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
         Col.SUMMARY: summary,
         Col.ACTORS: string_lists(idx, side_a, side_b),
-        Col.COUNTRIES: string_lists(idx, alpha3),
+        Col.COUNTRIES: string_lists(idx, alpha3, actor_countries(side_a), actor_countries(side_b), split=";"),
         Col.LOCATION: place,
         Col.LATITUDE: lat,
         Col.LONGITUDE: lon,
