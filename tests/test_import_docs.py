@@ -1,5 +1,7 @@
 """docs/importing.md must describe the importers the code defines."""
 
+import re
+
 from timeline.importers import acled, command, gdelt, missile_attacks, ucdp
 
 from conftest import ROOT
@@ -37,3 +39,10 @@ def test_example_mapping_in_the_docs_is_the_tested_fixture():
     fixture = (ROOT / "tests" / "fixtures" / "import" / "sheet_mapping.toml").read_text(encoding="utf-8")
     body = fixture.split("\n", 1)[1]  # the first line says how the tests use it
     assert body.strip() in DOC
+
+
+def test_examples_write_imports_where_git_ignores_them():
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/imports/" in ignored and "*.rejected.csv" in ignored
+    targets = re.findall(r"--(?:out|into) ([\w./-]+)", DOC)
+    assert targets and all(t.startswith("imports/") or t in ("DATASET", "PATH") for t in targets), targets
