@@ -155,3 +155,13 @@ def test_an_unclosed_quote_stops_the_import_with_its_row_and_line(tmp_path: Path
         "nothing was written"
     ) in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quote.csv"]
+
+
+def test_an_unreadable_header_is_a_clean_error(tmp_path: Path):
+    source = tmp_path / "header.csv"
+    source.write_text('event_id_cnty,"event_date\n', encoding="utf-8")
+    result = runner.invoke(
+        app, ["import", "--format", "acled", str(source), "--out", str(tmp_path / "a.parquet")]
+    )
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "nothing was written" in result.stderr

@@ -203,13 +203,13 @@ def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]
     if fmt.fields is not None:
         _check_fields(fmt, path, options.get("sep", ","))
     has_header = options.get("header", "infer") is not None
+    read = 0  # data rows given so far
     try:
         names = _header(path, options) if has_header else list(options["names"])
         columns = [str(c).strip() for c in names]
         _check_columns(fmt, path, columns)
         size = max(path.stat().st_size, 1)
         here = _Position(header=has_header)
-        read = 0
         while True:
             try:
                 for chunk, offset in _fast(path, here, names, options):
@@ -232,7 +232,8 @@ def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]
         raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     except (pd.errors.ParserError, csv.Error) as err:
         detail = str(err).strip().removeprefix("Error tokenizing data. C error: ")
-        raise InputError(f"{path}: cannot be read as {fmt.title} after data row {read:,} ({detail})") from err
+        after = f" after data row {read:,}" if read else ""
+        raise InputError(f"{path}: cannot be read as {fmt.title}{after} ({detail})") from err
     except pd.errors.EmptyDataError as err:
         raise InputError(f"{path}: file is empty") from err
 
