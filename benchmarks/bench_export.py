@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "events.parquet")
     args = parser.parse_args()
@@ -46,7 +48,10 @@ def main() -> None:
                 t = time.perf_counter()
                 size_bytes = len(exports.chart_file(chart, fmt, catalog, keep, view, size, texts))
                 times.append(time.perf_counter() - t)
-            print(f"| {chart} | {fmt} | {statistics.median(times):.3f} | {max(times):.3f} | {size_bytes:,} |", flush=True)
+            print(
+                f"| {chart} | {fmt} | {statistics.median(times):.3f} | {max(times):.3f} | {size_bytes:,} |",
+                flush=True,
+            )
     for fmt in ("csv", "xlsx", "parquet"):
         t = time.perf_counter()
         n = len(exports.data_file(fmt, catalog, keep, view))
