@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from timeline.dates import bounds, resolve_phrase, week_bounds
+from timeline.dates import month_bounds, resolve_phrase, week_bounds
 
 WED = date(2024, 11, 27)  # the seed article's publication date
 
@@ -50,4 +50,4 @@ def test_unknown_phrase_names_itself():
 def test_week_bounds_are_monday_to_sunday():
     monday, sunday = week_bounds(date(2024, 11, 21))
     assert (monday.isoweekday(), sunday.isoweekday()) == (1, 7)
-    assert bounds(date(2024, 2, 10), "month") == (date(2024, 2, 1), date(2024, 2, 29))
+    assert month_bounds(date(2024, 2, 10)) == (date(2024, 2, 1), date(2024, 2, 29))

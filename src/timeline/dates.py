@@ -41,19 +41,6 @@ def year_bounds(d: date) -> tuple[date, date]:
     return date(d.year, 1, 1), date(d.year, 12, 31)
 
 
-def bounds(d: date, precision: str) -> tuple[date, date]:
-    """The interval a date stands for at a precision (`day` is the day itself)."""
-    if precision == "day":
-        return d, d
-    if precision == "week":
-        return week_bounds(d)
-    if precision == "month":
-        return month_bounds(d)
-    if precision == "year":
-        return year_bounds(d)
-    raise ValueError(f"unknown precision {precision!r}")
-
-
 def _previous_month(d: date) -> date:
     return (d.replace(day=1) - timedelta(days=1)).replace(day=1)
 

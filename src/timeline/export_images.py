@@ -61,16 +61,6 @@ def _ensure_server() -> None:
         _started = True
 
 
-def stop_server() -> None:
-    global _started
-    with _lock:
-        if _started:
-            import kaleido
-
-            kaleido.stop_sync_server(silence_warnings=True)
-            _started = False
-
-
 def render(fig: go.Figure, fmt: str, size: Size) -> bytes:
     """PNG (at the preset's pixel size), SVG or PDF bytes of a styled figure."""
     if fmt not in ("png", "svg", "pdf"):

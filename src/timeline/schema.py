@@ -135,10 +135,6 @@ ARROW_SCHEMA = pa.schema(
 )
 
 
-def pandas_dtype(col: Col) -> object:
-    return PANDAS_DTYPES[FIELDS_BY_COL[col].kind]
-
-
 def empty_frame() -> pd.DataFrame:
     """A zero-row frame with every column in its canonical dtype."""
     return pd.DataFrame({str(f.col): pd.Series([], dtype=PANDAS_DTYPES[f.kind]) for f in FIELDS})
