@@ -112,6 +112,36 @@ def count_labels(df: pd.DataFrame) -> np.ndarray:
     return labels
 
 
+def event_markers(
+    etype: taxonomy.EventType,
+    x: np.ndarray,
+    y: np.ndarray,
+    sizes: np.ndarray,
+    custom: np.ndarray,
+    labels: np.ndarray | None = None,
+) -> go.Scatter:
+    """One event type's markers, in its colour, with the shared hover text; `labels`
+    (counts) are written above the markers."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="markers+text" if labels is not None else "markers",
+        marker={
+            "color": etype.colour,
+            "size": sizes,
+            "line": {"width": 1, "color": "rgba(255,255,255,0.8)"},
+            "opacity": 0.9,
+        },
+        text=labels,
+        textposition="top center",
+        textfont={"size": 11},
+        customdata=custom,
+        hovertemplate=HOVER,
+        name=etype.label,
+        legendgroup=etype.key,
+    )
+
+
 def is_point(df: pd.DataFrame) -> pd.Series:
     """Drawn as a point: known to the day and one day long."""
     return (df[Col.DATE_PRECISION] == "day") & (df[Col.DATE_START] == df[Col.DATE_END])

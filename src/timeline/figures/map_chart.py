@@ -15,7 +15,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from timeline import taxonomy
-from timeline.figures.common import BORDER_COLOUR, HOVER, MAX_EVENTS, base_layout, hover_data, marker_sizes
+from timeline.figures.common import (
+    BORDER_COLOUR,
+    MAX_EVENTS,
+    base_layout,
+    event_markers,
+    hover_data,
+    marker_sizes,
+)
 from timeline.schema import Col
 
 
@@ -99,23 +106,7 @@ def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
         for etype in taxonomy.EVENT_TYPES:
             of_type = types == etype.key
             if of_type.any():
-                fig.add_trace(
-                    go.Scatter(
-                        x=x[of_type],
-                        y=y[of_type],
-                        mode="markers",
-                        marker={
-                            "color": etype.colour,
-                            "size": sizes[of_type],
-                            "opacity": 0.85,
-                            "line": {"width": 1, "color": "rgba(255,255,255,0.8)"},
-                        },
-                        customdata=custom[of_type],
-                        hovertemplate=HOVER,
-                        name=etype.label,
-                        legendgroup=etype.key,
-                    )
-                )
+                fig.add_trace(event_markers(etype, x[of_type], y[of_type], sizes[of_type], custom[of_type]))
     mid_lat = math.radians((south + north) / 2)
     base_layout(fig, height=520)
     fig.update_xaxes(range=[west, east], showgrid=False, zeroline=False, visible=False)

@@ -27,6 +27,7 @@ from timeline.figures.common import (
     count_labels,
     country_name,
     date_axis,
+    event_markers,
     hover_data,
     is_point,
     marker_sizes,
@@ -138,24 +139,7 @@ def timeline_figure(
             _add_span_lines(fig, start[spans], end[spans], lane[spans], etype)
         if marks.any():
             fig.add_trace(
-                go.Scatter(
-                    x=mid[marks],
-                    y=lane[marks],
-                    mode="markers+text",
-                    marker={
-                        "color": etype.colour,
-                        "size": sizes[marks],
-                        "line": {"width": 1, "color": "rgba(255,255,255,0.8)"},
-                        "opacity": 0.9,
-                    },
-                    text=labels[marks],
-                    textposition="top center",
-                    textfont={"size": 11},
-                    customdata=custom[marks],
-                    hovertemplate=HOVER,
-                    name=etype.label,
-                    legendgroup=etype.key,
-                )
+                event_markers(etype, mid[marks], lane[marks], sizes[marks], custom[marks], labels[marks])
             )
     hit = laned[Col.EVENT_ID].to_numpy(dtype=object) == selected
     if selected is not None and hit.any():
