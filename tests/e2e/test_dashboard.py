@@ -6,7 +6,7 @@ import re
 import struct
 from urllib.parse import parse_qs, urlparse
 
-from e2e.browser import wait_for_app
+from e2e.browser import wait_for_app, wait_for_rerun
 
 SOURCE = "https://koreadailyus.com/ukrainian-defense-minister-meets-with-south-koreas-president-as-seoul-mulls-over-lethal-aid"
 RECORD_NIGHT = "2024-11-25-ru-drone-attack-ua"
@@ -58,15 +58,15 @@ def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):
     biggest = max(range(points.count()), key=lambda i: points.nth(i).bounding_box()["width"])
     box = points.nth(biggest).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    wait_for_app(page)
+    wait_for_rerun(page)
     card = page.locator(f".st-key-card-{RECORD_NIGHT}")
     card.wait_for(timeout=20_000)
     assert "Ukraine reports record overnight attack of 188 Russian drones" in card.inner_text()
     assert card.locator(f'a[href="{SOURCE}"]').inner_text() == "Korea JoongAng Daily"
     assert parse_qs(urlparse(page.url).query)["event"] == [RECORD_NIGHT]
     page.get_by_role("button", name="Close cards").click()
-    wait_for_app(page)
-    assert card.count() == 0
+    wait_for_rerun(page)
+    card.wait_for(state="detached", timeout=20_000)
     assert "event" not in parse_qs(urlparse(page.url).query)
 
 
@@ -95,7 +95,8 @@ def test_download_buttons_deliver_slide_png_and_filtered_csv(page, app_url, tmp_
     assert title.input_value() == "Drone attacks, 1–30 Nov 2024"
     title.fill("Record drone night")
     title.press("Enter")
-    wait_for_app(page)
+    wait_for_rerun(page)
+    assert title.input_value() == "Record drone night"
     with page.expect_download(timeout=90_000) as download:
         page.get_by_role("button", name="PNG", exact=True).click()
     png = tmp_path / download.value.suggested_filename
