@@ -137,7 +137,14 @@ def style(fig: go.Figure, *, title: str, subtitle: str, footer_text: str, size: 
             "font": {"size": round(base * 1.6)},
         },
         margin={"l": round(base * 4), "r": round(base * 2), "t": round(base * 7.5), "b": round(base * 5)},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": base}},
+        legend={
+            "orientation": "h",
+            "yref": "paper",
+            "y": 1.0,
+            "yanchor": "bottom",
+            "x": 0,
+            "font": {"size": base},
+        },
         paper_bgcolor="white",
         plot_bgcolor="white",
     )

@@ -7,6 +7,7 @@ plotly.js that ships with plotly, MathJax is off, and Chromium must already be i
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import threading
@@ -58,7 +59,15 @@ def _ensure_server() -> None:
         kaleido.start_sync_server(
             path=str(chromium), mathjax=False, timeout=RENDER_TIMEOUT_SECONDS, silence_warnings=True
         )
+        atexit.register(_stop_server)
         _started = True
+
+
+def _stop_server() -> None:
+    """Close Chromium before the interpreter tears down the server's thread, which otherwise can print a traceback."""
+    import kaleido
+
+    kaleido.stop_sync_server(silence_warnings=True)
 
 
 def render(fig: go.Figure, fmt: str, size: Size) -> bytes:

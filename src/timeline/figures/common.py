@@ -148,10 +148,11 @@ def is_point(df: pd.DataFrame) -> pd.Series:
 
 
 def base_layout(fig: go.Figure, height: int) -> None:
+    """Legend along the bottom edge, so the zoom buttons at the top right never cover it."""
     fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        height=height + 60,
+        margin={"l": 10, "r": 10, "t": 40, "b": 110},
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0, "title": None},
         hovermode="closest",
         dragmode="zoom",
     )
