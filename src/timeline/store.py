@@ -382,6 +382,17 @@ def _comparable_arrow(series: pd.Series) -> pa.Array | pa.ChunkedArray:
     return pc.binary_join(arr, "\x1f") if pa.types.is_list(arr.type) else arr
 
 
+def _isin(column: pd.Series, values: pd.Series | pd.Index) -> pd.Series:
+    """`column.isin(values)` for id columns through Arrow: pandas 3 builds a Python scalar for
+    every value of a text `isin`, which takes seconds for a large import's ids."""
+    left = _comparable_arrow(column)
+    right = _comparable_arrow(pd.Series(values))
+    if isinstance(right, pa.ChunkedArray):
+        right = right.combine_chunks()
+    found = pc.is_in(left, value_set=right.cast(left.type))
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=column.index, dtype=bool)
+
+
 def _same_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
     """Per row of `new`: is there a row in `old` with its event_id (ids are unique in both)
     and the same value in every column but `added_at`? Done in Arrow, one column at a time, so millions of rows
@@ -458,10 +469,10 @@ def upsert(
         if not (result.added or result.changed):
             return result
         changed_ids = pd.Index(list(result.diff.changed), dtype=existing[key].dtype)
-        wanted = new[key].isin(changed_ids) | new[key].isin(result.diff.added[key])
+        wanted = _isin(new[key], changed_ids) | _isin(new[key], result.diff.added[key])
         incoming = new if wanted.all() else new[wanted]
         if len(existing):
-            replaced = existing[key].isin(changed_ids)
+            replaced = _isin(existing[key], changed_ids)
             combined = pd.concat([existing[~replaced], incoming], ignore_index=True)
         else:
             combined = incoming.reset_index(drop=True)
@@ -482,11 +493,11 @@ def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[Up
         existing = empty_frame()
     else:
         raise DatasetError(f"{path}: no such dataset file")
-    in_file = existing[key].isin(new[key])
+    in_file = _isin(existing[key], new[key])
     other = in_file & existing[str(Col.DATASET)].ne(dataset)
     if other.any():
         taken = existing.loc[other, [key, str(Col.DATASET)]].set_index(key)[str(Col.DATASET)]
-        positions = np.flatnonzero(new[key].isin(taken.index).to_numpy())
+        positions = np.flatnonzero(_isin(new[key], taken.index).to_numpy())
         raise ValidationFailed(
             [
                 Problem(
@@ -501,9 +512,9 @@ def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[Up
         )
     # Identical rows need no field-by-field diff: `compare` only sees new and changed rows.
     same = _same_rows(existing, new) if in_file.any() else np.zeros(len(new), dtype=bool)
-    is_new = ~new[key].isin(existing[key]).to_numpy()
+    is_new = ~_isin(new[key], existing[key]).to_numpy()
     maybe_changed = new[~is_new & ~same]  # in the file, and some field differs
-    old_rows = existing[existing[key].isin(maybe_changed[key])]
+    old_rows = existing[_isin(existing[key], maybe_changed[key])]
     found = compare(old_rows, maybe_changed, ignore=(str(Col.ADDED_AT),))
     found.changed = dict(sorted(found.changed.items()))  # listed by id, as a reviewer reads them
     found.added = new if is_new.all() else new[is_new]

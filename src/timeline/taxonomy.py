@@ -279,16 +279,16 @@ def acled_event_type(sub_event_type: str, notes: str = "") -> str | None:
     for t in EVENT_TYPES:
         if any(wanted == a.casefold() for a in t.acled):
             text = notes.casefold()
-            if t.key == "drone_attack" and not any(w in text for w in _DRONE_WORDS):
+            if t.key == "drone_attack" and not any(w in text for w in DRONE_WORDS):
                 return "air_strike"
-            if t.key == "missile_strike" and not any(w in text for w in _MISSILE_WORDS):
+            if t.key == "missile_strike" and not any(w in text for w in MISSILE_WORDS):
                 return "shelling"
             return t.key
     return None
 
 
-_DRONE_WORDS = ("drone", "uav", "shahed", "geran", "lancet", "fpv", "loitering")
-_MISSILE_WORDS = ("missile", "iskander", "kalibr", "kh-", "atacms", "storm shadow", "s-300")
+DRONE_WORDS = ("drone", "uav", "shahed", "geran", "lancet", "fpv", "loitering")
+MISSILE_WORDS = ("missile", "iskander", "kalibr", "kh-", "atacms", "storm shadow", "s-300")
 
 
 def cameo_event_type(code: str) -> str | None:

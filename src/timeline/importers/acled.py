@@ -10,6 +10,9 @@ and the ACLED id lets an analyst look the notes up.
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pandas as pd
 
 from timeline import taxonomy
@@ -75,8 +78,8 @@ def inter_labels(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def event_types(sub: pd.Series, notes: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """taxonomy.acled_event_type per row, and whether the notes decided it (the function is
-    called per row only for sub-event types whose mapping depends on the notes)."""
+    """taxonomy.acled_event_type per row, and whether the notes decided it (asked once per
+    sub-event type, and once per drone/missile mention for types the notes decide)."""
     out = pd.Series(pd.NA, index=sub.index, dtype=STRING)
     by_notes = pd.Series(False, index=sub.index)
     for value in sub.dropna().unique():
@@ -86,10 +89,23 @@ def event_types(sub: pd.Series, notes: pd.Series) -> tuple[pd.Series, pd.Series]
             continue
         if plain == taxonomy.acled_event_type(value, "drone missile"):
             out[rows] = plain
-        else:
-            out[rows] = [taxonomy.acled_event_type(value, n) for n in notes[rows].fillna("")]
-            by_notes[rows] = out[rows].ne(plain)
+            continue
+        # The notes matter only through whether they name a drone or a missile: ask the
+        # taxonomy once for each of the four cases rather than once per row.
+        lowered = notes[rows].fillna("").str.casefold()
+        drone = lowered.str.contains(_any_of(taxonomy.DRONE_WORDS)).to_numpy(dtype=bool)
+        missile = lowered.str.contains(_any_of(taxonomy.MISSILE_WORDS)).to_numpy(dtype=bool)
+        for d, m in itertools.product((False, True), repeat=2):
+            probe = " ".join(
+                w for w, on in ((taxonomy.DRONE_WORDS[0], d), (taxonomy.MISSILE_WORDS[0], m)) if on
+            )
+            out[lowered.index[(drone == d) & (missile == m)]] = taxonomy.acled_event_type(value, probe)
+        by_notes[rows] = out[rows].ne(plain)
     return out, by_notes
+
+
+def _any_of(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w) for w in words)
 
 
 def _dates(chunk: pd.DataFrame, r: Reasons) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
