@@ -7,7 +7,7 @@ import pytest
 
 from timeline import store
 from timeline.schema import Col
-from timeline.validation import ValidationFailed
+from timeline.validation import ValidationFailed, validate
 
 from conftest import checked, make_row
 
@@ -116,7 +116,6 @@ def test_frame_from_table_matches_the_canonical_loader(dataset: Path):
     import pyarrow.parquet as pq
 
     pd.testing.assert_frame_equal(store.frame_from_table(pq.read_table(dataset)), store.load(dataset))
-    pd.testing.assert_frame_equal(store.load_for_update(dataset), store.load(dataset))
 
 
 def test_a_change_in_a_list_field_is_noticed(tmp_path: Path):
@@ -125,3 +124,16 @@ def test_a_change_in_a_list_field_is_noticed(tmp_path: Path):
     result = store.upsert(path, rows({"event_id": "a-1", "actors": ["Someone Else"]}), dataset="acled")
     assert (result.added, result.changed, result.unchanged) == (0, 1, 0)
     assert list(store.load(path)[Col.ACTORS].iloc[0]) == ["Someone Else"]
+
+
+def test_import_beside_curated_rows_leaves_them_exactly_as_they_were(dataset: Path):
+    before = store.load(dataset)
+    first = store.upsert(dataset, rows({"event_id": "a-1"}, {"event_id": "a-2"}), dataset="acled")
+    second = store.upsert(dataset, rows({"event_id": "a-1", "count": 190}), dataset="acled")
+    assert (first.added, second.changed, second.total) == (2, 1, len(before) + 2)
+    after = store.load(dataset)
+    assert validate(after) == []
+    kept = after[after[Col.DATASET] == "curated"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, before)
+    imported = after[after[Col.DATASET] == "acled"].set_index(str(Col.EVENT_ID))[Col.COUNT]
+    assert imported.to_dict() == {"a-2": 188, "a-1": 190}

@@ -368,50 +368,46 @@ def frame_from_table(table: pa.Table) -> pd.DataFrame:
     return df[table.column_names]
 
 
-def load_for_update(path: Path) -> pd.DataFrame:
-    """`load`, with the schema checks, through `frame_from_table` (for large imports)."""
-    return frame_from_table(read_schema_table(path))
+def _arrow(column: pd.Series | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A column as Arrow data `pc.equal` compares: a frame's Arrow-backed text is not copied,
+    lists are joined into one string."""
+    if isinstance(column, pd.Series):
+        dtype = column.dtype
+        column = pa.array(
+            column.array if isinstance(dtype, pd.ArrowDtype | pd.StringDtype) else column, from_pandas=True
+        )
+    return pc.binary_join(column, "\x1f") if pa.types.is_list(column.type) else column
 
 
-def _comparable_arrow(series: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """The column as Arrow data without copying Arrow-backed text (chunks stay chunks)."""
-    if isinstance(series.dtype, pd.ArrowDtype | pd.StringDtype):
-        arr = pa.array(series.array)
-    else:
-        arr = pa.array(series, from_pandas=True)
-    return pc.binary_join(arr, "\x1f") if pa.types.is_list(arr.type) else arr
-
-
-def _isin(column: pd.Series, values: pd.Series | pd.Index) -> pd.Series:
-    """`column.isin(values)` for id columns through Arrow: pandas 3 builds a Python scalar for
-    every value of a text `isin`, which takes seconds for a large import's ids."""
-    left = _comparable_arrow(column)
-    right = _comparable_arrow(pd.Series(values))
+def _member(values: pd.Series | pa.ChunkedArray, pool: pd.Series | pa.ChunkedArray) -> np.ndarray:
+    """Per value: is it in `pool`? (ids; Arrow's hash lookup, not a Python object per id)."""
+    left, right = _arrow(values), _arrow(pool)
     if isinstance(right, pa.ChunkedArray):
         right = right.combine_chunks()
-    found = pc.is_in(left, value_set=right.cast(left.type))
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=column.index, dtype=bool)
+    return np.asarray(pc.is_in(left, value_set=right.cast(left.type)), dtype=bool)
 
 
-def _same_rows(old: pd.DataFrame, new: pd.DataFrame) -> np.ndarray:
+def _same_rows(old: pa.Table, new: pd.DataFrame, size: int = 200_000) -> np.ndarray:
     """Per row of `new`: is there a row in `old` with its event_id (ids are unique in both)
-    and the same value in every column but `added_at`? Done in Arrow, one column at a time, so millions of rows
-    are compared without unpacking their text into Python objects."""
+    and the same value in every column but `added_at`? Done in Arrow, one column and one
+    slice of rows at a time, so millions of rows are compared without unpacking them into
+    Python objects or copying a whole column."""
     key = str(Col.EVENT_ID)
-    position = pc.index_in(_comparable_arrow(new[key]), value_set=_comparable_arrow(old[key]))
+    ids = _arrow(new[key])
+    position = pc.index_in(ids, value_set=old.column(key).combine_chunks().cast(ids.type))
     same = np.asarray(position.is_valid())
     if not same.any():
         return same
-    take = pa.array(np.where(same, np.asarray(position.fill_null(0)), 0))
+    at = np.where(same, np.asarray(position.fill_null(0)), 0)
     for name in COLUMNS:
         if name in (key, str(Col.ADDED_AT)):
             continue
-        a = _comparable_arrow(old[name]).take(take)
-        b = _comparable_arrow(new[name])
-        if a.type != b.type:
-            a = a.cast(b.type)
-        equal = pc.or_kleene(pc.equal(a, b), pc.and_(a.is_null(), b.is_null())).fill_null(False)
-        same &= np.asarray(equal)
+        column, b_all = _arrow(old.column(name)), _arrow(new[name])
+        for start in range(0, len(new), size):
+            b = b_all.slice(start, size)
+            a = column.take(pa.array(at[start : start + size])).cast(b.type)
+            equal = pc.or_kleene(pc.equal(a, b), pc.and_(a.is_null(), b.is_null())).fill_null(False)
+            same[start : start + size] &= np.asarray(equal)
     return same
 
 
@@ -468,36 +464,42 @@ def upsert(
         result, existing = _plan(path, new, dataset, create)
         if not (result.added or result.changed):
             return result
-        changed_ids = pd.Index(list(result.diff.changed), dtype=existing[key].dtype)
-        wanted = _isin(new[key], changed_ids) | _isin(new[key], result.diff.added[key])
-        incoming = new if wanted.all() else new[wanted]
-        if len(existing):
-            replaced = _isin(existing[key], changed_ids)
-            combined = pd.concat([existing[~replaced], incoming], ignore_index=True)
-        else:
-            combined = incoming.reset_index(drop=True)
-        save(combined, path)
+        # The file's other rows are written back from Arrow as read, never through pandas.
+        changed_ids = pa.chunked_array([pa.array(list(result.diff.changed), type=pa.string())])
+        keep = ~_member(existing.column(key), changed_ids)
+        wanted = _member(new[key], changed_ids) | ~_member(new[key], existing.column(key))
+        incoming = to_arrow(new if wanted.all() else new[wanted])
+        combined = pa.concat_tables([existing.filter(pa.array(keep)), incoming])
+        if had_file:
+            _keep_backup(path)
+        write_table_atomic(combined.combine_chunks(), path)
     result.written = True
     result.backup = backup_path(path) if had_file else None
     return result
 
 
-def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[UpsertResult, pd.DataFrame]:
+def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[UpsertResult, pa.Table]:
     """What `upsert` would do with `new` (validated, stamped) against the file: the result
-    (nothing written yet) and the file's rows. Raises ValidationFailed for ids of another
-    dataset, DatasetError for a missing file when `create` is false."""
+    (nothing written yet) and the file's table. Raises ValidationFailed for
+    ids of another dataset, DatasetError for a missing file when `create` is false.
+
+    The file stays the Arrow table it was read as, never a second frame beside `new`; only
+    the rows that differ become a frame, for the field-by-field diff."""
     key = str(Col.EVENT_ID)
     if path.exists():
-        existing = load_for_update(path)
+        existing = read_schema_table(path)
     elif create:
-        existing = empty_frame()
+        existing = ARROW_SCHEMA.empty_table()
     else:
         raise DatasetError(f"{path}: no such dataset file")
-    in_file = _isin(existing[key], new[key])
-    other = in_file & existing[str(Col.DATASET)].ne(dataset)
+    in_file = _member(existing.column(key), new[key])
+    other = in_file & np.asarray(pc.not_equal(existing.column(str(Col.DATASET)), dataset).fill_null(True))
     if other.any():
-        taken = existing.loc[other, [key, str(Col.DATASET)]].set_index(key)[str(Col.DATASET)]
-        positions = np.flatnonzero(_isin(new[key], taken.index).to_numpy())
+        clash = existing.filter(pa.array(other))
+        taken = dict(
+            zip(clash.column(key).to_pylist(), clash.column(str(Col.DATASET)).to_pylist(), strict=True)
+        )
+        positions = np.flatnonzero(_member(new[key], clash.column(key)))
         raise ValidationFailed(
             [
                 Problem(
@@ -512,9 +514,10 @@ def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[Up
         )
     # Identical rows need no field-by-field diff: `compare` only sees new and changed rows.
     same = _same_rows(existing, new) if in_file.any() else np.zeros(len(new), dtype=bool)
-    is_new = ~_isin(new[key], existing[key]).to_numpy()
-    maybe_changed = new[~is_new & ~same]  # in the file, and some field differs
-    old_rows = existing[_isin(existing[key], maybe_changed[key])]
+    is_new = ~_member(new[key], existing.column(key))
+    differs = ~is_new & ~same  # in the file, and some field differs
+    maybe_changed = new[differs]
+    old_rows = frame_from_table(existing.filter(pa.array(_member(existing.column(key), maybe_changed[key]))))
     found = compare(old_rows, maybe_changed, ignore=(str(Col.ADDED_AT),))
     found.changed = dict(sorted(found.changed.items()))  # listed by id, as a reviewer reads them
     found.added = new if is_new.all() else new[is_new]
@@ -522,7 +525,7 @@ def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[Up
         added=len(found.added),
         changed=len(found.changed),
         unchanged=int(in_file.sum()) - len(found.changed),
-        total=len(existing) + len(found.added),
+        total=existing.num_rows + len(found.added),
         diff=found,
         written=False,
     )
