@@ -469,10 +469,11 @@ def upsert(
         keep = ~_member(existing.column(key), changed_ids)
         wanted = _member(new[key], changed_ids) | ~_member(new[key], existing.column(key))
         incoming = to_arrow(new if wanted.all() else new[wanted])
-        combined = pa.concat_tables([existing.filter(pa.array(keep)), incoming])
+        kept = existing if keep.all() else existing.filter(pa.array(keep))
+        combined = pa.concat_tables([kept, incoming])
         if had_file:
             _keep_backup(path)
-        write_table_atomic(combined.combine_chunks(), path)
+        write_table_atomic(combined, path)
     result.written = True
     result.backup = backup_path(path) if had_file else None
     return result
