@@ -102,6 +102,22 @@ def test_lanes_by_country_and_actor(curated: pd.DataFrame):
     assert "Other actors" in fig.layout.yaxis.categoryarray
 
 
+def test_an_event_in_several_lanes_is_labelled_in_each(curated: pd.DataFrame):
+    strikes = curated[curated[Col.EVENT_TYPE] == "combined_strike"]
+    fig, _ = figures.timeline_figure(strikes, lanes="country")
+    labelled = {
+        (row[0], lane): text
+        for t in fig.data
+        if t.customdata is not None and t.text is not None
+        for row, lane, text in zip(t.customdata, t.y, t.text, strict=True)
+    }
+    night = "2024-11-17-ru-combined-strike-energy"  # 210 drones and missiles; Poland scrambled jets
+    lanes = {lane for event_id, lane in labelled if event_id == night}
+    assert "Poland (POL)" in lanes and len(lanes) >= 3
+    assert {labelled[(night, lane)] for lane in lanes} == {"210"}
+    assert all(text for (_, lane), text in labelled.items())  # five strikes: every one labelled
+
+
 def test_event_text_is_escaped_in_hover(tmp_path: Path):
     path = tmp_path / "e.parquet"
     store.append(path, frame(make_row(title="<img src=x onerror=alert(1)>")))

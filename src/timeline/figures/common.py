@@ -102,13 +102,16 @@ def marker_sizes(df: pd.DataFrame, smallest: float = 8, largest: float = 30) -> 
 
 
 def count_labels(df: pd.DataFrame) -> np.ndarray:
-    """'188' next to the largest few counts of each unit (drones, troops, ...)."""
+    """'188' next to the largest few counts of each unit (drones, troops, ...). Events are
+    ranked once, so an event drawn in several lanes (country or actor lanes) carries its
+    label in each of them."""
     labels = np.full(len(df), "", dtype=object)
-    counted = df[df[Col.COUNT].notna()]
+    counted = df[df[Col.COUNT].notna()].drop_duplicates(Col.EVENT_ID)
     if len(counted):
         rank = counted.groupby(Col.COUNT_UNIT)[Col.COUNT].rank(method="first", ascending=False)
         top = counted[rank <= LABELLED_PER_UNIT]
-        labels[df.index.get_indexer(top.index)] = [f"{int(c):,}" for c in top[Col.COUNT]]
+        labelled = df[Col.EVENT_ID].isin(top[Col.EVENT_ID]).to_numpy() & df[Col.COUNT].notna().to_numpy()
+        labels[labelled] = [f"{int(c):,}" for c in df.loc[labelled, Col.COUNT]]
     return labels
 
 
