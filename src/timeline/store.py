@@ -194,7 +194,11 @@ def _keep_backup(path: Path) -> None:
 
 def save(df: pd.DataFrame, path: Path, *, backup: bool = True) -> None:
     """Replace the dataset with `df` (already validated). Caller holds `locked(path)`."""
-    table = to_arrow(df)
+    save_table(to_arrow(df), path, backup=backup)
+
+
+def save_table(table: pa.Table, path: Path, *, backup: bool = True) -> None:
+    """`save` for rows already in `ARROW_SCHEMA`, such as a file's table plus new rows."""
     if backup:
         _keep_backup(path)
     write_table_atomic(table, path)
@@ -368,18 +372,19 @@ def frame_from_table(table: pa.Table) -> pd.DataFrame:
     return df[table.column_names]
 
 
-def _arrow(column: pd.Series | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+_Column = pd.Series | pa.Array | pa.ChunkedArray
+
+
+def _arrow(column: _Column) -> pa.Array | pa.ChunkedArray:
     """A column as Arrow data `pc.equal` compares: a frame's Arrow-backed text is not copied,
     lists are joined into one string."""
     if isinstance(column, pd.Series):
-        dtype = column.dtype
-        column = pa.array(
-            column.array if isinstance(dtype, pd.ArrowDtype | pd.StringDtype) else column, from_pandas=True
-        )
+        arrow_backed = isinstance(column.dtype, pd.ArrowDtype | pd.StringDtype)
+        column = pa.array(column.array if arrow_backed else column, from_pandas=True)
     return pc.binary_join(column, "\x1f") if pa.types.is_list(column.type) else column
 
 
-def _member(values: pd.Series | pa.ChunkedArray, pool: pd.Series | pa.ChunkedArray) -> np.ndarray:
+def _member(values: _Column, pool: _Column) -> np.ndarray:
     """Per value: is it in `pool`? (ids; Arrow's hash lookup, not a Python object per id)."""
     left, right = _arrow(values), _arrow(pool)
     if isinstance(right, pa.ChunkedArray):
@@ -465,15 +470,12 @@ def upsert(
         if not (result.added or result.changed):
             return result
         # The file's other rows are written back from Arrow as read, never through pandas.
-        changed_ids = pa.chunked_array([pa.array(list(result.diff.changed), type=pa.string())])
+        changed_ids = pa.array(list(result.diff.changed), type=pa.string())
         keep = ~_member(existing.column(key), changed_ids)
         wanted = _member(new[key], changed_ids) | ~_member(new[key], existing.column(key))
         incoming = to_arrow(new if wanted.all() else new[wanted])
         kept = existing if keep.all() else existing.filter(pa.array(keep))
-        combined = pa.concat_tables([kept, incoming])
-        if had_file:
-            _keep_backup(path)
-        write_table_atomic(combined, path)
+        save_table(pa.concat_tables([kept, incoming]), path, backup=had_file)
     result.written = True
     result.backup = backup_path(path) if had_file else None
     return result
@@ -481,8 +483,8 @@ def upsert(
 
 def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[UpsertResult, pa.Table]:
     """What `upsert` would do with `new` (validated, stamped) against the file: the result
-    (nothing written yet) and the file's table. Raises ValidationFailed for
-    ids of another dataset, DatasetError for a missing file when `create` is false.
+    (nothing written yet) and the file's table. Raises ValidationFailed for ids of another
+    dataset, DatasetError for a missing file when `create` is false.
 
     The file stays the Arrow table it was read as, never a second frame beside `new`; only
     the rows that differ become a frame, for the field-by-field diff."""
