@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -61,6 +62,12 @@ def make_row(**overrides: object) -> dict[str, object]:
 
 def frame(*rows: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), dtype=object)
+
+
+def rejected_reasons(path: Path, key: str = "row") -> dict[str, str]:
+    """A rejected-rows file as {row number (or the source's `key` column): reason}."""
+    with path.open(encoding="utf-8") as fh:
+        return {row[key]: row["reason"] for row in csv.DictReader(fh)}
 
 
 def checked(*rows: dict[str, object]) -> tuple[pd.DataFrame, list[Problem]]:

@@ -12,7 +12,7 @@ from timeline.cli import app
 from timeline.importers import acled
 from timeline.schema import Col
 
-from conftest import ROOT
+from conftest import ROOT, rejected_reasons
 
 FIXTURE = ROOT / "tests" / "fixtures" / "import" / "acled_messy.csv"
 runner = CliRunner()
@@ -31,8 +31,7 @@ def imported(tmp_path: Path) -> tuple[pd.DataFrame, object, Path]:
 
 
 def rejects(folder: Path) -> dict[str, str]:
-    with (folder / "acled_messy.rejected.csv").open(encoding="utf-8") as fh:
-        return {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    return rejected_reasons(folder / "acled_messy.rejected.csv")
 
 
 def test_summary_counts_every_row_and_names_the_reasons(imported):
@@ -180,8 +179,7 @@ def test_a_duplicate_points_at_the_first_accepted_row_not_a_rejected_one(tmp_pat
     assert result.stdout.splitlines()[0] == (
         "1 imported, 2 rejected: 1 latitude must be between -90 and 90, 1 duplicate event_id"
     )
-    with (tmp_path / "dups.rejected.csv").open(encoding="utf-8") as fh:
-        reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    reasons = rejected_reasons(tmp_path / "dups.rejected.csv")
     assert reasons == {
         "1": "latitude = '95.2': latitude must be between -90 and 90",
         "3": "duplicate event_id: acled-ukr1001 (first at row 2)",

@@ -1,6 +1,5 @@
 """`timeline import --format csv --mapping MAP.toml`: any spreadsheet, described by a mapping file."""
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from timeline.cli import app
 from timeline.importers import mapped_csv
 from timeline.schema import Col
 
-from conftest import ROOT
+from conftest import ROOT, rejected_reasons
 
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
 SHEET, MAPPING = FIXTURES / "sheet.csv", FIXTURES / "sheet_mapping.toml"
@@ -43,8 +42,7 @@ def test_mapped_sheet_imports_with_its_own_dataset_label(tmp_path: Path):
     assert call[Col.EVENT_TYPE] == "call" and str(call[Col.DATE_END].date()) == "2024-11-27"  # blank end
     assert (df[Col.DATASET] == "kyiv-desk-sheet").all()
 
-    with (tmp_path / "sheet.rejected.csv").open(encoding="utf-8") as fh:
-        reasons = {row["Ref"]: row["reason"] for row in csv.DictReader(fh)}
+    reasons = rejected_reasons(tmp_path / "sheet.rejected.csv", "Ref")
     assert reasons == {
         "K-3": "bad date: date_start '2024-11-28' (expected %d/%m/%Y)",
         "K-4": "event_type = 'Drone strkie': not a known event type",

@@ -13,7 +13,7 @@ from timeline.cli import app
 from timeline.importers import missile_attacks
 from timeline.schema import Col
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, rejected_reasons
 
 FIXTURE = ROOT / "tests" / "fixtures" / "import" / "missile_attacks_messy.csv"
 REAL = SHARED / "external" / "missile_attacks_daily.csv"
@@ -50,8 +50,7 @@ def test_summary_and_rejects(imported):
         "7 imported, 5 rejected: 1 unknown model, 1 duplicate event_id, 1 launched is not a whole number, "
         "1 bad date, 1 date_end is before date_start"
     )
-    with (folder / "missile_attacks_messy.rejected.csv").open(encoding="utf-8") as fh:
-        reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    reasons = rejected_reasons(folder / "missile_attacks_messy.rejected.csv")
     assert reasons["6"] == "unknown model: 'Shahd-136'"
     assert reasons["9"] == "duplicate event_id: af-2024-05-19-supercam-e53ab1 (first at row 8)"
     assert reasons["10"] == "launched is not a whole number: '12.5'"
@@ -134,8 +133,7 @@ def test_combine_merges_one_windows_models(tmp_path: Path):
     assert "1 duplicate row" in result.stdout and "(2 rows merged" in result.stdout
     supercams = load(out).loc["af-2024-05-19-combined-9ab6f5"]
     assert (supercams[Col.COUNT], supercams[Col.INTERCEPTED]) == (3, 3)
-    with (tmp_path / "missile_attacks_messy.rejected.csv").open(encoding="utf-8") as fh:
-        reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    reasons = rejected_reasons(tmp_path / "missile_attacks_messy.rejected.csv")
     assert reasons["9"] == "duplicate row: same model, window, route and post as row 8"
 
 

@@ -12,7 +12,7 @@ from timeline.cli import app
 from timeline.importers import ucdp
 from timeline.schema import Col
 
-from conftest import ROOT
+from conftest import ROOT, rejected_reasons
 
 FIXTURE = ROOT / "tests" / "fixtures" / "import" / "ucdp_ged_messy.csv"
 runner = CliRunner()
@@ -35,8 +35,7 @@ def test_the_fixture_has_ged_columns():
 def test_summary_and_rejected_rows(imported):
     _, result, folder = imported
     assert result.stdout.splitlines()[0].startswith("5 imported, 6 rejected: ")
-    with (folder / "ucdp_ged_messy.rejected.csv").open(encoding="utf-8") as fh:
-        reasons = {row["row"]: row["reason"] for row in csv.DictReader(fh)}
+    reasons = rejected_reasons(folder / "ucdp_ged_messy.rejected.csv")
     assert reasons == {
         "6": "unknown date_prec: '6' (expected 1 to 5)",
         "7": "latitude = '-95.5': latitude must be between -90 and 90",
