@@ -51,6 +51,13 @@ def test_widget_change_updates_the_url(monkeypatch: pytest.MonkeyPatch):
     assert at.query_params["lanes"] in ("country", ["country"])
 
 
+def test_every_view_widget_is_resent_on_each_run(monkeypatch: pytest.MonkeyPatch):
+    """A widget missing from view_keys() could show an empty value over a filtered page."""
+    at = run_app(monkeypatch, q="Kyiv", lanes="country")
+    seeded = {key for key in at.session_state if key.startswith(("f_", "v_"))}
+    assert seeded - {state.EVENT} == set(state.view_keys())
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -89,6 +89,29 @@ def test_bad_url_shows_a_warning_and_no_exception(page, app_url):
     assert page.errors == []
 
 
+def test_a_click_before_the_search_box_is_drawn_keeps_the_linked_search(page, app_url):
+    """A slow first load: the analyst clicks while the sidebar is still coming in.
+
+    Holding back the text-input script makes that timing certain. The box must still show
+    the search that filters the page, not come up empty."""
+    from playwright.sync_api import expect
+
+    held = []
+    text_input_script = re.compile(r"/TextInput\.[^/]*\.js$")
+    page.route(text_input_script, lambda route: held.append(route))
+    open_app(page, f"{app_url}/?q=Kyiv")
+    assert held, "no TextInput script requested: has Streamlit renamed it?"
+    matching = counter(page)
+    page.get_by_role("radio", name="Per week").click()
+    wait_for_rerun(page)
+    for route in held:
+        route.continue_()
+    page.unroute(text_input_script)
+    expect(page.get_by_role("textbox", name="Search", exact=True)).to_have_value("Kyiv", timeout=20_000)
+    assert parse_qs(urlparse(page.url).query) == {"q": ["Kyiv"], "per": ["week"]}
+    assert counter(page) == matching
+
+
 def test_download_buttons_deliver_slide_png_and_filtered_csv(page, app_url, tmp_path):
     open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
     title = page.get_by_role("textbox", name="Title", exact=True)

@@ -26,8 +26,9 @@ def _follow_defaults(texts: exports.Texts) -> None:
         (TITLE, texts.title, previous and previous.title),
         (SUBTITLE, texts.subtitle, previous and previous.subtitle),
     ):
-        if key not in st.session_state or st.session_state[key] == old:
-            st.session_state[key] = value
+        following = key not in st.session_state or st.session_state[key] == old
+        # set even when unchanged, so the browser always shows it (see state.resend_widget_values)
+        st.session_state[key] = value if following else st.session_state[key]
     st.session_state[DEFAULTS] = texts
 
 

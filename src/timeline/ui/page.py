@@ -168,6 +168,7 @@ def main() -> None:
         )
         return
     state.load_url_once(catalog)
+    state.resend_widget_values()
     sidebar.render(catalog)
     view = state.current_view(catalog)
     keep = filters.mask(catalog, view.filters)

@@ -27,6 +27,12 @@ def types_key(group: str) -> str:
     return f"f_types_{group}"
 
 
+def view_keys() -> list[str]:
+    """Session-state keys of every widget that holds part of the view."""
+    filters = [DATES, PRESET, COUNTRIES, ACTORS, DATASETS, QUERY, CONFIDENCE, MIN_COUNT]
+    return filters + [types_key(group) for group in taxonomy.GROUP_KEYS] + [LANES, PER, WHAT]
+
+
 def load_url_once(catalog: Catalog) -> None:
     """Seed the widgets from the URL on the first run of a session."""
     if st.session_state.get(LOADED):
@@ -36,6 +42,20 @@ def load_url_once(catalog: Catalog) -> None:
     set_view(view, catalog)
     st.session_state[WARNINGS] = warnings
     st.session_state[LOADED] = True
+
+
+def resend_widget_values() -> None:
+    """Send every view widget's value to the browser on each run, not only after code set it.
+
+    Streamlit sends a value set from code with one run only. If the browser has not drawn
+    that widget before the next run starts (a slow first load and an early click), the
+    widget comes up empty while its filter still applies: the search box would read "" on
+    a page filtered by "Kyiv". Setting each value again keeps what the analyst sees equal
+    to what filters the page. Call before the widgets are created.
+    """
+    for key in view_keys():
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def set_view(view: View, catalog: Catalog) -> None:
