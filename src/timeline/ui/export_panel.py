@@ -11,6 +11,7 @@ import streamlit as st
 
 from timeline import briefing, export_data, export_images, exports
 from timeline.filters import Catalog
+from timeline.ui import state
 from timeline.urlstate import View
 
 CHART_LABELS = {"timeline": "Timeline", "counts": "Launched and intercepted", "map": "Map"}
@@ -26,10 +27,10 @@ def _follow_defaults(texts: exports.Texts) -> None:
         (TITLE, texts.title, previous and previous.title),
         (SUBTITLE, texts.subtitle, previous and previous.subtitle),
     ):
-        following = key not in st.session_state or st.session_state[key] == old
-        # set even when unchanged, so the browser always shows it (see state.resend_widget_values)
-        st.session_state[key] = value if following else st.session_state[key]
+        if key not in st.session_state or st.session_state[key] == old:
+            st.session_state[key] = value
     st.session_state[DEFAULTS] = texts
+    state.resend((TITLE, SUBTITLE))
 
 
 def render(catalog: Catalog, keep: np.ndarray, view: View) -> None:

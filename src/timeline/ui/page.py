@@ -168,7 +168,7 @@ def main() -> None:
         )
         return
     state.load_url_once(catalog)
-    state.resend_widget_values()
+    state.resend(state.view_keys())
     sidebar.render(catalog)
     view = state.current_view(catalog)
     keep = filters.mask(catalog, view.filters)

@@ -7,6 +7,7 @@ the address bar is always a link to what the analyst sees.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -44,8 +45,8 @@ def load_url_once(catalog: Catalog) -> None:
     st.session_state[LOADED] = True
 
 
-def resend_widget_values() -> None:
-    """Send every view widget's value to the browser on each run, not only after code set it.
+def resend(keys: Iterable[str]) -> None:
+    """Send these widgets' values to the browser on each run, not only after code set them.
 
     Streamlit sends a value set from code with one run only. If the browser has not drawn
     that widget before the next run starts (a slow first load and an early click), the
@@ -53,7 +54,7 @@ def resend_widget_values() -> None:
     a page filtered by "Kyiv". Setting each value again keeps what the analyst sees equal
     to what filters the page. Call before the widgets are created.
     """
-    for key in view_keys():
+    for key in keys:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
 
