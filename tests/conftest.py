@@ -105,3 +105,25 @@ def dataset(tmp_path: Path) -> Path:
         ),
     )
     return path
+
+
+def engine_on(path: Path):
+    """The DuckDB engine on a dataset file or folder, as the dashboard opens it."""
+    from timeline.engine import open_engine
+
+    return open_engine(path, "duckdb")
+
+
+def view_of(engine=None, **params: str | list[str]):
+    """A view from URL parameters (`from_` for `from`), checked like a link; no warnings allowed."""
+    from timeline import view
+
+    query = {k.rstrip("_"): [v] if isinstance(v, str) else list(v) for k, v in params.items()}
+    parsed, warnings = view.parse(query, engine.known() if engine is not None else None)
+    assert warnings == [], warnings
+    return parsed
+
+
+@pytest.fixture(scope="session")
+def curated_engine():
+    return engine_on(CURATED)

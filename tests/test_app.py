@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from timeline import store
+from timeline import store, view
 from timeline.ui import state
 
 from conftest import CURATED, ROOT, frame, make_row
@@ -38,23 +38,23 @@ def test_opens_on_the_bundled_dataset(monkeypatch: pytest.MonkeyPatch):
 def test_url_parameters_set_the_widgets(monkeypatch: pytest.MonkeyPatch):
     at = run_app(monkeypatch, type="drone_attack", **{"from": "2024-11-01", "to": "2024-11-30"})
     assert counter(at).startswith("**3 of 90 events**")
-    assert at.session_state[state.types_key("military")] == ["drone_attack"]
-    assert tuple(str(d) for d in at.session_state[state.DATES]) == ("2024-11-01", "2024-11-30")
+    assert at.session_state[state.group_key(view.filter_named("type"), "military")] == ["drone_attack"]
+    assert tuple(str(d) for d in at.session_state[state.key("dates")]) == ("2024-11-01", "2024-11-30")
 
 
 def test_widget_change_updates_the_url(monkeypatch: pytest.MonkeyPatch):
     at = run_app(monkeypatch)
-    at.text_input(key=state.QUERY).input("Umerov").run()
+    at.text_input(key=state.key("q")).input("Umerov").run()
     assert counter(at).startswith("**6 of 90 events**")
     assert at.query_params["q"] in ("Umerov", ["Umerov"])
-    at.segmented_control(key=state.LANES).set_value("country").run()
+    at.segmented_control(key=state.key("lanes")).set_value("country").run()
     assert at.query_params["lanes"] in ("country", ["country"])
 
 
 def test_every_view_widget_is_resent_on_each_run(monkeypatch: pytest.MonkeyPatch):
     """A widget missing from view_keys() could show an empty value over a filtered page."""
     at = run_app(monkeypatch, q="Kyiv", lanes="country")
-    seeded = {key for key in at.session_state if key.startswith(("f_", "v_"))}
+    seeded = {key for key in at.session_state if key.startswith("view_")}
     assert seeded - {state.EVENT} == set(state.view_keys())
 
 
@@ -74,7 +74,7 @@ def test_bad_parameters_warn_and_render_the_rest(monkeypatch: pytest.MonkeyPatch
     assert at.warning, "a bad value must be named in a warning"
     assert len(at.warning) == 1 and "Part of the link was ignored" in at.warning[0].value
     assert counter(at).startswith("**")  # the page rendered
-    assert at.session_state[state.QUERY] == "Kyiv"  # the good parameter still applies
+    assert at.session_state[state.key("q")] == "Kyiv"  # the good parameter still applies
 
 
 def test_event_parameter_opens_its_card(monkeypatch: pytest.MonkeyPatch):
@@ -132,10 +132,10 @@ def test_export_panel_offers_every_format(monkeypatch: pytest.MonkeyPatch):
 
 def test_title_follows_filters_until_edited(monkeypatch: pytest.MonkeyPatch):
     at = run_app(monkeypatch, type="drone_attack")
-    at.text_input(key=state.QUERY).input("Kyiv").run()
+    at.text_input(key=state.key("q")).input("Kyiv").run()
     assert at.text_input(key="x_title").value.startswith("Drone attacks")
     at.text_input(key="x_title").input("My slide").run()
-    at.text_input(key=state.QUERY).input("").run()
+    at.text_input(key=state.key("q")).input("").run()
     assert at.text_input(key="x_title").value == "My slide"
 
 
@@ -188,6 +188,6 @@ def test_close_cards_closes_the_card_and_clears_the_link(monkeypatch: pytest.Mon
 def test_date_preset_counts_back_from_the_newest_event(monkeypatch: pytest.MonkeyPatch):
     at = run_app(monkeypatch)
     at.segmented_control(key=state.PRESET).set_value("7d").run()
-    assert tuple(str(d) for d in at.session_state[state.DATES]) == ("2024-12-21", "2024-12-27")
+    assert tuple(str(d) for d in at.session_state[state.key("dates")]) == ("2024-12-21", "2024-12-27")
     assert at.query_params["from"] in ("2024-12-21", ["2024-12-21"])
     assert counter(at).startswith("**6 of 90 events**")  # 22-23, 23 (two), 25, 26-27 and 27 Dec

@@ -3,35 +3,33 @@
 import io
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from timeline import diff, export_data, exports, filters, rowfiles, store, urlstate
-from timeline.filters import Catalog, Filters
+import reference
+from timeline import diff, export_data, exports, rowfiles, store
 from timeline.schema import Col
 from timeline.validation import check
 
-from conftest import CURATED, frame, make_row
+from conftest import CURATED, frame, make_row, view_of
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.build(store.load(CURATED))
+def events() -> pd.DataFrame:
+    return store.load(CURATED)
 
 
-def november_drones(catalog: Catalog) -> tuple[np.ndarray, urlstate.View]:
-    view, _ = urlstate.parse(
-        {"type": ["drone_attack"], "from": ["2024-11-01"], "to": ["2024-11-30"]}, catalog
-    )
-    return filters.mask(catalog, view.filters), view
+NOVEMBER_DRONES = {"type": "drone_attack", "from_": "2024-11-01", "to": "2024-11-30"}
 
 
-def test_csv_states_filters_and_round_trips_through_append(catalog: Catalog, tmp_path: Path):
-    keep, view = november_drones(catalog)
-    data = exports.data_file("csv", catalog, keep, view)
+def expected(events: pd.DataFrame) -> pd.DataFrame:
+    return events[reference.mask(events, view_of(**NOVEMBER_DRONES))]
+
+
+def test_csv_states_filters_and_round_trips_through_append(curated_engine, events, tmp_path: Path):
+    data = exports.data_file("csv", curated_engine, view_of(**NOVEMBER_DRONES))
     text = data.decode("utf-8")
     assert text.startswith("# filters: from=2024-11-01; to=2024-11-30; type=drone_attack\n")
     assert "# data as of: 2024-12-27\n" in text and "# rows: 3\n" in text
@@ -39,17 +37,14 @@ def test_csv_states_filters_and_round_trips_through_append(catalog: Catalog, tmp
     path.write_bytes(data)
     back = tmp_path / "back.parquet"
     store.append(back, rowfiles.read_rows(path), warn_duplicates=False)
-    result = diff.compare(
-        catalog.events[keep].astype({c: "str" for c in filters.CATEGORICAL}),
-        store.load(back),
-        ignore=("added_at",),
-    )
+    result = diff.compare(expected(events), store.load(back), ignore=("added_at",))
     assert result.empty, diff.format_text(result)
 
 
-def test_parquet_round_trips_exactly_with_metadata(catalog: Catalog):
-    keep, view = november_drones(catalog)
-    table = pq.read_table(io.BytesIO(exports.data_file("parquet", catalog, keep, view)))
+def test_parquet_round_trips_exactly_with_metadata(curated_engine, events):
+    table = pq.read_table(
+        io.BytesIO(exports.data_file("parquet", curated_engine, view_of(**NOVEMBER_DRONES)))
+    )
     meta = {k.decode(): v.decode() for k, v in table.schema.metadata.items()}
     assert meta["timeline.data_as_of"] == "2024-12-27"
     assert meta["timeline.rows"] == "3"
@@ -57,16 +52,15 @@ def test_parquet_round_trips_exactly_with_metadata(catalog: Catalog):
     assert table.num_rows == 3
     back, problems = check(table.to_pandas())
     assert problems == []
-    assert diff.compare(catalog.events[keep], back).empty
+    assert diff.compare(expected(events), back).empty
 
 
-def test_xlsx_opens_with_rows_and_an_about_sheet(catalog: Catalog):
-    keep, view = november_drones(catalog)
-    book = load_workbook(io.BytesIO(exports.data_file("xlsx", catalog, keep, view)))
+def test_xlsx_opens_with_rows_and_an_about_sheet(curated_engine, events):
+    book = load_workbook(io.BytesIO(exports.data_file("xlsx", curated_engine, view_of(**NOVEMBER_DRONES))))
     assert book.sheetnames == ["events", "about"]
     rows = list(book["events"].values)
     assert rows[0][:3] == ("event_id", "date_start", "date_end")
-    assert {r[0] for r in rows[1:]} == set(catalog.events[keep][Col.EVENT_ID])
+    assert {r[0] for r in rows[1:]} == set(expected(events)[Col.EVENT_ID])
     counts = {r[0]: r[list(rows[0]).index("count")] for r in rows[1:]}
     assert counts["2024-11-25-ru-drone-attack-ua"] == 188  # a number, not text
     about = dict(list(book["about"].values)[1:])
@@ -110,6 +104,6 @@ def test_neutralise_leaves_ordinary_text_alone():
     assert export_data.neutralise("\tcmd") == "'\tcmd" and export_data.neutralise("\rcmd") == "'\rcmd"
 
 
-def test_export_info_of_an_unfiltered_view(catalog: Catalog):
-    info = exports.export_info(catalog, filters.mask(catalog, Filters()), urlstate.View())
-    assert dict(info.items())["filters"] == "none (all events)" and info.rows == 90
+def test_export_info_of_an_unfiltered_view(curated_engine, events):
+    info = exports.export_info(curated_engine, view_of(), len(events))
+    assert dict(info.items())["filters"] == "none (all events)" and info.rows == len(events)

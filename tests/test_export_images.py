@@ -4,30 +4,21 @@ import re
 import struct
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
 
-from timeline import briefing, exports, filters, store, urlstate
-from timeline.filters import Catalog
+from timeline import briefing, exports
+from timeline.view import View
 
-from conftest import CURATED, require_chromium
+from conftest import require_chromium, view_of
 
 TITLE = "Drone attacks and missile strikes involving Ukraine, 1–30 Nov 2024"
 
 
 @pytest.fixture(scope="module")
-def briefing_view() -> tuple[Catalog, np.ndarray, urlstate.View, exports.Texts]:
+def briefing_view(curated_engine) -> tuple[object, View, exports.Texts]:
     require_chromium()
-    catalog = Catalog.build(store.load(CURATED))
-    params = {
-        "type": ["drone_attack", "missile_strike"],
-        "country": ["UKR"],
-        "from": ["2024-11-01"],
-        "to": ["2024-11-30"],
-    }
-    view, _ = urlstate.parse(params, catalog)
-    keep = filters.mask(catalog, view.filters)
-    return catalog, keep, view, exports.default_texts(catalog, keep, view)
+    v = view_of(type=["drone_attack", "missile_strike"], country="UKR", from_="2024-11-01", to="2024-11-30")
+    return curated_engine, v, exports.default_texts(curated_engine, v, curated_engine.match(v))
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -37,8 +28,8 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 @pytest.mark.parametrize("size", list(briefing.SIZES))
 def test_png_has_the_presets_dimensions(briefing_view, size: str):
-    catalog, keep, view, texts = briefing_view
-    data = exports.chart_file("timeline", "png", catalog, keep, view, briefing.SIZES[size], texts)
+    engine, view, texts = briefing_view
+    data = exports.chart_file("timeline", "png", engine, view, briefing.SIZES[size], texts)
     assert png_size(data) == briefing.SIZES[size].pixels
 
 
@@ -49,8 +40,8 @@ def svg_texts(data: bytes) -> str:
 
 @pytest.mark.parametrize("chart", briefing.CHARTS)
 def test_svg_parses_and_carries_title_and_attribution(briefing_view, chart: str):
-    catalog, keep, view, texts = briefing_view
-    data = exports.chart_file(chart, "svg", catalog, keep, view, briefing.SIZES["slide-16x9"], texts)
+    engine, view, texts = briefing_view
+    data = exports.chart_file(chart, "svg", engine, view, briefing.SIZES["slide-16x9"], texts)
     root = ET.fromstring(data)
     assert (root.get("width"), root.get("height")) == ("1920", "1080")
     text = svg_texts(data)
@@ -60,17 +51,15 @@ def test_svg_parses_and_carries_title_and_attribution(briefing_view, chart: str)
 
 
 def test_counts_svg_shows_the_188_drone_night(briefing_view):
-    catalog, keep, view, texts = briefing_view
-    view = urlstate.View(filters=view.filters, strikes="drones")
-    text = svg_texts(
-        exports.chart_file("counts", "svg", catalog, keep, view, briefing.SIZES["slide-16x9"], texts)
-    )
+    engine, view, texts = briefing_view
+    view = view.with_option("strikes", "drones")
+    text = svg_texts(exports.chart_file("counts", "svg", engine, view, briefing.SIZES["slide-16x9"], texts))
     assert "188 launched" in text
 
 
 def test_pdf_is_one_a4_page(briefing_view):
-    catalog, keep, view, texts = briefing_view
-    data = exports.chart_file("map", "pdf", catalog, keep, view, briefing.SIZES["a4-landscape"], texts)
+    engine, view, texts = briefing_view
+    data = exports.chart_file("map", "pdf", engine, view, briefing.SIZES["a4-landscape"], texts)
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b", data)) == 1
     box = re.search(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", data)
@@ -79,10 +68,8 @@ def test_pdf_is_one_a4_page(briefing_view):
 
 
 def test_html_is_interactive_and_offline(briefing_view):
-    catalog, keep, view, texts = briefing_view
-    html = exports.chart_file(
-        "timeline", "html", catalog, keep, view, briefing.SIZES["slide-16x9"], texts
-    ).decode()
+    engine, view, texts = briefing_view
+    html = exports.chart_file("timeline", "html", engine, view, briefing.SIZES["slide-16x9"], texts).decode()
     assert "<script src=" not in html  # plotly.js is inside, nothing fetched
     assert "Plotly.newPlot" in html and len(html) > 3_000_000
     assert f"<title>{TITLE}</title>" in html

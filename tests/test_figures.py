@@ -5,11 +5,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from timeline import figures, store, taxonomy
-from timeline.schema import Col, from_arrow
-from timeline.synth import generate
+from timeline import figures, store, synth, taxonomy
+from timeline.engine import MAX_LANES
+from timeline.schema import Col
 
-from conftest import CURATED, frame, make_row
+from conftest import CURATED, engine_on, frame, make_row, view_of
 
 DAY_MS = 86_400_000
 
@@ -17,6 +17,16 @@ DAY_MS = 86_400_000
 @pytest.fixture(scope="module")
 def curated() -> pd.DataFrame:
     return store.load(CURATED)
+
+
+def when(ms: float) -> pd.Timestamp:
+    """A date axis value (milliseconds since 1970) as a timestamp."""
+    return pd.Timestamp(ms, unit="ms")
+
+
+def timeline(engine, **params) -> object:
+    v = view_of(engine, **params)
+    return figures.timeline_figure(engine.timeline(v), lanes=v.lanes)[0]
 
 
 def traces_for(fig, event_id: str):
@@ -47,36 +57,37 @@ def test_month_and_week_events_are_bars_over_their_whole_interval(tmp_path: Path
             ),
         ),
     )
-    fig, info = figures.timeline_figure(store.load(path))
+    engine = engine_on(path)
+    fig, info = figures.timeline_figure(engine.timeline(view_of()))
     assert not info.aggregated
     (month,) = traces_for(fig, "month-row")
     (week,) = traces_for(fig, "week-row")
     for trace, start, days in ((month, "2024-10-01", 31), (week, "2024-11-18", 7)):
         assert trace.type == "bar" and trace.orientation == "h"
-        assert pd.Timestamp(trace.base[0]) == pd.Timestamp(start)  # never a point on an invented day
+        assert when(trace.base[0]) == pd.Timestamp(start)  # never a point on an invented day
         assert trace.x[0] == days * DAY_MS
         assert trace.marker.pattern.shape == figures.UNCERTAIN_PATTERN
     assert month.marker.color == taxonomy.COLOURS["drone_attack"]
     assert week.marker.color == taxonomy.COLOURS["meeting"]
 
 
-def test_day_events_are_points_and_overnight_spans_both_dates(curated: pd.DataFrame):
-    fig, _ = figures.timeline_figure(curated)
+def test_day_events_are_points_and_overnight_spans_both_dates(curated_engine):
+    fig = timeline(curated_engine)
     (night,) = traces_for(fig, "2024-11-25-ru-drone-attack-ua")
     assert night.type == "scatter"
     row = list(night.customdata[:, 0]).index("2024-11-25-ru-drone-attack-ua")
-    assert pd.Timestamp(night.x[row]) == pd.Timestamp("2024-11-26 00:00")  # midnight between the two dates
+    assert when(night.x[row]) == pd.Timestamp("2024-11-26 00:00")  # midnight between the two dates
     assert night.text[row] == "188"
     spans = [t for t in fig.data if getattr(t, "mode", None) == "lines" and t.legendgroup == "drone_attack"]
-    starts = [pd.Timestamp(x) for x in spans[0].x if x is not None]
+    starts = [when(x) for x in spans[0].x if x == x]
     assert pd.Timestamp("2024-11-25") in starts and pd.Timestamp("2024-11-27") in starts
     (meeting,) = traces_for(fig, "2024-11-27-umerov-yoon-meeting")
     row = list(meeting.customdata[:, 0]).index("2024-11-27-umerov-yoon-meeting")
-    assert pd.Timestamp(meeting.x[row]) == pd.Timestamp("2024-11-27 12:00")
+    assert when(meeting.x[row]) == pd.Timestamp("2024-11-27 12:00")
 
 
-def test_hover_shows_title_reported_dates_count_and_source(curated: pd.DataFrame):
-    fig, _ = figures.timeline_figure(curated)
+def test_hover_shows_title_reported_dates_count_and_source(curated_engine):
+    fig = timeline(curated_engine)
     (trace,) = traces_for(fig, "2024-11-25-ru-drone-attack-ua")
     row = next(r for r in trace.customdata if r[0] == "2024-11-25-ru-drone-attack-ua")
     assert "188" in row[1]
@@ -85,26 +96,25 @@ def test_hover_shows_title_reported_dates_count_and_source(curated: pd.DataFrame
     assert row[4] == "Korea JoongAng Daily"
 
 
-def test_every_trace_uses_its_types_colour(curated: pd.DataFrame):
-    fig, _ = figures.timeline_figure(curated)
+def test_every_trace_uses_its_types_colour(curated_engine):
+    fig = timeline(curated_engine)
     for trace in fig.data:
         if trace.legendgroup in taxonomy.COLOURS:
             colour = trace.line.color if getattr(trace, "mode", None) == "lines" else trace.marker.color
             assert colour == taxonomy.COLOURS[trace.legendgroup]
 
 
-def test_lanes_by_country_and_actor(curated: pd.DataFrame):
-    fig, _ = figures.timeline_figure(curated, lanes="country")
+def test_lanes_by_country_and_actor(curated_engine):
+    fig = timeline(curated_engine, lanes="country")
     lanes = list(fig.layout.yaxis.categoryarray)
     assert "Russian Federation (RUS)" in lanes and "Ukraine (UKR)" in lanes
-    fig, _ = figures.timeline_figure(curated, lanes="actor")
-    assert len(fig.layout.yaxis.categoryarray) == figures.MAX_LANES
+    fig = timeline(curated_engine, lanes="actor")
+    assert len(fig.layout.yaxis.categoryarray) == MAX_LANES
     assert "Other actors" in fig.layout.yaxis.categoryarray
 
 
-def test_an_event_in_several_lanes_is_labelled_in_each(curated: pd.DataFrame):
-    strikes = curated[curated[Col.EVENT_TYPE] == "combined_strike"]
-    fig, _ = figures.timeline_figure(strikes, lanes="country")
+def test_an_event_in_several_lanes_is_labelled_in_each(curated_engine):
+    fig = timeline(curated_engine, type="combined_strike", lanes="country")
     labelled = {
         (row[0], lane): text
         for t in fig.data
@@ -121,50 +131,56 @@ def test_an_event_in_several_lanes_is_labelled_in_each(curated: pd.DataFrame):
 def test_event_text_is_escaped_in_hover(tmp_path: Path):
     path = tmp_path / "e.parquet"
     store.append(path, frame(make_row(title="<img src=x onerror=alert(1)>")))
-    fig, _ = figures.timeline_figure(store.load(path))
+    fig = timeline(engine_on(path))
     texts = [row[1] for t in fig.data if t.customdata is not None for row in t.customdata]
     assert texts == ["&lt;img src=x onerror=alert(1)&gt;"]
 
 
-def test_large_views_aggregate_and_stay_bounded():
-    small = from_arrow(generate(10_000, seed=1))
-    big = from_arrow(generate(100_000, seed=1))
-    fig_small, info_small = figures.timeline_figure(small)
-    fig_big, info_big = figures.timeline_figure(big)
-    assert info_small.aggregated and info_big.aggregated
-    size_small, size_big = len(fig_small.to_json()), len(fig_big.to_json())
-    assert size_big < 1.5 * size_small  # 10x the events, not 10x the bytes
-    assert sum(fig_big.data[0].customdata) == 100_000  # every event is counted in some bin
-    colours = set(fig_big.data[0].marker.color)
+def test_large_views_aggregate_and_stay_bounded(tmp_path: Path):
+    sizes = {}
+    for n in (10_000, 100_000):
+        root = tmp_path / f"s{n}"
+        synth.write_parts(n, root, seed=1, say=lambda _: None)
+        fig, info = figures.timeline_figure(engine_on(root).timeline(view_of()))
+        assert info.aggregated
+        sizes[n] = len(fig.to_json())
+        assert sum(fig.data[0].customdata) == n  # every event is counted in some bin
+    assert sizes[100_000] < 1.5 * sizes[10_000]  # 10x the events, not 10x the bytes
+    colours = set(fig.data[0].marker.color)
     assert colours <= set(taxonomy.COLOURS.values()) and len(colours) > 10  # lanes keep their type colour
 
 
-def test_counts_chart_sums_launched_and_intercepted_per_day(curated: pd.DataFrame):
-    fig = figures.counts_figure(curated, per="day")
+def counts(engine, **params):
+    return figures.counts_figure(engine.strikes(view_of(engine, **params)))
+
+
+def test_counts_chart_sums_launched_and_intercepted_per_day(curated_engine, curated: pd.DataFrame):
+    fig = counts(curated_engine)
     drones = next(t for t in fig.data if t.name == "Drone attack")
-    by_day = dict(zip(pd.to_datetime(drones.x).normalize(), drones.y, strict=True))
+    by_day = dict(zip(pd.to_datetime(drones.x, unit="ms").normalize(), drones.y, strict=True))
     assert by_day[pd.Timestamp("2024-11-25")] == 188
     assert pd.Timestamp("2024-10-01") not in by_day  # the October monthly total is not put on 1 Oct
-    rows, left_out = figures.strike_rows(curated, "day")
-    assert left_out == 1
-    assert "2024-11-26-ru-mod-atacms-kursk-statement" not in set(
-        rows[Col.EVENT_ID]
-    )  # statements are not strikes
-    drones_only = figures.counts_figure(curated, per="day", what="drones")
+    series = curated_engine.strikes(view_of())
+    assert series.left_out == 1
+    statements = curated[curated[Col.EVENT_TYPE] == "statement"]
+    assert statements[Col.COUNT].notna().any() and "statement" not in set(series.frame["event_type"])
+    drones_only = counts(curated_engine, strikes="drones")
     assert {t.name for t in drones_only.data if t.type == "bar"} == {"Drone attack"}
     assert any(a.text == "<b>188</b> launched" for a in drones_only.layout.annotations)
 
 
-def test_counts_per_week(curated: pd.DataFrame):
-    fig = figures.counts_figure(curated, per="week")
+def test_counts_per_week(curated_engine):
+    fig = counts(curated_engine, per="week")
     drones = next(t for t in fig.data if t.name == "Drone attack")
-    weeks = dict(zip(pd.to_datetime(drones.x).normalize() - pd.Timedelta(days=3), drones.y, strict=True))
+    weeks = dict(
+        zip(pd.to_datetime(drones.x, unit="ms").normalize() - pd.Timedelta(days=3), drones.y, strict=True)
+    )
     assert weeks[pd.Timestamp("2024-11-25")] == 188
     assert weeks[pd.Timestamp("2024-11-18")] == 73  # 24 Nov is a Sunday: the week before
 
 
-def test_map_draws_located_events_over_offline_borders(curated: pd.DataFrame):
-    fig = figures.map_figure(curated)
+def test_map_draws_located_events_over_offline_borders(curated_engine, curated: pd.DataFrame):
+    fig = figures.map_figure(curated_engine.map(view_of()))
     borders = fig.data[0]
     assert borders.mode == "lines" and len(borders.x) > 1000
     markers = [t for t in fig.data[1:]]
@@ -175,9 +191,11 @@ def test_map_draws_located_events_over_offline_borders(curated: pd.DataFrame):
     assert any("Natural Earth" in a.text for a in fig.layout.annotations)
 
 
-def test_map_of_many_events_aggregates_to_cells():
-    events = from_arrow(generate(50_000, seed=3))
-    fig = figures.map_figure(events)
+def test_map_of_many_events_aggregates_to_cells(tmp_path: Path):
+    root = tmp_path / "s"
+    synth.write_parts(20_000, root, seed=3, say=lambda _: None)
+    data = engine_on(root).map(view_of())
+    fig = figures.map_figure(data)
     cells = fig.data[1]
     assert len(cells.x) < 5_000
-    assert sum(cells.customdata[:, 1]) == events[Col.LATITUDE].notna().sum()
+    assert sum(cells.customdata[:, 1]) == data.located > 10_000

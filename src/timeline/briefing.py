@@ -1,5 +1,5 @@
-"""Slide-ready styling for exported charts: size presets, a title and subtitle generated from
-the active filters, a footer with the sources and the data's as-of date, projector-size fonts.
+"""Slide-ready styling for exported charts: size presets, a subtitle and a footer with the
+sources and the data's as-of date, projector-size fonts (titles come from `view.title`).
 
 The dashboard's figures stay the dashboard's; `style` returns a restyled copy.
 """
@@ -12,11 +12,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from timeline import taxonomy
-from timeline.figures import country_name
-from timeline.filters import Filters
-from timeline.formatting import day_range
-from timeline.schema import Col
+from timeline.figures.common import escape_text
 
 
 @dataclass(frozen=True)
@@ -48,58 +44,14 @@ IMAGE_FORMATS = ("png", "svg", "pdf")
 FONT = "DejaVu Sans, Arial, sans-serif"
 
 
-def _plural(label: str) -> str:
-    if label.endswith("y") and not label.endswith("ay"):
-        return label[:-1] + "ies"
-    return label if label.endswith("s") else label + "s"
+def subtitle(matched: int, details: list[str]) -> str:
+    """'8 events · confidence: claimed': the count and the filters the title does not name."""
+    return " · ".join([f"{matched:,} events", *details])
 
 
-def subject(types: tuple[str, ...]) -> str:
-    """'Drone attacks and missile strikes', a group's name when all its types are chosen, or
-    'Conflict events' when no type filter is set."""
-    if not types:
-        return "Conflict events"
-    for group in taxonomy.GROUPS:
-        members = taxonomy.types_in_group(group.key)
-        if len(types) > 1 and set(types) == set(members):
-            return group.label
-    labels = [_plural(taxonomy.LABELS[t]) for t in types]
-    labels = [labels[0]] + [label.lower() for label in labels[1:]]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-
-
-def default_title(f: Filters, first: date | None, last: date | None) -> str:
-    """E.g. 'Drone attacks and missile strikes involving Ukraine, 1–30 Nov 2024'."""
-    title = subject(f.types)
-    if f.countries:
-        names = [country_name(c).rsplit(" (", 1)[0] for c in f.countries[:3]]
-        title += " involving " + (
-            " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
-        )
-        if len(f.countries) > 3:
-            title += " and others"
-    span = day_range(f.start or first, f.end or last)
-    return f"{title}, {span}" if span else title
-
-
-def default_subtitle(f: Filters, matched: int) -> str:
-    parts = [f"{matched:,} events"]
-    if f.actors:
-        parts.append("actors: " + ", ".join(f.actors[:4]) + (" …" if len(f.actors) > 4 else ""))
-    if f.text:
-        parts.append(f'matching "{f.text}"')
-    if f.confidence:
-        parts.append("confidence: " + ", ".join(f.confidence))
-    if f.min_count is not None:
-        parts.append(f"count ≥ {f.min_count:,}")
-    if f.datasets:
-        parts.append("datasets: " + ", ".join(f.datasets))
-    return " · ".join(parts)
-
-
-def footer(events: pd.DataFrame, as_of: date | None, top: int = 4) -> str:
-    """'Sources: A, B, C and 12 others · Data as of 27 Dec 2024 · conflict-timeline'."""
-    outlets = events[Col.SOURCE_OUTLET].value_counts() if len(events) else pd.Series(dtype="int64")
+def footer(outlets: pd.Series, as_of: date | None, top: int = 4) -> str:
+    """'Sources: A, B, C and 12 others · Data as of 27 Dec 2024 · conflict-timeline', from the
+    matching events per outlet (most first)."""
     names = list(outlets.index[:top])
     sources = ", ".join(str(n) for n in names)
     if len(outlets) > top:
@@ -109,10 +61,6 @@ def footer(events: pd.DataFrame, as_of: date | None, top: int = 4) -> str:
         parts.append(f"Data as of {as_of.day} {as_of:%b %Y}")
     parts.append("conflict-timeline")
     return " · ".join(parts)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def style(fig: go.Figure, *, title: str, subtitle: str, footer_text: str, size: Size) -> go.Figure:
@@ -126,8 +74,11 @@ def style(fig: go.Figure, *, title: str, subtitle: str, footer_text: str, size: 
         height=size.height,
         font={"family": FONT, "size": base, "color": "#222"},
         title={
-            "text": f"<b>{_escape(title)}</b>",
-            "subtitle": {"text": _escape(subtitle), "font": {"size": round(base * 0.95), "color": "#555"}},
+            "text": f"<b>{escape_text(title)}</b>",
+            "subtitle": {
+                "text": escape_text(subtitle),
+                "font": {"size": round(base * 0.95), "color": "#555"},
+            },
             "x": 0.01,
             "xanchor": "left",
             "xref": "container",
@@ -169,7 +120,7 @@ def style(fig: go.Figure, *, title: str, subtitle: str, footer_text: str, size: 
     bottom = round(base * 5)
     plot_height = size.height - round(base * 7.5) - bottom
     out.add_annotation(  # in the bottom margin, below the axis labels
-        text=_escape(footer_text),
+        text=escape_text(footer_text),
         xref="paper",
         yref="paper",
         x=0,

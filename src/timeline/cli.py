@@ -20,12 +20,13 @@ from timeline.clikit import fail, report, warn
 from timeline.schema import COLUMNS, Col, from_arrow
 from timeline.validation import ValidationFailed, check
 
-app = typer.Typer(
-    help="Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+APP_SETTINGS = {
+    "help": "Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth.",
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+}
+app = typer.Typer(**APP_SETTINGS)
 
 DataOption = Annotated[
     Path,
@@ -246,9 +247,17 @@ from timeline.importers.command import import_command  # noqa: E402
 
 app.command("import")(import_command)
 
-from timeline.export_command import export_command  # noqa: E402
+from timeline.export_command import build_export_command  # noqa: E402
 
-app.command("export")(export_command)
+app.command("export")(build_export_command())
+
+
+def build_app() -> typer.Typer:
+    """The command as the view registry stands now (export's flags come from it)."""
+    fresh = typer.Typer(**APP_SETTINGS)
+    fresh.registered_commands = [c for c in app.registered_commands if c.name != "export"]
+    fresh.command("export")(build_export_command())
+    return fresh
 
 
 def main() -> None:

@@ -1,32 +1,34 @@
-"""`timeline export`: the dashboard's charts and data, headless, from the same filters as the URL.
+"""`timeline export`: the dashboard's charts and data, headless, from the same view as the URL.
 
     timeline export --type drone_attack --from 2024-11-01 --to 2024-11-30 \
         --chart timeline --chart counts --format png --format pdf --out briefing/
 
-Every chart x format x size combination is written (data formats once); all images in one
-call share one warm Kaleido server. Filter flags are checked exactly like URL parameters,
-and a bad one stops the command before anything is written.
+The view flags (`--from`, `--type`, `--lanes`, ...) are generated from the view registry, one
+per URL parameter, and read exactly like URL parameters: a bad one stops the command before
+anything is written. Every chart x format x size combination is written (data formats once);
+all images in one call share one warm Kaleido server.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlparse
 
 import typer
 
-from timeline import briefing, export_data, export_images, exports, filters, store, urlstate
+from timeline import briefing, export_data, export_images, exports, store, view
 from timeline.clikit import fail
-from timeline.filters import Catalog
+from timeline.engine import EngineError, open_engine
 
 
-def _view_params(view: str | None) -> dict[str, list[str]]:
+def _view_params(link: str | None) -> dict[str, list[str]]:
     """A pasted dashboard link or query string -> its parameters."""
-    if not view:
+    if not link:
         return {}
-    query = urlparse(view).query if "://" in view or view.startswith("?") else view
+    query = urlparse(link).query if "://" in link or link.startswith("?") else link
     return parse_qs(query.lstrip("?"), keep_blank_values=False)
 
 
@@ -37,66 +39,44 @@ def _choices(values: list[str], allowed: tuple[str, ...], flag: str) -> list[str
     return list(dict.fromkeys(values))
 
 
-def export_command(
-    out: Annotated[Path, typer.Option(help="Output file (one output) or folder (several).")],
-    chart: Annotated[list[str] | None, typer.Option(help="timeline, counts or map; repeatable.")] = None,
-    fmt: Annotated[
-        list[str] | None,
-        typer.Option("--format", help="png, svg, pdf, html, csv, xlsx or parquet; repeatable."),
-    ] = None,
-    size: Annotated[list[str] | None, typer.Option(help=f"{', '.join(briefing.SIZES)}; repeatable.")] = None,
-    title: Annotated[
-        str | None, typer.Option(help="Chart title (default: generated from the filters).")
-    ] = None,
-    subtitle: Annotated[str | None, typer.Option(help="Chart subtitle (default: generated).")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
-    event_type: Annotated[list[str] | None, typer.Option("--type", help="Event type; repeatable.")] = None,
-    country: Annotated[list[str] | None, typer.Option(help="ISO alpha-3; repeatable.")] = None,
-    actor: Annotated[list[str] | None, typer.Option(help="Actor; repeatable.")] = None,
-    q: Annotated[str | None, typer.Option("--q", help="Search text.")] = None,
-    confidence: Annotated[
-        list[str] | None, typer.Option(help="confirmed, reported, claimed; repeatable.")
-    ] = None,
-    min_count: Annotated[str | None, typer.Option("--min-count", help="Minimum count.")] = None,
-    dataset: Annotated[list[str] | None, typer.Option(help="Dataset label; repeatable.")] = None,
-    lanes: Annotated[str | None, typer.Option(help="Timeline lanes: type, country or actor.")] = None,
-    per: Annotated[str | None, typer.Option(help="Counts per day or week.")] = None,
-    strikes: Annotated[str | None, typer.Option(help="Counts of all, drones or missiles.")] = None,
-    view: Annotated[
-        str | None, typer.Option(help="A dashboard link (or its query) to take the filters from.")
-    ] = None,
-    data: Annotated[
-        Path, typer.Option("--data", envvar=store.ENV_VAR, help="Dataset file.")
-    ] = store.DEFAULT_PATH,
+def flag(key: str) -> str:
+    """The command-line flag of a URL parameter: `min_count` -> `--min-count`."""
+    return "--" + key.replace("_", "-")
+
+
+def view_flags() -> list[tuple[str, bool, str]]:
+    """(URL key, repeatable, help) for every view parameter, in registry order."""
+    out = []
+    for f in view.FILTERS:
+        for key in f.keys:
+            out.append((key, f.repeatable, f"{f.label}: {f.help}."))
+    for option in view.OPTIONS:
+        out.append((option.name, False, f"{option.label}: {option.help}."))
+    return out
+
+
+def run_export(
+    out: Path,
+    chart: list[str] | None,
+    fmt: list[str] | None,
+    size: list[str] | None,
+    title: str | None,
+    subtitle: str | None,
+    link: str | None,
+    data: Path,
+    flags: dict[str, list[str]],
 ) -> None:
-    """Export charts (PNG/SVG/PDF/HTML) and filtered data (CSV/XLSX/Parquet)."""
     charts = _choices(chart or ["timeline"], briefing.CHARTS, "--chart")
     formats = _choices(fmt or ["png"], exports.ALL_FORMATS, "--format")
     sizes = [briefing.SIZES[s] for s in _choices(size or ["slide-16x9"], tuple(briefing.SIZES), "--size")]
 
-    params = _view_params(view)
-    flags = {
-        urlstate.P_FROM: [date_from] if date_from else [],
-        urlstate.P_TO: [date_to] if date_to else [],
-        urlstate.P_TYPE: event_type or [],
-        urlstate.P_COUNTRY: country or [],
-        urlstate.P_ACTOR: actor or [],
-        urlstate.P_Q: [q] if q else [],
-        urlstate.P_CONFIDENCE: confidence or [],
-        urlstate.P_MIN_COUNT: [min_count] if min_count is not None else [],
-        urlstate.P_DATASET: dataset or [],
-        urlstate.P_LANES: [lanes] if lanes else [],
-        urlstate.P_PER: [per] if per else [],
-        urlstate.P_STRIKES: [strikes] if strikes else [],
-    }
+    params = _view_params(link)
     params.update({k: v for k, v in flags.items() if v})
-
     try:
-        catalog = Catalog.build(store.load(data))
-    except store.DatasetError as err:
+        engine = open_engine(data)
+        parsed, problems = view.parse(params, engine.known())
+    except (store.DatasetError, EngineError) as err:
         fail(str(err))
-    parsed, problems = urlstate.parse(params, catalog)
     if problems:
         fail([p.replace("; ignored", "") for p in problems] + ["nothing was written"], code=2)
 
@@ -117,24 +97,78 @@ def export_command(
     if len(plan) > 1 and out.suffix and not out.is_dir():
         fail(f"--out {out}: {len(plan)} files to write, so --out must be a folder", code=2)
 
-    keep = filters.mask(catalog, parsed.filters)
-    if not keep.any():
+    match = engine.match(parsed)
+    if not match.count:
         fail("no events match these filters; nothing was written")
-    texts = exports.default_texts(catalog, keep, parsed)
+    texts = exports.default_texts(engine, parsed, match)
     texts = exports.Texts(
         title=title or texts.title, subtitle=subtitle or texts.subtitle, footer=texts.footer
     )
 
     for chart_name, f, s in plan:
-        target = (
-            out
-            if len(plan) == 1 and out.suffix and not out.is_dir()
-            else out / exports.file_name(chart_name, f, s)
-        )
+        single = len(plan) == 1 and out.suffix and not out.is_dir()
+        target = out if single else out / exports.file_name(chart_name, f, s)
         started = time.perf_counter()
         if chart_name is None:
-            payload = exports.data_file(f, catalog, keep, parsed)
+            payload = exports.data_file(f, engine, parsed)
         else:
-            payload = exports.chart_file(chart_name, f, catalog, keep, parsed, s or sizes[0], texts)
-        exports.write_bytes_atomic(target, payload)
+            payload = exports.chart_file(chart_name, f, engine, parsed, s or sizes[0], texts)
+        store.write_bytes_atomic(target, payload)
         typer.echo(f"wrote {target} ({len(payload):,} bytes, {time.perf_counter() - started:.2f} s)")
+
+
+def _export(
+    out: Annotated[Path, typer.Option(help="Output file (one output) or folder (several).")],
+    chart: Annotated[list[str] | None, typer.Option(help="timeline, counts or map; repeatable.")] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="png, svg, pdf, html, csv, xlsx or parquet; repeatable."),
+    ] = None,
+    size: Annotated[list[str] | None, typer.Option(help=f"{', '.join(briefing.SIZES)}; repeatable.")] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Chart title (default: generated from the filters).")
+    ] = None,
+    subtitle: Annotated[str | None, typer.Option(help="Chart subtitle (default: generated).")] = None,
+    link: Annotated[
+        str | None, typer.Option("--view", help="A dashboard link (or its query) to take the view from.")
+    ] = None,
+    data: Annotated[
+        Path, typer.Option("--data", envvar=store.ENV_VAR, help="Dataset file or folder.")
+    ] = store.DEFAULT_PATH,
+    **flags: Any,
+) -> None:
+    """Export charts (PNG/SVG/PDF/HTML) and filtered data (CSV/XLSX/Parquet)."""
+    as_lists = {
+        key: (value if isinstance(value, list) else [value]) if value else [] for key, value in flags.items()
+    }
+    run_export(out, chart, fmt, size, title, subtitle, link, data, as_lists)
+
+
+PREFIX = "view__"
+
+
+def build_export_command() -> Any:
+    """`_export` with one option per view parameter added to its signature, for typer."""
+    base = inspect.signature(_export, eval_str=True)
+    fixed = [p for p in base.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    generated = []
+    for key, repeatable, help_text in view_flags():
+        kind = list[str] | None if repeatable else str | None
+        annotation = Annotated[kind, typer.Option(flag(key), help=help_text)]
+        # `from` is a Python keyword: parameters get a prefix, flags keep the URL's name.
+        generated.append(
+            inspect.Parameter(
+                PREFIX + key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+            )
+        )
+
+    def export_command(**kwargs: Any) -> None:
+        flags = {k.removeprefix(PREFIX): v for k, v in kwargs.items() if k.startswith(PREFIX)}
+        _export(**{k: v for k, v in kwargs.items() if not k.startswith(PREFIX)}, **flags)
+
+    export_command.__doc__ = _export.__doc__
+    export_command.__signature__ = base.replace(  # type: ignore[attr-defined]
+        parameters=[p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fixed] + generated
+    )
+    export_command.__annotations__ = {p.name: p.annotation for p in [*fixed, *generated]}
+    return export_command

@@ -11,6 +11,7 @@ import atexit
 import os
 import shutil
 import threading
+from html import escape
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -95,8 +96,4 @@ def to_html(fig: go.Figure, title: str) -> bytes:
         default_width="100%",
         default_height="100vh",
     )
-    return html.replace("<head>", f"<head><title>{_escape(title)}</title>", 1).encode("utf-8")
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.replace("<head>", f"<head><title>{escape(title)}</title>", 1).encode("utf-8")

@@ -1,40 +1,24 @@
-"""What a briefer downloads: the dashboard's charts styled for slides, and the filtered rows.
+"""What a briefer downloads: the dashboard's charts styled for slides, and the matching rows.
 
 Shared by the app's download buttons and `timeline export`, so both produce the same
-files from the same view (the view is the dashboard URL's filters and chart settings).
+files from the same view (the dashboard URL's filters and chart settings), through the
+same engine queries as the page.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
-from timeline import briefing, export_data, export_images, urlstate
+from timeline import briefing, export_data, export_images, view
 from timeline.briefing import Size
-from timeline.figures import counts_figure, in_view, map_figure, timeline_figure
-from timeline.filters import Catalog
-from timeline.schema import Col
-from timeline.urlstate import View
+from timeline.engine import Engine, Match
+from timeline.figures import counts_figure, map_figure, timeline_figure
+from timeline.schema import from_arrow
+from timeline.view import View
 
-FILTER_PARAMS = (
-    urlstate.P_FROM,
-    urlstate.P_TO,
-    urlstate.P_TYPE,
-    urlstate.P_COUNTRY,
-    urlstate.P_ACTOR,
-    urlstate.P_Q,
-    urlstate.P_CONFIDENCE,
-    urlstate.P_MIN_COUNT,
-    urlstate.P_DATASET,
-)
 ALL_FORMATS = (*briefing.IMAGE_FORMATS, "html", *export_data.DATA_FORMATS)
 
 
@@ -45,56 +29,51 @@ class Texts:
     footer: str
 
 
-def chart_figure(chart: str, df: pd.DataFrame, view: View) -> go.Figure:
-    window = (view.filters.start, view.filters.end)
+def chart_figure(chart: str, engine: Engine, v: View, match: Match | None = None) -> go.Figure:
+    window = (v.span.start, v.span.end)
     if chart == "timeline":
-        return timeline_figure(df, lanes=view.lanes, window=window)[0]
+        return timeline_figure(engine.timeline(v, match), lanes=v.lanes, window=window)[0]
     if chart == "counts":
-        return counts_figure(df, per=view.per, what=view.strikes, window=window)
+        return counts_figure(engine.strikes(v), window=window)
     if chart == "map":
-        return map_figure(df)
+        return map_figure(engine.map(v, match))
     raise ValueError(f"unknown chart {chart!r}; choose {', '.join(briefing.CHARTS)}")
 
 
-def default_texts(catalog: Catalog, keep: np.ndarray, view: View) -> Texts:
+def default_texts(engine: Engine, v: View, match: Match) -> Texts:
     """Title and subtitle from the filters; footer from the sources in view and the data's date."""
-    outlets = catalog.events.loc[keep, [Col.SOURCE_OUTLET]]
+    summary = engine.summary
     return Texts(
-        title=briefing.default_title(view.filters, catalog.first_day, catalog.last_day),
-        subtitle=briefing.default_subtitle(view.filters, int(keep.sum())),
-        footer=briefing.footer(outlets, catalog.as_of),
+        title=view.title(v, summary.first_day, summary.last_day),
+        subtitle=briefing.subtitle(match.count, view.details(v)),
+        footer=briefing.footer(engine.outlets(v), summary.as_of),
     )
 
 
-def briefing_figure(
-    chart: str, catalog: Catalog, keep: np.ndarray, view: View, size: Size, texts: Texts
-) -> go.Figure:
-    fig = chart_figure(chart, in_view(catalog.events, keep), view)
+def briefing_figure(chart: str, engine: Engine, v: View, size: Size, texts: Texts) -> go.Figure:
+    fig = chart_figure(chart, engine, v)
     return briefing.style(
         fig, title=texts.title, subtitle=texts.subtitle, footer_text=texts.footer, size=size
     )
 
 
-def chart_file(
-    chart: str, fmt: str, catalog: Catalog, keep: np.ndarray, view: View, size: Size, texts: Texts
-) -> bytes:
-    fig = briefing_figure(chart, catalog, keep, view, size, texts)
+def chart_file(chart: str, fmt: str, engine: Engine, v: View, size: Size, texts: Texts) -> bytes:
+    fig = briefing_figure(chart, engine, v, size, texts)
     if fmt == "html":
         return export_images.to_html(fig, texts.title)
     return export_images.render(fig, fmt, size)
 
 
-def export_info(catalog: Catalog, keep: np.ndarray, view: View) -> export_data.ExportInfo:
-    params = urlstate.to_params(view)
-    filters = {k: v for k, v in params.items() if k in FILTER_PARAMS}
+def export_info(engine: Engine, v: View, rows: int) -> export_data.ExportInfo:
+    filters = {k: values for k, values in view.to_params(v.filters_only()).items()}
     return export_data.ExportInfo(
-        query=urlencode(filters, doseq=True), as_of=catalog.as_of, rows=int(keep.sum()), filters=filters
+        query=urlencode(filters, doseq=True), as_of=engine.summary.as_of, rows=rows, filters=filters
     )
 
 
-def data_file(fmt: str, catalog: Catalog, keep: np.ndarray, view: View) -> bytes:
-    rows = catalog.events[keep]
-    return export_data.export_rows(rows, fmt, export_info(catalog, keep, view))
+def data_file(fmt: str, engine: Engine, v: View) -> bytes:
+    rows = from_arrow(engine.rows(v))
+    return export_data.export_rows(rows, fmt, export_info(engine, v, len(rows)))
 
 
 def file_name(chart: str | None, fmt: str, size: Size | None) -> str:
@@ -103,30 +82,3 @@ def file_name(chart: str | None, fmt: str, size: Size | None) -> str:
     if fmt == "html":
         return f"{chart}.html"
     return f"{chart}-{size.key if size else 'chart'}.{fmt}"
-
-
-def _read_umask() -> int:
-    """Read once at import: os.umask can only be read by setting it, which is not thread-safe."""
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
-_UMASK = _read_umask()
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes files private; an export is an ordinary file
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

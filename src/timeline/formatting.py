@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pycountry
 
 from timeline import taxonomy
 from timeline.schema import Col
@@ -46,6 +47,13 @@ def format_count(count: object, unit: object, intercepted: object = None) -> str
     if not pd.isna(intercepted):
         parts.append(f"{int(intercepted):,} intercepted")
     return ", ".join(parts)
+
+
+def country_name(code: str) -> str:
+    """'Ukraine (UKR)'; an unknown code as it is."""
+    country = pycountry.countries.get(alpha_3=code)
+    name = getattr(country, "common_name", None) or getattr(country, "name", code) if country else code
+    return f"{name} ({code})"
 
 
 def row_dates(row: pd.Series) -> str:

@@ -194,3 +194,44 @@ def to_arrow(df: pd.DataFrame) -> pa.Table:
             arr = pa.array(series, type=arrow_type, from_pandas=True)
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
+
+
+SEARCH_COLUMN = "search_text"
+"""Derived storage columns of partitioned datasets (`parts.py`), not part of the schema: the
+lower-cased text the search looks in, and each list column as one string of keys, computed
+once when a part is written, so a query reads short strings instead of unpacking lists."""
+SEARCHED: tuple[Col, ...] = (Col.TITLE, Col.SUMMARY, Col.LOCATION, Col.ACTORS)
+KEY_SEPARATOR = "\x1f"
+"""Between the items of a list-as-text column: a control character, which no value may hold."""
+KEYS_COLUMNS: dict[Col, str] = {Col.COUNTRIES: "countries_keys", Col.ACTORS: "actors_keys"}
+DERIVED_COLUMNS: tuple[str, ...] = (SEARCH_COLUMN, *KEYS_COLUMNS.values())
+
+
+def search_text(table: pa.Table) -> pa.Array:
+    """Lower-cased title, summary, place and actors, space-separated, one string per row."""
+    import pyarrow.compute as pc
+
+    parts = []
+    for col in SEARCHED:
+        column = table.column(str(col))
+        if pa.types.is_list(column.type):
+            column = pc.binary_join(column, " ")
+        parts.append(pc.fill_null(column.cast(pa.large_string()), ""))
+    joined = pc.binary_join_element_wise(*parts, pa.scalar(" ", pa.large_string()))
+    return pc.utf8_lower(joined).cast(pa.string())
+
+
+def list_keys(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """['UKR', 'RUS'] -> '\x1fUKR\x1fRUS\x1f': `contains('\x1fUKR\x1f')` tests membership."""
+    import pyarrow.compute as pc
+
+    joined = pc.fill_null(pc.binary_join(column, KEY_SEPARATOR), "")
+    return pc.binary_join_element_wise(KEY_SEPARATOR, joined, KEY_SEPARATOR, "")
+
+
+def derived_columns(table: pa.Table) -> dict[str, pa.Array]:
+    """The derived storage columns of a table in the schema."""
+    out = {SEARCH_COLUMN: search_text(table)}
+    for col, name in KEYS_COLUMNS.items():
+        out[name] = list_keys(table.column(str(col)))
+    return out

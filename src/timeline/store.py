@@ -14,10 +14,11 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -155,18 +156,36 @@ def temp_file_beside(path: Path) -> tuple[int, Path]:
     raise FileExistsError(f"{path.parent}: no free temp file name for {path.name}")
 
 
-def write_table_atomic(table: pa.Table, path: Path, *, metadata: dict[str, str] | None = None) -> None:
+def write_table_atomic(
+    table: pa.Table,
+    path: Path,
+    *,
+    metadata: dict[str, str] | None = None,
+    row_group_size: int | None = None,
+    compression: str | dict[str, str] = "zstd",
+) -> None:
     """Write any Arrow table atomically: temp file, fsync, rename (no lock, no backup). A new
     file gets the ordinary file mode, a replaced one keeps its mode (`temp_file_beside`)."""
     if metadata:
         merged = dict(table.schema.metadata or {})
         merged.update({k.encode(): v.encode() for k, v in metadata.items()})
         table = table.replace_schema_metadata(merged)
+    _write_atomic(
+        path, lambda fh: pq.write_table(table, fh, compression=compression, row_group_size=row_group_size)
+    )
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Any file (an export, a manifest) written the same way: a reader never sees half of it."""
+    _write_atomic(path, lambda fh: fh.write(data))
+
+
+def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
-            pq.write_table(table, fh, compression="zstd")
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

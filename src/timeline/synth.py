@@ -7,14 +7,15 @@ in `data/events.parquet`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from timeline import taxonomy
+from timeline import parts, store, taxonomy
 from timeline.schema import ARROW_SCHEMA, STRING_LIST, Col
 from timeline.store import write_table_atomic
 
@@ -63,26 +64,42 @@ def _lists(
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     p = None if weights is None else weights / weights.sum()
-    values = pool[rng.choice(len(pool), size=int(offsets[-1]), p=p)]
-    return pa.ListArray.from_arrays(pa.array(offsets), _strings(values)).cast(STRING_LIST)
+    values = _take(pool, rng.choice(len(pool), size=int(offsets[-1]), p=p))
+    return pa.ListArray.from_arrays(pa.array(offsets), values).cast(STRING_LIST)
 
 
-def _strings(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    arr = pa.array(values.astype(object), type=pa.string(), mask=mask)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+def _take(pool: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
+    """pool[codes] as an Arrow string array, without a Python object per value."""
+    return pa.array(list(pool), pa.string()).take(pa.array(codes.astype(np.int64)))
 
 
-def generate(n: int, seed: int = 0) -> pa.Table:
-    """`n` plausible synthetic events as an Arrow table in the event schema."""
+def _start_days(rng: np.random.Generator, n: int, window: tuple[float, float]) -> np.ndarray:
+    """Start days, denser towards the end like the real record: day = sqrt(u) x span, with u
+    uniform over `window` (a slice of [0, 1), so that months can be generated one by one)."""
+    days = int((LAST_DAY - FIRST_DAY).astype(int))
+    u = window[0] + (window[1] - window[0]) * rng.random(n)
+    return FIRST_DAY + np.minimum(np.sqrt(u) * days, days).astype("timedelta64[D]")
+
+
+def _ids(first: int, n: int, width: int) -> pa.Array:
+    numbers = pa.array(np.arange(first, first + n, dtype=np.int64)).cast(pa.string())
+    return pc.binary_join_element_wise("synth-", pc.utf8_lpad(numbers, width, "0"), "")
+
+
+def generate(
+    n: int, seed: int = 0, *, first_id: int = 0, id_width: int = 7, window: tuple[float, float] = (0.0, 1.0)
+) -> pa.Table:
+    """`n` plausible synthetic events as an Arrow table in the event schema. `first_id`,
+    `id_width` and `window` let `write_parts` make a big dataset month by month."""
     rng = np.random.default_rng(seed)
     keys = np.array(list(TYPE_WEIGHTS))
     w = np.array(list(TYPE_WEIGHTS.values()), dtype=float)
-    types = keys[rng.choice(len(keys), size=n, p=w / w.sum())]
+    type_codes = rng.choice(len(keys), size=n, p=w / w.sum())
+    types = keys[type_codes]
 
-    days = int((LAST_DAY - FIRST_DAY).astype(int))
-    # Intensity grows over time, like the real record (square root gives more late days).
-    start = FIRST_DAY + (np.sqrt(rng.random(n)) * days).astype("timedelta64[D]")
-    precision = np.array(taxonomy.PRECISIONS)[rng.choice(4, size=n, p=[0.9, 0.06, 0.03, 0.01])]
+    start = _start_days(rng, n, window)
+    precision_codes = rng.choice(4, size=n, p=[0.9, 0.06, 0.03, 0.01])
+    precision = np.array(taxonomy.PRECISIONS)[precision_codes]
     end = start.copy()
     overnight = np.isin(types, ["drone_attack", "combined_strike", "missile_strike"]) & (rng.random(n) < 0.5)
     end[overnight] += np.timedelta64(1, "D")
@@ -97,36 +114,39 @@ def generate(n: int, seed: int = 0) -> pa.Table:
     start[year] = start[year].astype("datetime64[Y]").astype("datetime64[D]")
     end[year] = (start[year].astype("datetime64[Y]") + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
 
-    units = pd.Series(types).map(UNITS).to_numpy(dtype=object)
-    median = pd.Series(units).map(MEDIAN_COUNT).fillna(0).to_numpy(dtype=float)
+    unit_of_type = [UNITS.get(k) for k in keys]
+    median = np.array([MEDIAN_COUNT.get(u, 0) if u else 0 for u in unit_of_type], dtype=float)[type_codes]
     has_count = median > 0
     counts = np.where(has_count, np.round(median * rng.lognormal(0, 0.8, n)), 0).astype(np.int64)
-    strike = np.isin(units, list(taxonomy.STRIKE_UNITS))
+    strike = np.array([u in taxonomy.STRIKE_UNITS for u in unit_of_type])[type_codes]
+    units = _take([u or "" for u in unit_of_type], type_codes)
     intercepted = rng.binomial(counts, 0.75)
 
     located = rng.random(n) < 0.6
     place = rng.integers(0, len(PLACES), n)
     lat = np.array([p[1] for p in PLACES])[place] + rng.normal(0, 0.15, n)
     lon = np.array([p[2] for p in PLACES])[place] + rng.normal(0, 0.15, n)
-    location = np.array([p[0] for p in PLACES], dtype=object)[place]
+    location = _take([p[0] for p in PLACES], place)
 
-    labels = pd.Series(types).map(taxonomy.LABELS).to_numpy(dtype=object)
-    ids = np.char.add("synth-", np.char.zfill(np.arange(n).astype(str), 7))
-    titles = labels + " (synthetic " + ids.astype(object) + ")"
-    confidence = np.array(taxonomy.CONFIDENCES)[rng.choice(3, size=n, p=[0.6, 0.3, 0.1])]
+    ids = _ids(first_id, n, id_width)
+    labels = _take([taxonomy.LABELS[k] for k in keys], type_codes)
+    titles = pc.binary_join_element_wise(labels, " (synthetic ", ids, ")", "")
+    confidence = _take(taxonomy.CONFIDENCES, rng.choice(3, size=n, p=[0.6, 0.3, 0.1]))
     now = datetime.now(UTC)
 
-    def masked(values: np.ndarray, keep: np.ndarray, type_: pa.DataType) -> pa.Array:
+    def masked(values: np.ndarray | pa.Array, keep: np.ndarray, type_: pa.DataType) -> pa.Array:
+        if isinstance(values, pa.Array):
+            return pc.if_else(pa.array(keep), values, pa.scalar(None, type_))
         return pa.array(values, type=type_, mask=~keep)
 
     columns = {
-        Col.EVENT_ID: pa.array(ids, pa.string()),
+        Col.EVENT_ID: ids,
         Col.DATE_START: pa.array(start.astype("datetime64[D]")).cast(pa.date32()),
         Col.DATE_END: pa.array(end.astype("datetime64[D]")).cast(pa.date32()),
-        Col.DATE_PRECISION: pa.array(precision, pa.string()),
+        Col.DATE_PRECISION: _take(taxonomy.PRECISIONS, precision_codes),
         Col.DATE_TEXT: pa.nulls(n, pa.string()),
-        Col.EVENT_TYPE: pa.array(types, pa.string()),
-        Col.TITLE: pa.array(titles, pa.string()),
+        Col.EVENT_TYPE: _take(keys, type_codes),
+        Col.TITLE: titles,
         Col.SUMMARY: pa.nulls(n, pa.string()),
         Col.ACTORS: _lists(rng, ACTORS, n, None, 3),
         Col.COUNTRIES: _lists(rng, COUNTRIES, n, COUNTRY_WEIGHTS, 2),
@@ -137,15 +157,15 @@ def generate(n: int, seed: int = 0) -> pa.Table:
         Col.COUNT_UNIT: masked(units, has_count, pa.string()),
         Col.INTERCEPTED: masked(intercepted, strike, pa.int64()),
         Col.WEAPON: pa.nulls(n, pa.string()),
-        Col.CONFIDENCE: pa.array(confidence, pa.string()),
-        Col.SOURCE_OUTLET: pa.array(np.full(n, SOURCE_OUTLET, dtype=object), pa.string()),
+        Col.CONFIDENCE: confidence,
+        Col.SOURCE_OUTLET: _take([SOURCE_OUTLET], np.zeros(n, dtype=np.int64)),
         Col.SOURCE_URL: pa.nulls(n, pa.string()),
         Col.SOURCE_PUBLISHED: pa.nulls(n, pa.date32()),
         Col.OTHER_SOURCES: _empty_lists(n),
         Col.ADDED_AT: pa.array(
             np.full(n, np.datetime64(now.replace(tzinfo=None), "ms")), pa.timestamp("ms", tz="UTC")
         ),
-        Col.DATASET: pa.array(np.full(n, taxonomy.DATASET_SYNTHETIC, dtype=object), pa.string()),
+        Col.DATASET: _take([taxonomy.DATASET_SYNTHETIC], np.zeros(n, dtype=np.int64)),
     }
     return pa.Table.from_arrays([columns[Col(name)] for name in ARROW_SCHEMA.names], schema=ARROW_SCHEMA)
 
@@ -156,5 +176,38 @@ def _empty_lists(n: int) -> pa.Array:
     ).cast(STRING_LIST)
 
 
+CHUNK_ROWS = 1_000_000
+"""Events generated at once by `write_parts`: memory stays near one chunk's, whatever `n`."""
+
+
 def write(n: int, path: Path, seed: int = 0) -> None:
-    write_table_atomic(generate(n, seed), path)
+    """One Parquet file of `n` events (held in memory while written; see `write_parts`)."""
+    write_table_atomic(generate(n, seed, id_width=max(7, len(str(n - 1)))), path)
+
+
+def write_parts(
+    n: int, root: Path, seed: int = 0, *, chunk_rows: int = CHUNK_ROWS, say: Callable[[str], None] = print
+) -> parts.Manifest:
+    """A partitioned dataset of `n` events, written month by month in chunks of at most
+    `chunk_rows`, so 100 million events need the memory of one chunk. Each month gets the
+    share of events the distribution gives it (a multinomial draw: same seed, same data)."""
+    manifest = parts.create(root)
+    rng = np.random.default_rng(seed)
+    months = np.arange(FIRST_DAY.astype("datetime64[M]"), LAST_DAY.astype("datetime64[M]") + 1)
+    days = int((LAST_DAY - FIRST_DAY).astype(int))
+    edges = [(max(m.astype("datetime64[D]"), FIRST_DAY) - FIRST_DAY).astype(int) / days for m in months]
+    edges = np.clip(np.array([*edges, 1.0 + 1e-9]), 0, None) ** 2  # start = sqrt(u) x span
+    shares = rng.multinomial(n, np.diff(edges) / np.diff(edges).sum())
+    width = max(7, len(str(n - 1)))
+    written, first_id = [], 0
+    with store.locked(parts.manifest_path(root)):
+        for i, (k, lo, hi) in enumerate(zip(shares, edges[:-1], edges[1:], strict=True)):
+            for offset in range(0, int(k), chunk_rows):
+                size = min(chunk_rows, int(k) - offset)
+                table = generate(size, seed=seed * 1_000_003 + i * 1_009 + offset // chunk_rows,
+                                 first_id=first_id, id_width=width, window=(lo, min(hi, 1.0)))  # fmt: skip
+                written += parts.write_parts(root, table)
+                first_id += size
+            say(f"synth: {first_id:,} of {n:,} events written")
+        manifest = parts.commit(root, add=written)
+    return manifest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from timeline import taxonomy
@@ -10,17 +9,6 @@ from timeline.formatting import row_dates
 from timeline.schema import Col
 
 MAX_TABLE_ROWS = 1000
-
-
-def newest(events: pd.DataFrame, keep: np.ndarray, limit: int = MAX_TABLE_ROWS) -> pd.DataFrame:
-    """The `limit` newest events where `keep` is true, newest first, without sorting or
-    copying the whole match (a partial selection on the start dates)."""
-    rows = np.flatnonzero(keep)
-    if len(rows) > limit:
-        starts = events[Col.DATE_START].to_numpy().view("int64")[rows]
-        rows = rows[np.argpartition(-starts, limit - 1)[:limit]]
-    picked = events.iloc[rows]
-    return picked.sort_values([Col.DATE_START, Col.EVENT_ID], ascending=[False, True])
 
 
 def table_frame(newest: pd.DataFrame) -> pd.DataFrame:

@@ -15,11 +15,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from timeline import taxonomy
+from timeline.engine import MapData
 from timeline.figures.common import (
     BORDER_COLOUR,
-    MAX_EVENTS,
     base_layout,
     event_markers,
+    figure,
     hover_data,
     marker_sizes,
 )
@@ -66,17 +67,22 @@ def _borders_in(west: float, south: float, east: float, north: float) -> tuple[n
     return lon[keep], lat[keep]
 
 
-def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
+def map_figure(data: MapData) -> go.Figure:
     """Events with coordinates on a tile-free map with country borders, coloured by type and
-    sized by count. Needs no tile server, so it works offline and in exports."""
-    # Same rule as the timeline: more than `max_events` in view are counted, not drawn.
-    aggregate = len(df) > max_events
-    has_place = df[Col.LATITUDE].notna()
-    located = df.loc[has_place, [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE]] if aggregate else df[has_place]
-    fig = go.Figure()
-    if located.empty:
-        return fig
-    lat, lon = located[Col.LATITUDE], located[Col.LONGITUDE]
+    sized by count (or, when the engine aggregated, squares per cell sized by events)."""
+    if data.points is not None:
+        located = data.points
+        lon, lat = (
+            located[Col.LONGITUDE].to_numpy(dtype="float64"),
+            located[Col.LATITUDE].to_numpy(dtype="float64"),
+        )
+    elif data.cells is not None:
+        located = data.cells
+        lon, lat = located["x"].to_numpy(dtype="float64"), located["y"].to_numpy(dtype="float64")
+    else:
+        return figure([], {})
+    if not len(located):
+        return figure([], {})
     # At least ~16 x 10 degrees, so a single event still shows the countries around it.
     pad_lon = max(8.0 - (lon.max() - lon.min()) / 2, (lon.max() - lon.min()) * 0.08)
     pad_lat = max(5.0 - (lat.max() - lat.min()) / 2, (lat.max() - lat.min()) * 0.08)
@@ -86,88 +92,85 @@ def map_figure(df: pd.DataFrame, *, max_events: int = MAX_EVENTS) -> go.Figure:
     bx, by = _borders_in(
         west - (east - west), south - (north - south), east + (east - west), north + (north - south)
     )
-    fig.add_trace(
-        go.Scatter(
-            x=bx,
-            y=by,
-            mode="lines",
-            line={"color": BORDER_COLOUR, "width": 0.8},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
-    if aggregate:
-        _map_cells(fig, located)
+    traces: list[dict] = [
+        {
+            "type": "scatter",
+            "x": bx,
+            "y": by,
+            "mode": "lines",
+            "line": {"color": BORDER_COLOUR, "width": 0.8},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        }
+    ]
+    if data.cells is not None:
+        traces += _cells(data.cells, data.cell)
     else:
         custom = hover_data(located)
         sizes = marker_sizes(located, smallest=9, largest=34)
         types = located[Col.EVENT_TYPE].to_numpy(dtype=object)
-        x, y = lon.to_numpy(), lat.to_numpy()  # numpy, not pandas: plotly converts pandas slowly
         for etype in taxonomy.EVENT_TYPES:
             of_type = types == etype.key
             if of_type.any():
-                fig.add_trace(event_markers(etype, x[of_type], y[of_type], sizes[of_type], custom[of_type]))
+                traces.append(
+                    event_markers(etype, lon[of_type], lat[of_type], sizes[of_type], custom[of_type])
+                )
     mid_lat = math.radians((south + north) / 2)
-    base_layout(fig, height=520)
-    fig.update_xaxes(range=[west, east], showgrid=False, zeroline=False, visible=False)
-    fig.update_yaxes(
-        range=[south, north],
-        showgrid=False,
-        zeroline=False,
-        visible=False,
-        scaleanchor="x",
-        scaleratio=1 / max(0.2, math.cos(mid_lat)),
+    layout = base_layout(height=520)
+    layout.update(
+        xaxis={"range": [west, east], "showgrid": False, "zeroline": False, "visible": False},
+        yaxis={
+            "range": [south, north],
+            "showgrid": False,
+            "zeroline": False,
+            "visible": False,
+            "scaleanchor": "x",
+            "scaleratio": 1 / max(0.2, math.cos(mid_lat)),
+        },
+        annotations=[
+            {
+                "text": "Borders: Natural Earth",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": 0,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 10, "color": BORDER_COLOUR},
+            }
+        ],
     )
-    fig.add_annotation(
-        text="Borders: Natural Earth",
-        xref="paper",
-        yref="paper",
-        x=1,
-        y=0,
-        xanchor="right",
-        yanchor="bottom",
-        showarrow=False,
-        font={"size": 10, "color": BORDER_COLOUR},
-    )
-    return fig
+    return figure(traces, layout)
 
 
-def _map_cells(fig: go.Figure, located: pd.DataFrame, cell: float = 0.5) -> None:
-    """Many events: one square per 0.5-degree cell and type, sized by how many events."""
-    keys = np.asarray(taxonomy.EVENT_TYPE_KEYS, dtype=object)
-    kind = pd.Categorical(located[Col.EVENT_TYPE], categories=keys).codes.astype(np.int64)
-    cx = np.round(located[Col.LONGITUDE].to_numpy() / cell).astype(np.int64)
-    cy = np.round(located[Col.LATITUDE].to_numpy() / cell).astype(np.int64)
-    cx0, cy0, height = cx.min(), cy.min(), int(cy.max() - cy.min()) + 1
-    packed = ((cx - cx0) * height + (cy - cy0)) * len(keys) + kind
-    cells, n = np.unique(packed, return_counts=True)
-    kind, place = cells % len(keys), cells // len(keys)
-    x, y = (place // height + cx0) * cell, (place % height + cy0) * cell
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=y,
-            mode="markers",
-            marker={
-                "color": np.asarray([taxonomy.COLOURS[k] for k in keys], dtype=object)[kind],
+def _cells(cells: pd.DataFrame, size: float) -> list[dict]:
+    """Many events: one square per cell and type, sized by how many events."""
+    n = cells["n"].to_numpy(dtype="float64")
+    types = cells["event_type"].to_numpy(dtype=object)
+    traces = [
+        {
+            "type": "scatter",
+            "x": cells["x"].to_numpy(dtype="float64"),
+            "y": cells["y"].to_numpy(dtype="float64"),
+            "mode": "markers",
+            "marker": {
+                "color": np.asarray([taxonomy.COLOURS.get(k, "#888") for k in types], dtype=object),
                 "size": 5 + 25 * np.sqrt(n / n.max()),
                 "opacity": 0.7,
+                "symbol": "square",
             },
-            customdata=np.stack(
-                [np.asarray([taxonomy.LABELS[k] for k in keys], dtype=object)[kind], n], axis=1
+            "customdata": np.stack(
+                [np.asarray([taxonomy.LABELS.get(k, k) for k in types], dtype=object), n], axis=1
             ),
-            hovertemplate="%{customdata[0]}: <b>%{customdata[1]:,} events</b> near %{y:.1f}°, %{x:.1f}°<extra></extra>",
-            name="Events per cell",
-            showlegend=False,
-        )
-    )
-    for k in keys[np.unique(kind)]:  # legend entries only, no data
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                marker={"color": taxonomy.COLOURS[k]},
-                name=taxonomy.LABELS[k],
-            )
-        )
+            "hovertemplate": f"%{{customdata[0]}}: <b>%{{customdata[1]:,}} events</b> in the {size:g}° cell around %{{y:.2f}}°, %{{x:.2f}}°<extra></extra>",
+            "name": "Events per cell",
+            "showlegend": False,
+        }
+    ]
+    for k in dict.fromkeys(types):  # legend entries only, no data
+        traces.append(
+            {"type": "scatter", "x": [None], "y": [None], "mode": "markers",
+             "marker": {"color": taxonomy.COLOURS.get(k, "#888")}, "name": taxonomy.LABELS.get(k, k)}
+        )  # fmt: skip
+    return traces

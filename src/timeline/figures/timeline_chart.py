@@ -1,5 +1,5 @@
 """The swimlane timeline: points for events known to the day, hatched bars for events known
-only to the week or month, counts per bin above `MAX_EVENTS`."""
+only to the week or month; counts per lane and time bin when the engine aggregated."""
 
 from __future__ import annotations
 
@@ -12,26 +12,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timeline import taxonomy
+from timeline.engine import MAX_LANES, TimelineData
+from timeline.engine.queries import NONE_LANE, OTHER
 from timeline.figures.common import (
+    DAY_MS,
     HOVER,
-    MAX_EVENTS,
-    MAX_LANES,
     NEUTRAL,
     UNCERTAIN_PATTERN,
     Window,
     base_layout,
-    bin_dates,
-    bin_days,
-    bin_numbers,
-    choose_bin,
     count_labels,
-    country_name,
     date_axis,
+    escape_text,
     event_markers,
+    figure,
     hover_data,
     is_point,
     marker_sizes,
+    ms,
 )
+from timeline.formatting import country_name
 from timeline.schema import Col, as_arrow
 
 
@@ -93,24 +93,23 @@ class TimelineInfo:
 
 
 def timeline_figure(
-    df: pd.DataFrame,
+    data: TimelineData,
     *,
     lanes: str = "type",
     selected: str | None = None,
-    max_events: int = MAX_EVENTS,
     window: Window = (None, None),
 ) -> tuple[go.Figure, TimelineInfo]:
     """Swimlanes over time: day events as points, week/month/year events as hatched bars
     over their whole interval, multi-day events as solid bars over their days."""
-    if len(df) > max_events:
-        return _timeline_aggregated(df, lanes, window)
-    laned, order = with_lanes(df, lanes)
+    if data.aggregated:
+        return _timeline_aggregated(data, lanes, window)
+    laned, order = with_lanes(data.events, lanes)
     laned = laned.reset_index(drop=True)
-    # Plain numpy arrays from here: plotly converts pandas objects one by one, slowly.
-    lane = laned["lane"].to_numpy(dtype=object)
+    lane = np.asarray([escape_text(x) for x in laned["lane"]], dtype=object)
+    order = [escape_text(x) for x in order]
     types = laned[Col.EVENT_TYPE].to_numpy(dtype=object)
-    start = laned[Col.DATE_START].to_numpy("datetime64[ms]")
-    end = laned[Col.DATE_END].to_numpy("datetime64[ms]") + np.timedelta64(1, "D")  # exclusive
+    start = ms(laned[Col.DATE_START])
+    end = ms(laned[Col.DATE_END]) + DAY_MS  # exclusive
     mid = start + (end - start) / 2  # noon of a single day; midnight between an overnight's dates
     uncertain = (laned[Col.DATE_PRECISION] != "day").to_numpy()
     known_span = ~uncertain & ~is_point(laned).to_numpy()
@@ -118,93 +117,96 @@ def timeline_figure(
     sizes[~uncertain] = marker_sizes(laned[~uncertain])  # a monthly total must not dwarf nights
     labels = count_labels(laned)
     custom = hover_data(laned)
-    fig = go.Figure()
+    traces: list[dict] = []
     for etype in taxonomy.EVENT_TYPES:
         of_type = types == etype.key
         if not of_type.any():
             continue
         bars, marks, spans = of_type & uncertain, of_type & ~uncertain, of_type & known_span
         if bars.any():
-            _add_interval_bars(
-                fig,
-                start[bars],
-                end[bars],
-                lane[bars],
-                custom[bars],
-                labels[bars],
-                etype,
-                legend=not marks.any(),
+            traces.append(
+                _interval_bars(
+                    start[bars],
+                    end[bars],
+                    lane[bars],
+                    custom[bars],
+                    labels[bars],
+                    etype,
+                    legend=not marks.any(),
+                )
             )
         if spans.any():
-            _add_span_lines(fig, start[spans], end[spans], lane[spans], etype)
+            traces.append(_span_lines(start[spans], end[spans], lane[spans], etype))
         if marks.any():
-            fig.add_trace(
+            traces.append(
                 event_markers(etype, mid[marks], lane[marks], sizes[marks], custom[marks], labels[marks])
             )
     hit = laned[Col.EVENT_ID].to_numpy(dtype=object) == selected
     if selected is not None and hit.any():
         for colour, width in (("#ffffff", 6), ("#111111", 2.5)):  # a ring that shows on light and dark
-            fig.add_trace(
-                go.Scatter(
-                    x=mid[hit],
-                    y=lane[hit],
-                    mode="markers",
-                    marker={"symbol": "circle-open", "size": 38, "color": colour, "line": {"width": width}},
-                    hoverinfo="skip",
-                    name="Selected",
-                    showlegend=False,
-                )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": mid[hit],
+                    "y": lane[hit],
+                    "mode": "markers",
+                    "marker": {
+                        "symbol": "circle-open",
+                        "size": 38,
+                        "color": colour,
+                        "line": {"width": width},
+                    },
+                    "hoverinfo": "skip",
+                    "name": "Selected",
+                    "showlegend": False,
+                }
             )
     if uncertain.any():
-        fig.add_trace(
-            go.Bar(
-                x=[None],
-                y=[None],
-                orientation="h",
-                name="hatched: dated only to the week or month",
-                marker={
+        traces.append(
+            {
+                "type": "bar",
+                "x": [None],
+                "y": [None],
+                "orientation": "h",
+                "name": "hatched: dated only to the week or month",
+                "marker": {
                     "color": "rgba(120,120,120,0.6)",
                     "pattern": {"shape": UNCERTAIN_PATTERN, "fillmode": "overlay", "fgcolor": "white"},
                 },
-                hoverinfo="skip",
-            )
+                "hoverinfo": "skip",
+            }
         )
-    base_layout(fig, height=max(300, 110 + 36 * len(order)))
-    date_axis(fig, window)
-    fig.update_layout(barmode="overlay", clickmode="event+select")
-    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None, automargin=True)
-    return fig, TimelineInfo(shown=int(laned[Col.EVENT_ID].nunique()), aggregated=False)
+    layout = base_layout(height=max(300, 110 + 36 * len(order)))
+    layout.update(
+        xaxis=date_axis(window),
+        yaxis={"categoryorder": "array", "categoryarray": order[::-1], "title": None, "automargin": True},
+        barmode="overlay",
+        clickmode="event+select",
+    )
+    return figure(traces, layout), TimelineInfo(shown=int(laned[Col.EVENT_ID].nunique()), aggregated=False)
 
 
-def _add_span_lines(
-    fig: go.Figure, start: np.ndarray, end: np.ndarray, lane: np.ndarray, etype: taxonomy.EventType
-) -> None:
+def _span_lines(start: np.ndarray, end: np.ndarray, lane: np.ndarray, etype: taxonomy.EventType) -> dict:
     """A line across all the known days of a multi-day event, under its marker."""
     n = len(start)
-    x = np.empty(3 * n, dtype=object)
+    x = np.full(3 * n, np.nan)
     y = np.empty(3 * n, dtype=object)
-    x[0::3], x[1::3], x[2::3] = (
-        pd.to_datetime(start).to_pydatetime(),
-        pd.to_datetime(end).to_pydatetime(),
-        None,
-    )
+    x[0::3], x[1::3] = start, end
     y[0::3], y[1::3], y[2::3] = lane, lane, None
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=y,
-            mode="lines",
-            line={"color": etype.colour, "width": 5},
-            opacity=0.55,
-            hoverinfo="skip",
-            showlegend=False,
-            legendgroup=etype.key,
-        )
-    )
+    return {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "mode": "lines",
+        "line": {"color": etype.colour, "width": 5},
+        "opacity": 0.55,
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "legendgroup": etype.key,
+    }
 
 
-def _add_interval_bars(
-    fig: go.Figure,
+def _interval_bars(
     start: np.ndarray,
     end: np.ndarray,
     lane: np.ndarray,
@@ -212,83 +214,89 @@ def _add_interval_bars(
     labels: np.ndarray,
     etype: taxonomy.EventType,
     legend: bool,
-) -> None:
+) -> dict:
     """Week/month/year events: a hatched bar over the whole interval the source allows."""
-    fig.add_trace(
-        go.Bar(
-            base=start,
-            x=(end - start).astype("int64"),  # milliseconds, as a date axis measures bar lengths
-            y=lane,
-            orientation="h",
-            width=0.55,
-            marker={
-                "color": etype.colour,
-                "opacity": 0.8,
-                "pattern": {
-                    "shape": UNCERTAIN_PATTERN,
-                    "fillmode": "overlay",
-                    "fgcolor": "rgba(255,255,255,0.8)",
-                    "size": 7,
-                },
-                "line": {"width": 0},
+    return {
+        "type": "bar",
+        "base": start,
+        "x": end - start,  # milliseconds, as a date axis measures bar lengths
+        "y": lane,
+        "orientation": "h",
+        "width": 0.55,
+        "marker": {
+            "color": etype.colour,
+            "opacity": 0.8,
+            "pattern": {
+                "shape": UNCERTAIN_PATTERN,
+                "fillmode": "overlay",
+                "fgcolor": "rgba(255,255,255,0.8)",
+                "size": 7,
             },
-            text=labels,
-            textposition="inside",
-            insidetextanchor="start",
-            textfont={"size": 11, "color": "#111"},
-            customdata=custom,
-            hovertemplate=HOVER,
-            name=etype.label,
-            legendgroup=etype.key,
-            showlegend=legend,
-        )
-    )
+            "line": {"width": 0},
+        },
+        "text": labels,
+        "textposition": "inside",
+        "insidetextanchor": "start",
+        "textfont": {"size": 11, "color": "#111"},
+        "customdata": custom,
+        "hovertemplate": HOVER,
+        "name": etype.label,
+        "legendgroup": etype.key,
+        "showlegend": legend,
+    }
 
 
-def _timeline_aggregated(df: pd.DataFrame, lanes: str, window: Window) -> tuple[go.Figure, TimelineInfo]:
+def _timeline_aggregated(data: TimelineData, lanes: str, window: Window) -> tuple[go.Figure, TimelineInfo]:
     """Counts per (lane, time bin) as squares: bounded by bins x lanes, whatever the rows."""
-    freq = choose_bin(df[Col.DATE_START].min(), df[Col.DATE_END].max())
-    rows, codes, order = lane_pairs(df, lanes)
-    numbers, first = bin_numbers(bin_days(df[Col.DATE_START].to_numpy("datetime64[D]"), freq), freq)
-    n_bins = int(numbers.max()) + 1
-    counts = np.bincount(codes * n_bins + numbers[rows], minlength=len(order) * n_bins)
-    cells = np.flatnonzero(counts)
-    lane, number, n = cells // n_bins, cells % n_bins, counts[cells]
-    labels = np.asarray(order, dtype=object)
+    bins = data.bins
+    order = list(data.lanes)
+    labels = [_lane_label(x, lanes) for x in order]
+    position = {lane: i for i, lane in enumerate(order)}
+    lane = bins["lane"].map(position).to_numpy()
+    n = bins["n"].to_numpy(dtype="float64")
     if lanes == "type":
         by_label = {t.label: t.colour for t in taxonomy.EVENT_TYPES}
-        colours = np.asarray([by_label[label] for label in order], dtype=object)[lane]
+        colours: object = np.asarray([by_label.get(x, NEUTRAL) for x in order], dtype=object)[lane]
     else:
         colours = NEUTRAL
-    fig = go.Figure(
-        go.Scatter(
-            x=bin_dates(number, first, freq),
-            y=labels[lane],
-            mode="markers",
-            marker={
-                "color": colours,
-                "symbol": "square",
-                "size": 4 + 16 * np.sqrt(n / n.max()),
-                "opacity": 0.85,
-            },
-            customdata=n,
-            hovertemplate=f"%{{y}}<br>{freq} of %{{x|%d %b %Y}}: <b>%{{customdata:,}} events</b><extra></extra>",
-            name="Events",
-            showlegend=False,
-        )
+    ticks = np.asarray(labels, dtype=object)
+    trace = {
+        "type": "scatter",
+        "x": ms(bins["bin"]),
+        "y": ticks[lane],
+        "mode": "markers",
+        "marker": {
+            "color": colours,
+            "symbol": "square",
+            "size": 4 + 16 * np.sqrt(n / n.max()) if len(n) else [],
+            "opacity": 0.85,
+        },
+        "customdata": n,
+        "hovertemplate": f"%{{y}}<br>{data.freq} of %{{x|%d %b %Y}}: <b>%{{customdata:,}} events</b><extra></extra>",
+        "name": "Events",
+        "showlegend": False,
+    }
+    layout = base_layout(height=max(300, 110 + 36 * len(order)))
+    layout.update(
+        xaxis=date_axis(window),
+        yaxis={"categoryorder": "array", "categoryarray": labels[::-1], "title": None, "automargin": True},
+        annotations=[
+            {
+                "text": f"{data.count:,} events: marker area = events per {data.freq}",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1.02,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+        ],
     )
-    base_layout(fig, height=max(300, 110 + 36 * len(order)))
-    date_axis(fig, window)
-    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], title=None, automargin=True)
-    fig.add_annotation(
-        text=f"{len(df):,} events: marker area = events per {freq}",
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=1.02,
-        xanchor="left",
-        yanchor="bottom",
-        showarrow=False,
-        font={"size": 12},
-    )
-    return fig, TimelineInfo(shown=len(df), aggregated=True, bin=freq)
+    return figure([trace], layout), TimelineInfo(shown=data.count, aggregated=True, bin=data.freq)
+
+
+def _lane_label(lane: str, lanes: str) -> str:
+    named = lanes == "country" and lane not in (OTHER, NONE_LANE)
+    return escape_text(country_name(lane) if named else lane)

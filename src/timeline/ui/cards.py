@@ -6,16 +6,16 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from timeline import taxonomy
-from timeline.figures import country_name
-from timeline.formatting import escape_markdown, format_count, row_dates
+from timeline.engine import Engine
+from timeline.formatting import country_name, escape_markdown, format_count, row_dates
 from timeline.schema import Col
-from timeline.table import MAX_TABLE_ROWS, newest, table_frame
+from timeline.table import MAX_TABLE_ROWS, table_frame
 from timeline.ui import state
+from timeline.view import View
 
 MAX_CARDS = 12
 
@@ -70,12 +70,13 @@ def render_card(row: pd.Series) -> None:
         st.caption(escape_markdown(f"{row[Col.EVENT_ID]} · {row[Col.DATASET]}"))
 
 
-def render_cards(events: pd.DataFrame, ids: list[str], filtered_ids: set[str]) -> None:
-    rows = events.set_index(Col.EVENT_ID, drop=False)
+def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
+    rows = engine.by_ids(ids[:MAX_CARDS]).set_index(Col.EVENT_ID, drop=False)
     ids = [i for i in ids if i in rows.index][:MAX_CARDS]
     if not ids:
         return
-    hidden = [i for i in ids if i not in filtered_ids]
+    shown = engine.matching_ids(v.filters_only(), ids)
+    hidden = [i for i in ids if i not in shown]
     if hidden:
         st.caption(f"{len(hidden)} selected event(s) are outside the current filters.")
     columns = st.columns(min(3, len(ids)))
@@ -84,10 +85,9 @@ def render_cards(events: pd.DataFrame, ids: list[str], filtered_ids: set[str]) -
             render_card(rows.loc[event_id])
 
 
-def render_table(events: pd.DataFrame, keep: np.ndarray) -> list[str]:
+def render_table(engine: Engine, v: View, matched: int) -> list[str]:
     """A sortable table of the newest matches; returns the event_ids the analyst selected."""
-    table = table_frame(newest(events, keep))
-    matched = int(keep.sum())
+    table = table_frame(engine.newest(v, MAX_TABLE_ROWS))
     if matched > MAX_TABLE_ROWS:
         st.caption(
             f"Showing the newest {MAX_TABLE_ROWS:,} of {matched:,} matching events; download the data for all."

@@ -6,13 +6,12 @@ page does not render images on every rerun.
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from timeline import briefing, export_data, export_images, exports
-from timeline.filters import Catalog
+from timeline.engine import Engine, Match
 from timeline.ui import state
-from timeline.urlstate import View
+from timeline.view import View
 
 CHART_LABELS = {"timeline": "Timeline", "counts": "Launched and intercepted", "map": "Map"}
 IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -33,9 +32,9 @@ def _follow_defaults(texts: exports.Texts) -> None:
     state.resend((TITLE, SUBTITLE))
 
 
-def render(catalog: Catalog, keep: np.ndarray, view: View) -> None:
+def render(engine: Engine, view: View, match: Match) -> None:
     st.subheader("Export for a briefing")
-    defaults = exports.default_texts(catalog, keep, view)
+    defaults = exports.default_texts(engine, view, match)
     _follow_defaults(defaults)
     left, right = st.columns(2)
     chart = (
@@ -61,7 +60,7 @@ def render(catalog: Catalog, keep: np.ndarray, view: View) -> None:
     for column, fmt in zip(columns[:3], briefing.IMAGE_FORMATS, strict=True):
 
         def make(fmt: str = fmt) -> bytes:
-            return exports.chart_file(chart, fmt, catalog, keep, view, size, texts)
+            return exports.chart_file(chart, fmt, engine, view, size, texts)
 
         column.download_button(
             fmt.upper(),
@@ -76,7 +75,7 @@ def render(catalog: Catalog, keep: np.ndarray, view: View) -> None:
         )
     columns[3].download_button(
         "HTML",
-        data=lambda: exports.chart_file(chart, "html", catalog, keep, view, size, texts),
+        data=lambda: exports.chart_file(chart, "html", engine, view, size, texts),
         file_name=exports.file_name(chart, "html", None),
         mime="text/html",
         on_click="ignore",
@@ -87,7 +86,7 @@ def render(catalog: Catalog, keep: np.ndarray, view: View) -> None:
     for column, fmt in zip(columns[4:], export_data.DATA_FORMATS, strict=True):
 
         def rows(fmt: str = fmt) -> bytes:
-            return exports.data_file(fmt, catalog, keep, view)
+            return exports.data_file(fmt, engine, view)
 
         column.download_button(
             {"csv": "CSV", "xlsx": "Excel", "parquet": "Parquet"}[fmt],

@@ -1,45 +1,26 @@
-"""The dashboard page: load, filter, draw, and keep the URL in step."""
+"""The dashboard page: ask the engine, draw, and keep the URL in step."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
-from timeline import filters, store
-from timeline.figures import (
-    MAX_EVENTS,
-    counts_figure,
-    in_view,
-    map_figure,
-    strike_rows,
-    timeline_figure,
-)
-from timeline.filters import Catalog
+from timeline import store, view
+from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
+from timeline.figures import counts_figure, map_figure, timeline_figure
 from timeline.formatting import day_range, escape_markdown
-from timeline.schema import Col
 from timeline.ui import cards, export_panel, sidebar, state
-from timeline.urlstate import View
+from timeline.view import View
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-LANE_LABELS = {"type": "Type", "country": "Country", "actor": "Actor"}
-PER_LABELS = {"day": "Per day", "week": "Per week"}
-WHAT_LABELS = {"all": "All strikes", "drones": "Drones", "missiles": "Missiles"}
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading events…")
-def _catalog(path: str, mtime_ns: int, size: int) -> Catalog:
-    """One load per file version: the key changes whenever an append replaces the file."""
-    return Catalog.build(store.load(Path(path)))
-
-
-def load_catalog(path: Path) -> Catalog:
+def load_engine(path: Path) -> Engine:
+    """The engine on the dataset as it is now; a new file version gets a new summary."""
     try:
-        return _catalog(str(path.resolve()), *store.file_version(path))
-    except FileNotFoundError:
-        st.error(f"No dataset at `{path}`. Set TIMELINE_DATA to a Parquet file in the event schema.")
-    except store.DatasetError as err:
+        return open_engine(path)
+    except (store.DatasetError, EngineError) as err:
         st.error(f"Cannot read the dataset: {err}")
     st.stop()
     raise AssertionError  # st.stop() does not return
@@ -55,15 +36,15 @@ def _selected_ids(event: object) -> list[str]:
     return ids
 
 
-def _header(catalog: Catalog, view: View, n: int) -> None:
+def _header(engine: Engine, v: View, n: int) -> None:
     st.title("Conflict timeline")
-    total = len(catalog.events)
-    as_of = catalog.as_of.strftime("%d %b %Y") if catalog.as_of else "-"
+    summary = engine.summary
+    as_of = summary.as_of.strftime("%d %b %Y") if summary.as_of else "-"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    left.markdown(f"**{n:,} of {total:,} events** · data as of {as_of}")
+    left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {as_of}")
     with right.popover("Share this view", width="stretch"):
         st.caption("The address bar always holds this view. Copy it, or this link:")
-        st.code(state.share_url(view), language=None, wrap_lines=True)
+        st.code(state.share_url(v), language=None, wrap_lines=True)
     warnings = st.session_state.get(state.WARNINGS) or []
     if warnings:
         items = "\n".join(f"- {escape_markdown(w)}" for w in warnings)
@@ -72,24 +53,29 @@ def _header(catalog: Catalog, view: View, n: int) -> None:
         )
 
 
-def _no_results(catalog: Catalog, view: View) -> None:
-    hints = filters.relaxations(catalog, view.filters)
+def _no_results(engine: Engine, v: View) -> None:
+    hints = engine.relaxations(v)
     lines = ["No events match these filters."]
     if hints:
         lines.append("Loosening one filter would bring some back:")
         lines += [f"- without the **{name}** filter: {count:,} events" for name, count in hints[:4]]
     st.info("\n".join(lines), icon=":material/search_off:")
-    st.button("Reset filters", on_click=state.reset, args=(catalog,), key="reset-empty")
+    st.button("Reset filters", on_click=state.reset, args=(engine.summary,), key="reset-empty")
 
 
-def _window(view: View) -> tuple[date | None, date | None]:
-    return view.filters.start, view.filters.end
+def _segmented(name: str, where: object = st) -> None:
+    option = view.option_named(name)
+    where.segmented_control(
+        option.label, list(option.choices), format_func=option.choices.get, key=state.key(name)
+    )
 
 
-def _timeline(df, view: View) -> list[str]:
+def _timeline(engine: Engine, v: View, match: Match) -> list[str]:
     st.subheader("Timeline")
-    st.segmented_control("Lanes", list(LANE_LABELS), format_func=LANE_LABELS.get, key=state.LANES)
-    fig, info = timeline_figure(df, lanes=view.lanes, selected=view.event, window=_window(view))
+    _segmented("lanes")
+    fig, info = timeline_figure(
+        engine.timeline(v, match), lanes=v.lanes, selected=v.event, window=(v.span.start, v.span.end)
+    )
     if info.aggregated:
         st.caption(
             f"{info.shown:,} events are too many to draw one by one: each square is the number of "
@@ -111,95 +97,96 @@ def _timeline(df, view: View) -> list[str]:
     return _selected_ids(event)
 
 
-def _counts(df, view: View) -> None:
+def _counts(engine: Engine, v: View) -> None:
     st.subheader("Launched and intercepted")
     left, right = st.columns(2)
-    left.segmented_control("Count", list(WHAT_LABELS), format_func=WHAT_LABELS.get, key=state.WHAT)
-    right.segmented_control("Per", list(PER_LABELS), format_func=PER_LABELS.get, key=state.PER)
-    what = view.strikes
-    rows, left_out = strike_rows(df, view.per, what)
-    if rows.empty:
+    _segmented("strikes", left)
+    _segmented("per", right)
+    series = engine.strikes(v)
+    if series.empty:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
         return
-    fig = counts_figure(df, per=view.per, what=what, window=_window(view))
-    st.plotly_chart(fig, key="counts_chart", config=PLOTLY_CONFIG)
-    note = f"{len(rows):,} strikes with launch counts; an overnight attack counts on the day it began."
-    datasets = df.loc[rows.index, Col.DATASET].unique()
-    if len(datasets) > 1:
+    st.plotly_chart(
+        counts_figure(series, window=(v.span.start, v.span.end)), key="counts_chart", config=PLOTLY_CONFIG
+    )
+    note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
+    if len(series.datasets) > 1:
         note += (
-            f" Counts from {len(datasets)} datasets ({', '.join(map(str, datasets))}) are added together, and the"
-            " same attack may be in more than one: pick one under Datasets to compare them."
+            f" Counts from {len(series.datasets)} datasets ({', '.join(series.datasets)}) are added together, "
+            "and the same attack may be in more than one: pick one under Datasets to compare them."
         )
-    if left_out:
-        note += f" {left_out:,} figure(s) dated only to a month or week (e.g. monthly totals) are not spread over days."
+    if series.left_out:
+        note += f" {series.left_out:,} figure(s) dated only to a month or week (e.g. monthly totals) are not spread over days."
     st.caption(note)
 
 
-def _map(df) -> list[str]:
+def _map(engine: Engine, v: View, match: Match) -> list[str]:
     st.subheader("Map")
-    located = int(df[Col.LATITUDE].notna().sum())
-    if not located:
+    if not match.located:
         st.info(
             "None of the matching events has coordinates (phone calls, statements, regions).",
             icon=":material/location_off:",
         )
         return []
     event = st.plotly_chart(
-        map_figure(df),
+        map_figure(engine.map(v, match)),
         key=state.selection_key("map_chart"),
         on_select="rerun",
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
-    if located < len(df):
-        st.caption(f"{len(df) - located:,} of {len(df):,} events have no coordinates and are not on the map.")
+    if match.located < match.count:
+        st.caption(
+            f"{match.count - match.located:,} of {match.count:,} events have no coordinates and are not on the map."
+        )
     return _selected_ids(event)
 
 
 def main() -> None:
     st.set_page_config(page_title="Conflict timeline", layout="wide")  # no page_icon: icons load from a CDN
-    catalog = load_catalog(store.default_path())
-    if catalog.events.empty:
+    path = store.default_path()
+    engine = load_engine(path)
+    summary = engine.summary
+    if not summary.rows:
         st.title("Conflict timeline")
         st.info(
-            f"`{store.default_path()}` holds no events yet. Add some with `timeline append` or "
+            f"`{path}` holds no events yet. Add some with `timeline append` or "
             "`timeline import` (see the README).",
             icon=":material/inbox:",
         )
         return
-    state.load_url_once(catalog)
+    state.load_url_once(engine)
     state.resend(state.view_keys())
-    sidebar.render(catalog)
-    view = state.current_view(catalog)
-    keep = filters.mask(catalog, view.filters)
-    df = in_view(catalog.events, keep)
-    _header(catalog, view, len(df))
+    sidebar.render(summary)
+    v = state.current_view(summary)
+    match = engine.match(v)
+    _header(engine, v, match.count)
 
-    if df.empty:
-        _no_results(catalog, view)
-        selected: list[str] = []
+    if not match.count:
+        _no_results(engine, v)
     else:
-        selected = _timeline(df, view)
+        selected = _timeline(engine, v, match)
         cards_slot = st.container()
-        _counts(df, view)
-        selected += [i for i in _map(df) if i not in selected]
+        _counts(engine, v)
+        selected += [i for i in _map(engine, v, match) if i not in selected]
         st.subheader("Events")
-        selected += [i for i in cards.render_table(catalog.events, keep) if i not in selected]
-        export_panel.render(catalog, keep, view)
+        selected += [i for i in cards.render_table(engine, v, match.count) if i not in selected]
+        export_panel.render(engine, v, match)
         with cards_slot:
             if selected:
                 st.session_state[state.EVENT] = selected[0]
-            shown = selected or ([view.event] if view.event else [])
+            shown = selected or ([v.event] if v.event else [])
             if shown:
                 head, close = st.columns([5, 1], vertical_alignment="bottom")
                 head.markdown(f"**Selected: {len(shown)} event(s)**")
                 close.button("Close cards", on_click=state.close_cards)
-                cards.render_cards(catalog.events, shown, set(df[Col.EVENT_ID]))
+                cards.render_cards(engine, v, shown)
 
-    sources = ", ".join(catalog.datasets)
+    sources = ", ".join(summary.datasets)
     st.caption(
-        f"Data: `{store.default_path()}` ({sources}). Every event names its source; titles and summaries "
-        "are written by the maintainers. Dates reported only as 'last week' or 'last month' are shown "
-        f"as that whole week or month. The data covers {day_range(catalog.first_day, catalog.last_day)}."
+        f"Data: {escape_markdown(str(path))} ({escape_markdown(sources)}). Every event names its source; "
+        "titles and summaries are written by the maintainers. Dates reported only as 'last week' or "
+        "'last month' are shown as that whole week or month. "
+        f"The data covers {day_range(summary.first_day, summary.last_day)}."
     )
-    state.write_url(state.current_view(catalog))
+    state.write_url(state.current_view(summary))

@@ -1,46 +1,64 @@
 """Session state <-> URL: the widgets are the source of truth, the URL mirrors them.
 
-On a session's first run the URL is parsed (bad values dropped, with warnings) into the
-widgets' session-state keys; on every run the current view is written back to the URL, so
-the address bar is always a link to what the analyst sees.
+Every widget key is derived from the view registry (`view.FILTERS`, `view.OPTIONS`): a
+filter named `country` lives in `view_country`, a grouped filter in one key per group
+(`view_type_military`), an option in `view_lanes`. On a session's first run the URL is parsed
+(bad values dropped, with warnings) into those keys; on every run the current view is written
+back to the URL, so the address bar is always a link to what the analyst sees.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from timeline import taxonomy, urlstate
-from timeline.filters import Catalog, Filters
-from timeline.urlstate import View
+from timeline import view
+from timeline.engine import Engine, Summary
+from timeline.view import AnyOf, DateRange, DateSpan, Minimum, TextWords, View
 
-# widget keys
-DATES, PRESET, QUERY, CONFIDENCE, MIN_COUNT = "f_dates", "f_preset", "f_q", "f_confidence", "f_min_count"
-COUNTRIES, ACTORS, DATASETS = "f_countries", "f_actors", "f_datasets"
-LANES, PER, WHAT, EVENT = "v_lanes", "v_per", "v_what", "v_event"
+PRESET = "view_preset"
+EVENT = "view_event"
 WARNINGS, LOADED = "url_warnings", "url_loaded"
 SELECTION_ROUND = "selection_round"
 
 
-def types_key(group: str) -> str:
-    return f"f_types_{group}"
+def key(name: str) -> str:
+    """The session-state key of a filter's or option's widget."""
+    return f"view_{name}"
+
+
+def group_key(f: AnyOf, group: str) -> str:
+    return f"{key(f.name)}_{group}"
+
+
+def groups(f: AnyOf) -> list[str]:
+    """A grouped filter's groups, in the order of its choices (e.g. event types by group)."""
+    if f.group_of is None or f.choices is None:
+        return []
+    return list(dict.fromkeys(f.group_of(c) for c in f.ordered_choices))
 
 
 def view_keys() -> list[str]:
     """Session-state keys of every widget that holds part of the view."""
-    filters = [DATES, PRESET, COUNTRIES, ACTORS, DATASETS, QUERY, CONFIDENCE, MIN_COUNT]
-    return filters + [types_key(group) for group in taxonomy.GROUP_KEYS] + [LANES, PER, WHAT]
+    keys = [PRESET]
+    for f in view.FILTERS:
+        if isinstance(f, AnyOf) and f.group_of is not None:
+            keys += [group_key(f, g) for g in groups(f)]
+        else:
+            keys.append(key(f.name))
+    return keys + [key(o.name) for o in view.OPTIONS]
 
 
-def load_url_once(catalog: Catalog) -> None:
+def load_url_once(engine: Engine) -> None:
     """Seed the widgets from the URL on the first run of a session."""
     if st.session_state.get(LOADED):
         return
-    params = {key: st.query_params.get_all(key) for key in st.query_params}
-    view, warnings = urlstate.parse(params, catalog)
-    set_view(view, catalog)
+    params = {name: st.query_params.get_all(name) for name in st.query_params}
+    parsed, warnings = view.parse(params, engine.known())
+    set_view(parsed, engine.summary)
     st.session_state[WARNINGS] = warnings
     st.session_state[LOADED] = True
 
@@ -54,72 +72,80 @@ def resend(keys: Iterable[str]) -> None:
     a page filtered by "Kyiv". Setting each value again keeps what the analyst sees equal
     to what filters the page. Call before the widgets are created.
     """
-    for key in keys:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+    for name in keys:
+        if name in st.session_state:
+            st.session_state[name] = st.session_state[name]
 
 
-def set_view(view: View, catalog: Catalog) -> None:
-    f = view.filters
-    st.session_state[DATES] = (f.start or catalog.first_day, f.end or catalog.last_day)
-    st.session_state[PRESET] = None
-    for group in taxonomy.GROUP_KEYS:
-        st.session_state[types_key(group)] = [t for t in f.types if taxonomy.group_of(t) == group]
-    st.session_state[COUNTRIES] = list(f.countries)
-    st.session_state[ACTORS] = list(f.actors)
-    st.session_state[DATASETS] = list(f.datasets)
-    st.session_state[QUERY] = f.text
-    st.session_state[CONFIDENCE] = list(f.confidence)
-    st.session_state[MIN_COUNT] = f.min_count
-    st.session_state[LANES] = view.lanes
-    st.session_state[PER] = view.per
-    st.session_state[EVENT] = view.event
-    st.session_state[WHAT] = view.strikes
+def _widget_value(f: view.Filter, value: Any, summary: Summary) -> Any:
+    if isinstance(f, DateRange):
+        span = value or DateSpan()
+        return (span.start or summary.first_day, span.end or summary.last_day)
+    if isinstance(f, AnyOf):
+        return list(value or ())
+    if isinstance(f, TextWords):
+        return value or ""
+    return value
 
 
-def current_view(catalog: Catalog) -> View:
-    """The view the widgets show now."""
+def set_view(v: View, summary: Summary) -> None:
     s = st.session_state
-    dates = tuple(s.get(DATES) or ())
-    start = dates[0] if len(dates) > 0 else None
-    end = dates[1] if len(dates) > 1 else None
-    if start == catalog.first_day:
-        start = None  # the full range is no restriction, and keeps links short
-    if end == catalog.last_day:
-        end = None
-    types = tuple(t for group in taxonomy.GROUP_KEYS for t in s.get(types_key(group)) or ())
-    min_count = s.get(MIN_COUNT)
-    filters = Filters(
-        start=start,
-        end=end,
-        types=types,
-        countries=tuple(s.get(COUNTRIES) or ()),
-        actors=tuple(s.get(ACTORS) or ()),
-        text=(s.get(QUERY) or "").strip(),
-        confidence=tuple(s.get(CONFIDENCE) or ()),
-        min_count=int(min_count) if min_count is not None else None,
-        datasets=tuple(s.get(DATASETS) or ()),
-    )
-    return View(
-        filters=filters,
-        lanes=s.get(LANES) or "type",
-        event=s.get(EVENT),
-        per=s.get(PER) or "day",
-        strikes=s.get(WHAT) or "all",
-    )
+    for f in view.FILTERS:
+        value = v.get(f.name)
+        if isinstance(f, AnyOf) and f.group_of is not None:
+            for g in groups(f):
+                s[group_key(f, g)] = [x for x in value or () if f.group_of(x) == g]
+        else:
+            s[key(f.name)] = _widget_value(f, value, summary)
+    s[PRESET] = None
+    for option in view.OPTIONS:
+        s[key(option.name)] = v.option(option.name)
+    s[EVENT] = v.event
 
 
-def write_url(view: View) -> None:
+def _filter_value(f: view.Filter, summary: Summary) -> Any:
+    s = st.session_state
+    if isinstance(f, AnyOf) and f.group_of is not None:
+        return tuple(x for g in groups(f) for x in s.get(group_key(f, g)) or ())
+    raw = s.get(key(f.name))
+    if isinstance(f, DateRange):
+        dates = tuple(raw or ())
+        start = dates[0] if len(dates) > 0 else None
+        end = dates[1] if len(dates) > 1 else None
+        # The full range is no restriction, and keeps links short.
+        return DateSpan(
+            None if start == summary.first_day else start, None if end == summary.last_day else end
+        )
+    if isinstance(f, AnyOf):
+        return tuple(raw or ())
+    if isinstance(f, TextWords):
+        return (raw or "").strip()
+    if isinstance(f, Minimum):
+        return int(raw) if raw is not None else None
+    return raw
+
+
+def current_view(summary: Summary) -> View:
+    """The view the widgets show now."""
+    v = View(event=st.session_state.get(EVENT))
+    for f in view.FILTERS:
+        v = v.with_filter(f.name, _filter_value(f, summary))
+    for option in view.OPTIONS:
+        v = v.with_option(option.name, st.session_state.get(key(option.name)) or option.default)
+    return v
+
+
+def write_url(v: View) -> None:
     """Mirror the view into the address bar (only when it changed, to keep history clean)."""
-    wanted = urlstate.to_params(view)
-    current = {key: st.query_params.get_all(key) for key in st.query_params}
+    wanted = view.to_params(v)
+    current = {name: st.query_params.get_all(name) for name in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)
 
 
-def share_url(view: View) -> str:
+def share_url(v: View) -> str:
     base = (st.context.url or "").split("?")[0]
-    query = urlencode(urlstate.to_params(view), doseq=True)
+    query = urlencode(view.to_params(v), doseq=True)
     return f"{base}?{query}" if query else base
 
 
@@ -138,6 +164,6 @@ def clear_warnings() -> None:
     st.session_state[WARNINGS] = []
 
 
-def reset(catalog: Catalog) -> None:
-    set_view(View(), catalog)
+def reset(summary: Summary) -> None:
+    set_view(View(), summary)
     clear_warnings()

@@ -1,0 +1,229 @@
+"""Where a view's queries run: DuckDB in this process (the default), or Apache Spark.
+
+Both read the dataset's Parquet files where they are, never loading them into memory; the
+same Ibis expressions run on either. `TIMELINE_ENGINE=spark` with `TIMELINE_SPARK` set to a
+Spark Connect URL (`sc://host:15002`) or a master URL (`local[2]`, `spark://host:7077`)
+selects Spark (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+
+from timeline import parts, store
+from timeline.schema import ARROW_SCHEMA, DERIVED_COLUMNS
+
+ENGINE_VAR = "TIMELINE_ENGINE"
+SPARK_VAR = "TIMELINE_SPARK"
+THREADS_VAR = "TIMELINE_THREADS"
+ENGINES = ("duckdb", "spark")
+
+
+class EngineError(Exception):
+    """The engine cannot be set up or reach the dataset (a bad setting, not a bad view)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dataset on disk as a query engine sees it: its files and its version."""
+
+    path: Path
+    files: tuple[Path, ...]
+    version: str
+    partitioned: bool
+    derived: bool
+    """Its files carry the derived columns (search text, list keys) written by `parts`."""
+
+
+def open_source(path: Path) -> Source:
+    """The dataset at `path`: one Parquet file, or a folder of parts."""
+    if path.is_dir():
+        try:
+            files = tuple(parts.files(path))
+            version = parts.version(path)
+        except parts.PartsError as err:
+            raise store.DatasetError(str(err)) from err
+    elif path.exists():
+        files = (path,)
+        mtime, size = store.file_version(path)
+        version = f"file:{mtime}:{size}"
+    else:
+        raise store.DatasetError(f"{path}: no such dataset file or folder")
+    derived = bool(files) and set(DERIVED_COLUMNS) <= set(_file_columns(files[0]))
+    return Source(path, files, version, path.is_dir(), derived)
+
+
+def _file_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path).names
+    except (OSError, ValueError) as err:
+        raise store.DatasetError(f"{path}: not a readable Parquet file ({err})") from err
+
+
+def threads() -> int:
+    """Worker threads: $TIMELINE_THREADS, else the cores this process may run on."""
+    value = os.environ.get(THREADS_VAR, "")
+    if value.isascii() and value.isdigit() and int(value) > 0:
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class Backend:
+    """One query engine: gives an Ibis table for a dataset source and runs expressions on it."""
+
+    name = "backend"
+
+    def table(self, source: Source) -> ir.Table:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        yield
+
+
+class DuckDBBackend(Backend):
+    """An in-process DuckDB database. A DuckDB connection must not be shared between
+    threads, and Streamlit runs each browser session in its own thread, so every query
+    borrows a cursor (a connection to the same database) from a pool, one at a time."""
+
+    name = "duckdb"
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self.db = duckdb.connect(config={"threads": threads()})
+        self.lock = threading.Lock()
+        self.views: dict[str, str] = {}
+        self.idle: list[ibis.BaseBackend] = []
+        self.local = threading.local()
+
+    def _view(self, source: Source) -> str:
+        with self.lock:
+            name = self.views.get(source.version)
+            if name is None:
+                name = f"events_{len(self.views)}"
+                files = [str(p) for p in source.files]
+                if files:
+                    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+                    self.db.execute(
+                        f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+                    )
+                else:  # a folder with no parts yet: zero rows, every column typed
+                    self.db.register(name, ARROW_SCHEMA.empty_table())
+                self.views[source.version] = name
+            return name
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Hold one cursor for a batch of queries from this thread."""
+        if getattr(self.local, "backend", None) is not None:
+            yield
+            return
+        with self.lock:
+            backend = self.idle.pop() if self.idle else None
+        if backend is None:
+            backend = ibis.duckdb.from_connection(self.db.cursor())
+        self.local.backend = backend
+        try:
+            yield
+        finally:
+            self.local.backend = None
+            with self.lock:
+                self.idle.append(backend)
+
+    def table(self, source: Source) -> ir.Table:
+        backend = getattr(self.local, "backend", None)
+        if backend is None:
+            raise EngineError("query outside engine.session()")
+        return backend.table(self._view(source))
+
+
+class SparkBackend(Backend):
+    """Apache Spark through Ibis's PySpark backend: a Spark Connect server or a master."""
+
+    name = "spark"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session_ = spark_session(url)
+        self.con = ibis.pyspark.connect(self.session_)
+        self.lock = threading.Lock()
+        self.views: dict[str, str] = {}
+
+    def table(self, source: Source) -> ir.Table:
+        with self.lock:
+            name = self.views.get(source.version)
+            if name is None:
+                name = f"events_{len(self.views)}"
+                if source.files:
+                    frame = self.session_.read.parquet(*[_uri(p) for p in source.files])
+                else:
+                    frame = self.session_.createDataFrame([], _spark_schema())
+                frame.createOrReplaceTempView(name)
+                self.views[source.version] = name
+        return self.con.table(name)
+
+
+def _uri(path: Path) -> str:
+    """Spark resolves bare paths against its default file system; say it is a local file
+    (on a cluster, give the dataset as a path every executor can see, e.g. on HDFS or S3)."""
+    text = str(path)
+    return text if "://" in text else path.resolve().as_uri()
+
+
+def _spark_schema() -> object:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(ARROW_SCHEMA)
+
+
+_spark_lock = threading.Lock()
+
+
+def spark_session(url: str) -> object:
+    """One Spark session per process: Spark Connect for `sc://...`, else a master URL."""
+    from pyspark.sql import SparkSession
+
+    with _spark_lock:
+        builder = SparkSession.builder.appName("conflict-timeline")
+        if url.startswith("sc://"):
+            return builder.remote(url).getOrCreate()
+        session = (
+            builder.master(url)
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", str(max(2, threads())))
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+
+
+_backends: dict[tuple[str, str], Backend] = {}
+_backends_lock = threading.Lock()
+
+
+def backend(name: str | None = None, url: str | None = None) -> Backend:
+    """The process's backend for `name` (default $TIMELINE_ENGINE, else duckdb)."""
+    name = (name or os.environ.get(ENGINE_VAR) or "duckdb").strip().lower()
+    if name not in ENGINES:
+        raise EngineError(f"{ENGINE_VAR}={name!r}: choose {' or '.join(ENGINES)}")
+    url = url or os.environ.get(SPARK_VAR) or "local[*]"
+    key = (name, url if name == "spark" else "")
+    with _backends_lock:
+        found = _backends.get(key)
+        if found is None:
+            found = DuckDBBackend() if name == "duckdb" else SparkBackend(url)
+            _backends[key] = found
+        return found

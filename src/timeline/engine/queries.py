@@ -1,0 +1,502 @@
+"""The queries behind every chart, table and count, written once in Ibis."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import TypeVar
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from timeline import taxonomy, view
+from timeline.engine.backends import Backend, Source, backend, open_source
+from timeline.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
+from timeline.view import View
+
+MAX_EVENTS = 3000
+"""Above this many events in view, the timeline and map draw counts per bin, not events."""
+MAX_LANES = 30
+MAX_BINS = 150
+MAP_CELL_DEGREES = 0.5
+OTHER = "Other"
+NONE_LANE = "(none)"
+T = TypeVar("T")
+
+EVENT_COLUMNS = [
+    Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT,
+    Col.TITLE, Col.ACTORS, Col.COUNTRIES, Col.LOCATION, Col.LATITUDE, Col.LONGITUDE, Col.COUNT,
+    Col.COUNT_UNIT, Col.INTERCEPTED, Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.DATASET,
+]  # fmt: skip
+"""What drawing an event, its hover text or its table row needs (no summaries, no sources)."""
+COUNT_CHOICES = {"all": taxonomy.STRIKE_UNITS, "drones": ("drones",), "missiles": ("missiles",)}
+"""What the counts chart adds up: every strike, or only rows counted in drones or missiles
+(a combined strike's total cannot be split, so it counts only under 'all')."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a dataset version holds, for the sidebar, the header and link checking."""
+
+    rows: int
+    first_day: date | None
+    last_day: date | None
+    as_of: date | None
+    """The latest day the data is known to reach: the newest end of an event dated to the day,
+    or the newest start of one dated only to a week, month or year (a 'December' event does
+    not make the data current to 31 December)."""
+    max_span_days: int
+    counts: dict[str, dict[str, int]]
+    """For each column a filter chooses from: its values and how many events have each, most
+    frequent first (an event counts once per value of a list column)."""
+
+    def values(self, col: str) -> tuple[str, ...]:
+        return tuple(self.counts.get(str(col), {}))
+
+    @property
+    def type_counts(self) -> dict[str, int]:
+        return self.counts.get(str(Col.EVENT_TYPE), {})
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return self.values(Col.COUNTRIES)
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        return self.values(Col.ACTORS)
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(sorted(self.values(Col.DATASET)))
+
+    def options(self, f: view.AnyOf) -> tuple[str, ...]:
+        """A filter's choices as the sidebar offers them: what the data holds, most frequent
+        first, in the registry's order for a fixed vocabulary."""
+        present = self.counts.get(str(f.column), {})
+        if f.choices is not None and not f.list_column:
+            return tuple(c for c in f.choices if c in present)
+        return tuple(present)
+
+    def known(self, has_event: Callable[[str], bool] | None = None) -> view.Known:
+        values = {
+            f.name: frozenset(self.counts.get(str(f.column), {}))
+            for f in view.FILTERS
+            if isinstance(f, view.AnyOf) and f.choices is None
+        }
+        return view.Known(values, has_event)
+
+
+@dataclass(frozen=True)
+class Match:
+    count: int
+    first: date | None
+    last: date | None
+    located: int
+
+
+@dataclass(frozen=True)
+class TimelineData:
+    """Either the events themselves (few) or counts per lane and time bin (many)."""
+
+    count: int
+    events: pd.DataFrame | None = None
+    bins: pd.DataFrame | None = None
+    """Columns lane, bin (first day), n; `lanes` gives the lanes in display order."""
+    lanes: tuple[str, ...] = ()
+    freq: str | None = None
+
+    @property
+    def aggregated(self) -> bool:
+        return self.bins is not None
+
+
+@dataclass(frozen=True)
+class StrikeSeries:
+    """Launched and intercepted per day or week and event type."""
+
+    frame: pd.DataFrame
+    """bin (first day), event_type, launched, intercepted (missing when none reported), events."""
+    per: str
+    what: str
+    strikes: int
+    left_out: int
+    """Strikes with counts dated too coarsely to sit in one bin (monthly totals)."""
+    datasets: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.frame.empty
+
+
+@dataclass(frozen=True)
+class MapData:
+    total: int
+    located: int
+    points: pd.DataFrame | None = None
+    cells: pd.DataFrame | None = None
+    """Columns x, y (cell centre, degrees), event_type, n."""
+    cell: float = MAP_CELL_DEGREES
+
+
+def choose_bin(first: date, last: date, max_bins: int = MAX_BINS) -> str:
+    """Day, week or month bins, whichever keeps the number of bins under `max_bins`."""
+    days = (last - first).days + 1
+    if days <= max_bins:
+        return "day"
+    if days / 7 <= max_bins:
+        return "week"
+    return "month"
+
+
+def _bin(column: ir.DateValue, freq: str) -> ir.DateValue:
+    if freq == "day":
+        return column
+    return column.truncate("W" if freq == "week" else "M")
+
+
+def _day(value: object) -> date | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _as_days(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Dates as datetime64[ms] whatever the engine returned (date objects, seconds, ns)."""
+    for name in columns:
+        if name in frame.columns:
+            frame[name] = pd.to_datetime(frame[name]).astype("datetime64[ms]")
+    return frame
+
+
+def _lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """List columns as Python lists (engines return arrays, lists or None)."""
+    for col in (Col.ACTORS, Col.COUNTRIES, Col.OTHER_SOURCES):
+        if str(col) in frame.columns:
+            frame[str(col)] = [list(v) if v is not None else [] for v in frame[str(col)]]
+    return frame
+
+
+def _in_session(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a query method on one borrowed connection from start to end (see backends)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Engine, *args: object, **kwargs: object) -> T:
+        with self.backend.session():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Engine:
+    """The queries of one dataset version on one backend. Cheap to make: open one per
+    rerun with `open_engine`; what is worth keeping (the summary) is cached per version."""
+
+    def __init__(self, source: Source, runner: Backend):
+        self.source = source
+        self.backend = runner
+
+    # --- tables ----------------------------------------------------------------------------
+
+    def _base(self) -> ir.Table:
+        t = self.backend.table(self.source)
+        if self.source.derived:
+            return t
+        # Files without the stored derived columns (the curated file): the same values, computed.
+        text = [t[c].join(" ") if c in (Col.ACTORS,) else t[c] for c in SEARCHED]
+        search = ibis.literal(" ").join([part.fill_null("") for part in text]).lower()
+        keys = {
+            name: ibis.literal(KEY_SEPARATOR) + t[col].join(KEY_SEPARATOR).fill_null("") + KEY_SEPARATOR
+            for col, name in KEYS_COLUMNS.items()
+        }
+        return t.mutate(**{SEARCH_COLUMN: search}, **keys)
+
+    def _where(self, v: View) -> ir.Table:
+        t = self._base()
+        tests = view.predicates(t, v)
+        return t.filter(tests) if tests else t
+
+    def run(self, expr: ir.Expr) -> pd.DataFrame:
+        return expr.to_pandas()
+
+    # --- per dataset version ---------------------------------------------------------------
+
+    @cached_property
+    def summary(self) -> Summary:
+        return _summaries.get(self)
+
+    def _compute_summary(self) -> Summary:
+        with self.backend.session():
+            t = self._base()
+            day = t[Col.DATE_PRECISION] == "day"
+            totals = t.aggregate(
+                rows=t.count(),
+                first=t[Col.DATE_START].min(),
+                last=t[Col.DATE_END].max(),
+                as_of=ibis.cases((day, t[Col.DATE_END]), else_=t[Col.DATE_START]).max(),
+                span=(t[Col.DATE_END].epoch_days() - t[Col.DATE_START].epoch_days()).max(),
+            ).to_pandas()
+            chosen = dict.fromkeys(f.column for f in view.FILTERS if isinstance(f, view.AnyOf))
+            counts = {str(col): self._frequencies(t, col) for col in chosen}
+        row = totals.iloc[0]
+        rows = int(row["rows"])
+        return Summary(
+            rows=rows,
+            first_day=_day(row["first"]) if rows else None,
+            last_day=_day(row["last"]) if rows else None,
+            as_of=_day(row["as_of"]) if rows else None,
+            max_span_days=int(row["span"]) if rows and not pd.isna(row["span"]) else 0,
+            counts=counts,
+        )
+
+    @staticmethod
+    def _frequencies(t: ir.Table, col: Col) -> dict[str, int]:
+        """A column's values with their events, most frequent first (an event counts once per
+        value of a list column)."""
+        is_list = isinstance(t[col], ir.ArrayValue)
+        values = t.select(key=t[col].unique().unnest() if is_list else t[col])
+        counts = values.group_by("key").agg(n=values.count()).to_pandas()
+        counts = counts.dropna().sort_values(["n", "key"], ascending=[False, True])
+        return {str(k): int(n) for k, n in zip(counts["key"], counts["n"], strict=True)}
+
+    @_in_session
+    def has_event(self, event_id: str) -> bool:
+        t = self._base()
+        return bool(self.run(t.filter(t[Col.EVENT_ID] == event_id).count().as_table()).iloc[0, 0])
+
+    def known(self) -> view.Known:
+        return self.summary.known(self.has_event)
+
+    # --- per view --------------------------------------------------------------------------
+
+    @_in_session
+    def match(self, v: View) -> Match:
+        t = self._where(v)
+        row = self.run(
+            t.aggregate(
+                n=t.count(),
+                first=t[Col.DATE_START].min(),
+                last=t[Col.DATE_END].max(),
+                located=t[Col.LATITUDE].notnull().sum(),
+            )
+        ).iloc[0]
+        n = int(row["n"])
+        return Match(n, _day(row["first"]), _day(row["last"]), int(row["located"] or 0) if n else 0)
+
+    @_in_session
+    def count(self, v: View) -> int:
+        t = self._where(v)
+        return int(self.run(t.count().as_table()).iloc[0, 0])
+
+    @_in_session
+    def relaxations(self, v: View) -> list[tuple[str, int]]:
+        """For an empty result: how many events each single filter, dropped, would bring back."""
+        out = []
+        for f in v.active:
+            n = self.count(v.without(f.name))
+            if n:
+                out.append((f.label.lower(), n))
+        return sorted(out, key=lambda item: -item[1])
+
+    @_in_session
+    def events(self, v: View, limit: int = MAX_EVENTS, columns: list[Col] | None = None) -> pd.DataFrame:
+        """Up to `limit` matching events, oldest first (ties by id, the same on every engine)."""
+        t = self._where(v)
+        wanted = [str(c) for c in columns or EVENT_COLUMNS]
+        expr = t.select(wanted).order_by([Col.DATE_START, Col.EVENT_ID]).limit(limit)
+        return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
+
+    @_in_session
+    def newest(self, v: View, limit: int = 1000) -> pd.DataFrame:
+        """The `limit` newest matching events, newest first, for the table."""
+        t = self._where(v)
+        expr = (
+            t.select([str(c) for c in EVENT_COLUMNS])
+            .order_by([ibis.desc(Col.DATE_START), ibis.asc(Col.EVENT_ID)])
+            .limit(limit)
+        )
+        return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END)))
+
+    @_in_session
+    def by_ids(self, ids: list[str]) -> pd.DataFrame:
+        """Whole rows of these events (for cards), in the order asked."""
+        if not ids:
+            return pd.DataFrame(columns=ARROW_SCHEMA.names)
+        t = self._base()
+        frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+        frame = _lists(_as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
+        order = {i: n for n, i in enumerate(ids)}
+        return frame.sort_values(Col.EVENT_ID, key=lambda s: s.map(order)).reset_index(drop=True)
+
+    @_in_session
+    def matching_ids(self, v: View, ids: list[str]) -> set[str]:
+        """Which of these events the view shows."""
+        if not ids:
+            return set()
+        t = self._where(v)
+        found = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(Col.EVENT_ID))
+        return set(found[str(Col.EVENT_ID)])
+
+    @_in_session
+    def rows(self, v: View) -> pa.Table:
+        """Every matching row in the schema, oldest first: what a data export writes."""
+        t = self._where(v)
+        expr = t.select(ARROW_SCHEMA.names).order_by([Col.DATE_START, Col.EVENT_ID])
+        return _to_schema(expr.to_pyarrow())
+
+    @_in_session
+    def outlets(self, v: View) -> pd.Series:
+        """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
+        t = self._where(v)
+        counts = self.run(t.group_by(outlet=t[Col.SOURCE_OUTLET]).agg(n=t.count()))
+        counts = counts.sort_values(["n", "outlet"], ascending=[False, True])
+        return pd.Series(counts["n"].to_numpy(), index=counts["outlet"].to_numpy(), dtype="int64")
+
+    # --- charts ----------------------------------------------------------------------------
+
+    @_in_session
+    def timeline(self, v: View, match: Match | None = None) -> TimelineData:
+        """The events when there are at most `MAX_EVENTS`, else counts per lane and bin."""
+        match = match or self.match(v)
+        if match.count <= MAX_EVENTS:
+            return TimelineData(match.count, events=self.events(v))
+        freq = choose_bin(match.first, match.last) if match.first and match.last else "month"
+        bins, lanes = self._lane_bins(v, freq)
+        return TimelineData(match.count, bins=bins, lanes=lanes, freq=freq)
+
+    def _lane_bins(self, v: View, freq: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+        t = self._where(v)
+        start = _bin(t[Col.DATE_START], freq)
+        if v.lanes == "type":
+            frame = self.run(t.group_by(lane=t[Col.EVENT_TYPE], bin=start).agg(n=t.count()))
+            present = set(frame["lane"])
+            order = tuple(taxonomy.LABELS[k] for k in taxonomy.EVENT_TYPE_KEYS if k in present)
+            frame["lane"] = frame["lane"].map(taxonomy.LABELS)
+            return _as_days(frame, ["bin"]), order
+        col = Col.COUNTRIES if v.lanes == "country" else Col.ACTORS
+        listed = t.filter(t[col].length() > 0)
+        pairs = listed.select(event=listed[Col.EVENT_ID], bin=_bin(listed[Col.DATE_START], freq),
+                              lane=listed[col].unique().unnest())  # fmt: skip
+        unlisted = t.filter(t[col].length() == 0)
+        unlisted = unlisted.select(
+            event=unlisted[Col.EVENT_ID],
+            bin=_bin(unlisted[Col.DATE_START], freq),
+            lane=ibis.literal(NONE_LANE),
+        )
+        pairs = pairs.union(unlisted)
+        totals = self.run(pairs.group_by("lane").agg(n=pairs.count()))
+        totals = totals.sort_values(["n", "lane"], ascending=[False, True])
+        names = [str(x) for x in totals["lane"]]
+        if len(names) <= MAX_LANES:
+            frame = self.run(pairs.group_by(["lane", "bin"]).agg(n=pairs.count()))
+            order = names
+        else:  # the rest in one 'Other' lane, where an event counts once however many it names
+            top = names[: MAX_LANES - 1]
+            lane = ibis.cases((pairs["lane"].isin(top), pairs["lane"]), else_=ibis.literal(OTHER))
+            mapped = pairs.mutate(lane=lane)
+            frame = self.run(mapped.group_by(["lane", "bin"]).agg(n=mapped["event"].nunique()))
+            order = [*top, OTHER]
+        return _as_days(frame, ["bin"]), tuple(order)
+
+    @_in_session
+    def strikes(self, v: View) -> StrikeSeries:
+        """Launched and intercepted per bin and type; an overnight attack counts on the day it
+        began; figures dated only to a week or month are left out (and counted) rather than
+        spread over days, except a week's figure when counting per week."""
+        per, what = v.per, v.strikes
+        t = self._where(v)
+        t = t.filter(
+            t[Col.EVENT_TYPE].isin(list(taxonomy.STRIKE_TYPES))
+            & t[Col.COUNT_UNIT].isin(list(COUNT_CHOICES[what]))
+            & t[Col.COUNT].notnull()
+        )
+        fits = t[Col.DATE_PRECISION] == "day"
+        if per == "week":
+            same_week = _bin(t[Col.DATE_START], "week") == _bin(t[Col.DATE_END], "week")
+            fits |= (t[Col.DATE_PRECISION] == "week") & same_week
+        grouped = t.group_by(
+            fits=fits, bin=_bin(t[Col.DATE_START], per), event_type=t[Col.EVENT_TYPE], dataset=t[Col.DATASET]
+        ).agg(
+            launched=t[Col.COUNT].sum(),
+            intercepted=t[Col.INTERCEPTED].sum(),
+            reported=t[Col.INTERCEPTED].count(),
+            events=t.count(),
+        )
+        frame = _as_days(self.run(grouped), ["bin"])
+        kept = frame[frame["fits"].astype(bool)]
+        left_out = int(frame.loc[~frame["fits"].astype(bool), "events"].sum())
+        datasets = tuple(sorted(str(d) for d in kept["dataset"].unique()))
+        series = kept.groupby(["bin", "event_type"], as_index=False).agg(
+            launched=("launched", "sum"),
+            intercepted=("intercepted", "sum"),
+            reported=("reported", "sum"),
+            events=("events", "sum"),
+        )
+        series["launched"] = series["launched"].astype("int64")
+        series["intercepted"] = series["intercepted"].where(series["reported"] > 0).astype("Int64")
+        series = series.drop(columns="reported").sort_values(["bin", "event_type"]).reset_index(drop=True)
+        return StrikeSeries(series, per, what, int(series["events"].sum()), left_out, datasets)
+
+    @_in_session
+    def map(self, v: View, match: Match | None = None) -> MapData:
+        match = match or self.match(v)
+        t = self._where(v)
+        t = t.filter(t[Col.LATITUDE].notnull() & t[Col.LONGITUDE].notnull())
+        if match.located <= MAX_EVENTS:
+            points = self.run(
+                t.select([str(c) for c in EVENT_COLUMNS]).order_by([Col.DATE_START, Col.EVENT_ID])
+            )
+            return MapData(
+                match.count, match.located, points=_lists(_as_days(points, (Col.DATE_START, Col.DATE_END)))
+            )
+        size = MAP_CELL_DEGREES
+        cells = t.group_by(
+            x=(t[Col.LONGITUDE] / size).floor(),
+            y=(t[Col.LATITUDE] / size).floor(),
+            event_type=t[Col.EVENT_TYPE],
+        ).agg(n=t.count())
+        frame = self.run(cells)
+        frame["x"] = (frame["x"].astype("float64") + 0.5) * size
+        frame["y"] = (frame["y"].astype("float64") + 0.5) * size
+        return MapData(match.count, match.located, cells=frame)
+
+
+def _to_schema(table: pa.Table) -> pa.Table:
+    """An engine's Arrow result in `ARROW_SCHEMA` (engines differ in timestamp units)."""
+    return pa.Table.from_arrays(
+        [table.column(f.name).cast(f.type) for f in ARROW_SCHEMA], schema=ARROW_SCHEMA
+    )
+
+
+class _SummaryCache:
+    """One summary per (backend, dataset version), computed once even if asked concurrently."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: dict[tuple[int, str, str], Summary] = {}
+
+    def get(self, engine: Engine) -> Summary:
+        key = (id(engine.backend), str(engine.source.path), engine.source.version)
+        with self.lock:
+            found = self.items.get(key)
+            if found is None:
+                found = engine._compute_summary()
+                if len(self.items) >= self.size:
+                    self.items.pop(next(iter(self.items)))
+                self.items[key] = found
+            return found
+
+
+_summaries = _SummaryCache()
+
+
+def open_engine(path: Path, engine: str | None = None) -> Engine:
+    """An engine on the dataset at `path` as it is now (its current version)."""
+    return Engine(open_source(path), backend(engine))

@@ -1,0 +1,244 @@
+"""Datasets too big for one file: a folder of Parquet parts, partitioned by year and month.
+
+    events/
+      _manifest.json                       which parts make up the dataset, and its version
+      year=2024/month=11/part-<id>.parquet rows whose date_start falls in November 2024
+
+The layout is Hive's, so DuckDB, Spark and pyarrow read it as it is. The manifest makes a
+change of several parts one atomic step: parts are written first (temp file, fsync, rename,
+so no reader ever sees half a part), then the manifest is replaced in one rename under the
+dataset's lock. Readers list the parts the manifest names; a part a change replaced is
+deleted only after the new manifest is in place. A folder without a manifest (written by
+another tool) is read as every `*.parquet` file under it.
+
+Each part is sorted by event type and start date, in row groups small enough that a type or
+date filter skips most of a part, and carries the derived columns of `schema.DERIVED_COLUMNS`
+(the lower-cased search text, the country and actor lists as strings), computed once when
+the part is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from timeline.schema import ARROW_SCHEMA, DERIVED_COLUMNS, Col, derived_columns
+from timeline.store import write_bytes_atomic, write_table_atomic
+
+MANIFEST = "_manifest.json"
+FORMAT = "conflict-timeline parts 1"
+ROW_GROUP_ROWS = 128 * 1024
+COMPRESSION = {name: "zstd" for name in ARROW_SCHEMA.names} | {name: "snappy" for name in DERIVED_COLUMNS}
+"""Derived columns are read by every search: snappy decodes about three times faster than zstd."""
+PART_ROWS = 2_000_000
+"""Largest part written at once; `compact` merges parts of a month up to this size."""
+
+
+class PartsError(Exception):
+    """A partitioned dataset folder is missing, unreadable, or its manifest is damaged."""
+
+
+@dataclass(frozen=True)
+class Part:
+    path: str
+    """Relative to the dataset folder, with '/' separators (year=YYYY/month=MM/part-....parquet)."""
+    rows: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    id: str
+    version: int
+    parts: tuple[Part, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.parts)
+
+
+def is_partitioned(path: Path) -> bool:
+    """A folder is a partitioned dataset; a file is a single-file dataset."""
+    return path.is_dir()
+
+
+def manifest_path(root: Path) -> Path:
+    return root / MANIFEST
+
+
+def read_manifest(root: Path) -> Manifest | None:
+    """The folder's manifest, or None for a plain Hive folder without one."""
+    path = manifest_path(root)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise PartsError(f"{path}: not a readable manifest ({err})") from err
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise PartsError(f"{path}: not a conflict-timeline manifest")
+    try:
+        parts = tuple(Part(str(p["path"]), int(p["rows"])) for p in data["parts"])
+        return Manifest(str(data["id"]), int(data["version"]), parts)
+    except (KeyError, TypeError, ValueError) as err:
+        raise PartsError(f"{path}: damaged manifest ({err})") from err
+
+
+def files(root: Path) -> list[Path]:
+    """The Parquet files that make up the dataset now."""
+    if not root.is_dir():
+        raise PartsError(f"{root}: no such dataset folder")
+    manifest = read_manifest(root)
+    if manifest is not None:
+        return [root / p.path for p in manifest.parts]
+    return sorted(
+        p
+        for p in root.rglob("*.parquet")
+        if not any(part.startswith((".", "_")) for part in p.relative_to(root).parts)
+    )
+
+
+def version(root: Path) -> str:
+    """Changes whenever the dataset's rows may have changed (a cache key)."""
+    manifest = read_manifest(root)
+    if manifest is not None:
+        return f"{manifest.id}:{manifest.version}"
+    stamp = [(str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files(root)]
+    return f"glob:{hash(tuple(stamp)) & 0xFFFFFFFFFFFF:x}"
+
+
+def _write_manifest(root: Path, manifest: Manifest) -> None:
+    body = {
+        "format": FORMAT,
+        "id": manifest.id,
+        "version": manifest.version,
+        "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": manifest.rows,
+        "parts": [{"path": p.path, "rows": p.rows} for p in manifest.parts],
+    }
+    write_bytes_atomic(manifest_path(root), json.dumps(body, indent=1).encode("utf-8"))
+
+
+def create(root: Path) -> Manifest:
+    """An empty partitioned dataset (creating one is always explicit)."""
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise PartsError(f"{root}: already exists and is not an empty folder")
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(secrets.token_hex(8), 0, ())
+    _write_manifest(root, manifest)
+    return manifest
+
+
+def with_derived(table: pa.Table) -> pa.Table:
+    """The table in schema order plus its derived columns (recomputed, never trusted)."""
+    table = table.select(ARROW_SCHEMA.names)
+    for name, column in derived_columns(table).items():
+        table = table.append_column(name, column)
+    return table
+
+
+def _month_keys(table: pa.Table) -> pa.Array:
+    start = table.column(str(Col.DATE_START))
+    return pc.add(pc.multiply(pc.year(start), 100), pc.month(start))
+
+
+def write_parts(root: Path, table: pa.Table) -> list[Part]:
+    """Write `table`'s rows as new parts, one or more per month of `date_start`, each atomic.
+    Nothing refers to them until `commit` puts them in the manifest."""
+    if not table.num_rows:
+        return []
+    table = with_derived(table)
+    keys = _month_keys(table)
+    written = []
+    for key in sorted(pc.unique(keys).to_pylist()):
+        rows = table.filter(pc.equal(keys, key))
+        rows = rows.sort_by([(str(Col.EVENT_TYPE), "ascending"), (str(Col.DATE_START), "ascending")])
+        for start in range(0, rows.num_rows, PART_ROWS):
+            chunk = rows.slice(start, PART_ROWS)
+            relative = f"year={key // 100}/month={key % 100:02d}/part-{_part_id()}.parquet"
+            write_table_atomic(chunk, root / relative, row_group_size=ROW_GROUP_ROWS, compression=COMPRESSION)
+            written.append(Part(relative, chunk.num_rows))
+    return written
+
+
+def _part_id() -> str:
+    return f"{time.time_ns():x}-{secrets.token_hex(4)}"
+
+
+def commit(root: Path, *, add: Iterable[Part] = (), remove: Iterable[str] = ()) -> Manifest:
+    """Swap parts in and out of the manifest in one atomic rename. Caller holds the lock."""
+    current = read_manifest(root)
+    if current is None:
+        raise PartsError(f"{root}: no {MANIFEST}; create the dataset with `timeline synth` or `--create`")
+    gone = set(remove)
+    parts = tuple(p for p in current.parts if p.path not in gone) + tuple(add)
+    manifest = Manifest(current.id, current.version + 1, parts)
+    _write_manifest(root, manifest)
+    for path in gone:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(root / path)
+    return manifest
+
+
+def scan(root: Path, columns: list[str] | None = None, filter: pc.Expression | None = None) -> pa.Table:
+    """Rows of every part (schema columns only unless asked), read with pyarrow's dataset API."""
+    paths = files(root)
+    if not paths:
+        return ARROW_SCHEMA.empty_table().select(columns or ARROW_SCHEMA.names)
+    dataset = pads.dataset([str(p) for p in paths], format="parquet")
+    return dataset.to_table(columns=columns or ARROW_SCHEMA.names, filter=filter)
+
+
+def parts_holding(root: Path, ids: pa.Array) -> dict[str, int]:
+    """Parts that hold any of `ids`, with how many of them each holds."""
+    manifest = read_manifest(root)
+    out: dict[str, int] = {}
+    for part in manifest.parts if manifest else ():
+        found = pq.read_table(
+            root / part.path, columns=[str(Col.EVENT_ID)], filters=pc.field(str(Col.EVENT_ID)).isin(ids)
+        )
+        if found.num_rows:
+            out[part.path] = found.num_rows
+    return out
+
+
+def rewrite_without(root: Path, part: str, ids: pa.Array) -> list[Part]:
+    """The rows of `part` except those with these ids, as new parts (the old one stays until commit)."""
+    table = pq.read_table(root / part, columns=ARROW_SCHEMA.names)
+    keep = pc.invert(pc.is_in(table.column(str(Col.EVENT_ID)), value_set=ids))
+    return write_parts(root, table.filter(keep).cast(ARROW_SCHEMA))
+
+
+def compact(root: Path, target_rows: int = PART_ROWS) -> tuple[int, int]:
+    """Merge each month's small parts into as few as `target_rows` allows. Caller holds the
+    lock. Returns (parts before, parts after)."""
+    manifest = read_manifest(root)
+    if manifest is None:
+        raise PartsError(f"{root}: no {MANIFEST}; only datasets written by timeline can be compacted")
+    before = len(manifest.parts)
+    by_month: dict[str, list[Part]] = {}
+    for part in manifest.parts:
+        by_month.setdefault(part.path.rsplit("/", 1)[0], []).append(part)
+    added: list[Part] = []
+    removed: list[str] = []
+    for group in by_month.values():
+        small = [p for p in group if p.rows < target_rows // 2]
+        if len(small) < 2:
+            continue
+        table = pa.concat_tables(pq.read_table(root / p.path, columns=ARROW_SCHEMA.names) for p in small)
+        added += write_parts(root, table.cast(ARROW_SCHEMA))
+        removed += [p.path for p in small]
+    if added:
+        manifest = commit(root, add=added, remove=removed)
+    return before, len(manifest.parts)

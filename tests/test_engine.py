@@ -1,0 +1,173 @@
+"""The query engine (DuckDB) on the bundled data and on synthetic sets, checked against the
+pandas reference and against what the data says."""
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import reference
+from timeline import parts, store, synth, taxonomy
+from timeline.engine import MAX_EVENTS, choose_bin, open_engine
+from timeline.schema import Col, from_arrow
+
+from conftest import CURATED, engine_on, frame, make_row, view_of
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return store.load(CURATED)
+
+
+def ids(engine, v) -> set[str]:
+    return set(engine.events(v, limit=10**6)[Col.EVENT_ID])
+
+
+def test_no_filters_match_everything(curated_engine, events):
+    assert curated_engine.match(view_of()).count == len(events) == curated_engine.summary.rows
+
+
+def test_drone_attacks_in_november(curated_engine):
+    v = view_of(curated_engine, type="drone_attack", from_="2024-11-01", to="2024-11-30")
+    assert ids(curated_engine, v) == {
+        "2024-11-10-ru-drone-attack-ua",
+        "2024-11-24-ru-drone-attack-ua",
+        "2024-11-25-ru-drone-attack-ua",
+    }
+
+
+def test_dates_match_by_overlap(curated_engine):
+    # the October monthly total may have happened on any day of October
+    assert "2024-10-01-ua-general-staff-october-drone-total" in ids(
+        curated_engine, view_of(from_="2024-10-15", to="2024-10-20")
+    )
+    # an overnight attack that began on 25 Nov also matches a filter starting on the 26th
+    assert "2024-11-25-ru-drone-attack-ua" in ids(curated_engine, view_of(from_="2024-11-26"))
+
+
+def test_every_filter_agrees_with_the_pandas_reference(curated_engine, events):
+    views = [
+        view_of(country="PRK", min_count="10000"),
+        view_of(curated_engine, actor="Rustem Umerov"),
+        view_of(confidence="claimed"),
+        view_of(q="UMEROV seoul"),
+        view_of(q="Ternopil"),
+        view_of(q="zzzz-no-such-word"),
+        view_of(type=["visit", "call"], country=["UKR", "KOR"]),
+        view_of(min_count="0"),
+    ]
+    for v in views:
+        assert ids(curated_engine, v) == reference.ids(events, v), v
+
+
+def test_missing_count_never_passes_min_count(curated_engine, events):
+    matched = curated_engine.events(view_of(min_count="0"))
+    assert matched[Col.COUNT].notna().all()
+    assert len(matched) == events[Col.COUNT].notna().sum()
+
+
+def test_relaxations_explain_an_empty_result(curated_engine, events):
+    v = view_of(type="visit", country="UKR")
+    assert curated_engine.match(v).count == 0
+    hints = dict(curated_engine.relaxations(v))
+    assert hints["countries"] == 1  # the one visit (Belousov to Pyongyang)
+    assert hints["event types"] == reference.mask(events, view_of(country="UKR")).sum()
+
+
+def test_summary_says_what_the_data_holds(curated_engine, events):
+    s = curated_engine.summary
+    assert s.first_day == events[Col.DATE_START].min().date()
+    assert s.last_day == events[Col.DATE_END].max().date()
+    assert s.type_counts == events[Col.EVENT_TYPE].value_counts().to_dict()
+    assert s.countries[:2] == ("RUS", "UKR")
+    flat = pd.Series([c for lst in events[Col.COUNTRIES] for c in set(lst)]).value_counts()
+    assert s.counts["countries"]["UKR"] == flat["UKR"]
+    assert s.datasets == ("curated",)
+
+
+def test_as_of_ignores_the_far_end_of_coarse_dates(tmp_path: Path):
+    path = tmp_path / "e.parquet"
+    store.append(
+        path,
+        frame(
+            make_row(event_id="night", date_start="2024-11-25", date_end="2024-11-26"),
+            make_row(event_id="december", date_start="2024-12-01", date_end="2024-12-31",
+                     date_precision="month", actors=["Y"]),
+        ),
+    )  # fmt: skip
+    s = engine_on(path).summary
+    assert s.last_day == date(2024, 12, 31)
+    assert s.as_of == date(2024, 12, 1)  # 'December' does not make the data current to the 31st
+
+
+def test_strikes_series_of_the_record_night(curated_engine):
+    series = curated_engine.strikes(view_of(type="drone_attack", from_="2024-11-01", to="2024-11-30"))
+    night = series.frame[series.frame["bin"] == pd.Timestamp("2024-11-25")].iloc[0]
+    assert (night["launched"], night["intercepted"]) == (188, 76)
+    assert series.strikes == 3 and series.left_out == 0
+
+
+def test_monthly_totals_are_left_out_of_daily_counts(curated_engine, events):
+    series = curated_engine.strikes(view_of(type="drone_attack"))
+    monthly = events[(events[Col.EVENT_TYPE] == "drone_attack") & (events[Col.DATE_PRECISION] == "month")]
+    assert series.left_out == monthly[Col.COUNT].notna().sum() > 0
+
+
+def test_timeline_is_events_when_few_and_bins_when_many(tmp_path: Path):
+    root = tmp_path / "synth"
+    synth.write_parts(MAX_EVENTS * 3, root, seed=3, say=lambda _: None)
+    engine = engine_on(root)
+    few = engine.timeline(view_of(type="visit"))
+    assert not few.aggregated and len(few.events) == few.count <= MAX_EVENTS
+    many = engine.timeline(view_of(lanes="country"))
+    assert many.aggregated and many.count == MAX_EVENTS * 3
+    table = from_arrow(parts.scan(root))
+    per_lane = many.bins.groupby("lane")["n"].sum()
+    assert per_lane["UKR"] == table[Col.COUNTRIES].map(lambda c: "UKR" in c).sum()
+    assert many.freq == choose_bin(table[Col.DATE_START].min().date(), table[Col.DATE_END].max().date())
+
+
+def test_map_points_or_cells(curated_engine, tmp_path: Path):
+    data = curated_engine.map(view_of())
+    assert data.points is not None and len(data.points) == data.located > 0
+    root = tmp_path / "synth"
+    synth.write_parts(MAX_EVENTS * 2, root, seed=5, say=lambda _: None)
+    engine = engine_on(root)
+    cells = engine.map(view_of())
+    assert cells.cells is not None and cells.cells["n"].sum() == cells.located > MAX_EVENTS
+
+
+def test_newest_rows_and_cards(curated_engine, events):
+    newest = curated_engine.newest(view_of(), limit=5)
+    assert list(newest[Col.DATE_START]) == sorted(events[Col.DATE_START], reverse=True)[:5]
+    (card,) = curated_engine.by_ids(["2024-11-25-ru-drone-attack-ua"]).itertuples()
+    assert card.count == 188 and card.intercepted == 76 and "Ternopil" in card.summary
+
+
+def test_partitioned_and_single_file_give_the_same_answers(tmp_path: Path):
+    table = synth.generate(5_000, seed=9)
+    single = tmp_path / "one.parquet"
+    store.write_table_atomic(table, single)
+    root = tmp_path / "parts"
+    parts.create(root)
+    parts.commit(root, add=parts.write_parts(root, table))
+    a, b = engine_on(single), engine_on(root)
+    for v in (view_of(), view_of(country="PRK", q="drone"), view_of(type="meeting", lanes="actor")):
+        assert ids(a, v) == ids(b, v)
+        assert a.strikes(v).frame.equals(b.strikes(v).frame)
+    assert a.summary == b.summary
+
+
+def test_a_new_version_is_seen_at_once(tmp_path: Path):
+    path = tmp_path / "e.parquet"
+    store.append(path, frame(make_row()))
+    assert open_engine(path).summary.rows == 1
+    store.append(path, frame(make_row(event_id="second", actors=["Somebody"])))
+    assert open_engine(path).summary.rows == 2
+    assert "Somebody" in open_engine(path).summary.actors
+
+
+def test_strike_types_only_in_counts(curated_engine):
+    series = curated_engine.strikes(view_of())
+    assert set(series.frame["event_type"]) <= set(taxonomy.STRIKE_TYPES)
