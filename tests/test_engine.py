@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import reference
 from timeline import parts, store, synth, taxonomy
 from timeline.engine import MAX_EVENTS, choose_bin, open_engine
 from timeline.schema import Col, from_arrow
 
+import reference
 from conftest import CURATED, engine_on, frame, make_row, view_of
 
 

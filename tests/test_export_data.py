@@ -8,11 +8,11 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-import reference
 from timeline import diff, export_data, exports, rowfiles, store
 from timeline.schema import Col
 from timeline.validation import check
 
+import reference
 from conftest import CURATED, frame, make_row, view_of
 
 

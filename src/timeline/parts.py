@@ -11,8 +11,8 @@ dataset's lock. Readers list the parts the manifest names; a part a change repla
 deleted only after the new manifest is in place. A folder without a manifest (written by
 another tool) is read as every `*.parquet` file under it.
 
-Each part is sorted by event type and start date, in row groups small enough that a type or
-date filter skips most of a part, and carries the derived columns of `schema.DERIVED_COLUMNS`
+Each part is sorted by start date (then type), in row groups small enough that a date filter
+or the table's "newest first" skips most of a part, and carries the derived columns of `schema.DERIVED_COLUMNS`
 (the lower-cased search text, the country and actor lists as strings), computed once when
 the part is written.
 """
@@ -163,13 +163,63 @@ def write_parts(root: Path, table: pa.Table) -> list[Part]:
     written = []
     for key in sorted(pc.unique(keys).to_pylist()):
         rows = table.filter(pc.equal(keys, key))
-        rows = rows.sort_by([(str(Col.EVENT_TYPE), "ascending"), (str(Col.DATE_START), "ascending")])
+        rows = rows.sort_by([(str(Col.DATE_START), "ascending"), (str(Col.EVENT_TYPE), "ascending")])
         for start in range(0, rows.num_rows, PART_ROWS):
             chunk = rows.slice(start, PART_ROWS)
             relative = f"year={key // 100}/month={key % 100:02d}/part-{_part_id()}.parquet"
-            write_table_atomic(chunk, root / relative, row_group_size=ROW_GROUP_ROWS, compression=COMPRESSION)
+            write_table_atomic(
+                chunk,
+                root / relative,
+                metadata={STATS_KEY: json.dumps(table_stats(chunk), separators=(",", ":"))},
+                row_group_size=ROW_GROUP_ROWS,
+                compression=COMPRESSION,
+            )
             written.append(Part(relative, chunk.num_rows))
     return written
+
+
+STATS_KEY = "timeline.stats"
+STATS_COLUMNS: tuple[Col, ...] = (
+    Col.EVENT_TYPE, Col.DATE_PRECISION, Col.CONFIDENCE, Col.DATASET, Col.COUNT_UNIT, Col.COUNTRIES, Col.ACTORS,
+)  # fmt: skip
+"""Columns whose values a part counts in its footer, for the engine's dataset summary."""
+
+
+def table_stats(table: pa.Table) -> dict[str, object]:
+    """What a part holds, kept in its footer so that a dataset's summary (dates, values by
+    frequency) costs a footer read per part instead of a scan: rows, first start, last end,
+    the as-of day (ends of day-dated events, starts of coarser ones), the longest span in
+    days, how many have coordinates, and events per value of `STATS_COLUMNS` (once per
+    value of a list)."""
+    start, end = table.column(str(Col.DATE_START)), table.column(str(Col.DATE_END))
+    day = pc.equal(table.column(str(Col.DATE_PRECISION)), "day")
+    known = pc.if_else(day, end, start)
+    span = pc.subtract(end.cast(pa.int32()), start.cast(pa.int32()))
+    counts = {}
+    for col in STATS_COLUMNS:
+        column = table.column(str(col)).combine_chunks()
+        if pa.types.is_list(column.type):
+            column = pc.list_flatten(column)
+        found = pc.value_counts(column.drop_null()) if len(column) else []
+        counts[str(col)] = {
+            str(v["values"]): int(v["counts"]) for v in (found.to_pylist() if len(column) else [])
+        }
+    return {
+        "rows": table.num_rows,
+        "first": pc.min(start).as_py().isoformat() if table.num_rows else None,
+        "last": pc.max(end).as_py().isoformat() if table.num_rows else None,
+        "as_of": pc.max(known).as_py().isoformat() if table.num_rows else None,
+        "max_span_days": int(pc.max(span).as_py() or 0) if table.num_rows else 0,
+        "located": table.num_rows - table.column(str(Col.LATITUDE)).null_count,
+        "counts": counts,
+    }
+
+
+def read_stats(path: Path) -> dict[str, object] | None:
+    """A part's footer stats (None for a file written without them)."""
+    meta = pq.read_metadata(path).metadata or {}
+    raw = meta.get(STATS_KEY.encode())
+    return json.loads(raw) if raw else None
 
 
 def _part_id() -> str:

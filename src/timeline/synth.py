@@ -60,12 +60,16 @@ MEDIAN_COUNT = {
 def _lists(
     rng: np.random.Generator, pool: np.ndarray, n: int, weights: np.ndarray | None, most: int
 ) -> pa.Array:
+    """1 to `most` distinct items per row, drawn by weight without replacement (the Gumbel
+    top-k trick: the largest log-weight plus noise)."""
     lengths = rng.integers(1, most + 1, size=n)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
-    p = None if weights is None else weights / weights.sum()
-    values = _take(pool, rng.choice(len(pool), size=int(offsets[-1]), p=p))
-    return pa.ListArray.from_arrays(pa.array(offsets), values).cast(STRING_LIST)
+    w = np.ones(len(pool)) if weights is None else weights
+    keys = np.log(w / w.sum()) + rng.gumbel(size=(n, len(pool)))
+    chosen = np.argsort(-keys, axis=1)[:, :most]
+    picked = chosen[np.arange(most)[None, :] < lengths[:, None]]  # row by row, first `length` of each
+    return pa.ListArray.from_arrays(pa.array(offsets), _take(pool, picked)).cast(STRING_LIST)
 
 
 def _take(pool: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:

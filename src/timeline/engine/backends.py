@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ ENGINE_VAR = "TIMELINE_ENGINE"
 SPARK_VAR = "TIMELINE_SPARK"
 THREADS_VAR = "TIMELINE_THREADS"
 ENGINES = ("duckdb", "spark")
+KEPT_VIEWS = 4
+"""Views whose matching rows DuckDB keeps in memory (see `Engine.match`)."""
 
 
 class EngineError(Exception):
@@ -86,6 +89,16 @@ class Backend:
     def table(self, source: Source) -> ir.Table:
         raise NotImplementedError
 
+    def keep(self, key: object, expr: ir.Table, limit: int) -> int | None:
+        """Keep `expr`'s rows in memory under `key` if there are at most `limit` of them, and
+        say how many; None if there are more, or if this engine caches on its own terms
+        (Spark)."""
+        return None
+
+    def kept(self, key: object) -> ir.Table | None:
+        """The rows kept under `key`, if they still are."""
+        return None
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         yield
@@ -106,6 +119,7 @@ class DuckDBBackend(Backend):
         self.views: dict[str, str] = {}
         self.idle: list[ibis.BaseBackend] = []
         self.local = threading.local()
+        self.tables: dict[object, str] = {}
 
     def _view(self, source: Source) -> str:
         with self.lock:
@@ -142,10 +156,40 @@ class DuckDBBackend(Backend):
                 self.idle.append(backend)
 
     def table(self, source: Source) -> ir.Table:
+        return self._current().table(self._view(source))
+
+    def _current(self) -> ibis.BaseBackend:
         backend = getattr(self.local, "backend", None)
         if backend is None:
             raise EngineError("query outside engine.session()")
-        return backend.table(self._view(source))
+        return backend
+
+    def keep(self, key: object, expr: ir.Table, limit: int) -> int | None:
+        """A table in the shared in-memory database (every cursor sees it), written in one
+        scan that stops after `limit` + 1 rows; the few most recently used are kept."""
+        cursor = self._current().con  # this thread's DuckDB connection
+        name = f"kept_{secrets.token_hex(6)}"
+        cursor.execute(
+            f"CREATE TABLE {name} AS {ibis.to_sql(expr.limit(limit + 1), dialect='duckdb')}"
+        ).fetchall()
+        rows = int(cursor.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        if rows > limit:
+            cursor.execute(f"DROP TABLE {name}").fetchall()
+            return None
+        with self.lock:
+            self.tables[key] = name
+            dropped = [self.tables.pop(next(iter(self.tables))) for _ in range(len(self.tables) - KEPT_VIEWS)]
+        for old in dropped:
+            cursor.execute(f"DROP TABLE IF EXISTS {old}").fetchall()
+        return rows
+
+    def kept(self, key: object) -> ir.Table | None:
+        with self.lock:
+            name = self.tables.pop(key, None)
+            if name is None:
+                return None
+            self.tables[key] = name  # most recently used last
+        return self._current().table(name)
 
 
 class SparkBackend(Backend):
@@ -178,7 +222,7 @@ def _uri(path: Path) -> str:
     """Spark resolves bare paths against its default file system; say it is a local file
     (on a cluster, give the dataset as a path every executor can see, e.g. on HDFS or S3)."""
     text = str(path)
-    return text if "://" in text else path.resolve().as_uri()
+    return text if "://" in text else "file://" + str(path.resolve())  # Hadoop paths: no %-escapes
 
 
 def _spark_schema() -> object:
@@ -203,11 +247,19 @@ def spark_session(url: str) -> object:
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", str(max(2, threads())))
+            .config("spark.sql.shuffle.partitions", str(_local_cores(url) or 200))
             .getOrCreate()
         )
         session.sparkContext.setLogLevel("ERROR")
         return session
+
+
+def _local_cores(url: str) -> int | None:
+    """The task threads of a `local[N]` master (local[*]: this machine's), else None."""
+    if not url.startswith("local"):
+        return None
+    inside = url.partition("[")[2].rstrip("]")
+    return threads() if inside in ("", "*") else int(inside) if inside.isdigit() else None
 
 
 _backends: dict[tuple[str, str], Backend] = {}

@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from timeline import taxonomy, view
+from timeline import parts, taxonomy, view
 from timeline.engine.backends import Backend, Source, backend, open_source
 from timeline.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
 from timeline.view import View
@@ -26,6 +26,11 @@ MAX_EVENTS = 3000
 MAX_LANES = 30
 MAX_BINS = 150
 MAP_CELL_DEGREES = 0.5
+KEEP_ROWS = 500_000
+"""A view of a large dataset that matches at most this many events has its matches kept in
+memory after the first query, so its charts, table and map do not each scan the files."""
+KEEP_FROM = 200_000
+"""...when the dataset has at least this many rows (below, a scan costs less than a copy)."""
 OTHER = "Other"
 NONE_LANE = "(none)"
 T = TypeVar("T")
@@ -36,6 +41,12 @@ EVENT_COLUMNS = [
     Col.COUNT_UNIT, Col.INTERCEPTED, Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.DATASET,
 ]  # fmt: skip
 """What drawing an event, its hover text or its table row needs (no summaries, no sources)."""
+AGGREGATE_COLUMNS = [
+    Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.ACTORS,
+    Col.COUNTRIES, Col.LATITUDE, Col.LONGITUDE, Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED,
+    Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.DATASET,
+]  # fmt: skip
+"""What counting a view needs: its many matches are kept without their text."""
 COUNT_CHOICES = {"all": taxonomy.STRIKE_UNITS, "drones": ("drones",), "missiles": ("missiles",)}
 """What the counts chart adds up: every strike, or only rows counted in drones or missiles
 (a combined strike's total cannot be split, so it counts only under 'all')."""
@@ -53,6 +64,7 @@ class Summary:
     or the newest start of one dated only to a week, month or year (a 'December' event does
     not make the data current to 31 December)."""
     max_span_days: int
+    located: int
     counts: dict[str, dict[str, int]]
     """For each column a filter chooses from: its values and how many events have each, most
     frequent first (an event counts once per value of a list column)."""
@@ -217,10 +229,35 @@ class Engine:
         }
         return t.mutate(**{SEARCH_COLUMN: search}, **keys)
 
-    def _where(self, v: View) -> ir.Table:
+    def _where(self, v: View, columns: Iterable[Col | str] = EVENT_COLUMNS) -> ir.Table:
+        """The matching rows, from a copy kept in memory when one holds these `columns`
+        (see `_keep`), else from the files."""
+        if v.values:
+            for kind, kept_columns in (("events", EVENT_COLUMNS), ("counts", AGGREGATE_COLUMNS)):
+                if {str(c) for c in columns} <= {str(c) for c in kept_columns}:
+                    kept = self.backend.kept((self.source.version, v.values, kind))
+                    if kept is not None:
+                        return kept
         t = self._base()
         tests = view.predicates(t, v)
         return t.filter(tests) if tests else t
+
+    def _keep(self, v: View) -> None:
+        """A large dataset's view with filters keeps its matches in memory, so that its
+        charts, table and map each read those instead of the files: all `EVENT_COLUMNS` when
+        the view holds at most `MAX_EVENTS`, the `AGGREGATE_COLUMNS` up to `KEEP_ROWS`. Each
+        try is one scan that stops as soon as it has found too many."""
+        if not v.values or self.summary.rows < KEEP_FROM:
+            return
+        t = self._base()
+        matched = t.filter(view.predicates(t, v))
+        tries = (("events", EVENT_COLUMNS, MAX_EVENTS), ("counts", AGGREGATE_COLUMNS, KEEP_ROWS))
+        for kind, columns, limit in tries:
+            key = (self.source.version, v.values, kind)
+            if self.backend.kept(key) is not None:
+                return
+            if self.backend.keep(key, matched.select([str(c) for c in columns]), limit) is not None:
+                return
 
     def run(self, expr: ir.Expr) -> pd.DataFrame:
         return expr.to_pandas()
@@ -232,6 +269,9 @@ class Engine:
         return _summaries.get(self)
 
     def _compute_summary(self) -> Summary:
+        stored = _summary_from_footers(self.source)
+        if stored is not None:
+            return stored
         with self.backend.session():
             t = self._base()
             day = t[Col.DATE_PRECISION] == "day"
@@ -241,6 +281,7 @@ class Engine:
                 last=t[Col.DATE_END].max(),
                 as_of=ibis.cases((day, t[Col.DATE_END]), else_=t[Col.DATE_START]).max(),
                 span=(t[Col.DATE_END].epoch_days() - t[Col.DATE_START].epoch_days()).max(),
+                located=t[Col.LATITUDE].notnull().sum(),
             ).to_pandas()
             chosen = dict.fromkeys(f.column for f in view.FILTERS if isinstance(f, view.AnyOf))
             counts = {str(col): self._frequencies(t, col) for col in chosen}
@@ -252,6 +293,7 @@ class Engine:
             last_day=_day(row["last"]) if rows else None,
             as_of=_day(row["as_of"]) if rows else None,
             max_span_days=int(row["span"]) if rows and not pd.isna(row["span"]) else 0,
+            located=int(row["located"]) if rows else 0,
             counts=counts,
         )
 
@@ -260,7 +302,7 @@ class Engine:
         """A column's values with their events, most frequent first (an event counts once per
         value of a list column)."""
         is_list = isinstance(t[col], ir.ArrayValue)
-        values = t.select(key=t[col].unique().unnest() if is_list else t[col])
+        values = t.select(key=t[col].unnest() if is_list else t[col])  # lists never repeat an item
         counts = values.group_by("key").agg(n=values.count()).to_pandas()
         counts = counts.dropna().sort_values(["n", "key"], ascending=[False, True])
         return {str(k): int(n) for k, n in zip(counts["key"], counts["n"], strict=True)}
@@ -277,7 +319,11 @@ class Engine:
 
     @_in_session
     def match(self, v: View) -> Match:
-        t = self._where(v)
+        if not v.values:
+            s = self.summary
+            return Match(s.rows, s.first_day, s.last_day, s.located)
+        self._keep(v)
+        t = self._where(v, [Col.DATE_START, Col.DATE_END, Col.LATITUDE])
         row = self.run(
             t.aggregate(
                 n=t.count(),
@@ -291,7 +337,7 @@ class Engine:
 
     @_in_session
     def count(self, v: View) -> int:
-        t = self._where(v)
+        t = self._where(v, [Col.EVENT_ID])
         return int(self.run(t.count().as_table()).iloc[0, 0])
 
     @_in_session
@@ -307,7 +353,7 @@ class Engine:
     @_in_session
     def events(self, v: View, limit: int = MAX_EVENTS, columns: list[Col] | None = None) -> pd.DataFrame:
         """Up to `limit` matching events, oldest first (ties by id, the same on every engine)."""
-        t = self._where(v)
+        t = self._where(v, columns or EVENT_COLUMNS)
         wanted = [str(c) for c in columns or EVENT_COLUMNS]
         expr = t.select(wanted).order_by([Col.DATE_START, Col.EVENT_ID]).limit(limit)
         return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
@@ -315,9 +361,23 @@ class Engine:
     @_in_session
     def newest(self, v: View, limit: int = 1000) -> pd.DataFrame:
         """The `limit` newest matching events, newest first, for the table."""
+        # First the day of the `limit`-th newest event, from the start dates alone; then only
+        # rows from that day on are read whole (the parts' date statistics skip the rest).
+        starts = self._where(v, [Col.DATE_START])
+        days = self.run(
+            starts.group_by(day=starts[Col.DATE_START])
+            .agg(n=starts.count())
+            .order_by(ibis.desc("day"))
+            .limit(limit)
+        )
+        if days.empty:
+            return self.events(v, limit=0)
+        reached = days["n"].cumsum() >= limit
+        since = days["day"][reached].iloc[0] if reached.any() else days["day"].iloc[-1]
         t = self._where(v)
         expr = (
-            t.select([str(c) for c in EVENT_COLUMNS])
+            t.filter(t[Col.DATE_START] >= _day(since))
+            .select([str(c) for c in EVENT_COLUMNS])
             .order_by([ibis.desc(Col.DATE_START), ibis.asc(Col.EVENT_ID)])
             .limit(limit)
         )
@@ -339,21 +399,21 @@ class Engine:
         """Which of these events the view shows."""
         if not ids:
             return set()
-        t = self._where(v)
+        t = self._where(v, [Col.EVENT_ID])
         found = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(Col.EVENT_ID))
         return set(found[str(Col.EVENT_ID)])
 
     @_in_session
     def rows(self, v: View) -> pa.Table:
         """Every matching row in the schema, oldest first: what a data export writes."""
-        t = self._where(v)
+        t = self._where(v, ARROW_SCHEMA.names)
         expr = t.select(ARROW_SCHEMA.names).order_by([Col.DATE_START, Col.EVENT_ID])
         return _to_schema(expr.to_pyarrow())
 
     @_in_session
     def outlets(self, v: View) -> pd.Series:
         """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
-        t = self._where(v)
+        t = self._where(v, [Col.SOURCE_OUTLET])
         counts = self.run(t.group_by(outlet=t[Col.SOURCE_OUTLET]).agg(n=t.count()))
         counts = counts.sort_values(["n", "outlet"], ascending=[False, True])
         return pd.Series(counts["n"].to_numpy(), index=counts["outlet"].to_numpy(), dtype="int64")
@@ -371,7 +431,7 @@ class Engine:
         return TimelineData(match.count, bins=bins, lanes=lanes, freq=freq)
 
     def _lane_bins(self, v: View, freq: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
-        t = self._where(v)
+        t = self._where(v, [Col.EVENT_TYPE, Col.DATE_START, Col.COUNTRIES, Col.ACTORS])
         start = _bin(t[Col.DATE_START], freq)
         if v.lanes == "type":
             frame = self.run(t.group_by(lane=t[Col.EVENT_TYPE], bin=start).agg(n=t.count()))
@@ -381,26 +441,22 @@ class Engine:
             return _as_days(frame, ["bin"]), order
         col = Col.COUNTRIES if v.lanes == "country" else Col.ACTORS
         listed = t.filter(t[col].length() > 0)
-        pairs = listed.select(event=listed[Col.EVENT_ID], bin=_bin(listed[Col.DATE_START], freq),
-                              lane=listed[col].unique().unnest())  # fmt: skip
+        pairs = listed.select(bin=_bin(listed[Col.DATE_START], freq), lane=listed[col].unnest())
         unlisted = t.filter(t[col].length() == 0)
-        unlisted = unlisted.select(
-            event=unlisted[Col.EVENT_ID],
-            bin=_bin(unlisted[Col.DATE_START], freq),
-            lane=ibis.literal(NONE_LANE),
+        pairs = pairs.union(
+            unlisted.select(bin=_bin(unlisted[Col.DATE_START], freq), lane=ibis.literal(NONE_LANE))
         )
-        pairs = pairs.union(unlisted)
-        totals = self.run(pairs.group_by("lane").agg(n=pairs.count()))
-        totals = totals.sort_values(["n", "lane"], ascending=[False, True])
-        names = [str(x) for x in totals["lane"]]
-        if len(names) <= MAX_LANES:
-            frame = self.run(pairs.group_by(["lane", "bin"]).agg(n=pairs.count()))
-            order = names
-        else:  # the rest in one 'Other' lane, where an event counts once however many it names
-            top = names[: MAX_LANES - 1]
-            lane = ibis.cases((pairs["lane"].isin(top), pairs["lane"]), else_=ibis.literal(OTHER))
-            mapped = pairs.mutate(lane=lane)
-            frame = self.run(mapped.group_by(["lane", "bin"]).agg(n=mapped["event"].nunique()))
+        frame = self.run(pairs.group_by(["lane", "bin"]).agg(n=pairs.count()))
+        totals = (
+            frame.groupby("lane")["n"].sum().reset_index().sort_values(["n", "lane"], ascending=[False, True])
+        )
+        order = [str(x) for x in totals["lane"]]
+        if len(order) > MAX_LANES:
+            # The rest in one 'Other' lane, where an event counts once however many it names.
+            top = order[: MAX_LANES - 1]
+            other = t.filter(t[col].filter(lambda x: ~x.isin(top)).length() > 0)
+            rest = self.run(other.group_by(bin=_bin(other[Col.DATE_START], freq)).agg(n=other.count()))
+            frame = pd.concat([frame[frame["lane"].isin(top)], rest.assign(lane=OTHER)], ignore_index=True)
             order = [*top, OTHER]
         return _as_days(frame, ["bin"]), tuple(order)
 
@@ -410,7 +466,8 @@ class Engine:
         began; figures dated only to a week or month are left out (and counted) rather than
         spread over days, except a week's figure when counting per week."""
         per, what = v.per, v.strikes
-        t = self._where(v)
+        t = self._where(v, [Col.EVENT_TYPE, Col.COUNT_UNIT, Col.COUNT, Col.INTERCEPTED, Col.DATE_PRECISION,
+                            Col.DATE_START, Col.DATE_END, Col.DATASET])  # fmt: skip
         t = t.filter(
             t[Col.EVENT_TYPE].isin(list(taxonomy.STRIKE_TYPES))
             & t[Col.COUNT_UNIT].isin(list(COUNT_CHOICES[what]))
@@ -446,9 +503,10 @@ class Engine:
     @_in_session
     def map(self, v: View, match: Match | None = None) -> MapData:
         match = match or self.match(v)
-        t = self._where(v)
+        few = match.located <= MAX_EVENTS
+        t = self._where(v, EVENT_COLUMNS if few else [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE])
         t = t.filter(t[Col.LATITUDE].notnull() & t[Col.LONGITUDE].notnull())
-        if match.located <= MAX_EVENTS:
+        if few:
             points = self.run(
                 t.select([str(c) for c in EVENT_COLUMNS]).order_by([Col.DATE_START, Col.EVENT_ID])
             )
@@ -465,6 +523,34 @@ class Engine:
         frame["x"] = (frame["x"].astype("float64") + 0.5) * size
         frame["y"] = (frame["y"].astype("float64") + 0.5) * size
         return MapData(match.count, match.located, cells=frame)
+
+
+def _summary_from_footers(source: Source) -> Summary | None:
+    """The summary of a partitioned dataset from its parts' footer stats (`parts.table_stats`),
+    or None when a part has none or a filter's column is not counted there."""
+    if not source.partitioned or not source.files:
+        return None
+    wanted = {str(f.column) for f in view.FILTERS if isinstance(f, view.AnyOf)}
+    stats = [parts.read_stats(p) for p in source.files]
+    if any(s is None or not wanted <= set(s["counts"]) for s in stats):
+        return None
+    counts: dict[str, dict[str, int]] = {}
+    for col in wanted:
+        merged: dict[str, int] = {}
+        for s in stats:
+            for value, n in s["counts"][col].items():
+                merged[value] = merged.get(value, 0) + n
+        counts[col] = dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
+    days = [s for s in stats if s["rows"]]
+    return Summary(
+        rows=sum(s["rows"] for s in stats),
+        first_day=min(date.fromisoformat(s["first"]) for s in days) if days else None,
+        last_day=max(date.fromisoformat(s["last"]) for s in days) if days else None,
+        as_of=max(date.fromisoformat(s["as_of"]) for s in days) if days else None,
+        max_span_days=max((s["max_span_days"] for s in stats), default=0),
+        located=sum(s["located"] for s in stats),
+        counts=counts,
+    )
 
 
 def _to_schema(table: pa.Table) -> pa.Table:

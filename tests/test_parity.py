@@ -1,0 +1,192 @@
+"""One view, several engines: DuckDB and a real local Spark give the same answers, and both
+agree with the pandas reference (the in-memory path the engine replaced).
+
+Spark runs in local mode in one session shared by every test here (it takes half a minute
+to start). It needs Java: CI installs Debian's default-jre-headless; without Java the tests
+skip locally and fail in CI (TIMELINE_REQUIRE_SPARK=1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from timeline import parts, store, synth
+from timeline.engine import Engine, backend, open_source
+from timeline.schema import Col, from_arrow
+from timeline.view import View
+
+import reference
+from conftest import CURATED, view_of
+
+pytestmark = pytest.mark.spark
+
+VIEWS: dict[str, dict[str, str | list[str]]] = {
+    "everything": {},
+    "dates": {"from_": "2024-11-01", "to": "2024-11-30"},
+    "from only": {"from_": "2024-12-01"},
+    "to only": {"to": "2024-10-31"},
+    "week and month events overlap a range": {"from_": "2024-10-15", "to": "2024-10-20"},
+    "one type": {"type": "drone_attack"},
+    "two types": {"type": ["drone_attack", "missile_strike"]},
+    "country": {"country": "PRK"},
+    "two countries": {"country": ["KOR", "UKR"]},
+    "actor": {"actor": "Ukrainian Air Force"},
+    "text": {"q": "kyiv"},
+    "text, several words": {"q": "Umerov SEOUL"},
+    "confidence": {"confidence": "claimed"},
+    "min count": {"min_count": "100"},
+    "dataset": {"dataset": "curated"},
+    "type and dates": {"type": "drone_attack", "from_": "2024-11-01", "to": "2024-11-30"},
+    "country and text": {"country": "UKR", "q": "drone"},
+    "actor and type": {"actor": "Yoon Suk Yeol", "type": "meeting"},
+    "confidence and min count": {"confidence": ["confirmed", "reported"], "min_count": "1000"},
+    "country and dates": {"country": "RUS", "from_": "2024-12-01"},
+    "text and dates": {"q": "missile", "from_": "2024-11-15", "to": "2024-11-30"},
+    "empty: visit in Ukraine": {"type": "visit", "country": "UKR"},
+    "empty: no such word": {"q": "zzzz-no-such-word"},
+    "empty: nothing that large": {"min_count": "999999999"},
+    "lanes by country": {"lanes": "country"},
+    "lanes by actor": {"lanes": "actor", "type": ["meeting", "call"]},
+    "counts per week": {"per": "week", "type": ["drone_attack", "combined_strike"]},
+    "counts of drones": {"strikes": "drones"},
+    "counts of missiles per week": {"strikes": "missiles", "per": "week"},
+    "everything at once": {
+        "type": "drone_attack",
+        "country": "UKR",
+        "confidence": "confirmed",
+        "from_": "2024-11-01",
+        "q": "drones",
+        "min_count": "50",
+    },
+}
+SYNTHETIC_VIEWS: dict[str, dict[str, str | list[str]]] = {
+    "everything": {},
+    "dates": {"from_": "2025-03-01", "to": "2025-03-31"},
+    "week, month and year events overlap a range": {"from_": "2024-02-12", "to": "2024-02-13"},
+    "two types": {"type": ["drone_attack", "missile_strike"]},
+    "country": {"country": "PRK"},
+    "actor": {"actor": "NATO"},
+    "text": {"q": "kharkiv drone"},
+    "min count and confidence": {"min_count": "300", "confidence": "confirmed"},
+    "country and text, per week": {"country": "KOR", "q": "seoul", "per": "week"},
+    "lanes by country": {"lanes": "country", "from_": "2026-01-01"},
+    "lanes by actor": {"lanes": "actor", "type": "statement"},
+    "empty": {"type": "visit", "min_count": "1"},
+}
+
+
+def _require_java() -> None:
+    if shutil.which("java"):
+        return
+    message = "no Java runtime for Spark: apt-get install default-jre-headless"
+    if os.environ.get("TIMELINE_REQUIRE_SPARK"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    _require_java()
+    return backend("spark", "local[1]")  # small data: one task thread schedules fastest
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("parity") / "synth"
+    synth.write_parts(100_000, root, seed=11, say=lambda _: None)
+    return root
+
+
+def engines(path: Path, spark) -> tuple[Engine, Engine]:
+    source = open_source(path)
+    return Engine(source, backend("duckdb")), Engine(source, spark)
+
+
+def answers(engine: Engine, v: View) -> dict[str, object]:
+    """Everything the page asks, in comparable form."""
+    match = engine.match(v)
+    out: dict[str, object] = {"match": match}
+    if match.count:
+        timeline = engine.timeline(v, match)
+        if timeline.events is not None:
+            out["ids"] = sorted(timeline.events[Col.EVENT_ID])
+        else:
+            out["ids"] = sorted(engine.events(v, limit=10**7)[Col.EVENT_ID])
+            out["bins"] = _sorted(timeline.bins, ["lane", "bin"])
+            out["lanes"] = timeline.lanes
+        series = engine.strikes(v)
+        out["strikes"] = _sorted(series.frame, ["bin", "event_type"])
+        out["left out"] = (series.left_out, series.datasets)
+        where = engine.map(v, match)
+        out["map"] = (
+            _sorted(where.cells, ["x", "y", "event_type"])
+            if where.cells is not None
+            else sorted(where.points[Col.EVENT_ID])
+        )
+        out["newest"] = list(engine.newest(v, limit=20)[Col.EVENT_ID])
+        out["outlets"] = engine.outlets(v).to_dict()
+    else:
+        out["relaxations"] = engine.relaxations(v)
+    return out
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = frame.sort_values(keys).reset_index(drop=True)
+    for name in out.columns:
+        if pd.api.types.is_integer_dtype(out[name].dtype):
+            out[name] = out[name].astype("Int64")
+    return out
+
+
+def assert_same(a: dict[str, object], b: dict[str, object], what: str) -> None:
+    assert a.keys() == b.keys(), what
+    for key in a:
+        left, right = a[key], b[key]
+        if isinstance(left, pd.DataFrame):
+            pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=f"{what}: {key}")
+        else:
+            assert left == right, f"{what}: {key}"
+
+
+@pytest.mark.parametrize("name", list(VIEWS))
+def test_bundled_data_same_on_duckdb_spark_and_pandas(name: str, spark):
+    duck, sparked = engines(CURATED, spark)
+    v = view_of(duck, **VIEWS[name])
+    a, b = answers(duck, v), answers(sparked, v)
+    assert_same(a, b, name)
+    events = store.load(CURATED)
+    assert set(a.get("ids", [])) == reference.ids(events, v), name
+
+
+@pytest.mark.parametrize("name", list(SYNTHETIC_VIEWS))
+def test_100k_synthetic_events_same_on_duckdb_spark_and_pandas(name: str, spark, synthetic: Path):
+    duck, sparked = engines(synthetic, spark)
+    v = view_of(duck, **SYNTHETIC_VIEWS[name])
+    a, b = answers(duck, v), answers(sparked, v)
+    assert_same(a, b, name)
+    events = _frame(synthetic)
+    assert set(a.get("ids", [])) == reference.ids(events, v), name
+
+
+def test_summaries_agree(spark, synthetic: Path):
+    for path in (CURATED, synthetic):
+        duck, sparked = engines(path, spark)
+        assert duck.summary == sparked.summary
+    # the footer stats of a partitioned dataset say what a query over its rows says
+    source = open_source(synthetic)
+    from_footers = Engine(source, backend("duckdb")).summary
+    queried = Engine(source.__class__(**{**source.__dict__, "partitioned": False}), backend("duckdb"))
+    assert from_footers == queried._compute_summary()
+
+
+_frames: dict[Path, pd.DataFrame] = {}
+
+
+def _frame(root: Path) -> pd.DataFrame:
+    if root not in _frames:
+        _frames[root] = from_arrow(parts.scan(root))
+    return _frames[root]
