@@ -1,165 +1,234 @@
-"""Dashboard benchmark: server time of a filter change and bytes sent per figure.
+"""Dashboard benchmark: server time of a filter change, through the engine, side by side with
+the raw engine query (the floor) and with the in-memory pandas path the engine replaced.
 
-    taskset -c 0 python benchmarks/bench_dashboard.py [--sizes 10000 100000 1000000] [--repeats 3]
+    taskset -c 0 .venv/bin/python benchmarks/bench_dashboard.py --sizes 1000000 10000000
+    taskset -c 0 .venv/bin/python benchmarks/bench_dashboard.py --sizes 1000000 --engine spark
 
-For each dataset size (synthetic events from `timeline synth`) and each filter change, it
-times what a rerun of the page does on the server (mask, timeline, counts and map figures
-serialised to JSON, the table), and the same view done naively: filter with pandas row by
-row, and plot every matching event with plotly express. Numbers go to docs/performance.md.
-It is a benchmark, not a test: nothing here asserts a time.
+Synthetic datasets (`timeline synth`, seed 7, partitioned) are made once under bench-data/
+(git-ignored) and reused. Each size runs in a fresh process pinned to what `taskset` gives it,
+with one engine thread, and reports:
+
+- per view: the server time of a filter change (everything a rerun of the page computes:
+  the match, the timeline, counts and map figures serialised to JSON, the table), the floor
+  (one query counting the view's matches), and the old path (mask a frame held in memory,
+  then the same figures), each the median of `--repeats` runs;
+- once per size: the time to the first chart after a start (summary + the unfiltered view),
+  and the process's peak memory.
+
+The old path is the project as it was before the engine (git commit BASELINE), run from a
+temporary git worktree on a single-file copy of the same events; it holds the whole dataset
+in memory, so it is skipped where that would not fit (`--baseline-max`). It is a benchmark,
+not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import numpy as np
-import pandas as pd
-import plotly.express as px
-import pyarrow as pa
-
-from timeline import figures, filters, store, synth
-from timeline.filters import Catalog, Filters
-from timeline.schema import Col
-from timeline.table import newest, table_frame
-
-pa.set_cpu_count(1)  # one core, as the issue asks
-pa.set_io_thread_count(1)
-
-CHANGES: dict[str, Filters] = {
-    "all events": Filters(),
-    "two types": Filters(types=("drone_attack", "missile_strike")),
-    "country + text": Filters(countries=("PRK",), text="kim"),
-    "one month of drones": Filters(start=date(2025, 1, 1), end=date(2025, 1, 31), types=("drone_attack",)),
-    "min count 500": Filters(min_count=500),
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+BASELINE = "cdbeaae"
+"""The last commit before the query engine: the in-memory pandas path."""
+VIEWS: dict[str, dict[str, list[str]]] = {
+    "all events": {},
+    "two types": {"type": ["drone_attack", "missile_strike"]},
+    "country + text": {"country": ["PRK"], "q": ["kim"]},
+    "one month of drones": {"type": ["drone_attack"], "from": ["2025-01-01"], "to": ["2025-01-31"]},
+    "min count 500": {"min_count": ["500"]},
+    "lanes by country, 2026": {"lanes": ["country"], "from": ["2026-01-01"]},
 }
 
 
-@dataclass
-class Result:
-    seconds: float
-    timeline: int
-    counts: int
-    map: int
-    matched: int
+def dataset(n: int) -> Path:
+    root = DATA / f"parts-{n}"
+    if not (root / "_manifest.json").exists():
+        from timeline import synth
+
+        print(f"generating {n:,} synthetic events in {root} ...", file=sys.stderr, flush=True)
+        synth.write_parts(n, root, seed=7, say=lambda line: print(line, file=sys.stderr, flush=True))
+    return root
 
 
-def ours(catalog: Catalog, f: Filters) -> Result:
-    keep = filters.mask(catalog, f)
+def single_file(n: int) -> Path:
+    """The same events in one Parquet file, for the old path."""
+    path = DATA / f"single-{n}.parquet"
+    if not path.exists():
+        import pyarrow.dataset as pads
+        import pyarrow.parquet as pq
+
+        from timeline import parts
+        from timeline.schema import ARROW_SCHEMA
+
+        source = pads.dataset([str(p) for p in parts.files(dataset(n))], format="parquet")
+        with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
+            for batch in source.to_batches(columns=ARROW_SCHEMA.names):
+                writer.write_batch(batch.cast(ARROW_SCHEMA))
+    return path
+
+
+# --- one size, in its own process -------------------------------------------------------------
+
+
+def _rerun(engine: object, params: dict[str, list[str]]) -> dict[str, int]:
+    """Everything the page computes on a filter change, as the page computes it."""
+    import plotly.io as pio
+
+    from timeline import view
+    from timeline.figures import counts_figure, map_figure, timeline_figure
+    from timeline.table import table_frame
+
+    v, _ = view.parse(params, engine.known())
+    match = engine.match(v)
+    sizes = {"matched": match.count}
+    window = (v.span.start, v.span.end)
+    fig, _ = timeline_figure(engine.timeline(v, match), lanes=v.lanes, window=window)
+    sizes["timeline"] = len(pio.to_json(fig, validate=False))
+    sizes["counts"] = len(pio.to_json(counts_figure(engine.strikes(v), window=window), validate=False))
+    sizes["map"] = len(pio.to_json(map_figure(engine.map(v, match)), validate=False))
+    table_frame(engine.newest(v))
+    engine.outlets(v)
+    return sizes
+
+
+def measure(n: int, engine_name: str, repeats: int) -> dict[str, object]:
+    started = time.perf_counter()
+    from timeline import view
+    from timeline.engine import backend, open_engine
+
+    path = dataset(n)
+    engine = open_engine(path, engine_name)
+    _rerun(engine, {})
+    first_chart = time.perf_counter() - started
+    runner = backend(engine_name)
+    results = {}
+    for name, params in VIEWS.items():
+        times, floors = [], []
+        for _ in range(repeats):
+            runner.forget()  # a filter change meets a view for the first time
+            t = time.perf_counter()
+            sizes = _rerun(open_engine(path, engine_name), params)
+            times.append(time.perf_counter() - t)
+            runner.forget()
+            v, _ = view.parse(params, engine.known())
+            t = time.perf_counter()
+            engine.count(v)
+            floors.append(time.perf_counter() - t)
+        results[name] = {"seconds": statistics.median(times), "floor": statistics.median(floors), **sizes}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"first_chart": first_chart, "peak_mb": peak, "views": results}
+
+
+BASELINE_DRIVER = r"""
+import json, resource, statistics, sys, time
+from pathlib import Path
+started = time.perf_counter()
+from timeline import figures, filters, store, urlstate
+from timeline.filters import Catalog
+from timeline.table import newest, table_frame
+path, repeats, views = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+catalog = Catalog.build(store.load(path))
+load = time.perf_counter() - started
+
+def rerun(params):
+    v, _ = urlstate.parse(params, catalog)
+    keep = filters.mask(catalog, v.filters)
     df = figures.in_view(catalog.events, keep)
-    timeline = figures.timeline_figure(df)[0].to_json()
-    counts = figures.counts_figure(df).to_json()
-    geo = figures.map_figure(df).to_json()
+    window = (v.filters.start, v.filters.end)
+    figures.timeline_figure(df, lanes=v.lanes, window=window)[0].to_json()
+    figures.counts_figure(df, per=v.per, what=v.strikes, window=window).to_json()
+    figures.map_figure(df).to_json()
     table_frame(newest(catalog.events, keep))
-    return Result(0.0, len(timeline), len(counts), len(geo), int(keep.sum()))
 
-
-def naive(events: pd.DataFrame, f: Filters) -> Result:
-    """What a first version would do: row-wise pandas filters, one marker per event."""
-    df = events
-    if f.types:
-        df = df[df[Col.EVENT_TYPE].isin(f.types)]
-    if f.start:
-        df = df[df[Col.DATE_END] >= pd.Timestamp(f.start)]
-    if f.end:
-        df = df[df[Col.DATE_START] <= pd.Timestamp(f.end)]
-    if f.countries:
-        df = df[df[Col.COUNTRIES].apply(lambda cs: any(c in f.countries for c in cs))]
-    if f.min_count is not None:
-        df = df[df[Col.COUNT].fillna(-1) >= f.min_count]
-    if f.text:
-        actors = df[Col.ACTORS].apply(" ".join)
-        text = (
-            df[Col.TITLE].fillna("")
-            + " "
-            + df[Col.SUMMARY].fillna("")
-            + " "
-            + df[Col.LOCATION].fillna("")
-            + " "
-            + actors
-        )
-        df = df[text.str.contains(f.text, case=False)]
-    plain = df.astype({Col.EVENT_TYPE: "str"})
-    timeline = px.scatter(
-        plain,
-        x=Col.DATE_START,
-        y=Col.EVENT_TYPE,
-        color=Col.EVENT_TYPE,
-        hover_data=[Col.TITLE, Col.COUNT, Col.SOURCE_OUTLET],
-    ).to_json()
-    counts = px.bar(
-        plain[plain[Col.COUNT].notna()], x=Col.DATE_START, y=Col.COUNT, color=Col.EVENT_TYPE
-    ).to_json()
-    geo = px.scatter(
-        plain[plain[Col.LATITUDE].notna()],
-        x=Col.LONGITUDE,
-        y=Col.LATITUDE,
-        color=Col.EVENT_TYPE,
-        hover_data=[Col.TITLE],
-    ).to_json()
-    df.sort_values(Col.DATE_START, ascending=False).head(1000)
-    return Result(0.0, len(timeline), len(counts), len(geo), len(df))
-
-
-def timed(run: Callable[[], Result], repeats: int) -> Result:
-    times, result = [], None
+rerun({})
+first = time.perf_counter() - started
+out = {}
+for name, params in views.items():
+    times = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    assert result is not None
-    result.seconds = statistics.median(times)
-    return result
+        t = time.perf_counter(); rerun(params); times.append(time.perf_counter() - t)
+    out[name] = statistics.median(times)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"load": load, "first_chart": first, "peak_mb": peak, "views": out}))
+"""
 
 
-def kb(n: int) -> str:
-    return f"{n / 1000:,.0f} kB"
+def baseline(n: int, repeats: int) -> dict[str, object]:
+    """The old path, from a worktree of BASELINE, in its own process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), BASELINE],
+                       check=True, capture_output=True)  # fmt: skip
+        try:
+            env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+            done = subprocess.run(
+                [sys.executable, "-c", BASELINE_DRIVER, str(single_file(n)), str(repeats), json.dumps(VIEWS)],
+                env=env, cwd=tree, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--engine", default="duckdb", choices=("duckdb", "spark"))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--naive-repeats", type=int, default=1)
+    parser.add_argument("--baseline-max", type=int, default=10_000_000,
+                        help="largest size to run the old in-memory path on")  # fmt: skip
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size
     args = parser.parse_args()
-
+    if args.one:
+        print(json.dumps(measure(args.one, args.engine, args.repeats)))
+        return
+    env = {**os.environ, "TIMELINE_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    print(f"engine: {args.engine}; median of {args.repeats}; one engine thread; "
+          f"CPU affinity: {sorted(os.sched_getaffinity(0))}\n")  # fmt: skip
     print(
-        "| events | filter change | matched | ours: server s | naive: server s | speed-up | ours: timeline / counts / map bytes | naive: timeline / counts / map bytes |"
+        "| events | view | matched | filter change s | floor s | ratio to floor | old path s | old / new | timeline / counts / map kB |"
     )
-    print("|---:|---|---:|---:|---:|---:|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
-            path = Path(tmp) / f"synth-{n}.parquet"
-            synth.write(n, path, seed=7)
-            start = time.perf_counter()
-            catalog = Catalog.build(store.load(path))
-            load = time.perf_counter() - start
-            for warm in (Filters(), CHANGES["one month of drones"]):
-                ours(catalog, warm)  # warm caches (border lines, imports), as a running server has
-            for name, f in CHANGES.items():
-                a = timed(lambda f=f, c=catalog: ours(c, f), args.repeats)
-                b = timed(lambda f=f, c=catalog: naive(c.events, f), args.naive_repeats)
-                print(
-                    f"| {n:,} | {name} | {a.matched:,} | {a.seconds:.3f} | {b.seconds:.3f} | {b.seconds / a.seconds:,.0f}x "
-                    f"| {kb(a.timeline)} / {kb(a.counts)} / {kb(a.map)} | {kb(b.timeline)} / {kb(b.counts)} / {kb(b.map)} |",
-                    flush=True,
-                )
-            print(f"| {n:,} | (load + index, once per file version) | | {load:.2f} | | | | |", flush=True)
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    summaries = []
+    for n in args.sizes:
+        dataset(n)
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--engine", args.engine, "--repeats", str(args.repeats)],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        ours = json.loads(done.stdout.strip().splitlines()[-1])
+        old = baseline(n, args.repeats) if args.engine == "duckdb" and n <= args.baseline_max else None
+        for name, r in ours["views"].items():
+            old_s = old["views"][name] if old else None
+            old_cells = f"{old_s:.3f} | {old_s / r['seconds']:.1f}x" if old_s else "n/a | "
+            print(
+                f"| {n:,} | {name} | {r['matched']:,} | {r['seconds']:.3f} | {r['floor']:.3f} | "
+                f"{r['seconds'] / max(r['floor'], 1e-6):.1f}x | {old_cells} | "
+                f"{r['timeline'] / 1000:,.0f} / {r['counts'] / 1000:,.0f} / {r['map'] / 1000:,.0f} |",
+                flush=True,
+            )
+        summaries.append((n, ours, old))
     print(
-        f"\nmedian of {args.repeats} runs (naive: {args.naive_repeats}); numpy {np.__version__}, pandas {pd.__version__}"
+        "\n| events | first chart after start s | peak memory MB | old path: load s | old: first chart s | old: peak MB |"
     )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n, ours, old in summaries:
+        old_cells = (
+            f"{old['load']:.1f} | {old['first_chart']:.1f} | {old['peak_mb']:,.0f}"
+            if old
+            else "n/a | n/a | n/a"
+        )
+        print(f"| {n:,} | {ours['first_chart']:.2f} | {ours['peak_mb']:,.0f} | {old_cells} |")
 
 
 if __name__ == "__main__":

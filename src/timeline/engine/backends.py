@@ -99,6 +99,9 @@ class Backend:
         """The rows kept under `key`, if they still are."""
         return None
 
+    def forget(self) -> None:
+        """Drop every kept copy (benchmarks measure a view met for the first time)."""
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         yield
@@ -183,6 +186,12 @@ class DuckDBBackend(Backend):
             cursor.execute(f"DROP TABLE IF EXISTS {old}").fetchall()
         return rows
 
+    def forget(self) -> None:
+        with self.lock:
+            names, self.tables = list(self.tables.values()), {}
+        for name in names:
+            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+
     def kept(self, key: object) -> ir.Table | None:
         with self.lock:
             name = self.tables.pop(key, None)
@@ -210,7 +219,7 @@ class SparkBackend(Backend):
             if name is None:
                 name = f"events_{len(self.views)}"
                 if source.files:
-                    frame = self.session_.read.parquet(*[_uri(p) for p in source.files])
+                    frame = self.session_.read.parquet(*[_uri(p, source.path) for p in source.files])
                 else:
                     frame = self.session_.createDataFrame([], _spark_schema())
                 frame.createOrReplaceTempView(name)
@@ -218,11 +227,17 @@ class SparkBackend(Backend):
         return self.con.table(name)
 
 
-def _uri(path: Path) -> str:
-    """Spark resolves bare paths against its default file system; say it is a local file
-    (on a cluster, give the dataset as a path every executor can see, e.g. on HDFS or S3)."""
-    text = str(path)
-    return text if "://" in text else "file://" + str(path.resolve())  # Hadoop paths: no %-escapes
+DATA_URI_VAR = "TIMELINE_SPARK_DATA_URI"
+
+
+def _uri(path: Path, root: Path) -> str:
+    """Where Spark finds a file: under $TIMELINE_SPARK_DATA_URI when the cluster sees the
+    dataset folder under another name (s3a://bucket/events for /mnt/events), else the local
+    path as a file URI (Hadoop paths take no %-escapes)."""
+    remote = os.environ.get(DATA_URI_VAR, "").rstrip("/")
+    if remote and root.is_dir():
+        return f"{remote}/{path.relative_to(root).as_posix()}"
+    return "file://" + str(path.resolve())
 
 
 def _spark_schema() -> object:

@@ -1,0 +1,70 @@
+"""The dashboard's engine through Spark Connect (`TIMELINE_SPARK=sc://...`), for real: a Spark
+Connect server from the installed PySpark, on a free local port, answering the same views as
+DuckDB. Needs Java (see test_parity.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pyspark
+import pytest
+
+from test_parity import _require_java, answers, assert_same
+from timeline.engine import Engine, backend, open_source
+
+from conftest import CURATED, view_of
+
+pytestmark = pytest.mark.spark
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def connect_url(tmp_path_factory: pytest.TempPathFactory):
+    _require_java()
+    home = Path(pyspark.__file__).parent
+    port = _free_port()
+    log = tmp_path_factory.mktemp("spark-connect") / "server.log"
+    command = [
+        str(home / "bin" / "spark-submit"), "--master", "local[1]",
+        "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--conf", f"spark.connect.grpc.binding.port={port}", "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.sql.shuffle.partitions=1", "spark-internal",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                              env={**os.environ, "SPARK_HOME": str(home)})  # fmt: skip
+    deadline = time.monotonic() + 120
+    while "Spark Connect server started" not in log.read_text():
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail(f"Spark Connect did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+    yield f"sc://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=60)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"type": "drone_attack", "from_": "2024-11-01", "to": "2024-11-30"},
+        {"country": "KOR", "q": "yoon", "lanes": "actor"},
+        {"type": "visit", "country": "UKR"},
+    ],
+)
+def test_views_through_spark_connect_match_duckdb(connect_url: str, params):
+    source = open_source(CURATED)
+    remote = Engine(source, backend("spark", connect_url))
+    local = Engine(source, backend("duckdb"))
+    v = view_of(local, **params)
+    assert_same(answers(local, v), answers(remote, v), str(params))
+    assert type(remote.backend.session_).__module__.startswith("pyspark.sql.connect")
