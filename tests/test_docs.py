@@ -14,7 +14,7 @@ def test_every_column_is_documented_with_its_type():
 
 def test_every_event_type_is_documented_with_its_colour_and_mappings():
     for t in taxonomy.EVENT_TYPES:
-        row = f"| `{t.key}` | {t.label} | {t.group} | `{t.colour}` | {', '.join(t.acled) or '-'} | {', '.join(t.cameo) or '-'} |"
+        row = f"| `{t.key}` | {t.label} | {t.group} | `{t.colour}` | {t.symbol} | {', '.join(t.acled) or '-'} | {', '.join(t.cameo) or '-'} |"
         assert row in DOC
 
 

@@ -1,5 +1,7 @@
 """Figure builders: what an analyst would see drawn, checked on the figure's data."""
 
+import itertools
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -77,7 +79,7 @@ def test_day_events_are_points_and_overnight_spans_both_dates(curated_engine):
     assert night.type == "scatter"
     row = list(night.customdata[:, 0]).index("2024-11-25-ru-drone-attack-ua")
     assert when(night.x[row]) == pd.Timestamp("2024-11-26 00:00")  # midnight between the two dates
-    assert night.text[row] == "188"
+    assert night.text[row] == "188 drones"
     spans = [t for t in fig.data if getattr(t, "mode", None) == "lines" and t.legendgroup == "drone_attack"]
     starts = [when(x) for x in spans[0].x if x == x]
     assert pd.Timestamp("2024-11-25") in starts and pd.Timestamp("2024-11-27") in starts
@@ -106,26 +108,100 @@ def test_every_trace_uses_its_types_colour(curated_engine):
 
 def test_lanes_by_country_and_actor(curated_engine):
     fig = timeline(curated_engine, lanes="country")
-    lanes = list(fig.layout.yaxis.categoryarray)
-    assert "Russian Federation (RUS)" in lanes and "Ukraine (UKR)" in lanes
+    lanes = list(fig.layout.yaxis.ticktext)
+    assert "Russia (RUS)" in lanes and "Ukraine (UKR)" in lanes
     fig = timeline(curated_engine, lanes="actor")
-    assert len(fig.layout.yaxis.categoryarray) == MAX_LANES
-    assert "Other actors" in fig.layout.yaxis.categoryarray
+    assert len(fig.layout.yaxis.ticktext) == MAX_LANES
+    assert "Other actors" in fig.layout.yaxis.ticktext
 
 
-def test_an_event_in_several_lanes_is_labelled_in_each(curated_engine):
+def lane_of(fig, y: float) -> str:
+    """The lane label a y position falls in (lanes are stacked bands of pixels)."""
+    ticks = list(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext, strict=True))
+    return min(ticks, key=lambda t: abs(t[0] - y))[1]
+
+
+def test_an_event_in_several_lanes_is_drawn_in_each(curated_engine):
     fig = timeline(curated_engine, type="combined_strike", lanes="country")
-    labelled = {
-        (row[0], lane): text
-        for t in fig.data
-        if t.customdata is not None and t.text is not None
-        for row, lane, text in zip(t.customdata, t.y, t.text, strict=True)
-    }
     night = "2024-11-17-ru-combined-strike-energy"  # 210 drones and missiles; Poland scrambled jets
-    lanes = {lane for event_id, lane in labelled if event_id == night}
+    lanes = {
+        lane_of(fig, y)
+        for t in fig.data
+        if t.customdata is not None
+        for row, y in zip(t.customdata, t.y, strict=True)
+        if row[0] == night
+    }
     assert "Poland (POL)" in lanes and len(lanes) >= 3
-    assert {labelled[(night, lane)] for lane in lanes} == {"210"}
-    assert all(text for (_, lane), text in labelled.items())  # five strikes: every one labelled
+
+
+def marks(fig) -> list[tuple[str, float, float, float]]:
+    """(event_id, x, y, diameter) of every event marker."""
+    return [
+        (row[0], x, y, size)
+        for t in fig.data
+        if t.type == "scatter" and t.customdata is not None and t.mode and "markers" in t.mode
+        for row, x, y, size in zip(t.customdata, t.x, t.y, t.marker.size, strict=True)
+    ]
+
+
+def test_events_of_one_lane_and_day_are_spread_apart(curated_engine):
+    """The three 27 Nov meetings in Seoul: three marks, none on another."""
+    fig = timeline(curated_engine)
+    seoul = [m for m in marks(fig) if m[0].startswith("2024-11-27") and "meeting" in m[0]]
+    assert len(seoul) >= 3
+    assert len({(x, y) for _, x, y, _ in seoul}) == len(seoul)
+    ys = sorted(y for *_, y, _ in [(m[0], m[1], m[2], m[3]) for m in seoul])
+    assert all(b - a >= 11 for a, b in itertools.pairwise(ys))  # at least a marker apart, in pixels
+
+
+def test_sizes_compare_strikes_only_with_strikes_of_their_unit(curated_engine, curated: pd.DataFrame):
+    fig = timeline(curated_engine)
+    size = {event_id: d for event_id, _, _, d in marks(fig)}
+    troops = curated[curated[Col.COUNT_UNIT] == "troops"][Col.EVENT_ID]
+    drones = curated[(curated[Col.COUNT_UNIT] == "drones") & (curated[Col.DATE_PRECISION] == "day")
+                     & curated[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES)]  # fmt: skip
+    biggest_night = drones.loc[drones[Col.COUNT].idxmax(), Col.EVENT_ID]
+    from timeline.figures.timeline_chart import LARGEST, PLAIN
+
+    assert {size[i] for i in troops if i in size} == {PLAIN}  # 11,000 troops are a label, not an attack
+    assert size[biggest_night] == LARGEST == max(size.values())
+
+
+def test_labels_carry_units_and_never_overlap(curated_engine):
+    from timeline.figures.timeline_chart import LABEL_FONT, POSITIONS, _label_box
+
+    for width in (1000, 250):
+        v = view_of(curated_engine)
+        fig, _ = figures.timeline_figure(curated_engine.timeline(v), width=width)
+        x0, x1 = fig.layout.xaxis.range
+        boxes = []
+        for t in fig.data:
+            if t.type != "scatter" or t.text is None or not t.mode or "markers" not in t.mode:
+                continue
+            for x, y, d, text, position in zip(t.x, t.y, t.marker.size, t.text, t.textposition, strict=True):
+                if text:
+                    assert position in POSITIONS
+                    assert re.fullmatch(r"[\d,]+ [a-z ]+(, mixed)?", text), (
+                        text
+                    )  # '188 drones', '11,000 troops'
+                    px = (x - x0) / (x1 - x0) * width
+                    boxes.append(_label_box(position, px, y, d / 2, text, LABEL_FONT))
+        assert boxes
+        for a, b in itertools.combinations(boxes, 2):
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def test_a_selection_fades_every_other_mark(curated_engine):
+    night = "2024-11-25-ru-drone-attack-ua"
+    v = view_of(curated_engine)
+    fig, _ = figures.timeline_figure(curated_engine.timeline(v), selected=[night])
+    for t in fig.data:
+        if t.customdata is None or "markers" not in (getattr(t, "mode", None) or ""):
+            continue
+        for row, opacity in zip(t.customdata, t.marker.opacity, strict=True):
+            assert (opacity > 0.9) == (row[0] == night)
+    spans = [t for t in fig.data if getattr(t, "mode", None) == "lines"]
+    assert {t.opacity for t in spans} >= {0.6, figures.timeline_chart.FADED}
 
 
 def test_event_text_is_escaped_in_hover(tmp_path: Path):

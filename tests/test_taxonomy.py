@@ -1,4 +1,7 @@
+import itertools
 import re
+
+import numpy as np
 
 from timeline import taxonomy
 
@@ -58,3 +61,46 @@ def test_cameo_mapping_longest_prefix_wins():
     assert taxonomy.cameo_event_type("190") == "armed_clash"
     assert taxonomy.cameo_event_type("202") == "violence_against_civilians"
     assert taxonomy.cameo_event_type("080") is None
+
+
+# Machado, Oliveira & Fernandes (2009): full-severity dichromacy as a matrix on linear RGB.
+SIMULATIONS = {
+    "normal vision": np.eye(3),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
+}
+
+
+def _linear(hex_colour: str) -> np.ndarray:
+    c = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear_rgb: np.ndarray) -> np.ndarray:
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ np.clip(
+        linear_rgb, 0, 1
+    )
+    f = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(f > 0.008856, np.cbrt(f), 7.787 * f + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_colours_within_a_group_differ_for_colour_blind_readers_too():
+    """Every pair of types in a group stays at least 15 CIELAB units apart (clearly different
+    at a glance) under normal vision, protanopia and deuteranopia."""
+    for group in taxonomy.GROUPS:
+        types = [t for t in taxonomy.EVENT_TYPES if t.group == group.key]
+        for a, b in itertools.combinations(types, 2):
+            for vision, matrix in SIMULATIONS.items():
+                distance = np.linalg.norm(_lab(matrix @ _linear(a.colour)) - _lab(matrix @ _linear(b.colour)))
+                assert distance >= 15, f"{a.key} and {b.key} look alike with {vision} ({distance:.1f})"
+
+
+def test_shapes_tell_the_types_of_a_group_apart():
+    for group in taxonomy.GROUPS:
+        symbols = [t.symbol for t in taxonomy.EVENT_TYPES if t.group == group.key]
+        assert len(set(symbols)) == len(symbols), group.key

@@ -38,22 +38,78 @@ def format_dates(start: date, end: date, precision: str, text: str | None = None
     return out
 
 
-def format_count(count: object, unit: object, intercepted: object = None) -> str:
-    """'188 drones launched, 76 intercepted'; '' when the source gave no figure."""
+def weapons(weapon: object) -> list[str]:
+    """The ';'-separated weapon types of a row."""
+    return [] if pd.isna(weapon) else [w.strip() for w in str(weapon).split(";") if w.strip()]
+
+
+def mixes_weapons(unit: object, weapon: object) -> bool:
+    """A count of one unit (missiles) made of several weapon types (an Oreshnik, a Kinzhal, Kh-101s)."""
+    return str(unit) in ("drones", "missiles", "projectiles") and len(weapons(weapon)) > 1
+
+
+def format_count(count: object, unit: object, intercepted: object = None, weapon: object = None) -> str:
+    """'188 drones launched, 76 intercepted'; '' when the source gave no figure. A count that
+    mixes weapon types says which."""
     parts = []
     if not pd.isna(count):
         label = taxonomy.COUNT_UNITS.get(str(unit), str(unit)) if not pd.isna(unit) else ""
-        parts.append(f"{int(count):,} {label}".strip())
+        text = f"{int(count):,} {label}".strip()
+        if mixes_weapons(unit, weapon):
+            text += f" ({', '.join(weapons(weapon))} together)"
+        parts.append(text)
     if not pd.isna(intercepted):
         parts.append(f"{int(intercepted):,} intercepted")
     return ", ".join(parts)
 
 
+def count_label(count: object, unit: object, weapon: object = None) -> str:
+    """A chart label with its unit: '188 drones', '11,000 troops', '9 missiles, mixed'."""
+    if pd.isna(count):
+        return ""
+    n = int(count)
+    one, many = taxonomy.UNIT_NOUNS.get(str(unit), ("", ""))
+    text = f"{n:,} {one if n == 1 else many}".strip()
+    return text + (", mixed" if mixes_weapons(unit, weapon) else "")
+
+
+SHORT_NAMES = {
+    "RUS": "Russia", "IRN": "Iran", "SYR": "Syria", "VNM": "Vietnam", "VEN": "Venezuela", "BOL": "Bolivia",
+    "TZA": "Tanzania", "MDA": "Moldova", "LAO": "Laos", "PSE": "Palestine", "COD": "DR Congo", "PRK": "North Korea",
+    "KOR": "South Korea",
+}  # fmt: skip
+"""Names people use where ISO's differ ('Russian Federation', 'Iran, Islamic Republic of')."""
+
+
 def country_name(code: str) -> str:
-    """'Ukraine (UKR)'; an unknown code as it is."""
+    """'Ukraine (UKR)', 'Russia (RUS)'; an unknown code as it is."""
     country = pycountry.countries.get(alpha_3=code)
-    name = getattr(country, "common_name", None) or getattr(country, "name", code) if country else code
+    name = SHORT_NAMES.get(code) or (
+        getattr(country, "common_name", None) or getattr(country, "name", code) if country else code
+    )
     return f"{name} ({code})"
+
+
+def month_span(first: date, last: date) -> str:
+    """'Oct–Dec 2024', 'Nov 2024', 'Feb 2022 – Jun 2026'."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%b %Y}"
+    if first.year == last.year:
+        return f"{first:%b}–{last:%b %Y}"
+    return f"{first:%b %Y} – {last:%b %Y}"
+
+
+def coverage(
+    countries: tuple[str, ...], first: date | None, last: date | None, rows: int, top: int = 4
+) -> str:
+    """What a dataset covers, for the page's title: 'Ukraine, Russia, South Korea, North Korea
+    · Oct–Dec 2024 · 90 events' (the countries most events involve, first)."""
+    names = [country_name(c).rsplit(" (", 1)[0] for c in countries[:top]]
+    parts = [", ".join(names)] if names else []
+    if first and last:
+        parts.append(month_span(first, last))
+    parts.append(f"{rows:,} events")
+    return " · ".join(parts)
 
 
 def row_dates(row: pd.Series) -> str:

@@ -22,6 +22,8 @@ class EventType:
     group: str
     colour: str
     description: str
+    symbol: str = "circle"
+    """Plotly marker symbol: within a group, shape tells types apart as well as colour."""
     acled: tuple[str, ...] = field(default_factory=tuple)
     """ACLED sub-event types that import as this type (see `acled_event_type`)."""
     cameo: tuple[str, ...] = field(default_factory=tuple)
@@ -38,38 +40,43 @@ GROUPS: tuple[Group, ...] = (
     Group("other", "Other"),
 )
 
-# Colours: one hue family per group, mid-luminance so each reads on white and on #0e1117.
+# Colours: told apart within a group under deuteranopia and protanopia too (tests/test_taxonomy.py
+# simulates both), and by marker shape; the same shape never repeats within a group.
 EVENT_TYPES: tuple[EventType, ...] = (
     EventType(
         "meeting",
         "Meeting",
         "diplomacy",
-        "#2f6fdf",
+        "#1c46f4",
         "In-person talks, summits, summonses, council sessions.",
+        symbol="circle",
         cameo=("036", "040", "044", "045", "046"),
     ),
     EventType(
         "call",
         "Phone call",
         "diplomacy",
-        "#5fa8f5",
+        "#62cefb",
         "Phone or video calls between leaders or officials.",
+        symbol="diamond",
         cameo=("041",),
     ),
     EventType(
         "visit",
         "Visit",
         "diplomacy",
-        "#1b9aaa",
+        "#20b978",
         "An official arriving in another country (the talks themselves are meetings).",
+        symbol="triangle-up",
         cameo=("042", "043"),
     ),
     EventType(
         "agreement",
         "Agreement",
         "diplomacy",
-        "#4b5bd1",
+        "#2f2d6c",
         "Treaties signed, ratified or entering into force; formal deals.",
+        symbol="square",
         acled=("Agreement",),
         cameo=("057",),
     ),
@@ -77,16 +84,18 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "statement",
         "Statement",
         "statements",
-        "#9b59b6",
+        "#8e44ad",
         "Public statements, addresses, interviews, official briefings to the press.",
+        symbol="circle",
         cameo=("01",),
     ),
     EventType(
         "press_conference",
         "Press conference",
         "statements",
-        "#c77fdc",
+        "#d7a6e8",
         "A press conference where the event is what was said there.",
+        symbol="square",
     ),
     EventType(
         "policy_decision",
@@ -94,14 +103,16 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "policy",
         "#2e9e5b",
         "Decisions by a government: authorisations, doctrines, laws submitted.",
+        symbol="pentagon",
         acled=("Change to group/activity",),
     ),
     EventType(
         "troop_deployment",
         "Troop deployment",
         "military",
-        "#a0722d",
+        "#1f8a7f",
         "Troops sent, moved or reported present; count is the troops reported.",
+        symbol="triangle-up",
         acled=("Headquarters or base established",),
         cameo=("15",),
     ),
@@ -111,6 +122,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "military",
         "#d62728",
         "Missiles launched at a target; count is missiles launched.",
+        symbol="diamond",
         acled=("Shelling/artillery/missile attack",),
         cameo=("1951",),
     ),
@@ -120,6 +132,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "military",
         "#ff7f0e",
         "Attack drones launched; count is drones launched.",
+        symbol="circle",
         acled=("Air/drone strike",),
         cameo=("1952",),
     ),
@@ -127,31 +140,35 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "combined_strike",
         "Combined strike",
         "military",
-        "#b0123f",
+        "#762886",
         "Missiles and drones in one attack; count is their total.",
+        symbol="square",
     ),
     EventType(
         "air_strike",
         "Air strike",
         "military",
-        "#e55a7a",
+        "#4758e0",
         "Strikes by aircraft (imported ACLED air strikes with no drone named).",
+        symbol="triangle-down",
         cameo=("195",),
     ),
     EventType(
         "shelling",
         "Shelling",
         "military",
-        "#c4572a",
+        "#c5937b",
         "Artillery or rocket fire (imported; missiles named in notes become missile strikes).",
+        symbol="hexagon",
         cameo=("194",),
     ),
     EventType(
         "armed_clash",
         "Armed clash",
         "military",
-        "#8f3b3b",
+        "#8b4152",
         "Battles between armed groups, territory changing hands.",
+        symbol="x",
         acled=(
             "Armed clash",
             "Government regains territory",
@@ -163,16 +180,18 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "interception",
         "Interception",
         "military",
-        "#e6a817",
+        "#f2e35c",
         "Weapons intercepted or disrupted without a recorded attack (ACLED).",
+        symbol="star",
         acled=("Disrupted weapons use",),
     ),
     EventType(
         "violence_against_civilians",
         "Violence against civilians",
         "military",
-        "#d45fa8",
+        "#d56fc3",
         "Attacks, abductions or sexual violence against civilians.",
+        symbol="cross",
         acled=("Attack", "Abduction/forced disappearance", "Sexual violence"),
         cameo=("18", "20"),
     ),
@@ -182,6 +201,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "intelligence",
         "#b89b00",
         "Assessments released or briefed by an intelligence service.",
+        symbol="hexagram",
     ),
     EventType(
         "protest",
@@ -189,6 +209,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "civil",
         "#17a5b8",
         "Demonstrations, riots and mob violence.",
+        symbol="triangle-left",
         acled=(
             "Peaceful protest",
             "Protest with intervention",
@@ -204,6 +225,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "other",
         "#8a8f98",
         "Anything else; the summary says what.",
+        symbol="circle",
         acled=(
             "Arrests",
             "Looting/property destruction",
@@ -245,6 +267,17 @@ COUNT_UNITS: dict[str, str] = {
     "fatalities": "people killed",
     "people": "people (summary says who)",
 }
+UNIT_NOUNS: dict[str, tuple[str, str]] = {
+    "drones": ("drone", "drones"),
+    "missiles": ("missile", "missiles"),
+    "drones+missiles": ("drone or missile", "drones and missiles"),
+    "projectiles": ("projectile", "projectiles"),
+    "troops": ("soldier", "troops"),
+    "casualties": ("casualty", "casualties"),
+    "fatalities": ("killed", "killed"),
+    "people": ("person", "people"),
+}
+"""How a count reads on a label: '1 drone', '188 drones', '11,000 troops'."""
 STRIKE_UNITS: tuple[str, ...] = ("drones", "missiles", "drones+missiles", "projectiles")
 STRIKE_TYPES: tuple[str, ...] = (
     "drone_attack",

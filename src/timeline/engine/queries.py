@@ -38,7 +38,7 @@ T = TypeVar("T")
 EVENT_COLUMNS = [
     Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT,
     Col.TITLE, Col.ACTORS, Col.COUNTRIES, Col.LOCATION, Col.LATITUDE, Col.LONGITUDE, Col.COUNT,
-    Col.COUNT_UNIT, Col.INTERCEPTED, Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.DATASET,
+    Col.COUNT_UNIT, Col.INTERCEPTED, Col.WEAPON, Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.DATASET,
 ]  # fmt: skip
 """What drawing an event, its hover text or its table row needs (no summaries, no sources)."""
 AGGREGATE_COLUMNS = [

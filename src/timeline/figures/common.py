@@ -144,7 +144,8 @@ def is_point(df: pd.DataFrame) -> pd.Series:
 
 
 def base_layout(height: int) -> dict[str, Any]:
-    """Legend along the bottom edge, so the zoom buttons at the top right never cover it."""
+    """Legend along the bottom edge, clear of the range buttons (top left) and plotly's
+    toolbar (top right)."""
     return {
         "height": height + 60,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 110},
@@ -161,13 +162,13 @@ def base_layout(height: int) -> dict[str, Any]:
     }
 
 
-def date_axis(window: Window = (None, None)) -> dict[str, Any]:
+def date_axis(window: Window = (None, None), one_line: bool = False) -> dict[str, Any]:
     """A date x-axis; with a filtered date window, the axis shows exactly that window."""
     axis: dict[str, Any] = {
         "type": "date",
         "showgrid": True,
         "tickformatstops": [
-            {"dtickrange": [None, DAY_MS * 27], "value": "%d %b\n%Y"},
+            {"dtickrange": [None, DAY_MS * 27], "value": "%-d %b %Y" if one_line else "%d %b\n%Y"},
             {"dtickrange": [DAY_MS * 27, DAY_MS * 360], "value": "%b %Y"},
             {"dtickrange": [DAY_MS * 360, None], "value": "%Y"},
         ],
@@ -178,9 +179,11 @@ def date_axis(window: Window = (None, None)) -> dict[str, Any]:
                 {"count": 3, "label": "3m", "step": "month", "stepmode": "backward"},
                 {"step": "all", "label": "all"},
             ],
-            "x": 1,
+            # top left, over the lane labels: plotly's toolbar takes the top right corner, and
+            # the dates may run along the top of the plot
+            "x": -0.005,
             "xanchor": "right",
-            "y": 1.02,
+            "y": 1.0,
             "yanchor": "bottom",
         },
     }

@@ -1,9 +1,17 @@
 """The swimlane timeline: points for events known to the day, hatched bars for events known
-only to the week or month; counts per lane and time bin when the engine aggregated."""
+only to the week or month; counts per lane and time bin when the engine aggregated.
+
+Nothing hides anything: events of one lane that would touch are spread across the lane
+(dodged, as in a beeswarm), and count labels are placed where they collide with no other
+label or mark, or left to the hover and the card. Both are laid out for the plot width the
+page gives (`width`), so a phone and a slide each get their own layout.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -21,26 +29,30 @@ from timeline.figures.common import (
     UNCERTAIN_PATTERN,
     Window,
     base_layout,
-    count_labels,
     date_axis,
     escape_text,
-    event_markers,
     figure,
     hover_data,
     is_point,
-    marker_sizes,
     ms,
 )
-from timeline.formatting import country_name
+from timeline.formatting import count_label, country_name
 from timeline.schema import Col, as_arrow
+
+LANE_PX = 40
+"""Height of a lane with no dodged events; a lane grows by one marker per extra row."""
+LABEL_FONT = 11
+FADED = 0.18
+"""Opacity of the marks that are not selected while a selection is open."""
+SMALLEST, LARGEST, PLAIN = 9.0, 30.0, 11.0
+"""Marker diameters: strike counts scale between the first two; everything else is plain."""
 
 
 def lane_pairs(df: pd.DataFrame, lanes: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(row positions, lane codes, lane labels): one pair per event and lane it sits in.
 
     Type lanes follow the taxonomy's order; country and actor lanes are the most frequent
-    `MAX_LANES - 1`, with the rest gathered in an 'Other' lane. Vectorised with pyarrow, so
-    a million events with several countries each cost a fraction of a second."""
+    `MAX_LANES - 1`, with the rest gathered in an 'Other' lane."""
     if lanes == "type":
         codes = pd.Categorical(df[Col.EVENT_TYPE], categories=taxonomy.EVENT_TYPE_KEYS).codes
         present = np.flatnonzero(np.bincount(codes, minlength=len(taxonomy.EVENT_TYPE_KEYS)))
@@ -51,14 +63,10 @@ def lane_pairs(df: pd.DataFrame, lanes: str) -> tuple[np.ndarray, np.ndarray, li
     lists = as_arrow(df[Col.COUNTRIES if lanes == "country" else Col.ACTORS])
     empty = np.flatnonzero(np.asarray(pc.list_value_length(lists).fill_null(0)) == 0)
     values = pa.concat_arrays(
-        [pc.list_flatten(lists).cast(pa.string()), pa.array(["(none)"] * len(empty), pa.string())]
+        [pc.list_flatten(lists).cast(pa.string()), pa.array([NONE_LANE] * len(empty), pa.string())]
     )
     rows = np.concatenate([np.asarray(pc.list_parent_indices(lists)), empty]).astype(np.int64)
-    encoded = (
-        pc.dictionary_encode(values).combine_chunks()
-        if isinstance(values, pa.ChunkedArray)
-        else pc.dictionary_encode(values)
-    )
+    encoded = pc.dictionary_encode(values)
     codes = np.asarray(encoded.indices)
     names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
     frequency = np.bincount(codes, minlength=len(names))
@@ -66,22 +74,25 @@ def lane_pairs(df: pd.DataFrame, lanes: str) -> tuple[np.ndarray, np.ndarray, li
     keep = ranked if len(ranked) <= MAX_LANES else ranked[: MAX_LANES - 1]
     remap = np.full(len(names), len(keep))  # the 'Other' lane, if any
     remap[keep] = np.arange(len(keep))
-    labels = [
-        country_name(names[i]) if lanes == "country" and names[i] != "(none)" else names[i] for i in keep
-    ]
+    labels = [lane_label(names[i], lanes) for i in keep]
     if len(ranked) > MAX_LANES:
-        labels.append(f"Other {'countries' if lanes == 'country' else 'actors'}")
+        labels.append(f"{OTHER} {'countries' if lanes == 'country' else 'actors'}")
     lane = remap[codes]
     # An event counts once per lane, even if its list names the same lane twice.
-    pairs = np.sort(rows * (len(labels) + 1) + lane)
-    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
+    pairs = np.unique(rows * (len(labels) + 1) + lane)
     return pairs // (len(labels) + 1), pairs % (len(labels) + 1), labels
+
+
+def lane_label(lane: str, lanes: str) -> str:
+    """'Ukraine (UKR)' for a country lane; other lanes as they are."""
+    named = lanes == "country" and lane not in (OTHER, NONE_LANE)
+    return country_name(lane) if named else lane
 
 
 def with_lanes(df: pd.DataFrame, lanes: str) -> tuple[pd.DataFrame, list[str]]:
     """One row per (event, lane), with a `lane` label column, and the lanes in display order."""
     rows, codes, labels = lane_pairs(df, lanes)
-    out = df.iloc[rows].assign(lane=np.asarray(labels, dtype=object)[codes])
+    out = df.iloc[rows].assign(lane=np.asarray(labels, dtype=object)[codes], lane_index=codes)
     return out, labels
 
 
@@ -90,33 +101,168 @@ class TimelineInfo:
     shown: int
     aggregated: bool
     bin: str | None = None
+    labels_dropped: int = 0
+    """Count labels left out because they would have covered another label or mark."""
+
+
+def marker_sizes(df: pd.DataFrame) -> np.ndarray:
+    """Diameters: a strike's area grows with its count, compared only with strikes counted in
+    the same unit (188 drones with drones, 9 missiles with missiles); troops, casualties and
+    every other figure get a plain marker and a label with their unit instead, so they never
+    look like the biggest attack on the page."""
+    counts = df[Col.COUNT].astype("float64")
+    strike = df[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES) & df[Col.COUNT_UNIT].isin(taxonomy.STRIKE_UNITS)
+    strike &= counts.notna()
+    peak = counts.where(strike).groupby(df[Col.COUNT_UNIT]).transform("max")
+    ratio = (counts / peak).where(strike).fillna(0).clip(0, 1).to_numpy()
+    return np.where(strike.to_numpy(), SMALLEST + (LARGEST - SMALLEST) * np.sqrt(ratio), PLAIN)
+
+
+@dataclass
+class _Layout:
+    """Where each mark sits in pixels, for dodging and label placement."""
+
+    x0: float
+    px_per_ms: float
+
+    def px(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.x0) * self.px_per_ms
+
+
+def _dodge(x_px: np.ndarray, diameter: np.ndarray, lane: np.ndarray) -> np.ndarray:
+    """Row offsets (0, +1, -1, +2, ...) so that no two points of a lane touch: each point, in
+    order along the lane, takes the first row where the previous point ends before it starts."""
+    rows = np.zeros(len(x_px), dtype=int)
+    order = np.lexsort((x_px, lane))
+    ends: dict[tuple[int, int], float] = {}
+    candidates = [0] + [s * k for k in range(1, 40) for s in (1, -1)]
+    for i in order:
+        left = x_px[i] - diameter[i] / 2 - 1
+        for row in candidates:
+            if ends.get((int(lane[i]), row), -np.inf) <= left:
+                rows[i] = row
+                ends[(int(lane[i]), row)] = x_px[i] + diameter[i] / 2
+                break
+    return rows
+
+
+Box = tuple[float, float, float, float]  # x left, y top, x right, y bottom (pixels)
+
+
+def _overlaps(box: Box, others: Iterable[Box]) -> bool:
+    return any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in others)
+
+
+POSITIONS = ("top center", "bottom center", "middle right", "middle left")
+
+
+def _label_box(position: str, x: float, y: float, radius: float, text: str, font: float) -> Box:
+    width, height = 0.62 * font * len(text) + 2, 1.25 * font
+    if position == "top center":
+        return (x - width / 2, y - radius - 2 - height, x + width / 2, y - radius - 2)
+    if position == "bottom center":
+        return (x - width / 2, y + radius + 2, x + width / 2, y + radius + 2 + height)
+    if position == "middle right":
+        return (x + radius + 3, y - height / 2, x + radius + 3 + width, y + height / 2)
+    return (x - radius - 3 - width, y - height / 2, x - radius - 3, y + height / 2)
+
+
+def _place_labels(
+    texts: np.ndarray, priority: np.ndarray, x: np.ndarray, y: np.ndarray, diameter: np.ndarray,
+    fixed: list[Box], width: float, font: float = LABEL_FONT,
+) -> np.ndarray:  # fmt: skip
+    """Per mark, the position of its label ('' for none): in order of priority, the first of
+    above, below, right, left that stays inside the plot and overlaps no label placed so far
+    and no other mark."""
+    marks = [(x[i] - diameter[i] / 2, y[i] - diameter[i] / 2, x[i] + diameter[i] / 2, y[i] + diameter[i] / 2)
+             for i in range(len(x))]  # fmt: skip
+    placed: list[Box] = list(fixed)
+    out = np.full(len(x), "", dtype=object)
+    for i in np.argsort(priority, kind="stable"):
+        if not texts[i]:
+            continue
+        others = marks[:i] + marks[i + 1 :]
+        for position in POSITIONS:
+            box = _label_box(position, x[i], y[i], diameter[i] / 2, texts[i], font)
+            inside = box[0] >= 0 and box[2] <= width
+            if inside and not _overlaps(box, placed) and not _overlaps(box, others):
+                placed.append(box)
+                out[i] = position
+                break
+    return out
+
+
+def _label_priority(df: pd.DataFrame) -> np.ndarray:
+    """Largest count of each unit first, then the second largest of each, ...; an event seen
+    in several lanes ranks the same in each."""
+    rank = df[Col.COUNT].astype("float64").groupby(df[Col.COUNT_UNIT]).rank(method="dense", ascending=False)
+    return rank.fillna(np.inf).to_numpy()
 
 
 def timeline_figure(
     data: TimelineData,
     *,
     lanes: str = "type",
-    selected: str | None = None,
+    selected: Iterable[str] = (),
     window: Window = (None, None),
+    width: int = 1000,
+    font: float = LABEL_FONT,
 ) -> tuple[go.Figure, TimelineInfo]:
     """Swimlanes over time: day events as points, week/month/year events as hatched bars
-    over their whole interval, multi-day events as solid bars over their days."""
+    over their whole interval, multi-day events as solid bars over their days. `selected`
+    events stay bright while every other mark fades; `width` is the plot's width in pixels
+    (the page's or the slide's), for which events are dodged and labels placed."""
     if data.aggregated:
         return _timeline_aggregated(data, lanes, window)
     laned, order = with_lanes(data.events, lanes)
     laned = laned.reset_index(drop=True)
-    lane = np.asarray([escape_text(x) for x in laned["lane"]], dtype=object)
-    order = [escape_text(x) for x in order]
-    types = laned[Col.EVENT_TYPE].to_numpy(dtype=object)
     start = ms(laned[Col.DATE_START])
     end = ms(laned[Col.DATE_END]) + DAY_MS  # exclusive
     mid = start + (end - start) / 2  # noon of a single day; midnight between an overnight's dates
     uncertain = (laned[Col.DATE_PRECISION] != "day").to_numpy()
     known_span = ~uncertain & ~is_point(laned).to_numpy()
-    sizes = np.zeros(len(laned))
-    sizes[~uncertain] = marker_sizes(laned[~uncertain])  # a monthly total must not dwarf nights
-    labels = count_labels(laned)
+    diameter = np.full(len(laned), PLAIN)
+    diameter[~uncertain] = marker_sizes(laned[~uncertain])  # a monthly total must not dwarf nights
+    low, high = _x_range(window, start, end)
+    layout_px = _Layout(low, width / max(high - low, DAY_MS))
+    x_px = layout_px.px(mid)
+    lane = laned["lane_index"].to_numpy()
+    rows = np.where(uncertain, 0, _dodge(x_px, np.where(uncertain, 0, diameter), lane))
+    # Lanes grow to hold their dodged rows (a row as tall as the lane's largest marker); y is
+    # in pixels from the top, lanes stacked.
+    spacing = np.full(len(order), PLAIN + 3)
+    np.maximum.at(spacing, lane, np.where(uncertain, 0, diameter) + 2)
+    extent = np.zeros(len(order), dtype=int)
+    np.maximum.at(extent, lane, np.abs(rows))
+    heights = np.maximum(LANE_PX, (2 * extent + 1) * spacing + 12)
+    tops = np.concatenate([[0.0], np.cumsum(heights)[:-1]])
+    centre = tops + heights / 2
+    y = centre[lane] + rows * spacing[lane]
+
+    labels = np.asarray(
+        [count_label(c, u, w) for c, u, w in zip(laned[Col.COUNT], laned[Col.COUNT_UNIT], laned[Col.WEAPON]
+                                                 if Col.WEAPON in laned else [None] * len(laned), strict=True)],
+        dtype=object,
+    )  # fmt: skip
+    bar_boxes = [
+        (layout_px.px(s), c - 9, layout_px.px(e), c + 9)
+        for s, e, c, u in zip(start, end, y, uncertain, strict=True)
+        if u
+    ]
+    positions = _place_labels(
+        np.where(uncertain, "", labels), _label_priority(laned), x_px, y, np.where(uncertain, 0, diameter),
+        fixed=bar_boxes, width=width, font=font,
+    )  # fmt: skip
+    bar_label = uncertain & (labels != "")
+    shown_labels = np.where((positions != "") | bar_label, labels, "")
+    dropped = int(laned.loc[(labels != "") & (shown_labels == ""), Col.EVENT_ID].nunique())
+
+    chosen = set(selected)
+    ids = laned[Col.EVENT_ID].to_numpy(dtype=object)
+    picked = np.isin(ids, list(chosen)) if chosen else np.ones(len(ids), dtype=bool)
+    opacity = np.where(picked, 0.95, FADED)
     custom = hover_data(laned)
+    types = laned[Col.EVENT_TYPE].to_numpy(dtype=object)
     traces: list[dict] = []
     for etype in taxonomy.EVENT_TYPES:
         of_type = types == etype.key
@@ -124,82 +270,109 @@ def timeline_figure(
             continue
         bars, marks, spans = of_type & uncertain, of_type & ~uncertain, of_type & known_span
         if bars.any():
-            traces.append(
-                _interval_bars(
-                    start[bars],
-                    end[bars],
-                    lane[bars],
-                    custom[bars],
-                    labels[bars],
-                    etype,
-                    legend=not marks.any(),
-                )
-            )
-        if spans.any():
-            traces.append(_span_lines(start[spans], end[spans], lane[spans], etype))
+            traces.append(_interval_bars(start[bars], end[bars], y[bars], custom[bars], shown_labels[bars],
+                                         opacity[bars], etype, legend=not marks.any(), font=font))  # fmt: skip
+        for faded in (True, False):
+            part = spans & (picked != faded)
+            if part.any():
+                traces.append(_span_lines(start[part], end[part], y[part], etype, FADED if faded else 0.6))
         if marks.any():
-            traces.append(
-                event_markers(etype, mid[marks], lane[marks], sizes[marks], custom[marks], labels[marks])
-            )
-    hit = laned[Col.EVENT_ID].to_numpy(dtype=object) == selected
-    if selected is not None and hit.any():
-        for colour, width in (("#ffffff", 6), ("#111111", 2.5)):  # a ring that shows on light and dark
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": mid[hit],
-                    "y": lane[hit],
-                    "mode": "markers",
-                    "marker": {
-                        "symbol": "circle-open",
-                        "size": 38,
-                        "color": colour,
-                        "line": {"width": width},
-                    },
-                    "hoverinfo": "skip",
-                    "name": "Selected",
-                    "showlegend": False,
-                }
-            )
+            traces.append(_markers(etype, mid[marks], y[marks], diameter[marks], opacity[marks], custom[marks],
+                                   shown_labels[marks], positions[marks], font))  # fmt: skip
     if uncertain.any():
-        traces.append(
-            {
-                "type": "bar",
-                "x": [None],
-                "y": [None],
-                "orientation": "h",
-                "name": "hatched: dated only to the week or month",
-                "marker": {
-                    "color": "rgba(120,120,120,0.6)",
-                    "pattern": {"shape": UNCERTAIN_PATTERN, "fillmode": "overlay", "fgcolor": "white"},
-                },
-                "hoverinfo": "skip",
-            }
-        )
-    layout = base_layout(height=max(300, 110 + 36 * len(order)))
+        traces.append(_uncertain_legend())
+    total = float(heights.sum())
+    layout = base_layout(height=int(total) + 60)
     layout.update(
-        xaxis=date_axis(window),
-        yaxis={"categoryorder": "array", "categoryarray": order[::-1], "title": None, "automargin": True},
+        # Dates along the top, so that they are on screen however many lanes there are.
+        xaxis=date_axis(window, one_line=True) | {"range": [low, high], "side": "top"},
+        yaxis={
+            "range": [total, 0],  # lanes from the top down
+            "tickvals": list(centre),
+            "ticktext": [escape_text(x) for x in order],
+            "showgrid": False,
+            "zeroline": False,
+            "title": None,
+            "automargin": True,
+            "fixedrange": True,
+        },
+        shapes=[
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": t,
+                "y1": t,
+                "line": {"width": 1, "color": "rgba(128,128,128,0.25)"},
+                "layer": "below",
+            }
+            for t in tops[1:]
+        ],
         barmode="overlay",
         clickmode="event+select",
     )
-    return figure(traces, layout), TimelineInfo(shown=int(laned[Col.EVENT_ID].nunique()), aggregated=False)
+    info = TimelineInfo(shown=int(laned[Col.EVENT_ID].nunique()), aggregated=False, labels_dropped=dropped)
+    return figure(traces, layout), info
 
 
-def _span_lines(start: np.ndarray, end: np.ndarray, lane: np.ndarray, etype: taxonomy.EventType) -> dict:
-    """A line across all the known days of a multi-day event, under its marker."""
-    n = len(start)
-    x = np.full(3 * n, np.nan)
-    y = np.empty(3 * n, dtype=object)
-    x[0::3], x[1::3] = start, end
-    y[0::3], y[1::3], y[2::3] = lane, lane, None
+def _x_range(window: Window, start: np.ndarray, end: np.ndarray) -> tuple[float, float]:
+    """The dates shown: the filter's window, or the events' span with a little margin."""
+    low = ms([window[0]])[0] if window[0] else (start.min() if len(start) else 0.0)
+    high = ms([window[1]])[0] + DAY_MS if window[1] else (end.max() if len(end) else DAY_MS)
+    pad = 0.0 if window[0] and window[1] else max((high - low) * 0.02, DAY_MS / 2)
+    return float(low - (0 if window[0] else pad)), float(high + (0 if window[1] else pad))
+
+
+def shared_range(window: Window, first: date | None, last: date | None) -> Window:
+    """One x range for the timeline and the counts chart: the filter's window, else the matching
+    events' first to last day."""
+    return (window[0] or first, window[1] or last)
+
+
+def _markers(
+    etype: taxonomy.EventType, x: np.ndarray, y: np.ndarray, size: np.ndarray, opacity: np.ndarray,
+    custom: np.ndarray, labels: np.ndarray, positions: np.ndarray, font: float,
+) -> dict:  # fmt: skip
+    """One type's markers: its colour and shape, a size for strike counts, a label where
+    one fits."""
     return {
         "type": "scatter",
         "x": x,
         "y": y,
+        "mode": "markers+text",
+        "marker": {
+            "color": etype.colour,
+            "symbol": etype.symbol,
+            "size": size,
+            "opacity": opacity,
+            "line": {"width": 1, "color": "rgba(255,255,255,0.85)"},
+        },
+        "text": [escape_text(t) for t in labels],
+        "textposition": [p or "top center" for p in positions],
+        "textfont": {"size": font},
+        "customdata": custom,
+        "hovertemplate": HOVER,
+        "name": etype.label,
+        "legendgroup": etype.key,
+    }
+
+
+def _span_lines(
+    start: np.ndarray, end: np.ndarray, y: np.ndarray, etype: taxonomy.EventType, opacity: float
+) -> dict:
+    """A line across all the known days of a multi-day event, under its marker."""
+    n = len(start)
+    xs, ys = np.full(3 * n, np.nan), np.full(3 * n, np.nan)
+    xs[0::3], xs[1::3] = start, end
+    ys[0::3], ys[1::3] = y, y
+    return {
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
         "mode": "lines",
         "line": {"color": etype.colour, "width": 5},
-        "opacity": 0.55,
+        "opacity": opacity,
         "hoverinfo": "skip",
         "showlegend": False,
         "legendgroup": etype.key,
@@ -207,25 +380,20 @@ def _span_lines(start: np.ndarray, end: np.ndarray, lane: np.ndarray, etype: tax
 
 
 def _interval_bars(
-    start: np.ndarray,
-    end: np.ndarray,
-    lane: np.ndarray,
-    custom: np.ndarray,
-    labels: np.ndarray,
-    etype: taxonomy.EventType,
-    legend: bool,
-) -> dict:
+    start: np.ndarray, end: np.ndarray, y: np.ndarray, custom: np.ndarray, labels: np.ndarray,
+    opacity: np.ndarray, etype: taxonomy.EventType, legend: bool, font: float,
+) -> dict:  # fmt: skip
     """Week/month/year events: a hatched bar over the whole interval the source allows."""
     return {
         "type": "bar",
         "base": start,
         "x": end - start,  # milliseconds, as a date axis measures bar lengths
-        "y": lane,
+        "y": y,
         "orientation": "h",
-        "width": 0.55,
+        "width": 16,
         "marker": {
             "color": etype.colour,
-            "opacity": 0.8,
+            "opacity": opacity * 0.85,
             "pattern": {
                 "shape": UNCERTAIN_PATTERN,
                 "fillmode": "overlay",
@@ -234,10 +402,10 @@ def _interval_bars(
             },
             "line": {"width": 0},
         },
-        "text": labels,
+        "text": [escape_text(t) for t in labels],
         "textposition": "inside",
         "insidetextanchor": "start",
-        "textfont": {"size": 11, "color": "#111"},
+        "textfont": {"size": font, "color": "#111"},
         "customdata": custom,
         "hovertemplate": HOVER,
         "name": etype.label,
@@ -246,11 +414,26 @@ def _interval_bars(
     }
 
 
+def _uncertain_legend() -> dict:
+    return {
+        "type": "bar",
+        "x": [None],
+        "y": [None],
+        "orientation": "h",
+        "name": "hatched: dated only to the week or month",
+        "marker": {
+            "color": "rgba(120,120,120,0.6)",
+            "pattern": {"shape": UNCERTAIN_PATTERN, "fillmode": "overlay", "fgcolor": "white"},
+        },
+        "hoverinfo": "skip",
+    }
+
+
 def _timeline_aggregated(data: TimelineData, lanes: str, window: Window) -> tuple[go.Figure, TimelineInfo]:
     """Counts per (lane, time bin) as squares: bounded by bins x lanes, whatever the rows."""
     bins = data.bins
     order = list(data.lanes)
-    labels = [_lane_label(x, lanes) for x in order]
+    labels = [escape_text(lane_label(x, lanes)) for x in order]
     position = {lane: i for i, lane in enumerate(order)}
     lane = bins["lane"].map(position).to_numpy()
     n = bins["n"].to_numpy(dtype="float64")
@@ -285,9 +468,9 @@ def _timeline_aggregated(data: TimelineData, lanes: str, window: Window) -> tupl
                 "text": f"{data.count:,} events: marker area = events per {data.freq}",
                 "xref": "paper",
                 "yref": "paper",
-                "x": 0,
+                "x": 1,
                 "y": 1.02,
-                "xanchor": "left",
+                "xanchor": "right",
                 "yanchor": "bottom",
                 "showarrow": False,
                 "font": {"size": 12},
@@ -295,8 +478,3 @@ def _timeline_aggregated(data: TimelineData, lanes: str, window: Window) -> tupl
         ],
     )
     return figure([trace], layout), TimelineInfo(shown=data.count, aggregated=True, bin=data.freq)
-
-
-def _lane_label(lane: str, lanes: str) -> str:
-    named = lanes == "country" and lane not in (OTHER, NONE_LANE)
-    return escape_text(country_name(lane) if named else lane)

@@ -1,76 +1,26 @@
-"""Event cards and the table of matching events. All event text goes through
-`escape_markdown`: it is shown as text, never interpreted as markdown or HTML."""
+"""Event cards and the table of matching events. Event text is rendered by `timeline.cards`
+as escaped HTML: it is shown as text, never interpreted as markdown; links are http(s) only."""
 
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
 
-from timeline import taxonomy
+from timeline.cards import CARD_CSS, card_html
 from timeline.engine import Engine
-from timeline.formatting import country_name, escape_markdown, format_count, row_dates
 from timeline.schema import Col
-from timeline.table import MAX_TABLE_ROWS, table_frame
+from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
 from timeline.ui import state
 from timeline.view import View
 
 MAX_CARDS = 12
-
-
-def _url(url: str) -> str:
-    """A URL safe inside a markdown link target (the schema already ensures http(s))."""
-    return quote(url, safe=":/?#[]@!$&'*+,;=%~-._")
-
-
-def _link(label: str, url: object) -> str:
-    if pd.isna(url):
-        return escape_markdown(label)
-    return f"[{escape_markdown(label)}]({_url(str(url))})"
-
-
-def render_card(row: pd.Series) -> None:
-    etype = taxonomy.TYPES_BY_KEY.get(row[Col.EVENT_TYPE])
-    with st.container(border=True, key=f"card-{row[Col.EVENT_ID]}"):
-        if etype:
-            st.html(
-                f'<div style="font-size:0.8rem;display:flex;align-items:center;gap:6px">'
-                f'<span style="width:12px;height:12px;border-radius:50%;background:{etype.colour};'
-                f'display:inline-block"></span>{escape(etype.label)}</div>'
-            )
-        st.markdown(f"**{escape_markdown(str(row[Col.TITLE]))}**")
-        st.caption(escape_markdown(f"{row_dates(row)} · {row[Col.CONFIDENCE]}"))
-        facts = []
-        if len(row[Col.ACTORS]):
-            facts.append(("Actors", ", ".join(row[Col.ACTORS])))
-        if len(row[Col.COUNTRIES]):
-            facts.append(("Countries", ", ".join(country_name(c) for c in row[Col.COUNTRIES])))
-        if not pd.isna(row[Col.LOCATION]):
-            place = str(row[Col.LOCATION])
-            if not pd.isna(row[Col.LATITUDE]):
-                place += f" ({row[Col.LATITUDE]:.2f}, {row[Col.LONGITUDE]:.2f})"
-            facts.append(("Location", place))
-        counts = format_count(row[Col.COUNT], row[Col.COUNT_UNIT], row[Col.INTERCEPTED])
-        if counts:
-            facts.append(("Count", counts))
-        if not pd.isna(row[Col.WEAPON]):
-            facts.append(("Weapon", str(row[Col.WEAPON])))
-        st.markdown("  \n".join(f"**{k}:** {escape_markdown(v)}" for k, v in facts))
-        if not pd.isna(row[Col.SUMMARY]):
-            st.markdown(escape_markdown(str(row[Col.SUMMARY])))
-        source = f"Source: {_link(str(row[Col.SOURCE_OUTLET]), row[Col.SOURCE_URL])}"
-        if not pd.isna(row[Col.SOURCE_PUBLISHED]):
-            source += f", published {row[Col.SOURCE_PUBLISHED]:%d %b %Y}"
-        others = [f"[{i}]({_url(u)})" for i, u in enumerate(row[Col.OTHER_SOURCES], start=2)]
-        if others:
-            source += " · also: " + " ".join(others)
-        st.markdown(source)
-        st.caption(escape_markdown(f"{row[Col.EVENT_ID]} · {row[Col.DATASET]}"))
+HIGHLIGHT = "background-color: rgba(255, 196, 0, 0.28)"
 
 
 def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
+    """The cards of these events (at most `MAX_CARDS`), saying which the filters hide."""
     rows = engine.by_ids(ids[:MAX_CARDS]).set_index(Col.EVENT_ID, drop=False)
     ids = [i for i in ids if i in rows.index][:MAX_CARDS]
     if not ids:
@@ -79,36 +29,73 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
     hidden = [i for i in ids if i not in shown]
     if hidden:
         st.caption(f"{len(hidden)} selected event(s) are outside the current filters.")
-    columns = st.columns(min(3, len(ids)))
-    for i, event_id in enumerate(ids):
-        with columns[i % len(columns)]:
-            render_card(rows.loc[event_id])
+    st.html(CARD_CSS)
+    for event_id in ids:
+        with st.container(border=True, key=f"card-{event_id}"):
+            st.html(card_html(rows.loc[event_id]))
 
 
-def render_table(engine: Engine, v: View, matched: int) -> list[str]:
-    """A sortable table of the newest matches; returns the event_ids the analyst selected."""
+@st.dialog("Selected events", width="large", on_dismiss=state.close_cards)
+def cards_dialog(engine: Engine, v: View, ids: list[str]) -> None:
+    """The cards open over the page, wherever the analyst clicked (timeline, map or table)."""
+    head, close = st.columns([4, 1], vertical_alignment="center")
+    head.markdown(f"**Selected: {len(ids)} event(s)**")
+    close.button("Close cards", on_click=state.close_cards, width="stretch")
+    render_cards(engine, v, ids)
+
+
+def render_table(engine: Engine, v: View, matched: int, selected: list[str], compact: bool) -> list[str]:
+    """The newest matches, selected events highlighted; on a phone (`compact`) as a list of
+    short cards. Returns the event_ids the analyst selected in the table."""
     table = table_frame(engine.newest(v, MAX_TABLE_ROWS))
+    st.session_state[state.TABLE_IDS] = list(table["event_id"])
     if matched > MAX_TABLE_ROWS:
         st.caption(
             f"Showing the newest {MAX_TABLE_ROWS:,} of {matched:,} matching events; download the data for all."
         )
+    if compact:
+        _compact_list(table.head(50))
+        return []
+    chosen = set(selected)
+    styled = table.style.apply(
+        lambda row: [HIGHLIGHT if row["event_id"] in chosen else "" for _ in row], axis=1
+    )
     event = st.dataframe(
-        table,
+        styled,
         hide_index=True,
         width="stretch",
-        height=min(420, 40 + 35 * max(1, len(table))),
+        height=min(440, 40 + 35 * max(1, len(table))),
         on_select="rerun",
         selection_mode="multi-row",
         key=state.selection_key("events_table"),
+        column_order=list(HEADERS),
         column_config={
-            "start": st.column_config.DateColumn("Start", format="YYYY-MM-DD"),
-            "dates": st.column_config.TextColumn("Dates (as reported)", width="medium"),
-            "title": st.column_config.TextColumn("Title", width="large"),
-            "count": st.column_config.NumberColumn("Count", format="localized"),
-            "intercepted": st.column_config.NumberColumn("Intercepted", format="localized"),
-            "link": st.column_config.LinkColumn("Link", display_text="open ↗"),
-            "event_id": st.column_config.TextColumn("event_id"),
+            "start": st.column_config.DateColumn(HEADERS["start"], format="YYYY-MM-DD", width=95),
+            "dates": st.column_config.TextColumn(HEADERS["dates"], width=190),
+            "type": st.column_config.TextColumn(HEADERS["type"], width=120),
+            "title": st.column_config.TextColumn(HEADERS["title"], width=330),
+            "countries": st.column_config.TextColumn(HEADERS["countries"], width=100),
+            "location": st.column_config.TextColumn(HEADERS["location"], width=140),
+            "count": st.column_config.TextColumn(HEADERS["count"], width=140),
+            "intercepted": st.column_config.TextColumn(HEADERS["intercepted"], width=110),
+            "confidence": st.column_config.TextColumn(HEADERS["confidence"], width=90),
+            "source": st.column_config.TextColumn(HEADERS["source"], width=150),
+            "link": st.column_config.LinkColumn(HEADERS["link"], display_text="open ↗", width=70),
+            "event_id": st.column_config.TextColumn(HEADERS["event_id"], width=150),
         },
     )
     rows = event.selection.rows if event and event.selection else []
     return [table.loc[i, "event_id"] for i in rows if i < len(table)]
+
+
+def _compact_list(table: pd.DataFrame) -> None:
+    """A phone's table: a few lines per event, a button opens its card."""
+    st.html(CARD_CSS)
+    for row in table.itertuples():
+        with st.container(border=True, key=f"row-{row.event_id}"):
+            count = f'<div class="tl-when">{escape(row.count)}</div>' if row.count else ""
+            st.html(
+                f'<div class="tl-when">{escape(row.dates)} · {escape(row.type)}</div>'
+                f'<div class="tl-title">{escape(row.title)}</div>{count}'
+            )
+            st.button("Open card", key=f"open-{row.event_id}", on_click=state.open_card, args=(row.event_id,))

@@ -9,11 +9,19 @@ import streamlit as st
 from timeline import store, view
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
 from timeline.figures import counts_figure, map_figure, timeline_figure
-from timeline.formatting import day_range, escape_markdown
+from timeline.figures.timeline_chart import shared_range
+from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.ui import cards, export_panel, sidebar, state
 from timeline.view import View
 
+# The range buttons sit at the top left, so plotly's toolbar (top right) never covers them.
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+PHONE_CONFIG = PLOTLY_CONFIG | {"displayModeBar": False}
+"""On a touch screen plotly's toolbar is always shown, over the dates: pinch and drag zoom instead."""
+PAGE_CSS = "<style>.block-container{padding-top:3.2rem} h1{font-size:1.75rem !important}</style>"
+"""Less blank space above a smaller title, so the timeline and its axis fit the first screen."""
+DESKTOP_PLOT_PX, PHONE_PLOT_PX = 1000, 250
+"""The timeline's plot width the layout plans for (dodging, labels) on a desktop and a phone."""
 
 
 def load_engine(path: Path) -> Engine:
@@ -26,22 +34,17 @@ def load_engine(path: Path) -> Engine:
     raise AssertionError  # st.stop() does not return
 
 
-def _selected_ids(event: object) -> list[str]:
-    points = getattr(getattr(event, "selection", None), "points", None) or []
-    ids = []
-    for point in points:
-        custom = point.get("customdata") if isinstance(point, dict) else None
-        if custom and isinstance(custom[0], str) and custom[0] not in ids:
-            ids.append(custom[0])
-    return ids
+def on_phone() -> bool:
+    agent = (st.context.headers or {}).get("user-agent", "") or ""
+    return "Mobi" in agent or "Android" in agent
 
 
 def _header(engine: Engine, v: View, n: int) -> None:
-    st.title("Conflict timeline")
     summary = engine.summary
+    st.title(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows))
     as_of = summary.as_of.strftime("%d %b %Y") if summary.as_of else "-"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {as_of}")
+    left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {as_of} · conflict timeline")
     with right.popover("Share this view", width="stretch"):
         st.caption("The address bar always holds this view. Copy it, or this link:")
         st.code(state.share_url(v), language=None, wrap_lines=True)
@@ -70,11 +73,26 @@ def _segmented(name: str, where: object = st) -> None:
     )
 
 
-def _timeline(engine: Engine, v: View, match: Match) -> list[str]:
-    st.subheader("Timeline")
-    _segmented("lanes")
+def _timeline(engine: Engine, v: View, match: Match, selected: list[str], phone: bool) -> None:
+    head, control = st.columns([3, 2], vertical_alignment="bottom")
+    head.subheader("Timeline")
+    _segmented("lanes", control)
+    window = shared_range((v.span.start, v.span.end), match.first, match.last)
     fig, info = timeline_figure(
-        engine.timeline(v, match), lanes=v.lanes, selected=v.event, window=(v.span.start, v.span.end)
+        engine.timeline(v, match),
+        lanes=v.lanes,
+        selected=selected,
+        window=window,
+        width=PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX,
+    )
+    if phone:
+        fig.update_layout(hovermode=False)  # one tap selects: no tooltip first
+    st.plotly_chart(
+        fig,
+        key=state.selection_key("timeline_chart"),
+        on_select="rerun",
+        selection_mode=("points", "box", "lasso"),
+        config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
     )
     if info.aggregated:
         st.caption(
@@ -82,33 +100,29 @@ def _timeline(engine: Engine, v: View, match: Match) -> list[str]:
             f"events per {info.bin}. Narrow the dates or filters below {MAX_EVENTS:,} events to see them."
         )
     else:
+        dropped = (
+            f" {info.labels_dropped} count label(s) would have covered others: see the cards."
+            if info.labels_dropped
+            else ""
+        )
         st.caption(
             "Points are events dated to a day (overnight attacks span their two dates); hatched bars "
-            "are events the source dates only to a week or month. Size and label show the count. "
-            "Click or box-select to open event cards."
+            "are events the source dates only to a week or month. Strike size compares like with like; "
+            f"labels give each count with its unit. Click or box-select to open event cards.{dropped}"
         )
-    event = st.plotly_chart(
-        fig,
-        key=state.selection_key("timeline_chart"),
-        on_select="rerun",
-        selection_mode=("points", "box", "lasso"),
-        config=PLOTLY_CONFIG,
-    )
-    return _selected_ids(event)
 
 
-def _counts(engine: Engine, v: View) -> None:
-    st.subheader("Launched and intercepted")
-    left, right = st.columns(2)
-    _segmented("strikes", left)
-    _segmented("per", right)
+def _counts(engine: Engine, v: View, match: Match) -> None:
+    head, what, per = st.columns([2, 2, 1], vertical_alignment="bottom")
+    head.subheader("Launched and intercepted")
+    _segmented("strikes", what)
+    _segmented("per", per)
     series = engine.strikes(v)
     if series.empty:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
         return
-    st.plotly_chart(
-        counts_figure(series, window=(v.span.start, v.span.end)), key="counts_chart", config=PLOTLY_CONFIG
-    )
+    window = shared_range((v.span.start, v.span.end), match.first, match.last)
+    st.plotly_chart(counts_figure(series, window=window), key="counts_chart", config=PLOTLY_CONFIG)
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
         note += (
@@ -117,18 +131,18 @@ def _counts(engine: Engine, v: View) -> None:
         )
     if series.left_out:
         note += f" {series.left_out:,} figure(s) dated only to a month or week (e.g. monthly totals) are not spread over days."
-    st.caption(note)
+    st.caption(escape_markdown(note))
 
 
-def _map(engine: Engine, v: View, match: Match) -> list[str]:
+def _map(engine: Engine, v: View, match: Match, selected: list[str]) -> None:
     st.subheader("Map")
     if not match.located:
         st.info(
             "None of the matching events has coordinates (phone calls, statements, regions).",
             icon=":material/location_off:",
         )
-        return []
-    event = st.plotly_chart(
+        return
+    st.plotly_chart(
         map_figure(engine.map(v, match)),
         key=state.selection_key("map_chart"),
         on_select="rerun",
@@ -139,11 +153,11 @@ def _map(engine: Engine, v: View, match: Match) -> list[str]:
         st.caption(
             f"{match.count - match.located:,} of {match.count:,} events have no coordinates and are not on the map."
         )
-    return _selected_ids(event)
 
 
 def main() -> None:
     st.set_page_config(page_title="Conflict timeline", layout="wide")  # no page_icon: icons load from a CDN
+    st.html(PAGE_CSS)
     path = store.default_path()
     engine = load_engine(path)
     summary = engine.summary
@@ -159,28 +173,27 @@ def main() -> None:
     state.resend(state.view_keys())
     sidebar.render(summary)
     v = state.current_view(summary)
+    state.forget_selection_on_new_filters(v)
+    selected = state.selected_ids()
+    if selected:
+        st.session_state[state.EVENT] = selected[0]
+    elif v.event:
+        selected = [v.event]
+    phone = on_phone()
     match = engine.match(v)
     _header(engine, v, match.count)
 
     if not match.count:
         _no_results(engine, v)
     else:
-        selected = _timeline(engine, v, match)
-        cards_slot = st.container()
-        _counts(engine, v)
-        selected += [i for i in _map(engine, v, match) if i not in selected]
+        _timeline(engine, v, match, selected, phone)
+        _counts(engine, v, match)
+        _map(engine, v, match, selected)
         st.subheader("Events")
-        selected += [i for i in cards.render_table(engine, v, match.count) if i not in selected]
+        cards.render_table(engine, v, match.count, selected, compact=phone)
         export_panel.render(engine, v, match)
-        with cards_slot:
-            if selected:
-                st.session_state[state.EVENT] = selected[0]
-            shown = selected or ([v.event] if v.event else [])
-            if shown:
-                head, close = st.columns([5, 1], vertical_alignment="bottom")
-                head.markdown(f"**Selected: {len(shown)} event(s)**")
-                close.button("Close cards", on_click=state.close_cards)
-                cards.render_cards(engine, v, shown)
+    if selected:
+        cards.cards_dialog(engine, v, selected)
 
     sources = ", ".join(summary.datasets)
     st.caption(

@@ -149,6 +149,37 @@ def share_url(v: View) -> str:
     return f"{base}?{query}" if query else base
 
 
+SELECTABLE = ("timeline_chart", "map_chart", "events_table")
+TABLE_IDS, LAST_FILTERS = "table_ids", "last_filters"
+
+
+def open_card(event_id: str) -> None:
+    st.session_state[EVENT] = event_id
+
+
+def selected_ids() -> list[str]:
+    """The events selected on the timeline, the map and the table (in that order), as their
+    widgets hold them at the start of a run, so every chart can show the same selection."""
+    ids: list[str] = []
+    for name in SELECTABLE:
+        widget = st.session_state.get(selection_key(name)) or {}
+        chosen = widget.get("selection", {}) if hasattr(widget, "get") else {}
+        for point in chosen.get("points", []) or []:
+            custom = point.get("customdata") if hasattr(point, "get") else None
+            if custom and isinstance(custom[0], str):
+                ids.append(custom[0])
+        table = st.session_state.get(TABLE_IDS) or []
+        ids += [table[r] for r in chosen.get("rows", []) or [] if isinstance(r, int) and r < len(table)]
+    return list(dict.fromkeys(ids))
+
+
+def forget_selection_on_new_filters(v: View) -> None:
+    """Selections point at rows of what was shown; new filters start a new round."""
+    if st.session_state.get(LAST_FILTERS, v.values) != v.values:
+        st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
+    st.session_state[LAST_FILTERS] = v.values
+
+
 def selection_key(name: str) -> str:
     """Widget key of a selectable chart or table; a new round starts them unselected."""
     return f"{name}-{st.session_state.get(SELECTION_ROUND, 0)}"

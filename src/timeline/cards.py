@@ -1,0 +1,88 @@
+"""An event as a card: every field as text, escaped, never run through markdown; only the
+http(s) addresses of the source fields become links.
+
+Pure functions producing inert HTML, so the dashboard (`ui/cards.py`) and tests share them.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+import pandas as pd
+
+from timeline import taxonomy
+from timeline.formatting import country_name, format_count, row_dates
+from timeline.schema import Col
+
+WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+
+
+def link(url: object, label: str) -> str:
+    """An <a> for an http(s) address; anything else (javascript:, data:) is shown as text."""
+    text = escape(label)
+    if pd.isna(url) or not WEB_ADDRESS.fullmatch(str(url).strip()):
+        return text
+    href = escape(str(url).strip(), quote=True)
+    return f'<a href="{href}" target="_blank" rel="noopener noreferrer nofollow">{text}</a>'
+
+
+def _facts(row: pd.Series) -> list[tuple[str, str]]:
+    facts = []
+    if len(row[Col.ACTORS]):
+        facts.append(("Actors", ", ".join(row[Col.ACTORS])))
+    if len(row[Col.COUNTRIES]):
+        facts.append(("Countries", ", ".join(country_name(c) for c in row[Col.COUNTRIES])))
+    if not pd.isna(row[Col.LOCATION]):
+        place = str(row[Col.LOCATION])
+        if not pd.isna(row[Col.LATITUDE]):
+            place += f" ({row[Col.LATITUDE]:.2f}, {row[Col.LONGITUDE]:.2f})"
+        facts.append(("Location", place))
+    counts = format_count(row[Col.COUNT], row[Col.COUNT_UNIT], row[Col.INTERCEPTED], row[Col.WEAPON])
+    if counts:
+        facts.append(("Count", counts))
+    if not pd.isna(row[Col.WEAPON]):
+        facts.append(("Weapon", str(row[Col.WEAPON])))
+    return facts
+
+
+def card_html(row: pd.Series) -> str:
+    """One event: type, title, dates as reported, confidence, facts, summary, sources."""
+    etype = taxonomy.TYPES_BY_KEY.get(row[Col.EVENT_TYPE])
+    label = etype.label if etype else str(row[Col.EVENT_TYPE])
+    colour = etype.colour if etype else "#888"
+    parts = [
+        f'<div class="tl-type"><span class="tl-dot" style="background:{colour}"></span>{escape(label)}</div>',
+        f'<div class="tl-title">{escape(str(row[Col.TITLE]))}</div>',
+        f'<div class="tl-when">{escape(row_dates(row))} · {escape(str(row[Col.CONFIDENCE]))}</div>',
+    ]
+    facts = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in _facts(row))
+    if facts:
+        parts.append(f'<dl class="tl-facts">{facts}</dl>')
+    if not pd.isna(row[Col.SUMMARY]):
+        parts.append(f'<p class="tl-summary">{escape(str(row[Col.SUMMARY]))}</p>')
+    source = f"Source: {link(row[Col.SOURCE_URL], str(row[Col.SOURCE_OUTLET]))}"
+    if not pd.isna(row[Col.SOURCE_PUBLISHED]):
+        source += f", published {row[Col.SOURCE_PUBLISHED]:%d %b %Y}"
+    others = [link(u, f"[{i}]") for i, u in enumerate(row[Col.OTHER_SOURCES], start=2)]
+    if others:
+        source += " · also: " + " ".join(others)
+    parts.append(f'<div class="tl-source">{source}</div>')
+    parts.append(
+        f'<div class="tl-id">{escape(str(row[Col.EVENT_ID]))} · {escape(str(row[Col.DATASET]))}</div>'
+    )
+    return "".join(parts)
+
+
+CARD_CSS = """
+<style>
+.tl-type{font-size:.8rem;display:flex;align-items:center;gap:6px;opacity:.85}
+.tl-dot{width:12px;height:12px;border-radius:50%;display:inline-block}
+.tl-title{font-weight:600;font-size:1.05rem;margin:.2rem 0}
+.tl-when,.tl-id{font-size:.8rem;opacity:.7}
+.tl-facts{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.5rem 0;font-size:.9rem}
+.tl-facts dt{font-weight:600}.tl-facts dd{margin:0}
+.tl-summary{margin:.4rem 0;font-size:.92rem}
+.tl-source{font-size:.88rem;margin:.3rem 0}
+</style>
+"""
