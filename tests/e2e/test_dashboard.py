@@ -48,7 +48,7 @@ def test_drone_attacks_in_november_and_the_188_drone_night(page, app_url):
     assert counter(page).startswith("3 of 90 events")
     assert lane_labels(page) == ["Drone attack"]
     charts = page.locator('[data-testid="stPlotlyChart"]')
-    assert "188" in svg_texts(charts.nth(0).locator(".scatterlayer text"))
+    assert "188 drones" in svg_texts(charts.nth(0).locator(".scatterlayer text"))
     assert "188 launched" in svg_texts(charts.nth(1).locator(".annotation-text"))
 
 

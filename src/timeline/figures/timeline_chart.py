@@ -42,6 +42,8 @@ from timeline.schema import Col, as_arrow
 LANE_PX = 40
 """Height of a lane with no dodged events; a lane grows by one marker per extra row."""
 LABEL_FONT = 11
+TOP_MARGIN, BOTTOM_MARGIN = 64, 110
+"""Room for the dates and range buttons above the lanes, and for the legend below."""
 FADED = 0.18
 """Opacity of the marks that are not selected while a selection is open."""
 SMALLEST, LARGEST, PLAIN = 9.0, 30.0, 11.0
@@ -282,10 +284,13 @@ def timeline_figure(
     if uncertain.any():
         traces.append(_uncertain_legend())
     total = float(heights.sum())
-    layout = base_layout(height=int(total) + 60)
+    layout = base_layout(height=0)
+    # Exactly one pixel per y unit: the plot area is `total` high between fixed margins.
+    layout["margin"] = {"l": 10, "r": 10, "t": TOP_MARGIN, "b": BOTTOM_MARGIN}
+    layout["height"] = int(np.ceil(total)) + TOP_MARGIN + BOTTOM_MARGIN
     layout.update(
         # Dates along the top, so that they are on screen however many lanes there are.
-        xaxis=date_axis(window, one_line=True) | {"range": [low, high], "side": "top"},
+        xaxis=date_axis(window, one_line=True) | {"range": [low, high], "side": "top", "automargin": False},
         yaxis={
             "range": [total, 0],  # lanes from the top down
             "tickvals": list(centre),

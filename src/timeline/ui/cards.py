@@ -40,7 +40,9 @@ def cards_dialog(engine: Engine, v: View, ids: list[str]) -> None:
     """The cards open over the page, wherever the analyst clicked (timeline, map or table)."""
     head, close = st.columns([4, 1], vertical_alignment="center")
     head.markdown(f"**Selected: {len(ids)} event(s)**")
-    close.button("Close cards", on_click=state.close_cards, width="stretch")
+    if close.button("Close cards", width="stretch"):
+        state.close_cards()
+        st.rerun()  # a button in a dialog reruns only the dialog; the page must redraw without it
     render_cards(engine, v, ids)
 
 

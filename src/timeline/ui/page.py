@@ -20,7 +20,7 @@ PHONE_CONFIG = PLOTLY_CONFIG | {"displayModeBar": False}
 """On a touch screen plotly's toolbar is always shown, over the dates: pinch and drag zoom instead."""
 PAGE_CSS = "<style>.block-container{padding-top:3.2rem} h1{font-size:1.75rem !important}</style>"
 """Less blank space above a smaller title, so the timeline and its axis fit the first screen."""
-DESKTOP_PLOT_PX, PHONE_PLOT_PX = 1000, 250
+DESKTOP_PLOT_PX, PHONE_PLOT_PX = 1000, 170
 """The timeline's plot width the layout plans for (dodging, labels) on a desktop and a phone."""
 
 
@@ -85,8 +85,8 @@ def _timeline(engine: Engine, v: View, match: Match, selected: list[str], phone:
         window=window,
         width=PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX,
     )
-    if phone:
-        fig.update_layout(hovermode=False)  # one tap selects: no tooltip first
+    if phone:  # pinch to zoom instead of range buttons, which would cover the dates
+        fig.update_layout(xaxis_rangeselector_visible=False)
     st.plotly_chart(
         fig,
         key=state.selection_key("timeline_chart"),

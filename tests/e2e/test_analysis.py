@@ -1,0 +1,161 @@
+"""What an analyst must be able to read off the page, checked in a real browser: no hidden
+events, no colliding labels, cards where the analyst is looking, tools that do not cover
+each other; at desktop size and at phone size."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from e2e.browser import wait_for_app, wait_for_rerun
+from e2e.conftest import ARTIFACTS
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+    "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+}
+
+# Every drawn event of the first chart: id (customdata[0]) and its centre on the page.
+POINTS_JS = """
+(gd) => {
+  const out = [];
+  const rect = gd.getBoundingClientRect();
+  const L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis;
+  gd._fullData.forEach((trace, t) => {
+    if (trace.type !== 'scatter' || !trace.customdata || !String(trace.mode).includes('markers')) return;
+    (gd.calcdata[t] || []).forEach((pt, i) => {
+      const id = trace.customdata[i] && trace.customdata[i][0];
+      if (!id) return;
+      out.push({id, x: rect.left + L._size.l + xa.l2p(xa.d2l(pt.x)), y: rect.top + L._size.t + ya.l2p(ya.d2l(pt.y))});
+    });
+  });
+  return out;
+}
+"""
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+
+
+def timeline(page):
+    return page.locator('[data-testid="stPlotlyChart"]').first
+
+
+def label_boxes(chart) -> list[dict]:
+    return chart.locator(".scatterlayer text, .barlayer text").evaluate_all(
+        "nodes => nodes.filter(n => n.textContent.trim()).map(n => {"
+        " const r = n.getBoundingClientRect(); return {t: n.textContent, x: r.x, y: r.y, w: r.width, h: r.height}; })"
+    )
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_no_two_count_labels_overlap(browser, app_url, size: str):
+    context = browser.new_context(
+        **(PHONE if size == "phone" else {"viewport": {"width": 1600, "height": 1000}})
+    )
+    page = context.new_page()
+    try:
+        open_page(page, app_url)
+        boxes = label_boxes(timeline(page))
+        assert len(boxes) >= 5, "the largest counts keep their labels"
+        assert all(" " in b["t"] for b in boxes), "every label names its unit ('188 drones')"
+        clashes = [(a["t"], b["t"]) for a, b in itertools.combinations(boxes, 2) if overlap(a, b)]
+        assert clashes == []
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"labels-{size}.png"))
+        context.close()
+
+
+def test_the_three_seoul_meetings_are_three_marks_each_opening_its_card(page, app_url):
+    open_page(page, f"{app_url}/?type=meeting&from=2024-11-27&to=2024-11-27")
+    points = timeline(page).locator(".js-plotly-plot").evaluate(POINTS_JS)
+    seoul = {p["id"]: p for p in points}
+    assert len(seoul) >= 3, "one mark per meeting"
+    assert len({(round(p["x"]), round(p["y"])) for p in seoul.values()}) == len(seoul), "no mark on another"
+    opened = set()
+    for event_id, point in seoul.items():
+        page.mouse.click(point["x"], point["y"])
+        wait_for_rerun(page)
+        card = page.locator(f".st-key-card-{event_id}")
+        card.wait_for(timeout=20_000)
+        opened.add(event_id)
+        page.get_by_role("button", name="Close cards").click()
+        wait_for_rerun(page)
+        card.wait_for(state="detached", timeout=20_000)
+    assert opened == set(seoul)
+
+
+def test_a_click_opens_the_card_in_view(page, app_url):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    open_page(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
+    point = max(timeline(page).locator(".js-plotly-plot").evaluate(POINTS_JS), key=lambda p: p["y"])
+    page.mouse.click(point["x"], point["y"])
+    wait_for_rerun(page)
+    card = page.locator('[class*="st-key-card-"]').first
+    card.wait_for(timeout=20_000)
+    box = card.bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + 40 <= 1000, f"the card is out of sight: {box}"
+    page.screenshot(path=str(ARTIFACTS / "card-in-view.png"))
+
+
+def test_the_toolbar_never_covers_the_range_buttons(page, app_url):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    open_page(page, app_url)
+    chart = timeline(page)
+    chart.hover()
+    page.wait_for_timeout(500)
+    toolbar = chart.locator(".modebar").bounding_box()
+    buttons = chart.locator(".rangeselector").bounding_box()
+    assert toolbar and buttons
+    assert not overlap(
+        {"x": toolbar["x"], "y": toolbar["y"], "w": toolbar["width"], "h": toolbar["height"]},
+        {"x": buttons["x"], "y": buttons["y"], "w": buttons["width"], "h": buttons["height"]},
+    )
+
+
+def test_phone_no_toolbar_over_the_dates_and_one_tap_opens_a_card_from_the_list(browser, app_url):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        open_page(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
+        assert timeline(page).locator(".modebar").count() == 0
+        assert timeline(page).locator(".rangeselector").count() == 0
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0, "a phone gets a list, not a wide table"
+        first = page.locator('[class*="st-key-row-"]').first
+        first.get_by_role("button", name="Open card").tap()
+        wait_for_rerun(page)
+        card = page.locator('[class*="st-key-card-"]').first
+        card.wait_for(timeout=20_000)
+        box = card.bounding_box()
+        assert box and box["y"] < 844, "the card opens on screen"
+        page.screenshot(path=str(ARTIFACTS / "phone-card.png"))
+    finally:
+        context.close()
+
+
+def test_timeline_and_counts_share_one_date_range(page, app_url):
+    open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&type=combined_strike")
+    ranges = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').evaluate_all(
+        "nodes => nodes.slice(0, 2).map(gd => gd._fullLayout.xaxis.range.map(v => new Date(v).getTime()))"
+    )
+    timeline_range, counts_range = ranges
+    assert abs(timeline_range[0] - counts_range[0]) < 86_400_000
+    assert abs(timeline_range[1] - counts_range[1]) < 86_400_000
