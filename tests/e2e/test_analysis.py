@@ -138,7 +138,9 @@ def test_phone_no_toolbar_over_the_dates_and_one_tap_opens_a_card_from_the_list(
         open_page(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
         assert timeline(page).locator(".modebar").count() == 0
         assert timeline(page).locator(".rangeselector").count() == 0
-        assert page.locator('[data-testid="stDataFrame"]').count() == 0, "a phone gets a list, not a wide table"
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0, (
+            "a phone gets a list, not a wide table"
+        )
         first = page.locator('[class*="st-key-row-"]').first
         first.get_by_role("button", name="Open card").tap()
         wait_for_rerun(page)
