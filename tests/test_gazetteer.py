@@ -91,6 +91,17 @@ def test_a_village_the_gazetteer_lacks_falls_back_to_its_region_and_says_so(text
     assert place.note == f"{village} is not in the gazetteer: placed at Kursk region"
 
 
+def test_a_site_the_gazetteer_lacks_is_placed_at_its_region_and_named_in_the_note():
+    place = lookup("Kamensky chemical plant, Rostov region")
+    assert (place.precision, place.area_code) == (3, "RU-ROS")
+    assert place.note == "Kamensky (chemical plant) is not in the gazetteer: placed at Rostov region"
+
+
+def test_an_ambiguous_name_says_so_only_when_the_others_are_comparable():
+    assert lookup("Rome").note == ""  # Rome, Georgia (36,000) is no rival for Rome, Italy
+    assert lookup("Washington").note == ""
+
+
 def test_near_a_place_keeps_the_place_and_says_near():
     place = lookup("Bryansk region (Karachev area)")
     assert (place.name, place.precision, place.area_code) == ("Karachev", 2, "RU-BRY")

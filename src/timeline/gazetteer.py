@@ -646,7 +646,7 @@ def _best(hits: list[_Hit], within: Area | None, *, villages: bool) -> tuple[_Hi
     notes = []
     if not best.own_name and best.record.population < ALTERNATE_NAME_MIN_POPULATION:
         notes.append(f"found by another of its names, in {within.display_name if within else ''}")
-    rivals = [h for h in agreeing if h.record.geonameid != best.record.geonameid]
+    rivals = [h for h in (own if best.own_name else agreeing) if h.record.geonameid != best.record.geonameid]
     if within is None and any(h.record.population >= best.record.population / 4 for h in rivals):
         notes.append(f"one of {len(rivals) + 1} places with this name; the most populous")
     return best, "; ".join(notes)
@@ -723,6 +723,12 @@ def _parens(part: str) -> tuple[str, str | None]:
 
 def _clean(candidate: str) -> tuple[str, bool]:
     """A place name without 'near ...', '... area' or a site's words; whether it was near."""
+    name, near, _ = _parse_candidate(candidate)
+    return name, near
+
+
+def _parse_candidate(candidate: str) -> tuple[str, bool, str]:
+    """(place name, whether near, the site's words: 'chemical plant' of 'Kamensky chemical plant')."""
     key = candidate.strip()
     near = False
     lowered = key.casefold()
@@ -733,14 +739,14 @@ def _clean(candidate: str) -> tuple[str, bool]:
     words = key.split()
     while len(words) > 1 and words[-1].casefold().strip(".") in NEAR_AFTER:
         words, near = words[:-1], True
-    site = False
+    site: list[str] = []
     for n in (2, 1):
         if len(words) > n and " ".join(words[-n:]).casefold() in SITE_WORDS:
-            words, site = words[:-n], True
+            words, site = words[:-n], words[-n:]
             break
     while site and len(words) > 1 and words[-1].casefold() in SITE_ADJECTIVES:
-        words = words[:-1]
-    return " ".join(words), near or site
+        words, site = words[:-1], [words[-1], *site]
+    return " ".join(words), near or bool(site), " ".join(site)
 
 
 def _area_place(a: Area, note: str = "") -> Place:
@@ -827,13 +833,13 @@ def lookup(text: str) -> Place | None:
     for where in wheres:
         missing: list[str] = []
         for candidate, site_place in places:
-            name, near = _clean(candidate)
+            name, near, site = _parse_candidate(candidate)
             if not name:
                 continue
             hit, note, hits = _find_town(name, where)
             if hit is not None:
                 return _town_place(hit, near or (site_place and _clean(head)[1]), note)
-            missing.append(_why_not(name, hits, where))
+            missing.append(_why_not(f"{name} ({site})" if site else name, hits, where))
         first_missing = first_missing or missing
     where = wheres[0]
     if where is None:
