@@ -62,7 +62,9 @@ def test_crash_during_write_keeps_the_old_file(dataset: Path, monkeypatch: pytes
         raise OSError("disk full")
 
     monkeypatch.setattr(store.pq, "write_table", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(
+        store.WriteFailed, match=r"could not write the new version: disk full\. The dataset is unchanged"
+    ):
         store.append(dataset, frame(make_row(event_id="never-written", actors=["Y"])))
     assert dataset.read_bytes() == before
     assert not list(dataset.parent.glob(".*.tmp"))

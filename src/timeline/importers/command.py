@@ -210,6 +210,7 @@ def import_command(
         sink.abandon()  # the previous rejects file, if any, is put back
         raise
     sink.finish()
+    warn(result.notes)
     if dry_run:
         if outcome.examples:
             warn(outcome.examples)
