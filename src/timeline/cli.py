@@ -1,7 +1,9 @@
 """The maintainers' `timeline` command.
 
 Each command is a thin shell over a library function; problems go to stderr one per
-line, and any problem means a non-zero exit with the dataset left untouched.
+line, and any problem means a non-zero exit with the dataset left untouched. What escapes
+a command is handled in one place, `clikit.Boundary`: one clear line for an expected
+failure, a saved report for a bug (`--debug` shows tracebacks).
 """
 
 from __future__ import annotations
@@ -15,17 +17,33 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from timeline import dates, diff, rowfiles, stats, store, synth, taxonomy
-from timeline.clikit import fail, report, warn
+from timeline import dates, diff, errors, rowfiles, stats, store, synth, taxonomy
+from timeline.clikit import Boundary, fail, report, warn
 from timeline.schema import COLUMNS, Col, from_arrow
 from timeline.validation import ValidationFailed, check
 
 app = typer.Typer(
+    cls=Boundary,
     help="Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar=errors.DEBUG_ENV,
+            help=f"Show Python tracebacks instead of one-line errors (also {errors.DEBUG_ENV}=1).",
+        ),
+    ] = False,
+) -> None:
+    """Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth."""
+
 
 DataOption = Annotated[
     Path,
