@@ -19,7 +19,7 @@ import pandas as pd
 import typer
 
 from timeline import dates, diff, errors, rowfiles, stats, store, synth, taxonomy, tempfiles
-from timeline.clikit import Boundary, fail, report, warn
+from timeline.clikit import Boundary, fail, fail_unwritten, report, warn
 from timeline.schema import COLUMNS, Col, from_arrow
 from timeline.validation import PROBLEMS_PER_RULE, ValidationFailed, check, stored_nan
 
@@ -111,7 +111,7 @@ def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool) -> None:
     except ValidationFailed as err:
         report(err.problems, f"nothing was written to {path}")
     except store.DatasetError as err:
-        fail(str(err) if "nothing was written" in str(err).lower() else f"{err}; nothing was written")
+        fail_unwritten(err)
     warn(result.warnings)
     kept = f"; previous version kept as {result.backup}" if result.backup else ""
     typer.echo(f"appended {result.added:,} event(s) to {path} ({result.total:,} rows{kept})")

@@ -30,6 +30,12 @@ def fail(lines: list[str] | str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def fail_unwritten(err: Exception, code: int = 1) -> NoReturn:
+    """`fail` with the error's message, saying nothing was written unless it already does."""
+    text = str(err)
+    fail(text if "nothing was written" in text.lower() else f"{text}; nothing was written", code)
+
+
 def warn(lines: list[str]) -> None:
     for line in lines:
         typer.echo(f"warning: {line}", err=True)
