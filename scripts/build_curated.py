@@ -117,6 +117,7 @@ def build(sources: Path, out: Path) -> None:
             writer.writerows({str(k): v for k, v in row.items()} for row in rows)
         fresh = Path(tmp) / "events.parquet"
         command = [sys.executable, "-m", "timeline.cli", "append", str(rows_csv), "--data", str(fresh)]
+        command.append("--create")  # a new file: creating a dataset is always explicit
         subprocess.run(command, check=True)
         os.replace(fresh, out)
     print(f"wrote {len(rows)} curated events to {out}")

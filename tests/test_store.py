@@ -13,7 +13,7 @@ from timeline import store
 from timeline.schema import ARROW_SCHEMA, Col
 from timeline.validation import ValidationFailed
 
-from conftest import ROOT, frame, make_row
+from conftest import ROOT, checked, frame, make_row
 
 
 def test_append_writes_schema_and_keeps_backup(dataset: Path):
@@ -62,7 +62,9 @@ def test_crash_during_write_keeps_the_old_file(dataset: Path, monkeypatch: pytes
         raise OSError("disk full")
 
     monkeypatch.setattr(store.pq, "write_table", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(
+        store.WriteFailed, match=r"could not write the new version: disk full\. The dataset is unchanged"
+    ):
         store.append(dataset, frame(make_row(event_id="never-written", actors=["Y"])))
     assert dataset.read_bytes() == before
     assert not list(dataset.parent.glob(".*.tmp"))
@@ -133,3 +135,22 @@ def test_new_files_get_the_ordinary_mode_and_replaced_files_keep_theirs(tmp_path
         assert stat.S_IMODE(path.stat().st_mode) == 0o664
     finally:
         os.umask(mask)
+
+
+def test_likely_duplicates_still_finds_a_long_event_that_began_long_before(dataset: Path):
+    existing = store.load(dataset)  # holds a month-long drone attack row, 1-31 October
+    new, _ = checked(make_row(event_id="mid-october", date_start="2024-10-20", date_end="2024-10-20",
+                              actors=["Ukrainian General Staff"]))  # fmt: skip
+    warnings = store.likely_duplicates(existing, new)
+    assert warnings == [
+        "mid-october looks like 2024-10-month-test: same type drone_attack, overlapping dates, "
+        "shared actors Ukrainian General Staff"
+    ]
+
+
+def test_ids_already_in_a_big_file_are_found_and_counted(dataset: Path):
+    existing = store.load(dataset)
+    rows = [make_row(event_id="2024-11-25-ru-drone-attack-test")] * 3 + [make_row(event_id="fresh")]
+    new, _ = checked(*rows)
+    problems = store.duplicate_id_problems(existing, new, limit=2)
+    assert [(p.row, p.more) for p in problems] == [(1, 0), (2, 1)]

@@ -1,11 +1,14 @@
 """The maintainers' `timeline` command.
 
 Each command is a thin shell over a library function; problems go to stderr one per
-line, and any problem means a non-zero exit with the dataset left untouched.
+line, and any problem means a non-zero exit with the dataset left untouched. What escapes
+a command is handled in one place, `clikit.Boundary`: one clear line for an expected
+failure, a saved report for a bug (`--debug` shows tracebacks).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from datetime import date
@@ -15,18 +18,37 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from timeline import dates, diff, rowfiles, stats, store, synth, taxonomy
-from timeline.clikit import fail, report, warn
+from timeline import dates, diff, errors, rowfiles, stats, store, synth, taxonomy, tempfiles
+from timeline.clikit import Boundary, fail, fail_unwritten, report, warn
 from timeline.schema import COLUMNS, Col, from_arrow
-from timeline.validation import ValidationFailed, check
+from timeline.validation import PROBLEMS_PER_RULE, ValidationFailed, check, stored_nan
 
 APP_SETTINGS = {
+    "cls": Boundary,
     "help": "Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth.",
     "no_args_is_help": True,
     "add_completion": False,
     "pretty_exceptions_enable": False,
 }
 app = typer.Typer(**APP_SETTINGS)
+
+MAX_SYNTH_EVENTS = 50_000_000
+"""A synthetic file is built in memory (about 200 bytes an event)."""
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar=errors.DEBUG_ENV,
+            help=f"Show Python tracebacks instead of one-line errors (also {errors.DEBUG_ENV}=1).",
+        ),
+    ] = False,
+) -> None:
+    """Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth."""
+
 
 DataOption = Annotated[
     Path,
@@ -48,30 +70,49 @@ def validate(path: PathArgument = None) -> None:
     """Check a dataset (.parquet) or a file of rows (.csv/.json/.jsonl) against every rule."""
     path = _dataset_path(path)
     try:
-        if path.suffix.lower() == ".parquet":
+        if path.suffix.lower() == ".parquet" or path.is_dir():
             table = store.read_table(path)
             problems = store.schema_problems(table)
+            problems += stored_nan(table, PROBLEMS_PER_RULE)[1]
             raw = from_arrow(table)
+            warn([f"stale temp file {t.describe()}" for t in tempfiles.leftovers(store.dataset_target(path))])
         else:
             raw = rowfiles.read_rows(path)
             raw, _ = store.with_append_defaults(raw)
             problems = []
     except (store.DatasetError, rowfiles.InputError) as err:
         fail(str(err))
-    _, row_problems = check(raw)
+    _, row_problems = check(raw, PROBLEMS_PER_RULE)
     problems += row_problems
     if problems:
         report(problems, f"{path} is not valid")
     typer.echo(f"{path}: {len(raw):,} rows, all valid")
 
 
-def _append(path: Path, raw: pd.DataFrame, dataset: str) -> None:
+CreateOption = Annotated[
+    bool,
+    typer.Option("--create", help="Start a new dataset file at --data if there is none (never implied)."),
+]
+
+
+def _check_target(path: Path, create: bool) -> None:
+    """A missing dataset is only created on request: a mistyped --data must not start a new
+    dataset beside the real one (the same rule as `import --into`)."""
+    target = store.dataset_target(path)
+    if not create and not target.exists() and not target.is_symlink():
+        fail(
+            f"{path}: no such dataset file. To start a new dataset there, run the command again "
+            "with --create; nothing was written"
+        )
+
+
+def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool) -> None:
     try:
-        result = store.append(path, raw, dataset=dataset)
+        result = store.append(path, raw, dataset=dataset, create=create)
     except ValidationFailed as err:
         report(err.problems, f"nothing was written to {path}")
     except store.DatasetError as err:
-        fail(f"{err}; nothing was written")
+        fail_unwritten(err)
     warn(result.warnings)
     kept = f"; previous version kept as {result.backup}" if result.backup else ""
     typer.echo(f"appended {result.added:,} event(s) to {path} ({result.total:,} rows{kept})")
@@ -84,13 +125,15 @@ def append(
     dataset: Annotated[
         str, typer.Option(help="Origin label for rows without a dataset column.")
     ] = taxonomy.DATASETS_CURATED,
+    create: CreateOption = False,
 ) -> None:
     """Validate a file of rows and append them all, or none, to the dataset."""
+    _check_target(data, create)
     try:
         raw = rowfiles.read_rows(file)
     except rowfiles.InputError as err:
         fail(f"{err}; nothing was written")
-    _append(data, raw, dataset)
+    _append(data, raw, dataset, create)
 
 
 def slugify(text: str, limit: int = 60) -> str:
@@ -142,8 +185,13 @@ def add(
     other_source: Annotated[list[str] | None, typer.Option(help="Further source URL; repeatable.")] = None,
     dataset: Annotated[str, typer.Option()] = taxonomy.DATASETS_CURATED,
     data: DataOption = store.DEFAULT_PATH,
+    create: CreateOption = False,
 ) -> None:
     """Append one event given as flags (validated like any other row)."""
+    _check_target(data, create)
+    for flag, number in (("--lat", lat), ("--lon", lon)):
+        if number is not None and not math.isfinite(number):
+            fail(f"{flag} {number}: not a finite number; nothing was written", code=2)
     if when is not None:
         reference = _iso(as_of, "--as-of") or _iso(published, "--published")
         if reference is None:
@@ -182,7 +230,7 @@ def add(
         Col.DATASET: dataset,
     }
     raw = pd.DataFrame([{str(k): v for k, v in row.items()}], dtype=object)
-    _append(data, raw, dataset)
+    _append(data, raw, dataset, create)
 
 
 def _load(path: Path) -> pd.DataFrame:
@@ -232,14 +280,22 @@ def dump(path: PathArgument = None) -> None:
 
 @app.command("synth")
 def synth_command(
-    events: Annotated[int, typer.Option(min=1, help="How many events.")],
+    events: Annotated[int, typer.Option(min=1, max=MAX_SYNTH_EVENTS, help="How many events.")],
     out: Annotated[Path, typer.Option(help="Where to write the Parquet file.")],
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (same seed, same data).")] = 0,
 ) -> None:
     """Write a synthetic dataset in the event schema, for tests and benchmarks."""
-    if out.resolve() == store.DEFAULT_PATH.resolve():
-        fail(f"refusing to write synthetic events to {out}: pick another --out")
-    synth.write(events, out, seed=seed)
+    try:
+        target = store.dataset_target(out)
+        if target == store.dataset_target(store.DEFAULT_PATH):
+            fail(f"refusing to write synthetic events to {out}: pick another --out")
+        store.check_writable(target)
+    except store.DatasetError as err:
+        fail(f"--out {err}")
+    try:
+        synth.write(events, target, seed=seed)  # a symlink's target: the link stays a link
+    except OSError as err:
+        fail(f"--out {out}: could not write it: {errors.hint(err)}; nothing was written")
     typer.echo(f"wrote {events:,} synthetic events to {out}")
 
 
@@ -255,6 +311,7 @@ app.command("export")(build_export_command())
 def build_app() -> typer.Typer:
     """The command as the view registry stands now (export's flags come from it)."""
     fresh = typer.Typer(**APP_SETTINGS)
+    fresh.registered_callback = app.registered_callback
     fresh.registered_commands = [c for c in app.registered_commands if c.name != "export"]
     fresh.command("export")(build_export_command())
     return fresh

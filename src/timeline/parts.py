@@ -102,11 +102,17 @@ def files(root: Path) -> list[Path]:
     manifest = read_manifest(root)
     if manifest is not None:
         return [root / p.path for p in manifest.parts]
-    return sorted(
+    found = sorted(
         p
         for p in root.rglob("*.parquet")
         if not any(part.startswith((".", "_")) for part in p.relative_to(root).parts)
     )
+    if not any("=" in part for p in found for part in p.relative_to(root).parts[:-1]):
+        raise PartsError(
+            f"{root}: is a folder, not a dataset file or a partitioned dataset "
+            f"(no {MANIFEST} and no Hive partition folders such as year=2024/)"
+        )
+    return found
 
 
 def version(root: Path) -> str:

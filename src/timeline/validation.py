@@ -4,14 +4,23 @@ Two steps, both reporting `Problem`s (row, event_id, column, value, reason) inst
 raising on the first error, so a maintainer sees everything wrong with a batch at once:
 
 - `coerce` parses text, JSON values or mistyped Parquet columns into the canonical dtypes;
-- `validate` checks the rules (taxonomy, ranges, date order, precision spans, ...) with
-  pandera, whose failure cases we translate into one readable line each.
+- `validate` checks the rules (taxonomy, ranges, date order, precision spans, text lengths,
+  control characters, ...) with pandera, whose failure cases we translate into one readable
+  line each.
+
+A batch of two million bad rows must not become two million `Problem`s: with a `limit`, at
+most that many are made per rule, the last one counting the rest (`Problem.more`), and
+`summarise` prints them that way. `split_valid` gives the dashboard a file's valid rows.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import cache
 
 import numpy as np
@@ -22,24 +31,71 @@ import pyarrow.compute as pc
 import pycountry
 
 from timeline import taxonomy
-from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, Col, Kind, as_arrow
+from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, STRING_LIST, Col, Kind, as_arrow
 
 SLUG = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 URL = r"^https?://\S+$"
-MAX_ID_LENGTH = 160
-MAX_TITLE_LENGTH = 200
 ISO3: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.countries)
+
+MAX_LENGTH: dict[Col, int] = {
+    Col.EVENT_ID: 160,
+    Col.DATE_PRECISION: 16,
+    Col.DATE_TEXT: 100,
+    Col.EVENT_TYPE: 64,
+    Col.TITLE: 200,
+    Col.SUMMARY: 5_000,
+    Col.ACTORS: 200,
+    Col.COUNTRIES: 16,
+    Col.LOCATION: 300,
+    Col.COUNT_UNIT: 32,
+    Col.WEAPON: 200,
+    Col.CONFIDENCE: 16,
+    Col.SOURCE_OUTLET: 500,
+    Col.SOURCE_URL: 2_000,
+    Col.OTHER_SOURCES: 2_000,
+    Col.DATASET: 64,
+}
+"""Most characters in a text value (for list columns: in each item). Generous for real text
+and for the importers' notes; they keep a pasted page or a 10 MB blob out of the dataset."""
+MAX_ITEMS: dict[Col, int] = {Col.ACTORS: 50, Col.COUNTRIES: 50, Col.OTHER_SOURCES: 20}
+"""Most items in a list column."""
+MAX_ID_LENGTH = MAX_LENGTH[Col.EVENT_ID]
+MAX_TITLE_LENGTH = MAX_LENGTH[Col.TITLE]
+
+MULTILINE: frozenset[Col] = frozenset({Col.SUMMARY})
+"""Text that may hold tabs and line breaks; every other text value is one line."""
+CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+CONTROL_MULTILINE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+"""Control characters (C0, DEL, C1) are refused anywhere in a value: NUL and friends break
+other tools, and C1 characters are almost always text decoded with the wrong encoding."""
+
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2100, 12, 31)
+"""The plausible range of `date_start`, `date_end` and `source_published`: a year 1 or 9999
+is a typo or a placeholder, and would make the dashboard say 'data as of 31 Dec 9999'."""
+DATE_COLUMNS = (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)
+INT64_MAX = 2**63 - 1
+PROBLEMS_PER_RULE = 100
+"""Problems listed per rule before `summarise` counts the rest."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one value; `row` is 1-based within the checked batch."""
+    """One thing wrong with one value; `row` is 1-based within the checked batch. `more`
+    counts further rows with the same problem that were not listed (see `limit`)."""
 
     reason: str
     row: int | None = None
     event_id: str | None = None
     column: str | None = None
     value: str | None = None
+    rule: str | None = None
+    more: int = 0
+
+    @property
+    def key(self) -> str:
+        """The rule this is a case of, for summaries: `rule`, else column and reason."""
+        return self.rule or (f"{self.column}: {self.reason}" if self.column else self.reason)
 
     def __str__(self) -> str:
         where = []
@@ -55,16 +111,60 @@ class Problem:
 
 
 class ValidationFailed(Exception):
-    """Raised by write paths; carries every problem found."""
+    """Raised by write paths; carries every problem found (or, with a limit, the first ones
+    per rule and counts of the rest)."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(summarise(problems)))
+
+
+def count(problems: Iterable[Problem]) -> int:
+    """How many problems, counting those a limited list only counts (`Problem.more`)."""
+    return sum(1 + p.more for p in problems)
+
+
+def summarise(problems: Iterable[Problem], per_rule: int = PROBLEMS_PER_RULE) -> list[str]:
+    """One line per problem, in order, but at most `per_rule` per rule; then, per rule with
+    more, '... and N more <rule> problems'."""
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    hidden: dict[str, int] = {}
+    for p in problems:
+        n = shown.get(p.key, 0)
+        if n < per_rule:
+            lines.append(str(p))
+            shown[p.key] = n + 1
+            hidden[p.key] = hidden.get(p.key, 0) + p.more
+        else:
+            hidden[p.key] = hidden.get(p.key, 0) + 1 + p.more
+    lines += [f"... and {n:,} more '{key}' problems" for key, n in hidden.items() if n]
+    return lines
 
 
 def _short(value: object, limit: int = 80) -> str:
-    text = str(value) if not isinstance(value, np.ndarray) else str(value.tolist())
+    try:
+        text = str(value) if not isinstance(value, np.ndarray) else str(value.tolist())
+    except (RecursionError, ValueError):
+        return f"<{type(value).__name__} too deeply nested to show>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _first_control(value: object, pattern: str, limit: int = 60) -> tuple[str, str]:
+    """The part of a value around its first forbidden control character (which may be far in,
+    past what `_short` would show), and which character it is, where."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    text = " ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    found = re.search(pattern, text)
+    if found is None:
+        return _short(text), "a control character"
+    at = found.start()
+    start = max(0, at - 20)
+    snippet = (
+        ("…" if start else "") + text[start : start + limit] + ("…" if start + limit < len(text) else "")
+    )
+    return snippet, f"U+{ord(text[at]):04X} at character {at + 1:,}"
 
 
 def _ids(df: pd.DataFrame) -> pd.Series:
@@ -73,96 +173,182 @@ def _ids(df: pd.DataFrame) -> pd.Series:
     return pd.Series([None] * len(df), index=df.index, dtype="object")
 
 
-def _problems_at(df: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, reason: str) -> list[Problem]:
+def _problems_at(
+    df: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, reason: str, limit: int | None = None
+) -> list[Problem]:
     """One problem per True in `mask` (positions are the frame's row order)."""
-    return _problems_for(df, np.flatnonzero(np.asarray(mask, dtype=bool)), column, reason)
+    return _problems_for(df, np.flatnonzero(np.asarray(mask, dtype=bool)), column, reason, limit)
 
 
-def _problems_for(df: pd.DataFrame, positions: np.ndarray, column: str, reason: str) -> list[Problem]:
+def _problems_for(
+    df: pd.DataFrame, positions: np.ndarray, column: str, reason: str, limit: int | None = None
+) -> list[Problem]:
+    """One problem per position; with `limit`, only the first `limit`, the last of them
+    counting the rest in `more`, so millions of bad rows cost a few objects."""
     if not len(positions):
         return []
-    ids = _ids(df).to_numpy()
-    values = df[column].to_numpy(dtype=object) if column in df.columns else None
+    rest = 0
+    if limit is not None and len(positions) > limit:
+        positions, rest = positions[:limit], len(positions) - limit
+    ids = _ids(df).iloc[positions].to_numpy()
+    values = df[column].iloc[positions].to_numpy(dtype=object) if column in df.columns else None
+    pattern = _CONTROL_REASONS.get(reason)
     out = []
-    for pos in positions:
-        event_id = ids[pos]
+    for i, pos in enumerate(positions):
+        event_id = ids[i]
+        value, why = None, reason
+        if values is not None and pattern:
+            value, where = _first_control(values[i], pattern)
+            why = reason.replace("a control character", f"control character {where}", 1)
+        elif values is not None:
+            value = _short(values[i])
         out.append(
             Problem(
-                reason=reason,
+                reason=why,
                 row=int(pos) + 1,
                 event_id=None if pd.isna(event_id) else str(event_id),
                 column=column,
-                value=None if values is None else _short(values[pos]),
+                value=value,
+                rule=f"{column}: {reason}",
             )
         )
+    if rest:
+        out[-1] = replace(out[-1], more=rest)
     return out
 
 
 # --- coercion ---------------------------------------------------------------------------
 
 
-def check_columns(columns: list[str]) -> list[Problem]:
-    """Missing required columns and unknown ones (with a did-you-mean)."""
+def check_columns(columns: list[str], limit: int | None = None) -> list[Problem]:
+    """Missing required columns and unknown ones (with a did-you-mean; with `limit`, only the
+    first `limit` unknown columns are listed, the last counting the rest)."""
     problems = []
     for col in REQUIRED:
         if str(col) not in columns and col not in (Col.ADDED_AT, Col.DATASET, Col.OTHER_SOURCES):
-            problems.append(Problem(f"missing required column {col}", column=str(col)))
-    for name in columns:
-        if name not in COLUMNS:
-            hint = difflib.get_close_matches(name, COLUMNS, n=1)
-            extra = f" (did you mean {hint[0]}?)" if hint else ""
-            problems.append(Problem(f"unknown column{extra}", column=name))
+            problems.append(Problem(f"missing required column {col}", column=str(col), rule="missing column"))
+    unknown = [name for name in columns if name not in COLUMNS]
+    listed = unknown if limit is None else unknown[:limit]
+    for name in listed:
+        hint = difflib.get_close_matches(name, COLUMNS, n=1)
+        extra = f" (did you mean {hint[0]}?)" if hint else ""
+        problems.append(Problem(f"unknown column{extra}", column=_short(name), rule="unknown column"))
+    if len(unknown) > len(listed):
+        problems[-1] = replace(problems[-1], more=len(unknown) - len(listed))
     return problems
 
 
 def _blank_to_na(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.StringDtype):  # vectorised; the same as the loop below
+        return s.mask(s.str.strip().eq("").fillna(False).astype(bool))
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         return s.mask(s.map(lambda v: isinstance(v, str) and not v.strip()))
     return s
 
 
-def _coerce_string(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+Bad = list[tuple[str, pd.Series]]
+"""What a coercer found wrong: (reason, mask of the rows with that problem)."""
+
+
+def _coerce_string(s: pd.Series) -> tuple[pd.Series, Bad]:
     bad = s.map(lambda v: isinstance(v, (list, dict, tuple))) if s.dtype == object else None
     out = s.where(bad.eq(False), None) if bad is not None else s
     out = out.astype(PANDAS_DTYPES[Kind.STRING]).str.strip()
     out = out.mask(out.eq(""))
-    return out, (bad if bad is not None else pd.Series(False, index=s.index))
+    return out, [("expected text", bad if bad is not None else pd.Series(False, index=s.index))]
 
 
-def _coerce_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
+    reason = "not a date in YYYY-MM-DD form"
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         naive = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         has_time = naive.notna() & naive.ne(naive.dt.normalize())
-        return naive.where(~has_time).astype("datetime64[ms]"), has_time
-    text = s.map(lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") and not isinstance(v, str) else v)
+        return naive.where(~has_time).astype("datetime64[ms]"), [(reason, has_time)]
+    text = s
+    if not isinstance(s.dtype, pd.StringDtype):  # JSON or Python values: dates may be objects
+        text = s.map(
+            lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") and not isinstance(v, str) else v
+        )
     text = text.astype(PANDAS_DTYPES[Kind.STRING]).str.strip()
     shaped = text.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}").fillna(False).astype(bool)
     parsed = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")
     bad = s.notna() & parsed.isna()
-    return parsed.astype("datetime64[ms]"), bad
+    return parsed.astype("datetime64[ms]"), [(reason, bad)]
 
 
-def _coerce_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_integer_dtype(s.dtype):
-        return s.astype("Int64"), pd.Series(False, index=s.index)
-    if s.dtype == bool:
-        return s.astype("Int64").where(False), pd.Series(True, index=s.index)
-    numbers = pd.to_numeric(s.astype("object"), errors="coerce")
-    whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.floor(numbers))
-    bad = s.notna() & ~whole
-    return numbers.where(whole).astype("Int64"), bad
+def _booleans(s: pd.Series) -> pd.Series:
+    """Where a value is a boolean (JSON `true`), which is not a number here."""
+    if s.dtype == object:
+        return s.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
+    return pd.Series(pd.api.types.is_bool_dtype(s.dtype), index=s.index)
 
 
-def _coerce_float(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    numbers = pd.to_numeric(s.astype("object"), errors="coerce").astype("float64")
-    bad = s.notna() & ~np.isfinite(numbers.fillna(np.inf)) | (s.notna() & numbers.isna())
-    return numbers.where(~bad), bad
+NOT_WHOLE = "not a whole number"
+OUT_OF_RANGE = f"out of range: a count is at most {INT64_MAX:,}"
 
 
-def _coerce_list(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _exact_int(value: object) -> int | None:
+    """A whole number given as int, float or text, exactly (no float rounding); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | np.integer):
+        return int(value)
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _coerce_int(s: pd.Series) -> tuple[pd.Series, Bad]:
+    """Whole numbers that fit the Arrow column (int64); text, booleans (JSON `true`), NaN,
+    infinity, fractions and numbers of 2^63 or more are reported, never stored."""
+    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_unsigned_integer_dtype(s.dtype):
+        return s.astype("Int64"), []
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return pd.Series(pd.NA, index=s.index, dtype="Int64"), [(NOT_WHOLE, s.notna())]
+    values = s.astype("object")
+    is_bool = _booleans(s)
+    numbers = pd.to_numeric(values.where(~is_bool), errors="coerce")
+    as_float = numbers.astype("float64").to_numpy()
+    whole = np.isfinite(as_float) & (as_float == np.floor(as_float))
+    out = np.zeros(len(s), dtype=np.int64)
+    big = whole & (np.abs(as_float) >= 2.0**53)  # beyond float's exact integers: parse exactly
+    small = whole & ~big
+    out[small] = as_float[small].astype(np.int64)
+    too_big = np.zeros(len(s), dtype=bool)
+    for pos in np.flatnonzero(big):
+        exact = _exact_int(values.iat[pos])
+        if exact is None or not -INT64_MAX - 1 <= exact <= INT64_MAX:
+            too_big[pos] = True
+        else:
+            out[pos] = exact
+    ok = whole & ~too_big
+    result = pd.Series(pd.arrays.IntegerArray(out, ~ok), index=s.index)
+    return result, [
+        (NOT_WHOLE, (s.notna() & ~whole) | is_bool),
+        (OUT_OF_RANGE, pd.Series(too_big, index=s.index)),
+    ]
+
+
+def _coerce_float(s: pd.Series) -> tuple[pd.Series, Bad]:
+    """Finite numbers; text, booleans, NaN and infinity are reported."""
+    values = s.astype("object")
+    is_bool = _booleans(s)
+    numbers = pd.to_numeric(values.where(~is_bool), errors="coerce").astype("float64")
+    bad = (s.notna() & ~np.isfinite(numbers.fillna(np.inf))) | is_bool
+    return numbers.where(~bad), [("not a finite number", bad)]
+
+
+def _coerce_list(s: pd.Series) -> tuple[pd.Series, Bad]:
     dtype = PANDAS_DTYPES[Kind.LIST]
+    reason = "expected a list of text (';'-separated in CSV)"
     if s.dtype == dtype:
-        return s.fillna(pd.Series([[]] * len(s), index=s.index, dtype=dtype)), pd.Series(False, index=s.index)
+        return s.fillna(pd.Series([[]] * len(s), index=s.index, dtype=dtype)), []
+    if isinstance(s.dtype, pd.StringDtype):
+        return _split_text_lists(s), []
 
     def parse(v: object) -> list[str] | None:
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -180,44 +366,72 @@ def _coerce_list(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed = s.map(parse)
     bad = parsed.isna()
     parsed = parsed.map(lambda v: v if isinstance(v, list) else [])
-    return pd.Series(pd.array(list(parsed), dtype=dtype), index=s.index), bad
+    return pd.Series(pd.array(list(parsed), dtype=dtype), index=s.index), [(reason, bad)]
 
 
-def _coerce_timestamp(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _split_text_lists(s: pd.Series) -> pd.Series:
+    """';'-separated text (CSV) -> lists of trimmed, non-blank items, vectorised in Arrow;
+    the same as `_coerce_list`'s loop, for millions of rows."""
+    arr = as_arrow(s).cast(pa.string())
+    split = pc.split_pattern(arr.fill_null(""), ";")
+    items = pc.utf8_trim_whitespace(pc.list_flatten(split))
+    parents = np.asarray(pc.list_parent_indices(split))
+    keep = np.asarray(pc.greater(pc.utf8_length(items), 0))
+    counts = np.bincount(parents[keep], minlength=len(s))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), items.filter(pa.array(keep))).cast(STRING_LIST)
+    return pd.Series(pd.array(lists, dtype=PANDAS_DTYPES[Kind.LIST]), index=s.index)
+
+
+def _coerce_timestamp(s: pd.Series) -> tuple[pd.Series, Bad]:
     parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
-    return parsed.astype("datetime64[ms, UTC]"), s.notna() & parsed.isna()
+    return parsed.astype("datetime64[ms, UTC]"), [("not an ISO 8601 timestamp", s.notna() & parsed.isna())]
 
 
 _COERCERS = {
-    Kind.STRING: (_coerce_string, "expected text"),
-    Kind.DATE: (_coerce_date, "not a date in YYYY-MM-DD form"),
-    Kind.INT: (_coerce_int, "not a whole number"),
-    Kind.FLOAT: (_coerce_float, "not a number"),
-    Kind.LIST: (_coerce_list, "expected a list of text (';'-separated in CSV)"),
-    Kind.TIMESTAMP: (_coerce_timestamp, "not an ISO 8601 timestamp"),
+    Kind.STRING: _coerce_string,
+    Kind.DATE: _coerce_date,
+    Kind.INT: _coerce_int,
+    Kind.FLOAT: _coerce_float,
+    Kind.LIST: _coerce_list,
+    Kind.TIMESTAMP: _coerce_timestamp,
 }
 
 
-def coerce(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse every schema column of `raw` into its canonical dtype.
-
-    Missing optional columns are filled with nulls (and empty lists); values that cannot
-    be parsed become nulls and are reported, so `validate` can still check the rest.
-    """
-    raw = raw.reset_index(drop=True)
-    problems: list[Problem] = []
+def _coerce(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Bad]]:
+    """`raw` (index reset) in canonical dtypes, and per column what could not be parsed."""
     out: dict[str, pd.Series] = {}
+    found: dict[str, Bad] = {}
     for f in FIELDS:
         name = str(f.col)
         if name not in raw.columns:
             empty = pd.Series([None] * len(raw), index=raw.index, dtype="object")
-            out[name] = _COERCERS[f.kind][0](empty)[0]
+            out[name] = _COERCERS[f.kind](empty)[0]
             continue
-        coercer, reason = _COERCERS[f.kind]
-        series, bad = coercer(_blank_to_na(raw[name]))
-        problems += _problems_at(raw, bad, name, reason)
-        out[name] = series
-    return pd.DataFrame(out, index=raw.index), problems
+        out[name], bad = _COERCERS[f.kind](_blank_to_na(raw[name]))
+        found[name] = [(reason, mask) for reason, mask in bad if mask.any()]
+    return pd.DataFrame(out, index=raw.index), found
+
+
+def coerce(raw: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse every schema column of `raw` into its canonical dtype.
+
+    Missing optional columns are filled with nulls (and empty lists); values that cannot
+    be parsed become nulls and are reported (at most `limit` per column and reason), so
+    `validate` can still check the rest.
+    """
+    raw = raw.reset_index(drop=True)
+    df, found = _coerce(raw)
+    return df, _coercion_problems(raw, found, limit)
+
+
+def _coercion_problems(raw: pd.DataFrame, found: dict[str, Bad], limit: int | None) -> list[Problem]:
+    return [
+        p
+        for name, bad in found.items()
+        for reason, mask in bad
+        for p in _problems_at(raw, mask, name, reason, limit)
+    ]
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -246,6 +460,48 @@ def _is_url(flat: pa.Array) -> object:
 
 def _is_nonblank(flat: pa.Array) -> object:
     return pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(flat)), 0).fill_null(False)
+
+
+def _short_items(limit: int) -> object:
+    return lambda flat: pc.less_equal(pc.utf8_length(flat), limit).fill_null(True)
+
+
+def _no_control(flat: pa.Array) -> object:
+    return pc.invert(pc.match_substring_regex(flat, CONTROL)).fill_null(True)
+
+
+def _few_items(s: pd.Series, limit: int) -> pd.Series:
+    lengths = pc.list_value_length(as_arrow(s)).fill_null(0)
+    return pd.Series(np.asarray(lengths) <= limit, index=s.index)
+
+
+def _no_control_text(s: pd.Series, pattern: str) -> pd.Series:
+    return ~s.str.contains(pattern, regex=True).fillna(False).astype(bool)
+
+
+def control_reason(col: Col) -> str:
+    """Why a value with a control character is refused (tabs and line breaks: summary only)."""
+    if col in MULTILINE:
+        return "contains a control character; only tabs and line breaks are allowed here"
+    return "contains a control character; this field is one line of text, without tabs or line breaks"
+
+
+def _text_checks(col: Col, kind: Kind) -> list[pdr.Check]:
+    """Length, item count and control-character checks, which every text field has."""
+    limit = MAX_LENGTH[col]
+    too_long = f"longer than {limit:,} characters"
+    if kind is Kind.LIST:
+        most = MAX_ITEMS[col]
+        return [
+            _check(lambda s: _list_elements_ok(s, _short_items(limit)), f"has an item {too_long}"),
+            _check(lambda s: _few_items(s, most), f"has more than {most} items"),
+            _check(lambda s: _list_elements_ok(s, _no_control), control_reason(col)),
+        ]
+    pattern = CONTROL_MULTILINE if col in MULTILINE else CONTROL
+    return [
+        pdr.Check.str_length(max_value=limit, error=too_long),
+        _check(lambda s: _no_control_text(s, pattern), control_reason(col)),
+    ]
 
 
 def _span_ok(df: pd.DataFrame) -> pd.Series:
@@ -309,18 +565,12 @@ def rules_schema() -> pdr.DataFrameSchema:
     Check = pdr.Check
     nonblank = Check.str_length(min_value=1, error="must not be blank")
     checks: dict[Col, list[pdr.Check]] = {
-        Col.EVENT_ID: [
-            Check.str_matches(SLUG, error="not a slug: use lowercase letters, digits and '-'"),
-            Check.str_length(max_value=MAX_ID_LENGTH, error=f"longer than {MAX_ID_LENGTH} characters"),
-        ],
+        Col.EVENT_ID: [Check.str_matches(SLUG, error="not a slug: use lowercase letters, digits and '-'")],
         Col.DATE_PRECISION: [
             Check.isin(taxonomy.PRECISIONS, error=f"not one of {', '.join(taxonomy.PRECISIONS)}")
         ],
         Col.EVENT_TYPE: [Check.isin(taxonomy.EVENT_TYPE_KEYS, error="not a known event type")],
-        Col.TITLE: [
-            nonblank,
-            Check.str_length(max_value=MAX_TITLE_LENGTH, error=f"longer than {MAX_TITLE_LENGTH} characters"),
-        ],
+        Col.TITLE: [nonblank],
         Col.ACTORS: [_check(lambda s: _list_elements_ok(s, _is_nonblank), "contains a blank actor")],
         Col.COUNTRIES: [
             _check(lambda s: _list_elements_ok(s, _is_iso3), "contains a code that is not ISO 3166-1 alpha-3")
@@ -340,6 +590,16 @@ def rules_schema() -> pdr.DataFrameSchema:
         ],
         Col.DATASET: [Check.str_matches(SLUG, error="not a slug")],
     }
+    plausible = Check.in_range(
+        pd.Timestamp(FIRST_DATE),
+        pd.Timestamp(LAST_DATE),
+        error=f"outside the plausible range {FIRST_DATE} to {LAST_DATE}",
+    )
+    for col in DATE_COLUMNS:
+        checks.setdefault(col, []).append(plausible)
+    for f in FIELDS:
+        if f.col in MAX_LENGTH:
+            checks.setdefault(f.col, []).extend(_text_checks(f.col, f.kind))
     columns = {
         str(f.col): pdr.Column(
             None, checks.get(f.col, []), nullable=not f.required, unique=f.col is Col.EVENT_ID
@@ -355,41 +615,120 @@ _BUILTIN_REASONS = {
     "field_uniqueness": "duplicate event_id (appears more than once)",
 }
 _RULE_COLUMN_BY_REASON = {reason: str(col) for _, col, reason, _ in _ROW_RULES}
+_CONTROL_REASONS = {
+    control_reason(col): CONTROL_MULTILINE if col in MULTILINE else CONTROL for col in MAX_LENGTH
+}
+"""Problems whose value is shown around its first control character."""
 
 
-def validate(df: pd.DataFrame, shown: pd.DataFrame | None = None) -> list[Problem]:
-    """Every rule violation in a canonical frame, in row order.
-
-    `shown` is the frame whose values the messages quote (the maintainer's own text,
-    before parsing); it defaults to `df`."""
-    df = df.reset_index(drop=True)
-    shown = df if shown is None else shown.reset_index(drop=True)
+def _failures(df: pd.DataFrame) -> pd.DataFrame:
+    """Every rule violation of a canonical frame (index reset) as (reason, column, index)."""
     try:
         rules_schema().validate(df, lazy=True)
-        return []
+        return pd.DataFrame({"reason": [], "column": [], "index": []})
     except pdr.errors.SchemaErrors as err:
         cases = err.failure_cases
     cases = cases[cases["index"].notna()]
     # A frame-wide rule reports every column of a failing row; keep the one it is about.
     rule_column = cases["check"].map(_RULE_COLUMN_BY_REASON)
-    cases = cases.assign(column=rule_column.fillna(cases["column"]))
+    cases = cases.assign(column=rule_column.fillna(cases["column"]), index=cases["index"].astype(int))
     cases = cases.drop_duplicates(["check", "index", "column"])
+    reason = cases["check"].map(lambda c: _BUILTIN_REASONS.get(c, c))
+    return pd.DataFrame({"reason": reason, "column": cases["column"], "index": cases["index"]})
+
+
+def _rule_problems(
+    failures: pd.DataFrame, shown: pd.DataFrame, limit: int | None, skip: dict[str, np.ndarray] | None = None
+) -> list[Problem]:
     problems: list[Problem] = []
-    for (check_name, column), group in cases.groupby(["check", "column"], sort=False):
-        reason = _BUILTIN_REASONS.get(check_name, check_name)
-        positions = np.sort(group["index"].astype(int).to_numpy())
-        problems += _problems_for(shown, positions, str(column), reason)
+    for (reason, column), group in failures.groupby(["reason", "column"], sort=False):
+        positions = np.sort(group["index"].to_numpy(dtype=np.int64))
+        if skip and str(column) in skip:  # the value could not be parsed: reported as that
+            positions = positions[~skip[str(column)][positions]]
+        problems += _problems_for(shown, positions, str(column), str(reason), limit)
     problems.sort(key=lambda p: (p.row or 0, p.column or ""))
     return problems
 
 
-def check(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Columns, coercion and rules in one call: what `timeline validate` and append use."""
-    problems = check_columns([str(c) for c in raw.columns])
-    if any(p.reason.startswith("missing required column") for p in problems):
-        return raw, problems
-    df, coercion = coerce(raw)
-    problems += coercion
-    failed = {(p.row, p.column) for p in coercion}
-    problems += [p for p in validate(df, shown=raw) if (p.row, p.column) not in failed]
+def validate(df: pd.DataFrame, shown: pd.DataFrame | None = None, limit: int | None = None) -> list[Problem]:
+    """Every rule violation in a canonical frame, in row order (with `limit`, at most that
+    many per rule and column, the last counting the rest).
+
+    `shown` is the frame whose values the messages quote (the maintainer's own text,
+    before parsing); it defaults to `df`."""
+    df = df.reset_index(drop=True)
+    shown = df if shown is None else shown.reset_index(drop=True)
+    return _rule_problems(_failures(df), shown, limit)
+
+
+def _checked(raw: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, list[Problem], np.ndarray | None]:
+    """`check`, plus a mask of the rows with any problem (None when a column is missing)."""
+    problems = check_columns([str(c) for c in raw.columns], limit)
+    if any(p.rule == "missing column" for p in problems):
+        return raw, problems, None
+    raw = raw.reset_index(drop=True)
+    df, found = _coerce(raw)
+    problems += _coercion_problems(raw, found, limit)
+    unparsed = {
+        name: np.logical_or.reduce([m.to_numpy(dtype=bool) for _, m in bad])
+        for name, bad in found.items()
+        if bad
+    }
+    failures = _failures(df)
+    problems += _rule_problems(failures, raw, limit, skip=unparsed)
+    bad_rows = np.zeros(len(df), dtype=bool)
+    bad_rows[failures["index"].to_numpy(dtype=np.int64)] = True
+    for mask in unparsed.values():
+        bad_rows |= mask
+    return df, problems, bad_rows
+
+
+def check(raw: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Columns, coercion and rules in one call: what `timeline validate` and append use. With
+    `limit`, at most that many problems per rule and column are made, the last one counting
+    the rest (`Problem.more`): two million bad rows cost a few hundred objects."""
+    df, problems, _ = _checked(raw, limit)
     return df, problems
+
+
+def split_valid(
+    df: pd.DataFrame, limit: int | None = PROBLEMS_PER_RULE
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The rows of a frame (a loaded dataset) that pass every rule, and the problems of the
+    others: what a reader such as the dashboard shows instead of trusting a file. Rows keep
+    their index; both rows of a duplicated event_id are left out."""
+    _, problems, bad_rows = _checked(df, limit)
+    if bad_rows is None:
+        return df.iloc[:0], problems
+    return df[~bad_rows], problems
+
+
+def stored_nan(table: pa.Table, limit: int | None = PROBLEMS_PER_RULE) -> tuple[np.ndarray, list[Problem]]:
+    """Rows of a Parquet table holding NaN in a number column (a value, not a null: pandas
+    would read it as missing, so only the file shows it), and problems naming them."""
+    bad = np.zeros(table.num_rows, dtype=bool)
+    problems: list[Problem] = []
+    ids = table.column(str(Col.EVENT_ID)) if str(Col.EVENT_ID) in table.column_names else None
+    for f in FIELDS:
+        name = str(f.col)
+        if f.kind is not Kind.FLOAT or name not in table.column_names:
+            continue
+        column = table.column(name)
+        if not pa.types.is_floating(column.type):
+            continue
+        nan = np.asarray(pc.is_nan(column).fill_null(False), dtype=bool)
+        if not nan.any():
+            continue
+        bad |= nan
+        positions = np.flatnonzero(nan)
+        shown = positions if limit is None else positions[:limit]
+        for pos in shown:
+            event_id = ids[int(pos)].as_py() if ids is not None else None
+            problems.append(
+                Problem(
+                    "not a finite number (NaN)", row=int(pos) + 1, event_id=event_id, column=name, value="nan"
+                )
+            )
+        if len(positions) > len(shown):
+            problems[-1] = replace(problems[-1], more=len(positions) - len(shown))
+    return bad, problems

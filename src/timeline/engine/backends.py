@@ -54,12 +54,11 @@ def open_source(path: Path) -> Source:
             version = parts.version(path)
         except parts.PartsError as err:
             raise store.DatasetError(str(err)) from err
-    elif path.exists():
+    else:
+        store.check_readable(path)  # a pipe or device would block, a missing folder explains itself
         files = (path,)
         mtime, size = store.file_version(path)
         version = f"file:{mtime}:{size}"
-    else:
-        raise store.DatasetError(f"{path}: no such dataset file or folder")
     derived = bool(files) and set(DERIVED_COLUMNS) <= set(_file_columns(files[0]))
     return Source(path, files, version, path.is_dir(), derived)
 

@@ -34,14 +34,16 @@ import pandas as pd
 import pyarrow as pa
 
 from timeline import store
+from timeline.errors import UserError
 from timeline.importers.fields import STRING, string_lists
+from timeline.rowfiles import wide_encoding
 from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, Col, Kind, empty_frame, to_arrow
 from timeline.validation import Problem, check
 
 DEFAULT_CHUNK_ROWS = 100_000
 
 
-class InputError(Exception):
+class InputError(UserError):
     """The source file cannot be read as this format at all (nothing is imported)."""
 
 
@@ -189,8 +191,14 @@ def _chunks(fmt: Format, path: Path, chunk_rows: int, say: Callable[[str], None]
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected {fmt.title}")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file (a pipe or a device?), expected {fmt.title}")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
+    with path.open("rb") as fh:
+        wide = wide_encoding(fh.read(64))
+    if wide:
+        raise InputError(f"{path}: {wide} text; save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet)")
     options: dict[str, Any] = {
         "dtype": str,
         "keep_default_na": False,

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from timeline import diff, store
-from timeline.clikit import fail, report, warn
+from timeline.clikit import fail, fail_unwritten, report, warn
 from timeline.importers import acled, base, countries, gdelt, mapped_csv, missile_attacks, ucdp
 from timeline.validation import ValidationFailed
 
@@ -104,6 +104,11 @@ def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool
     why = _unwritable(target, access=not dry_run)
     if why:
         fail(f"{target}: {why}; nothing was written")
+    if not dry_run:  # a read-only dataset file, a link loop: said before the source is read
+        try:
+            store.check_writable(store.dataset_target(target))
+        except store.DatasetError as err:
+            fail_unwritten(err)
     return target
 
 
@@ -185,7 +190,7 @@ def import_command(
     try:
         foreign = store.foreign_ids(target, source.name)
     except store.DatasetError as err:
-        fail(f"{err}; nothing was written")
+        fail_unwritten(err)
     existed = target.exists()
     sink = base.RejectsFile(None if dry_run else rejects_path)
     try:
@@ -195,7 +200,7 @@ def import_command(
                 say=lambda line: typer.echo(line, err=True),
             )  # fmt: skip
         except base.InputError as err:
-            fail(f"{err}; nothing was written")
+            fail_unwritten(err)
         typer.echo(outcome.summary())
         if strict and outcome.rejected:
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
@@ -205,11 +210,12 @@ def import_command(
         except ValidationFailed as err:
             report(err.problems, f"nothing was written to {target}")
         except store.DatasetError as err:
-            fail(f"{err}; nothing was written")
+            fail_unwritten(err)
     except BaseException:
         sink.abandon()  # the previous rejects file, if any, is put back
         raise
     sink.finish()
+    warn(result.notes)
     if dry_run:
         if outcome.examples:
             warn(outcome.examples)
