@@ -3,8 +3,11 @@
     python scripts/build_curated.py [--sources ../shared/sources] [--out data/events.parquet]
 
 Facts (dates, counts, actors, places, sources, confidence) come from the fact sheet
-`facts_2024.csv`; titles, summaries and the seed article's date phrases come from
-`data/curation/editorial.toml`, written in this project's own words. The rows are written
+`facts_2024.csv`; titles, summaries, key-event labels and the seed article's date phrases come
+from `data/curation/editorial.toml`, written in this project's own words. Who acted
+(`initiator_countries`) is the fact sheet's first country unless editorial.toml says
+otherwise; places without coordinates are geocoded with the offline gazetteer at the
+precision it supports. The rows are written
 to a CSV and appended with `timeline append` into a new file, which then replaces the
 dataset, so the bundled data passes exactly the validation a maintainer's append does.
 """
@@ -22,6 +25,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
+from timeline import gazetteer
 from timeline.dates import resolve_phrase
 from timeline.schema import COLUMNS, Col
 
@@ -31,10 +35,41 @@ SEED_OUTLET = "Korea JoongAng Daily"
 
 # The fact sheet's `people` unit means killed plus wounded (its README).
 UNIT_MAP = {"people": "casualties"}
+NUMBER_WORDS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six"}
 
 
 def _digits_in(text: str) -> set[str]:
     return {m.replace(",", "") for m in re.findall(r"\d[\d,]*", text)}
+
+
+def initiators(fact: dict[str, str], text: dict[str, object]) -> str:
+    """Who acted: the fact sheet lists the acting party's country first (the side that
+    launched a strike, the host or the speaker); `initiator` in editorial.toml overrides it
+    where the first country does not say it (the G7's statement is the G7's)."""
+    chosen = text.get("initiator") or fact["countries"].split(";")[:1]
+    return ";".join(chosen)
+
+
+def place(fact: dict[str, str]) -> dict[Col, str]:
+    """Coordinates and their precision from the gazetteer for a named place; the fact sheet's
+    own coordinates (a city centre) are kept, at precision 1. A village the gazetteer lacks
+    falls back to its region (precision 3), the note says so, and the build prints it."""
+    found = gazetteer.lookup(fact["location"]) if fact["location"] else None
+    if fact["latitude"]:
+        area = found.area_code if found and found.precision == 1 else ""
+        return {Col.LATITUDE: fact["latitude"], Col.LONGITUDE: fact["longitude"], Col.GEO_PRECISION: "1",
+                Col.AREA_CODE: area or ""}  # fmt: skip
+    if found is None:
+        return {Col.LATITUDE: "", Col.LONGITUDE: "", Col.GEO_PRECISION: "", Col.AREA_CODE: ""}
+    if found.note:
+        print(f"{fact['event_id']}: {found.note}")
+    area = found.area_code if found.precision in (3, 4) or found.area_code else ""
+    return {
+        Col.LATITUDE: f"{found.latitude:.4f}",
+        Col.LONGITUDE: f"{found.longitude:.4f}",
+        Col.GEO_PRECISION: str(found.precision),
+        Col.AREA_CODE: area or "",
+    }
 
 
 def curated_rows(facts_csv: Path, editorial_toml: Path) -> list[dict[str, str]]:
@@ -55,6 +90,16 @@ def curated_rows(facts_csv: Path, editorial_toml: Path) -> list[dict[str, str]]:
             count, other = other, ""  # a casualty figure is the row's headline number
         if other and other not in _digits_in(text["summary"]):
             sys.exit(f"{fact['event_id']}: count_other {other} has no column; the summary must state it")
+        intercepted = fact["count_intercepted"]
+        if intercepted and not count:
+            # A share of an unknown total is not a count (validation refuses it): the summary says it.
+            if not re.search(
+                rf"\b({intercepted}|{NUMBER_WORDS.get(intercepted, '-')})\b", text["summary"], re.I
+            ):
+                sys.exit(
+                    f"{fact['event_id']}: {intercepted} intercepted of no count; the summary must state it"
+                )
+            intercepted = ""
         rows.append(
             {
                 Col.EVENT_ID: fact["event_id"],
@@ -65,14 +110,15 @@ def curated_rows(facts_csv: Path, editorial_toml: Path) -> list[dict[str, str]]:
                 Col.EVENT_TYPE: fact["event_type"],
                 Col.TITLE: text["title"],
                 Col.SUMMARY: text["summary"],
+                Col.KEY_LABEL: text.get("key", ""),
                 Col.ACTORS: fact["actors"],
                 Col.COUNTRIES: fact["countries"],
+                Col.INITIATOR_COUNTRIES: initiators(fact, text),
                 Col.LOCATION: fact["location"],
-                Col.LATITUDE: fact["latitude"],
-                Col.LONGITUDE: fact["longitude"],
+                **place(fact),
                 Col.COUNT: count,
                 Col.COUNT_UNIT: unit,
-                Col.INTERCEPTED: fact["count_intercepted"],
+                Col.INTERCEPTED: intercepted,
                 Col.WEAPON: fact["weapon"],
                 Col.CONFIDENCE: fact["confidence"],
                 Col.SOURCE_OUTLET: fact["source_outlet"],

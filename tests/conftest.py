@@ -43,6 +43,7 @@ def make_row(**overrides: object) -> dict[str, object]:
         Col.SUMMARY: "A test row.",
         Col.ACTORS: ["Russian Armed Forces", "Ukrainian Air Force"],
         Col.COUNTRIES: ["RUS", "UKR"],
+        Col.INITIATOR_COUNTRIES: ["RUS"],
         Col.LOCATION: "Kyiv",
         Col.LATITUDE: 50.45,
         Col.LONGITUDE: 30.52,

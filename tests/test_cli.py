@@ -155,7 +155,7 @@ def test_add_bad_flags(dataset: Path):
     assert bad_type.exit_code == 1 and "not a known event type" in bad_type.stderr
     bad_date = run("add", "--title", "T", "--type", "meeting", "--outlet", "O", "--confidence", "confirmed",
                    "--when", "Monday", "--as-of", "27/11/2024", "--data", str(dataset))  # fmt: skip
-    assert bad_date.exit_code == 1 and "--as-of '27/11/2024' is not a date" in bad_date.stderr
+    assert bad_date.exit_code == 1 and "--as-of '27/11/2024': not a date" in bad_date.stderr
     not_a_number = run("add", "--title", "T", "--type", "meeting", "--outlet", "O", "--confidence", "confirmed",
                        "--start", "2024-11-01", "--lat", "north", "--data", str(dataset))  # fmt: skip
     assert not_a_number.exit_code == 2

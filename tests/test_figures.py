@@ -4,6 +4,7 @@ import itertools
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -230,40 +231,59 @@ def counts(engine, **params):
     return figures.counts_figure(engine.strikes(view_of(engine, **params)))
 
 
+def bars_by_side(fig, name: str) -> dict[tuple[pd.Timestamp, str], int]:
+    """(bin start, launching side) -> launched, for the bars of one legend name."""
+    out = {}
+    for t in fig.data:
+        if t.type == "bar" and t.name == name and t.customdata is not None:
+            for x, y, side in zip(t.x, t.y, t.customdata, strict=True):
+                out[(pd.Timestamp(x, unit="ms").normalize(), side)] = y
+    return out
+
+
 def test_counts_chart_sums_launched_and_intercepted_per_day(curated_engine, curated: pd.DataFrame):
     fig = counts(curated_engine)
-    drones = next(t for t in fig.data if t.name == "Drone attack")
-    by_day = dict(zip(pd.to_datetime(drones.x, unit="ms").normalize(), drones.y, strict=True))
-    assert by_day[pd.Timestamp("2024-11-25")] == 188
-    assert pd.Timestamp("2024-10-01") not in by_day  # the October monthly total is not put on 1 Oct
+    by_day = bars_by_side(fig, "Drone attack")
+    assert by_day[(pd.Timestamp("2024-11-25"), "RUS")] == 188
+    assert pd.Timestamp("2024-10-01") not in {
+        day for day, _ in by_day
+    }  # the October total is not put on 1 Oct
     series = curated_engine.strikes(view_of())
     assert series.left_out == 1
     statements = curated[curated[Col.EVENT_TYPE] == "statement"]
     assert statements[Col.COUNT].notna().any() and "statement" not in set(series.frame["event_type"])
     drones_only = counts(curated_engine, strikes="drones")
     assert {t.name for t in drones_only.data if t.type == "bar"} == {"Drone attack"}
-    assert any(a.text == "<b>188</b> launched" for a in drones_only.layout.annotations)
+    assert any(a.text == "<b>188</b> launched by Russia" for a in drones_only.layout.annotations)
+
+
+def test_each_launching_side_has_its_own_bar(curated_engine):
+    """25 Nov: 188 Russian drones and 8 Ukrainian ATACMS, never one bar of 196."""
+    fig = counts(curated_engine, strikes="side", from_="2024-11-25", to="2024-11-25")
+    by_side = {}
+    for t in fig.data:
+        if t.type == "bar" and t.customdata is not None:
+            for y, side, offset in zip(t.y, t.customdata, [t.offset] * len(t.y), strict=True):
+                by_side[side] = (y, offset)
+    assert {side: y for side, (y, _) in by_side.items()} == {"RUS": 188, "UKR": 8}
+    assert by_side["RUS"][1] != by_side["UKR"][1]  # side by side, not stacked
+    assert {t.name for t in fig.data if t.type == "bar"} >= {"Russia", "Ukraine"}
 
 
 def test_counts_per_week(curated_engine):
     fig = counts(curated_engine, per="week")
-    drones = next(t for t in fig.data if t.name == "Drone attack")
-    weeks = dict(
-        zip(pd.to_datetime(drones.x, unit="ms").normalize() - pd.Timedelta(days=3), drones.y, strict=True)
-    )
-    assert weeks[pd.Timestamp("2024-11-25")] == 188
-    assert weeks[pd.Timestamp("2024-11-18")] == 73  # 24 Nov is a Sunday: the week before
+    weeks = bars_by_side(fig, "Drone attack")
+    assert weeks[(pd.Timestamp("2024-11-25"), "RUS")] == 188
+    assert weeks[(pd.Timestamp("2024-11-18"), "RUS")] == 73  # 24 Nov is a Sunday: the week before
 
 
-def test_map_draws_located_events_over_offline_borders(curated_engine, curated: pd.DataFrame):
+def test_map_draws_every_located_event_over_offline_land(curated_engine, curated: pd.DataFrame):
     fig = figures.map_figure(curated_engine.map(view_of()))
-    borders = fig.data[0]
-    assert borders.mode == "lines" and len(borders.x) > 1000
-    markers = [t for t in fig.data[1:]]
-    located = curated[Col.LATITUDE].notna().sum()
-    assert sum(len(t.x) for t in markers) == located
-    for trace in markers:
-        assert trace.marker.color == taxonomy.COLOURS[trace.legendgroup]
+    land = fig.data[0]
+    assert land.fill == "toself" and len(land.x) > 1000
+    drawn = {row[0] for t in fig.data[1:] if t.customdata is not None for row in t.customdata
+             if isinstance(row, (list, tuple, np.ndarray)) and str(row[0]) in set(curated[Col.EVENT_ID])}  # fmt: skip
+    assert drawn == set(curated.loc[curated[Col.LATITUDE].notna(), Col.EVENT_ID])
     assert any("Natural Earth" in a.text for a in fig.layout.annotations)
 
 

@@ -62,17 +62,16 @@ def test_curated_locations_resolve_at_the_precision_the_gazetteer_supports(text:
 
 
 def test_every_curated_location_is_found_and_placed_within_5_km_of_its_stored_coordinates():
-    rows = pd.read_parquet(CURATED, columns=["location", "latitude", "longitude"]).dropna(subset=["location"])
-    for location, group in rows.groupby("location"):
+    rows = pd.read_parquet(CURATED, columns=["location", "latitude", "longitude", "geo_precision"])
+    for location, group in rows.dropna(subset=["location"]).groupby("location"):
         place = lookup(location)
         assert place is not None, location
-        located = group.dropna(subset=["latitude"])
-        if len(located):
-            assert place.precision == 1, place
-            lat, lon = located.iloc[0]["latitude"], located.iloc[0]["longitude"]
-            assert km(place.latitude, place.longitude, lat, lon) < 5, (location, place)
-        else:
-            assert place.precision in (2, 3, 4), (location, place)
+        stored = group.iloc[0]
+        assert place.precision == stored["geo_precision"], (location, place)
+        assert km(place.latitude, place.longitude, stored["latitude"], stored["longitude"]) < 5, (
+            location,
+            place,
+        )
 
 
 @pytest.mark.parametrize(

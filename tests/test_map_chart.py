@@ -14,7 +14,7 @@ from timeline.engine.queries import EVENT_COLUMNS
 from timeline.figures.map_chart import ATTRIBUTION, map_counts, map_figure
 from timeline.schema import Col
 
-from conftest import CURATED, make_row
+from conftest import CURATED, make_row, view_of
 
 STRIKES = ("drone_attack", "missile_strike", "combined_strike")
 NOVEMBER_PLACES = {"Karachev", "Maryino", "Dnipro", "Lotarevka", "Khalino", "Kyiv"}
@@ -30,7 +30,7 @@ def geocoded(rows: pd.DataFrame) -> MapData:
     rows["geo_precision"] = pd.array([p.precision if p else None for p in places], dtype="Int64")
     rows["area_code"] = [p.area_code if p else None for p in places]
     located = rows[rows[Col.LATITUDE].notna()].reset_index(drop=True)
-    columns = [*map(str, EVENT_COLUMNS), "geo_precision", "area_code"]
+    columns = [str(c) for c in EVENT_COLUMNS]
     return MapData(total=len(rows), located=len(located), points=located[columns])
 
 
@@ -40,9 +40,9 @@ def curated() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def november_strikes(curated: pd.DataFrame) -> MapData:
-    in_november = (curated[Col.DATE_START] >= "2024-11-01") & (curated[Col.DATE_START] <= "2024-11-30")
-    return geocoded(curated[in_november & curated[Col.EVENT_TYPE].isin(STRIKES)])
+def november_strikes(curated_engine) -> MapData:
+    """The November strikes as the dashboard's engine returns them, geocoded by the curated build."""
+    return curated_engine.map(view_of(type=list(STRIKES), from_="2024-11-01", to="2024-11-30"))
 
 
 def frame_of(*rows: dict, precision: list, area: list) -> MapData:
@@ -184,7 +184,10 @@ def test_near_a_place_is_a_ring_that_says_near():
 
 def test_rows_without_geo_precision_are_exact_places(curated: pd.DataFrame):
     located = curated[curated[Col.LATITUDE].notna()].reset_index(drop=True)
-    data = MapData(total=len(curated), located=len(located), points=located[[str(c) for c in EVENT_COLUMNS]])
+    points = located[[str(c) for c in EVENT_COLUMNS]].assign(
+        **{Col.GEO_PRECISION: pd.NA, Col.AREA_CODE: None}
+    )
+    data = MapData(total=len(curated), located=len(located), points=points)
     fig = map_figure(data)
     assert fill_traces(fig) == []
     assert sum(len(t.x) for t in fig.data[1:]) == len(located)
@@ -196,7 +199,7 @@ def test_country_and_city_names_label_the_view(november_strikes: MapData):
     labels = texts(fig)
     assert {"POLAND", "BELARUS", "RUSSIA"} <= set(labels)
     cities = {a.text for a in fig.layout.annotations if a.font.color == "#3f454c"}
-    assert {"Kharkiv", "Voronezh", "Rostov-on-Don"} <= cities
+    assert {"Kharkiv", "Voronezh"} <= cities and len(cities) >= 6
     assert "Kyiv" not in cities  # named once, by the Kyiv strike's own label
     assert 0 < len(cities) <= 12
     dots = [(s.xanchor, s.yanchor) for s in fig.layout.shapes if s.type == "circle"]

@@ -16,10 +16,12 @@ ISSUE_COLUMNS = (
 
 def test_schema_has_the_public_column_names():
     assert [c for c in COLUMNS if c in ISSUE_COLUMNS] == ISSUE_COLUMNS
-    assert set(COLUMNS) - set(ISSUE_COLUMNS) == {"dataset"}
+    assert set(COLUMNS) - set(ISSUE_COLUMNS) == {
+        "dataset", "initiator_countries", "geo_precision", "area_code", "key_label",
+    }  # fmt: skip
     assert ARROW_SCHEMA.field("date_start").type == pa.date32()
     assert ARROW_SCHEMA.field("actors").type == pa.list_(pa.string())
-    assert ARROW_SCHEMA.metadata[schema.SCHEMA_VERSION_KEY] == b"1"
+    assert ARROW_SCHEMA.metadata[schema.SCHEMA_VERSION_KEY] == b"2"
 
 
 def test_round_trip_keeps_values_and_nulls():

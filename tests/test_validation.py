@@ -150,7 +150,9 @@ def test_tabs_and_line_breaks_are_allowed_in_the_summary_only():
 
 
 def test_a_count_at_the_top_of_the_int64_range_is_kept_exactly():
-    df, problems = checked(make_row(count=2**63 - 1, intercepted=None), make_row(event_id="b", count=None))
+    df, problems = checked(
+        make_row(count=2**63 - 1, intercepted=None), make_row(event_id="b", count=None, intercepted=None)
+    )
     assert problems == []
     assert df.loc[0, Col.COUNT] == 2**63 - 1
 
@@ -179,3 +181,25 @@ def test_split_valid_keeps_good_rows_and_names_the_bad(dataset):
     valid, problems = split_valid(df)
     assert list(valid.index) == [0]
     assert {(p.row, p.column) for p in problems} == {(2, "title"), (3, "date_start"), (3, "date_end")}
+
+
+def test_an_intercept_count_needs_its_launch_count():
+    _, problems = checked(make_row(count=None, intercepted=2))
+    assert [(p.column, p.value) for p in problems] == [("count", "<NA>")] or [p.column for p in problems] == [
+        "count"
+    ]
+    assert "share of an unknown total" in problems[0].reason
+
+
+def test_a_strike_names_who_launched_it_and_an_area_fits_its_precision():
+    _, problems = checked(make_row(initiator_countries=[]))
+    assert [p.column for p in problems] == ["initiator_countries"]
+    _, problems = checked(make_row(event_type="meeting", count=None, intercepted=None, count_unit=None,
+                                   initiator_countries=[]))  # fmt: skip
+    assert problems == []  # optional elsewhere
+    _, problems = checked(
+        make_row(geo_precision=3, area_code="UKR"), make_row(event_id="b", geo_precision=4, area_code="UKR")
+    )
+    assert [(p.row, p.column) for p in problems] == [(1, "area_code")]
+    _, problems = checked(make_row(geo_precision=5))
+    assert [p.column for p in problems] == ["geo_precision"]

@@ -9,16 +9,14 @@ failure, a saved report for a bug (`--debug` shows tracebacks).
 from __future__ import annotations
 
 import math
-import re
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from timeline import dates, diff, errors, rowfiles, stats, store, synth, taxonomy, tempfiles
+from timeline import diff, entry, errors, migrate, rowfiles, stats, store, synth, taxonomy, tempfiles
 from timeline.clikit import Boundary, fail, fail_unwritten, report, warn
 from timeline.schema import COLUMNS, Col, from_arrow
 from timeline.validation import PROBLEMS_PER_RULE, ValidationFailed, check, stored_nan
@@ -136,20 +134,6 @@ def append(
     _append(data, raw, dataset, create)
 
 
-def slugify(text: str, limit: int = 60) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:limit].rstrip("-")
-
-
-def _iso(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{flag} {value!r} is not a date in YYYY-MM-DD form")
-
-
 @app.command()
 def add(
     title: Annotated[str, typer.Option(help="Headline in your own words.")],
@@ -173,7 +157,15 @@ def add(
     summary: Annotated[str | None, typer.Option()] = None,
     actor: Annotated[list[str] | None, typer.Option(help="Repeat for each actor.")] = None,
     country: Annotated[list[str] | None, typer.Option(help="ISO alpha-3; repeat for each.")] = None,
-    location: Annotated[str | None, typer.Option()] = None,
+    initiator: Annotated[
+        list[str] | None, typer.Option(help="ISO alpha-3 of the side that acted (required for strikes).")
+    ] = None,
+    key_label: Annotated[
+        str | None, typer.Option(help="Marks a key event: its short call-out label.")
+    ] = None,
+    location: Annotated[
+        str | None, typer.Option(help="Place; placed by the gazetteer if no --lat/--lon.")
+    ] = None,
     lat: Annotated[float | None, typer.Option()] = None,
     lon: Annotated[float | None, typer.Option()] = None,
     count: Annotated[int | None, typer.Option(help="Headline number (launched, troops, ...).")] = None,
@@ -187,50 +179,28 @@ def add(
     data: DataOption = store.DEFAULT_PATH,
     create: CreateOption = False,
 ) -> None:
-    """Append one event given as flags (validated like any other row)."""
+    """Append one event given as flags (validated like any other row). A named --location
+    without --lat/--lon is placed by the offline gazetteer, at the precision it supports."""
     _check_target(data, create)
     for flag, number in (("--lat", lat), ("--lon", lon)):
         if number is not None and not math.isfinite(number):
             fail(f"{flag} {number}: not a finite number; nothing was written", code=2)
-    if when is not None:
-        reference = _iso(as_of, "--as-of") or _iso(published, "--published")
-        if reference is None:
-            fail("--when needs --as-of or --published to resolve the phrase against")
-        try:
-            resolved = dates.resolve_phrase(when, reference)
-        except ValueError as err:
-            fail(str(err))
-        start, end, precision = resolved.start.isoformat(), resolved.end.isoformat(), resolved.precision
-        date_text = date_text or when
-    if start is None:
-        fail("give --start (YYYY-MM-DD) or --when with --as-of")
-    row = {
-        Col.EVENT_ID: event_id or f"{start}-{slugify(title)}",
-        Col.DATE_START: start,
-        Col.DATE_END: end or start,
-        Col.DATE_PRECISION: precision,
-        Col.DATE_TEXT: date_text,
-        Col.EVENT_TYPE: event_type,
-        Col.TITLE: title,
-        Col.SUMMARY: summary,
-        Col.ACTORS: actor or [],
-        Col.COUNTRIES: country or [],
-        Col.LOCATION: location,
-        Col.LATITUDE: lat,
-        Col.LONGITUDE: lon,
-        Col.COUNT: count,
-        Col.COUNT_UNIT: unit,
-        Col.INTERCEPTED: intercepted,
-        Col.WEAPON: weapon,
-        Col.CONFIDENCE: confidence,
-        Col.SOURCE_OUTLET: outlet,
-        Col.SOURCE_URL: url,
-        Col.SOURCE_PUBLISHED: published,
-        Col.OTHER_SOURCES: other_source or [],
-        Col.DATASET: dataset,
-    }
-    raw = pd.DataFrame([{str(k): v for k, v in row.items()}], dtype=object)
-    _append(data, raw, dataset, create)
+    given = entry.Entry(
+        title=title, event_type=event_type, outlet=outlet, confidence=confidence, start=start, end=end,
+        precision=precision, when=when, as_of=as_of, date_text=date_text, event_id=event_id, summary=summary,
+        key_label=key_label, actors=actor or [], countries=country or [], initiators=initiator or [],
+        location=location, latitude=lat, longitude=lon, count=count, unit=unit, intercepted=intercepted,
+        weapon=weapon, url=url, published=published, other_sources=other_source or [], dataset=dataset,
+    )  # fmt: skip
+    raw, notes, problems = entry.row(given)
+    if problems:
+        flags = {"as_of": "--as-of", "source_published": "--published", "date_text": "--when",
+                 "date_start": "--start", "date_end": "--end", "latitude": "--lat", "longitude": "--lon"}  # fmt: skip
+        fail([f"{flags.get(p.column, p.column)}{f' {p.value!r}' if p.value else ''}: {p.reason}" for p in problems]
+             + ["nothing was written"])  # fmt: skip
+    for note in notes:
+        typer.echo(note, err=True)
+    _append(data, pd.DataFrame([raw], dtype=object), dataset, create)
 
 
 def _load(path: Path) -> pd.DataFrame:
@@ -297,6 +267,36 @@ def synth_command(
     except OSError as err:
         fail(f"--out {out}: could not write it: {errors.hint(err)}; nothing was written")
     typer.echo(f"wrote {events:,} synthetic events to {out}")
+
+
+@app.command("migrate")
+def migrate_command(
+    path: PathArgument = None,
+    decide: Annotated[
+        Path | None,
+        typer.Option(help="CSV of event_id,initiator_countries for strikes no rule decides."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")] = False,
+) -> None:
+    """Upgrade a schema v1 dataset to v2 by the rules in docs/schema.md; nothing is written
+    while a strike's launching side is undecided."""
+    path = _dataset_path(path)
+    try:
+        decisions = migrate.read_decisions(decide) if decide else {}
+        result = migrate.migrate(path, decisions, dry_run=dry_run)
+    except ValidationFailed as err:
+        report(err.problems, f"nothing was written to {path}")
+    except store.DatasetError as err:
+        fail(str(err))
+    for rule, n in result.rules.items():
+        typer.echo(f"{n:,} row(s): {rule}")
+    if result.undecided:
+        lines = [f"{i}: {title!r} (countries {', '.join(c) or 'none'})" for i, title, c in result.undecided]
+        fail([*lines, f"{len(result.undecided)} strike(s) name no launching side that a rule can decide; "
+              "give them in --decide FILE (event_id,initiator_countries); nothing was written"])  # fmt: skip
+    typer.echo(
+        f"{'dry run: would migrate' if dry_run else 'migrated'} {len(result.frame):,} rows of {path} to schema v2"
+    )
 
 
 from timeline.importers.command import import_command  # noqa: E402

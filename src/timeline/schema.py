@@ -1,4 +1,4 @@
-"""The event schema (v1): column names, Arrow types, and the in-memory pandas dtypes.
+"""The event schema (v2): column names, Arrow types, and the in-memory pandas dtypes.
 
 This is the one definition of the table. The loader, validator, CLI, importers, exports
 and tests refer to columns through `Col`, never through string literals, and Parquet is
@@ -14,7 +14,7 @@ from enum import StrEnum
 import pandas as pd
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_VERSION_KEY = b"timeline.schema_version"
 
 
@@ -27,11 +27,15 @@ class Col(StrEnum):
     EVENT_TYPE = "event_type"
     TITLE = "title"
     SUMMARY = "summary"
+    KEY_LABEL = "key_label"
     ACTORS = "actors"
     COUNTRIES = "countries"
+    INITIATOR_COUNTRIES = "initiator_countries"
     LOCATION = "location"
     LATITUDE = "latitude"
     LONGITUDE = "longitude"
+    GEO_PRECISION = "geo_precision"
+    AREA_CODE = "area_code"
     COUNT = "count"
     COUNT_UNIT = "count_unit"
     INTERCEPTED = "intercepted"
@@ -101,11 +105,35 @@ FIELDS: tuple[Field, ...] = (
     Field(Col.EVENT_TYPE, Kind.STRING, True, "A key of the taxonomy (docs/schema.md)."),
     Field(Col.TITLE, Kind.STRING, True, "Short headline in our own words."),
     Field(Col.SUMMARY, Kind.STRING, False, "One to three sentences in our own words."),
+    Field(
+        Col.KEY_LABEL,
+        Kind.STRING,
+        False,
+        "Marks a key event: the short label its call-out carries on the timeline and in exports.",
+    ),
     Field(Col.ACTORS, Kind.LIST, True, "People and organisations involved (may be empty)."),
     Field(Col.COUNTRIES, Kind.LIST, True, "ISO 3166-1 alpha-3 codes of the parties (may be empty)."),
+    Field(
+        Col.INITIATOR_COUNTRIES,
+        Kind.LIST,
+        True,
+        "ISO alpha-3 codes of the side that acted: who launched a strike (required for strikes).",
+    ),
     Field(Col.LOCATION, Kind.STRING, False, "Place name, or a region when no city applies."),
     Field(Col.LATITUDE, Kind.FLOAT, False, "Decimal degrees; given together with longitude or not at all."),
     Field(Col.LONGITUDE, Kind.FLOAT, False, "Decimal degrees; given together with latitude or not at all."),
+    Field(
+        Col.GEO_PRECISION,
+        Kind.INT,
+        False,
+        "How exactly the coordinates place it: 1 exact place, 2 near a place, 3 region, 4 country.",
+    ),
+    Field(
+        Col.AREA_CODE,
+        Kind.STRING,
+        False,
+        "The region (ISO 3166-2, e.g. RU-KRS) or country (ISO alpha-3) a precision 3 or 4 event covers.",
+    ),
     Field(Col.COUNT, Kind.INT, False, "The headline number (launched, troops, people); missing is not zero."),
     Field(Col.COUNT_UNIT, Kind.STRING, False, "What count and intercepted count (taxonomy.COUNT_UNITS)."),
     Field(
@@ -133,6 +161,10 @@ ARROW_SCHEMA = pa.schema(
     [pa.field(str(f.col), ARROW_TYPES[f.kind], nullable=True) for f in FIELDS],
     metadata={SCHEMA_VERSION_KEY: SCHEMA_VERSION.encode()},
 )
+
+
+V1_ADDED: tuple[Col, ...] = (Col.KEY_LABEL, Col.INITIATOR_COUNTRIES, Col.GEO_PRECISION, Col.AREA_CODE)
+"""The columns schema v2 added to v1; `timeline migrate` fills them (docs/schema.md)."""
 
 
 def empty_frame() -> pd.DataFrame:

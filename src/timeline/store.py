@@ -39,6 +39,8 @@ from timeline.schema import (
     COLUMNS,
     FIELDS,
     PANDAS_DTYPES,
+    SCHEMA_VERSION,
+    V1_ADDED,
     Col,
     Kind,
     empty_frame,
@@ -243,13 +245,32 @@ def schema_problems(table: pa.Table) -> list[Problem]:
     return problems
 
 
+def is_v1(columns: list[str]) -> bool:
+    """A file of schema v1: every column but those v2 added."""
+    missing = [name for name in ARROW_SCHEMA.names if name not in columns]
+    return bool(missing) and set(missing) <= {str(c) for c in V1_ADDED}
+
+
+def v1_error(path: Path) -> DatasetError:
+    added = ", ".join(str(c) for c in V1_ADDED)
+    return DatasetError(
+        f"{path}: a dataset in schema v1, without {added}; upgrade it with `timeline migrate {path}` "
+        "(docs/schema.md says what it fills in)"
+    )
+
+
 def read_schema_table(path: Path) -> pa.Table:
-    """The file's table in schema column order; raises DatasetError if it is not in the schema."""
+    """The file's table in schema column order; raises DatasetError if it is not in the schema
+    (for a v1 file: saying to run `timeline migrate`)."""
     table = read_table(path)
+    if is_v1(table.column_names):
+        raise v1_error(path)
     problems = schema_problems(table)
     if problems:
         detail = "; ".join(str(p) for p in problems[:5])
-        raise DatasetError(f"{path}: not in the event schema v1 ({detail}); run `timeline validate {path}`")
+        raise DatasetError(
+            f"{path}: not in the event schema v{SCHEMA_VERSION} ({detail}); run `timeline validate {path}`"
+        )
     return table.select(ARROW_SCHEMA.names)
 
 
@@ -561,7 +582,7 @@ def _read_columns(path: Path, columns: list[str]) -> pa.Table:
     try:
         return pq.read_table(path, columns=columns)
     except (pa.ArrowInvalid, OSError, KeyError) as err:
-        raise DatasetError(f"{path}: not a dataset in the event schema v1 ({err})") from err
+        raise DatasetError(f"{path}: not a dataset in the event schema v{SCHEMA_VERSION} ({err})") from err
 
 
 def foreign_ids(path: Path, dataset: str) -> frozenset[str]:

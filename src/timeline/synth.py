@@ -72,6 +72,15 @@ def _lists(
     return pa.ListArray.from_arrays(pa.array(offsets), _take(pool, picked)).cast(STRING_LIST)
 
 
+def _initiators(rng: np.random.Generator, strike: np.ndarray) -> pa.Array:
+    """Who launched each strike (mostly Russia, a quarter Ukraine); other events name none."""
+    n = len(strike)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(strike.astype(np.int32), out=offsets[1:])
+    sides = _take(["RUS", "UKR"], (rng.random(int(strike.sum())) < 0.25).astype(np.int64))
+    return pa.ListArray.from_arrays(pa.array(offsets), sides).cast(STRING_LIST)
+
+
 def _take(pool: np.ndarray | list[str], codes: np.ndarray) -> pa.Array:
     """pool[codes] as an Arrow string array, without a Python object per value."""
     return pa.array(list(pool), pa.string()).take(pa.array(codes.astype(np.int64)))
@@ -152,11 +161,15 @@ def generate(
         Col.EVENT_TYPE: _take(keys, type_codes),
         Col.TITLE: titles,
         Col.SUMMARY: pa.nulls(n, pa.string()),
+        Col.KEY_LABEL: pa.nulls(n, pa.string()),
         Col.ACTORS: _lists(rng, ACTORS, n, None, 3),
         Col.COUNTRIES: _lists(rng, COUNTRIES, n, COUNTRY_WEIGHTS, 2),
+        Col.INITIATOR_COUNTRIES: _initiators(rng, np.isin(types, list(taxonomy.STRIKE_TYPES))),
         Col.LOCATION: masked(location, located, pa.string()),
         Col.LATITUDE: masked(lat, located, pa.float64()),
         Col.LONGITUDE: masked(lon, located, pa.float64()),
+        Col.GEO_PRECISION: masked(np.ones(n, dtype=np.int64), located, pa.int64()),
+        Col.AREA_CODE: pa.nulls(n, pa.string()),
         Col.COUNT: masked(counts, has_count, pa.int64()),
         Col.COUNT_UNIT: masked(units, has_count, pa.string()),
         Col.INTERCEPTED: masked(intercepted, strike, pa.int64()),

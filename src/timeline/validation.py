@@ -35,6 +35,8 @@ from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, STRING_LIS
 
 SLUG = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 URL = r"^https?://\S+$"
+SUBDIVISION = r"[A-Z]{2}-[A-Z0-9]{1,3}"
+"""An ISO 3166-2 region code: RU-KRS, UA-30."""
 ISO3: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.countries)
 
 MAX_LENGTH: dict[Col, int] = {
@@ -44,9 +46,12 @@ MAX_LENGTH: dict[Col, int] = {
     Col.EVENT_TYPE: 64,
     Col.TITLE: 200,
     Col.SUMMARY: 5_000,
+    Col.KEY_LABEL: 60,
     Col.ACTORS: 200,
     Col.COUNTRIES: 16,
+    Col.INITIATOR_COUNTRIES: 16,
     Col.LOCATION: 300,
+    Col.AREA_CODE: 8,
     Col.COUNT_UNIT: 32,
     Col.WEAPON: 200,
     Col.CONFIDENCE: 16,
@@ -57,7 +62,12 @@ MAX_LENGTH: dict[Col, int] = {
 }
 """Most characters in a text value (for list columns: in each item). Generous for real text
 and for the importers' notes; they keep a pasted page or a 10 MB blob out of the dataset."""
-MAX_ITEMS: dict[Col, int] = {Col.ACTORS: 50, Col.COUNTRIES: 50, Col.OTHER_SOURCES: 20}
+MAX_ITEMS: dict[Col, int] = {
+    Col.ACTORS: 50,
+    Col.COUNTRIES: 50,
+    Col.INITIATOR_COUNTRIES: 20,
+    Col.OTHER_SOURCES: 20,
+}
 """Most items in a list column."""
 MAX_ID_LENGTH = MAX_LENGTH[Col.EVENT_ID]
 MAX_TITLE_LENGTH = MAX_LENGTH[Col.TITLE]
@@ -220,12 +230,17 @@ def _problems_for(
 # --- coercion ---------------------------------------------------------------------------
 
 
+OPTIONAL_IN_INPUT = (Col.ADDED_AT, Col.DATASET, Col.OTHER_SOURCES, Col.INITIATOR_COUNTRIES)
+"""Required columns a file of rows may leave out: set by the append path, or empty lists
+(a strike still needs its initiator, by rule)."""
+
+
 def check_columns(columns: list[str], limit: int | None = None) -> list[Problem]:
     """Missing required columns and unknown ones (with a did-you-mean; with `limit`, only the
     first `limit` unknown columns are listed, the last counting the rest)."""
     problems = []
     for col in REQUIRED:
-        if str(col) not in columns and col not in (Col.ADDED_AT, Col.DATASET, Col.OTHER_SOURCES):
+        if str(col) not in columns and col not in OPTIONAL_IN_INPUT:
             problems.append(Problem(f"missing required column {col}", column=str(col), rule="missing column"))
     unknown = [name for name in columns if name not in COLUMNS]
     listed = unknown if limit is None else unknown[:limit]
@@ -515,6 +530,25 @@ def _units_present(df: pd.DataFrame) -> pd.Series:
     return ~has_numbers | df[Col.COUNT_UNIT].notna()
 
 
+def _initiator_for_strikes(df: pd.DataFrame) -> pd.Series:
+    strike = df[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES)
+    named = df[Col.INITIATOR_COUNTRIES].map(lambda v: v is not None and len(v) > 0).astype(bool)
+    return ~strike | named
+
+
+def _area_matches_precision(df: pd.DataFrame) -> pd.Series:
+    """An area, when given, is a region (ISO 3166-2) for precision 3, a country (alpha-3) for
+    4, either for 1 and 2 (the place's region or country); it needs a precision."""
+    precision, area = df[Col.GEO_PRECISION], df[Col.AREA_CODE]
+    region = area.str.fullmatch(SUBDIVISION).fillna(False).astype(bool)
+    country = area.isin(sorted(ISO3))
+    ok = area.isna().to_numpy(copy=True)
+    ok |= (precision.isin([1, 2]).fillna(False).astype(bool) & (region | country)).to_numpy()
+    ok |= ((precision == 3).fillna(False).astype(bool) & region).to_numpy()
+    ok |= ((precision == 4).fillna(False).astype(bool) & country).to_numpy()
+    return pd.Series(ok, index=df.index)
+
+
 def _intercepted_le_count(df: pd.DataFrame) -> pd.Series:
     both = df[Col.COUNT].notna() & df[Col.INTERCEPTED].notna()
     return (~both | (df[Col.INTERCEPTED].fillna(0) <= df[Col.COUNT].fillna(0))).astype(bool)
@@ -552,6 +586,32 @@ _ROW_RULES = (
         "intercepted is larger than count",
         _intercepted_le_count,
     ),
+    (
+        "intercepted_needs_count",
+        Col.COUNT,
+        "count is missing but intercepted is given: a share of an unknown total says nothing "
+        "(state it in the summary)",
+        lambda d: ~(d[Col.INTERCEPTED].notna() & d[Col.COUNT].isna()),
+    ),
+    (
+        "initiator_for_strikes",
+        Col.INITIATOR_COUNTRIES,
+        "a strike must name the side that launched it (initiator_countries)",
+        _initiator_for_strikes,
+    ),
+    (
+        "area_matches_precision",
+        Col.AREA_CODE,
+        "area_code must be an ISO 3166-2 region for geo_precision 3, an alpha-3 country for 4, "
+        "and comes with a geo_precision",
+        _area_matches_precision,
+    ),
+    (
+        "precision_needs_coordinates",
+        Col.GEO_PRECISION,
+        "geo_precision is given without coordinates",
+        lambda d: ~(d[Col.GEO_PRECISION].notna() & d[Col.LATITUDE].isna()),
+    ),
 )
 
 
@@ -574,6 +634,12 @@ def rules_schema() -> pdr.DataFrameSchema:
         Col.ACTORS: [_check(lambda s: _list_elements_ok(s, _is_nonblank), "contains a blank actor")],
         Col.COUNTRIES: [
             _check(lambda s: _list_elements_ok(s, _is_iso3), "contains a code that is not ISO 3166-1 alpha-3")
+        ],
+        Col.INITIATOR_COUNTRIES: [
+            _check(lambda s: _list_elements_ok(s, _is_iso3), "contains a code that is not ISO 3166-1 alpha-3")
+        ],
+        Col.GEO_PRECISION: [
+            Check.isin([1, 2, 3, 4], error="not 1 (exact place), 2 (near a place), 3 (region) or 4 (country)")
         ],
         Col.LATITUDE: [Check.in_range(-90, 90, error="latitude must be between -90 and 90")],
         Col.LONGITUDE: [Check.in_range(-180, 180, error="longitude must be between -180 and 180")],

@@ -397,9 +397,9 @@ OPTIONS: tuple[Choice, ...] = (
     Choice(
         "strikes",
         "Count",
-        {"all": "All strikes", "drones": "Drones", "missiles": "Missiles"},
+        {"all": "All strikes", "drones": "Drones", "missiles": "Missiles", "side": "By side"},
         "all",
-        "counts chart: `all`, `drones` or `missiles`",
+        "counts chart: `all`, `drones`, `missiles`, or `side` (coloured by launching side)",
         "strikes=drones",
     ),
 )

@@ -49,7 +49,7 @@ def test_drone_attacks_in_november_and_the_188_drone_night(page, app_url):
     assert lane_labels(page) == ["Drone attack"]
     charts = page.locator('[data-testid="stPlotlyChart"]')
     assert "188 drones" in svg_texts(charts.nth(0).locator(".scatterlayer text"))
-    assert "188 launched" in svg_texts(charts.nth(1).locator(".annotation-text"))
+    assert "188 launched by Russia" in svg_texts(charts.nth(1).locator(".annotation-text"))
 
 
 def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):

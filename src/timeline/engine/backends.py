@@ -59,7 +59,10 @@ def open_source(path: Path) -> Source:
         files = (path,)
         mtime, size = store.file_version(path)
         version = f"file:{mtime}:{size}"
-    derived = bool(files) and set(DERIVED_COLUMNS) <= set(_file_columns(files[0]))
+    columns = _file_columns(files[0]) if files else []
+    if store.is_v1(columns):
+        raise store.v1_error(path)
+    derived = bool(files) and set(DERIVED_COLUMNS) <= set(columns)
     return Source(path, files, version, path.is_dir(), derived)
 
 

@@ -37,19 +37,28 @@ T = TypeVar("T")
 
 EVENT_COLUMNS = [
     Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT,
-    Col.TITLE, Col.ACTORS, Col.COUNTRIES, Col.LOCATION, Col.LATITUDE, Col.LONGITUDE, Col.COUNT,
+    Col.TITLE, Col.KEY_LABEL, Col.ACTORS, Col.COUNTRIES, Col.INITIATOR_COUNTRIES, Col.LOCATION,
+    Col.LATITUDE, Col.LONGITUDE, Col.GEO_PRECISION, Col.AREA_CODE, Col.COUNT,
     Col.COUNT_UNIT, Col.INTERCEPTED, Col.WEAPON, Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.DATASET,
 ]  # fmt: skip
 """What drawing an event, its hover text or its table row needs (no summaries, no sources)."""
 AGGREGATE_COLUMNS = [
     Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.ACTORS,
-    Col.COUNTRIES, Col.LATITUDE, Col.LONGITUDE, Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED,
+    Col.COUNTRIES, Col.INITIATOR_COUNTRIES, Col.LATITUDE, Col.LONGITUDE, Col.COUNT, Col.COUNT_UNIT, Col.INTERCEPTED,
     Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.DATASET,
 ]  # fmt: skip
 """What counting a view needs: its many matches are kept without their text."""
-COUNT_CHOICES = {"all": taxonomy.STRIKE_UNITS, "drones": ("drones",), "missiles": ("missiles",)}
+COUNT_CHOICES = {
+    "all": taxonomy.STRIKE_UNITS,
+    "drones": ("drones",),
+    "missiles": ("missiles",),
+    "side": taxonomy.STRIKE_UNITS,
+}
 """What the counts chart adds up: every strike, or only rows counted in drones or missiles
-(a combined strike's total cannot be split, so it counts only under 'all')."""
+(a combined strike's total cannot be split, so it counts only under 'all' and 'side'). It
+always keeps each launching side apart; 'side' colours the bars by side."""
+UNKNOWN_SIDE = "?"
+"""The side of a strike that names none (a schema v1 file, or an import that could not say)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +143,8 @@ class StrikeSeries:
     """Launched and intercepted per day or week and event type."""
 
     frame: pd.DataFrame
-    """bin (first day), event_type, launched, intercepted (missing when none reported), events."""
+    """bin (first day), event_type, side (the launching countries, 'RUS' or 'UKR+GBR'),
+    launched, intercepted (missing when none reported), events."""
     per: str
     what: str
     strikes: int
@@ -189,7 +199,7 @@ def _as_days(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 
 def _lists(frame: pd.DataFrame) -> pd.DataFrame:
     """List columns as Python lists (engines return arrays, lists or None)."""
-    for col in (Col.ACTORS, Col.COUNTRIES, Col.OTHER_SOURCES):
+    for col in (Col.ACTORS, Col.COUNTRIES, Col.INITIATOR_COUNTRIES, Col.OTHER_SOURCES):
         if str(col) in frame.columns:
             frame[str(col)] = [list(v) if v is not None else [] for v in frame[str(col)]]
     return frame
@@ -467,7 +477,7 @@ class Engine:
         spread over days, except a week's figure when counting per week."""
         per, what = v.per, v.strikes
         t = self._where(v, [Col.EVENT_TYPE, Col.COUNT_UNIT, Col.COUNT, Col.INTERCEPTED, Col.DATE_PRECISION,
-                            Col.DATE_START, Col.DATE_END, Col.DATASET])  # fmt: skip
+                            Col.DATE_START, Col.DATE_END, Col.DATASET, Col.INITIATOR_COUNTRIES])  # fmt: skip
         t = t.filter(
             t[Col.EVENT_TYPE].isin(list(taxonomy.STRIKE_TYPES))
             & t[Col.COUNT_UNIT].isin(list(COUNT_CHOICES[what]))
@@ -477,8 +487,13 @@ class Engine:
         if per == "week":
             same_week = _bin(t[Col.DATE_START], "week") == _bin(t[Col.DATE_END], "week")
             fits |= (t[Col.DATE_PRECISION] == "week") & same_week
+        side = t[Col.INITIATOR_COUNTRIES].join("+").nullif("").fill_null(UNKNOWN_SIDE)
         grouped = t.group_by(
-            fits=fits, bin=_bin(t[Col.DATE_START], per), event_type=t[Col.EVENT_TYPE], dataset=t[Col.DATASET]
+            fits=fits,
+            bin=_bin(t[Col.DATE_START], per),
+            event_type=t[Col.EVENT_TYPE],
+            side=side,
+            dataset=t[Col.DATASET],
         ).agg(
             launched=t[Col.COUNT].sum(),
             intercepted=t[Col.INTERCEPTED].sum(),
@@ -489,7 +504,7 @@ class Engine:
         kept = frame[frame["fits"].astype(bool)]
         left_out = int(frame.loc[~frame["fits"].astype(bool), "events"].sum())
         datasets = tuple(sorted(str(d) for d in kept["dataset"].unique()))
-        series = kept.groupby(["bin", "event_type"], as_index=False).agg(
+        series = kept.groupby(["bin", "event_type", "side"], as_index=False).agg(
             launched=("launched", "sum"),
             intercepted=("intercepted", "sum"),
             reported=("reported", "sum"),
@@ -497,7 +512,9 @@ class Engine:
         )
         series["launched"] = series["launched"].astype("int64")
         series["intercepted"] = series["intercepted"].where(series["reported"] > 0).astype("Int64")
-        series = series.drop(columns="reported").sort_values(["bin", "event_type"]).reset_index(drop=True)
+        series = (
+            series.drop(columns="reported").sort_values(["bin", "event_type", "side"]).reset_index(drop=True)
+        )
         return StrikeSeries(series, per, what, int(series["events"].sum()), left_out, datasets)
 
     @_in_session

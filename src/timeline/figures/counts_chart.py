@@ -1,4 +1,9 @@
-"""Drones and missiles launched and intercepted per day or week (the engine's `StrikeSeries`)."""
+"""Drones and missiles launched and intercepted per day or week (the engine's `StrikeSeries`).
+
+Each launching side gets its own bar in a bin, never one bar for both: 188 Russian drones and
+8 Ukrainian ATACMS on 25 Nov are two bars side by side. Bars are coloured by event type (and
+hatched per side) or, with `strikes=side`, coloured by side.
+"""
 
 from __future__ import annotations
 
@@ -10,123 +15,166 @@ import plotly.graph_objects as go
 
 from timeline import taxonomy
 from timeline.engine import StrikeSeries
+from timeline.engine.queries import UNKNOWN_SIDE
 from timeline.figures.common import (
     DAY_MS,
     INTERCEPTED_COLOUR,
     Window,
     base_layout,
     date_axis,
+    escape_text,
     figure,
     ms,
 )
+from timeline.formatting import country_name
 
 MAX_BARS = 200
-"""More bins than this draw as stacked areas, not bars (each bar costs the browser a path)."""
+"""More bins than this draw as stacked areas per side, not bars (each bar costs the browser a path)."""
+SIDE_COLOURS = ("#4d4d4d", "#2b8cbe", "#d95f02", "#7570b3", "#1b9e77", "#e7298a")
+"""Neutral, colour-blind-safe colours for launching sides, by how much each side launched."""
+SIDE_PATTERNS = ("", "/", ".", "x", "-", "+")
 
 
-def _bars(series: StrikeSeries, middle: float) -> list[dict[str, Any]]:
+def side_name(side: str) -> str:
+    """'Russia', 'Ukraine and United Kingdom', 'side not recorded'."""
+    if side == UNKNOWN_SIDE:
+        return "side not recorded"
+    names = [country_name(code).rsplit(" (", 1)[0] for code in side.split("+")]
+    return " and ".join(names)
+
+
+def _sides(frame: pd.DataFrame) -> list[str]:
+    """Sides by how much they launched, the most first."""
+    totals = frame.groupby("side")["launched"].sum().sort_values(ascending=False)
+    return [str(s) for s in totals.index]
+
+
+def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """One bar per (bin, side), side by side within the bin, stacked by type (or one colour
+    per side); returns the traces and each (bin, side) total with its bar's centre."""
     frame = series.frame
-    traces = []
-    for etype in taxonomy.EVENT_TYPES:
-        part = frame[frame["event_type"] == etype.key]
-        if part.empty:
-            continue
-        traces.append(
-            {
-                "type": "bar",
-                "x": ms(part["bin"]) + middle,
-                "y": part["launched"].to_numpy(dtype="int64"),
-                "name": etype.label,
-                "marker": {"color": etype.colour},
-                "legendgroup": etype.key,
-                "hovertemplate": f"{etype.label}<br>%{{x|%d %b %Y}}: <b>%{{y:,}} launched</b><extra></extra>",
-            }
+    sides = _sides(frame)
+    width = 0.8 * bin_ms / len(sides)
+    by_side = series.what == "side"
+    traces: list[dict[str, Any]] = []
+    totals = frame.groupby(["bin", "side"], as_index=False).agg(launched=("launched", "sum"))
+    totals["x"] = 0.0
+    for i, side in enumerate(sides):
+        offset = -0.4 * bin_ms + i * width
+        part = frame[frame["side"] == side]
+        base = pd.Series(0.0, index=part["bin"].unique())
+        groups = (
+            [(None, part)]
+            if by_side
+            else [(t, part[part["event_type"] == t.key]) for t in taxonomy.EVENT_TYPES]
         )
-    intercepted = frame.groupby("bin")["intercepted"].sum(min_count=1).dropna()
+        for etype, rows in groups:
+            if rows.empty:
+                continue
+            rows = rows.groupby("bin", as_index=False).agg(launched=("launched", "sum"))
+            start = base.reindex(rows["bin"]).to_numpy()
+            base = base.add(pd.Series(rows["launched"].to_numpy(), index=rows["bin"]), fill_value=0)
+            who = escape_text(side_name(side))
+            name = who if etype is None else etype.label
+            colour = SIDE_COLOURS[i % len(SIDE_COLOURS)] if etype is None else etype.colour
+            traces.append(
+                {
+                    "type": "bar",
+                    "x": ms(rows["bin"]),
+                    "y": rows["launched"].to_numpy(dtype="int64"),
+                    "base": start,
+                    "offset": offset,
+                    "width": width,
+                    "name": name,
+                    "marker": {
+                        "color": colour,
+                        "line": {"width": 0.5, "color": "rgba(255,255,255,0.7)"},
+                        "pattern": {"shape": "" if etype is None else SIDE_PATTERNS[i % len(SIDE_PATTERNS)],
+                                    "fgcolor": "rgba(255,255,255,0.75)", "size": 6},
+                    },
+                    "customdata": np.full(len(rows), side, dtype=object),
+                    "legendgroup": side if etype is None else etype.key,
+                    "showlegend": etype is None or i == 0,
+                    "hovertemplate": f"{escape_text(name)} · launched by {who}<br>%{{x|%d %b %Y}}: "
+                    "<b>%{y:,} launched</b><extra></extra>",
+                }
+            )  # fmt: skip
+        here = totals["side"] == side
+        totals.loc[here, "x"] = ms(totals.loc[here, "bin"]) + offset + width / 2
+    if not by_side and len(sides) > 1:  # a legend key for the hatching of each side
+        for i, side in enumerate(sides):
+            traces.append(
+                {"type": "bar", "x": [None], "y": [None], "name": f"launched by {escape_text(side_name(side))}",
+                 "marker": {"color": "rgba(140,140,140,0.7)",
+                            "pattern": {"shape": SIDE_PATTERNS[i % len(SIDE_PATTERNS)], "fgcolor": "white"}},
+                 "hoverinfo": "skip"}
+            )  # fmt: skip
+    intercepted = frame.groupby(["bin", "side"])["intercepted"].sum(min_count=1).dropna().reset_index()
     if len(intercepted):
+        at = intercepted.merge(totals, on=["bin", "side"])
         traces.append(
             {
                 "type": "scatter",
-                "x": ms(intercepted.index) + middle,
-                "y": intercepted.to_numpy(dtype="int64"),
+                "x": at["x"].to_numpy(),
+                "y": at["intercepted"].to_numpy(dtype="int64"),
                 "mode": "markers",
-                "marker": {
-                    "symbol": "diamond",
-                    "size": 9,
-                    "color": INTERCEPTED_COLOUR,
-                    "line": {"width": 1, "color": "#fff"},
-                },
+                "marker": {"symbol": "diamond", "size": 9, "color": INTERCEPTED_COLOUR,
+                           "line": {"width": 1, "color": "#fff"}},
+                "customdata": [escape_text(side_name(s)) for s in at["side"]],
                 "name": "Intercepted (as claimed)",
-                "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,} intercepted</b><extra></extra>",
+                "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,} intercepted</b> of %{customdata}'s<extra></extra>",
             }
-        )
-    return traces
+        )  # fmt: skip
+    return traces, totals
 
 
-def _stacked_areas(series: StrikeSeries, middle: float) -> list[dict[str, Any]]:
-    """Too many bins for bars: stacked areas, with every empty bin a zero so the stack stays
-    honest."""
+def _stacked_areas(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """Too many bins for bars: one line per side (each side's own total, never added to another),
+    with every empty bin a zero so the line stays honest."""
     frame = series.frame
     bins = pd.date_range(frame["bin"].min(), frame["bin"].max(), freq="D" if series.per == "day" else "7D")
-    table = frame.pivot_table(index="bin", columns="event_type", values="launched", aggfunc="sum")
+    table = frame.pivot_table(index="bin", columns="side", values="launched", aggfunc="sum")
     table = table.reindex(bins, fill_value=0).fillna(0)
-    x = ms(bins) + middle
+    x = ms(bins) + bin_ms / 2
     traces = []
-    for etype in taxonomy.EVENT_TYPES:
-        if etype.key not in table.columns:
-            continue
+    for i, side in enumerate(_sides(frame)):
         traces.append(
             {
                 "type": "scatter",
                 "x": x,
-                "y": table[etype.key].to_numpy(dtype="int64"),
+                "y": table[side].to_numpy(dtype="int64"),
                 "mode": "lines",
-                "stackgroup": "launched",
-                "line": {"width": 0.6, "color": etype.colour},
-                "fillcolor": etype.colour,
-                "name": etype.label,
-                "legendgroup": etype.key,
-                "hovertemplate": f"{etype.label}<br>%{{x|%d %b %Y}}: <b>%{{y:,}} launched</b><extra></extra>",
+                "fill": "tozeroy",
+                "line": {"width": 1, "color": SIDE_COLOURS[i % len(SIDE_COLOURS)]},
+                "name": f"launched by {escape_text(side_name(side))}",
+                "hovertemplate": f"{escape_text(side_name(side))}<br>%{{x|%d %b %Y}}: <b>%{{y:,}} launched</b><extra></extra>",
             }
         )
-    intercepted = frame.groupby("bin")["intercepted"].sum(min_count=1).reindex(bins)
-    traces.append(
-        {
-            "type": "scatter",
-            "x": x,
-            "y": intercepted.to_numpy(dtype="float64", na_value=np.nan),
-            "mode": "lines",
-            "line": {"color": INTERCEPTED_COLOUR, "width": 1.2},
-            "name": "Intercepted (as claimed)",
-            "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,} intercepted</b><extra></extra>",
-        }
-    )
-    return traces
+    totals = frame.groupby(["bin", "side"], as_index=False).agg(launched=("launched", "sum"))
+    totals["x"] = ms(totals["bin"]) + bin_ms / 2
+    return traces, totals
 
 
 def counts_figure(series: StrikeSeries, *, window: Window = (None, None)) -> go.Figure:
-    """Launched per day or week, stacked by event type, with intercepted as markers.
+    """Launched per day or week, one bar per launching side, with intercepted as markers.
     An overnight attack counts on the day it began."""
     if series.empty:
         return figure([], {})
-    middle = DAY_MS / 2 if series.per == "day" else 3.5 * DAY_MS
-    frame = series.frame
-    many = frame["bin"].nunique() > MAX_BARS
-    traces = _stacked_areas(series, middle) if many else _bars(series, middle)
-    totals = frame.groupby("bin")["launched"].sum()
-    peak_bin = totals.idxmax()
+    bin_ms = DAY_MS if series.per == "day" else 7 * DAY_MS
+    many = series.frame["bin"].nunique() > MAX_BARS
+    traces, totals = (_stacked_areas if many else _bars)(series, bin_ms)
+    peak = totals.loc[totals["launched"].idxmax()]
     layout = base_layout(height=360)
-    noun = "drones and missiles" if series.what == "all" else series.what
+    noun = {"all": "drones and missiles", "side": "drones and missiles"}.get(series.what, series.what)
     layout.update(
         xaxis=date_axis(window),
         yaxis={"title": {"text": f"{noun} launched per {series.per}"}, "rangemode": "tozero"},
-        barmode="stack",
-        bargap=0.15,
+        barmode="overlay",
         annotations=[
             {
-                "x": float(ms([peak_bin])[0] + middle),
-                "y": int(totals.max()),
-                "text": f"<b>{int(totals.max()):,}</b> launched",
+                "x": float(peak["x"]),
+                "y": int(peak["launched"]),
+                "text": f"<b>{int(peak['launched']):,}</b> launched by {escape_text(side_name(peak['side']))}",
                 "showarrow": True,
                 "arrowhead": 0,
                 "ay": -28,

@@ -38,8 +38,8 @@ from timeline.figures.common import (
 )
 from timeline.schema import Col
 
-GEO_PRECISION = "geo_precision"
-AREA_CODE = "area_code"
+GEO_PRECISION = str(Col.GEO_PRECISION)
+AREA_CODE = str(Col.AREA_CODE)
 ATTRIBUTION = "Land, borders, regions: Natural Earth · Places: GeoNames (CC BY 4.0)"
 LAND = "#f1efea"
 WATER = "#dde7ef"

@@ -155,6 +155,9 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     lon, bad_lon = floats(chunk["longitude"])
     r.add(bad_lat, "latitude is not a number", quoted(chunk["latitude"]))
     r.add(bad_lon, "longitude is not a number", quoted(chunk["longitude"]))
+    # ACLED's geo_precision is this schema's 1-3 (exact place, near it, region).
+    geo_precision, _ = whole_numbers(chunk.get("geo_precision", pd.Series("", index=idx)))
+    geo_precision = geo_precision.where(geo_precision.isin([1, 2, 3]) & lat.notna())
     fatalities, bad_count = whole_numbers(chunk["fatalities"])
     r.add(bad_count, "fatalities is not a whole number", quoted(chunk["fatalities"]))
 
@@ -198,9 +201,13 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.COUNTRIES: string_lists(  # the place's country, then those the actors' names state
             idx, alpha3, *[actor_countries(a, split=";") for a in (actor1, assoc1, actor2, assoc2)], split=";"
         ),
+        # ACLED codes the side that acts as actor 1; a strike whose actor names no country is
+        # rejected (a strike must say who launched it), never given the place's country.
+        Col.INITIATOR_COUNTRIES: string_lists(idx, actor_countries(actor1, split=";"), split=";"),
         Col.LOCATION: location,
         Col.LATITUDE: lat,
         Col.LONGITUDE: lon,
+        Col.GEO_PRECISION: geo_precision,
         Col.COUNT: fatalities,
         Col.COUNT_UNIT: pd.Series("fatalities", index=idx, dtype=STRING).where(fatalities.notna()),
         Col.CONFIDENCE: CONFIDENCE,

@@ -75,6 +75,11 @@ def selected(chunk: pd.DataFrame, options: Options) -> pd.Series:
     return keep.astype(bool)
 
 
+GEO_TYPES = {"1": 4, "2": 3, "3": 1, "4": 1, "5": 3}
+"""GDELT's ActionGeo_Type (1 country, 2 US state, 3 US city, 4 world city, 5 world state) as
+geo_precision."""
+
+
 def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     keep = selected(chunk, options)
     skipped = int((~keep).sum())
@@ -130,9 +135,11 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
             _codes(chunk["Actor2CountryCode"], countries.from_cameo),
             _codes(chunk["ActionGeo_CountryCode"], countries.from_fips),
         ),
+        Col.INITIATOR_COUNTRIES: string_lists(idx, _codes(chunk["Actor1CountryCode"], countries.from_cameo)),
         Col.LOCATION: place,
         Col.LATITUDE: lat,
         Col.LONGITUDE: lon,
+        Col.GEO_PRECISION: text(chunk["ActionGeo_Type"]).map(GEO_TYPES).astype("Int64").where(lat.notna()),
         Col.CONFIDENCE: CONFIDENCE,
         Col.SOURCE_OUTLET: join(OUTLET, " (", domain.where(is_url, url_text).fillna("source not given"), ")"),
         Col.SOURCE_URL: url_text.where(is_url),

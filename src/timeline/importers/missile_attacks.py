@@ -50,6 +50,8 @@ CONFIDENCE = "claimed"
 taxonomy's definition. Curation can raise a night to `confirmed` where outlets agree."""
 ACTORS = ("Russian Armed Forces", "Ukrainian Air Force")
 COUNTRIES = ("RUS", "UKR")
+LAUNCHED_BY = ("RUS",)
+"""The tallies count Russian launches at Ukraine."""
 
 
 @dataclass(frozen=True)
@@ -272,12 +274,13 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.SUMMARY: join(said, extra),
         Col.ACTORS: _constant_list(idx, ACTORS),
         Col.COUNTRIES: _constant_list(idx, COUNTRIES),
+        Col.INITIATOR_COUNTRIES: _constant_list(idx, LAUNCHED_BY),
         Col.LOCATION: area,
         Col.COUNT: launched,
         Col.COUNT_UNIT: types_units.map(lambda tu: tu[1])
         .astype(STRING)
         .where(launched.notna() | destroyed.notna()),
-        Col.INTERCEPTED: destroyed,
+        Col.INTERCEPTED: destroyed.where(launched.notna()),  # of no known total: the title says it
         Col.WEAPON: weapon,
         Col.CONFIDENCE: CONFIDENCE,
         Col.SOURCE_OUTLET: outlet,
@@ -388,10 +391,11 @@ def _combined(
                                  down_gap, ".")),
         Col.ACTORS: _constant_list(lead, ACTORS),
         Col.COUNTRIES: _constant_list(lead, COUNTRIES),
+        Col.INITIATOR_COUNTRIES: _constant_list(lead, LAUNCHED_BY),
         Col.LOCATION: area[lead],
         Col.COUNT: total,
         Col.COUNT_UNIT: types_units.map(lambda tu: tu[1]).astype(STRING).where(total.notna() | down.notna()),
-        Col.INTERCEPTED: down,
+        Col.INTERCEPTED: down.where(total.notna()),  # of no known total: the summary says it
         Col.WEAPON: models,
         Col.CONFIDENCE: CONFIDENCE,
         Col.SOURCE_OUTLET: outlet[lead],

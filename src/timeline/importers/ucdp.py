@@ -58,6 +58,10 @@ OUTLET = "UCDP GED"
 CONFIDENCE = "reported"
 
 
+WHERE_PREC = {"1": 1, "2": 2, "3": 2, "4": 3, "5": 3, "6": 4}
+"""UCDP GED's where_prec (1 exact place ... 6 country, 7 international waters) as geo_precision."""
+
+
 def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     idx = chunk.index
     r = Reasons(idx)
@@ -130,9 +134,11 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.SUMMARY: summary,
         Col.ACTORS: string_lists(idx, side_a, side_b),
         Col.COUNTRIES: string_lists(idx, alpha3, actor_countries(side_a), actor_countries(side_b), split=";"),
+        Col.INITIATOR_COUNTRIES: string_lists(idx, actor_countries(side_a), split=";"),  # side A acts
         Col.LOCATION: place,
         Col.LATITUDE: lat,
         Col.LONGITUDE: lon,
+        Col.GEO_PRECISION: col("where_prec").map(WHERE_PREC).astype("Int64").where(lat.notna()),
         Col.COUNT: best,
         Col.COUNT_UNIT: pd.Series("fatalities", index=idx, dtype=STRING).where(best.notna()),
         Col.CONFIDENCE: CONFIDENCE,
