@@ -171,7 +171,7 @@ def _label_box(position: str, x: float, y: float, radius: float, text: str, font
 
 def _place_labels(
     texts: np.ndarray, priority: np.ndarray, x: np.ndarray, y: np.ndarray, diameter: np.ndarray,
-    fixed: list[Box], width: float, font: float = LABEL_FONT,
+    fixed: list[Box], width: float, height: float, font: float = LABEL_FONT,
 ) -> np.ndarray:  # fmt: skip
     """Per mark, the position of its label ('' for none): in order of priority, the first of
     above, below, right, left that stays inside the plot and overlaps no label placed so far
@@ -186,7 +186,7 @@ def _place_labels(
         others = marks[:i] + marks[i + 1 :]
         for position in POSITIONS:
             box = _label_box(position, x[i], y[i], diameter[i] / 2, texts[i], font)
-            inside = box[0] >= 0 and box[2] <= width
+            inside = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
             if inside and not _overlaps(box, placed) and not _overlaps(box, others):
                 placed.append(box)
                 out[i] = position
@@ -253,7 +253,7 @@ def timeline_figure(
     ]
     positions = _place_labels(
         np.where(uncertain, "", labels), _label_priority(laned), x_px, y, np.where(uncertain, 0, diameter),
-        fixed=bar_boxes, width=width, font=font,
+        fixed=bar_boxes, width=width, height=float(heights.sum()), font=font,
     )  # fmt: skip
     bar_label = uncertain & (labels != "")
     shown_labels = np.where((positions != "") | bar_label, labels, "")

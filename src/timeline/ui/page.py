@@ -9,6 +9,7 @@ import streamlit as st
 from timeline import store, view
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
 from timeline.figures import counts_figure, map_figure, timeline_figure
+from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.ui import cards, export_panel, sidebar, state
@@ -142,17 +143,17 @@ def _map(engine: Engine, v: View, match: Match, selected: list[str]) -> None:
             icon=":material/location_off:",
         )
         return
+    data = engine.map(v, match)
     st.plotly_chart(
-        map_figure(engine.map(v, match)),
+        map_figure(data),
         key=state.selection_key("map_chart"),
         on_select="rerun",
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
-    if match.located < match.count:
-        st.caption(
-            f"{match.count - match.located:,} of {match.count:,} events have no coordinates and are not on the map."
-        )
+    caption = map_counts(data).caption()
+    if caption:
+        st.caption(escape_markdown(caption))
 
 
 def main() -> None:
