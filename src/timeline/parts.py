@@ -326,7 +326,9 @@ def append(
     rows, notes = store.with_append_defaults(raw, now, dataset)
     with store.locked(manifest_path(root)):
         if read_manifest(root) is None:
-            raise PartsError(f"{root}: is a folder, not a dataset file or a partitioned dataset (no {MANIFEST})")
+            raise PartsError(
+                f"{root}: is a folder, not a dataset file or a partitioned dataset (no {MANIFEST})"
+            )
         new, problems = check(rows)
         if str(Col.EVENT_ID) in new.columns and not problems:
             taken = _existing(root, _ids(new), [str(Col.EVENT_ID)]).to_pandas()
@@ -350,7 +352,9 @@ def upsert(
     def planned() -> tuple[store.UpsertResult, pa.Table]:
         manifest = read_manifest(root)
         if manifest is None:
-            raise PartsError(f"{root}: is a folder, not a dataset file or a partitioned dataset (no {MANIFEST})")
+            raise PartsError(
+                f"{root}: is a folder, not a dataset file or a partitioned dataset (no {MANIFEST})"
+            )
         existing = _existing(root, ids)
         result = store.plan_against(existing, new, dataset, root)
         result.total = manifest.rows + result.added

@@ -88,7 +88,9 @@ def _unwritable(path: Path, *, access: bool = True) -> str | None:
 def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool) -> Path:
     if into is not None:
         if into.is_dir() and not parts.manifest_path(into).exists():
-            fail(f"--into {into}: is a folder, not a dataset file or a partitioned dataset; nothing was written")
+            fail(
+                f"--into {into}: is a folder, not a dataset file or a partitioned dataset; nothing was written"
+            )
         if into.is_dir():
             return into  # a partitioned dataset: new parts, committed in one manifest rename
         if not into.exists():
