@@ -9,9 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from timeline import parts, store
-from timeline.schema import Col
+from timeline.schema import Col, to_arrow
+from timeline.validation import summarise
 
 
 def is_partitioned(path: Path) -> bool:
@@ -59,7 +61,33 @@ def foreign_ids(path: Path, dataset: str) -> frozenset[str]:
 def tables(path: Path) -> list[tuple[str, pa.Table]]:
     """(name, table as stored) of each file of the dataset, for checking them one by one."""
     if is_partitioned(path):
-        import pyarrow.parquet as pq
-
         return [(str(p.relative_to(path)), pq.read_table(p)) for p in parts.files(path)]
     return [(path.name, store.read_table(path))]
+
+
+CHECKED_ROWS = 250_000
+"""The dashboard checks every rule of a single file up to this size once per version (a
+partitioned dataset is written only through the checked path, and too big to check per view)."""
+
+
+def checked(path: Path, folder: Path) -> tuple[Path, list[str]]:
+    """The file to show for the dataset at `path`: itself when every row passes every rule,
+    else a copy of its valid rows in `folder`, with the problems of the others (summarised, at
+    most 100 per rule). Raises DatasetError for a file that is not in the schema at all."""
+    if is_partitioned(path):
+        return path, []
+    store.check_readable(path)
+    try:
+        rows = pq.read_metadata(path).num_rows
+    except (pa.ArrowInvalid, OSError) as err:
+        raise store.DatasetError(f"{path}: not a readable Parquet file ({err})") from err
+    if rows > CHECKED_ROWS:
+        return path, []
+    valid, problems = store.load_valid(path)
+    if not problems:
+        return path, []
+    mtime, size = store.file_version(path)
+    copy = folder / f"valid-{abs(hash((str(path.resolve()), mtime, size))):x}.parquet"
+    if not copy.exists():
+        store.write_table_atomic(to_arrow(valid.reset_index(drop=True)), copy)
+    return copy, summarise(problems)
