@@ -219,6 +219,9 @@ def test_map_draws_each_place_at_its_precision(page, app_url):
     assert near and all("Near" in p for p in near), "a place given only as 'near' is a ring, not a dot"
     squares = [p for p, s in places.items() if s == "square"]
     assert squares and all("shaded" in p for p in squares)
+    # every strike with a named place is on the map, its place in the hover
+    for name in ("Karachev", "Maryino", "Dnipro", "Lotarevka", "Khalino", "Kyiv"):
+        assert any(name in p for p in places), name
     map_chart = page.locator('[data-testid="stPlotlyChart"]').nth(
         next(i for i, c in enumerate(chart_traces(page)) if any(t["fill"] == "toself" for t in c))
     )
