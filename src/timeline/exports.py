@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 
-from timeline import briefing, export_data, export_images, view
+from timeline import briefing, export_data, export_images, findings, view
 from timeline.briefing import Size
 from timeline.engine import Engine, Match
 from timeline.figures import counts_figure, map_figure, timeline_figure
@@ -41,11 +41,12 @@ def chart_figure(chart: str, engine: Engine, v: View, match: Match | None = None
 
 
 def default_texts(engine: Engine, v: View, match: Match) -> Texts:
-    """Title and subtitle from the filters; footer from the sources in view and the data's date."""
+    """Title from the filters; subtitle the finding in view (`findings`) and the filters the
+    title does not name; footer from the sources in view and the data's date."""
     summary = engine.summary
     return Texts(
         title=view.title(v, summary.first_day, summary.last_day),
-        subtitle=briefing.subtitle(match.count, view.details(v)),
+        subtitle=" · ".join([findings.for_view(engine, v, match), *view.details(v)]),
         footer=briefing.footer(engine.outlets(v), summary.as_of),
     )
 
