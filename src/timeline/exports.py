@@ -52,9 +52,27 @@ def default_texts(engine: Engine, v: View, match: Match) -> Texts:
 
 
 def briefing_figure(chart: str, engine: Engine, v: View, size: Size, texts: Texts) -> go.Figure:
-    fig = chart_figure(chart, engine, v)
+    """The chart styled for a slide or page; a timeline laid out for it (`briefing.slide_timeline`)."""
+    laid_out = chart == "timeline"
+    if laid_out:
+        fig = briefing.slide_timeline(
+            engine.timeline(v),
+            lanes=v.lanes,
+            window=(v.span.start, v.span.end),
+            size=size,
+            frame=briefing.export_frame(
+                size, briefing.Heading.of(size, texts.title, texts.subtitle, texts.footer), dates_on_top=True
+            ),
+        )
+    else:
+        fig = chart_figure(chart, engine, v)
     return briefing.style(
-        fig, title=texts.title, subtitle=texts.subtitle, footer_text=texts.footer, size=size
+        fig,
+        title=texts.title,
+        subtitle=texts.subtitle,
+        footer_text=texts.footer,
+        size=size,
+        laid_out=laid_out,
     )
 
 

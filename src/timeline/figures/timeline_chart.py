@@ -263,40 +263,40 @@ def place_callouts(
         cx, cy, r = float(x[index]), float(y[index]), float(radius[index])
         blocked = np.delete(others, index, axis=0) if len(others) else others
         walls = np.vstack([blocked, np.asarray(placed, dtype="float64").reshape(-1, 4)])
-        found = None
-        for lines in _key_text_variants(label):
-            w, h = key_label_size(lines, font)
-            if w > width:
-                continue
-            for k in range(int((height + band) / step) + 1):
-                gap = KEY_GAP + k * step
-                for above in (True, False):
-                    if above:
-                        y1 = cy - r - gap
-                        y0, leader = y1 - h, (cx - 1, y1, cx + 1, cy - r)
-                    else:
-                        y0 = cy + r + gap
-                        y1, leader = y0 + h, (cx - 1, cy + r, cx + 1, y0)
-                    if y0 < -band or y1 > height:
-                        continue
-                    for shift in (0.0, -0.3, 0.3, -0.45, 0.45):
-                        x0 = min(max(cx - w / 2 + shift * w, 0.0), width - w)
-                        box = (x0, y0, x0 + w, y1)
-                        if not x0 + 4 <= cx <= x0 + w - 4:
-                            continue
-                        if _free(box, walls) and _free(leader, walls):
-                            found = Callout(index, tuple(lines), box, leader)
-                            break
-                    if found:
-                        break
-                if found:
-                    break
-            if found:
-                break
+        found = _nearest_spot(index, label, cx, cy, r, walls, width, height, font, band, step)
         if found:
             placed += [found.box, found.leader]
             out.append(found)
     return out
+
+
+def _nearest_spot(
+    index: int, label: str, cx: float, cy: float, r: float, walls: np.ndarray, width: float, height: float,
+    font: float, band: float, step: float,
+) -> Callout | None:  # fmt: skip
+    """The first free spot, nearest the mark first: one line or two, above or below, centred
+    over the mark or shifted to either side (the leader stays straight)."""
+    variants = [(lines, *key_label_size(lines, font)) for lines in _key_text_variants(label)]
+    for k in range(int((height + band) / step) + 1):
+        gap = KEY_GAP + k * step
+        for lines, w, h in variants:
+            if w > width:
+                continue
+            for above in (True, False):
+                if above:
+                    y1 = cy - r - gap
+                    y0, leader = y1 - h, (cx - 1, y1, cx + 1, cy - r)
+                else:
+                    y0 = cy + r + gap
+                    y1, leader = y0 + h, (cx - 1, cy + r, cx + 1, y0)
+                if y0 < -band or y1 > height or not _free(leader, walls):
+                    continue
+                for shift in (0.0, -0.3, 0.3, -0.45, 0.45):
+                    x0 = min(max(cx - w / 2 + shift * w, 0.0), width - w)
+                    box = (x0, y0, x0 + w, y1)
+                    if x0 + 4 <= cx <= x0 + w - 4 and _free(box, walls):
+                        return Callout(index, tuple(lines), box, leader)
+    return None
 
 
 def _label_priority(df: pd.DataFrame) -> np.ndarray:
@@ -315,12 +315,14 @@ def timeline_figure(
     width: int = 1000,
     font: float = LABEL_FONT,
     scale: float = 1.0,
+    lane_height: float | None = None,
 ) -> tuple[go.Figure, TimelineInfo]:
     """Swimlanes over time: day events as points, week/month/year events as hatched bars
     over their whole interval, multi-day events as solid bars over their days. `selected`
     events stay bright while every other mark fades; `width` is the plot's width in pixels
     (the page's or the slide's), for which events are dodged and labels placed; `scale`
-    enlarges marks and lanes (a slide's), before they are laid out."""
+    enlarges marks and lanes (a slide's), before they are laid out; `lane_height` is the
+    least height of a lane in pixels (a slide with few lanes gives them room)."""
     if data.aggregated:
         return _timeline_aggregated(data, lanes, window)
     laned, order = with_lanes(data.events, lanes)
@@ -345,7 +347,7 @@ def timeline_figure(
     np.maximum.at(spacing, lane, np.where(uncertain, 0, diameter) + 2)
     extent = np.zeros(len(order), dtype=int)
     np.maximum.at(extent, lane, np.abs(rows))
-    heights = np.maximum(LANE_PX * scale, (2 * extent + 1) * spacing + 12)
+    heights = np.maximum(lane_height or LANE_PX * scale, (2 * extent + 1) * spacing + 12)
     tops = np.concatenate([[0.0], np.cumsum(heights)[:-1]])
     centre = tops + heights / 2
     y = centre[lane] + rows * spacing[lane]
@@ -485,7 +487,8 @@ def _callouts(
     while True:
         callouts = place_callouts(keys, x_px, y, radius, obstacles, width, total, font, band)
         if len(callouts) == len(keys) or band >= 4 * step:
-            return band, callouts, keys
+            used = max([0.0, *(-c.box[1] + 2 for c in callouts)])  # only what the labels took
+            return min(band, used), callouts, keys
         band += step
 
 
