@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 
 from timeline.engine import TimelineData
 from timeline.figures import map_chart
-from timeline.figures.common import Window, escape_text
+from timeline.figures.common import DAY_MS, Window, escape_text
 from timeline.figures.timeline_chart import BOTTOM_MARGIN, TOP_MARGIN, timeline_figure, with_lanes
 
 
@@ -62,6 +62,9 @@ LABEL_PX = 18
 """Count and key-event labels on a slide's timeline."""
 MAX_SCALE = 1.6
 """How much a slide may enlarge a timeline's marks to fill its height."""
+SHORT_DAYS = 16
+"""A slide's date axis up to this many days long labels every day."""
+DAILY = {"dtickrange": [None, None], "value": "%-d %b"}
 MAX_LANE_PX = 170
 """How tall a slide may make a lane when it has few: room for a label and a call-out each side."""
 CHAR_EM = 0.6
@@ -180,6 +183,8 @@ def slide_timeline(
     frame: Frame,
     selected: tuple[str, ...] = (),
     fill: bool = True,
+    max_lane: float = 0,
+    max_scale: float = MAX_SCALE,
 ) -> go.Figure:
     """A timeline laid out for a slide of `size`: lane labels measured for the left margin,
     events dodged and labels placed for the plot's real width with `LABEL_PX` labels, marks and
@@ -197,8 +202,8 @@ def slide_timeline(
     natural = fig.layout.height - TOP_MARGIN - BOTTOM_MARGIN
     if not data.aggregated and natural * 1.05 < room:
         # Larger marks, then taller lanes (at most MAX_LANE_PX), laid out again for them.
-        scale = min(MAX_SCALE, room / natural)
-        lane_px = min(MAX_LANE_PX, room / max(1, len(labels)))
+        scale = min(max_scale, room / natural)
+        lane_px = min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
         fig, _ = timeline_figure(
             data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, scale=scale,
             lane_height=lane_px,
@@ -217,6 +222,9 @@ def slide_timeline(
     )  # fmt: skip
     fig.update_yaxes(automargin=False)
     fig.update_xaxes(automargin=False, tickangle=0, nticks=max(4, plot_w // (9 * base)))
+    low, high = fig.layout.xaxis.range
+    if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
+        fig.update_xaxes(dtick=DAY_MS, ticklabelmode="period", tickformatstops=[DAILY])
     return fig
 
 
@@ -317,6 +325,11 @@ def look(fig: go.Figure, size: Size, *, laid_out: bool = False) -> go.Figure:
         if trace.type in ("scatter", "bar") and getattr(trace, "text", None) is not None:
             trace.textfont.size = max(MIN_TEXT_PX, LABEL_PX if laid_out else round(base * 0.8))
     fig.update_xaxes(rangeselector={"visible": False}, tickfont={"size": base}, title_font={"size": base})
+    axis = fig.layout.xaxis
+    if not laid_out and axis.type == "date" and axis.range and all(axis.range):
+        days = (pd.Timestamp(axis.range[1]) - pd.Timestamp(axis.range[0])) / pd.Timedelta(days=1)
+        if days <= SHORT_DAYS:  # one label a day, not two for each noon and midnight
+            fig.update_xaxes(dtick=DAY_MS, tickformatstops=[DAILY])
     fig.update_yaxes(tickfont={"size": base}, title_font={"size": base})
     if not is_map(fig):  # a map's names are enlarged and kept apart by `fit_map_labels`
         for note in fig.layout.annotations:
