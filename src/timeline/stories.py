@@ -24,6 +24,7 @@ from typing import Any
 
 from timeline import view
 from timeline.errors import UserError
+from timeline.schema import Col
 from timeline.view import View
 
 ENV_VAR = "TIMELINE_STORIES"
@@ -277,7 +278,7 @@ def check(story: Story, engine: Any) -> list[str]:
             problems.append(f"{where}: view: no events match {_query(step.params)}")
         if not step.highlight:
             continue
-        present = set(engine.by_ids(list(step.highlight))["event_id"])
+        present = set(engine.by_ids(list(step.highlight))[Col.EVENT_ID])
         in_view = engine.matching_ids(step.view, list(step.highlight))
         for event_id in step.highlight:
             if event_id not in present:
