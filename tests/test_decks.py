@@ -2,6 +2,8 @@
 with pypdf, the charts' SVG for its smallest text."""
 
 import io
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from conftest import CURATED, ROOT, require_chromium, view_of
 from svgtext import too_small
 
 runner = CliRunner()
+ARTIFACTS = ROOT / "test-artifacts"
 AS_OF = "Data as of 27 Dec 2024"
 
 
@@ -172,3 +175,29 @@ def test_a_step_link_and_its_deck_slide_show_the_same_view(deck, story):
     for slide, step in zip(deck.slides, story.steps, strict=True):
         assert slide.link == "?story=seed-article&step=" + str(step.number)
         assert view.parse({"story": ["seed-article"], "step": [str(step.number)]})[0].step == step.number
+
+
+def test_libreoffice_opens_the_pptx_and_prints_every_slide(pptx, story, deck, tmp_path: Path):
+    """The deck in another office suite: LibreOffice converts it to a PDF with a page per slide
+    and the captions as text. The pages go to test-artifacts/ as PNGs, to look at."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) not installed: apt-get install libreoffice-impress")
+    source = tmp_path / "deck.pptx"
+    source.write_bytes(decks.to_pptx(deck))
+    profile = (tmp_path / "profile").as_uri()  # its own profile: no clash with a running LibreOffice
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
+         str(tmp_path), str(source)],
+        check=True, capture_output=True, timeout=240,
+    )  # fmt: skip
+    printed = PdfReader(tmp_path / "deck.pdf")
+    assert len(printed.pages) == len(story.steps) + 1
+    for page, step in zip(printed.pages[1:], story.steps, strict=True):
+        assert " ".join(step.caption.split()[:6]) in " ".join(page.extract_text().split()), step.number
+    if shutil.which("pdftoppm"):
+        ARTIFACTS.mkdir(exist_ok=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "48", str(tmp_path / "deck.pdf"), str(ARTIFACTS / "deck-libreoffice")],
+            check=True, timeout=120,
+        )  # fmt: skip

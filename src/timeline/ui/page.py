@@ -225,7 +225,6 @@ def main() -> None:
         st.subheader("Events")
         cards.render_table(engine, v, match.count, selected, compact=phone)
         export_panel.render(engine, v, match)
-        story_ui.view_deck_button(engine, v)
     if selected:
         cards.cards_dialog(engine, v, selected)
 

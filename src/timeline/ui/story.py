@@ -124,7 +124,8 @@ def begin(engine: Engine) -> Active | None:
     s[STEP] = number
     if s.get(APPLIED) != (name, number):
         state.set_view(found.step(number).view, engine.summary)
-        state.clear_warnings()
+        if s.get(APPLIED) is not None:  # a new step: the link's warnings were about the old one
+            state.clear_warnings()
         s[APPLIED], s[BASELINE] = (name, number), None
     if wanted != number:
         _warn([f"{view.STEP_KEY}={wanted}: the story has {len(found.steps)} steps; step {number} is shown"])
@@ -297,19 +298,3 @@ def decorate_map(fig: go.Figure, active: Active | None) -> go.Figure:
 
 def map_extent(active: Active | None) -> tuple[float, float, float, float] | None:
     return active.step.map_extent if active else None
-
-
-def view_deck_button(engine: Engine, v: View) -> None:
-    """Any view as a one-slide PowerPoint (the timeline, the finding as subtitle)."""
-    if export_images.find_chromium() is None:
-        return
-    st.download_button(
-        "This view as a PowerPoint slide",
-        data=lambda: decks.to_pptx(decks.view_deck(engine, v.without_story())),
-        file_name="slide.pptx",
-        mime=decks.MIME["pptx"],
-        on_click="ignore",
-        key="dl-view-pptx",
-        icon=":material/slideshow:",
-        help="The timeline on a 16:9 slide with its finding, sources and as-of date",
-    )
