@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from html import escape
 
@@ -130,17 +130,21 @@ def _height(n: int, pt: float, leading: float = 1.25) -> float:
 # --- content -------------------------------------------------------------------------------
 
 
-def story_deck(engine: Engine, story: stories.Story) -> Deck:
-    """A story's deck: its title slide, then one slide per step."""
+def story_deck(engine: Engine, story: stories.Story, on_slide: Callable[[Slide], None] | None = None) -> Deck:
+    """A story's deck: its title slide, then one slide per step. `on_slide` is called with
+    each slide as soon as it is laid out (`story_file` starts rendering its chart there)."""
     slides = []
     outlets: list[pd.Series] = []
     for step in story.steps:
         data = _gather(engine, step.view)
         link = "?" + _query(story.link(step.number))
-        slides.append(
-            _slide(engine, step.view, data, number=step.number + 1, title=step.title, caption=step.caption,
-                   chart=step.chart, highlight=step.highlight, extent=step.map_extent, link=link)
+        slide = _slide(
+            engine, step.view, data, number=step.number + 1, title=step.title, caption=step.caption,
+            chart=step.chart, highlight=step.highlight, extent=step.map_extent, link=link,
         )  # fmt: skip
+        if on_slide is not None:
+            on_slide(slide)
+        slides.append(slide)
         outlets.append(data.outlets)
     every = pd.concat(outlets).groupby(level=0).sum()
     every = every.iloc[sorted(range(len(every)), key=lambda i: (-every.iloc[i], str(every.index[i])))]
@@ -304,11 +308,30 @@ def _empty(size: Size, text: str) -> go.Figure:
 # --- PowerPoint ----------------------------------------------------------------------------
 
 
+PICTURES = {"pptx": "png", "pdf": "svg"}
+"""The charts' image format in each deck format: PNG at twice the slide's pixels in PowerPoint,
+SVG (vector, real text) in the PDF."""
+
+
+def _job(s: Slide, fmt: str) -> tuple[go.Figure, str, Size]:
+    return s.figure, fmt, s.size if fmt == "png" else replace(s.size, scale=1)
+
+
 def render(deck: Deck, fmt: str) -> list[bytes]:
     """The deck's charts as PNG (at twice their size) or SVG, in one Kaleido call."""
-    return export_images.render_many(
-        [(s.figure, fmt, s.size if fmt == "png" else replace(s.size, scale=1)) for s in deck.slides]
-    )
+    return export_images.render_many([_job(s, fmt) for s in deck.slides])
+
+
+def story_file(engine: Engine, story: stories.Story, fmt: str) -> tuple[Deck, bytes]:
+    """A story's deck as a pptx or pdf file. Each chart starts rendering as soon as its slide is
+    laid out, so Chromium draws while the next slides are queried and built
+    (benchmarks/bench_deck.py; docs/performance.md, "Briefing decks")."""
+    if fmt not in PICTURES:
+        raise ValueError(f"not a deck format: {fmt}; choose {', '.join(FORMATS)}")
+    pending: list = []
+    deck = story_deck(engine, story, lambda s: pending.append(export_images.submit(*_job(s, PICTURES[fmt]))))
+    pictures = export_images.results(pending)
+    return deck, to_pptx(deck, pictures) if fmt == "pptx" else to_pdf(deck, pictures)
 
 
 def to_pptx(deck: Deck, pictures: list[bytes] | None = None) -> bytes:

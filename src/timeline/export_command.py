@@ -153,8 +153,7 @@ def run_story_export(out: Path, name: str, fmt: list[str] | None, data: Path, gi
         fail(str(err))
     for f in formats:
         started = time.perf_counter()
-        deck = decks.story_deck(engine, story)
-        payload = decks.deck_file(deck, f)
+        deck, payload = decks.story_file(engine, story, f)
         target = out if len(formats) == 1 and out.suffix and not out.is_dir() else out / deck.file_name(f)
         store.write_bytes_atomic(target, payload)
         pages = len(deck.slides) + 1

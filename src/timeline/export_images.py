@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,10 @@ class KaleidoPool:
             return await asyncio.gather(*(self._kaleido.calc_fig(f, opts=o) for f, o in jobs))
 
         return self._call(run()) if jobs else []
+
+    def submit(self, fig: go.Figure | dict, opts: dict[str, Any]) -> Future[bytes]:
+        """Start one image and return at once; the future's result is the image."""
+        return asyncio.run_coroutine_threadsafe(self._kaleido.calc_fig(fig, opts=opts), self._loop)
 
     def print_pdf(self, url: str) -> bytes:
         """The page at `url` printed to PDF (its CSS @page sets the paper) in a spare tab."""
@@ -190,6 +195,26 @@ def render_many(jobs: Sequence[tuple[go.Figure, str, Size]]) -> list[bytes]:
     opts = [(fig, options(fmt, size)) for fig, fmt, size in jobs]
     try:
         return pool().render_many(opts)
+    except Exception as error:
+        _restart_after(error)
+        raise
+
+
+def submit(fig: go.Figure, fmt: str, size: Size) -> Future[bytes]:
+    """Start one image and return at once, so the caller can build the next figure while
+    Chromium draws this one; collect the images with `results`."""
+    job = options(fmt, size)
+    try:
+        return pool().submit(fig, job)
+    except Exception as error:
+        _restart_after(error)
+        raise
+
+
+def results(pending: Sequence[Future[bytes]]) -> list[bytes]:
+    """The images of `submit` calls, in order; the first error is raised."""
+    try:
+        return [future.result() for future in pending]
     except Exception as error:
         _restart_after(error)
         raise

@@ -266,7 +266,7 @@ def _downloads(active: Active, engine: Engine) -> None:
     for column, fmt, label in ((left, "pptx", "PowerPoint"), (right, "pdf", "PDF")):
 
         def make(fmt: str = fmt) -> bytes:
-            return decks.deck_file(decks.story_deck(engine, story), fmt)
+            return decks.story_file(engine, story, fmt)[1]
 
         column.download_button(
             label,
