@@ -109,3 +109,12 @@ def test_bad_story_links_warn_and_the_page_still_works(monkeypatch, params, mess
     shown = [w.value.replace("\\", "") for w in at.warning]  # markdown escapes removed
     assert any(message in w for w in shown), shown
     assert at.get("plotly_chart")
+
+
+def test_a_highlighted_events_card_opens_without_leaving_the_story(monkeypatch, seed):
+    step = seed.steps[6]
+    at = run_story(monkeypatch, story="seed-article", step=str(step.number))
+    button(at, "story-card-2024-11-27-umerov-yoon-meeting").click().run()
+    assert link(at) == {"story": ["seed-article"], "step": ["7"], "event": ["2024-11-27-umerov-yoon-meeting"]}
+    assert step.title.replace("'", "&#x27;") in panel(at)
+    assert "2 · 27 Nov 2024" in panel(at)  # the card buttons' numbers match the list

@@ -197,11 +197,12 @@ def _panel(active: Active, engine: Engine, v: View) -> None:
     story, step, number = active.story, active.step, active.number
     total = len(story.steps)
     st.html(PANEL_CSS)
-    events = engine.by_ids(active.highlight)
+    found = {r[Col.EVENT_ID]: r for _, r in engine.by_ids(active.highlight).iterrows()}
+    events = [(i, found[e]) for i, e in enumerate(active.highlight, 1) if e in found]  # the story's order
     items = "".join(
-        f'<li><div class="tl-when">{escape(format_dates(r[Col.DATE_START].date(), r[Col.DATE_END].date(), r[Col.DATE_PRECISION]))}'
+        f'<li><div class="tl-when">{i} · {escape(format_dates(r[Col.DATE_START].date(), r[Col.DATE_END].date(), r[Col.DATE_PRECISION]))}'
         f"</div>{escape(str(r[Col.TITLE]))}</li>"
-        for _, r in events.iterrows()
+        for i, r in events
     )
     with st.container(key="story-panel"):
         st.html(
@@ -231,14 +232,13 @@ def _panel(active: Active, engine: Engine, v: View) -> None:
             width="stretch",
             type="primary",
         )
-        cards = st.columns(max(1, len(active.highlight)))[: len(active.highlight)]
-        for i, (column, event_id) in enumerate(zip(cards, active.highlight, strict=False), 1):
+        for column, (i, row) in zip(st.columns(max(1, len(events))), events, strict=False):
             column.button(
                 f"Card {i}",
-                key=f"story-card-{event_id}",
+                key=f"story-card-{row[Col.EVENT_ID]}",
                 on_click=state.open_card,
-                args=(event_id,),
-                help="Open this highlighted event's card",
+                args=(row[Col.EVENT_ID],),
+                help=f"Open the card of event {i} above, with its sources",
                 width="stretch",
             )
         st.button(
