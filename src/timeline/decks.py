@@ -518,11 +518,3 @@ h1 {{ font-size: {TITLE_PT}pt; line-height: 1.2 }}
             f"<p class='num' style='{_css_box(num)}'>{s.number} / {total}</p></section>"
         )
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{css}</style></head><body>{''.join(pages)}</body></html>"
-
-
-def deck_file(deck: Deck, fmt: str) -> bytes:
-    if fmt == "pptx":
-        return to_pptx(deck)
-    if fmt == "pdf":
-        return to_pdf(deck)
-    raise ValueError(f"not a deck format: {fmt}; choose {', '.join(FORMATS)}")
