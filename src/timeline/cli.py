@@ -385,6 +385,10 @@ from timeline.export_command import build_export_command  # noqa: E402
 
 app.command("export")(build_export_command())
 
+from timeline.story_command import validate_story  # noqa: E402
+
+app.command("validate-story")(validate_story)
+
 
 def build_app() -> typer.Typer:
     """The command as the view registry stands now (export's flags come from it)."""
