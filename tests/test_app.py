@@ -205,7 +205,7 @@ def test_an_open_card_keeps_its_event_bright_on_the_map_and_counts(monkeypatch: 
 
     chosen = "2024-11-21-ru-oreshnik-strike-dnipro"
     at = run_app(monkeypatch, event=chosen, type="drone_attack,missile_strike", **{"from": "2024-11-01"})
-    timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     marks = {}  # event id -> opacity of its map marker
     for trace in map_["data"]:
         opacity = trace.get("marker", {}).get("opacity")
