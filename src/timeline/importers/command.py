@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from timeline import diff, store
+from timeline import diff, history, service, store
 from timeline.clikit import fail, fail_unwritten, report, warn
 from timeline.importers import acled, base, countries, gdelt, mapped_csv, missile_attacks, ucdp
 from timeline.validation import ValidationFailed
@@ -206,7 +206,10 @@ def import_command(
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects
         try:
-            result = store.upsert(target, outcome.rows, dataset=source.name, dry_run=dry_run)
+            result = service.import_rows(  # logged as one batch change (timeline.history)
+                target, outcome.rows, history.import_user(f"{source.name} {file.name}"),
+                dataset=source.name, dry_run=dry_run,
+            )  # fmt: skip
         except ValidationFailed as err:
             report(err.problems, f"nothing was written to {target}")
         except store.DatasetError as err:
