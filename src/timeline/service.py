@@ -114,6 +114,29 @@ def canonical(values: Values) -> Values:
     return history.rows_of(checked_row(values))[0]
 
 
+def check_new(path: Path, values: Values) -> tuple[list[Problem], list[Values]]:
+    """What adding this event (a row from `entry.row`) would meet, without writing: every
+    rule's problems (and an id already taken), and similar events (warnings)."""
+    raw, _ = store.with_append_defaults(pd.DataFrame([values], dtype=object))
+    _, problems = check(raw)
+    event_id = values.get(str(Col.EVENT_ID))
+    target = store.dataset_target(path)
+    if isinstance(event_id, str) and target.exists() and current(target, event_id.strip()) is not None:
+        problems.append(Problem("event_id already in the dataset", column=str(Col.EVENT_ID), value=event_id))
+    return problems, ([] if problems else similar(path, values))
+
+
+def check_correction(base: Values, values: Values) -> tuple[Values, list[Problem]]:
+    """The changes a corrected row (from `entry.row`) makes to the event as it was opened, or
+    the problems that stop it (nothing is written here)."""
+    merged = base | {k: v for k, v in values.items() if k in COLUMNS and k not in FIXED}
+    frame, problems = check(pd.DataFrame([merged], dtype=object))
+    if problems:
+        return {}, problems
+    new = history.rows_of(to_arrow(frame))[0]
+    return {k: new[k] for k in COLUMNS if k not in FIXED and new[k] != base.get(k)}, []
+
+
 # --- reading --------------------------------------------------------------------------------
 
 
