@@ -241,7 +241,10 @@ def test_two_editors_correct_one_event_at_once_and_nothing_is_lost(browser, prov
     main(second).get_by_role("button", name="Save correction").click()
     wait_for_rerun(second)
     said = " ".join(alerts(second))
-    assert f"changed by editor {EDITOR} (Editor)" in said and "Your changes are still in the form" in said
+    assert (
+        "changed by someone else after you opened it" in said and "Your changes are still in the form" in said
+    )
+    assert main(second).get_by_text(f"Changed by editor {EDITOR} (Editor) at ").count() == 1
     table = main(second).locator("table.tl-changes").first.inner_text()
     assert (
         "count\t188\t190\t188" in table

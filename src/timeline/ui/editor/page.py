@@ -357,12 +357,17 @@ def _conflict_panel(path: Any) -> None:
     since = [Change.from_json(c, 0) for c in conflict["since"]]
     last = since[-1] if since else None
     current, base, attempted = conflict["current"], conflict["base"], conflict["attempted"]
-    by = f"by {last.who_text} at {last.at}" if last else "outside the editor"
     what = "retracted" if current is None else "changed"
     _say(
         "warning",
-        f"Not saved: this event was {what} {by} after you opened it. Your changes are still in the "
-        "form and listed below next to theirs.",
+        f"Not saved: this event was {what} by someone else after you opened it. Your changes are still "
+        "in the form and listed below next to theirs.",
+    )
+    # who and why as plain text: an address or a reason is never a link or markdown
+    st.text(
+        f"{what.capitalize()} by {last.who_text} at {last.at}"
+        if last
+        else f"{what.capitalize()} outside the editor"
     )
     if last is not None and last.reason:
         st.text(f"Their reason: {last.reason}")
@@ -496,6 +501,7 @@ def show_changes(changes: list[Change], event_id: str | None = None, limit: int 
                 (one, name, history.display(old), history.display(new))
                 for one in ids
                 for name, (old, new) in change.fields_for(one).items()
+                if history.display(old) or history.display(new)  # an empty field added empty: nothing to say
             ]
             if change.batch and not event_id:
                 batch = change.batch
@@ -503,7 +509,9 @@ def show_changes(changes: list[Change], event_id: str | None = None, limit: int 
                     f"{len(batch.get('added', []))} added, {len(batch.get('changed', {}))} changed, "
                     f"{len(batch.get('removed', []))} removed"
                 )
-            if rows:
+            if rows and event_id:  # one event: its id is in the line above
+                text_table(["field", "before", "after"], [row[1:] for row in rows])
+            elif rows:
                 text_table(["event", "field", "before", "after"], rows)
     if len(changes) > limit:
         st.caption(f"The newest {limit} of {len(changes)} changes; `timeline history` lists them all.")
