@@ -31,33 +31,33 @@ from timeline.validation import ISO3, Problem
 PHRASE, EXACT = "As reported", "Exact dates"
 
 COLUMN_FIELD: dict[str, str] = {
-    "event_id": "event_id",
-    "date_start": "start",
-    "date_end": "end",
-    "date_precision": "precision",
-    "date_text": "date_text",
-    "event_type": "event_type",
-    "title": "title",
-    "summary": "summary",
-    "key_label": "key_label",
-    "actors": "actors",
-    "countries": "countries",
-    "initiator_countries": "initiators",
-    "location": "location",
-    "latitude": "latitude",
-    "longitude": "longitude",
-    "geo_precision": "location",
-    "area_code": "location",
-    "count": "count",
-    "count_unit": "unit",
-    "intercepted": "intercepted",
-    "weapon": "weapon",
-    "confidence": "confidence",
-    "source_outlet": "outlet",
-    "source_url": "url",
-    "source_published": "published",
+    Col.EVENT_ID: "event_id",
+    Col.DATE_START: "start",
+    Col.DATE_END: "end",
+    Col.DATE_PRECISION: "precision",
+    Col.DATE_TEXT: "date_text",
+    Col.EVENT_TYPE: "event_type",
+    Col.TITLE: "title",
+    Col.SUMMARY: "summary",
+    Col.KEY_LABEL: "key_label",
+    Col.ACTORS: "actors",
+    Col.COUNTRIES: "countries",
+    Col.INITIATOR_COUNTRIES: "initiators",
+    Col.LOCATION: "location",
+    Col.LATITUDE: "latitude",
+    Col.LONGITUDE: "longitude",
+    Col.GEO_PRECISION: "location",
+    Col.AREA_CODE: "location",
+    Col.COUNT: "count",
+    Col.COUNT_UNIT: "unit",
+    Col.INTERCEPTED: "intercepted",
+    Col.WEAPON: "weapon",
+    Col.CONFIDENCE: "confidence",
+    Col.SOURCE_OUTLET: "outlet",
+    Col.SOURCE_URL: "url",
+    Col.SOURCE_PUBLISHED: "published",
     "as_of": "published",
-    "other_sources": "other_sources",
+    Col.OTHER_SOURCES: "other_sources",
     "reason": "reason",
 }
 """Which field of the form shows a problem with a column (or with `entry.row`'s names)."""
@@ -136,31 +136,31 @@ def load(form: Form, values: Values) -> None:
         value = values.get(name)
         return "" if value is None else str(value)
 
-    form.set("title", text("title"))
-    form.set("event_type", values.get("event_type"))
-    form.set("confidence", values.get("confidence"))
+    form.set("title", text(Col.TITLE))
+    form.set("event_type", values.get(Col.EVENT_TYPE))
+    form.set("confidence", values.get(Col.CONFIDENCE))
     form.set("date_mode", EXACT)
-    form.set("start", text("date_start"))
-    form.set("end", text("date_end"))
-    form.set("precision", values.get("date_precision") or "day")
-    form.set("date_text", text("date_text"))
-    form.set("published", text("source_published"))
-    form.set("event_id", text("event_id"))
-    form.set("summary", text("summary"))
-    form.set("key_label", text("key_label"))
-    form.set("actors", list(values.get("actors") or []))
-    form.set("countries", list(values.get("countries") or []))
-    form.set("initiators", list(values.get("initiator_countries") or []))
-    form.set("location", text("location"))
-    form.set("latitude", text("latitude"))
-    form.set("longitude", text("longitude"))
-    form.set("count", text("count"))
-    form.set("unit", values.get("count_unit"))
-    form.set("intercepted", text("intercepted"))
-    form.set("weapon", text("weapon"))
-    form.set("outlet", values.get("source_outlet"))
-    form.set("url", text("source_url"))
-    form.set("other_sources", "\n".join(values.get("other_sources") or []))
+    form.set("start", text(Col.DATE_START))
+    form.set("end", text(Col.DATE_END))
+    form.set("precision", values.get(Col.DATE_PRECISION) or "day")
+    form.set("date_text", text(Col.DATE_TEXT))
+    form.set("published", text(Col.SOURCE_PUBLISHED))
+    form.set("event_id", text(Col.EVENT_ID))
+    form.set("summary", text(Col.SUMMARY))
+    form.set("key_label", text(Col.KEY_LABEL))
+    form.set("actors", list(values.get(Col.ACTORS) or []))
+    form.set("countries", list(values.get(Col.COUNTRIES) or []))
+    form.set("initiators", list(values.get(Col.INITIATOR_COUNTRIES) or []))
+    form.set("location", text(Col.LOCATION))
+    form.set("latitude", text(Col.LATITUDE))
+    form.set("longitude", text(Col.LONGITUDE))
+    form.set("count", text(Col.COUNT))
+    form.set("unit", values.get(Col.COUNT_UNIT))
+    form.set("intercepted", text(Col.INTERCEPTED))
+    form.set("weapon", text(Col.WEAPON))
+    form.set("outlet", values.get(Col.SOURCE_OUTLET))
+    form.set("url", text(Col.SOURCE_URL))
+    form.set("other_sources", "\n".join(values.get(Col.OTHER_SOURCES) or []))
 
 
 def _number(form: Form, name: str, problems: list[Problem]) -> float | None:
@@ -187,12 +187,12 @@ def to_entry(form: Form) -> tuple[entry.Entry, list[Problem]]:
     precision, area = None, None
     base = form.base
     if base is not None and latitude is not None:
-        same_place = form.text("location") == base.get("location")
-        same_point = (latitude, longitude) == (base.get("latitude"), base.get("longitude"))
+        same_place = form.text("location") == base.get(Col.LOCATION)
+        same_point = (latitude, longitude) == (base.get(Col.LATITUDE), base.get(Col.LONGITUDE))
         if same_point and not same_place:  # a new place name: placed afresh by the gazetteer
             latitude = longitude = None
         elif same_point:  # unchanged: keep how exactly it was placed
-            precision, area = base.get("geo_precision"), base.get("area_code")
+            precision, area = base.get(Col.GEO_PRECISION), base.get(Col.AREA_CODE)
     lines = [line.strip() for line in (form.get("other_sources", "") or "").splitlines()]
     found = entry.Entry(
         title=form.text("title") or "",
@@ -222,7 +222,7 @@ def to_entry(form: Form) -> tuple[entry.Entry, list[Problem]]:
         weapon=form.text("weapon"),
         url=form.text("url"),
         other_sources=[line for line in lines if line],
-        dataset=str((base or {}).get("dataset") or taxonomy.DATASETS_CURATED),
+        dataset=str((base or {}).get(Col.DATASET) or taxonomy.DATASETS_CURATED),
     )
     return found, problems
 
@@ -245,13 +245,15 @@ def read(form: Form) -> Reading:
     raw, notes, more = entry.row(found)
     problems += more
     interval = None
-    if raw.get("date_start") and not any(p.column in ("date_start", "date_text", "as_of") for p in problems):
+    if raw.get(Col.DATE_START) and not any(
+        p.column in (Col.DATE_START, Col.DATE_TEXT, "as_of") for p in problems
+    ):
         try:
             start, end = (
-                date.fromisoformat(raw["date_start"]),
-                date.fromisoformat(raw["date_end"] or raw["date_start"]),
+                date.fromisoformat(raw[Col.DATE_START]),
+                date.fromisoformat(raw[Col.DATE_END] or raw[Col.DATE_START]),
             )
-            interval = f"{format_dates(start, end, 'day')}, dated to the {raw['date_precision']}"
+            interval = f"{format_dates(start, end, 'day')}, dated to the {raw[Col.DATE_PRECISION]}"
         except (TypeError, ValueError):
             interval = None
     place = next((n for n in notes if n.startswith(("placed", f"{found.location!r} is not"))), None)

@@ -137,7 +137,7 @@ def _problems_now(frm: Form, reading: form.Reading, path: Any) -> tuple[list[Pro
     kind is shown beside is not given a second message for the same cause)."""
     problems, similar = service.check_new(path, reading.raw)
     if frm.text("event_id") is None:  # made from the date and title: their messages say it
-        problems = [p for p in problems if not (p.column == "event_id" and "required" in p.reason)]
+        problems = [p for p in problems if not (p.column == Col.EVENT_ID and "required" in p.reason)]
     if not reading.problems:
         return problems, similar
     phrase = frm.get("date_mode", form.PHRASE) == form.PHRASE
@@ -152,14 +152,14 @@ def _add_section(path: Any) -> None:
     reading = form.read(frm)
     tried = st.session_state.get("add_tried", False)
     problems, similar = _problems_now(frm, reading, path) if tried else ([], [])
-    if not tried and reading.raw.get("date_start") and reading.raw.get("event_type"):
+    if not tried and reading.raw.get(Col.DATE_START) and reading.raw.get(Col.EVENT_TYPE):
         with _quietly():
             similar = service.similar(path, reading.raw)
     phrase = frm.get("date_mode", form.PHRASE) == form.PHRASE
     form.render(frm, form.options(path), reading, form.by_field(problems, phrase))
     if similar:
         lines = "\n".join(
-            f"- {escape_markdown(str(s['title']))} ({escape_markdown(str(s['event_id']))}, {s['date_start']})"
+            f"- {escape_markdown(str(s[Col.TITLE]))} ({escape_markdown(str(s[Col.EVENT_ID]))}, {s[Col.DATE_START]})"
             for s in similar
         )
         st.warning(
@@ -209,7 +209,7 @@ def _save_add(path: Any) -> None:
     _flash(
         "add",
         "success",
-        f"Saved “{saved.change.after['title']}” as {saved.change.event_id} "
+        f"Saved “{saved.change.after[Col.TITLE]}” as {saved.change.event_id} "
         f"(change {saved.change.change_id}). It is on the dashboard now.",
     )
 
@@ -455,7 +455,7 @@ def _retracted_section(path: Any) -> None:
         return
     for event_id, change in reversed(gone):
         with st.container(border=True, key=f"retracted-{event_id}"):
-            title = (change.before or {}).get("title", "")
+            title = (change.before or {}).get(Col.TITLE, "")
             st.text(
                 f"{title}\n{event_id}\nretracted {change.at} by {change.who_text}\nwhy: {change.reason or ''}"
             )
