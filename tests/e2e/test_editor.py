@@ -133,6 +133,7 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     page.get_by_role("link", name="Editor").click()  # reachable from the dashboard
     wait_for_app(page)
     assert "open to signed-in editors only" in " ".join(alerts(page))
+    shot(page, "editor-sign-in")
     sign_in(page, app, provider, EDITOR)
     assert main(page).get_by_text(f"Signed in as Editor ({EDITOR})").count() == 1
 
@@ -175,6 +176,7 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     card.wait_for()
     assert "Finland closes its border crossings again" in card.inner_text()
     assert re.search(r"Last changed on \d{4}-\d\d-\d\d \(1 change\)", card.inner_text())
+    shot(page, "editor-card")
     card.get_by_role("link", name="Edit").click()
     wait_for_app(page)
 
@@ -268,9 +270,11 @@ def test_a_signed_in_user_who_is_not_an_editor_is_refused(tall_page, provider, e
     before = data.read_bytes()
     sign_in(page, app, provider, VIEWER)
     said = " ".join(alerts(page))
-    assert f"You cannot edit: {VIEWER} is not on the list of editors" in said
+    assert "You cannot edit: this account is not on the list of editors" in said
     assert main(page).get_by_role("textbox").count() == 0
     assert main(page).get_by_role("button", name=re.compile("Save|Retract|Restore|Revert")).count() == 0
+    assert main(page).get_by_text(f"Signed in as Viewer ({VIEWER})").count() == 1
+    shot(page, "editor-refused")
     page.goto(f"{app}/?event=2024-11-25-ru-drone-attack-ua")
     wait_for_app(page)
     card = page.locator(".st-key-card-2024-11-25-ru-drone-attack-ua")

@@ -105,14 +105,16 @@ def _as_list(value: object) -> list[str]:
 
 
 def refusal() -> str | None:
-    """Why the signed-in user may not edit, or None if they may (or nobody is signed in)."""
+    """Why the signed-in user may not edit, or None if they may (or nobody is signed in). The
+    address itself is not in the message: the page shows it as text above (in a markdown
+    message an address would become a link)."""
     person = signed_in()
     if person is None:
         return None
     email, _ = person
     user = _user()
     if user.get("email_verified") is False:
-        return f"{email} is not a verified address at the identity provider"
+        return "the identity provider has not verified this address"
     settings = _secrets_section("editor")
     emails = {e.strip().lower() for e in _as_list(settings.get("emails"))}
     groups = {g.strip().lower() for g in _as_list(settings.get("groups"))}
@@ -120,7 +122,7 @@ def refusal() -> str | None:
     theirs = {g.strip().lower() for g in _as_list(user.get(claim))}
     if email in emails or groups & theirs:
         return None
-    return f"{email} is not on the list of editors"
+    return "this account is not on the list of editors"
 
 
 def editor_identity() -> Editor | None:
