@@ -15,6 +15,7 @@ import pytest
 
 from test_parity import _require_java, answers, assert_same
 from timeline.engine import Engine, backend, open_source
+from timeline.engine.backends import close_spark
 
 from conftest import CURATED, view_of
 
@@ -30,6 +31,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def connect_url(tmp_path_factory: pytest.TempPathFactory):
     _require_java()
+    close_spark()  # a local session (the parity tests') and a Connect session cannot share a process
     home = Path(pyspark.__file__).parent
     port = _free_port()
     log = tmp_path_factory.mktemp("spark-connect") / "server.log"
@@ -48,6 +50,7 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory):
             pytest.fail(f"Spark Connect did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.5)
     yield f"sc://127.0.0.1:{port}"
+    close_spark()
     server.terminate()
     server.wait(timeout=60)
 

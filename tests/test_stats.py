@@ -1,10 +1,12 @@
 from pathlib import Path
 
-from timeline import stats, store
+from timeline import parts, stats, store
+
+from conftest import engine_on
 
 
 def test_stats_count_rows_types_and_range(dataset: Path):
-    s = stats.compute(store.load(dataset))
+    s = stats.compute(engine_on(dataset))
     assert s.rows == 3
     assert s.first.date().isoformat() == "2024-10-01"
     assert s.last.date().isoformat() == "2024-11-27"
@@ -13,3 +15,10 @@ def test_stats_count_rows_types_and_range(dataset: Path):
     assert s.totals_by_unit == {"drones": 376}
     text = stats.format_text(s)
     assert "rows: 3" in text and "2024-10-01 to 2024-11-27" in text
+
+
+def test_a_folder_of_parts_gives_the_same_stats(dataset: Path, tmp_path: Path):
+    root = tmp_path / "parts"
+    parts.create(root)
+    parts.commit(root, add=parts.write_parts(root, store.read_schema_table(dataset)))
+    assert stats.compute(engine_on(root)) == stats.compute(engine_on(dataset))

@@ -10,16 +10,33 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 
-from timeline import diff, entry, errors, migrate, rowfiles, stats, store, synth, taxonomy, tempfiles
+from timeline import (
+    datasets,
+    diff,
+    entry,
+    errors,
+    migrate,
+    parts,
+    rowfiles,
+    stats,
+    store,
+    synth,
+    taxonomy,
+    tempfiles,
+)
 from timeline.clikit import Boundary, fail, fail_unwritten, report, warn
-from timeline.schema import COLUMNS, Col, from_arrow
-from timeline.validation import PROBLEMS_PER_RULE, ValidationFailed, check, stored_nan
+from timeline.engine import EngineError, open_engine
+from timeline.schema import COLUMNS, DERIVED_COLUMNS, Col, from_arrow
+from timeline.validation import PROBLEMS_PER_RULE, Problem, ValidationFailed, check, stored_nan
 
 APP_SETTINGS = {
     "cls": Boundary,
@@ -31,7 +48,8 @@ APP_SETTINGS = {
 app = typer.Typer(**APP_SETTINGS)
 
 MAX_SYNTH_EVENTS = 50_000_000
-"""A synthetic file is built in memory (about 200 bytes an event)."""
+"""A synthetic file is built in memory (about 200 bytes an event); a folder of parts is not."""
+MAX_PARTS_EVENTS = 10_000_000_000
 
 
 @app.callback()
@@ -65,26 +83,53 @@ def _dataset_path(path: Path | None) -> Path:
 
 @app.command()
 def validate(path: PathArgument = None) -> None:
-    """Check a dataset (.parquet) or a file of rows (.csv/.json/.jsonl) against every rule."""
+    """Check a dataset (.parquet file or folder of parts) or a file of rows (.csv/.json/.jsonl)
+    against every rule."""
     path = _dataset_path(path)
     try:
         if path.suffix.lower() == ".parquet" or path.is_dir():
-            table = store.read_table(path)
-            problems = store.schema_problems(table)
-            problems += stored_nan(table, PROBLEMS_PER_RULE)[1]
-            raw = from_arrow(table)
-            warn([f"stale temp file {t.describe()}" for t in tempfiles.leftovers(store.dataset_target(path))])
+            problems, rows = _validate_dataset(path)
+            if not path.is_dir():
+                warn(
+                    [
+                        f"stale temp file {t.describe()}"
+                        for t in tempfiles.leftovers(store.dataset_target(path))
+                    ]
+                )
         else:
             raw = rowfiles.read_rows(path)
             raw, _ = store.with_append_defaults(raw)
-            problems = []
-    except (store.DatasetError, rowfiles.InputError) as err:
+            problems, rows = check(raw, PROBLEMS_PER_RULE)[1], len(raw)
+    except (store.DatasetError, rowfiles.InputError, parts.PartsError) as err:
         fail(str(err))
-    _, row_problems = check(raw, PROBLEMS_PER_RULE)
-    problems += row_problems
     if problems:
         report(problems, f"{path} is not valid")
-    typer.echo(f"{path}: {len(raw):,} rows, all valid")
+    typer.echo(f"{path}: {rows:,} rows, all valid")
+
+
+def _validate_dataset(path: Path) -> tuple[list[Problem], int]:
+    """Every rule, file by file (a folder's parts one at a time, so memory stays that of a
+    part), and ids unique across all of them."""
+    problems: list[Problem] = []
+    ids, rows = [], 0
+    several = path.is_dir()
+    for name, table in datasets.tables(path):
+        table = table.drop_columns([c for c in DERIVED_COLUMNS if c in table.column_names])
+        found = store.schema_problems(table) + stored_nan(table, PROBLEMS_PER_RULE)[1]
+        found += check(from_arrow(table), PROBLEMS_PER_RULE)[1]
+        problems += [replace(p, reason=f"{p.reason} (in {name})") if several else p for p in found]
+        if str(Col.EVENT_ID) in table.column_names:
+            ids.append(table.column(str(Col.EVENT_ID)))
+        rows += table.num_rows
+    if several and ids:
+        counts = pc.value_counts(pa.chunked_array([c for i in ids for c in i.chunks], pa.string()))
+        repeated = counts.filter(pc.greater(counts.field("counts"), 1))
+        problems += [
+            Problem(f"duplicate event_id (appears in {c['counts']} rows of the dataset)", event_id=c["values"],
+                    column=str(Col.EVENT_ID))
+            for c in repeated.to_pylist()[:PROBLEMS_PER_RULE]
+        ]  # fmt: skip
+    return problems, rows
 
 
 CreateOption = Annotated[
@@ -108,9 +153,12 @@ def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool, action: s
     from timeline import history, service  # every write goes to the change log, as the OS user
 
     try:
-        result, _ = service.append_rows(
-            path, raw, history.cli_user(), dataset=dataset, create=create, action=action
-        )
+        if datasets.is_partitioned(path):  # a folder of parts keeps no change log (docs/editing.md)
+            result = datasets.append(path, raw, dataset=dataset, create=create)
+        else:
+            result, _ = service.append_rows(
+                path, raw, history.cli_user(), dataset=dataset, create=create, action=action
+            )
     except ValidationFailed as err:
         report(err.problems, f"nothing was written to {path}")
     except store.DatasetError as err:
@@ -209,7 +257,7 @@ def add(
 
 def _load(path: Path) -> pd.DataFrame:
     try:
-        return store.load(path)
+        return datasets.load(path)
     except store.DatasetError as err:
         fail(str(err))
 
@@ -238,8 +286,13 @@ def diff_command(
 
 @app.command("stats")
 def stats_command(path: PathArgument = None) -> None:
-    """Rows, date range and counts per type, precision, confidence and dataset."""
-    typer.echo(stats.format_text(stats.compute(_load(_dataset_path(path)))))
+    """Rows, date range and counts per type, precision, confidence and dataset (a query: a
+    folder of 100 million events is not loaded)."""
+    try:
+        found = stats.compute(open_engine(_dataset_path(path)))
+    except (store.DatasetError, EngineError) as err:
+        fail(str(err))
+    typer.echo(stats.format_text(found))
 
 
 @app.command()
@@ -254,11 +307,26 @@ def dump(path: PathArgument = None) -> None:
 
 @app.command("synth")
 def synth_command(
-    events: Annotated[int, typer.Option(min=1, max=MAX_SYNTH_EVENTS, help="How many events.")],
-    out: Annotated[Path, typer.Option(help="Where to write the Parquet file.")],
+    events: Annotated[int, typer.Option(min=1, max=MAX_PARTS_EVENTS, help="How many events.")],
+    out: Annotated[
+        Path, typer.Option(help="A .parquet file, or a new folder for a partitioned dataset (any size).")
+    ],
     seed: Annotated[int, typer.Option(min=0, help="Random seed (same seed, same data).")] = 0,
 ) -> None:
-    """Write a synthetic dataset in the event schema, for tests and benchmarks."""
+    """Write a synthetic dataset in the event schema, for tests and benchmarks: one file, or
+    a folder of parts written month by month, so 100 million events need the memory of one."""
+    if out.suffix.lower() != ".parquet":
+        try:
+            manifest = synth.write_parts(events, out, seed=seed, say=lambda line: typer.echo(line, err=True))
+        except (parts.PartsError, OSError) as err:
+            fail(f"--out {err}; nothing was written")
+        typer.echo(f"wrote {manifest.rows:,} synthetic events to {out} ({len(manifest.parts)} parts)")
+        return
+    if events > MAX_SYNTH_EVENTS:
+        fail(
+            f"--events {events:,}: a single file holds at most {MAX_SYNTH_EVENTS:,}; give a folder as --out",
+            code=2,
+        )
     try:
         target = store.dataset_target(out)
         if target == store.dataset_target(store.DEFAULT_PATH):
@@ -271,6 +339,19 @@ def synth_command(
     except OSError as err:
         fail(f"--out {out}: could not write it: {errors.hint(err)}; nothing was written")
     typer.echo(f"wrote {events:,} synthetic events to {out}")
+
+
+@app.command("compact")
+def compact_command(
+    path: Annotated[Path, typer.Argument(help="A partitioned dataset folder.")],
+) -> None:
+    """Merge each month's small parts of a partitioned dataset (one atomic manifest change)."""
+    try:
+        with store.locked(parts.manifest_path(path)):
+            before, after = parts.compact(path)
+    except parts.PartsError as err:
+        fail(str(err))
+    typer.echo(f"{path}: {before:,} parts -> {after:,}")
 
 
 @app.command("migrate")

@@ -29,13 +29,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from timeline.schema import ARROW_SCHEMA, DERIVED_COLUMNS, Col, derived_columns
-from timeline.store import write_bytes_atomic, write_table_atomic
+from timeline import store
+from timeline.schema import ARROW_SCHEMA, DERIVED_COLUMNS, Col, derived_columns, from_arrow, to_arrow
+from timeline.validation import ValidationFailed, check
 
 MANIFEST = "_manifest.json"
 FORMAT = "conflict-timeline parts 1"
@@ -133,13 +135,15 @@ def _write_manifest(root: Path, manifest: Manifest) -> None:
         "rows": manifest.rows,
         "parts": [{"path": p.path, "rows": p.rows} for p in manifest.parts],
     }
-    write_bytes_atomic(manifest_path(root), json.dumps(body, indent=1).encode("utf-8"))
+    store.write_bytes_atomic(manifest_path(root), json.dumps(body, indent=1).encode("utf-8"))
 
 
 def create(root: Path) -> Manifest:
     """An empty partitioned dataset (creating one is always explicit)."""
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise PartsError(f"{root}: already exists and is not an empty folder")
+        raise PartsError(
+            f"{root}: is a folder, not a dataset file, and not empty: give a new folder or a .parquet file"
+        )
     root.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(secrets.token_hex(8), 0, ())
     _write_manifest(root, manifest)
@@ -173,7 +177,7 @@ def write_parts(root: Path, table: pa.Table) -> list[Part]:
         for start in range(0, rows.num_rows, PART_ROWS):
             chunk = rows.slice(start, PART_ROWS)
             relative = f"year={key // 100}/month={key % 100:02d}/part-{_part_id()}.parquet"
-            write_table_atomic(
+            store.write_table_atomic(
                 chunk,
                 root / relative,
                 metadata={STATS_KEY: json.dumps(table_stats(chunk), separators=(",", ":"))},
@@ -298,3 +302,81 @@ def compact(root: Path, target_rows: int = PART_ROWS) -> tuple[int, int]:
     if added:
         manifest = commit(root, add=added, remove=removed)
     return before, len(manifest.parts)
+
+
+# --- changes: the same rules as a single file, written as parts -----------------------------
+
+
+def _existing(root: Path, ids: pa.Array, columns: list[str] | None = None) -> pa.Table:
+    """The dataset's rows whose ids are among `ids` (each part read with the ids' filter)."""
+    table = scan(root, columns, filter=pc.field(str(Col.EVENT_ID)).isin(ids))
+    return table if columns else table.cast(ARROW_SCHEMA)
+
+
+def _ids(frame: pd.DataFrame) -> pa.Array:
+    return pa.array(frame[str(Col.EVENT_ID)].astype(str).tolist(), pa.string())
+
+
+def append(
+    root: Path, raw: pd.DataFrame, *, now: datetime | None = None, dataset: str = "curated"
+) -> store.AppendResult:
+    """`store.append` for a partitioned dataset: every row checked, an id already in any part
+    refused, the new rows written as new parts and committed in one manifest rename. No part
+    is rewritten, so the cost does not grow with the dataset (beyond looking the ids up)."""
+    rows, notes = store.with_append_defaults(raw, now, dataset)
+    with store.locked(manifest_path(root)):
+        if read_manifest(root) is None:
+            raise PartsError(
+                f"{root}: is a folder, not a dataset file or a partitioned dataset (no {MANIFEST})"
+            )
+        new, problems = check(rows)
+        if str(Col.EVENT_ID) in new.columns and not problems:
+            taken = _existing(root, _ids(new), [str(Col.EVENT_ID)]).to_pandas()
+            problems += store.duplicate_id_problems(taken, new)
+        if problems:
+            raise ValidationFailed(problems)
+        manifest = commit(root, add=write_parts(root, to_arrow(new)))
+    return store.AppendResult(added=len(new), total=manifest.rows, warnings=notes)
+
+
+def upsert(
+    root: Path, rows: pd.DataFrame, *, dataset: str, now: datetime | None = None, dry_run: bool = False
+) -> store.UpsertResult:
+    """`store.upsert` for a partitioned dataset: new ids become new parts; the parts holding a
+    changed row are rewritten without it and its new version is added, all in one manifest
+    commit; unchanged rows cost nothing."""
+    key = str(Col.EVENT_ID)
+    new = store.stamped(rows, dataset, now)
+    ids = _ids(new)
+
+    def planned() -> tuple[store.UpsertResult, pa.Table]:
+        manifest = read_manifest(root)
+        if manifest is None:
+            raise PartsError(
+                f"{root}: is a folder, not a dataset file or a partitioned dataset (no {MANIFEST})"
+            )
+        existing = _existing(root, ids)
+        result = store.plan_against(existing, new, dataset, root)
+        result.total = manifest.rows + result.added
+        return result, existing
+
+    if dry_run or not len(new):
+        return planned()[0]
+    with store.locked(manifest_path(root)):
+        result, existing = planned()
+        if not (result.added or result.changed):
+            return result
+        changed = pa.array(list(result.diff.changed), pa.string())
+        holding = list(parts_holding(root, changed)) if len(changed) else []
+        added = [p for part in holding for p in rewrite_without(root, part, changed)]
+        wanted = store.member(new[key], changed) | ~store.member(new[key], existing.column(key))
+        added += write_parts(root, to_arrow(new[wanted]))
+        commit(root, add=added, remove=holding)
+    result.written = True
+    return result
+
+
+def load(root: Path) -> pd.DataFrame:
+    """Every row of a partitioned dataset as one frame (for commands that compare or list a
+    whole dataset; the dashboard and exports query it instead)."""
+    return from_arrow(scan(root).cast(ARROW_SCHEMA))

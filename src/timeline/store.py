@@ -466,7 +466,7 @@ def duplicate_id_problems(
     the rest). Looked up in Arrow: a Python set of a million ids took 1.8 s."""
     ids = new[Col.EVENT_ID]
     try:
-        taken = _member(ids, existing[Col.EVENT_ID])
+        taken = member(ids, existing[Col.EVENT_ID])
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # rows not parsed (a column missing): any values
         is_text = ids.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
         taken = is_text & ids.isin(existing[Col.EVENT_ID].astype(object)).to_numpy(dtype=bool)
@@ -641,7 +641,7 @@ def _arrow(column: _Column) -> pa.Array | pa.ChunkedArray:
     return pc.binary_join(column, "\x1f") if pa.types.is_list(column.type) else column
 
 
-def _member(values: _Column, pool: _Column) -> np.ndarray:
+def member(values: _Column, pool: _Column) -> np.ndarray:
     """Per value: is it in `pool`? (ids; Arrow's hash lookup, not a Python object per id)."""
     left, right = _arrow(values), _arrow(pool)
     if isinstance(right, pa.ChunkedArray):
@@ -711,14 +711,8 @@ def upsert(
     `journal`, given the plan, the rows to write and the rows they replace, under the lock,
     returns what `save_table` calls before the rename (the change log).
     """
-    stamp = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
     key = str(Col.EVENT_ID)
-    new = rows.reset_index(drop=True)  # copy-on-write: the caller's frame is not changed
-    new[str(Col.DATASET)] = pd.Series(dataset, index=new.index, dtype=new[str(Col.DATASET)].dtype)
-    new[str(Col.ADDED_AT)] = pd.Series(stamp, index=new.index).astype(new[str(Col.ADDED_AT)].dtype)
-    problems = _validate_in_slices(new)
-    if problems:
-        raise ValidationFailed(problems)
+    new = stamped(rows, dataset, now)
     if dry_run or not len(new):
         # Nothing will be written, so no lock either: a dry run creates no folder, no lock file
         # and no dataset. Without the lock the read still sees one whole version of the file,
@@ -736,8 +730,8 @@ def upsert(
             return result
         # The file's other rows are written back from Arrow as read, never through pandas.
         changed_ids = pa.array(list(result.diff.changed), type=pa.string())
-        keep = ~_member(existing.column(key), changed_ids)
-        wanted = _member(new[key], changed_ids) | ~_member(new[key], existing.column(key))
+        keep = ~member(existing.column(key), changed_ids)
+        wanted = member(new[key], changed_ids) | ~member(new[key], existing.column(key))
         incoming = to_arrow(new if wanted.all() else new[wanted])
         kept = existing if keep.all() else existing.filter(pa.array(keep))
         hook = journal(result, incoming, existing.filter(pa.array(~keep))) if journal else None
@@ -747,6 +741,19 @@ def upsert(
     return result
 
 
+def stamped(rows: pd.DataFrame, dataset: str, now: datetime | None = None) -> pd.DataFrame:
+    """An import's rows as they will be stored (its dataset label, the time of the write),
+    checked against every rule; raises ValidationFailed."""
+    stamp = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
+    new = rows.reset_index(drop=True)  # copy-on-write: the caller's frame is not changed
+    new[str(Col.DATASET)] = pd.Series(dataset, index=new.index, dtype=new[str(Col.DATASET)].dtype)
+    new[str(Col.ADDED_AT)] = pd.Series(stamp, index=new.index).astype(new[str(Col.ADDED_AT)].dtype)
+    problems = _validate_in_slices(new)
+    if problems:
+        raise ValidationFailed(problems)
+    return new
+
+
 def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[UpsertResult, pa.Table]:
     """What `upsert` would do with `new` (validated, stamped) against the file: the result
     (nothing written yet) and the file's table. Raises ValidationFailed for ids of another
@@ -754,21 +761,27 @@ def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[Up
 
     The file stays the Arrow table it was read as, never a second frame beside `new`; only
     the rows that differ become a frame, for the field-by-field diff."""
-    key = str(Col.EVENT_ID)
     if path.exists():
         existing = read_schema_table(path)
     elif create:
         existing = ARROW_SCHEMA.empty_table()
     else:
         raise DatasetError(f"{path}: no such dataset file")
-    in_file = _member(existing.column(key), new[key])
+    return plan_against(existing, new, dataset, path), existing
+
+
+def plan_against(existing: pa.Table, new: pd.DataFrame, dataset: str, path: Path) -> UpsertResult:
+    """What adding `new` to the rows `existing` would add, change and leave alone (the rows of
+    a file, or of a partitioned dataset the rows with the same ids)."""
+    key = str(Col.EVENT_ID)
+    in_file = member(existing.column(key), new[key])
     other = in_file & np.asarray(pc.not_equal(existing.column(str(Col.DATASET)), dataset).fill_null(True))
     if other.any():
         clash = existing.filter(pa.array(other))
         taken = dict(
             zip(clash.column(key).to_pylist(), clash.column(str(Col.DATASET)).to_pylist(), strict=True)
         )
-        positions = np.flatnonzero(_member(new[key], clash.column(key)))
+        positions = np.flatnonzero(member(new[key], clash.column(key)))
         raise ValidationFailed(
             [
                 Problem(
@@ -783,10 +796,10 @@ def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[Up
         )
     # Identical rows need no field-by-field diff: `compare` only sees new and changed rows.
     same = _same_rows(existing, new) if in_file.any() else np.zeros(len(new), dtype=bool)
-    is_new = ~_member(new[key], existing.column(key))
+    is_new = ~member(new[key], existing.column(key))
     differs = ~is_new & ~same  # in the file, and some field differs
     maybe_changed = new[differs]
-    old_rows = frame_from_table(existing.filter(pa.array(_member(existing.column(key), maybe_changed[key]))))
+    old_rows = frame_from_table(existing.filter(pa.array(member(existing.column(key), maybe_changed[key]))))
     found = compare(old_rows, maybe_changed, ignore=(str(Col.ADDED_AT),))
     found.changed = dict(sorted(found.changed.items()))  # listed by id, as a reviewer reads them
     found.added = new if is_new.all() else new[is_new]
@@ -798,4 +811,4 @@ def _plan(path: Path, new: pd.DataFrame, dataset: str, create: bool) -> tuple[Up
         diff=found,
         written=False,
     )
-    return result, existing
+    return result

@@ -161,3 +161,69 @@ def test_timeline_and_counts_share_one_date_range(page, app_url):
     timeline_range, counts_range = ranges
     assert abs(timeline_range[0] - counts_range[0]) < 86_400_000
     assert abs(timeline_range[1] - counts_range[1]) < 86_400_000
+
+
+# Every drawn trace of every chart on the page: enough to tell who launched what and where.
+TRACES_JS = """
+nodes => nodes.map(gd => gd._fullData.map(t => ({
+  type: t.type, name: t.name, fill: t.fill || '', mode: t.mode || '',
+  symbol: t.marker ? String(t.marker.symbol) : '', offset: t.offset || 0,
+  x: Array.from(t.x || []).slice(0, 50), y: Array.from(t.y || []).slice(0, 50),
+  custom: Array.from(t.customdata || []).map(c => Array.isArray(c) ? c.map(String) : [String(c)]),
+})))
+"""
+
+
+def chart_traces(page) -> list[list[dict]]:
+    return page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').evaluate_all(TRACES_JS)
+
+
+def test_counts_show_who_launched_what_side_by_side(page, app_url):
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    open_page(page, f"{app_url}/?strikes=side&from=2024-11-25&to=2024-11-25")
+    page.get_by_text("launched by", exact=False).first.wait_for(timeout=20_000)
+    charts = chart_traces(page)
+    bars = [t for chart in charts for t in chart if t["type"] == "bar"]
+    by_side = {t["custom"][0][0]: t for t in bars if t["custom"]}
+    # The same night: Russia's drones against Ukraine's ATACMS on Kursk, per the data's rows.
+    assert {"RUS", "UKR"} <= set(by_side), by_side.keys()
+    assert by_side["RUS"]["y"][0] > by_side["UKR"]["y"][0] > 0
+    assert by_side["RUS"]["offset"] != by_side["UKR"]["offset"], "the two sides' bars stand side by side"
+    assert by_side["RUS"]["name"] == "Russia" and by_side["UKR"]["name"] == "Ukraine"
+    page.screenshot(path=str(ARTIFACTS / "counts-by-side.png"))
+
+
+def test_map_draws_each_place_at_its_precision(page, app_url):
+    page.set_viewport_size({"width": 1600, "height": 1100})
+    open_page(
+        page,
+        f"{app_url}/?type=drone_attack&type=missile_strike&type=combined_strike"
+        "&from=2024-11-01&to=2024-11-30",
+    )
+    page.get_by_role("heading", name="Map").wait_for(timeout=20_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.js-plotly-plot')].some(gd => "
+        "(gd._fullData || []).some(t => t.fill === 'toself' && t.name))",
+        timeout=30_000,
+    )
+    traces = next(c for c in chart_traces(page) if any(t["fill"] == "toself" for t in c))
+    shaded = {t["name"] for t in traces if t["fill"] == "toself" and t["name"]}
+    assert {"Ukraine", "Kursk region"} <= shaded, (
+        "nationwide attacks and the region's strikes are areas, not dots"
+    )
+    events = [t for t in traces if t["custom"]]
+    places = {c[6]: t["symbol"] for t in events for c in t["custom"]}
+    exact = {p for p, s in places.items() if s in ("circle", "0", "")}
+    assert any("Dnipro" in p for p in exact) and any("Kyiv" in p for p in exact)
+    near = [p for p, s in places.items() if s == "circle-open-dot"]
+    assert near and all("Near" in p for p in near), "a place given only as 'near' is a ring, not a dot"
+    squares = [p for p, s in places.items() if s == "square"]
+    assert squares and all("shaded" in p for p in squares)
+    # every strike with a named place is on the map, its place in the hover
+    for name in ("Karachev", "Maryino", "Dnipro", "Lotarevka", "Khalino", "Kyiv"):
+        assert any(name in p for p in places), name
+    map_chart = page.locator('[data-testid="stPlotlyChart"]').nth(
+        next(i for i, c in enumerate(chart_traces(page)) if any(t["fill"] == "toself" for t in c))
+    )
+    map_chart.scroll_into_view_if_needed()
+    map_chart.screenshot(path=str(ARTIFACTS / "map-november-strikes.png"))

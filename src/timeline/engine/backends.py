@@ -283,6 +283,15 @@ _backends: dict[tuple[str, str], Backend] = {}
 _backends_lock = threading.Lock()
 
 
+def close_spark() -> None:
+    """Stop this process's Spark session and forget its backends: PySpark allows a local and
+    a Spark Connect session in one process only one at a time."""
+    with _backends_lock:
+        for key in [k for k in _backends if k[0] == "spark"]:
+            spark = _backends.pop(key)
+            spark.session_.stop()
+
+
 def backend(name: str | None = None, url: str | None = None) -> Backend:
     """The process's backend for `name` (default $TIMELINE_ENGINE, else duckdb)."""
     name = (name or os.environ.get(ENGINE_VAR) or "duckdb").strip().lower()

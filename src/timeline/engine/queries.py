@@ -421,6 +421,22 @@ class Engine:
         return _to_schema(expr.to_pyarrow())
 
     @_in_session
+    def value_counts(self, v: View, col: Col) -> dict[str, int]:
+        """Matching events per value of a column (nulls left out)."""
+        t = self._where(v, [col])
+        t = t.filter(t[col].notnull())
+        counts = self.run(t.group_by(key=t[col]).agg(n=t.count()))
+        return {str(k): int(n) for k, n in zip(counts["key"], counts["n"], strict=True)}
+
+    @_in_session
+    def totals(self, v: View, by: Col, of: Col) -> dict[str, int]:
+        """The sum of column `of` per value of column `by` (where both are given)."""
+        t = self._where(v, [by, of])
+        t = t.filter(t[by].notnull() & t[of].notnull())
+        sums = self.run(t.group_by(key=t[by]).agg(n=t[of].sum()))
+        return {str(k): int(n) for k, n in zip(sums["key"], sums["n"], strict=True)}
+
+    @_in_session
     def outlets(self, v: View) -> pd.Series:
         """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
         t = self._where(v, [Col.SOURCE_OUTLET])

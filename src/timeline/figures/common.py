@@ -167,6 +167,9 @@ def date_axis(window: Window = (None, None), one_line: bool = False) -> dict[str
     axis: dict[str, Any] = {
         "type": "date",
         "showgrid": True,
+        # a date's label starts at its midnight tick and reads rightwards, so the first one
+        # never runs under the range buttons at the left edge
+        "ticklabelposition": "outside right",
         "tickformatstops": [
             {"dtickrange": [None, DAY_MS * 27], "value": "%-d %b %Y" if one_line else "%d %b\n%Y"},
             {"dtickrange": [DAY_MS * 27, DAY_MS * 360], "value": "%b %Y"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -329,10 +329,18 @@ def _x_range(window: Window, start: np.ndarray, end: np.ndarray) -> tuple[float,
     return float(low - (0 if window[0] else pad)), float(high + (0 if window[1] else pad))
 
 
+MIN_SPAN_DAYS = 7
+
+
 def shared_range(window: Window, first: date | None, last: date | None) -> Window:
     """One x range for the timeline and the counts chart: the filter's window, else the matching
-    events' first to last day."""
-    return (window[0] or first, window[1] or last)
+    events' first to last day, widened to a week around a day or two (an axis of hours says
+    nothing about events dated to the day)."""
+    start, end = window[0] or first, window[1] or last
+    if start and end and (end - start).days < MIN_SPAN_DAYS - 1:
+        pad = timedelta(days=(MIN_SPAN_DAYS - 1 - (end - start).days) // 2 + 1)
+        start, end = start - pad, end + pad
+    return (start, end)
 
 
 def _markers(

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from timeline import diff, history, service, store
+from timeline import datasets, diff, history, parts, service, store
 from timeline.clikit import fail, fail_unwritten, report, warn
 from timeline.importers import acled, base, countries, gdelt, mapped_csv, missile_attacks, ucdp
 from timeline.validation import ValidationFailed
@@ -87,8 +87,12 @@ def _unwritable(path: Path, *, access: bool = True) -> str | None:
 
 def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool) -> Path:
     if into is not None:
+        if into.is_dir() and not parts.manifest_path(into).exists():
+            fail(
+                f"--into {into}: is a folder, not a dataset file or a partitioned dataset; nothing was written"
+            )
         if into.is_dir():
-            fail(f"--into {into}: is a folder, not a dataset file; nothing was written")
+            return into  # a partitioned dataset: new parts, committed in one manifest rename
         if not into.exists():
             fail(f"{into}: no such dataset file (use --out to create a new one); nothing was written")
         target = into
@@ -188,7 +192,7 @@ def import_command(
     target = _target(source, into, out, dry_run)
     rejects_path = _rejects_path(rejects, file, target, dry_run)
     try:
-        foreign = store.foreign_ids(target, source.name)
+        foreign = datasets.foreign_ids(target, source.name)
     except store.DatasetError as err:
         fail_unwritten(err)
     existed = target.exists()
@@ -206,10 +210,11 @@ def import_command(
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects
         try:
-            result = service.import_rows(  # logged as one batch change (timeline.history)
-                target, outcome.rows, history.import_user(f"{source.name} {file.name}"),
-                dataset=source.name, dry_run=dry_run,
-            )  # fmt: skip
+            if datasets.is_partitioned(target):  # a folder of parts keeps no change log
+                result = datasets.upsert(target, outcome.rows, dataset=source.name, dry_run=dry_run)
+            else:  # logged as one batch change (timeline.history)
+                who = history.import_user(f"{source.name} {file.name}")
+                result = service.import_rows(target, outcome.rows, who, dataset=source.name, dry_run=dry_run)
         except ValidationFailed as err:
             report(err.problems, f"nothing was written to {target}")
         except store.DatasetError as err:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from timeline import store, view
+from timeline import datasets, store, view
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
 from timeline.figures import counts_figure, map_figure, timeline_figure
 from timeline.figures.map_chart import map_counts
@@ -25,12 +26,31 @@ DESKTOP_PLOT_PX, PHONE_PLOT_PX = 1000, 170
 """The timeline's plot width the layout plans for (dodging, labels) on a desktop and a phone."""
 
 
+@st.cache_resource(max_entries=4, show_spinner="Checking the dataset…")
+def _checked(path: str, version: tuple[int, int]) -> tuple[Path, list[str]]:
+    """Once per file version: the rows that pass every rule (a hostile or damaged file's
+    good rows are shown, the others named)."""
+    return datasets.checked(Path(path), Path(tempfile.gettempdir()))
+
+
 def load_engine(path: Path) -> Engine:
-    """The engine on the dataset as it is now; a new file version gets a new summary."""
+    """The engine on the dataset as it is now (a new file version gets a new summary); rows
+    that break a rule are left out and listed, never drawn."""
     try:
-        return open_engine(path)
+        shown = path
+        if not path.is_dir():
+            shown, problems = _checked(str(path.resolve()), store.file_version(path))
+            if problems:
+                items = "\n".join(f"- {escape_markdown(line)}" for line in problems[:12])
+                more = f"\n- … {len(problems) - 12} more" if len(problems) > 12 else ""
+                st.warning(
+                    f"Some rows of this dataset break the rules and are not shown "
+                    f"(run `timeline validate` on it):\n{items}{more}",
+                    icon=":material/report:",
+                )
+        return open_engine(shown)
     except (store.DatasetError, EngineError) as err:
-        st.error(f"Cannot read the dataset: {err}")
+        st.error(f"Cannot read the dataset: {escape_markdown(str(err))}")
     st.stop()
     raise AssertionError  # st.stop() does not return
 

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import streamlit as st
 
-from timeline import history, service, store
+from timeline import datasets, history, service, store
 from timeline.errors import UserError
 from timeline.formatting import escape_markdown
 from timeline.history import Change, Values
@@ -107,6 +107,13 @@ def main() -> None:
     if not _account():
         return
     path = writes.dataset()
+    if datasets.is_partitioned(path):
+        st.info(
+            "The editor works on a single-file dataset; this one is a folder of parts, changed with the "
+            "`timeline` command (docs/editing.md).",
+            icon=":material/folder:",
+        )
+        return
     if st.query_params.get("event") and SECTION not in st.session_state:
         st.session_state[SECTION] = "fix"
     section = st.segmented_control(

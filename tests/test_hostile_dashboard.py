@@ -1,0 +1,139 @@
+"""Hostile links and hostile dataset files in the dashboard (AppTest): every case renders a
+page with a warning naming the problem, never an exception box, and leaves the dataset file
+byte-identical. Event text stays text."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from timeline import store
+from timeline.schema import ARROW_SCHEMA, Col
+
+from conftest import CURATED, ROOT, frame, make_row
+
+APP = str(ROOT / "app.py")
+
+
+def run(monkeypatch: pytest.MonkeyPatch, data: Path, params: dict[str, str | list[str]]) -> AppTest:
+    monkeypatch.setenv(store.ENV_VAR, str(data))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def warnings(at: AppTest) -> str:
+    return " ".join(w.value for w in at.warning).replace("\\", "")
+
+
+LINKS: list[tuple[str, dict, str]] = [
+    ("superscript digit", {"min_count": "²"}, "min_count='²'"),
+    ("arabic digit", {"min_count": "٣"}, "min_count='٣'"),
+    ("huge count", {"min_count": "9" * 30}, "min_count="),
+    ("exponent", {"min_count": "1e3"}, "min_count='1e3'"),
+    ("negative", {"min_count": "-1"}, "min_count='-1'"),
+    ("impossible date", {"from": "2024-02-30"}, "from='2024-02-30'"),
+    ("date with time", {"to": "2024-11-01T00:00"}, "to='2024-11-01T00:00'"),
+    ("reversed range", {"from": "2024-12-01", "to": "2024-11-01"}, "is after"),
+    ("repeated from", {"from": ["2024-11-01", "2024-11-02"]}, "given 2 times"),
+    ("unknown type", {"type": "<b>drone</b>"}, "type='<b>drone</b>'"),
+    ("999 bad types", {"type": ["bogus"] * 998}, "(998 times)"),  # Streamlit drops > 1,000 parameters
+    ("html country", {"country": "<B>XX</B>"}, "country='<B>XX</B>'"),
+    ("markdown actor", {"actor": "[x](javascript:alert(1))"}, "actor='[x](javascript:alert(1))'"),
+    ("unknown confidence", {"confidence": "certain"}, "confidence='certain'"),
+    ("unknown dataset", {"dataset": "<script>"}, "dataset='<script>'"),
+    ("bad lanes", {"lanes": "<img src=x onerror=alert(1)>"}, "lanes="),
+    ("bad per", {"per": "hour"}, "per='hour'"),
+    ("bad strikes", {"strikes": "all; drop table"}, "strikes="),
+    ("unknown event", {"event": "../../etc/passwd"}, "event='../../etc/passwd'"),
+    ("script event", {"event": "<script>alert(1)</script>"}, "event="),
+    ("overlong search", {"q": "x" * 5000}, "q is longer than 200"),
+    ("many values", {"country": ",".join(["UKR"] * 5) + "," + ",".join(f"A{i:02d}" for i in range(60))}, "is not an ISO"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "params", "named"), LINKS, ids=[c[0] for c in LINKS])
+def test_hostile_links_warn_and_render(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case, params, named):
+    data = tmp_path / "events.parquet"
+    data.write_bytes(CURATED.read_bytes())
+    at = run(
+        monkeypatch, data, {**params, "q": params.get("q", "Kyiv")} if case != "overlong search" else params
+    )
+    assert named in warnings(at)
+    assert any(" events** · data as of" in m.value for m in at.markdown)  # the page rendered
+    assert data.read_bytes() == CURATED.read_bytes()
+
+
+INERT: list[tuple[str, dict[str, str]]] = [
+    ("script in search", {"q": "<script>alert(1)</script>"}),
+    ("markdown in search", {"q": "[x](https://evil.example)"}),
+    ("control character in search", {"q": "Kyiv\x00\x1b[31m"}),
+    ("right-to-left override", {"q": "\u202eKyiv"}),
+]
+
+
+@pytest.mark.parametrize(("case", "params"), INERT, ids=[c[0] for c in INERT])
+def test_hostile_text_in_a_link_is_shown_as_text(monkeypatch: pytest.MonkeyPatch, case, params):
+    at = run(monkeypatch, CURATED, params)
+    assert all(not getattr(m.proto, "allow_html", False) for m in at.markdown)
+    assert "](https://evil" not in " ".join(m.value for m in at.markdown)
+
+
+def hostile_file(tmp_path: Path, **overrides: object) -> Path:
+    """A dataset file written directly (not through `timeline append`): curated rows plus one
+    row with `overrides`, whatever they are."""
+    good = tmp_path / "good.parquet"
+    store.append(good, frame(make_row(event_id="hostile-row")), create=True)
+    table = pq.read_table(good)
+    for name, value in overrides.items():
+        column = table.schema.get_field_index(name)
+        table = table.set_column(column, name, pa.array([value], ARROW_SCHEMA.field(name).type))
+    curated = pq.read_table(CURATED)
+    path = tmp_path / "events.parquet"
+    pq.write_table(pa.concat_tables([curated, table.cast(curated.schema)]), path)
+    return path
+
+
+DATASETS: list[tuple[str, dict[str, object], str]] = [
+    ("unknown event type", {"event_type": "<b>war</b>"}, "not a known event type"),
+    ("date in year 9999", {"date_start": __import__("datetime").date(9999, 12, 31),
+                           "date_end": __import__("datetime").date(9999, 12, 31)}, "outside the plausible range"),
+    ("NaN coordinates", {"latitude": math.nan, "longitude": math.nan}, "NaN"),
+    ("NUL in a title", {"title": "Drones\x00 over Kyiv"}, "control character"),
+    ("javascript link", {"source_url": "javascript:alert(1)"}, "not an http(s) URL"),
+    ("data: link among sources", {"other_sources": ["data:text/html,<script>alert(1)</script>"]}, "not an http(s) URL"),
+    ("markdown dataset label", {"dataset": "[pwn-dataset](https://evil.example/ds)"}, "not a slug"),
+    ("a 100 kB summary", {"summary": "x" * 100_000}, "longer than"),
+    ("a strike without a side", {"initiator_countries": []}, "launched it"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "overrides", "named"), DATASETS, ids=[c[0] for c in DATASETS])
+def test_a_hostile_file_shows_its_good_rows_and_names_the_bad(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case, overrides, named
+):
+    path = hostile_file(tmp_path, **overrides)
+    before = path.read_bytes()
+    at = run(monkeypatch, path, {"event": "hostile-row"})
+    assert "break the rules and are not shown" in warnings(at) and named in warnings(at)
+    counter = next(m.value for m in at.markdown if " events** · data as of" in m.value)
+    rows = pq.read_metadata(CURATED).num_rows
+    assert counter.startswith(f"**{rows} of {rows} events**")  # the curated rows, not the bad one
+    assert path.read_bytes() == before
+
+
+def test_a_duplicate_id_opened_by_its_link_is_no_exception(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    curated = pq.read_table(CURATED)
+    path = tmp_path / "events.parquet"
+    pq.write_table(pa.concat_tables([curated, curated.slice(0, 1)]), path)
+    duplicated = curated.column(str(Col.EVENT_ID))[0].as_py()
+    at = run(monkeypatch, path, {"event": duplicated})
+    assert "duplicate event_id" in warnings(at)

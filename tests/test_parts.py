@@ -1,0 +1,124 @@
+"""Partitioned datasets: a folder of Parquet parts with a manifest, written by the same rules
+as a single file, read by every command and by the engine."""
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from timeline import parts, store, synth
+from timeline.cli import app
+from timeline.schema import Col
+
+from conftest import CURATED, engine_on, frame, make_row, view_of
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "events"
+    result = run("synth", "--events", "5000", "--out", str(root), "--seed", "3")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def part_stamps(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in parts.files(root)}
+
+
+def test_synth_writes_a_partitioned_dataset_month_by_month(folder: Path):
+    manifest = parts.read_manifest(folder)
+    assert manifest.rows == 5000
+    assert all(p.path.startswith("year=") and "/month=" in p.path for p in manifest.parts)
+    table = pq.read_table(folder / manifest.parts[0].path)
+    starts = table.column(str(Col.DATE_START)).to_pylist()
+    assert len({(d.year, d.month) for d in starts}) == 1  # one month per part
+    assert starts == sorted(starts)  # sorted by date: date filters skip row groups
+    assert json.loads(pq.read_metadata(folder / manifest.parts[0].path).metadata[b"timeline.stats"])[
+        "rows"
+    ] == len(starts)
+
+
+def test_every_command_reads_a_folder(folder: Path, tmp_path: Path):
+    assert run("validate", str(folder)).exit_code == 0
+    stats = run("stats", str(folder))
+    assert stats.exit_code == 0 and "rows: 5,000" in stats.stdout
+    dump = run("dump", str(folder))
+    assert dump.exit_code == 0 and len(dump.stdout.splitlines()) == 5001
+    single = tmp_path / "one.parquet"
+    store.write_table_atomic(parts.scan(folder), single)
+    assert run("diff", str(single), str(folder), "--exit-code").exit_code == 0
+
+
+def test_an_append_adds_a_part_and_rewrites_none(folder: Path):
+    before = part_stamps(folder)
+    result = run(
+        "append", "--data", str(folder), str(_rows_file(folder.parent, make_row(event_id="new-one")))
+    )
+    assert result.exit_code == 0, result.output
+    after = part_stamps(folder)
+    assert set(before) < set(after) and all(after[k] == v for k, v in before.items())
+    assert engine_on(folder).count(view_of(q="test drone attack")) == 1
+    again = run("append", "--data", str(folder), str(_rows_file(folder.parent, make_row(event_id="new-one"))))
+    assert again.exit_code == 1 and "event_id already in the dataset" in again.stderr
+    assert part_stamps(folder) == after
+
+
+def _rows_file(folder: Path, *rows: dict) -> Path:
+    path = folder / "rows.json"
+    path.write_text(frame(*rows).to_json(orient="records"))
+    return path
+
+
+def test_an_import_adds_changes_and_leaves_unchanged_rows_in_one_commit(tmp_path: Path):
+    root = tmp_path / "events"
+    parts.create(root)
+    rows = store.load(CURATED)
+    first = parts.upsert(root, rows, dataset="curated")
+    assert (first.added, first.changed, first.written) == (len(rows), 0, True)
+    again = parts.upsert(root, rows, dataset="curated")
+    assert (again.added, again.changed, again.written) == (0, 0, False)
+    version = parts.read_manifest(root).version
+    edited = rows.copy()
+    edited.loc[0, str(Col.TITLE)] = "A corrected title"
+    third = parts.upsert(root, edited, dataset="curated")
+    assert (third.added, third.changed, third.unchanged) == (0, 1, len(rows) - 1)
+    assert parts.read_manifest(root).version == version + 1  # one atomic commit
+    loaded = parts.load(root).set_index(str(Col.EVENT_ID))
+    assert loaded.loc[rows.loc[0, str(Col.EVENT_ID)], str(Col.TITLE)] == "A corrected title"
+    assert len(loaded) == len(rows) and loaded.index.is_unique
+
+
+def test_compact_merges_small_parts_without_losing_a_row(tmp_path: Path):
+    root = tmp_path / "events"
+    parts.create(root)
+    for seed in range(3):
+        table = synth.generate(300, seed=seed, first_id=seed * 1000)
+        parts.commit(root, add=parts.write_parts(root, table))
+    before = parts.read_manifest(root)
+    result = run("compact", str(root))
+    assert result.exit_code == 0, result.output
+    after = parts.read_manifest(root)
+    assert len(after.parts) < len(before.parts) and after.rows == before.rows == 900
+    assert sorted(parts.load(root)[str(Col.EVENT_ID)]) == sorted(
+        parts.scan(root).column(str(Col.EVENT_ID)).to_pylist()
+    )
+    assert not [
+        p for p in root.rglob("*.parquet") if str(p.relative_to(root)) not in {q.path for q in after.parts}
+    ]
+
+
+def test_a_folder_without_a_manifest_or_partitions_is_not_a_dataset(tmp_path: Path):
+    (tmp_path / "loose").mkdir()
+    store.write_table_atomic(synth.generate(10), tmp_path / "loose" / "x.parquet")
+    result = run("stats", str(tmp_path / "loose"))
+    assert (
+        result.exit_code == 1 and "is a folder, not a dataset file or a partitioned dataset" in result.stderr
+    )
