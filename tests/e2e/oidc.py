@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_oidc_provider() -> Iterator[str]:
     """oidc-provider-mock in a thread on 127.0.0.1 (its own `run_server_in_thread` binds
     'localhost'); yields its base URL. Any client id and secret are accepted."""
-    import oidc_provider_mock
+    with warnings.catch_warnings():
+        # Authlib warns of its own deprecations on import, after putting a filter of its own
+        # ("always") before pyproject's: let it, then put "ignore" before that one
+        import authlib.deprecate  # noqa: F401
+
+        warnings.simplefilter("ignore")
+        import oidc_provider_mock
     import werkzeug.serving
 
     app = oidc_provider_mock.app(require_client_registration=False, require_nonce=True)
