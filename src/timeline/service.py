@@ -49,7 +49,7 @@ class Refused(UserError):
 class Conflict(UserError):
     """The event changed since the editor opened it; nothing was written."""
 
-    def __init__(self, event_id: str, current: Values | None, attempted: Values, since: list[Change]):
+    def __init__(self, event_id: str, current: Values | None, attempted: Values, since: list[Change]) -> None:
         self.event_id = event_id
         self.current = current
         self.attempted = attempted
