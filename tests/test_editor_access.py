@@ -116,6 +116,17 @@ def test_without_sign_in_configured_the_editor_is_off(data: Path):
     assert not at.button and not at.text_input
 
 
+def test_a_partitioned_dataset_is_not_edited_in_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from timeline import parts
+
+    folder = tmp_path / "events"
+    parts.create(folder)
+    monkeypatch.setenv(store.ENV_VAR, str(folder))
+    at = run_editor(signed_in(EDITOR))
+    assert "works on a single-file dataset" in texts(at)
+    assert not at.text_input
+
+
 # --- adding -------------------------------------------------------------------------------------
 
 
