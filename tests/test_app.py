@@ -134,7 +134,7 @@ def test_export_panel_offers_every_format(monkeypatch: pytest.MonkeyPatch):
     at = run_app(monkeypatch, type="drone_attack", **{"from": "2024-11-01", "to": "2024-11-30"})
     assert at.text_input(key="x_title").value == "Drone attacks, 1–30 Nov 2024"
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["PNG", "SVG", "PDF", "HTML", "CSV", "Excel", "Parquet"]
+    assert labels == ["PNG", "SVG", "PDF", "HTML", "PowerPoint", "CSV", "Excel", "Parquet"]
 
 
 def test_title_follows_filters_until_edited(monkeypatch: pytest.MonkeyPatch):

@@ -171,3 +171,17 @@ def test_a_new_version_is_seen_at_once(tmp_path: Path):
 def test_strike_types_only_in_counts(curated_engine):
     series = curated_engine.strikes(view_of())
     assert set(series.frame["event_type"]) <= set(taxonomy.STRIKE_TYPES)
+
+
+def test_a_view_met_again_is_answered_from_memory_until_the_data_changes(tmp_path: Path):
+    path = tmp_path / "e.parquet"
+    store.append(path, frame(make_row(event_id="first")))
+    v = view_of()
+    first = open_engine(path).newest(v)
+    first.loc[:, Col.TITLE] = "scribbled on by a caller"  # a caller's copy, not the kept one
+    again = open_engine(path).newest(v)
+    assert list(again[Col.EVENT_ID]) == ["first"] and "scribbled" not in again.iloc[0][Col.TITLE]
+    assert open_engine(path).match(v).count == 1
+    store.append(path, frame(make_row(event_id="second")))
+    assert open_engine(path).match(v).count == 2  # a new version is a new key
+    assert set(open_engine(path).newest(v)[Col.EVENT_ID]) == {"first", "second"}

@@ -39,6 +39,8 @@ def test_every_public_parameter_round_trips(known):
         "per": ["week"],
         "strikes": ["drones"],
         "event": ["2024-11-25-ru-drone-attack-ua"],
+        "story": ["seed-article"],
+        "step": ["3"],
     }
     v, warnings = view.parse(params, known)
     assert warnings == []
@@ -173,3 +175,24 @@ def test_views_are_hashable_and_compare_by_value():
     a = View.of(type=("call",), lanes="actor")
     assert a == replace(View.of(lanes="actor"), values=(("type", ("call",)),))
     assert len({a, View.of(type=("call",), lanes="actor")}) == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"story": ["../etc/passwd"]}, "story='../etc/passwd' is not a story name"),
+        ({"story": ["seed-article"], "step": ["0"]}, "step='0' is not a step number"),
+        ({"story": ["seed-article"], "step": ["two"]}, "step='two' is not a step number"),
+        ({"step": ["2"]}, "step='2' without a story"),
+    ],
+)
+def test_story_parameters_are_checked(known, params, named):
+    v, warnings = view.parse(params, known)
+    assert len(warnings) == 1 and named in warnings[0]
+    assert v.step in (None, 1)
+
+
+def test_a_story_link_opens_its_first_step_by_default(known):
+    v, warnings = view.parse({"story": ["seed-article"]}, known)
+    assert warnings == [] and (v.story, v.step) == ("seed-article", 1)
+    assert view.to_params(v) == {"story": ["seed-article"], "step": ["1"]}

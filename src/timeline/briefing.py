@@ -1,18 +1,32 @@
 """Slide-ready styling for exported charts: size presets, a subtitle and a footer with the
-sources and the data's as-of date, projector-size fonts (titles come from `view.title`).
+sources and the data's as-of date, projector-size fonts (titles come from `view.title`,
+subtitles from `findings`).
+
+No text on a slide is smaller than `MIN_TEXT_PX` (18 px on a 1920x1080 slide, where one layout
+pixel is one pixel of a 1080p projector): footers, annotations, count and key-event labels,
+map names (`fit_map_labels` enlarges them and drops those that would then collide), and bar
+labels (hidden by plotly rather than shrunk). A timeline is laid out for its slide
+(`slide_timeline`): built at the slide's plot width with 18 px labels, its marks and lanes
+enlarged up to `MAX_SCALE`, and its plot as tall as its lanes, never stretched.
 
 The dashboard's figures stay the dashboard's; `style` returns a restyled copy.
 """
 
 from __future__ import annotations
 
+import math
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from timeline.figures.common import escape_text
+from timeline.engine import TimelineData
+from timeline.figures import map_chart
+from timeline.figures.common import DAY_MS, Window, escape_text
+from timeline.figures.timeline_chart import BOTTOM_MARGIN, TOP_MARGIN, timeline_figure, with_lanes
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,19 @@ SIZES: dict[str, Size] = {
 CHARTS = ("timeline", "counts", "map")
 IMAGE_FORMATS = ("png", "svg", "pdf")
 FONT = "DejaVu Sans, Arial, sans-serif"
+MIN_TEXT_PX = 18
+"""The smallest text on any slide or page, in layout pixels."""
+LABEL_PX = 18
+"""Count and key-event labels on a slide's timeline."""
+MAX_SCALE = 1.6
+"""How much a slide may enlarge a timeline's marks to fill its height."""
+SHORT_DAYS = 16
+"""A slide's date axis up to this many days long labels every day."""
+DAILY = {"dtickrange": [None, None], "value": "%-d %b"}
+MAX_LANE_PX = 170
+"""How tall a slide may make a lane when it has few: room for a label and a call-out each side."""
+CHAR_EM = 0.6
+"""Average width of a character of the slide font, in ems (for estimating text boxes)."""
 
 
 def subtitle(matched: int, details: list[str]) -> str:
@@ -63,21 +90,168 @@ def footer(outlets: pd.Series, as_of: date | None, top: int = 4) -> str:
     return " · ".join(parts)
 
 
-def style(fig: go.Figure, *, title: str, subtitle: str, footer_text: str, size: Size) -> go.Figure:
-    """A copy of `fig` laid out for a slide or page: fixed size, white background, big type,
-    title and subtitle at the top, attribution and as-of date at the bottom."""
-    out = go.Figure(fig)
-    base = max(12, round(size.width / 90))
-    out.update_layout(
-        template="plotly_white",
+def base_font(width: int) -> int:
+    """The body text size of a slide or page `width` pixels wide: 21 px at 1920."""
+    return max(MIN_TEXT_PX + 2, round(width / 90))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Room a figure keeps around its plot: `top` above it (title, subtitle, legend or dates),
+    `bottom` below it (legend, footer), `right` beside it; the left margin follows the lane
+    labels or axis."""
+
+    top: int
+    bottom: int
+    right: int
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A slide's title, subtitle and footer broken into lines that fit its width."""
+
+    title: list[str]
+    subtitle: list[str]
+    footer: list[str]
+
+    @classmethod
+    def of(cls, size: Size, title: str, subtitle: str, footer: str) -> Heading:
+        base = base_font(size.width)
+        room = size.width * 0.97
+        return cls(
+            wrap(title, round(base * 1.6), room, em=0.66)[:3],
+            wrap(subtitle, subtitle_px(base), room)[:3],
+            wrap(footer, footer_px(base), room)[:3],
+        )
+
+
+def subtitle_px(base: int) -> int:
+    return max(MIN_TEXT_PX, round(base * 0.95))
+
+
+def footer_px(base: int) -> int:
+    return max(MIN_TEXT_PX, round(base * 0.85))
+
+
+def wrap(text: str, px: float, width: float, em: float = CHAR_EM) -> list[str]:
+    """`text` broken at spaces into lines of at most `width` pixels (estimated)."""
+    if not text:
+        return []
+    return textwrap.wrap(text, max(12, int(width / (em * px))), break_on_hyphens=False) or [text]
+
+
+def export_frame(size: Size, heading: Heading | None = None, *, dates_on_top: bool = False) -> Frame:
+    """A chart exported on its own: title and subtitle at the top (with the legend, unless the
+    dates are there), footer at the bottom (with the axis's dates, unless they are on top)."""
+    base = base_font(size.width)
+    heading = heading or Heading([""], [""], [""])
+    top = (
+        base * 0.8 + len(heading.title) * base * 1.6 * 1.25 + len(heading.subtitle) * subtitle_px(base) * 1.35
+    )
+    bottom = base * 0.6 + len(heading.footer) * footer_px(base) * 1.3
+    if not dates_on_top:
+        top += base * 1.6  # the legend's first row
+        bottom += base * 3  # dates below the plot, on two lines
+    return Frame(top=round(top + base * 0.6), bottom=round(bottom + base * 0.6), right=round(base * 2))
+
+
+def text_width(text: str, px: float, em: float = CHAR_EM) -> float:
+    return em * px * len(text)
+
+
+def _legend_rows(fig: go.Figure, width: float, base: int) -> int:
+    """How many rows a horizontal legend takes in `width` pixels (estimated)."""
+    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    names = list(dict.fromkeys(names))
+    if not names:
+        return 0
+    rows, used = 1, 0.0
+    for name in names:
+        item = text_width(name, base) + 2.6 * base
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
+def slide_timeline(
+    data: TimelineData,
+    *,
+    lanes: str,
+    window: Window,
+    size: Size,
+    frame: Frame,
+    selected: tuple[str, ...] = (),
+    fill: bool = True,
+    max_lane: float = 0,
+    max_scale: float = MAX_SCALE,
+) -> go.Figure:
+    """A timeline laid out for a slide of `size`: lane labels measured for the left margin,
+    events dodged and labels placed for the plot's real width with `LABEL_PX` labels, marks and
+    lanes enlarged (up to `MAX_SCALE`) towards the height the slide has, the legend under the
+    plot, and the plot exactly as tall as its lanes. With `fill` the figure keeps the slide's
+    height; without, it ends under the legend (a deck's picture, sized to what it shows)."""
+    base = base_font(size.width)
+    labels = [str(x) for x in data.lanes] if data.aggregated else with_lanes(data.events, lanes)[1]
+    left = math.ceil(max((text_width(x, base) for x in labels), default=0) + 1.2 * base)
+    plot_w = size.width - left - frame.right
+    dates = round(base * 1.9)  # the dates along the top
+    fig, _ = timeline_figure(data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX)
+    legend = _legend_rows(fig, plot_w, base) * round(base * 1.6) + round(base * 0.6)
+    room = size.height - frame.top - frame.bottom - dates - legend
+    natural = fig.layout.height - TOP_MARGIN - BOTTOM_MARGIN
+    if not data.aggregated and natural * 1.05 < room:
+        # Larger marks, then taller lanes (at most MAX_LANE_PX), laid out again for them.
+        scale = min(max_scale, room / natural)
+        lane_px = min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
+        fig, _ = timeline_figure(
+            data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, scale=scale,
+            lane_height=lane_px,
+        )  # fmt: skip
+        natural = fig.layout.height - TOP_MARGIN - BOTTOM_MARGIN
+    plot_h = min(natural, room) if not data.aggregated else room
+    top = frame.top + dates  # under the title, as a slide reads; spare room stays at the bottom
+    height = size.height if fill else round(frame.top + dates + plot_h + legend + frame.bottom)
+    bottom = height - top - plot_h
+    fig.update_layout(
         width=size.width,
-        height=size.height,
-        font={"family": FONT, "size": base, "color": "#222"},
+        height=height,
+        margin={"l": left, "r": frame.right, "t": top, "b": bottom, "autoexpand": False},
+        legend={"orientation": "h", "yref": "paper", "y": -round(base * 0.5) / plot_h, "yanchor": "top",
+                "x": 0, "xanchor": "left"},
+    )  # fmt: skip
+    fig.update_yaxes(automargin=False)
+    fig.update_xaxes(automargin=False, tickangle=0, nticks=max(4, plot_w // (9 * base)))
+    low, high = fig.layout.xaxis.range
+    if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
+        fig.update_xaxes(dtick=DAY_MS, ticklabelmode="period", tickformatstops=[DAILY])
+    return fig
+
+
+def style(
+    fig: go.Figure,
+    *,
+    title: str,
+    subtitle: str,
+    footer_text: str,
+    size: Size,
+    laid_out: bool = False,
+) -> go.Figure:
+    """A copy of `fig` laid out for a slide or page: fixed size, white background, big type,
+    title and subtitle at the top, attribution and as-of date at the bottom. A figure
+    `laid_out` for the slide already (`slide_timeline`) keeps its size, margins, marks and
+    legend."""
+    out = go.Figure(fig)
+    base = base_font(size.width)
+    heading = Heading.of(size, title, subtitle, footer_text)
+    map_labels = is_map(out)
+    look(out, size, laid_out=laid_out)
+    out.update_layout(
         title={
-            "text": f"<b>{escape_text(title)}</b>",
+            "text": "<br>".join(f"<b>{escape_text(line)}</b>" for line in heading.title),
             "subtitle": {
-                "text": escape_text(subtitle),
-                "font": {"size": round(base * 0.95), "color": "#555"},
+                "text": "<br>".join(escape_text(line) for line in heading.subtitle),
+                "font": {"size": subtitle_px(base), "color": "#555"},
             },
             "x": 0.01,
             "xanchor": "left",
@@ -87,22 +261,57 @@ def style(fig: go.Figure, *, title: str, subtitle: str, footer_text: str, size: 
             "yref": "container",
             "font": {"size": round(base * 1.6)},
         },
-        margin={"l": round(base * 4), "r": round(base * 2), "t": round(base * 7.5), "b": round(base * 5)},
-        legend={
-            "orientation": "h",
-            "yref": "paper",
-            "y": 1.0,
-            "yanchor": "bottom",
-            "x": 0,
-            "font": {"size": base},
-        },
+    )
+    if not laid_out:
+        frame = export_frame(size, heading)
+        legend = max(0, _legend_rows(out, size.width - round(base * 6), base) - 1) * round(base * 1.6)
+        out.update_layout(
+            width=size.width,
+            height=size.height,
+            margin={"l": round(base * 4), "r": frame.right, "t": frame.top + legend, "b": frame.bottom},
+            legend={"orientation": "h", "yref": "paper", "y": 1.0, "yanchor": "bottom", "x": 0},
+        )
+        out.update_xaxes(tickangle=0)
+    margin = out.layout.margin
+    plot_height = size.height - margin.t - margin.b
+    out.add_annotation(  # in the bottom margin, below the axis labels and the legend
+        text="<br>".join(escape_text(line) for line in heading.footer),
+        xref="paper",
+        yref="paper",
+        x=(0.01 * size.width - margin.l) / (size.width - margin.l - margin.r),  # the slide's left edge
+        y=-(size.height - margin.t - 0.5 * base - plot_height) / plot_height,
+        xanchor="left",
+        yanchor="bottom",
+        align="left",
+        showarrow=False,
+        font={"size": footer_px(base), "color": "#555"},
+    )
+    if map_labels:
+        fit_map_labels(out, size.width - margin.l - margin.r, plot_height)
+    return out
+
+
+def is_map(fig: go.Figure) -> bool:
+    return any(a.text == map_chart.ATTRIBUTION for a in fig.layout.annotations)
+
+
+def look(fig: go.Figure, size: Size, *, laid_out: bool = False) -> go.Figure:
+    """In place: white, projector-size type, no range buttons, every text at least
+    `MIN_TEXT_PX`, and (unless laid out for the slide) marks grown for the slide's width."""
+    base = base_font(size.width)
+    fig.update_layout(
+        template="plotly_white",
+        font={"family": FONT, "size": base, "color": "#222"},
+        legend={"font": {"size": base}, "title": None},
         paper_bgcolor="white",
         plot_bgcolor="white",
+        uniformtext={"minsize": MIN_TEXT_PX, "mode": "hide"},  # never shrink a bar's label
     )
     grow = size.width / 1400  # dashboard marks were sized for a ~1400 px wide page
-    for trace in out.data:
+    for trace in fig.data:
         if (
-            trace.type == "scatter"
+            not laid_out
+            and trace.type == "scatter"
             and trace.mode
             and "markers" in trace.mode
             and trace.marker.size is not None
@@ -114,20 +323,84 @@ def style(fig: go.Figure, *, title: str, subtitle: str, footer_text: str, size: 
                 else sizes * grow
             )
         if trace.type in ("scatter", "bar") and getattr(trace, "text", None) is not None:
-            trace.textfont.size = round(base * 0.8)
-    out.update_xaxes(rangeselector={"visible": False}, tickfont={"size": base}, title_font={"size": base})
-    out.update_yaxes(tickfont={"size": base}, title_font={"size": base})
-    bottom = round(base * 5)
-    plot_height = size.height - round(base * 7.5) - bottom
-    out.add_annotation(  # in the bottom margin, below the axis labels
-        text=escape_text(footer_text),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=-(bottom - 0.5 * base) / plot_height,
-        xanchor="left",
-        yanchor="bottom",
-        showarrow=False,
-        font={"size": round(base * 0.75), "color": "#555"},
-    )
-    return out
+            trace.textfont.size = max(MIN_TEXT_PX, LABEL_PX if laid_out else round(base * 0.8))
+    fig.update_xaxes(rangeselector={"visible": False}, tickfont={"size": base}, title_font={"size": base})
+    axis = fig.layout.xaxis
+    if not laid_out and axis.type == "date" and axis.range and all(axis.range):
+        days = (pd.Timestamp(axis.range[1]) - pd.Timestamp(axis.range[0])) / pd.Timedelta(days=1)
+        if days <= SHORT_DAYS:  # one label a day, not two for each noon and midnight
+            fig.update_xaxes(dtick=DAY_MS, tickformatstops=[DAILY])
+    fig.update_yaxes(tickfont={"size": base}, title_font={"size": base})
+    if not is_map(fig):  # a map's names are enlarged and kept apart by `fit_map_labels`
+        for note in fig.layout.annotations:
+            if note.font.size is None or note.font.size < MIN_TEXT_PX:
+                note.font.size = MIN_TEXT_PX
+    return fig
+
+
+def fit_map_labels(fig: go.Figure, plot_w: float, plot_h: float) -> None:
+    """In place: a map's place, area, country and city names at `MIN_TEXT_PX` or more, and
+    the ones that would then overlap an earlier name (names are listed most important first),
+    an event's mark or the attribution left out, with their city dots. The map placed its
+    names for a dashboard-sized plot in smaller type; this keeps them apart on the slide."""
+    layout = fig.layout
+    (west, east), (south, north) = layout.xaxis.range, layout.yaxis.range
+    ratio = layout.yaxis.scaleratio or 1.0
+    ppd = min(plot_w / (east - west), plot_h / ((north - south) * ratio))  # pixels per degree
+    cx, cy = (west + east) / 2, (south + north) / 2
+
+    def px(lon: float, lat: float) -> tuple[float, float]:
+        return plot_w / 2 + (lon - cx) * ppd, plot_h / 2 - (lat - cy) * ppd * ratio
+
+    marks = []
+    for t in fig.data:
+        if (
+            t.type == "scatter"
+            and t.mode
+            and "markers" in t.mode
+            and t.customdata is not None
+            and t.x is not None
+        ):
+            sizes = np.broadcast_to(np.asarray(t.marker.size if t.marker.size is not None else 6, dtype="float64"),
+                                    (len(t.x),))  # fmt: skip
+            for x, y, d in zip(t.x, t.y, sizes, strict=True):
+                if x is not None and y is not None:
+                    mx, my = px(float(x), float(y))
+                    marks.append((mx - d / 2, my - d / 2, mx + d / 2, my + d / 2))
+    taken: list[tuple[float, float, float, float]] = list(marks)
+    labels = [a for a in layout.annotations if a.xref == "x"]
+    smallest = min((a.font.size or MIN_TEXT_PX for a in labels), default=MIN_TEXT_PX)
+    grow = max(1.0, MIN_TEXT_PX / smallest)
+    for a in layout.annotations:
+        if a.xref != "x":  # the attribution, bottom right of the plot
+            a.font.size = max(MIN_TEXT_PX, a.font.size or 0)
+            w, h = text_width(a.text, a.font.size), 1.4 * a.font.size
+            taken.append((plot_w - w, plot_h - h, plot_w, plot_h))
+    kept, dropped = [], set()
+    for a in layout.annotations:
+        if a.xref != "x":
+            kept.append(a)
+            continue
+        size = (a.font.size or MIN_TEXT_PX) * grow
+        bold = (a.text or "").startswith("<b>")
+        text = (a.text or "").removeprefix("<b>").removesuffix("</b>")
+        w, h = text_width(text, size, 0.66 if bold else CHAR_EM), 1.3 * size
+        x, y = px(a.x, a.y)
+        x += (a.xshift or 0) * grow
+        y -= (a.yshift or 0) * grow
+        x0 = {"left": x, "right": x - w}.get(a.xanchor, x - w / 2)
+        box = (x0, y - h / 2, x0 + w, y + h / 2)
+        inside = box[0] >= 0 and box[2] <= plot_w and box[1] >= 0 and box[3] <= plot_h
+        if inside and not any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken
+        ):
+            a.font.size = size
+            a.xshift, a.yshift = (a.xshift or 0) * grow, (a.yshift or 0) * grow
+            taken.append(box)
+            kept.append(a)
+        else:
+            dropped.add((a.x, a.y))
+    layout.annotations = kept
+    layout.shapes = [
+        s for s in layout.shapes if not (s.type == "circle" and (s.xanchor, s.yanchor) in dropped)
+    ]

@@ -395,6 +395,10 @@ register_history(app)  # history, revert, rebuild
 
 app.command("export")(build_export_command())
 
+from timeline.story_command import validate_story  # noqa: E402
+
+app.command("validate-story")(validate_story)
+
 
 def build_app() -> typer.Typer:
     """The command as the view registry stands now (export's flags come from it)."""

@@ -2,11 +2,14 @@
 
     timeline export --type drone_attack --from 2024-11-01 --to 2024-11-30 \
         --chart timeline --chart counts --format png --format pdf --out briefing/
+    timeline export --story seed-article --format pptx --format pdf --out briefing/
 
 The view flags (`--from`, `--type`, `--lanes`, ...) are generated from the view registry, one
 per URL parameter, and read exactly like URL parameters: a bad one stops the command before
 anything is written. Every chart x format x size combination is written (data formats once);
-all images in one call share one warm Kaleido server.
+all images in one call share one warm Kaleido browser. `--format pptx` writes the charts as a
+PowerPoint deck, a slide each; `--story NAME` writes a story's deck (`timeline.decks`) as
+pptx and/or pdf.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 import typer
 
-from timeline import briefing, export_data, export_images, exports, store, view
+from timeline import briefing, decks, export_data, export_images, exports, store, stories, view
 from timeline.clikit import fail
 from timeline.engine import EngineError, open_engine
 
@@ -55,6 +58,9 @@ def view_flags() -> list[tuple[str, bool, str]]:
     return out
 
 
+FORMATS = (*exports.ALL_FORMATS, "pptx")
+
+
 def run_export(
     out: Path,
     chart: list[str] | None,
@@ -65,9 +71,14 @@ def run_export(
     link: str | None,
     data: Path,
     flags: dict[str, list[str]],
+    story: str | None = None,
 ) -> None:
+    if story is not None:
+        return run_story_export(
+            out, story, fmt, data, given=[k for k, v in flags.items() if v] + (["view"] if link else [])
+        )
     charts = _choices(chart or ["timeline"], briefing.CHARTS, "--chart")
-    formats = _choices(fmt or ["png"], exports.ALL_FORMATS, "--format")
+    formats = _choices(fmt or ["png"], FORMATS, "--format")
     sizes = [briefing.SIZES[s] for s in _choices(size or ["slide-16x9"], tuple(briefing.SIZES), "--size")]
 
     params = _view_params(link)
@@ -80,7 +91,7 @@ def run_export(
     if problems:
         fail([p.replace("; ignored", "") for p in problems] + ["nothing was written"], code=2)
 
-    images = [f for f in formats if f in briefing.IMAGE_FORMATS]
+    images = [f for f in formats if f in (*briefing.IMAGE_FORMATS, "pptx")]
     if images and export_images.find_chromium() is None:
         fail(
             f"{export_images.INSTALL_HINT} (or export --format html, csv, xlsx, parquet); nothing was written"
@@ -88,7 +99,9 @@ def run_export(
 
     plan: list[tuple[str | None, str, briefing.Size | None]] = []
     for f in formats:
-        if f in export_data.DATA_FORMATS:
+        if f == "pptx":
+            plan.append(("deck", f, None))
+        elif f in export_data.DATA_FORMATS:
             plan.append((None, f, None))
         elif f == "html":
             plan += [(c, f, None) for c in charts]
@@ -111,10 +124,42 @@ def run_export(
         started = time.perf_counter()
         if chart_name is None:
             payload = exports.data_file(f, engine, parsed)
+        elif chart_name == "deck":
+            target = out if single else out / f"{'slide' if len(charts) == 1 else 'slides'}.pptx"
+            deck = decks.view_deck(engine, parsed, charts, title=title, subtitle=subtitle)
+            payload = decks.to_pptx(deck)
         else:
             payload = exports.chart_file(chart_name, f, engine, parsed, s or sizes[0], texts)
         store.write_bytes_atomic(target, payload)
         typer.echo(f"wrote {target} ({len(payload):,} bytes, {time.perf_counter() - started:.2f} s)")
+
+
+def run_story_export(out: Path, name: str, fmt: list[str] | None, data: Path, given: list[str]) -> None:
+    """A story's deck as pptx and/or pdf: one file each, named after the story in a folder."""
+    if given:
+        flags = ", ".join(flag(k) for k in given)
+        fail(f"--story takes each step's view from the story; leave out {flags}", code=2)
+    formats = _choices(fmt or ["pptx"], decks.FORMATS, "--format")
+    if len(formats) > 1 and out.suffix and not out.is_dir():
+        fail(f"--out {out}: {len(formats)} files to write, so --out must be a folder", code=2)
+    if export_images.find_chromium() is None:
+        fail(f"{export_images.INSTALL_HINT}; nothing was written")
+    try:
+        engine = open_engine(data)
+        story = stories.load_checked(name, engine)
+    except stories.StoryError as err:
+        fail([*err.problems, "nothing was written"], code=2)
+    except (store.DatasetError, EngineError) as err:
+        fail(str(err))
+    for f in formats:
+        started = time.perf_counter()
+        deck, payload = decks.story_file(engine, story, f)
+        target = out if len(formats) == 1 and out.suffix and not out.is_dir() else out / deck.file_name(f)
+        store.write_bytes_atomic(target, payload)
+        pages = len(deck.slides) + 1
+        typer.echo(
+            f"wrote {target} ({pages} slides, {len(payload):,} bytes, {time.perf_counter() - started:.2f} s)"
+        )
 
 
 def _export(
@@ -122,7 +167,11 @@ def _export(
     chart: Annotated[list[str] | None, typer.Option(help="timeline, counts or map; repeatable.")] = None,
     fmt: Annotated[
         list[str] | None,
-        typer.Option("--format", help="png, svg, pdf, html, csv, xlsx or parquet; repeatable."),
+        typer.Option(
+            "--format",
+            help="png, svg, pdf, html, csv, xlsx, parquet or pptx (the charts as slides); repeatable. "
+            "With --story: pptx (default) or pdf.",
+        ),
     ] = None,
     size: Annotated[list[str] | None, typer.Option(help=f"{', '.join(briefing.SIZES)}; repeatable.")] = None,
     title: Annotated[
@@ -135,13 +184,19 @@ def _export(
     data: Annotated[
         Path, typer.Option("--data", envvar=store.ENV_VAR, help="Dataset file or folder.")
     ] = store.DEFAULT_PATH,
+    story: Annotated[
+        str | None,
+        typer.Option(
+            "--story", help="A story (data/stories/NAME.toml): write its deck (--format pptx, pdf)."
+        ),
+    ] = None,
     **flags: Any,
 ) -> None:
     """Export charts (PNG/SVG/PDF/HTML) and filtered data (CSV/XLSX/Parquet)."""
     as_lists = {
         key: (value if isinstance(value, list) else [value]) if value else [] for key, value in flags.items()
     }
-    run_export(out, chart, fmt, size, title, subtitle, link, data, as_lists)
+    run_export(out, chart, fmt, size, title, subtitle, link, data, as_lists, story=story)
 
 
 PREFIX = "view__"

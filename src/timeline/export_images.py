@@ -1,18 +1,32 @@
 """Charts as PNG, SVG and PDF (Kaleido driving the system's Chromium) and as standalone HTML.
 
-One Kaleido server is started per process on the first image and kept warm, so every later
-image costs a render, not a browser start. Nothing is downloaded: Kaleido uses the
-plotly.js that ships with plotly, MathJax is off, and Chromium must already be installed.
+One Kaleido browser per process, started on the first image and kept warm, with `TABS` tabs
+on its own event-loop thread (`KaleidoPool`): every later image costs a render, not a browser
+start, any thread may ask for one (two dashboard sessions at once each get their own image:
+Kaleido's `calc_fig_sync` from two threads could hand one the other's), and `render_many`
+renders a deck's figures in one `asyncio.gather`, so one tab's page reload after an image
+overlaps the other tab's render (docs/performance.md). Only Kaleido's public API is used
+(`Kaleido`, `open`, `calc_fig`, `close`); `print_pdf` prints an HTML page in a spare tab of
+the same browser (choreographer's `create_tab` and the DevTools `Page.printToPDF`).
+
+Nothing is downloaded: Kaleido uses the plotly.js that ships with plotly, MathJax is off,
+and Chromium must already be installed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import base64
 import os
 import shutil
+import tempfile
 import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -21,6 +35,9 @@ from timeline.briefing import Size
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 INSTALL_HINT = "Image export needs Chromium: on Debian or Ubuntu, `apt-get install chromium`."
 RENDER_TIMEOUT_SECONDS = 60
+TABS = 2
+"""Kaleido tabs: measured best on the project's 2-core machine; more add memory, not speed."""
+IMAGE_FORMATS = ("png", "svg", "pdf")
 
 
 class ExportUnavailable(RuntimeError):
@@ -43,48 +60,176 @@ def find_chromium() -> Path | None:
     return None
 
 
-_lock = threading.Lock()
-_started = False
+class KaleidoPool:
+    """One Kaleido browser with `tabs` tabs, driven from its own event loop thread. Thread-safe:
+    each call submits a coroutine to that loop and waits for its own result."""
 
+    def __init__(self, chromium: Path, tabs: int = TABS) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="kaleido", daemon=True)
+        self._thread.start()
+        self._printer: Any = None
+        self._print_lock: asyncio.Lock | None = None
+        try:
+            self._kaleido = self._call(self._open(chromium, tabs))
+        except BaseException:
+            self._stop_loop()
+            raise
 
-def _ensure_server() -> None:
-    global _started
-    with _lock:
-        if _started:
-            return
-        chromium = find_chromium()
-        if chromium is None:
-            raise ExportUnavailable(INSTALL_HINT)
+    async def _open(self, chromium: Path, tabs: int) -> Any:
         import kaleido
 
-        kaleido.start_sync_server(
-            path=str(chromium), mathjax=False, timeout=RENDER_TIMEOUT_SECONDS, silence_warnings=True
-        )
-        atexit.register(_stop_server)
-        _started = True
+        k = kaleido.Kaleido(path=str(chromium), n=tabs, mathjax=False, timeout=RENDER_TIMEOUT_SECONDS)
+        await k.open()
+        return k
+
+    def _call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def render(self, fig: go.Figure | dict, opts: dict[str, Any]) -> bytes:
+        return self._call(self._kaleido.calc_fig(fig, opts=opts))
+
+    def render_many(self, jobs: Sequence[tuple[go.Figure | dict, dict[str, Any]]]) -> list[bytes]:
+        """[(figure, opts), ...] -> their images in the same order; the first error is raised."""
+
+        async def run() -> list[bytes]:
+            return await asyncio.gather(*(self._kaleido.calc_fig(f, opts=o) for f, o in jobs))
+
+        return self._call(run()) if jobs else []
+
+    def submit(self, fig: go.Figure | dict, opts: dict[str, Any]) -> Future[bytes]:
+        """Start one image and return at once; the future's result is the image."""
+        return asyncio.run_coroutine_threadsafe(self._kaleido.calc_fig(fig, opts=opts), self._loop)
+
+    def print_pdf(self, url: str) -> bytes:
+        """The page at `url` printed to PDF (its CSS @page sets the paper) in a spare tab."""
+        return self._call(self._print(url))
+
+    async def _print(self, url: str) -> bytes:
+        if self._print_lock is None:
+            self._print_lock = asyncio.Lock()
+        async with self._print_lock:
+            if self._printer is None:
+                self._printer = await self._kaleido.create_tab("", window=True)
+                await self._printer.send_command("Page.enable")
+            tab = self._printer
+            loaded = tab.subscribe_once("Page.loadEventFired")
+            while loaded.done():  # a load event from before this navigation
+                loaded = tab.subscribe_once("Page.loadEventFired")
+            answer = await tab.send_command("Page.navigate", params={"url": url})
+            if "error" in answer:
+                raise RuntimeError(f"Chromium could not open the deck page: {answer['error']}")
+            await asyncio.wait_for(loaded, RENDER_TIMEOUT_SECONDS)
+            answer = await tab.send_command(
+                "Page.printToPDF", params={"printBackground": True, "preferCSSPageSize": True}
+            )
+            if "error" in answer:
+                raise RuntimeError(f"Chromium could not print the deck: {answer['error']}")
+            return base64.b64decode(answer["result"]["data"])
+
+    def close(self) -> None:
+        if not self._loop.is_running():
+            return
+        try:
+            self._call(asyncio.wait_for(self._kaleido.close(), 20))
+        except Exception:  # closing a browser that already died
+            pass
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
 
 
-def _stop_server() -> None:
-    """Close Chromium before the interpreter tears down the server's thread, which otherwise can print a traceback."""
-    import kaleido
+_lock = threading.Lock()
+_pool: KaleidoPool | None = None
 
-    kaleido.stop_sync_server(silence_warnings=True)
+
+def pool() -> KaleidoPool:
+    """The process's Kaleido browser, started on first use."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            chromium = find_chromium()
+            if chromium is None:
+                raise ExportUnavailable(INSTALL_HINT)
+            _pool = KaleidoPool(chromium)
+            atexit.register(_close_pool)
+        return _pool
+
+
+def _close_pool() -> None:
+    """Close Chromium before the interpreter tears down the loop's thread."""
+    global _pool
+    with _lock:
+        if _pool is not None:
+            _pool.close()
+            _pool = None
+
+
+def _restart_after(error: BaseException) -> None:
+    """A browser that closed or crashed is started afresh on the next image."""
+    from choreographer.errors import BrowserClosedError, BrowserFailedError
+
+    if isinstance(error, (BrowserClosedError, BrowserFailedError, ConnectionError)):
+        _close_pool()
+
+
+def options(fmt: str, size: Size) -> dict[str, Any]:
+    """Kaleido's options for an image at a size preset (PNG at its scale, SVG and PDF at 1)."""
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"not an image format: {fmt}")
+    scale = size.scale if fmt == "png" else 1
+    return {"format": fmt, "width": size.width, "height": size.height, "scale": scale}
 
 
 def render(fig: go.Figure, fmt: str, size: Size) -> bytes:
     """PNG (at the preset's pixel size), SVG or PDF bytes of a styled figure."""
-    if fmt not in ("png", "svg", "pdf"):
-        raise ValueError(f"not an image format: {fmt}")
-    _ensure_server()
-    import kaleido
+    return render_many([(fig, fmt, size)])[0]
 
-    opts = {
-        "format": fmt,
-        "width": size.width,
-        "height": size.height,
-        "scale": size.scale if fmt == "png" else 1,
-    }
-    return kaleido.calc_fig_sync(fig, opts=opts)
+
+def render_many(jobs: Sequence[tuple[go.Figure, str, Size]]) -> list[bytes]:
+    """Several images at once, in order: (figure, format, size) each. They are rendered
+    concurrently on the pool's tabs, so a deck costs about half the sum of its images."""
+    opts = [(fig, options(fmt, size)) for fig, fmt, size in jobs]
+    try:
+        return pool().render_many(opts)
+    except Exception as error:
+        _restart_after(error)
+        raise
+
+
+def submit(fig: go.Figure, fmt: str, size: Size) -> Future[bytes]:
+    """Start one image and return at once, so the caller can build the next figure while
+    Chromium draws this one; collect the images with `results`."""
+    job = options(fmt, size)
+    try:
+        return pool().submit(fig, job)
+    except Exception as error:
+        _restart_after(error)
+        raise
+
+
+def results(pending: Sequence[Future[bytes]]) -> list[bytes]:
+    """The images of `submit` calls, in order; the first error is raised."""
+    try:
+        return [future.result() for future in pending]
+    except Exception as error:
+        _restart_after(error)
+        raise
+
+
+def print_pdf(html: str) -> bytes:
+    """An HTML document printed to one PDF by the same Chromium (for decks, `timeline.decks`)."""
+    with tempfile.TemporaryDirectory(prefix="timeline-print-") as folder:
+        page = Path(folder) / "deck.html"
+        page.write_text(html, encoding="utf-8")
+        try:
+            return pool().print_pdf(page.as_uri())
+        except Exception as error:
+            _restart_after(error)
+            raise
 
 
 def to_html(fig: go.Figure, title: str) -> bytes:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 
-from timeline import briefing, export_data, export_images, view
+from timeline import briefing, export_data, export_images, findings, view
 from timeline.briefing import Size
 from timeline.engine import Engine, Match
 from timeline.figures import counts_figure, map_figure, timeline_figure
@@ -41,19 +41,38 @@ def chart_figure(chart: str, engine: Engine, v: View, match: Match | None = None
 
 
 def default_texts(engine: Engine, v: View, match: Match) -> Texts:
-    """Title and subtitle from the filters; footer from the sources in view and the data's date."""
+    """Title from the filters; subtitle the finding in view (`findings`) and the filters the
+    title does not name; footer from the sources in view and the data's date."""
     summary = engine.summary
     return Texts(
         title=view.title(v, summary.first_day, summary.last_day),
-        subtitle=briefing.subtitle(match.count, view.details(v)),
+        subtitle=" · ".join([findings.for_view(engine, v, match), *view.details(v)]),
         footer=briefing.footer(engine.outlets(v), summary.as_of),
     )
 
 
 def briefing_figure(chart: str, engine: Engine, v: View, size: Size, texts: Texts) -> go.Figure:
-    fig = chart_figure(chart, engine, v)
+    """The chart styled for a slide or page; a timeline laid out for it (`briefing.slide_timeline`)."""
+    laid_out = chart == "timeline"
+    if laid_out:
+        fig = briefing.slide_timeline(
+            engine.timeline(v),
+            lanes=v.lanes,
+            window=(v.span.start, v.span.end),
+            size=size,
+            frame=briefing.export_frame(
+                size, briefing.Heading.of(size, texts.title, texts.subtitle, texts.footer), dates_on_top=True
+            ),
+        )
+    else:
+        fig = chart_figure(chart, engine, v)
     return briefing.style(
-        fig, title=texts.title, subtitle=texts.subtitle, footer_text=texts.footer, size=size
+        fig,
+        title=texts.title,
+        subtitle=texts.subtitle,
+        footer_text=texts.footer,
+        size=size,
+        laid_out=laid_out,
     )
 
 

@@ -31,6 +31,9 @@ MAX_VALUES = 100
 MAX_QUERY_LENGTH = 200
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: '²' passes str.isdigit, not int()
 EVENT_KEY = "event"
+STORY_KEY, STEP_KEY = "story", "step"
+"""Page parameters of a story (`timeline.stories`): its name and the step shown (from 1)."""
+STORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 class Role(Enum):
@@ -61,6 +64,7 @@ class Known:
 
     values: Mapping[str, Collection[str]] = field(default_factory=dict)
     has_event: Callable[[str], bool] | None = None
+    has_story: Callable[[str], bool] | None = None
 
 
 def _single(params: Params, key: str, warnings: Warnings) -> str | None:
@@ -421,6 +425,9 @@ class View:
     values: tuple[tuple[str, Any], ...] = ()
     options: tuple[tuple[str, str], ...] = ()
     event: str | None = None
+    story: str | None = None
+    step: int | None = None
+    """A story being told (its file name under data/stories/) and its step, from 1."""
 
     @classmethod
     def of(cls, event: str | None = None, **settings: Any) -> View:
@@ -484,6 +491,9 @@ class View:
         """The same filters, default options, no card: what decides which events match."""
         return View(values=self.values)
 
+    def without_story(self) -> View:
+        return replace(self, story=None, step=None)
+
 
 def predicates(t: ir.Table, view: View) -> list[ir.BooleanValue]:
     return [f.predicate(t, value) for f, (_, value) in zip(view.active, view.values, strict=True)]
@@ -506,7 +516,31 @@ def parse(params: Params, known: Known | None = None) -> tuple[View, list[str]]:
     if event is not None and known.has_event is not None and not known.has_event(event):
         warnings.add(f"{EVENT_KEY}={event[:80]!r} is not in this dataset; ignored")
         event = None
-    return replace(view, event=event), warnings.lines()
+    story, step = _story(params, known, warnings)
+    return replace(view, event=event, story=story, step=step), warnings.lines()
+
+
+def _story(params: Params, known: Known, warnings: Warnings) -> tuple[str | None, int | None]:
+    """The `story` and `step` page parameters: a story's name and a step number from 1."""
+    story = _single(params, STORY_KEY, warnings)
+    raw_step = _single(params, STEP_KEY, warnings)
+    if story is not None and not STORY_NAME.fullmatch(story):
+        warnings.add(f"{STORY_KEY}={story[:80]!r} is not a story name (a-z, 0-9, '-', '_'); ignored")
+        story = None
+    elif story is not None and known.has_story is not None and not known.has_story(story):
+        warnings.add(f"{STORY_KEY}={story[:80]!r} is not a story in data/stories; ignored")
+        story = None
+    step = None
+    if raw_step is not None:
+        if not WHOLE_NUMBER.fullmatch(raw_step) or int(raw_step) < 1:
+            warnings.add(f"{STEP_KEY}={raw_step[:80]!r} is not a step number (1, 2, ...); ignored")
+        elif story is None:
+            warnings.add(f"{STEP_KEY}={raw_step[:80]!r} without a story; ignored")
+        else:
+            step = int(raw_step)
+    if story is not None and step is None:
+        step = 1
+    return story, step
 
 
 def to_params(view: View) -> dict[str, list[str]]:
@@ -518,12 +552,15 @@ def to_params(view: View) -> dict[str, list[str]]:
         params[name] = [value]
     if view.event:
         params[EVENT_KEY] = [view.event]
+    if view.story:
+        params[STORY_KEY] = [view.story]
+        params[STEP_KEY] = [str(view.step or 1)]
     return params
 
 
 def url_keys() -> list[str]:
     """Every URL parameter a view uses, in order."""
-    return [k for f in FILTERS for k in f.keys] + [o.name for o in OPTIONS] + [EVENT_KEY]
+    return [k for f in FILTERS for k in f.keys] + [o.name for o in OPTIONS] + [EVENT_KEY, STORY_KEY, STEP_KEY]
 
 
 # --- words ----------------------------------------------------------------------------------
@@ -561,4 +598,8 @@ def docs_table() -> str:
     for option in OPTIONS:
         rows.append(f"| `{option.name}` | {option.help} | `{option.example}` |")
     rows.append(f"| `{EVENT_KEY}` | an event_id whose card opens | `event=2024-11-25-ru-drone-attack-ua` |")
+    rows.append(f"| `{STORY_KEY}` | a story under `data/stories/` (docs/stories.md) | `story=seed-article` |")
+    rows.append(
+        f"| `{STEP_KEY}` | the story's step, from 1 (the view comes from the step) | `story=seed-article&step=3` |"
+    )
     return "\n".join(rows)

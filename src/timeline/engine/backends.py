@@ -9,12 +9,15 @@ selects Spark (docs/scaling.md).
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -28,6 +31,10 @@ THREADS_VAR = "TIMELINE_THREADS"
 ENGINES = ("duckdb", "spark")
 KEPT_VIEWS = 4
 """Views whose matching rows DuckDB keeps in memory (see `Engine.match`)."""
+KEPT_RESULTS = 64
+"""Query results (a chart's bins, a table's rows) kept per backend: the home view and a view
+met again are answered without a query until the data changes."""
+R = TypeVar("R")
 
 
 class EngineError(Exception):
@@ -44,6 +51,11 @@ class Source:
     partitioned: bool
     derived: bool
     """Its files carry the derived columns (search text, list keys) written by `parts`."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What caches are keyed by: two files may share a modification time and size."""
+        return str(self.path), self.version
 
 
 def open_source(path: Path) -> Source:
@@ -88,6 +100,25 @@ class Backend:
 
     name = "backend"
 
+    def __init__(self) -> None:
+        self._results: OrderedDict[Hashable, object] = OrderedDict()
+        self._results_lock = threading.Lock()
+
+    def remember(self, key: Hashable, compute: Callable[[], R]) -> R:
+        """The result under `key` (a dataset version and a view), computed once and kept
+        among the `KEPT_RESULTS` most recently used; each caller gets its own copy."""
+        with self._results_lock:
+            found = self._results.get(key)
+            if found is not None:
+                self._results.move_to_end(key)
+        if found is None:
+            found = compute()
+            with self._results_lock:
+                self._results[key] = found
+                while len(self._results) > KEPT_RESULTS:
+                    self._results.popitem(last=False)
+        return copy.deepcopy(found)  # type: ignore[return-value]
+
     def table(self, source: Source) -> ir.Table:
         raise NotImplementedError
 
@@ -102,7 +133,9 @@ class Backend:
         return None
 
     def forget(self) -> None:
-        """Drop every kept copy (benchmarks measure a view met for the first time)."""
+        """Drop every kept copy and result (benchmarks measure a view met for the first time)."""
+        with self._results_lock:
+            self._results.clear()
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
@@ -119,16 +152,21 @@ class DuckDBBackend(Backend):
     def __init__(self) -> None:
         import duckdb
 
+        super().__init__()
+        # Parquet footers are parsed once, not on every query (DuckDB reloads a footer when
+        # the file's modification time says it changed).
         self.db = duckdb.connect(config={"threads": threads()})
+        self.db.execute("SET parquet_metadata_cache = true")
         self.lock = threading.Lock()
         self.views: dict[str, str] = {}
         self.idle: list[ibis.BaseBackend] = []
         self.local = threading.local()
         self.tables: dict[object, str] = {}
+        self.bound: dict[tuple[int, str], ir.Table] = {}
 
     def _view(self, source: Source) -> str:
         with self.lock:
-            name = self.views.get(source.version)
+            name = self.views.get(source.key)
             if name is None:
                 name = f"events_{len(self.views)}"
                 files = [str(p) for p in source.files]
@@ -139,7 +177,7 @@ class DuckDBBackend(Backend):
                     )
                 else:  # a folder with no parts yet: zero rows, every column typed
                     self.db.register(name, ARROW_SCHEMA.empty_table())
-                self.views[source.version] = name
+                self.views[source.key] = name
             return name
 
     @contextlib.contextmanager
@@ -161,7 +199,14 @@ class DuckDBBackend(Backend):
                 self.idle.append(backend)
 
     def table(self, source: Source) -> ir.Table:
-        return self._current().table(self._view(source))
+        """The dataset's view as an Ibis table on this thread's cursor, made once per cursor:
+        making it asks DuckDB for the view's schema, which reads every part's footer."""
+        backend, name = self._current(), self._view(source)
+        key = (id(backend), name)
+        found = self.bound.get(key)
+        if found is None:
+            found = self.bound[key] = backend.table(name)
+        return found
 
     def _current(self) -> ibis.BaseBackend:
         backend = getattr(self.local, "backend", None)
@@ -189,6 +234,7 @@ class DuckDBBackend(Backend):
         return rows
 
     def forget(self) -> None:
+        super().forget()
         with self.lock:
             names, self.tables = list(self.tables.values()), {}
         for name in names:
@@ -209,6 +255,7 @@ class SparkBackend(Backend):
     name = "spark"
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self.url = url
         self.session_ = spark_session(url)
         self.con = ibis.pyspark.connect(self.session_)
@@ -217,7 +264,7 @@ class SparkBackend(Backend):
 
     def table(self, source: Source) -> ir.Table:
         with self.lock:
-            name = self.views.get(source.version)
+            name = self.views.get(source.key)
             if name is None:
                 name = f"events_{len(self.views)}"
                 if source.files:
@@ -225,7 +272,7 @@ class SparkBackend(Backend):
                 else:
                     frame = self.session_.createDataFrame([], _spark_schema())
                 frame.createOrReplaceTempView(name)
-                self.views[source.version] = name
+                self.views[source.key] = name
         return self.con.table(name)
 
 

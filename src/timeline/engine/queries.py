@@ -216,6 +216,20 @@ def _in_session(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _remembered(method: Callable[..., T]) -> Callable[..., T]:
+    """Keep a view query's result per dataset version (see `Backend.remember`). A `Match`
+    argument is left out of the key: it follows from the view."""
+
+    @functools.wraps(method)
+    def wrapper(self: Engine, v: View, *args: object, **kwargs: object) -> T:
+        extra = [a for a in args if not isinstance(a, Match)]
+        extra += sorted((k, a) for k, a in kwargs.items() if not isinstance(a, Match))
+        key = (self.source.key, method.__name__, v.values, v.options, tuple(extra))
+        return self.backend.remember(key, lambda: method(self, v, *args, **kwargs))
+
+    return wrapper
+
+
 class Engine:
     """The queries of one dataset version on one backend. Cheap to make: open one per
     rerun with `open_engine`; what is worth keeping (the summary) is cached per version."""
@@ -245,7 +259,7 @@ class Engine:
         if v.values:
             for kind, kept_columns in (("events", EVENT_COLUMNS), ("counts", AGGREGATE_COLUMNS)):
                 if {str(c) for c in columns} <= {str(c) for c in kept_columns}:
-                    kept = self.backend.kept((self.source.version, v.values, kind))
+                    kept = self.backend.kept((self.source.key, v.values, kind))
                     if kept is not None:
                         return kept
         t = self._base()
@@ -263,7 +277,7 @@ class Engine:
         matched = t.filter(view.predicates(t, v))
         tries = (("events", EVENT_COLUMNS, MAX_EVENTS), ("counts", AGGREGATE_COLUMNS, KEEP_ROWS))
         for kind, columns, limit in tries:
-            key = (self.source.version, v.values, kind)
+            key = (self.source.key, v.values, kind)
             if self.backend.kept(key) is not None:
                 return
             if self.backend.keep(key, matched.select([str(c) for c in columns]), limit) is not None:
@@ -327,6 +341,7 @@ class Engine:
 
     # --- per view --------------------------------------------------------------------------
 
+    @_remembered
     @_in_session
     def match(self, v: View) -> Match:
         if not v.values:
@@ -345,6 +360,7 @@ class Engine:
         n = int(row["n"])
         return Match(n, _day(row["first"]), _day(row["last"]), int(row["located"] or 0) if n else 0)
 
+    @_remembered
     @_in_session
     def count(self, v: View) -> int:
         t = self._where(v, [Col.EVENT_ID])
@@ -368,6 +384,7 @@ class Engine:
         expr = t.select(wanted).order_by([Col.DATE_START, Col.EVENT_ID]).limit(limit)
         return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
 
+    @_remembered
     @_in_session
     def newest(self, v: View, limit: int = 1000) -> pd.DataFrame:
         """The `limit` newest matching events, newest first, for the table."""
@@ -436,6 +453,7 @@ class Engine:
         sums = self.run(t.group_by(key=t[by]).agg(n=t[of].sum()))
         return {str(k): int(n) for k, n in zip(sums["key"], sums["n"], strict=True)}
 
+    @_remembered
     @_in_session
     def outlets(self, v: View) -> pd.Series:
         """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
@@ -446,6 +464,7 @@ class Engine:
 
     # --- charts ----------------------------------------------------------------------------
 
+    @_remembered
     @_in_session
     def timeline(self, v: View, match: Match | None = None) -> TimelineData:
         """The events when there are at most `MAX_EVENTS`, else counts per lane and bin."""
@@ -486,6 +505,7 @@ class Engine:
             order = [*top, OTHER]
         return _as_days(frame, ["bin"]), tuple(order)
 
+    @_remembered
     @_in_session
     def strikes(self, v: View) -> StrikeSeries:
         """Launched and intercepted per bin and type; an overnight attack counts on the day it
@@ -533,6 +553,7 @@ class Engine:
         )
         return StrikeSeries(series, per, what, int(series["events"].sum()), left_out, datasets)
 
+    @_remembered
     @_in_session
     def map(self, v: View, match: Match | None = None) -> MapData:
         match = match or self.match(v)

@@ -655,11 +655,14 @@ def _key_entries(near: bool, shaded: bool) -> list[dict]:
     return entries
 
 
-def map_figure(data: MapData, *, height: int = HEIGHT) -> go.Figure:
+def map_figure(
+    data: MapData, *, height: int = HEIGHT, extent: tuple[float, float, float, float] | None = None
+) -> go.Figure:
     """Matching events on a tile-free map of land, borders and place names: markers at their
     place, rings near one, regions and countries shaded (see the module docstring); when the
-    engine aggregated, squares per cell sized by events. `map_counts(data)` gives the
-    numbers for a caption."""
+    engine aggregated, squares per cell sized by events. `extent` (west, south, east, north)
+    shows that area instead of fitting the events (a story's step). `map_counts(data)` gives
+    the numbers for a caption."""
     if data.points is None and data.cells is None:
         return figure([], {})
     labelled: set[str] = set()
@@ -668,7 +671,7 @@ def map_figure(data: MapData, *, height: int = HEIGHT) -> go.Figure:
             return figure([], {})
         cx = data.cells["x"].to_numpy(dtype="float64")
         cy = data.cells["y"].to_numpy(dtype="float64")
-        view = _fit(cx, cy, [])
+        view = _View(*extent) if extent else _fit(cx, cy, [])
         fill_traces: list[dict] = []
         event_traces = _cells(data.cells, data.cell)
         labels = _Labels(view, np.column_stack([cx, cy]), np.full(len(cx), 4.0))
@@ -678,7 +681,7 @@ def map_figure(data: MapData, *, height: int = HEIGHT) -> go.Figure:
             return figure([], {})
         px = events.points[Col.LONGITUDE].to_numpy(dtype="float64")
         py = events.points[Col.LATITUDE].to_numpy(dtype="float64")
-        view = _fit(px, py, [a.fit for a, _ in events.areas])
+        view = _View(*extent) if extent else _fit(px, py, [a.fit for a, _ in events.areas])
         fill_traces, event_traces, reach, marks, radii = _event_traces(events, view)
         labels = _Labels(view, marks, radii)
         _area_labels(labels, events.areas, reach)

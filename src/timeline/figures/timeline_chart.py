@@ -3,8 +3,11 @@ only to the week or month; counts per lane and time bin when the engine aggregat
 
 Nothing hides anything: events of one lane that would touch are spread across the lane
 (dodged, as in a beeswarm), and count labels are placed where they collide with no other
-label or mark, or left to the hover and the card. Both are laid out for the plot width the
-page gives (`width`), so a phone and a slide each get their own layout.
+label or mark, or left to the hover and the card. Key events (`key_label`) are called out
+first, with a leader line from the label to the mark, where neither crosses another label or
+mark; a band above the lanes opens for them when the lanes have no room. All of this is laid
+out for the plot width the page gives (`width`), so a phone and a slide each get their own
+layout.
 """
 
 from __future__ import annotations
@@ -105,6 +108,10 @@ class TimelineInfo:
     bin: str | None = None
     labels_dropped: int = 0
     """Count labels left out because they would have covered another label or mark."""
+    key_events: tuple[str, ...] = ()
+    """Key events called out, by event_id."""
+    keys_dropped: tuple[str, ...] = ()
+    """Key events in view whose call-out found no free place (at this width)."""
 
 
 def marker_sizes(df: pd.DataFrame) -> np.ndarray:
@@ -194,6 +201,104 @@ def _place_labels(
     return out
 
 
+MAX_KEY_EVENTS = 12
+"""At most this many key events are called out in one view (the earliest first)."""
+KEY_GAP = 7
+"""Pixels between a mark and the end of its leader line's label."""
+KEY_COLOUR = "#1f2328"
+
+
+@dataclass(frozen=True)
+class Callout:
+    """Where a key event's label goes: its text (lines joined by <br>), the label's box and
+    its leader line's box, in pixels with y from the top of the lanes (negative: the band
+    above them)."""
+
+    index: int
+    """The event's row in the laned frame."""
+    lines: tuple[str, ...]
+    box: Box
+    leader: Box
+
+
+def _key_text_variants(label: str) -> list[list[str]]:
+    """The label on one line, or on two lines broken at the space nearest its middle."""
+    words = label.split()
+    variants = [[label]]
+    if len(words) > 1:
+        cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(label) / 2))
+        variants.append([" ".join(words[:cut]), " ".join(words[cut:])])
+    return variants
+
+
+def key_label_size(lines: list[str], font: float) -> tuple[float, float]:
+    """Estimated box of a call-out label: bold text with a little padding and a border."""
+    return 0.64 * font * max(len(line) for line in lines) + 10, len(lines) * 1.3 * font + 8
+
+
+def _free(box: Box, boxes: np.ndarray) -> bool:
+    if not len(boxes):
+        return True
+    return not bool(
+        np.any(
+            (box[0] < boxes[:, 2]) & (boxes[:, 0] < box[2]) & (box[1] < boxes[:, 3]) & (boxes[:, 1] < box[3])
+        )
+    )
+
+
+def place_callouts(
+    keys: list[tuple[int, str]], x: np.ndarray, y: np.ndarray, radius: np.ndarray, obstacles: list[Box],
+    width: float, height: float, font: float, band: float,
+) -> list[Callout]:  # fmt: skip
+    """Greedy placement of key-event labels: each, in turn, takes the nearest spot above or
+    below its mark (then a little to either side) where the label and a straight leader line
+    to the mark stay inside the plot (the band of `band` pixels above the lanes included) and
+    overlap no mark (but its own), bar, or label placed before. `obstacles` holds every mark
+    and bar box, in the order of the rows of `x`."""
+    placed: list[Box] = []
+    out: list[Callout] = []
+    others = np.asarray(obstacles, dtype="float64").reshape(-1, 4)
+    step = 1.3 * font + 6
+    for index, label in keys:
+        cx, cy, r = float(x[index]), float(y[index]), float(radius[index])
+        blocked = np.delete(others, index, axis=0) if len(others) else others
+        walls = np.vstack([blocked, np.asarray(placed, dtype="float64").reshape(-1, 4)])
+        found = _nearest_spot(index, label, cx, cy, r, walls, width, height, font, band, step)
+        if found:
+            placed += [found.box, found.leader]
+            out.append(found)
+    return out
+
+
+def _nearest_spot(
+    index: int, label: str, cx: float, cy: float, r: float, walls: np.ndarray, width: float, height: float,
+    font: float, band: float, step: float,
+) -> Callout | None:  # fmt: skip
+    """The first free spot, nearest the mark first: one line or two, above or below, centred
+    over the mark or shifted to either side (the leader stays straight)."""
+    variants = [(lines, *key_label_size(lines, font)) for lines in _key_text_variants(label)]
+    for k in range(int((height + band) / step) + 1):
+        gap = KEY_GAP + k * step
+        for lines, w, h in variants:
+            if w > width:
+                continue
+            for above in (True, False):
+                if above:
+                    y1 = cy - r - gap
+                    y0, leader = y1 - h, (cx - 1, y1, cx + 1, cy - r)
+                else:
+                    y0 = cy + r + gap
+                    y1, leader = y0 + h, (cx - 1, cy + r, cx + 1, y0)
+                if y0 < -band or y1 > height or not _free(leader, walls):
+                    continue
+                for shift in (0.0, -0.3, 0.3, -0.45, 0.45):
+                    x0 = min(max(cx - w / 2 + shift * w, 0.0), width - w)
+                    box = (x0, y0, x0 + w, y1)
+                    if x0 + 4 <= cx <= x0 + w - 4 and _free(box, walls):
+                        return Callout(index, tuple(lines), box, leader)
+    return None
+
+
 def _label_priority(df: pd.DataFrame) -> np.ndarray:
     """Largest count of each unit first, then the second largest of each, ...; an event seen
     in several lanes ranks the same in each."""
@@ -209,11 +314,15 @@ def timeline_figure(
     window: Window = (None, None),
     width: int = 1000,
     font: float = LABEL_FONT,
+    scale: float = 1.0,
+    lane_height: float | None = None,
 ) -> tuple[go.Figure, TimelineInfo]:
     """Swimlanes over time: day events as points, week/month/year events as hatched bars
     over their whole interval, multi-day events as solid bars over their days. `selected`
     events stay bright while every other mark fades; `width` is the plot's width in pixels
-    (the page's or the slide's), for which events are dodged and labels placed."""
+    (the page's or the slide's), for which events are dodged and labels placed; `scale`
+    enlarges marks and lanes (a slide's), before they are laid out; `lane_height` is the
+    least height of a lane in pixels (a slide with few lanes gives them room)."""
     if data.aggregated:
         return _timeline_aggregated(data, lanes, window)
     laned, order = with_lanes(data.events, lanes)
@@ -225,6 +334,8 @@ def timeline_figure(
     known_span = ~uncertain & ~is_point(laned).to_numpy()
     diameter = np.full(len(laned), PLAIN)
     diameter[~uncertain] = marker_sizes(laned[~uncertain])  # a monthly total must not dwarf nights
+    diameter *= scale
+    bar = 9 * scale  # half a hatched bar's height
     low, high = _x_range(window, start, end)
     layout_px = _Layout(low, width / max(high - low, DAY_MS))
     x_px = layout_px.px(mid)
@@ -232,11 +343,11 @@ def timeline_figure(
     rows = np.where(uncertain, 0, _dodge(x_px, np.where(uncertain, 0, diameter), lane))
     # Lanes grow to hold their dodged rows (a row as tall as the lane's largest marker); y is
     # in pixels from the top, lanes stacked.
-    spacing = np.full(len(order), PLAIN + 3)
+    spacing = np.full(len(order), PLAIN * scale + 3)
     np.maximum.at(spacing, lane, np.where(uncertain, 0, diameter) + 2)
     extent = np.zeros(len(order), dtype=int)
     np.maximum.at(extent, lane, np.abs(rows))
-    heights = np.maximum(LANE_PX, (2 * extent + 1) * spacing + 12)
+    heights = np.maximum(lane_height or LANE_PX * scale, (2 * extent + 1) * spacing + 12)
     tops = np.concatenate([[0.0], np.cumsum(heights)[:-1]])
     centre = tops + heights / 2
     y = centre[lane] + rows * spacing[lane]
@@ -247,13 +358,18 @@ def timeline_figure(
         dtype=object,
     )  # fmt: skip
     bar_boxes = [
-        (layout_px.px(s), c - 9, layout_px.px(e), c + 9)
+        (layout_px.px(s), c - bar, layout_px.px(e), c + bar)
         for s, e, c, u in zip(start, end, y, uncertain, strict=True)
         if u
     ]
+    total = float(heights.sum())
+    band, callouts, keys = _callouts(
+        laned, x_px, y, diameter, uncertain, start, end, layout_px, width, total, font, bar
+    )
+    taken = [b for c in callouts for b in (c.box, c.leader)]
     positions = _place_labels(
         np.where(uncertain, "", labels), _label_priority(laned), x_px, y, np.where(uncertain, 0, diameter),
-        fixed=bar_boxes, width=width, height=float(heights.sum()), font=font,
+        fixed=bar_boxes + taken, width=width, height=total, font=font,
     )  # fmt: skip
     bar_label = uncertain & (labels != "")
     shown_labels = np.where((positions != "") | bar_label, labels, "")
@@ -273,17 +389,25 @@ def timeline_figure(
         bars, marks, spans = of_type & uncertain, of_type & ~uncertain, of_type & known_span
         if bars.any():
             traces.append(_interval_bars(start[bars], end[bars], y[bars], custom[bars], shown_labels[bars],
-                                         opacity[bars], etype, legend=not marks.any(), font=font))  # fmt: skip
+                                         opacity[bars], etype, legend=not marks.any(), font=font,
+                                         height=2 * bar - 2))  # fmt: skip
         for faded in (True, False):
             part = spans & (picked != faded)
             if part.any():
-                traces.append(_span_lines(start[part], end[part], y[part], etype, FADED if faded else 0.6))
+                traces.append(
+                    _span_lines(start[part], end[part], y[part], etype, FADED if faded else 0.6, 5 * scale)
+                )
         if marks.any():
             traces.append(_markers(etype, mid[marks], y[marks], diameter[marks], opacity[marks], custom[marks],
                                    shown_labels[marks], positions[marks], font))  # fmt: skip
     if uncertain.any():
         traces.append(_uncertain_legend())
-    total = float(heights.sum())
+    # The band for call-outs (if any) sits above the lanes: everything moves down by it.
+    for trace in traces:
+        if isinstance(trace["y"], np.ndarray):
+            trace["y"] = trace["y"] + band
+    tops, centre, total = tops + band, centre + band, total + band
+    notes, leaders = _callout_marks(callouts, laned, mid, band, picked, layout_px, chosen, font)
     layout = base_layout(height=0)
     # Exactly one pixel per y unit: the plot area is `total` high between fixed margins.
     layout["margin"] = {"l": 10, "r": 10, "t": TOP_MARGIN, "b": BOTTOM_MARGIN}
@@ -313,12 +437,109 @@ def timeline_figure(
                 "layer": "below",
             }
             for t in tops[1:]
-        ],
+        ]
+        + leaders,
+        annotations=notes,
         barmode="overlay",
         clickmode="event+select",
     )
-    info = TimelineInfo(shown=int(laned[Col.EVENT_ID].nunique()), aggregated=False, labels_dropped=dropped)
+    called = tuple(laned[Col.EVENT_ID].iloc[c.index] for c in callouts)
+    info = TimelineInfo(
+        shown=int(laned[Col.EVENT_ID].nunique()),
+        aggregated=False,
+        labels_dropped=dropped,
+        key_events=called,
+        keys_dropped=tuple(
+            laned[Col.EVENT_ID].iloc[i] for i, _ in keys if laned[Col.EVENT_ID].iloc[i] not in called
+        ),
+    )
     return figure(traces, layout), info
+
+
+def _key_rows(laned: pd.DataFrame, x_px: np.ndarray) -> list[tuple[int, str]]:
+    """(row, label) of each key event in view, once (in its first lane), left to right."""
+    if Col.KEY_LABEL not in laned.columns:
+        return []
+    label = laned[Col.KEY_LABEL]
+    rows = laned.index[label.notna() & (label.astype("string").str.strip() != "")]
+    first = laned.loc[rows].drop_duplicates(Col.EVENT_ID).index.to_numpy()
+    first = sorted(first, key=lambda i: x_px[i])[:MAX_KEY_EVENTS]
+    return [(int(i), " ".join(str(laned.at[i, Col.KEY_LABEL]).split())) for i in first]
+
+
+def _callouts(
+    laned: pd.DataFrame, x_px: np.ndarray, y: np.ndarray, diameter: np.ndarray, uncertain: np.ndarray,
+    start: np.ndarray, end: np.ndarray, layout_px: _Layout, width: float, total: float, font: float,
+    bar: float,
+) -> tuple[float, list[Callout], list[tuple[int, str]]]:  # fmt: skip
+    """The key events' call-outs and the band above the lanes they need: none at first, one
+    more row of labels while some call-out finds no place (at most four rows)."""
+    keys = _key_rows(laned, x_px)
+    if not keys:
+        return 0.0, [], []
+    radius = np.where(uncertain, bar, diameter / 2)
+    obstacles = [
+        (layout_px.px(s), c - bar, layout_px.px(e), c + bar) if u else (x - d / 2, c - d / 2, x + d / 2, c + d / 2)
+        for s, e, c, u, x, d in zip(start, end, y, uncertain, x_px, diameter, strict=True)
+    ]  # fmt: skip
+    step = 1.3 * font + 8 + KEY_GAP
+    band = 0.0
+    while True:
+        callouts = place_callouts(keys, x_px, y, radius, obstacles, width, total, font, band)
+        if len(callouts) == len(keys) or band >= 4 * step:
+            used = max([0.0, *(-c.box[1] + 2 for c in callouts)])  # only what the labels took
+            return min(band, used), callouts, keys
+        band += step
+
+
+def _callout_marks(
+    callouts: list[Callout], laned: pd.DataFrame, mid: np.ndarray, band: float, picked: np.ndarray,
+    layout_px: _Layout, chosen: set[str], font: float,
+) -> tuple[list[dict], list[dict]]:  # fmt: skip
+    """Plotly annotations (the labels, bold, framed in the type's colour) and line shapes (the
+    leaders) of the call-outs; a key event outside a selection fades with the other marks."""
+    notes, leaders = [], []
+    for c in callouts:
+        colour = taxonomy.COLOURS.get(laned[Col.EVENT_TYPE].iloc[c.index], NEUTRAL)
+        opacity = 1.0 if picked[c.index] or not chosen else 0.35
+        x0, y0, x1, y1 = c.box
+        centre_x = layout_px.x0 + (x0 + x1) / 2 / layout_px.px_per_ms
+        notes.append(
+            {
+                "text": "<br>".join(f"<b>{escape_text(line)}</b>" for line in c.lines),
+                "x": centre_x,
+                "y": (y0 + y1) / 2 + band,
+                "xref": "x",
+                "yref": "y",
+                "xanchor": "center",
+                "yanchor": "middle",
+                "showarrow": False,
+                "font": {"size": font, "color": KEY_COLOUR},
+                "bgcolor": "rgba(255,255,255,0.94)",
+                "bordercolor": colour,
+                "borderwidth": 1.5,
+                "borderpad": 3,
+                "opacity": opacity,
+                "name": "key-event",
+            }
+        )
+        lx = float(mid[c.index])
+        leaders.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "y",
+                "x0": lx,
+                "x1": lx,
+                "y0": c.leader[1] + band,
+                "y1": c.leader[3] + band,
+                "line": {"width": 1.5, "color": KEY_COLOUR},
+                "opacity": opacity,
+                "layer": "above",
+                "name": "key-event-leader",
+            }
+        )
+    return notes, leaders
 
 
 def _x_range(window: Window, start: np.ndarray, end: np.ndarray) -> tuple[float, float]:
@@ -372,7 +593,12 @@ def _markers(
 
 
 def _span_lines(
-    start: np.ndarray, end: np.ndarray, y: np.ndarray, etype: taxonomy.EventType, opacity: float
+    start: np.ndarray,
+    end: np.ndarray,
+    y: np.ndarray,
+    etype: taxonomy.EventType,
+    opacity: float,
+    thickness: float = 5,
 ) -> dict:
     """A line across all the known days of a multi-day event, under its marker."""
     n = len(start)
@@ -384,7 +610,7 @@ def _span_lines(
         "x": xs,
         "y": ys,
         "mode": "lines",
-        "line": {"color": etype.colour, "width": 5},
+        "line": {"color": etype.colour, "width": thickness},
         "opacity": opacity,
         "hoverinfo": "skip",
         "showlegend": False,
@@ -394,7 +620,7 @@ def _span_lines(
 
 def _interval_bars(
     start: np.ndarray, end: np.ndarray, y: np.ndarray, custom: np.ndarray, labels: np.ndarray,
-    opacity: np.ndarray, etype: taxonomy.EventType, legend: bool, font: float,
+    opacity: np.ndarray, etype: taxonomy.EventType, legend: bool, font: float, height: float = 16,
 ) -> dict:  # fmt: skip
     """Week/month/year events: a hatched bar over the whole interval the source allows."""
     return {
@@ -403,7 +629,7 @@ def _interval_bars(
         "x": end - start,  # milliseconds, as a date axis measures bar lengths
         "y": y,
         "orientation": "h",
-        "width": 16,
+        "width": height,
         "marker": {
             "color": etype.colour,
             "opacity": opacity * 0.85,

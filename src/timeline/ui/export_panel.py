@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from timeline import briefing, export_data, export_images, exports
+from timeline import briefing, decks, export_data, export_images, exports
 from timeline.engine import Engine, Match
 from timeline.ui import state
 from timeline.view import View
@@ -56,7 +56,7 @@ def render(engine: Engine, view: View, match: Match) -> None:
     )
 
     chromium = export_images.find_chromium()
-    columns = st.columns(7)
+    columns = st.columns(8)
     for column, fmt in zip(columns[:3], briefing.IMAGE_FORMATS, strict=True):
 
         def make(fmt: str = fmt) -> bytes:
@@ -83,7 +83,22 @@ def render(engine: Engine, view: View, match: Match) -> None:
         key="dl-html",
         width="stretch",
     )
-    for column, fmt in zip(columns[4:], export_data.DATA_FORMATS, strict=True):
+    columns[4].download_button(
+        "PowerPoint",
+        data=lambda: decks.to_pptx(
+            decks.view_deck(engine, view.without_story(), (chart,), texts.title, texts.subtitle)
+        ),
+        file_name=f"{chart}-slide.pptx",
+        mime=decks.MIME["pptx"],
+        on_click="ignore",
+        disabled=chromium is None,
+        help=export_images.INSTALL_HINT
+        if chromium is None
+        else "This chart on a 16:9 slide with the title, subtitle, sources and as-of date as text",
+        key="dl-pptx",
+        width="stretch",
+    )
+    for column, fmt in zip(columns[5:], export_data.DATA_FORMATS, strict=True):
 
         def rows(fmt: str = fmt) -> bytes:
             return exports.data_file(fmt, engine, view)

@@ -14,6 +14,7 @@ from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.ui import cards, export_panel, sidebar, state
+from timeline.ui import story as story_ui
 from timeline.view import View
 
 # The range buttons sit at the top left, so plotly's toolbar (top right) never covers them.
@@ -94,7 +95,9 @@ def _segmented(name: str, where: object = st) -> None:
     )
 
 
-def _timeline(engine: Engine, v: View, match: Match, selected: list[str], phone: bool) -> None:
+def _timeline(
+    engine: Engine, v: View, match: Match, selected: list[str], phone: bool, plot_px: int | None = None
+) -> None:
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.subheader("Timeline")
     _segmented("lanes", control)
@@ -104,7 +107,7 @@ def _timeline(engine: Engine, v: View, match: Match, selected: list[str], phone:
         lanes=v.lanes,
         selected=selected,
         window=window,
-        width=PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX,
+        width=plot_px or (PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX),
     )
     if phone:  # pinch to zoom instead of range buttons, which would cover the dates
         fig.update_layout(xaxis_rangeselector_visible=False)
@@ -133,7 +136,7 @@ def _timeline(engine: Engine, v: View, match: Match, selected: list[str], phone:
         )
 
 
-def _counts(engine: Engine, v: View, match: Match) -> None:
+def _counts(engine: Engine, v: View, match: Match, active: story_ui.Active | None = None) -> None:
     head, what, per = st.columns([2, 2, 1], vertical_alignment="bottom")
     head.subheader("Launched and intercepted")
     _segmented("strikes", what)
@@ -143,7 +146,8 @@ def _counts(engine: Engine, v: View, match: Match) -> None:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
         return
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
-    st.plotly_chart(counts_figure(series, window=window), key="counts_chart", config=PLOTLY_CONFIG)
+    fig = story_ui.decorate_counts(counts_figure(series, window=window), active, engine, series)
+    st.plotly_chart(fig, key="counts_chart", config=PLOTLY_CONFIG)
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
         note += (
@@ -155,7 +159,9 @@ def _counts(engine: Engine, v: View, match: Match) -> None:
     st.caption(escape_markdown(note))
 
 
-def _map(engine: Engine, v: View, match: Match, selected: list[str]) -> None:
+def _map(
+    engine: Engine, v: View, match: Match, selected: list[str], active: story_ui.Active | None = None
+) -> None:
     st.subheader("Map")
     if not match.located:
         st.info(
@@ -165,7 +171,7 @@ def _map(engine: Engine, v: View, match: Match, selected: list[str]) -> None:
         return
     data = engine.map(v, match)
     st.plotly_chart(
-        map_figure(data),
+        story_ui.decorate_map(map_figure(data, extent=story_ui.map_extent(active)), active),
         key=state.selection_key("map_chart"),
         on_select="rerun",
         selection_mode=("points", "box"),
@@ -177,7 +183,9 @@ def _map(engine: Engine, v: View, match: Match, selected: list[str]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Conflict timeline", layout="wide")  # no page_icon: icons load from a CDN
+    st.set_page_config(  # no page_icon: icons load from a CDN
+        page_title="Conflict timeline", layout="wide", initial_sidebar_state=story_ui.sidebar_state()
+    )
     st.html(PAGE_CSS)
     path = store.default_path()
     engine = load_engine(path)
@@ -191,9 +199,11 @@ def main() -> None:
         )
         return
     state.load_url_once(engine)
+    active = story_ui.begin(engine)  # a story's step sets the widgets to its view
     state.resend(state.view_keys())
     sidebar.render(summary)
     v = state.current_view(summary)
+    active = story_ui.keep(active, v)  # a filter changed by hand leaves the story
     state.forget_selection_on_new_filters(v)
     selected = state.selected_ids()
     if selected:
@@ -202,14 +212,16 @@ def main() -> None:
         selected = [v.event]
     phone = on_phone()
     match = engine.match(v)
-    _header(engine, v, match.count)
+    _header(engine, story_ui.url_view(active, v), match.count)
 
     if not match.count:
         _no_results(engine, v)
     else:
-        _timeline(engine, v, match, selected, phone)
-        _counts(engine, v, match)
-        _map(engine, v, match, selected)
+        with story_ui.layout(active, engine, v):  # the step's caption beside the charts
+            plot_px = story_ui.plot_px(active, phone, PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX)
+            _timeline(engine, v, match, selected or story_ui.highlight(active), phone, plot_px)
+            _counts(engine, v, match, active)
+            _map(engine, v, match, selected, active)
         st.subheader("Events")
         cards.render_table(engine, v, match.count, selected, compact=phone)
         export_panel.render(engine, v, match)
@@ -223,4 +235,4 @@ def main() -> None:
         "'last month' are shown as that whole week or month. "
         f"The data covers {day_range(summary.first_day, summary.last_day)}."
     )
-    state.write_url(state.current_view(summary))
+    state.write_url(story_ui.url_view(active, state.current_view(summary)))

@@ -1,0 +1,40 @@
+"""`timeline validate-story`: check a story file against its rules and the data.
+
+    timeline validate-story seed-article          # a story under data/stories/
+    timeline validate-story path/to/draft.toml    # or any file
+
+One line per problem (file, step, field), exit 1 on any; a good story prints its steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from timeline import store, stories
+from timeline.clikit import fail
+from timeline.engine import EngineError, open_engine
+
+
+def validate_story(
+    story: Annotated[str, typer.Argument(help="A story's name (data/stories/NAME.toml) or a .toml file.")],
+    data: Annotated[
+        Path, typer.Option("--data", envvar=store.ENV_VAR, help="Dataset file or folder.")
+    ] = store.DEFAULT_PATH,
+) -> None:
+    """Check a story: its fields, each step's view, and its highlighted events in the data."""
+    try:
+        engine = open_engine(data)
+        checked = stories.load_checked(story, engine)
+    except stories.StoryError as err:
+        fail([*err.problems, f"{len(err.problems)} problem(s) in the story"])
+    except (store.DatasetError, EngineError) as err:
+        fail(str(err))
+    for step in checked.steps:
+        n = engine.match(step.view).count
+        typer.echo(
+            f"step {step.number}: {step.title} ({n} events, {len(step.highlight)} highlighted, {step.chart})"
+        )
+    typer.echo(f"{checked.path}: {len(checked.steps)} steps, no problems")
