@@ -198,3 +198,45 @@ def test_date_preset_counts_back_from_the_newest_event(monkeypatch: pytest.Monke
     assert tuple(str(d) for d in at.session_state[state.key("dates")]) == ("2024-12-21", "2024-12-27")
     assert at.query_params["from"] in ("2024-12-21", ["2024-12-21"])
     assert counter(at).startswith("**6 of 90 events**")  # 22-23, 23 (two), 25, 26-27 and 27 Dec
+
+
+def test_an_open_card_keeps_its_event_bright_on_the_map_and_counts(monkeypatch: pytest.MonkeyPatch):
+    import json
+
+    chosen = "2024-11-21-ru-oreshnik-strike-dnipro"
+    at = run_app(monkeypatch, event=chosen, type="drone_attack,missile_strike", **{"from": "2024-11-01"})
+    _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    marks = {}  # event id -> opacity of its map marker
+    for trace in map_["data"]:
+        opacity = trace.get("marker", {}).get("opacity")
+        if opacity is not None and not isinstance(opacity, float) and trace.get("customdata"):
+            rows = zip(trace["customdata"], array(opacity), strict=True)
+            marks.update({row[0]: o for row, o in rows})
+    assert marks[chosen] > 0.9 and len(marks) > 1
+    assert all(o < 0.5 for event, o in marks.items() if event != chosen)
+    bright = [
+        x
+        for t in counts["data"]
+        if t["type"] == "bar" and not isinstance(t["marker"].get("opacity", 1.0), float)
+        for x, o in zip(array(t["x"]), array(t["marker"]["opacity"]), strict=True)
+        if o == 1.0
+    ]
+    assert bright and {day(x) for x in bright} == {"2024-11-21"}
+
+
+def day(x: object) -> str:
+    """A date axis value (milliseconds or an ISO string) as YYYY-MM-DD."""
+    import pandas as pd
+
+    return str(pd.Timestamp(x, unit="ms").date() if isinstance(x, float | int) else x)[:10]
+
+
+def array(value: object) -> list:
+    """A figure array as plotly writes it: a list, or typed bytes in base64."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)

@@ -1,4 +1,4 @@
-"""A story's highlighted events on the counts chart and the map: they stay bright, the rest
+"""Selected events (or a story step's) on the counts chart and the map: they stay bright, the rest
 fades (the timeline does this itself, `timeline_figure(selected=...)`). In place, on figures
 the builders made; nothing here adds or removes a mark.
 """

@@ -10,9 +10,11 @@ import streamlit as st
 from timeline import datasets, store, view
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
 from timeline.figures import counts_figure, map_figure, timeline_figure
+from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
+from timeline.schema import Col
 from timeline.ui import cards, export_panel, sidebar, state
 from timeline.ui import story as story_ui
 from timeline.view import View
@@ -136,7 +138,7 @@ def _timeline(
         )
 
 
-def _counts(engine: Engine, v: View, match: Match, active: story_ui.Active | None = None) -> None:
+def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
     head, what, per = st.columns([2, 2, 1], vertical_alignment="bottom")
     head.subheader("Launched and intercepted")
     _segmented("strikes", what)
@@ -146,7 +148,10 @@ def _counts(engine: Engine, v: View, match: Match, active: story_ui.Active | Non
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
         return
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
-    fig = story_ui.decorate_counts(counts_figure(series, window=window), active, engine, series)
+    fig = counts_figure(series, window=window)
+    if focus:  # the bins holding the selected (or a story step's) events
+        days = [d.date() for d in engine.by_ids(focus)[Col.DATE_START]]
+        fig = fade_bins(fig, bins_of(days, series.per), series.per)
     st.plotly_chart(fig, key="counts_chart", config=PLOTLY_CONFIG)
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
@@ -160,7 +165,11 @@ def _counts(engine: Engine, v: View, match: Match, active: story_ui.Active | Non
 
 
 def _map(
-    engine: Engine, v: View, match: Match, selected: list[str], active: story_ui.Active | None = None
+    engine: Engine,
+    v: View,
+    match: Match,
+    focus: list[str],
+    extent: tuple[float, float, float, float] | None = None,
 ) -> None:
     st.subheader("Map")
     if not match.located:
@@ -171,7 +180,7 @@ def _map(
         return
     data = engine.map(v, match)
     st.plotly_chart(
-        story_ui.decorate_map(map_figure(data, extent=story_ui.map_extent(active)), active),
+        fade_events(map_figure(data, extent=extent), focus),
         key=state.selection_key("map_chart"),
         on_select="rerun",
         selection_mode=("points", "box"),
@@ -219,9 +228,10 @@ def main() -> None:
     else:
         with story_ui.layout(active, engine, v):  # the step's caption beside the charts
             plot_px = story_ui.plot_px(active, phone, PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX)
-            _timeline(engine, v, match, selected or story_ui.highlight(active), phone, plot_px)
-            _counts(engine, v, match, active)
-            _map(engine, v, match, selected, active)
+            focus = selected or story_ui.highlight(active)  # bright; every other mark fades
+            _timeline(engine, v, match, focus, phone, plot_px)
+            _counts(engine, v, match, focus)
+            _map(engine, v, match, focus, story_ui.map_extent(active))
         st.subheader("Events")
         cards.render_table(engine, v, match.count, selected, compact=phone)
         export_panel.render(engine, v, match)

@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from timeline import decks, export_images, stories, view
-from timeline.engine import Engine, StrikeSeries
-from timeline.figures.highlight import bins_of, fade_bins, fade_events
+from timeline.engine import Engine
 from timeline.formatting import format_dates
 from timeline.schema import Col
 from timeline.ui import state
@@ -280,20 +278,6 @@ def _downloads(active: Active, engine: Engine) -> None:
             width="stretch",
             help=export_images.INSTALL_HINT if chromium is None else f"The whole story as a {label} deck",
         )
-
-
-def decorate_counts(fig: go.Figure, active: Active | None, engine: Engine, series: StrikeSeries) -> go.Figure:
-    """The counts chart with the step's strikes bright (their bins) and the rest faded."""
-    if active is None or not active.highlight:
-        return fig
-    days = [d.date() for d in engine.by_ids(active.highlight)[Col.DATE_START]]
-    return fade_bins(fig, bins_of(days, series.per), series.per)
-
-
-def decorate_map(fig: go.Figure, active: Active | None) -> go.Figure:
-    if active is None:
-        return fig
-    return fade_events(fig, active.highlight)
 
 
 def map_extent(active: Active | None) -> tuple[float, float, float, float] | None:
