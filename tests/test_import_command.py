@@ -164,6 +164,8 @@ def test_rejects_are_written_before_the_dataset(tmp_path: Path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
         "acled.parquet",
+        "acled.parquet.changes.d",  # the change log and the import's rows (timeline.history)
+        "acled.parquet.changes.jsonl",
         "acled.parquet.lock",
         "bad.csv",
     ]

@@ -149,9 +149,16 @@ def _check_target(path: Path, create: bool) -> None:
         )
 
 
-def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool) -> None:
+def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool, action: str = "append") -> None:
+    from timeline import history, service  # every write goes to the change log, as the OS user
+
     try:
-        result = datasets.append(path, raw, dataset=dataset, create=create)
+        if datasets.is_partitioned(path):  # a folder of parts keeps no change log (docs/editing.md)
+            result = datasets.append(path, raw, dataset=dataset, create=create)
+        else:
+            result, _ = service.append_rows(
+                path, raw, history.cli_user(), dataset=dataset, create=create, action=action
+            )
     except ValidationFailed as err:
         report(err.problems, f"nothing was written to {path}")
     except store.DatasetError as err:
@@ -245,7 +252,7 @@ def add(
              + ["nothing was written"])  # fmt: skip
     for note in notes:
         typer.echo(note, err=True)
-    _append(data, pd.DataFrame([raw], dtype=object), dataset, create)
+    _append(data, pd.DataFrame([raw], dtype=object), dataset, create, "add")
 
 
 def _load(path: Path) -> pd.DataFrame:
@@ -382,6 +389,9 @@ from timeline.importers.command import import_command  # noqa: E402
 app.command("import")(import_command)
 
 from timeline.export_command import build_export_command  # noqa: E402
+from timeline.history_command import register as register_history  # noqa: E402
+
+register_history(app)  # history, revert, rebuild
 
 app.command("export")(build_export_command())
 

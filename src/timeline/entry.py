@@ -42,6 +42,10 @@ class Entry:
     location: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    geo_precision: int | None = None
+    """With given coordinates: how exactly they place the event (default 1, an exact place);
+    the web editor keeps a stored event's precision and area when its place is unchanged."""
+    area_code: str | None = None
     count: int | None = None
     unit: str | None = None
     intercepted: int | None = None
@@ -99,7 +103,12 @@ def place(entry: Entry) -> tuple[dict[Col, object], str | None]:
     were found: given coordinates are an exact place; a place name is looked up."""
     given = entry.latitude is not None and entry.longitude is not None
     if given:
-        return {Col.LATITUDE: entry.latitude, Col.LONGITUDE: entry.longitude, Col.GEO_PRECISION: 1}, None
+        return {
+            Col.LATITUDE: entry.latitude,
+            Col.LONGITUDE: entry.longitude,
+            Col.GEO_PRECISION: entry.geo_precision or 1,
+            Col.AREA_CODE: entry.area_code,
+        }, None
     if not entry.location:
         return {}, None
     found = gazetteer.lookup(entry.location)

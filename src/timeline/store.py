@@ -386,18 +386,28 @@ def _keep_backup(path: Path) -> None:
             os.unlink(tmp)  # left only if the rename failed
 
 
-def save(df: pd.DataFrame, path: Path, *, backup: bool = True) -> None:
+BeforeReplace = Callable[[Path], None]
+"""Called with the fsynced temp file of a new version, before it replaces the dataset: the
+change log (`timeline.history`) records the change there, so no version lacks its entry."""
+
+
+def save(
+    df: pd.DataFrame, path: Path, *, backup: bool = True, before_replace: BeforeReplace | None = None
+) -> None:
     """Replace the dataset with `df` (already validated). Caller holds `locked(path)`."""
-    save_table(to_arrow(df), path, backup=backup)
+    save_table(to_arrow(df), path, backup=backup, before_replace=before_replace)
 
 
-def save_table(table: pa.Table, path: Path, *, backup: bool = True) -> None:
+def save_table(
+    table: pa.Table, path: Path, *, backup: bool = True, before_replace: BeforeReplace | None = None
+) -> None:
     """`save` for rows already in `ARROW_SCHEMA`, such as a file's table plus new rows.
 
     The new version is written and fsynced first; only then is the backup link made and the
     file renamed over the dataset (a symlink's target, see `dataset_target`), and the folder
     fsynced. Any failure on the way (a full disk, an I/O error) removes the temp file, leaves
-    the dataset and its backup as they were, and raises WriteFailed."""
+    the dataset and its backup as they were, and raises WriteFailed. `before_replace` runs
+    between the fsync and the rename (a failure there also leaves the dataset unchanged)."""
     target = dataset_target(path)
     try:
         fd, tmp = temp_file_beside(target)
@@ -408,6 +418,8 @@ def save_table(table: pa.Table, path: Path, *, backup: bool = True) -> None:
             pq.write_table(table, fh, compression="zstd")
             fh.flush()
             os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace(tmp)
         if backup:
             _keep_backup(target)
         os.replace(tmp, target)
@@ -530,6 +542,7 @@ def append(
     warn_duplicates: bool = True,
     create: bool = True,
     limit: int | None = PROBLEMS_PER_RULE,
+    journal: Callable[[pd.DataFrame], BeforeReplace] | None = None,
 ) -> AppendResult:
     """Validate `raw` rows and append them to the dataset, all or nothing.
 
@@ -537,7 +550,8 @@ def append(
     existing event_id, with at most `limit` problems per rule (the last counting the rest).
     A missing dataset file is created when `create` is true (the `timeline` command asks
     for `--create`); DatasetError when it cannot be written. Temp files that killed writers
-    left beside it are removed, and said so in the warnings.
+    left beside it are removed, and said so in the warnings. `journal`, given the checked
+    new rows under the lock, returns what `save` calls before the rename (the change log).
     """
     raw, notes = with_append_defaults(raw, now, dataset)
     target = dataset_target(path)
@@ -554,7 +568,7 @@ def append(
             raise ValidationFailed(problems)
         warnings = notes + (likely_duplicates(existing, new) if warn_duplicates else [])
         combined = pd.concat([existing, new], ignore_index=True) if len(existing) else new
-        save(combined, target)
+        save(combined, target, before_replace=journal(new) if journal else None)
     backup = backup_path(target) if had_file else None
     return AppendResult(added=len(new), total=len(combined), backup=backup, warnings=warnings)
 
@@ -683,6 +697,7 @@ def upsert(
     now: datetime | None = None,
     dry_run: bool = False,
     create: bool = True,
+    journal: Callable[[UpsertResult, pa.Table, pa.Table], BeforeReplace] | None = None,
 ) -> UpsertResult:
     """Add or update one dataset's rows, keyed by event_id: what `timeline import` writes.
 
@@ -693,6 +708,8 @@ def upsert(
     to another dataset is refused (ValidationFailed, file untouched). Rows of the dataset
     that are not in `rows` stay: an import never deletes. Nothing is written when nothing
     changed; with `dry_run` (or no rows) nothing at all is created: no file, folder or lock.
+    `journal`, given the plan, the rows to write and the rows they replace, under the lock,
+    returns what `save_table` calls before the rename (the change log).
     """
     key = str(Col.EVENT_ID)
     new = stamped(rows, dataset, now)
@@ -717,7 +734,8 @@ def upsert(
         wanted = member(new[key], changed_ids) | ~member(new[key], existing.column(key))
         incoming = to_arrow(new if wanted.all() else new[wanted])
         kept = existing if keep.all() else existing.filter(pa.array(keep))
-        save_table(pa.concat_tables([kept, incoming]), target, backup=had_file)
+        hook = journal(result, incoming, existing.filter(pa.array(~keep))) if journal else None
+        save_table(pa.concat_tables([kept, incoming]), target, backup=had_file, before_replace=hook)
     result.written = True
     result.backup = backup_path(target) if had_file else None
     return result

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from timeline import datasets, diff, parts, store
+from timeline import datasets, diff, history, parts, service, store
 from timeline.clikit import fail, fail_unwritten, report, warn
 from timeline.importers import acled, base, countries, gdelt, mapped_csv, missile_attacks, ucdp
 from timeline.validation import ValidationFailed
@@ -210,7 +210,11 @@ def import_command(
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects
         try:
-            result = datasets.upsert(target, outcome.rows, dataset=source.name, dry_run=dry_run)
+            if datasets.is_partitioned(target):  # a folder of parts keeps no change log
+                result = datasets.upsert(target, outcome.rows, dataset=source.name, dry_run=dry_run)
+            else:  # logged as one batch change (timeline.history)
+                who = history.import_user(f"{source.name} {file.name}")
+                result = service.import_rows(target, outcome.rows, who, dataset=source.name, dry_run=dry_run)
         except ValidationFailed as err:
             report(err.problems, f"nothing was written to {target}")
         except store.DatasetError as err:

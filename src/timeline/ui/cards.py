@@ -13,6 +13,7 @@ from timeline.engine import Engine
 from timeline.schema import Col
 from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
 from timeline.ui import state
+from timeline.ui.editor.nav import card_footer
 from timeline.view import View
 
 MAX_CARDS = 12
@@ -33,6 +34,7 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
     for event_id in ids:
         with st.container(border=True, key=f"card-{event_id}"):
             st.html(card_html(rows.loc[event_id]))
+            card_footer(event_id)  # last changed (n changes); Edit and history for editors
 
 
 @st.dialog("Selected events", width="large", on_dismiss=state.close_cards)

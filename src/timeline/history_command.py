@@ -1,0 +1,116 @@
+"""`timeline history`, `timeline revert` and `timeline rebuild`: the change log from the
+command line (`timeline.history`, docs/editing.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from timeline import diff, history, service, store
+from timeline.clikit import fail, fail_unwritten, report, warn
+from timeline.schema import from_arrow
+from timeline.validation import ValidationFailed
+
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data", envvar=store.ENV_VAR, help="Dataset file (default data/events.parquet, or $TIMELINE_DATA)."
+    ),
+]
+
+
+def history_command(
+    event_id: Annotated[str | None, typer.Argument(help="Only the changes of this event.")] = None,
+    data: DataOption = store.DEFAULT_PATH,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per change, as logged.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Show the newest N changes.")] = 1_000,
+) -> None:
+    """Who changed what, when and why: every logged change, oldest first (or one event's)."""
+    try:
+        store.check_readable(store.dataset_target(data))
+    except store.DatasetError as err:
+        fail(str(err))
+    log = history.read(data, event_id)
+    where = history.log_path(data)
+    warn([f"{where}: line {n} cannot be read (a write interrupted while it was logged); skipped"
+          for n in log.damaged])  # fmt: skip
+    changes = log.changes[-limit:]
+    if as_json:
+        for change in changes:
+            typer.echo(json.dumps(change.as_json(), ensure_ascii=True))
+        return
+    if not changes:
+        if event_id is None:
+            typer.echo(f"{data}: no changes logged yet ({where} does not exist or is empty)")
+            return
+        known = service.current(data, event_id) is not None
+        if not known:
+            fail(f"{event_id}: no such event in {data}, and no logged change of it")
+        typer.echo(f"{event_id}: no logged changes (it was in {data} before the log began)")
+        return
+    if len(log.changes) > len(changes):
+        typer.echo(f"(the newest {len(changes):,} of {len(log.changes):,} changes; --limit shows more)")
+    for change in changes:
+        for line in history.describe_change(change, event_id):
+            typer.echo(history.printable(line))
+
+
+def revert_command(
+    change_id: Annotated[str, typer.Argument(help="The change to undo (its id, or an unambiguous start).")],
+    reason: Annotated[str, typer.Option(help="Why it is undone (required; logged).")],
+    data: DataOption = store.DEFAULT_PATH,
+) -> None:
+    """Undo one logged change by writing its opposite, checked like any other change."""
+    try:
+        saved = service.revert(data, change_id, history.cli_user(), reason)
+    except ValidationFailed as err:
+        report(err.problems, f"nothing was written to {data}")
+    except (service.Refused, service.Conflict, store.DatasetError) as err:
+        fail_unwritten(err)
+    warn(saved.warnings)
+    for line in history.describe_change(saved.change):
+        typer.echo(history.printable(line))
+    typer.echo(f"reverted {saved.change.reverts} as change {saved.change.change_id}")
+
+
+def rebuild_command(
+    base: Annotated[Path, typer.Argument(help="An earlier version of the dataset (e.g. its .bak).")],
+    out: Annotated[Path, typer.Option(help="Where to write the rebuilt dataset (never the dataset itself).")],
+    data: DataOption = store.DEFAULT_PATH,
+) -> None:
+    """Rebuild the dataset from an earlier version of it and the change log, into --out."""
+    target = store.dataset_target(data)
+    if store.dataset_target(out) in (target, store.dataset_target(base)):
+        fail(
+            f"--out {out}: would overwrite the dataset or the version it starts from; nothing was written",
+            code=2,
+        )
+    try:
+        store.check_readable(base)
+        table, changes = history.rebuild(data, base)
+    except history.ReplayError as err:
+        fail(f"{base}: {err}; nothing was written")
+    except store.DatasetError as err:
+        fail(str(err))
+    try:
+        store.check_writable(store.dataset_target(out))
+        store.write_table_atomic(table, store.dataset_target(out))
+    except store.DatasetError as err:
+        fail_unwritten(err)
+    typer.echo(f"wrote {out}: {base} with {len(changes):,} logged change(s), {table.num_rows:,} rows")
+    if target.exists():
+        found = diff.compare(from_arrow(store.read_schema_table(target)), from_arrow(table))
+        same = "the same rows as" if found.empty else "rows that differ from"
+        typer.echo(
+            f"{out} holds {same} {data}"
+            + ("" if found.empty else f" ({diff.format_text(found).splitlines()[0]})")
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history")(history_command)
+    app.command("revert")(revert_command)
+    app.command("rebuild")(rebuild_command)
