@@ -208,9 +208,8 @@ def test_a_similar_event_is_flagged_and_only_saved_when_confirmed(data: Path):
     at.selectbox(key="new_outlet").set_value("UrduPoint (AFP)")
     at.run()
     assert "A similar event is already in the dataset" in unescape(" ".join(w.value for w in at.warning))
-    assert "Ukraine reports record overnight attack of 188 Russian drones" in unescape(
-        " ".join(w.value for w in at.warning)
-    )
+    listed = " ".join(t.value for t in at.text)  # as plain text, never markdown
+    assert "Ukraine reports record overnight attack of 188 Russian drones" in listed
     save(at)
     assert "Not saved yet" in unescape(" ".join(w.value for w in at.warning))
     assert not log_of(data)

@@ -165,15 +165,12 @@ def _add_section(path: Any) -> None:
     phrase = frm.get("date_mode", form.PHRASE) == form.PHRASE
     form.render(frm, form.options(path), reading, form.by_field(problems, phrase))
     if similar:
-        lines = "\n".join(
-            f"- {escape_markdown(str(s[Col.TITLE]))} ({escape_markdown(str(s[Col.EVENT_ID]))}, {s[Col.DATE_START]})"
-            for s in similar
-        )
         st.warning(
-            "A similar event is already in the dataset (same type, overlapping dates, a shared country):\n"
-            f"{lines}",
+            "A similar event is already in the dataset (same type, overlapping dates, a shared country):",
             icon=":material/content_copy:",
         )
+        for s in similar:  # st.text: titles are never markdown, so an address never becomes a link
+            st.text(f"• {s[Col.TITLE]} ({s[Col.EVENT_ID]}, {s[Col.DATE_START]})")
     if similar or reading.formulas:
         st.checkbox("Save anyway: I checked the warnings above", key="add_anyway")
     st.button("Save event", type="primary", key="add_save", on_click=_save_add, args=(path,))
