@@ -158,7 +158,7 @@ class DuckDBBackend(Backend):
         self.db = duckdb.connect(config={"threads": threads()})
         self.db.execute("SET parquet_metadata_cache = true")
         self.lock = threading.Lock()
-        self.views: dict[str, str] = {}
+        self.views: dict[tuple[str, str], str] = {}
         self.idle: list[ibis.BaseBackend] = []
         self.local = threading.local()
         self.tables: dict[object, str] = {}
@@ -260,7 +260,7 @@ class SparkBackend(Backend):
         self.session_ = spark_session(url)
         self.con = ibis.pyspark.connect(self.session_)
         self.lock = threading.Lock()
-        self.views: dict[str, str] = {}
+        self.views: dict[tuple[str, str], str] = {}
 
     def table(self, source: Source) -> ir.Table:
         with self.lock:
