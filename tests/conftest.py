@@ -16,6 +16,7 @@ from timeline.validation import Problem, check
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 CURATED = ROOT / "data" / "events.parquet"
+APP = str(ROOT / "app.py")
 
 
 def require_chromium() -> None:
@@ -106,6 +107,23 @@ def dataset(tmp_path: Path) -> Path:
         ),
     )
     return path
+
+
+def run_page(at, params: dict[str, str | list[str]]):
+    """Run a Streamlit AppTest with these URL parameters; an exception box fails the test."""
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def run_app(monkeypatch: pytest.MonkeyPatch, data: Path = CURATED, **params: str | list[str]):
+    """The dashboard (app.py) on `data`, opened with these URL parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(store.ENV_VAR, str(data))
+    return run_page(AppTest.from_file(APP, default_timeout=60), params)
 
 
 def engine_on(path: Path):

@@ -8,19 +8,7 @@ from streamlit.testing.v1 import AppTest
 from timeline import store, view
 from timeline.ui import state
 
-from conftest import CURATED, ROOT, engine_on, frame, make_row
-
-APP = str(ROOT / "app.py")
-
-
-def run_app(monkeypatch: pytest.MonkeyPatch, data: Path = CURATED, **params: str | list[str]) -> AppTest:
-    monkeypatch.setenv(store.ENV_VAR, str(data))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+from conftest import CURATED, engine_on, frame, make_row, run_app
 
 
 def cards_html(at: AppTest) -> str:

@@ -13,9 +13,8 @@ from streamlit.testing.v1 import AppTest
 from timeline import entry, history, service, store
 from timeline.ui.editor import access, writes
 
-from conftest import CURATED, ROOT
+from conftest import APP, CURATED, run_page
 
-APP = str(ROOT / "app.py")
 EDITOR, OUTSIDER = "editor@example.org", "reader@example.org"
 EVENT = "2024-11-25-ru-drone-attack-ua"
 SECRETS = {
@@ -55,11 +54,7 @@ def run_editor(user: dict[str, object], secrets: dict | None = None, **params: s
     at = AppTest.from_function(editor_page, default_timeout=60)
     at.secrets = SECRETS if secrets is None else secrets
     at.user = user
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return run_page(at, params)
 
 
 def texts(at: AppTest) -> str:
@@ -369,11 +364,7 @@ def run_dashboard(user: dict[str, object], secrets: dict | None, **params: str) 
     if secrets is not None:
         at.secrets = secrets
     at.user = user
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return run_page(at, params)
 
 
 def card_footer(at: AppTest) -> str:

@@ -15,19 +15,7 @@ from streamlit.testing.v1 import AppTest
 from timeline import store
 from timeline.schema import ARROW_SCHEMA, Col
 
-from conftest import CURATED, ROOT, frame, make_row
-
-APP = str(ROOT / "app.py")
-
-
-def run(monkeypatch: pytest.MonkeyPatch, data: Path, params: dict[str, str | list[str]]) -> AppTest:
-    monkeypatch.setenv(store.ENV_VAR, str(data))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+from conftest import CURATED, frame, make_row, run_app
 
 
 def warnings(at: AppTest) -> str:
@@ -64,8 +52,10 @@ LINKS: list[tuple[str, dict, str]] = [
 def test_hostile_links_warn_and_render(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case, params, named):
     data = tmp_path / "events.parquet"
     data.write_bytes(CURATED.read_bytes())
-    at = run(
-        monkeypatch, data, {**params, "q": params.get("q", "Kyiv")} if case != "overlong search" else params
+    at = run_app(
+        monkeypatch,
+        data,
+        **({**params, "q": params.get("q", "Kyiv")} if case != "overlong search" else params),
     )
     assert named in warnings(at)
     assert any(" events** · data as of" in m.value for m in at.markdown)  # the page rendered
@@ -82,7 +72,7 @@ INERT: list[tuple[str, dict[str, str]]] = [
 
 @pytest.mark.parametrize(("case", "params"), INERT, ids=[c[0] for c in INERT])
 def test_hostile_text_in_a_link_is_shown_as_text(monkeypatch: pytest.MonkeyPatch, case, params):
-    at = run(monkeypatch, CURATED, params)
+    at = run_app(monkeypatch, CURATED, **params)
     assert all(not getattr(m.proto, "allow_html", False) for m in at.markdown)
     assert "](https://evil" not in " ".join(m.value for m in at.markdown)
 
@@ -122,7 +112,7 @@ def test_a_hostile_file_shows_its_good_rows_and_names_the_bad(
 ):
     path = hostile_file(tmp_path, **overrides)
     before = path.read_bytes()
-    at = run(monkeypatch, path, {"event": "hostile-row"})
+    at = run_app(monkeypatch, path, event="hostile-row")
     assert "break the rules and are not shown" in warnings(at) and named in warnings(at)
     counter = next(m.value for m in at.markdown if " events** · data as of" in m.value)
     rows = pq.read_metadata(CURATED).num_rows
@@ -135,5 +125,5 @@ def test_a_duplicate_id_opened_by_its_link_is_no_exception(monkeypatch: pytest.M
     path = tmp_path / "events.parquet"
     pq.write_table(pa.concat_tables([curated, curated.slice(0, 1)]), path)
     duplicated = curated.column(str(Col.EVENT_ID))[0].as_py()
-    at = run(monkeypatch, path, {"event": duplicated})
+    at = run_app(monkeypatch, path, event=duplicated)
     assert "duplicate event_id" in warnings(at)

@@ -7,28 +7,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from timeline import store, stories
+from timeline import stories
 from timeline.ui import state
 
-from conftest import CURATED, ROOT
+from conftest import ROOT, run_app
 
-APP = str(ROOT / "app.py")
 SEED = ROOT / "data" / "stories" / "seed-article.toml"
 
 
 @pytest.fixture(scope="module")
 def seed(curated_engine) -> stories.Story:
     return stories.load_checked(SEED, curated_engine)
-
-
-def run_story(monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
-    monkeypatch.setenv(store.ENV_VAR, str(CURATED))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def panel(at: AppTest) -> str:
@@ -50,7 +39,7 @@ def counter(at: AppTest) -> str:
 
 def test_a_step_link_sets_the_view_and_shows_its_caption(monkeypatch, seed):
     step = seed.steps[5]
-    at = run_story(monkeypatch, story="seed-article", step=str(step.number))
+    at = run_app(monkeypatch, story="seed-article", step=str(step.number))
     assert f"step {step.number} of {len(seed.steps)}" in panel(at)
     assert step.title.replace("'", "&#x27;") in panel(at)
     assert at.session_state[state.key("type_military")] == ["drone_attack"]
@@ -60,7 +49,7 @@ def test_a_step_link_sets_the_view_and_shows_its_caption(monkeypatch, seed):
 
 
 def test_next_and_previous_move_through_the_story_and_the_link_follows(monkeypatch, seed):
-    at = run_story(monkeypatch, story="seed-article")
+    at = run_app(monkeypatch, story="seed-article")
     assert button(at, "story-previous").disabled
     button(at, "story-next").click().run()
     assert link(at)["step"] == ["2"]
@@ -72,7 +61,7 @@ def test_next_and_previous_move_through_the_story_and_the_link_follows(monkeypat
 
 def test_explore_from_here_keeps_the_view_and_drops_the_story(monkeypatch, seed):
     step = seed.steps[2]
-    at = run_story(monkeypatch, story="seed-article", step=str(step.number))
+    at = run_app(monkeypatch, story="seed-article", step=str(step.number))
     button(at, "story-exit").click().run()
     assert panel(at) == ""
     assert link(at) == step.params
@@ -88,7 +77,7 @@ def test_captions_and_titles_are_text_never_html_or_markdown(monkeypatch, tmp_pa
         encoding="utf-8",
     )
     monkeypatch.setenv(stories.ENV_VAR, str(folder))
-    at = run_story(monkeypatch, story="hostile")
+    at = run_app(monkeypatch, story="hostile")
     html = panel(at)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **bold** [link](javascript:x)" in html
     assert "<script>" not in html and "<img" not in html and 'href="javascript' not in html
@@ -105,7 +94,7 @@ def test_captions_and_titles_are_text_never_html_or_markdown(monkeypatch, tmp_pa
     ],
 )
 def test_bad_story_links_warn_and_the_page_still_works(monkeypatch, params, message):
-    at = run_story(monkeypatch, **params)
+    at = run_app(monkeypatch, **params)
     shown = [w.value.replace("\\", "") for w in at.warning]  # markdown escapes removed
     assert any(message in w for w in shown), shown
     assert at.get("plotly_chart")
@@ -113,7 +102,7 @@ def test_bad_story_links_warn_and_the_page_still_works(monkeypatch, params, mess
 
 def test_a_highlighted_events_card_opens_without_leaving_the_story(monkeypatch, seed):
     step = seed.steps[6]
-    at = run_story(monkeypatch, story="seed-article", step=str(step.number))
+    at = run_app(monkeypatch, story="seed-article", step=str(step.number))
     button(at, "story-card-2024-11-27-umerov-yoon-meeting").click().run()
     assert link(at) == {"story": ["seed-article"], "step": ["7"], "event": ["2024-11-27-umerov-yoon-meeting"]}
     assert step.title.replace("'", "&#x27;") in panel(at)
