@@ -78,7 +78,7 @@ ZYGOTE = textwrap.dedent(
                 return real_replace(src, dst)
             store.os.replace = replace
         elif point == "after-rename":
-            store._fsync_dir = lambda folder: die()
+            store.fsync_dir = lambda folder: die()
         elif point == "during-fsync":
             store.os.fsync = lambda fd: die()
 

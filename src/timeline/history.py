@@ -47,6 +47,7 @@ import pyarrow.parquet as pq
 
 from timeline import tempfiles
 from timeline.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
+from timeline.store import fsync_dir
 from timeline.validation import coerce
 
 LOG_SUFFIX = ".changes.jsonl"
@@ -172,15 +173,6 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _mode_of(dataset: Path) -> int:
     try:
         return stat.S_IMODE(dataset.stat().st_mode)
@@ -212,7 +204,7 @@ def append_line(log: Path, record: dict[str, Any], *, mode: int = 0o666) -> None
     finally:
         os.close(fd)
     if created:
-        _fsync_folder(log.parent)
+        fsync_dir(log.parent)
 
 
 def _umask() -> int:
@@ -517,9 +509,9 @@ def write_rows(dataset: Path, name: str, table: pa.Table) -> str:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    _fsync_folder(folder)
+    fsync_dir(folder)
     if created:
-        _fsync_folder(folder.parent)
+        fsync_dir(folder.parent)
     return name
 
 

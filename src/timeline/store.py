@@ -296,7 +296,8 @@ def load_valid(path: Path, limit: int | None = PROBLEMS_PER_RULE) -> tuple[pd.Da
     return valid, problems + row_problems
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (best effort: some file systems refuse)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -359,7 +360,7 @@ def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -429,7 +430,7 @@ def save_table(
         if isinstance(err, OSError):
             raise WriteFailed(_write_failure(path, err)) from err
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _write_failure(path: Path, err: OSError) -> str:
