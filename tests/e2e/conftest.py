@@ -51,8 +51,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def start_server(
+    data: Path, log: Path, *, secrets: Path | None = None, port: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on `data`, waited for until healthy. With `secrets`, it reads only
+    that file (sign-in configured); `port` when the secrets name it in their redirect URI."""
+    port = port or _free_port()
     env = {**os.environ, "TIMELINE_DATA": str(data), "BROWSER_PATH": str(CHROMIUM)}
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -60,6 +64,8 @@ def start_server(data: Path, log: Path) -> tuple[subprocess.Popen, str]:
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
+    if secrets is not None:
+        command += ["--secrets.files", str(secrets)]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 import warnings
 from collections.abc import Iterator, Sequence
@@ -83,43 +80,6 @@ groups = {json.dumps(list(groups))}
         encoding="utf-8",
     )
     return path
-
-
-def start_app(data: Path, secrets: Path, port: int, log: Path) -> subprocess.Popen:
-    """`streamlit run app.py` on the dataset, reading only `secrets` (--secrets.files)."""
-    env = {**os.environ, "TIMELINE_DATA": str(data)}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        HOST,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        "--secrets.files",
-        str(secrets),
-    ]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(f"streamlit did not start; log:\n{log.read_text()}")
 
 
 def sign_in(page, app: str, provider: str, sub: str) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from e2e.browser import wait_for_app, wait_for_rerun
-from e2e.conftest import ARTIFACTS, _free_port, _require_browser
-from e2e.oidc import run_oidc_provider, set_provider_user, sign_in, start_app, write_secrets
+from e2e.conftest import ARTIFACTS, _free_port, _require_browser, start_server
+from e2e.oidc import run_oidc_provider, set_provider_user, sign_in, write_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITOR, SECOND, VIEWER = "editor@example.org", "second@example.org", "viewer@example.org"
@@ -54,8 +54,8 @@ def editor_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         emails=[EDITOR, SECOND],
         groups=["timeline-editors"],
     )
-    proc = start_app(data, secrets, port, folder / "streamlit.log")
-    yield f"http://127.0.0.1:{port}", data
+    proc, url = start_server(data, folder / "streamlit.log", secrets=secrets, port=port)
+    yield url, data
     proc.terminate()
     proc.wait(timeout=20)
 
