@@ -410,11 +410,16 @@ class Engine:
         )
         return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END)))
 
-    @_in_session
     def by_ids(self, ids: list[str]) -> pd.DataFrame:
-        """Whole rows of these events (for cards), in the order asked."""
+        """Whole rows of these events (for cards), in the order asked; kept per dataset version
+        like a view's answers, as the cards and the charts' highlight ask for the same rows."""
         if not ids:
             return pd.DataFrame(columns=ARROW_SCHEMA.names)
+        key = (self.source.key, "by_ids", tuple(ids))
+        return self.backend.remember(key, lambda: self._rows_of(list(ids)))
+
+    @_in_session
+    def _rows_of(self, ids: list[str]) -> pd.DataFrame:
         t = self._base()
         frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
         frame = _lists(_as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
