@@ -33,6 +33,9 @@ MAX_BARS = 200
 SIDE_COLOURS = ("#4d4d4d", "#2b8cbe", "#d95f02", "#7570b3", "#1b9e77", "#e7298a")
 """Neutral, colour-blind-safe colours for launching sides, by how much each side launched."""
 SIDE_PATTERNS = ("", "/", ".", "x", "-", "+")
+PATTERN_FILL = "overlay"
+"""Hatching drawn over the bar's colour: with plotly's default ('replace') the dashboard's
+plotly.js leaves the space between the hatch lines empty, so a hatched bar vanished."""
 
 
 def side_name(side: str) -> str:
@@ -90,7 +93,7 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
                         "color": colour,
                         "line": {"width": 0.5, "color": "rgba(255,255,255,0.7)"},
                         "pattern": {"shape": "" if etype is None else SIDE_PATTERNS[i % len(SIDE_PATTERNS)],
-                                    "fgcolor": "rgba(255,255,255,0.75)", "size": 6},
+                                    "fillmode": PATTERN_FILL, "fgcolor": "rgba(255,255,255,0.75)", "size": 6},
                     },
                     "customdata": np.full(len(rows), side, dtype=object),
                     "legendgroup": side if etype is None else etype.key,
@@ -106,7 +109,8 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
             traces.append(
                 {"type": "bar", "x": [None], "y": [None], "name": f"launched by {escape_text(side_name(side))}",
                  "marker": {"color": "rgba(140,140,140,0.7)",
-                            "pattern": {"shape": SIDE_PATTERNS[i % len(SIDE_PATTERNS)], "fgcolor": "white"}},
+                            "pattern": {"shape": SIDE_PATTERNS[i % len(SIDE_PATTERNS)], "fillmode": PATTERN_FILL,
+                                        "fgcolor": "white"}},
                  "hoverinfo": "skip"}
             )  # fmt: skip
     intercepted = frame.groupby(["bin", "side"])["intercepted"].sum(min_count=1).dropna().reset_index()
