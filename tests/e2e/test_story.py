@@ -5,9 +5,11 @@ the view, the deck downloads; screenshots of each step in test-artifacts/."""
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e.browser import wait_for_app, wait_for_rerun
 from e2e.conftest import ARTIFACTS, ROOT
@@ -59,6 +61,9 @@ def panel_text(page) -> str:
 
 
 def check_step(page, step, total: int) -> None:
+    # The panel's frame can be on the page a moment before its text: wait for the step's kicker.
+    kicker = re.compile(f"step {step.number} of {total}", re.IGNORECASE)
+    expect(page.locator(".st-key-story-panel")).to_contain_text(kicker, timeout=30_000)
     text = panel_text(page)
     assert f"step {step.number} of {total}".upper() in text.upper()
     assert step.title in text
@@ -214,9 +219,7 @@ def test_a_bad_story_link_says_so_and_the_page_still_works(page, app_url):
 
 
 def test_a_step_past_the_end_says_so_and_shows_the_last(page, app_url, story):
-    page.goto(f"{app_url}/?story=seed-article&step=12")
-    wait_for_app(page)
-    page.locator(".st-key-story-panel").wait_for(timeout=30_000)
+    open_story(page, f"{app_url}/?story=seed-article&step=12")
     warning = " ".join(page.locator('[data-testid="stAlertContentWarning"]').inner_text().split())
     assert f"the story has {len(story.steps)} steps" in warning
     check_step(page, story.steps[-1], len(story.steps))
