@@ -1,6 +1,7 @@
+import re
 from datetime import date
 
-from timeline.formatting import escape_markdown, format_count, format_dates
+from timeline.formatting import WORD_JOINER, break_autolinks, escape_markdown, format_count, format_dates
 
 
 def test_dates_say_how_precise_they_are():
@@ -26,3 +27,13 @@ def test_markdown_escaping_leaves_text_literal():
     for token in ("**", "](", "$x$", ":red[", "<b>"):
         assert token not in escaped
     assert escaped.replace("\\", "") == hostile
+
+
+def test_escaped_text_holds_no_address_markdown_would_link():
+    """remark-gfm links bare 'http(s)://', 'www.' and e-mail addresses even after escapes."""
+    hostile = "see https://evil.example/a, HTTP://evil.example, Www.evil.example and x.y+z@evil.example"
+    escaped = escape_markdown(hostile)
+    shown = escaped.replace("\\", "")
+    assert not re.search(r"(?i)https?://|www\.|[-.\w+]@", shown)
+    assert shown.replace(WORD_JOINER, "") == hostile  # reads the same: the joiner is invisible
+    assert break_autolinks("wwwx.org, https-ish: 3 @ noon") == "wwwx.org, https-ish: 3 \u2060@ noon"

@@ -5,11 +5,13 @@ byte-identical. Event text stays text."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from timeline import store
@@ -127,3 +129,84 @@ def test_a_duplicate_id_opened_by_its_link_is_no_exception(monkeypatch: pytest.M
     duplicated = curated.column(str(Col.EVENT_ID))[0].as_py()
     at = run_app(monkeypatch, path, event=duplicated)
     assert "duplicate event_id" in warnings(at)
+
+
+# --- the app's own messages never make a link of data or URL text (issue #22) ----------------
+
+GFM_AUTOLINK = re.compile(r"(?i)(https?://|www(?=\.))[-.\w]+|[-.\w+]+@[-\w]+(\.[-\w]+)+")
+"""The bare addresses remark-gfm (Streamlit's markdown) makes links of, found in text after
+its backslash escapes are resolved (the pattern of its bundle's find-and-replace)."""
+WORD_JOINER = "\u2060"
+"""Invisible; the app puts it inside addresses in its messages so they are no links."""
+EVIL_DATASET = "[pwn-dataset](https://evil.example/ds)"
+EVIL_ACTOR = '<a href="https://evil.example/phish">Ministry</a>'
+EVIL_OUTLET = "[phish-outlet](https://evil.example/outlet) **bold** :red[red]"
+
+
+def links_in(markdown: str) -> list[str]:
+    """What this markdown shows as links: `[text](url)` and `<url>` links, and bare addresses
+    in its text."""
+    found = []
+    for block in MarkdownIt("commonmark").parse(markdown):
+        for token in block.children or []:
+            if token.type == "link_open":
+                found.append(str(token.attrs["href"]))
+            elif token.type == "text":
+                found += [m.group(0) for m in GFM_AUTOLINK.finditer(token.content)]
+    return found
+
+
+def shown_text(markdown: str) -> str:
+    """The characters a reader sees: escapes resolved, invisible word joiners dropped."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
+
+
+def markdown_on_the_page(at: AppTest) -> list[str]:
+    """Every text of the page that Streamlit reads as markdown."""
+    elements = [*at.markdown, *at.caption, *at.warning, *at.info, *at.error, *at.success, *at.title]
+    return [e.value for e in elements]
+
+
+def test_a_link_in_a_rejected_value_is_shown_as_text_in_the_rules_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    at = run_app(monkeypatch, hostile_file(tmp_path, dataset=EVIL_DATASET))
+    (warning,) = [w.value for w in at.warning if "break the rules" in w.value]
+    assert EVIL_DATASET in shown_text(warning)
+    assert links_in(warning) == []
+    assert [t for t in markdown_on_the_page(at) if links_in(t)] == []
+
+
+def test_a_link_in_a_url_parameter_is_shown_as_text_in_the_ignored_warning(monkeypatch: pytest.MonkeyPatch):
+    at = run_app(monkeypatch, actor=EVIL_ACTOR)
+    (warning,) = [w.value for w in at.warning if "Part of the link was ignored" in w.value]
+    assert EVIL_ACTOR in shown_text(warning)
+    assert links_in(warning) == []
+    assert [t for t in markdown_on_the_page(at) if links_in(t)] == []
+
+
+def test_an_outlet_with_markdown_is_literal_in_the_export_footer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    data = tmp_path / "events.parquet"
+    data.write_bytes(CURATED.read_bytes())
+    store.append(data, frame(make_row(event_id="hostile-outlet", title="Phishing outlet test",
+                                      source_outlet=EVIL_OUTLET)))  # fmt: skip
+    at = run_app(monkeypatch, data, q="Phishing")
+    (footer,) = [c.value for c in at.caption if c.value.startswith("Footer:")]
+    assert f"Sources: {EVIL_OUTLET}" in shown_text(footer)
+    assert links_in(footer) == []
+    tokens = [t.type for b in MarkdownIt("commonmark").parse(footer) for t in b.children or []]
+    assert "strong_open" not in tokens and ":red[" not in footer  # neither bold nor red
+    assert [t for t in markdown_on_the_page(at) if links_in(t)] == []
+
+
+def test_a_missing_dataset_file_is_a_one_line_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    missing = tmp_path / "nowhere" / "events.parquet"
+    at = run_app(monkeypatch, missing)  # run_app fails on an exception box
+    (error,) = [e.value for e in at.error]
+    text = shown_text(error)
+    assert f"{missing}: no such dataset file" in text
+    assert f"Set {store.ENV_VAR}" in text and f"--data {missing} --create" in text
+    assert "\n" not in error and "Traceback" not in error
+    assert not missing.exists() and not missing.parent.exists()  # nothing was created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -130,10 +131,24 @@ def day_range(start: date | None, end: date | None) -> str:
 
 
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:=\"'&")
+WORD_JOINER = "\u2060"
+"""Invisible and unbreakable: placed inside an address, it stops it being a link."""
+_AUTOLINK_START = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+"""Where Streamlit's markdown (remark-gfm) starts a link of a bare address: 'http:',
+'https:', 'www.' and the '@' of an e-mail address."""
+
+
+def break_autolinks(text: str) -> str:
+    """Text that reads the same but holds no bare address markdown would make a link of: a
+    word joiner (invisible) goes before the ':' of 'http(s):', the '.' of 'www.' and every '@'.
+    Backslash escapes cannot do this: remark-gfm finds addresses in the text after escapes
+    are resolved."""
+    return _AUTOLINK_START.sub(WORD_JOINER, text)
 
 
 def escape_markdown(text: str) -> str:
     """Render event text literally in Streamlit markdown: every ASCII punctuation mark that
-    markdown, LaTeX (`$`) or Streamlit's `:color[...]` directives could interpret is escaped."""
-    out = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+    markdown, LaTeX (`$`) or Streamlit's `:color[...]` directives could interpret is escaped,
+    and bare addresses are kept from becoming links (`break_autolinks`)."""
+    out = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in break_autolinks(text))
     return out.replace("\n", "  \n")

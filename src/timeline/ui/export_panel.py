@@ -11,6 +11,7 @@ import streamlit as st
 from timeline import briefing, decks, export_data, export_images, exports
 from timeline.engine import Engine, Match
 from timeline.ui import state
+from timeline.ui.safe import inert
 from timeline.view import View
 
 CHART_LABELS = {"timeline": "Timeline", "counts": "Launched and intercepted", "map": "Map"}
@@ -48,7 +49,7 @@ def render(engine: Engine, view: View, match: Match) -> None:
     ]
     st.text_input("Title", key=TITLE, max_chars=200)
     st.text_input("Subtitle", key=SUBTITLE, max_chars=300)
-    st.caption(f"Footer: {defaults.footer}")
+    st.caption(f"Footer: {inert(defaults.footer)}")
     texts = exports.Texts(
         title=st.session_state[TITLE] or defaults.title,
         subtitle=st.session_state[SUBTITLE] or "",
@@ -69,7 +70,9 @@ def render(engine: Engine, view: View, match: Match) -> None:
             mime=IMAGE_MIME[fmt],
             on_click="ignore",
             disabled=chromium is None,
-            help=export_images.INSTALL_HINT if chromium is None else f"{size.label}, rendered by Kaleido",
+            help=export_images.INSTALL_HINT
+            if chromium is None
+            else f"{inert(size.label)}, rendered by Kaleido",
             key=f"dl-{fmt}",
             width="stretch",
         )

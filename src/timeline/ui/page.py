@@ -9,6 +9,7 @@ import streamlit as st
 
 from timeline import datasets, store, view
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
+from timeline.errors import describe_os_error
 from timeline.figures import counts_figure, map_figure, timeline_figure
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
@@ -17,6 +18,7 @@ from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.schema import Col
 from timeline.ui import cards, export_panel, sidebar, state
 from timeline.ui import story as story_ui
+from timeline.ui.safe import inert
 from timeline.view import View
 
 # The range buttons sit at the top left, so plotly's toolbar (top right) never covers them.
@@ -42,6 +44,7 @@ def load_engine(path: Path) -> Engine:
     try:
         shown = path
         if not path.is_dir():
+            store.check_readable(path)  # a missing or unreadable file is a message, not a traceback
             shown, problems = _checked(str(path.resolve()), store.file_version(path))
             if problems:
                 items = "\n".join(f"- {escape_markdown(line)}" for line in problems[:12])
@@ -52,10 +55,23 @@ def load_engine(path: Path) -> Engine:
                     icon=":material/report:",
                 )
         return open_engine(shown)
-    except (store.DatasetError, EngineError) as err:
-        st.error(f"Cannot read the dataset: {escape_markdown(str(err))}")
+    except (store.DatasetError, EngineError, OSError) as err:
+        reason = describe_os_error(err) if isinstance(err, OSError) else str(err)
+        st.error(
+            f"Cannot read the dataset: {inert(reason)}. {inert(what_to_do(path))}", icon=":material/error:"
+        )
     st.stop()
     raise AssertionError  # st.stop() does not return
+
+
+def what_to_do(path: Path) -> str:
+    """The next step for a dataset the app cannot open, by what is at `path`."""
+    if not path.exists():
+        return (
+            f"Set {store.ENV_VAR} to an existing dataset file or folder (unset, the app reads "
+            f"{store.DEFAULT_PATH}), or start one there with: timeline append rows.csv --data {path} --create"
+        )
+    return f"Run: timeline validate {path}"
 
 
 def on_phone() -> bool:
@@ -68,7 +84,7 @@ def _header(engine: Engine, v: View, n: int) -> None:
     st.title(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows))
     as_of = summary.as_of.strftime("%d %b %Y") if summary.as_of else "-"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {as_of} · conflict timeline")
+    left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {inert(as_of)} · conflict timeline")
     with right.popover("Share this view", width="stretch"):
         st.caption("The address bar always holds this view. Copy it, or this link:")
         st.code(state.share_url(v), language=None, wrap_lines=True)
@@ -85,7 +101,7 @@ def _no_results(engine: Engine, v: View) -> None:
     lines = ["No events match these filters."]
     if hints:
         lines.append("Loosening one filter would bring some back:")
-        lines += [f"- without the **{name}** filter: {count:,} events" for name, count in hints[:4]]
+        lines += [f"- without the **{inert(name)}** filter: {count:,} events" for name, count in hints[:4]]
     st.info("\n".join(lines), icon=":material/search_off:")
     st.button("Reset filters", on_click=state.reset, args=(engine.summary,), key="reset-empty")
 
@@ -123,11 +139,11 @@ def _timeline(
     if info.aggregated:
         st.caption(
             f"{info.shown:,} events are too many to draw one by one: each square is the number of "
-            f"events per {info.bin}. Narrow the dates or filters below {MAX_EVENTS:,} events to see them."
+            f"events per {inert(info.bin)}. Narrow the dates or filters below {MAX_EVENTS:,} events to see them."
         )
     else:
         dropped = (
-            f" {info.labels_dropped} count label(s) would have covered others: see the cards."
+            f" {info.labels_dropped:,} count label(s) would have covered others: see the cards."
             if info.labels_dropped
             else ""
         )
@@ -202,7 +218,7 @@ def main() -> None:
     if not summary.rows:
         st.title("Conflict timeline")
         st.info(
-            f"`{path}` holds no events yet. Add some with `timeline append` or "
+            f"{inert(path)} holds no events yet. Add some with `timeline append` or "
             "`timeline import` (see the README).",
             icon=":material/inbox:",
         )
@@ -243,6 +259,6 @@ def main() -> None:
         f"Data: {escape_markdown(str(path))} ({escape_markdown(sources)}). Every event names its source; "
         "titles and summaries are written by the maintainers. Dates reported only as 'last week' or "
         "'last month' are shown as that whole week or month. "
-        f"The data covers {day_range(summary.first_day, summary.last_day)}."
+        f"The data covers {inert(day_range(summary.first_day, summary.last_day))}."
     )
     state.write_url(story_ui.url_view(active, state.current_view(summary)))

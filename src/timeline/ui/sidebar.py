@@ -18,6 +18,7 @@ from timeline.engine import Summary
 from timeline.formatting import country_name
 from timeline.schema import Col
 from timeline.ui import state
+from timeline.ui.safe import inert
 from timeline.view import AnyOf, DateRange, Minimum, TextWords
 
 PRESETS: dict[str, int | None] = {"7d": 7, "30d": 30, "90d": 90, "all": None}
@@ -90,7 +91,7 @@ def _grouped(f: AnyOf, summary: Summary) -> None:
         sb.pills(
             title,
             options=present,
-            format_func=lambda value: f"{_label(f, value)} ({counts.get(value, 0):,})",
+            format_func=lambda value: f"{inert(_label(f, value))} ({counts.get(value, 0):,})",
             selection_mode="multi",
             key=state.group_key(f, group),
             on_change=state.clear_warnings,
@@ -107,7 +108,7 @@ def _any_of(f: AnyOf, summary: Summary) -> None:
     if f.choices is not None and not f.list_column and len(f.choices) <= 6:
         helps = taxonomy.CONFIDENCE_HELP if f.column == Col.CONFIDENCE else {}
         sb.pills(f.label, options=options, selection_mode="multi", key=state.key(f.name),
-                 on_change=state.clear_warnings, format_func=lambda v: _label(f, v),
+                 on_change=state.clear_warnings, format_func=lambda v: inert(_label(f, v)),
                  help="; ".join(f"{k}: {v}" for k, v in helps.items()) or None)  # fmt: skip
         return
     if f.choices is None and len(options) <= 1 and not chosen:

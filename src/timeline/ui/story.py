@@ -27,6 +27,7 @@ from timeline.engine import Engine
 from timeline.formatting import format_dates
 from timeline.schema import Col
 from timeline.ui import state
+from timeline.ui.safe import inert
 from timeline.view import View
 
 STORY, STEP = "story_name", "story_step"
@@ -232,11 +233,11 @@ def _panel(active: Active, engine: Engine, v: View) -> None:
         )
         for column, (i, row) in zip(st.columns(max(1, len(events))), events, strict=False):
             column.button(
-                f"Card {i}",
+                f"Card {i:d}",
                 key=f"story-card-{row[Col.EVENT_ID]}",
                 on_click=state.open_card,
                 args=(row[Col.EVENT_ID],),
-                help=f"Open the card of event {i} above, with its sources",
+                help=f"Open the card of event {i:d} above, with its sources",
                 width="stretch",
             )
         st.button(
@@ -276,7 +277,9 @@ def _downloads(active: Active, engine: Engine) -> None:
             key=f"story-deck-{fmt}",
             icon=":material/download:",
             width="stretch",
-            help=export_images.INSTALL_HINT if chromium is None else f"The whole story as a {label} deck",
+            help=export_images.INSTALL_HINT
+            if chromium is None
+            else f"The whole story as a {inert(label)} deck",
         )
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from timeline import history, store
 from timeline.ui.editor import access
+from timeline.ui.safe import inert
 
 
 def editor_page() -> st.Page:
@@ -37,12 +38,12 @@ def card_footer(event_id: str) -> None:
     seen = history.summary(store.default_path()).get(event_id)
     if seen is not None:
         plural = "" if seen.changes == 1 else "s"
-        st.caption(f"Last changed on {seen.last_at[:10]} ({seen.changes} change{plural})")
+        st.caption(f"Last changed on {inert(seen.last_at[:10])} ({seen.changes:,} change{plural})")
     if access.editor_identity() is None:
         return
     st.page_link(editor_page(), label="Edit", icon=":material/edit:", query_params={"event": event_id})
     if seen is not None:
         from timeline.ui.editor.page import show_changes
 
-        with st.expander(f"Full history ({seen.changes} change{'' if seen.changes == 1 else 's'})"):
+        with st.expander(f"Full history ({seen.changes:,} change{'' if seen.changes == 1 else 's'})"):
             show_changes(history.read(store.default_path(), event_id).changes[::-1], event_id)

@@ -518,7 +518,7 @@ def show_changes(changes: list[Change], event_id: str | None = None, limit: int 
             elif rows:
                 text_table(["event", "field", "before", "after"], rows)
     if len(changes) > limit:
-        st.caption(f"The newest {limit} of {len(changes)} changes; `timeline history` lists them all.")
+        st.caption(f"The newest {limit:,} of {len(changes)} changes; `timeline history` lists them all.")
 
 
 def _history_section(path: Any) -> None:
