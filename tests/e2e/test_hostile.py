@@ -5,16 +5,24 @@ fields are links, and only to http(s)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from e2e.browser import wait_for_app
-from e2e.conftest import ARTIFACTS, start_server
+from e2e.conftest import ARTIFACTS, _require_browser, start_server
 from timeline import store
+from timeline.schema import Col
 
 from conftest import CURATED, frame, make_row
 
 EVIL_ACTOR = '<a href="https://evil.example/actor">Ministry of Defence</a> <b>big</b>'
+EVIL_OUTLET = "[phish-outlet](https://evil.example/outlet) **bold** :red[red]"
+EVIL_DATASET = "[pwn-dataset](https://evil.example/ds)"
+LINK_ACTOR = '<a href="https://evil.example/phish">Ministry</a>'
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,8 @@ def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 actors=[EVIL_ACTOR, '=HYPERLINK("https://evil.example")'],
                 countries=["RUS", "UKR"],
                 source_url="https://example.org/real-source",
-            )
+            ),
+            make_row(event_id="hostile-outlet", title="Phishing outlet test", source_outlet=EVIL_OUTLET),
         ),
     )
     proc, url = start_server(data, folder / "streamlit.log")
@@ -66,3 +75,90 @@ def test_a_card_shows_addresses_and_markup_as_text(page, hostile_url: str):
     assert links and all(h.startswith(("https://example.org/", "https://example.org")) for h in links), links
     assert page.locator('a[href*="evil.example"]').count() == 0
     assert page.errors == []
+
+
+def hrefs(locator) -> list[str]:
+    return locator.locator("a[href]").evaluate_all("ns => ns.map(n => n.getAttribute('href'))")
+
+
+def seen(locator) -> str:
+    """The text a reader sees (and copies): the app's invisible word joiners left out."""
+    return locator.inner_text().replace("\u2060", "")
+
+
+def _serve(data: Path, log: Path) -> Iterator[str]:
+    _require_browser()
+    proc, url = start_server(data, log)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def rejected_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The curated rows and one written by pyarrow, past `timeline append`, whose dataset
+    label is a markdown link (the dashboard leaves the row out and names it)."""
+    folder = tmp_path_factory.mktemp("rejected")
+    one = folder / "one.parquet"
+    store.append(one, frame(make_row(event_id="hostile-dataset")), create=True)
+    table = pq.read_table(one)
+    column = table.schema.get_field_index(str(Col.DATASET))
+    table = table.set_column(
+        column, str(Col.DATASET), pa.array([EVIL_DATASET], table.schema.field(column).type)
+    )
+    curated = pq.read_table(CURATED)
+    data = folder / "events.parquet"
+    pq.write_table(pa.concat_tables([curated, table.cast(curated.schema)]), data)
+    yield from _serve(data, folder / "streamlit.log")
+
+
+@pytest.fixture(scope="module")
+def missing_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("missing")
+    yield from _serve(folder / "nowhere" / "events.parquet", folder / "streamlit.log")
+
+
+def test_a_link_in_a_rejected_value_is_text_in_the_rules_warning(page, rejected_url: str):
+    page.goto(rejected_url)
+    wait_for_app(page)
+    warning = page.locator('[data-testid="stAlert"]', has_text="break the rules")
+    warning.wait_for(timeout=30_000)
+    assert EVIL_DATASET in seen(warning)
+    assert hrefs(warning) == []
+    assert [h for h in hrefs(page) if "evil.example" in h] == []
+
+
+def test_a_link_in_a_url_parameter_is_text_in_the_ignored_warning(page, hostile_url: str):
+    page.goto(f"{hostile_url}/?actor={quote(LINK_ACTOR)}")
+    wait_for_app(page)
+    warning = page.locator('[data-testid="stAlert"]', has_text="Part of the link was ignored")
+    warning.wait_for(timeout=30_000)
+    assert LINK_ACTOR in seen(warning)
+    assert hrefs(warning) == []
+    assert [h for h in hrefs(page) if "evil.example" in h] == []
+
+
+def test_an_outlet_with_markdown_is_text_in_the_export_footer(page, hostile_url: str):
+    page.goto(f"{hostile_url}/?q=Phishing")
+    wait_for_app(page)
+    footer = page.locator('[data-testid="stCaptionContainer"]', has_text="Footer:")
+    footer.wait_for(timeout=30_000)
+    footer.scroll_into_view_if_needed()
+    assert f"Sources: {EVIL_OUTLET}" in seen(footer)  # the link, the stars and the colour as typed
+    assert (
+        hrefs(footer) == [] and footer.locator("strong, b, span[class*='red'], [style*='color']").count() == 0
+    )
+    assert [h for h in hrefs(page) if "evil.example" in h] == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    footer.screenshot(path=str(ARTIFACTS / "hostile-export-footer.png"))
+
+
+def test_a_missing_dataset_is_a_message_not_a_traceback(page, missing_url: str):
+    page.goto(missing_url)
+    wait_for_app(page)
+    error = page.locator('[data-testid="stAlert"]')
+    error.wait_for(timeout=30_000)
+    text = seen(error)
+    assert "nowhere/events.parquet: no such dataset file" in text and "--create" in text
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in page.locator('[data-testid="stApp"]').inner_text()
