@@ -64,7 +64,7 @@ def render(engine: Engine, view: View, match: Match) -> None:
             return exports.chart_file(chart, fmt, engine, view, size, texts)
 
         column.download_button(
-            fmt.upper(),
+            inert(fmt.upper()),
             data=make,
             file_name=exports.file_name(chart, fmt, size),
             mime=IMAGE_MIME[fmt],

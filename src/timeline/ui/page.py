@@ -81,7 +81,7 @@ def on_phone() -> bool:
 
 def _header(engine: Engine, v: View, n: int) -> None:
     summary = engine.summary
-    st.title(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows))
+    st.title(inert(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows)))
     as_of = summary.as_of.strftime("%d %b %Y") if summary.as_of else "-"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {inert(as_of)} · conflict timeline")
