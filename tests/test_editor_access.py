@@ -14,6 +14,7 @@ from timeline import entry, history, service, store
 from timeline.ui.editor import access, writes
 
 from conftest import APP, CURATED, run_page
+from mdlinks import links_in, markdown_of, shown_text
 
 EDITOR, OUTSIDER = "editor@example.org", "reader@example.org"
 EVENT = "2024-11-25-ru-drone-attack-ua"
@@ -392,3 +393,17 @@ def test_without_sign_in_configured_the_dashboard_says_nothing_of_editing(data: 
     assert not edit_links(at)
     assert "Sign in" not in [b.label for b in at.button]
     assert "Editor" not in texts(at)
+
+
+def test_addresses_typed_into_the_form_are_never_links_in_its_messages(data: Path):
+    """The messages quote what was typed (the place as read, the saved title): as text."""
+    at = run_editor(signed_in(EDITOR))
+    fill_valid(at)
+    at.text_input(key="new_title").input("Finland closes its border, see https://evil.example/t")
+    at.text_input(key="new_location").input("near www.evil.example")
+    at.run()
+    assert "www.evil.example" in shown_text(" ".join(markdown_of(at)))  # the place as read
+    assert [t for t in markdown_of(at) if links_in(t)] == []
+    save(at)
+    assert "see https://evil.example/t" in shown_text(" ".join(s.value for s in at.success))
+    assert [t for t in markdown_of(at) if links_in(t)] == []

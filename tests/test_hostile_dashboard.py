@@ -5,19 +5,18 @@ byte-identical. Event text stays text."""
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from timeline import store
 from timeline.schema import ARROW_SCHEMA, Col
 
 from conftest import CURATED, frame, make_row, run_app
+from mdlinks import inline_tokens, links_in, markdown_of, shown_text
 
 
 def warnings(at: AppTest) -> str:
@@ -133,38 +132,9 @@ def test_a_duplicate_id_opened_by_its_link_is_no_exception(monkeypatch: pytest.M
 
 # --- the app's own messages never make a link of data or URL text (issue #22) ----------------
 
-GFM_AUTOLINK = re.compile(r"(?i)(https?://|www(?=\.))[-.\w]+|[-.\w+]+@[-\w]+(\.[-\w]+)+")
-"""The bare addresses remark-gfm (Streamlit's markdown) makes links of, found in text after
-its backslash escapes are resolved (the pattern of its bundle's find-and-replace)."""
-WORD_JOINER = "\u2060"
-"""Invisible; the app puts it inside addresses in its messages so they are no links."""
 EVIL_DATASET = "[pwn-dataset](https://evil.example/ds)"
 EVIL_ACTOR = '<a href="https://evil.example/phish">Ministry</a>'
 EVIL_OUTLET = "[phish-outlet](https://evil.example/outlet) **bold** :red[red]"
-
-
-def links_in(markdown: str) -> list[str]:
-    """What this markdown shows as links: `[text](url)` and `<url>` links, and bare addresses
-    in its text."""
-    found = []
-    for block in MarkdownIt("commonmark").parse(markdown):
-        for token in block.children or []:
-            if token.type == "link_open":
-                found.append(str(token.attrs["href"]))
-            elif token.type == "text":
-                found += [m.group(0) for m in GFM_AUTOLINK.finditer(token.content)]
-    return found
-
-
-def shown_text(markdown: str) -> str:
-    """The characters a reader sees: escapes resolved, invisible word joiners dropped."""
-    return re.sub(r"\\(.)", r"\1", markdown).replace(WORD_JOINER, "")
-
-
-def markdown_on_the_page(at: AppTest) -> list[str]:
-    """Every text of the page that Streamlit reads as markdown."""
-    elements = [*at.markdown, *at.caption, *at.warning, *at.info, *at.error, *at.success, *at.title]
-    return [e.value for e in elements]
 
 
 def test_a_link_in_a_rejected_value_is_shown_as_text_in_the_rules_warning(
@@ -174,7 +144,7 @@ def test_a_link_in_a_rejected_value_is_shown_as_text_in_the_rules_warning(
     (warning,) = [w.value for w in at.warning if "break the rules" in w.value]
     assert EVIL_DATASET in shown_text(warning)
     assert links_in(warning) == []
-    assert [t for t in markdown_on_the_page(at) if links_in(t)] == []
+    assert [t for t in markdown_of(at) if links_in(t)] == []
 
 
 def test_a_link_in_a_url_parameter_is_shown_as_text_in_the_ignored_warning(monkeypatch: pytest.MonkeyPatch):
@@ -182,7 +152,7 @@ def test_a_link_in_a_url_parameter_is_shown_as_text_in_the_ignored_warning(monke
     (warning,) = [w.value for w in at.warning if "Part of the link was ignored" in w.value]
     assert EVIL_ACTOR in shown_text(warning)
     assert links_in(warning) == []
-    assert [t for t in markdown_on_the_page(at) if links_in(t)] == []
+    assert [t for t in markdown_of(at) if links_in(t)] == []
 
 
 def test_an_outlet_with_markdown_is_literal_in_the_export_footer(
@@ -196,9 +166,8 @@ def test_an_outlet_with_markdown_is_literal_in_the_export_footer(
     (footer,) = [c.value for c in at.caption if c.value.startswith("Footer:")]
     assert f"Sources: {EVIL_OUTLET}" in shown_text(footer)
     assert links_in(footer) == []
-    tokens = [t.type for b in MarkdownIt("commonmark").parse(footer) for t in b.children or []]
-    assert "strong_open" not in tokens and ":red[" not in footer  # neither bold nor red
-    assert [t for t in markdown_on_the_page(at) if links_in(t)] == []
+    assert "strong_open" not in inline_tokens(footer) and ":red[" not in footer  # neither bold nor red
+    assert [t for t in markdown_of(at) if links_in(t)] == []
 
 
 def test_a_missing_dataset_file_is_a_one_line_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
