@@ -1,6 +1,7 @@
 """The UI layer's rule for text in markdown-reading elements (`timeline.ui.safe`): the helpers
 make hostile text inert, and a reading of the UI's source finds every call of such an element
-with a formatted string whose parts did not go through them."""
+with a formatted string whose parts did not go through them (and every `st.html` whose parts
+did not go through `html.escape`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ MARKDOWN_OPTIONS = {"radio", "pills", "segmented_control"}
 """Their options' labels are markdown too (checked in Chromium; select boxes' are plain text)."""
 HELPERS = {*safe.__all__, "escape_markdown"}
 """`escape_markdown` is the pure formatter `safe.inert` applies."""
+HTML_HELPERS = {"escape", "card_html", "_swatches"}
+"""`st.html` takes HTML: data goes through `html.escape`, or a builder that escapes every value
+(`timeline.cards.card_html`, whose cards tests/test_app.py and tests/e2e/test_hostile.py
+read; `_swatches`, from the taxonomy)."""
 NUMERIC_SPEC = re.compile(r"^[<>^=]?[+ -]?[,_]?\d*[,_]?(\.\d+)?[dfe%gn]?$")
 
 
@@ -50,18 +55,19 @@ def _is_code_constant(node: ast.expr) -> bool:
     return False
 
 
-def _is_helper(node: ast.expr) -> bool:
+def _is_helper(node: ast.expr, helpers: set[str]) -> bool:
     if not isinstance(node, ast.Call):
         return False
     func = node.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name in HELPERS
+    return name in helpers
 
 
 class Checker:
     """Judges the text given to one element, following local variables in its function."""
 
-    def __init__(self, function: ast.AST | None) -> None:
+    def __init__(self, function: ast.AST | None, helpers: set[str] = HELPERS) -> None:
+        self.helpers = helpers
         self.assigned: dict[str, list[ast.expr]] = {}
         for node in ast.walk(function) if function is not None else ():
             if isinstance(node, ast.Assign):
@@ -90,6 +96,8 @@ class Checker:
             return node.func.attr in ("format", "join")
         if isinstance(node, ast.IfExp):
             return self.formatted(node.body) or self.formatted(node.orelse)
+        if isinstance(node, ast.BoolOp):  # `text or None`
+            return any(self.formatted(v) for v in node.values)
         if isinstance(node, ast.Name) and node.id not in self.seen:
             self.seen.add(node.id)
             return any(self.formatted(v) for v in self.assigned.get(node.id, []))
@@ -97,7 +105,7 @@ class Checker:
 
     def safe(self, node: ast.expr) -> bool:
         """Text made only of code constants, numbers and what went through a helper."""
-        if _is_code_constant(node) or _is_helper(node):
+        if _is_code_constant(node) or _is_helper(node, self.helpers):
             return True
         if isinstance(node, ast.JoinedStr):
             return all(self._safe_part(v) for v in node.values)
@@ -105,6 +113,8 @@ class Checker:
             return self.safe(node.left) and self.safe(node.right)
         if isinstance(node, ast.IfExp):
             return self.safe(node.body) and self.safe(node.orelse)
+        if isinstance(node, ast.BoolOp):
+            return all(self.safe(v) for v in node.values)
         if isinstance(node, (ast.List, ast.Tuple)):
             return all(self.safe(e) for e in node.elts)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
@@ -147,7 +157,7 @@ class Checker:
             return _is_code_constant(node.value)
         if isinstance(node, ast.Lambda):
             return self.safe(node.body)
-        return isinstance(node, ast.Name) and node.id in HELPERS
+        return isinstance(node, ast.Name) and node.id in self.helpers
 
 
 def _functions(tree: ast.AST) -> dict[ast.AST, ast.AST | None]:
@@ -174,6 +184,10 @@ def violations(source: str, name: str = "<source>") -> list[str]:
         element = func.attr if isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
             element = None  # st.dialog(...)(f): the decorator's call is judged on its own
+        if element == "html":  # HTML, not markdown: the same reading with html.escape
+            checker = Checker(function, HTML_HELPERS)
+            found += [f"{name}:{a.lineno} html" for a in call.args[:1] if not checker.text_ok(a)]  # type: ignore[attr-defined]
+            continue
         if element not in MARKDOWN_ELEMENTS:
             continue
         checker = Checker(function)
@@ -215,6 +229,10 @@ def test_no_ui_call_gives_markdown_unchecked_formatted_text():
         'lines = ["Nothing matches."]\nlines.append(f"- without {name}")\nst.info("\\n".join(lines))',
         'st.caption(f"{count} changes")',  # no number format: could be anything
         "st.title(coverage(countries, first, last, rows))",  # a function's text, made from data
+        'st.html(f"<div>{row.title}</div>")',  # HTML: data must go through html.escape
+        'st.html(f"<h3>{inert(step.title)}</h3>")',  # markdown escaping is no HTML escaping
+        'items = "".join(f"<li>{r.title}</li>" for r in rows)\nst.html(f"<ul>{items}</ul>")',
+        'st.pills("Confidence", xs, help="; ".join(f"{k}: {v}" for k, v in helps.items()) or None)',
     ],
 )
 def test_the_reading_finds_unchecked_text(code: str):
@@ -236,6 +254,8 @@ def test_the_reading_finds_unchecked_text(code: str):
         'st.selectbox("Event", ids, format_func=lambda v: f"{v}!")',  # a select box's options are text
         'st.download_button({"csv": "CSV", "xlsx": "Excel"}[fmt], data)',  # a table of the code
         "st.title(safe.inert(coverage(countries, first, last, rows)))",
+        "st.html(f\"<div class='x'>{escape(row.title)} · step {number:d} of {len(steps)}</div>\")",
+        "st.html(CARD_CSS)",
     ],
 )
 def test_the_reading_accepts_constants_numbers_and_helpers(code: str):

@@ -109,7 +109,7 @@ def _any_of(f: AnyOf, summary: Summary) -> None:
         helps = taxonomy.CONFIDENCE_HELP if f.column == Col.CONFIDENCE else {}
         sb.pills(f.label, options=options, selection_mode="multi", key=state.key(f.name),
                  on_change=state.clear_warnings, format_func=lambda v: inert(_label(f, v)),
-                 help="; ".join(f"{k}: {v}" for k, v in helps.items()) or None)  # fmt: skip
+                 help=inert("; ".join(f"{k}: {v}" for k, v in helps.items())) or None)  # fmt: skip
         return
     if f.choices is None and len(options) <= 1 and not chosen:
         return  # one dataset, one actor: nothing to choose

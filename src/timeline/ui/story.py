@@ -199,13 +199,13 @@ def _panel(active: Active, engine: Engine, v: View) -> None:
     found = {r[Col.EVENT_ID]: r for _, r in engine.by_ids(active.highlight).iterrows()}
     events = [(i, found[e]) for i, e in enumerate(active.highlight, 1) if e in found]  # the story's order
     items = "".join(
-        f'<li><div class="tl-when">{i} · {escape(format_dates(r[Col.DATE_START].date(), r[Col.DATE_END].date(), r[Col.DATE_PRECISION]))}'
+        f'<li><div class="tl-when">{i:d} · {escape(format_dates(r[Col.DATE_START].date(), r[Col.DATE_END].date(), r[Col.DATE_PRECISION]))}'
         f"</div>{escape(str(r[Col.TITLE]))}</li>"
         for i, r in events
     )
     with st.container(key="story-panel"):
         st.html(
-            f'<div class="tl-story"><div class="tl-kicker">{escape(story.title)} · step {number} of {total}</div>'
+            f'<div class="tl-story"><div class="tl-kicker">{escape(story.title)} · step {number:d} of {total:d}</div>'
             f"<h3>{escape(step.title)}</h3>"
             f'<div class="tl-caption">{escape(step.caption)}</div>'
             + (f'<ul class="tl-events">{items}</ul>' if items else "")
