@@ -407,3 +407,12 @@ def test_addresses_typed_into_the_form_are_never_links_in_its_messages(data: Pat
     save(at)
     assert "see https://evil.example/t" in shown_text(" ".join(s.value for s in at.success))
     assert [t for t in markdown_of(at) if links_in(t)] == []
+
+
+def test_a_missing_dataset_is_one_message_in_the_editor_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    missing = tmp_path / "nowhere" / "events.parquet"
+    monkeypatch.setenv(store.ENV_VAR, str(missing))
+    at = run_editor(signed_in(EDITOR), event=EVENT)  # the correction section, which reads the file
+    (said,) = [e.value for e in at.error]  # run_page fails on an exception box
+    assert f"{missing}: no such dataset file" in shown_text(said) and "--create" in shown_text(said)
+    assert not at.text_input and not missing.parent.exists()

@@ -20,6 +20,17 @@ def is_partitioned(path: Path) -> bool:
     return path.is_dir()
 
 
+def next_step(path: Path) -> str:
+    """What to do about a dataset the app cannot open, by what is at `path` (the commands
+    say it in their own words)."""
+    if not path.exists():
+        return (
+            f"Set {store.ENV_VAR} to an existing dataset file or folder (unset, the app reads "
+            f"{store.DEFAULT_PATH}), or start one there with: timeline append rows.csv --data {path} --create"
+        )
+    return f"Run: timeline validate {path}"
+
+
 def load(path: Path) -> pd.DataFrame:
     """Every row as a frame (a partitioned dataset read part by part)."""
     if is_partitioned(path):

@@ -58,20 +58,11 @@ def load_engine(path: Path) -> Engine:
     except (store.DatasetError, EngineError, OSError) as err:
         reason = describe_os_error(err) if isinstance(err, OSError) else str(err)
         st.error(
-            f"Cannot read the dataset: {inert(reason)}. {inert(what_to_do(path))}", icon=":material/error:"
+            f"Cannot read the dataset: {inert(reason)}. {inert(datasets.next_step(path))}",
+            icon=":material/error:",
         )
     st.stop()
     raise AssertionError  # st.stop() does not return
-
-
-def what_to_do(path: Path) -> str:
-    """The next step for a dataset the app cannot open, by what is at `path`."""
-    if not path.exists():
-        return (
-            f"Set {store.ENV_VAR} to an existing dataset file or folder (unset, the app reads "
-            f"{store.DEFAULT_PATH}), or start one there with: timeline append rows.csv --data {path} --create"
-        )
-    return f"Run: timeline validate {path}"
 
 
 def on_phone() -> bool:

@@ -19,6 +19,7 @@ from timeline.history import Change, Values
 from timeline.schema import COLUMNS, Col
 from timeline.ui.editor import access, form, writes
 from timeline.ui.editor.form import Form
+from timeline.ui.safe import inert
 from timeline.validation import Problem, ValidationFailed
 
 SECTIONS = {
@@ -107,6 +108,15 @@ def main() -> None:
     if not _account():
         return
     path = writes.dataset()
+    try:
+        if not datasets.is_partitioned(path):
+            store.check_readable(path)  # a missing file is a message, not a traceback
+    except store.DatasetError as err:
+        st.error(
+            f"Cannot read the dataset: {inert(err)}. {inert(datasets.next_step(path))}",
+            icon=":material/error:",
+        )
+        return
     if datasets.is_partitioned(path):
         st.info(
             "The editor works on a single-file dataset; this one is a folder of parts, changed with the "
