@@ -34,7 +34,8 @@ HTML_HELPERS = {"escape", "card_html", "_swatches"}
 """`st.html` takes HTML: data goes through `html.escape`, or a builder that escapes every value
 (`timeline.cards.card_html`, whose cards tests/test_app.py and tests/e2e/test_hostile.py
 read; `_swatches`, from the taxonomy)."""
-NUMERIC_SPEC = re.compile(r"^[<>^=]?[+ -]?[,_]?\d*[,_]?(\.\d+)?[dfe%gn]?$")
+NUMERIC_SPEC = re.compile(r"^[<>^=]?[+ -]?\d*([,_]\d*(\.\d+)?[dfe%gn]?|(\.\d+)?[dfe%gn])$")
+"""A format spec only a number takes ('{n:,}', '{x:.1f}', '{i:d}'); a width alone ('{s:>10}') is not."""
 
 
 def _is_code_constant(node: ast.expr) -> bool:
@@ -228,6 +229,7 @@ def test_no_ui_call_gives_markdown_unchecked_formatted_text():
         'items = "\\n".join(f"- {w}" for w in warnings)\nst.warning(f"Ignored:\\n{items}")',
         'lines = ["Nothing matches."]\nlines.append(f"- without {name}")\nst.info("\\n".join(lines))',
         'st.caption(f"{count} changes")',  # no number format: could be anything
+        'st.caption(f"{name:>20} changes")',  # a width is no number format either
         "st.title(coverage(countries, first, last, rows))",  # a function's text, made from data
         'st.html(f"<div>{row.title}</div>")',  # HTML: data must go through html.escape
         'st.html(f"<h3>{inert(step.title)}</h3>")',  # markdown escaping is no HTML escaping
@@ -245,6 +247,7 @@ def test_the_reading_finds_unchecked_text(code: str):
         'st.warning("A constant message")',
         'st.caption(f"Footer: {inert(footer)}")',
         'st.caption(f"{len(ids)} selected, {n:,} of {total:,} events, limit {MAX_ROWS:,}")',
+        'st.caption(f"{share:.1%} of {n:d} events, {x:_} and {y:,.2f}")',
         'st.warning(f"Ignored:\\n{safe.bullets(warnings)}")',
         'note = f"{n:,} strikes"\nnote += f" from {inert(name)}"\nst.caption(note)',
         'st.pills("Type", xs, format_func=LABELS.get)',
