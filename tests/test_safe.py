@@ -185,6 +185,8 @@ def violations(source: str, name: str = "<source>") -> list[str]:
         element = func.attr if isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
             element = None  # st.dialog(...)(f): the decorator's call is judged on its own
+        if isinstance(func, ast.Call) and getattr(func.func, "id", None) == "getattr":
+            element = "markdown"  # getattr(st, kind)(text): some message element
         if element == "html":  # HTML, not markdown: the same reading with html.escape
             checker = Checker(function, HTML_HELPERS)
             found += [f"{name}:{a.lineno} html" for a in call.args[:1] if not checker.text_ok(a)]  # type: ignore[attr-defined]
@@ -230,6 +232,7 @@ def test_no_ui_call_gives_markdown_unchecked_formatted_text():
         'lines = ["Nothing matches."]\nlines.append(f"- without {name}")\nst.info("\\n".join(lines))',
         'st.caption(f"{count} changes")',  # no number format: could be anything
         'st.caption(f"{name:>20} changes")',  # a width is no number format either
+        'getattr(st, kind)(f"Saved {title}")',  # whichever element it is
         "st.title(coverage(countries, first, last, rows))",  # a function's text, made from data
         'st.html(f"<div>{row.title}</div>")',  # HTML: data must go through html.escape
         'st.html(f"<h3>{inert(step.title)}</h3>")',  # markdown escaping is no HTML escaping
@@ -259,6 +262,7 @@ def test_the_reading_finds_unchecked_text(code: str):
         "st.title(safe.inert(coverage(countries, first, last, rows)))",
         "st.html(f\"<div class='x'>{escape(row.title)} · step {number:d} of {len(steps)}</div>\")",
         "st.html(CARD_CSS)",
+        "getattr(st, kind)(escape_markdown(text))",
     ],
 )
 def test_the_reading_accepts_constants_numbers_and_helpers(code: str):
