@@ -18,7 +18,7 @@ from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.schema import Col
 from timeline.ui import cards, export_panel, sidebar, state
 from timeline.ui import story as story_ui
-from timeline.ui.safe import inert
+from timeline.ui.safe import bullets, inert
 from timeline.view import View
 
 # The range buttons sit at the top left, so plotly's toolbar (top right) never covers them.
@@ -47,11 +47,9 @@ def load_engine(path: Path) -> Engine:
             store.check_readable(path)  # a missing or unreadable file is a message, not a traceback
             shown, problems = _checked(str(path.resolve()), store.file_version(path))
             if problems:
-                items = "\n".join(f"- {escape_markdown(line)}" for line in problems[:12])
-                more = f"\n- … {len(problems) - 12} more" if len(problems) > 12 else ""
                 st.warning(
                     f"Some rows of this dataset break the rules and are not shown "
-                    f"(run `timeline validate` on it):\n{items}{more}",
+                    f"(run `timeline validate` on it):\n{bullets(problems, limit=12)}",
                     icon=":material/report:",
                 )
         return open_engine(shown)
@@ -81,9 +79,9 @@ def _header(engine: Engine, v: View, n: int) -> None:
         st.code(state.share_url(v), language=None, wrap_lines=True)
     warnings = st.session_state.get(state.WARNINGS) or []
     if warnings:
-        items = "\n".join(f"- {escape_markdown(w)}" for w in warnings)
         st.warning(
-            f"Part of the link was ignored; the rest of the view applies.\n{items}", icon=":material/warning:"
+            f"Part of the link was ignored; the rest of the view applies.\n{bullets(warnings)}",
+            icon=":material/warning:",
         )
 
 
