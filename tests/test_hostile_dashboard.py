@@ -179,3 +179,14 @@ def test_a_missing_dataset_file_is_a_one_line_message(monkeypatch: pytest.Monkey
     assert f"Set {store.ENV_VAR}" in text and f"--data {missing} --create" in text
     assert "\n" not in error and "Traceback" not in error
     assert not missing.exists() and not missing.parent.exists()  # nothing was created
+
+
+def test_an_unreadable_dataset_file_says_how_to_find_out_more(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    bad = tmp_path / "events.parquet"
+    bad.write_bytes(b"PAR1 not parquet")
+    at = run_app(monkeypatch, bad)
+    (error,) = [shown_text(e.value) for e in at.error]
+    assert f"{bad}: not a readable Parquet file" in error and error.endswith(f"Run: timeline validate {bad}")
+    assert bad.read_bytes() == b"PAR1 not parquet"
