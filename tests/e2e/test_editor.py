@@ -132,6 +132,8 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     wait_for_app(page)
     page.get_by_role("link", name="Editor").click()  # reachable from the dashboard
     wait_for_app(page)
+    # the page's frame can come before its alert on a loaded machine: wait for the alert itself
+    main(page).get_by_test_id("stAlert").filter(has_text="open to signed-in editors only").wait_for()
     assert "open to signed-in editors only" in " ".join(alerts(page))
     shot(page, "editor-sign-in")
     sign_in(page, app, provider, EDITOR)
