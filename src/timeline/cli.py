@@ -399,6 +399,10 @@ from timeline.story_command import validate_story  # noqa: E402
 
 app.command("validate-story")(validate_story)
 
+from timeline.matching.command import match_command  # noqa: E402  (light: the algorithm loads when it runs)
+
+app.command("match")(match_command)
+
 
 def build_app() -> typer.Typer:
     """The command as the view registry stands now (export's flags come from it)."""

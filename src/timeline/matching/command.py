@@ -1,0 +1,194 @@
+"""`timeline match`: count each incident once across sources (docs/matching.md).
+
+Only typer and the standard library are imported here; the algorithm (DuckDB, pandas) is
+imported when the command runs, so the `timeline` command starts as fast as before.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from timeline.clikit import fail
+
+
+class Format(StrEnum):
+    PROJECT = "project"
+    MELTT = "meltt"
+
+
+class Selection(StrEnum):
+    BEST = "best"
+    REFERENCE = "reference"
+
+
+def match_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="The dataset (default data/events.parquet or $TIMELINE_DATA); with --format meltt, "
+            "the reference's CSV files, one per source, in precedence order.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", help="project: a dataset in this schema; meltt: the R package's CSV shape."),
+    ] = Format.PROJECT,
+    taxonomy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--taxonomy", help="NAME=TABLE.csv, repeatable (--format meltt): the taxonomy of column NAME."
+        ),
+    ] = None,
+    km: Annotated[
+        float | None, typer.Option("--km", help="Spatial window, great-circle km (project default 10).")
+    ] = None,
+    days: Annotated[
+        float | None, typer.Option("--days", help="Temporal window in days (project default 1).")
+    ] = None,
+    selection: Annotated[
+        Selection,
+        typer.Option(
+            "--selection", help="best: best score wins; reference: MELTT 0.4.3's order (docs/matching.md)."
+        ),
+    ] = Selection.BEST,
+    precedence: Annotated[
+        list[str] | None,
+        typer.Option("--precedence", help="Dataset labels in precedence order, repeatable (project format)."),
+    ] = None,
+    review_margin: Annotated[
+        float, typer.Option("--review-margin", help="Flag a match whose runner-up scores within this.")
+    ] = 0.0,
+    summary_json: Annotated[bool, typer.Option("--summary-json", help="Print the summary as JSON.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write every report with its incident here (.csv or .parquet)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Project format: match and report, but store nothing.")
+    ] = False,
+) -> None:
+    """Match events across sources: each incident counted once, every decision stored."""
+    from dataclasses import replace
+
+    from timeline import store
+    from timeline.matching import core
+
+    paths = list(paths or [])
+    if km is not None and not km > 0:
+        fail(f"--km must be a positive number of kilometres, not {km}", 2)
+    if days is not None and not days >= 0:
+        fail(f"--days must be zero or a positive number of days, not {days}", 2)
+    if review_margin < 0:
+        fail(f"--review-margin must not be negative, not {review_margin}", 2)
+    try:
+        if fmt is Format.MELTT:
+            result = _meltt(paths, taxonomy or [], km, days, selection, review_margin)
+            target = None
+        else:
+            if taxonomy:
+                fail("--taxonomy applies to --format meltt; a dataset's taxonomy is taxonomy.py's", 2)
+            if len(paths) > 1:
+                fail(
+                    f"give one dataset, not {len(paths)} (several sources are `dataset` labels within it)", 2
+                )
+            from timeline.matching import project
+
+            path = paths[0] if paths else store.default_path()
+            settings = replace(
+                project.DEFAULTS,
+                km=km if km is not None else project.DEFAULTS.km,
+                days=days if days is not None else project.DEFAULTS.days,
+                selection=str(selection),
+                review_margin=review_margin,
+                precedence=tuple(precedence) if precedence else project.DEFAULTS.precedence,
+            )
+            version = project.dataset_version(path)
+            result = project.run(path, settings)
+            target = None if dry_run else project.save(path, result, version)
+    except core.MatchError as err:
+        fail(str(err))
+    except store.DatasetError as err:
+        fail(str(err))
+    if out is not None:
+        _write_out(result.reports, out)
+    if summary_json:
+        typer.echo(json.dumps(result.summary, indent=1))
+    else:
+        for line in describe(result.summary):
+            typer.echo(line)
+    if target is not None:
+        typer.echo(f"incidents written to {target}", err=summary_json)
+
+
+def _meltt(
+    paths: list[Path],
+    taxonomy: list[str],
+    km: float | None,
+    days: float | None,
+    selection: str,
+    margin: float,
+) -> object:
+    from timeline.matching import core, meltt_format
+
+    if len(paths) < 2:
+        fail("--format meltt needs at least two dataset CSV files", 2)
+    if not taxonomy:
+        fail("--format meltt needs at least one --taxonomy NAME=TABLE.csv", 2)
+    if km is None or days is None:
+        fail("--format meltt needs both windows: --km and --days (the reference has no defaults)", 2)
+    tables = []
+    for item in taxonomy:
+        name, sep, table = item.partition("=")
+        if not sep or not name.strip() or not table.strip():
+            fail(f"--taxonomy {item!r}: expected NAME=TABLE.csv", 2)
+        tables.append(meltt_format.read_taxonomy(name.strip(), Path(table.strip())))
+    reports, dims = meltt_format.read_datasets(paths, tables)
+    settings = core.MatchSettings(
+        km=km,
+        days=days,
+        time_rule="endpoints",
+        selection=selection,
+        review_margin=margin,  # type: ignore[arg-type]
+    )
+    return core.match(reports, dims, settings)
+
+
+def _write_out(frame: object, out: Path) -> None:
+    from timeline import store
+
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        store.write_bytes_atomic(out, frame.to_csv(index=False).encode("utf-8"))  # type: ignore[attr-defined]
+    elif suffix == ".parquet":
+        import pyarrow as pa
+
+        store.write_table_atomic(pa.Table.from_pandas(frame, preserve_index=False), out)  # type: ignore[arg-type]
+    else:
+        fail(f"--out {out}: give a .csv or .parquet file", 2)
+
+
+def describe(summary: dict[str, object]) -> list[str]:
+    """The summary as a person reads it (the reference's wording where it has one)."""
+    lines = [
+        f"reports: {summary['observations']:,}",
+        f"incidents (unique after deduplication): {summary['unique']:,}",
+        f"matches: {summary['matches']:,} ({summary['event_matches']:,} event-to-event, "
+        f"{summary['episode_matches']:,} episode-to-episode)",
+        f"duplicates removed: {summary['duplicates']:,}",
+        "overlap:",
+    ]
+    for row in summary["overlap"]:  # type: ignore[attr-defined]
+        lines.append(f"  {' + '.join(row['datasets'])}: {row['count']:,}")
+    if summary["flagged_for_review"]:
+        lines.append(
+            f"{summary['flagged_for_review']:,} event(s) an episode of another source may cover: review them"
+        )
+    if summary["ambiguous"]:
+        lines.append(f"{summary['ambiguous']:,} match(es) with a runner-up as good: review them")
+    return lines

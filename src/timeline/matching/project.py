@@ -1,0 +1,304 @@
+"""Matching a dataset in this project's schema, and the incidents stored beside it.
+
+Each `dataset` label (curated, missile-attacks, acled, ucdp, gdelt, ...) is a source. A row
+is a report; its interval is `date_start..date_end` (a week-precision report is the whole
+week, so it can match a day inside it); an episode is a day-precision row over more than
+two dates (an overnight attack spans two). A row placed only by a region or country
+(`geo_precision` 3 or 4, or no coordinates) is compared by country and region, not by
+kilometres. The taxonomy: event type, then its group; the launching side (unknown agrees,
+a different side rules the pair out); the count with its unit (a different figure costs
+score but never rules out: two sources' casualty figures often differ).
+
+The result is written beside the dataset (`events.parquet.incidents.parquet`, or
+`_incidents.parquet` inside a partitioned folder), stamped with the dataset's version and
+the settings, so a reader can tell when it is stale and redo it from the stamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pycountry
+
+from timeline import parts, store, taxonomy
+from timeline.matching.core import (
+    Dimension,
+    MatchResult,
+    MatchSettings,
+    Out,
+    Place,
+    R,
+    match,
+)
+from timeline.schema import Col
+
+PRECEDENCE: tuple[str, ...] = ("curated", "missile-attacks", "acled", "ucdp", "gdelt")
+"""Whose report represents an incident: the curated rows, then the Air Force tallies, then
+ACLED, UCDP and GDELT; other labels follow in order of appearance."""
+
+DEFAULTS = MatchSettings(km=10.0, days=1.0, time_rule="overlap", selection="best", precedence=PRECEDENCE)
+"""10 km and one day: a village and the town a second source names, a night reported on
+either of its dates. docs/matching.md says how to tune them."""
+
+EPISODE_MIN_DATES = 3
+"""A day-precision row over at least this many dates is an episode (an overnight attack
+spans two and is an event)."""
+
+META_KEY = "timeline.matching"
+FORMAT = "timeline-incidents/1"
+
+TYPE, GROUP, SIDE, COUNT, UNIT = (
+    "type:event_type",
+    "type:group",
+    "side:initiator",
+    "count:value",
+    "count:unit",
+)
+TAXONOMY: tuple[Dimension, ...] = (
+    Dimension("type", (TYPE, GROUP)),
+    Dimension("side", (SIDE,), unknown_agrees=True),
+    Dimension("count", (COUNT, UNIT), required=False, unknown_agrees=True),
+)
+
+READ = (
+    Col.EVENT_ID,
+    Col.DATASET,
+    Col.DATE_START,
+    Col.DATE_END,
+    Col.DATE_PRECISION,
+    Col.EVENT_TYPE,
+    Col.LATITUDE,
+    Col.LONGITUDE,
+    Col.GEO_PRECISION,
+    Col.AREA_CODE,
+    Col.COUNTRIES,
+    Col.INITIATOR_COUNTRIES,
+    Col.COUNT,
+    Col.COUNT_UNIT,
+)
+
+
+class Stored:
+    """Columns of the stored incidents file (beside the dataset's `event_id` and `dataset`)."""
+
+    COLUMNS = (Col.EVENT_ID, Col.DATASET, *Out)
+
+
+def incidents_path(path: Path) -> Path:
+    return path / "_incidents.parquet" if path.is_dir() else path.with_name(path.name + ".incidents.parquet")
+
+
+def dataset_version(path: Path) -> str:
+    """A fingerprint that changes whenever the rows may have: the file's bytes, or a folder's
+    manifest version (or its parts' names, sizes and times)."""
+    if path.is_dir():
+        manifest = parts.read_manifest(path)
+        if manifest is not None:
+            return f"manifest:{manifest.id}:{manifest.version}"
+        stamp = [
+            (str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in parts.files(path)
+        ]
+        return "parts:" + hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:32]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        try:
+            return parts.files(path)
+        except parts.PartsError as err:
+            raise store.DatasetError(str(err)) from err
+    store.check_readable(path)
+    return [path]
+
+
+def read_reports(path: Path) -> pd.DataFrame:
+    """The columns the match needs, read by DuckDB from the dataset's Parquet files."""
+    files = [str(f) for f in _files(path)]
+    if not files:
+        return _reports(pd.DataFrame(columns=[str(c) for c in READ]))
+    cols = ", ".join(f'"{c}"' for c in READ)
+    con = duckdb.connect()
+    try:
+        frame = con.execute(f"SELECT {cols} FROM read_parquet(?, union_by_name=true)", [files]).df()
+    except duckdb.Error as err:
+        raise store.DatasetError(f"{path}: cannot read the columns the match needs ({err})") from err
+    finally:
+        con.close()
+    return _reports(frame)
+
+
+def _reports(frame: pd.DataFrame) -> pd.DataFrame:
+    start = pd.to_datetime(frame[Col.DATE_START])
+    end = pd.to_datetime(frame[Col.DATE_END])
+    epoch = pd.Timestamp("1970-01-01")
+    s_days = (start - epoch).dt.days.astype("int64")
+    e_days = (end - epoch).dt.days.astype("int64")
+    precision = frame[Col.GEO_PRECISION].astype("Float64")
+    lat = frame[Col.LATITUDE].astype("float64")
+    area = lat.isna().to_numpy() | (precision.fillna(1) >= 3).to_numpy()
+    country, region = _places(frame, area)
+    initiators = frame[Col.INITIATOR_COUNTRIES].map(_side_key)
+    count = frame[Col.COUNT].astype("Int64")
+    unit = frame[Col.COUNT_UNIT].astype("string")
+    reports = pd.DataFrame(
+        {
+            str(R.SOURCE): frame[Col.DATASET].astype(str).to_numpy(),
+            str(R.REPORT): frame[Col.EVENT_ID].astype(str).to_numpy(),
+            str(R.START): s_days.to_numpy(),
+            str(R.END): e_days.to_numpy(),
+            str(R.LAT): lat.to_numpy(),
+            str(R.LON): frame[Col.LONGITUDE].astype("float64").to_numpy(),
+            str(R.EPISODE): (
+                (frame[Col.DATE_PRECISION].astype(str) == "day") & (e_days - s_days + 1 >= EPISODE_MIN_DATES)
+            ).to_numpy(),
+            str(Place.AREA): area,
+            str(Place.COUNTRY): country,
+            str(Place.REGION): region,
+            TYPE: frame[Col.EVENT_TYPE].astype("string").to_numpy(),
+            GROUP: frame[Col.EVENT_TYPE].map(_group).astype("string").to_numpy(),
+            SIDE: initiators.to_numpy(),
+            COUNT: (count.astype("string") + " " + unit).to_numpy(),
+            UNIT: unit.to_numpy(),
+        }
+    )
+    return reports
+
+
+def _group(event_type: object) -> str | None:
+    return taxonomy.group_of(event_type) if event_type in taxonomy.TYPES_BY_KEY else None
+
+
+def _side_key(values: object) -> str | None:
+    items = sorted(str(v) for v in (values if values is not None else []) if v)
+    return "+".join(items) if len(items) else None
+
+
+def _places(frame: pd.DataFrame, area: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Country (alpha-3) and region (ISO 3166-2) of each report, from its area code; a row
+    without one counts as placed in the one country among its parties that did not act
+    (an Air Force tally: Russia launched, at Ukraine), else nowhere known."""
+    codes = frame[Col.AREA_CODE].astype("string")
+    country = np.full(len(frame), None, dtype=object)
+    region = np.full(len(frame), None, dtype=object)
+    for i, code in enumerate(codes):
+        if isinstance(code, str) and code:
+            if "-" in code:
+                region[i] = code
+                country[i] = _alpha3(code.split("-", 1)[0])
+            else:
+                country[i] = code
+        elif area[i]:
+            parties = set(frame[Col.COUNTRIES].iloc[i] if frame[Col.COUNTRIES].iloc[i] is not None else [])
+            acting = set(
+                frame[Col.INITIATOR_COUNTRIES].iloc[i]
+                if frame[Col.INITIATOR_COUNTRIES].iloc[i] is not None
+                else []
+            )
+            rest = sorted(parties - acting)
+            country[i] = rest[0] if len(rest) == 1 else None
+    return country, region
+
+
+def _alpha3(alpha2: str) -> str | None:
+    country = pycountry.countries.get(alpha_2=alpha2)
+    return country.alpha_3 if country else None
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether the stored incidents are those of the dataset as it is now."""
+
+    path: Path
+    exists: bool
+    stale: bool
+    version: str | None
+    settings: dict[str, object] | None
+    summary: dict[str, object] | None
+
+
+def run(path: Path, settings: MatchSettings = DEFAULTS) -> MatchResult:
+    """Match the dataset's sources (no writing)."""
+    return match(read_reports(path), TAXONOMY, settings)
+
+
+def save(path: Path, result: MatchResult, version: str) -> Path:
+    """Write the incidents beside the dataset, atomically, stamped with version and settings."""
+    out = result.reports
+    table = pa.table(
+        {
+            str(Col.EVENT_ID): pa.array(out[R.REPORT].astype(str), pa.string()),
+            str(Col.DATASET): pa.array(out[R.SOURCE].astype(str), pa.string()),
+            str(Out.INCIDENT): pa.array(out[Out.INCIDENT].astype(str), pa.string()),
+            str(Out.ROLE): pa.array(out[Out.ROLE].astype(str), pa.string()),
+            str(Out.KIND): pa.array(out[Out.KIND].astype(str), pa.string()),
+            str(Out.MATCHED_TO): pa.array(out[Out.MATCHED_TO].astype(str), pa.string()),
+            str(Out.SCORE): pa.array(out[Out.SCORE], pa.float64()),
+            str(Out.KM): pa.array(out[Out.KM], pa.float64()),
+            str(Out.DAYS_APART): pa.array(out[Out.DAYS_APART], pa.float64()),
+            str(Out.REVIEW): pa.array(out[Out.REVIEW].astype(str), pa.string()),
+        }
+    )
+    stamp = {
+        "format": FORMAT,
+        "dataset_version": version,
+        "matched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "settings": result.settings.as_dict(),
+        "taxonomy": [
+            {"name": d.name, "levels": list(d.levels), "weight": d.weight, "required": d.required,
+             "unknown_agrees": d.unknown_agrees}
+            for d in result.taxonomy
+        ],
+        "sources": list(result.sources),
+        "summary": result.summary,
+    }  # fmt: skip
+    target = incidents_path(path)
+    store.write_table_atomic(table.sort_by(str(Col.EVENT_ID)), target, metadata={META_KEY: json.dumps(stamp)})
+    return target
+
+
+def stamp_of(target: Path) -> dict[str, object] | None:
+    if not target.exists():
+        return None
+    meta = pq.read_schema(target).metadata or {}
+    raw = meta.get(META_KEY.encode())
+    return json.loads(raw) if raw else None
+
+
+def status(path: Path) -> Status:
+    """Stored incidents and whether the dataset has changed since they were computed."""
+    target = incidents_path(path)
+    stamp = stamp_of(target)
+    if stamp is None:
+        return Status(target, False, True, None, None, None)
+    stale = stamp.get("dataset_version") != dataset_version(path)
+    return Status(
+        target, True, stale, str(stamp.get("dataset_version")), stamp.get("settings"), stamp.get("summary")
+    )  # type: ignore[arg-type]
+
+
+def stored_settings(path: Path) -> MatchSettings | None:
+    """The settings a stored result was made with, to redo it after the data changed."""
+    st = status(path)
+    if not st.settings:
+        return None
+    data = dict(st.settings)
+    data["precedence"] = tuple(data.get("precedence") or ())  # type: ignore[arg-type]
+    return replace(DEFAULTS, **data)  # type: ignore[arg-type]
+
+
+def load_incidents(path: Path) -> pd.DataFrame:
+    return pq.read_table(incidents_path(path)).to_pandas()
