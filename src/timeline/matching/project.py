@@ -5,7 +5,7 @@ is a report; its interval is `date_start..date_end` (a week-precision report is 
 week, so it can match a day inside it); an episode is a day-precision row over more than
 two dates (an overnight attack spans two). A row placed only by a region or country
 (`geo_precision` 3 or 4, or no coordinates) is compared by country and region, not by
-kilometres. The taxonomy: event type, then its group; the launching side (unknown agrees,
+kilometres. The taxonomy: event type, then its group (a strike type never broadens); the launching side (unknown agrees,
 a different side rules the pair out); the count with its unit (a different figure costs
 score but never rules out: two sources' casualty figures often differ).
 
@@ -179,7 +179,11 @@ def _reports(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _group(event_type: object) -> str | None:
-    return taxonomy.group_of(event_type) if event_type in taxonomy.TYPES_BY_KEY else None
+    """The broader level: the type's group, except that a strike stays its own type (a drone
+    attack and a missile strike the same night are two incidents, both 'military')."""
+    if event_type not in taxonomy.TYPES_BY_KEY:
+        return None
+    return str(event_type) if event_type in taxonomy.STRIKE_TYPES else taxonomy.group_of(str(event_type))
 
 
 def _side_key(values: object) -> str | None:
@@ -237,7 +241,18 @@ def run(path: Path, settings: MatchSettings = DEFAULTS) -> MatchResult:
 
 def save(path: Path, result: MatchResult, version: str) -> Path:
     """Write the incidents beside the dataset, atomically, stamped with version and settings."""
-    out = result.reports
+    out = result.reports.copy()
+    # event ids are unique across a dataset: an incident is named by its representative's id
+    ids = dict(
+        zip(
+            out[R.SOURCE].astype(str) + ":" + out[R.REPORT].astype(str),
+            out[R.REPORT].astype(str),
+            strict=True,
+        )
+    )
+    ids[""] = ""
+    out[Out.INCIDENT] = out[Out.INCIDENT].map(ids)
+    out[Out.MATCHED_TO] = out[Out.MATCHED_TO].map(ids)
     table = pa.table(
         {
             str(Col.EVENT_ID): pa.array(out[R.REPORT].astype(str), pa.string()),
