@@ -15,6 +15,7 @@ checks on days and great-circle kilometres: never a comparison of all pairs.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -23,6 +24,9 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
+
+THREADS_VAR = "TIMELINE_THREADS"
+"""Threads DuckDB may use for the joins (default: all cores), as for the query engine."""
 
 EARTH_RADIUS_KM = 6371.0088
 """The mean Earth radius (IUGG); MELTT's own code uses 111.111 km a degree (6366.2 km)."""
@@ -241,7 +245,7 @@ def _area_candidates(
             }
         )
 
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.register("l", table(left))
         con.register("r", table(right))
@@ -290,7 +294,7 @@ def _point_candidates(
             }
         )
 
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.register("lk", lk)
         con.register("rk", rk)
@@ -457,26 +461,27 @@ def select(
     picked = cand.iloc[np.sort(np.array(chosen, dtype="int64"))].reset_index(drop=True)
     # best other score of each side, for the review flag
     sc = cand["score"].to_numpy()
-    best_l = _best_two(li, sc)
-    best_r = _best_two(ri, sc)
-    runner = []
-    for a, b, s in zip(picked["li"], picked["ri"], picked["score"], strict=True):
-        runner.append(min(_other(best_l.get(int(a)), s), _other(best_r.get(int(b)), s)))
-    return picked, np.array(runner, dtype="float64")
+    own = picked["score"].to_numpy()
+    runner = np.minimum(
+        _other(li, sc, picked["li"].to_numpy(), own), _other(ri, sc, picked["ri"].to_numpy(), own)
+    )
+    return picked, runner
 
 
-def _best_two(keys: np.ndarray, sc: np.ndarray) -> dict[int, list[float]]:
-    frame = pd.DataFrame({"k": keys, "s": sc}).sort_values(["k", "s"], kind="stable")
-    frame = frame.groupby("k", sort=False).head(2)
-    return {int(k): list(g["s"]) for k, g in frame.groupby("k", sort=False)}
-
-
-def _other(two: list[float] | None, own: float) -> float:
-    """The best score among a report's other candidates: its second best if its best is the
-    chosen one's score (ties count as runners-up)."""
-    if not two or len(two) < 2:
-        return math.inf
-    return two[1] if two[0] == own else two[0]
+def _other(keys: np.ndarray, sc: np.ndarray, chosen: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """The best score among each chosen report's other candidates: its second best if its
+    best equals the chosen pair's score (ties count as runners-up); inf if it has none."""
+    order = np.lexsort((sc, keys))
+    k, v = keys[order], sc[order]
+    first = np.ones(len(k), dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    second = np.zeros(len(k), dtype=bool)
+    second[1:] = first[:-1] & ~first[1:]
+    best = pd.Series(v[first], index=k[first])
+    runner_up = pd.Series(v[second], index=k[second])
+    b = best.reindex(chosen).to_numpy()
+    r = runner_up.reindex(chosen).fillna(np.inf).to_numpy()
+    return np.where(b == own, r, b)
 
 
 # --- integration --------------------------------------------------------------------------
@@ -495,6 +500,7 @@ def match(reports: pd.DataFrame, taxonomy: Sequence[Dimension], settings: MatchS
     work[R.END] = work[R.END].astype("int64")
     work[R.EPISODE] = work[R.EPISODE].astype(bool)
     all_codes = codes(work, taxonomy)
+    starts = work[R.START].to_numpy("int64")
     n = len(work)
     incident = np.arange(n)  # row of the representative
     score = np.full(n, np.nan)
@@ -517,16 +523,18 @@ def match(reports: pd.DataFrame, taxonomy: Sequence[Dimension], settings: MatchS
             sc, ok = scores(all_codes, all_codes, lrows, rrows, taxonomy, settings.partial)
             cand = cand.assign(score=sc)[ok].reset_index(drop=True)
             picked, runner = select(cand, left, right, settings)
-            for (_, pair), second in zip(picked.iterrows(), runner, strict=True):
-                a = int(left["_row"].iloc[int(pair["li"])])
-                b = int(right["_row"].iloc[int(pair["ri"])])
-                incident[b] = incident[a]
-                score[b] = pair["score"]
-                km[b] = pair["km"]
-                days_apart[b] = abs(int(work[R.START].iloc[b]) - int(work[R.START].iloc[a]))
-                if second <= pair["score"] + settings.review_margin:
-                    review[b] = _join(review[b], f"ambiguous: a runner-up scores {second:.3g}")
-                matched.append(b)
+            if picked.empty:
+                continue
+            a = left["_row"].to_numpy()[picked["li"].to_numpy()]
+            b = right["_row"].to_numpy()[picked["ri"].to_numpy()]
+            incident[b] = incident[a]
+            score[b] = picked["score"].to_numpy()
+            km[b] = picked["km"].to_numpy()
+            days_apart[b] = np.abs(starts[b] - starts[a])
+            close = runner <= picked["score"].to_numpy() + settings.review_margin
+            for row, second in zip(b[close], runner[close], strict=True):
+                review[row] = _join(review[row], f"ambiguous: a runner-up scores {second:.3g}")
+            matched.extend(b.tolist())
         kept = new[~new["_row"].isin(matched)]
         _flag_episodes(survivors, kept, work, all_codes, taxonomy, settings, review)
         survivors = _ordered(pd.concat([survivors, kept]))
@@ -599,28 +607,41 @@ def _result(
 def summarise(out: pd.DataFrame, sources: Sequence[str]) -> dict[str, object]:
     """MELTT's summary: observations, unique after deduplication, matches (incidents with more
     than one report) by kind, duplicates removed, and which sources each incident draws on."""
-    sizes = out.groupby(Out.INCIDENT, sort=False)[str(R.SOURCE)].agg(list)
-    kinds = out[out[Out.ROLE] == Role.REPRESENTATIVE].set_index(Out.INCIDENT)[Out.KIND]
-    multi = sizes[sizes.map(len) > 1]
     order = {s: i for i, s in enumerate(sources)}
-    patterns: dict[tuple[str, ...], int] = {}
-    for members in sizes:
-        key = tuple(sorted(set(map(str, members)), key=order.__getitem__))
-        patterns[key] = patterns.get(key, 0) + 1
-    overlap = [
-        {"datasets": list(k), "count": v}
-        for k, v in sorted(patterns.items(), key=lambda kv: (len(kv[0]), [order[s] for s in kv[0]]))
-    ]
+    bits = pd.DataFrame(
+        {
+            "i": out[Out.INCIDENT].to_numpy(),
+            "b": np.left_shift(1, out[R.SOURCE].astype(str).map(order).to_numpy()),
+        }
+    )
+    members = bits.groupby("i", sort=False)["b"].agg(["size", "sum"])
+    distinct = bits.drop_duplicates().groupby("i", sort=False)["b"].sum()
+    kinds = out[out[Out.ROLE] == Role.REPRESENTATIVE].set_index(Out.INCIDENT)[Out.KIND]
+    multi = members.index[members["size"].to_numpy() > 1]
+    overlap = []
+    for mask, count in sorted(
+        distinct.value_counts().items(), key=lambda kv: (kv[0].bit_count(), _ranks(kv[0]))
+    ):
+        overlap.append({"datasets": [sources[r] for r in _ranks(int(mask))], "count": int(count)})
     flagged = int(out[Out.REVIEW].str.contains("episode ", regex=False).sum())
     ambiguous = int(out[Out.REVIEW].str.contains("ambiguous", regex=False).sum())
     return {
         "observations": len(out),
-        "unique": len(sizes),
+        "unique": len(members),
         "matches": len(multi),
-        "event_matches": int((kinds.loc[multi.index] == Kind.EVENT).sum()),
-        "episode_matches": int((kinds.loc[multi.index] == Kind.EPISODE).sum()),
-        "duplicates": int(len(out) - len(sizes)),
+        "event_matches": int((kinds.loc[multi] == Kind.EVENT).sum()),
+        "episode_matches": int((kinds.loc[multi] == Kind.EPISODE).sum()),
+        "duplicates": int(len(out) - len(members)),
         "overlap": overlap,
         "flagged_for_review": flagged,
         "ambiguous": ambiguous,
     }
+
+
+def _ranks(mask: int) -> list[int]:
+    return [r for r in range(mask.bit_length()) if mask >> r & 1]
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    threads = os.environ.get(THREADS_VAR, "").strip()
+    return duckdb.connect(config={"threads": int(threads)} if threads.isdigit() and int(threads) > 0 else {})
