@@ -192,3 +192,73 @@ def describe(summary: dict[str, object]) -> list[str]:
     if summary["ambiguous"]:
         lines.append(f"{summary['ambiguous']:,} match(es) with a runner-up as good: review them")
     return lines
+
+
+class Decision(StrEnum):
+    SHOW = "show"
+    CONFIRM = "confirm"
+    SPLIT = "split"
+    MERGE = "merge"
+
+
+def incidents_command(
+    action: Annotated[
+        Decision, typer.Argument(help="show the incidents of these events (all when none named), or decide.")
+    ],
+    event_ids: Annotated[
+        list[str] | None, typer.Argument(help="Events (event_id).", show_default=False)
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required for a decision).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Dataset (default data/events.parquet, or $TIMELINE_DATA)."),
+    ] = None,
+) -> None:
+    """Show matched incidents, or confirm, split or merge them with a reason (logged in the
+    change log; `timeline history` shows it, `timeline revert` undoes it)."""
+    from timeline import history, store
+    from timeline.matching import decisions, project
+    from timeline.matching.core import Out
+    from timeline.schema import Col
+
+    path = data if data is not None else store.default_path()
+    ids = list(event_ids or [])
+    if action is Decision.SHOW:
+        st = project.status(path)
+        if not st.exists:
+            fail(f"{path}: no incidents yet; run `timeline match` first")
+        if st.stale:
+            typer.echo(
+                f"warning: {st.path} is stale: {path} changed since the match; run `timeline match`", err=True
+            )
+        frame = project.load_incidents(path)
+        eid, inc, role = str(Col.EVENT_ID), str(Out.INCIDENT), str(Out.ROLE)
+        if ids:
+            unknown = sorted(set(ids) - set(frame[eid]))
+            if unknown:
+                fail(f"no such event in the incidents: {', '.join(unknown)}")
+            frame = frame[frame[inc].isin(set(frame.loc[frame[eid].isin(ids), inc]))]
+        else:
+            sizes = frame[inc].value_counts()
+            frame = frame[frame[inc].map(sizes) > 1]
+        for incident, group in frame.sort_values([inc, role], ascending=[True, False]).groupby(inc):
+            typer.echo(history.printable(f"{incident}  ({len(group)} reports)"))
+            for row in group.to_dict("records"):
+                note = f"  review: {row[Out.REVIEW]}" if row[Out.REVIEW] else ""
+                decided = f"  decided in {row[decisions.DECISION]}" if row[decisions.DECISION] else ""
+                line = f"    {row[Col.DATASET]}: {row[eid]} ({row[role]}){note}{decided}"
+                typer.echo(history.printable(line))
+        return
+    if not ids:
+        fail(f"{action}: name the events (event_id) it is about", 2)
+    if action is Decision.MERGE and len(ids) < 2:
+        fail("merge: name events of at least two incidents", 2)
+    action_name = {
+        Decision.CONFIRM: decisions.CONFIRM,
+        Decision.SPLIT: decisions.SPLIT,
+        Decision.MERGE: decisions.MERGE,
+    }
+    change = decisions.decide(path, history.cli_user(), action_name[action], ids, reason)
+    typer.echo(
+        f"{change.change_id}: {action} {', '.join(ids)} logged; incidents updated in {project.incidents_path(path)}"
+    )

@@ -37,6 +37,7 @@ from timeline.matching.core import (
     Out,
     Place,
     R,
+    Role,
     match,
 )
 from timeline.schema import Col
@@ -240,31 +241,24 @@ def run(path: Path, settings: MatchSettings = DEFAULTS) -> MatchResult:
 
 
 def save(path: Path, result: MatchResult, version: str) -> Path:
-    """Write the incidents beside the dataset, atomically, stamped with version and settings."""
-    out = result.reports.copy()
+    """Write the incidents beside the dataset, atomically, stamped with version and settings;
+    decisions logged for the dataset are applied on top (`decisions.py`)."""
+    out = result.reports
     # event ids are unique across a dataset: an incident is named by its representative's id
-    ids = dict(
-        zip(
-            out[R.SOURCE].astype(str) + ":" + out[R.REPORT].astype(str),
-            out[R.REPORT].astype(str),
-            strict=True,
-        )
-    )
-    ids[""] = ""
-    out[Out.INCIDENT] = out[Out.INCIDENT].map(ids)
-    out[Out.MATCHED_TO] = out[Out.MATCHED_TO].map(ids)
-    table = pa.table(
+    labels = out[R.SOURCE].astype(str) + ":" + out[R.REPORT].astype(str)
+    ids = dict(zip(labels, out[R.REPORT].astype(str), strict=True)) | {"": ""}
+    auto = pd.DataFrame(
         {
-            str(Col.EVENT_ID): pa.array(out[R.REPORT].astype(str), pa.string()),
-            str(Col.DATASET): pa.array(out[R.SOURCE].astype(str), pa.string()),
-            str(Out.INCIDENT): pa.array(out[Out.INCIDENT].astype(str), pa.string()),
-            str(Out.ROLE): pa.array(out[Out.ROLE].astype(str), pa.string()),
-            str(Out.KIND): pa.array(out[Out.KIND].astype(str), pa.string()),
-            str(Out.MATCHED_TO): pa.array(out[Out.MATCHED_TO].astype(str), pa.string()),
-            str(Out.SCORE): pa.array(out[Out.SCORE], pa.float64()),
-            str(Out.KM): pa.array(out[Out.KM], pa.float64()),
-            str(Out.DAYS_APART): pa.array(out[Out.DAYS_APART], pa.float64()),
-            str(Out.REVIEW): pa.array(out[Out.REVIEW].astype(str), pa.string()),
+            str(Col.EVENT_ID): out[R.REPORT].astype(str).to_numpy(),
+            str(Col.DATASET): out[R.SOURCE].astype(str).to_numpy(),
+            str(Out.INCIDENT): out[Out.INCIDENT].map(ids).to_numpy(),
+            str(Out.ROLE): out[Out.ROLE].astype(str).to_numpy(),
+            str(Out.KIND): out[Out.KIND].astype(str).to_numpy(),
+            str(Out.MATCHED_TO): out[Out.MATCHED_TO].map(ids).to_numpy(),
+            str(Out.SCORE): out[Out.SCORE].to_numpy("float64"),
+            str(Out.KM): out[Out.KM].to_numpy("float64"),
+            str(Out.DAYS_APART): out[Out.DAYS_APART].to_numpy("float64"),
+            str(Out.REVIEW): out[Out.REVIEW].astype(str).to_numpy(),
         }
     )
     stamp = {
@@ -280,9 +274,40 @@ def save(path: Path, result: MatchResult, version: str) -> Path:
         "sources": list(result.sources),
         "summary": result.summary,
     }  # fmt: skip
+    return _write(path, auto, stamp)
+
+
+AUTO_REVIEW = "auto_review"
+
+
+def _write(path: Path, auto: pd.DataFrame, stamp: dict[str, object]) -> Path:
+    from timeline.matching import decisions
+
+    logged = [] if path.is_dir() else decisions.decisions(path)
+    applied = decisions.overlay(auto, logged, list(stamp["sources"]))  # type: ignore[call-overload]
+    applied[AUTO_REVIEW] = auto[Out.REVIEW].to_numpy()
+    table = pa.Table.from_pandas(applied.sort_values(str(Col.EVENT_ID)), preserve_index=False)
     target = incidents_path(path)
-    store.write_table_atomic(table.sort_by(str(Col.EVENT_ID)), target, metadata={META_KEY: json.dumps(stamp)})
+    store.write_table_atomic(table, target, metadata={META_KEY: json.dumps(stamp)})
     return target
+
+
+def rewrite_decisions(path: Path) -> Path:
+    """The stored automatic result with the decisions now in the log applied (after one)."""
+    from timeline.matching import decisions
+
+    target = incidents_path(path)
+    stamp = stamp_of(target)
+    if stamp is None:
+        raise store.DatasetError(f"{target}: no stored incidents")
+    auto = pq.read_table(target).to_pandas()
+    auto[Out.INCIDENT] = auto[decisions.AUTO_INCIDENT]
+    auto[Out.REVIEW] = auto[AUTO_REVIEW]
+    same = auto[Out.INCIDENT] == auto[Col.EVENT_ID]
+    auto[Out.ROLE] = np.where(same, str(Role.REPRESENTATIVE), str(Role.DUPLICATE))
+    auto[Out.MATCHED_TO] = np.where(same, "", auto[Out.INCIDENT])
+    keep = [str(Col.EVENT_ID), str(Col.DATASET), *map(str, Out)]
+    return _write(path, auto[keep], stamp)
 
 
 def stamp_of(target: Path) -> dict[str, object] | None:
