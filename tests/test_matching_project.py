@@ -178,3 +178,9 @@ def test_bad_input_is_one_line(tmp_path: Path):
     assert result.exit_code == 2
     result = runner.invoke(app, ["match", str(CURATED), "--taxonomy", "x=y.csv"])
     assert result.exit_code == 2
+
+
+def test_unknown_engine_is_a_bad_flag():
+    result = runner.invoke(app, ["match", str(CURATED), "--engine", "oracle", "--dry-run"])
+    assert result.exit_code == 2
+    assert "choose duckdb or spark" in result.output

@@ -72,6 +72,14 @@ def match_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Project format: match and report, but store nothing.")
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            envvar="TIMELINE_ENGINE",
+            help="duckdb (default) or spark ($TIMELINE_SPARK, docs/scaling.md).",
+        ),
+    ] = None,
 ) -> None:
     """Match events across sources: each incident counted once, every decision stored."""
     from dataclasses import replace
@@ -80,6 +88,7 @@ def match_command(
     from timeline.matching import core
 
     paths = list(paths or [])
+    session = _engine(engine)
     if km is not None and not km > 0:
         fail(f"--km must be a positive number of kilometres, not {km}", 2)
     if days is not None and not days >= 0:
@@ -88,7 +97,7 @@ def match_command(
         fail(f"--review-margin must not be negative, not {review_margin}", 2)
     try:
         if fmt is Format.MELTT:
-            result = _meltt(paths, taxonomy or [], km, days, selection, review_margin)
+            result = _meltt(paths, taxonomy or [], km, days, selection, review_margin, session)
             target = None
         else:
             if taxonomy:
@@ -109,7 +118,7 @@ def match_command(
                 precedence=tuple(precedence) if precedence else project.DEFAULTS.precedence,
             )
             version = project.dataset_version(path)
-            result = project.run(path, settings)
+            result = project.run(path, settings, session)
             target = None if dry_run else project.save(path, result, version)
     except core.MatchError as err:
         fail(str(err))
@@ -126,6 +135,21 @@ def match_command(
         typer.echo(f"incidents written to {target}", err=summary_json)
 
 
+def _engine(name: str | None) -> object:
+    """None for DuckDB in this process, or the Spark session the query engine uses."""
+    choice = (name or "duckdb").strip().lower()
+    if choice == "duckdb":
+        return None
+    if choice != "spark":
+        fail(f"--engine {name!r}: choose duckdb or spark", 2)
+    from timeline.engine.backends import EngineError, backend
+
+    try:
+        return backend("spark").session_  # type: ignore[attr-defined]
+    except EngineError as err:
+        fail(str(err))
+
+
 def _meltt(
     paths: list[Path],
     taxonomy: list[str],
@@ -133,6 +157,7 @@ def _meltt(
     days: float | None,
     selection: str,
     margin: float,
+    session: object = None,
 ) -> object:
     from timeline.matching import core, meltt_format
 
@@ -156,7 +181,7 @@ def _meltt(
         selection=selection,
         review_margin=margin,  # type: ignore[arg-type]
     )
-    return core.match(reports, dims, settings)
+    return core.match(reports, dims, settings, session)
 
 
 def _write_out(frame: object, out: Path) -> None:

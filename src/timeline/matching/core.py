@@ -196,7 +196,9 @@ def _time_bounds(frame: pd.DataFrame, rule: str) -> tuple[np.ndarray, np.ndarray
     return (starts, starts) if rule == "endpoints" else (starts, ends)
 
 
-def candidates(left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings, rule: str) -> pd.DataFrame:
+def candidates(
+    left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings, rule: str, engine: object = None
+) -> pd.DataFrame:
     """Pairs (li, ri) of positions in `left` and `right` within both windows, with `km`.
 
     `rule` is `overlap` or `endpoints` (see MatchSettings.time_rule) or `covers` (the right
@@ -206,12 +208,14 @@ def candidates(left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings,
     if left.empty or right.empty:
         return _EMPTY.copy()
     if Place.AREA not in left.columns or Place.AREA not in right.columns:
-        return _point_candidates(left, right, settings, rule, np.arange(len(left)), np.arange(len(right)))
+        return _point_candidates(
+            left, right, settings, rule, np.arange(len(left)), np.arange(len(right)), engine
+        )
     l_area = left[Place.AREA].to_numpy(bool)
     r_area = right[Place.AREA].to_numpy(bool)
     lpos, rpos = np.flatnonzero(~l_area), np.flatnonzero(~r_area)
-    points = _point_candidates(left.iloc[lpos], right.iloc[rpos], settings, rule, lpos, rpos)
-    areas = _area_candidates(left, right, settings, rule)
+    points = _point_candidates(left.iloc[lpos], right.iloc[rpos], settings, rule, lpos, rpos, engine)
+    areas = _area_candidates(left, right, settings, rule, engine)
     both = pd.concat([points, areas], ignore_index=True) if len(areas) else points
     return both.sort_values(["li", "ri"], kind="stable").reset_index(drop=True)
 
@@ -228,7 +232,7 @@ def _time_sql(rule: str, tw: float) -> str:
 
 
 def _area_candidates(
-    left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings, rule: str
+    left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings, rule: str, engine: object
 ) -> pd.DataFrame:
     """Pairs where either report is placed only by an area: same country, and the same
     region unless one of them names none; a hash join on country, then the time rule."""
@@ -245,17 +249,14 @@ def _area_candidates(
             }
         )
 
-    con = _connect()
-    try:
-        con.register("l", table(left))
-        con.register("r", table(right))
-        found = con.execute(
-            f"""SELECT l.i AS li, r.i AS ri, CAST(NULL AS DOUBLE) AS km FROM l JOIN r ON l.c = r.c
-            WHERE (l.area OR r.area) AND (l.g IS NULL OR r.g IS NULL OR l.g = r.g)
-              AND {_time_sql(rule, float(settings.days))} ORDER BY li, ri"""
-        ).df()
-    finally:
-        con.close()
+    schema = "i BIGINT, s BIGINT, e BIGINT, area BOOLEAN, c STRING, g STRING"
+    found = run_sql(
+        {"l": (table(left), schema), "r": (table(right), schema)},
+        f"""SELECT l.i AS li, r.i AS ri, CAST(NULL AS DOUBLE) AS km FROM l JOIN r ON l.c = r.c
+        WHERE (l.area OR r.area) AND (l.g IS NULL OR r.g IS NULL OR l.g = r.g)
+          AND {_time_sql(rule, float(settings.days))} ORDER BY li, ri""",
+        engine,
+    )
     return found.astype({"li": "int64", "ri": "int64", "km": "float64"}) if len(found) else _EMPTY.copy()
 
 
@@ -266,6 +267,7 @@ def _point_candidates(
     rule: str,
     lpos: np.ndarray,
     rpos: np.ndarray,
+    engine: object,
 ) -> pd.DataFrame:
     """Pairs of reports with points: the grid join, then exact days and kilometres."""
     if left.empty or right.empty:
@@ -294,13 +296,7 @@ def _point_candidates(
             }
         )
 
-    con = _connect()
-    try:
-        con.register("lk", lk)
-        con.register("rk", rk)
-        con.register("lp", table(left))
-        con.register("rp", table(right))
-        sql = f"""
+    sql = f"""
         WITH pairs AS (
             SELECT DISTINCT lk.i AS li, rk.i AS ri
             FROM lk JOIN rk ON lk.la = rk.la AND lk.lo = rk.lo AND lk.t = rk.t
@@ -315,9 +311,13 @@ def _point_candidates(
         )
         SELECT li, ri, km FROM near WHERE km <= {float(settings.km)} ORDER BY li, ri
         """
-        found = con.execute(sql).df()
-    finally:
-        con.close()
+    keys = "i BIGINT, la BIGINT, lo BIGINT, t BIGINT"
+    points = "i BIGINT, s BIGINT, e BIGINT, lat DOUBLE, lon DOUBLE"
+    found = run_sql(
+        {"lk": (lk, keys), "rk": (rk, keys), "lp": (table(left), points), "rp": (table(right), points)},
+        sql,
+        engine,
+    )
     if not len(found):
         return _EMPTY.copy()
     found = found.astype({"li": "int64", "ri": "int64", "km": "float64"})
@@ -487,8 +487,11 @@ def _other(keys: np.ndarray, sc: np.ndarray, chosen: np.ndarray, own: np.ndarray
 # --- integration --------------------------------------------------------------------------
 
 
-def match(reports: pd.DataFrame, taxonomy: Sequence[Dimension], settings: MatchSettings) -> MatchResult:
-    """Integrate the sources in precedence order; every report ends up in one incident."""
+def match(
+    reports: pd.DataFrame, taxonomy: Sequence[Dimension], settings: MatchSettings, engine: object = None
+) -> MatchResult:
+    """Integrate the sources in precedence order; every report ends up in one incident.
+    `engine`: None for DuckDB in this process, or a Spark session (`run_sql`)."""
     check_reports(reports, taxonomy)
     taxonomy = tuple(taxonomy)
     sources = source_order(reports, settings.precedence)
@@ -515,7 +518,9 @@ def match(reports: pd.DataFrame, taxonomy: Sequence[Dimension], settings: MatchS
         for episode in (False, True):
             left = survivors[survivors[R.EPISODE] == episode]
             right = new[new[R.EPISODE] == episode]
-            cand = candidates(left, right, settings, settings.time_rule if not episode else "endpoints")
+            cand = candidates(
+                left, right, settings, settings.time_rule if not episode else "endpoints", engine
+            )
             if cand.empty:
                 continue
             lrows = left["_row"].to_numpy()[cand["li"].to_numpy()]
@@ -536,7 +541,7 @@ def match(reports: pd.DataFrame, taxonomy: Sequence[Dimension], settings: MatchS
                 review[row] = _join(review[row], f"ambiguous: a runner-up scores {second:.3g}")
             matched.extend(b.tolist())
         kept = new[~new["_row"].isin(matched)]
-        _flag_episodes(survivors, kept, work, all_codes, taxonomy, settings, review)
+        _flag_episodes(survivors, kept, work, all_codes, taxonomy, settings, review, engine)
         survivors = _ordered(pd.concat([survivors, kept]))
     return _result(work, sources, settings, taxonomy, incident, score, km, days_apart, review)
 
@@ -554,6 +559,7 @@ def _flag_episodes(
     taxonomy: tuple[Dimension, ...],
     settings: MatchSettings,
     review: np.ndarray,
+    engine: object,
 ) -> None:
     """Events an episode of the other side could cover (within the windows, agreeing on the
     taxonomies) are flagged for a person: an episode and an event are different units, so
@@ -561,7 +567,7 @@ def _flag_episodes(
     for episodes, events in ((old, new), (new, old)):
         eps = episodes[episodes[R.EPISODE]]
         evs = events[~events[R.EPISODE]]
-        cand = candidates(eps, evs, settings, "covers")
+        cand = candidates(eps, evs, settings, "covers", engine)
         if cand.empty:
             continue
         erows = eps["_row"].to_numpy()[cand["li"].to_numpy()]
@@ -645,3 +651,25 @@ def _ranks(mask: int) -> list[int]:
 def _connect() -> duckdb.DuckDBPyConnection:
     threads = os.environ.get(THREADS_VAR, "").strip()
     return duckdb.connect(config={"threads": int(threads)} if threads.isdigit() and int(threads) > 0 else {})
+
+
+Tables = dict[str, tuple[pd.DataFrame, str]]
+"""Name -> (frame, its schema as SQL column definitions), for `run_sql`."""
+
+
+def run_sql(tables: Tables, sql: str, engine: object = None) -> pd.DataFrame:
+    """Run one query over small frames on DuckDB (engine None) or on a Spark session: the
+    same SQL, so the two engines give the same candidates (tests/test_matching_spark.py)."""
+    if engine is None:
+        con = _connect()
+        try:
+            for name, (frame, _) in tables.items():
+                con.register(name, frame)
+            return con.execute(sql).df()
+        finally:
+            con.close()
+    session = engine
+    for name, (frame, schema) in tables.items():
+        rows = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+        session.createDataFrame(rows, schema=schema).createOrReplaceTempView(name)  # type: ignore[attr-defined]
+    return session.sql(sql).toPandas()  # type: ignore[attr-defined]

@@ -235,9 +235,9 @@ class Status:
     summary: dict[str, object] | None
 
 
-def run(path: Path, settings: MatchSettings = DEFAULTS) -> MatchResult:
-    """Match the dataset's sources (no writing)."""
-    return match(read_reports(path), TAXONOMY, settings)
+def run(path: Path, settings: MatchSettings = DEFAULTS, engine: object = None) -> MatchResult:
+    """Match the dataset's sources (no writing); `engine` as for `core.match`."""
+    return match(read_reports(path), TAXONOMY, settings, engine)
 
 
 def save(path: Path, result: MatchResult, version: str) -> Path:
