@@ -184,3 +184,27 @@ def test_unknown_engine_is_a_bad_flag():
     result = runner.invoke(app, ["match", str(CURATED), "--engine", "oracle", "--dry-run"])
     assert result.exit_code == 2
     assert "choose duckdb or spark" in result.output
+
+
+def test_sliced_match_of_a_partitioned_dataset(tmp_path: Path):
+    folder = tmp_path / "events"
+    assert runner.invoke(app, ["synth", "--events", "3000", "--out", f"{folder}/"]).exit_code == 0
+    whole = runner.invoke(app, ["match", str(folder), "--summary-json"])
+    assert whole.exit_code == 0, whole.output
+    stored_whole = pq.read_table(folder / "_incidents.parquet").to_pandas().set_index(str(Col.EVENT_ID))
+    sliced = runner.invoke(app, ["match", str(folder), "--slice-days", "20", "--summary-json"])
+    assert sliced.exit_code == 0, sliced.output
+    stored = pq.read_table(folder / "_incidents.parquet").to_pandas().set_index(str(Col.EVENT_ID))
+    assert sorted(stored.index) == sorted(stored_whole.index)
+    assert json.loads(sliced.stdout)["observations"] == json.loads(whole.stdout)["observations"]
+    differ = (stored[Out.INCIDENT] != stored_whole.loc[stored.index, Out.INCIDENT]).sum()
+    assert differ <= len(stored) // 100
+    assert project.stamp_of(folder / "_incidents.parquet")["slice_days"] == 20
+    assert not project.status(folder).stale
+
+
+def test_slice_flag_combinations_are_bad_flags(both: Path):
+    result = runner.invoke(app, ["match", str(both), "--slice-days", "10", "--dry-run"])
+    assert result.exit_code == 2 and "--slice-days" in result.output
+    result = runner.invoke(app, ["match", str(both), "--slice-days", "0"])
+    assert result.exit_code == 2

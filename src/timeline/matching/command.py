@@ -72,6 +72,13 @@ def match_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Project format: match and report, but store nothing.")
     ] = False,
+    slice_days: Annotated[
+        int | None,
+        typer.Option(
+            "--slice-days",
+            help="Project format: match by time slices of this many days (a dataset too big for memory).",
+        ),
+    ] = None,
     engine: Annotated[
         str | None,
         typer.Option(
@@ -95,6 +102,14 @@ def match_command(
         fail(f"--days must be zero or a positive number of days, not {days}", 2)
     if review_margin < 0:
         fail(f"--review-margin must not be negative, not {review_margin}", 2)
+    if slice_days is not None:
+        if slice_days < 1:
+            fail(f"--slice-days must be at least 1, not {slice_days}", 2)
+        if fmt is Format.MELTT or dry_run or out is not None:
+            fail(
+                "--slice-days stores the incidents of a dataset: not with --format meltt, --dry-run or --out",
+                2,
+            )
     try:
         if fmt is Format.MELTT:
             result = _meltt(paths, taxonomy or [], km, days, selection, review_margin, session)
@@ -118,18 +133,23 @@ def match_command(
                 precedence=tuple(precedence) if precedence else project.DEFAULTS.precedence,
             )
             version = project.dataset_version(path)
-            result = project.run(path, settings, session)
-            target = None if dry_run else project.save(path, result, version)
+            if slice_days is not None:
+                summary, target = project.run_sliced(path, settings, slice_days, version, session)
+            else:
+                result = project.run(path, settings, session)
+                target = None if dry_run else project.save(path, result, version)
     except core.MatchError as err:
         fail(str(err))
     except store.DatasetError as err:
         fail(str(err))
-    if out is not None:
-        _write_out(result.reports, out)
+    if slice_days is None:
+        summary = result.summary
+        if out is not None:
+            _write_out(result.reports, out)
     if summary_json:
-        typer.echo(json.dumps(result.summary, indent=1))
+        typer.echo(json.dumps(summary, indent=1))
     else:
-        for line in describe(result.summary):
+        for line in describe(summary):
             typer.echo(line)
     if target is not None:
         typer.echo(f"incidents written to {target}", err=summary_json)

@@ -243,49 +243,75 @@ def run(path: Path, settings: MatchSettings = DEFAULTS, engine: object = None) -
 def save(path: Path, result: MatchResult, version: str) -> Path:
     """Write the incidents beside the dataset, atomically, stamped with version and settings;
     decisions logged for the dataset are applied on top (`decisions.py`)."""
+    stamp = _stamp(version, result.settings, result.sources, result.summary, result.taxonomy)
+    return _write(path, _auto(result), stamp)
+
+
+def _auto(result: MatchResult) -> pd.DataFrame:
+    """The automatic result in the stored columns."""
     out = result.reports
     # event ids are unique across a dataset: an incident is named by its representative's id
     labels = out[R.SOURCE].astype(str) + ":" + out[R.REPORT].astype(str)
     ids = dict(zip(labels, out[R.REPORT].astype(str), strict=True)) | {"": ""}
-    auto = pd.DataFrame(
+    incident = out[Out.INCIDENT].astype(str)
+    missing = ~incident.isin(ids.keys())  # a representative outside this slice: its label's id
+    named = incident.map(ids).where(~missing, incident.str.split(":", n=1).str[1])
+    matched = out[Out.MATCHED_TO].astype(str)
+    return pd.DataFrame(
         {
             str(Col.EVENT_ID): out[R.REPORT].astype(str).to_numpy(),
             str(Col.DATASET): out[R.SOURCE].astype(str).to_numpy(),
-            str(Out.INCIDENT): out[Out.INCIDENT].map(ids).to_numpy(),
+            str(Out.INCIDENT): named.to_numpy(),
             str(Out.ROLE): out[Out.ROLE].astype(str).to_numpy(),
             str(Out.KIND): out[Out.KIND].astype(str).to_numpy(),
-            str(Out.MATCHED_TO): out[Out.MATCHED_TO].map(ids).to_numpy(),
+            str(Out.MATCHED_TO): matched.where(matched == "", named).to_numpy(),
             str(Out.SCORE): out[Out.SCORE].to_numpy("float64"),
             str(Out.KM): out[Out.KM].to_numpy("float64"),
             str(Out.DAYS_APART): out[Out.DAYS_APART].to_numpy("float64"),
             str(Out.REVIEW): out[Out.REVIEW].astype(str).to_numpy(),
         }
     )
-    stamp = {
+
+
+def _stamp(
+    version: str,
+    settings: MatchSettings,
+    sources: tuple[str, ...],
+    summary: dict[str, object],
+    dims: tuple[Dimension, ...] = TAXONOMY,
+) -> dict[str, object]:
+    return {
         "format": FORMAT,
         "dataset_version": version,
         "matched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "settings": result.settings.as_dict(),
+        "settings": settings.as_dict(),
         "taxonomy": [
             {"name": d.name, "levels": list(d.levels), "weight": d.weight, "required": d.required,
              "unknown_agrees": d.unknown_agrees}
-            for d in result.taxonomy
+            for d in dims
         ],
-        "sources": list(result.sources),
-        "summary": result.summary,
+        "sources": list(sources),
+        "summary": summary,
     }  # fmt: skip
-    return _write(path, auto, stamp)
 
 
 AUTO_REVIEW = "auto_review"
+
+
+def _stored(auto: pd.DataFrame, logged: list, sources: list[str]) -> pd.DataFrame:
+    """The automatic result with the decisions applied, and the automatic review kept."""
+    from timeline.matching import decisions
+
+    applied = decisions.overlay(auto, logged, sources)
+    applied[AUTO_REVIEW] = auto[Out.REVIEW].to_numpy()
+    return applied
 
 
 def _write(path: Path, auto: pd.DataFrame, stamp: dict[str, object]) -> Path:
     from timeline.matching import decisions
 
     logged = [] if path.is_dir() else decisions.decisions(path)
-    applied = decisions.overlay(auto, logged, list(stamp["sources"]))  # type: ignore[call-overload]
-    applied[AUTO_REVIEW] = auto[Out.REVIEW].to_numpy()
+    applied = _stored(auto, logged, list(stamp["sources"]))  # type: ignore[call-overload]
     table = pa.Table.from_pandas(applied.sort_values(str(Col.EVENT_ID)), preserve_index=False)
     target = incidents_path(path)
     store.write_table_atomic(table, target, metadata={META_KEY: json.dumps(stamp)})
@@ -342,3 +368,86 @@ def stored_settings(path: Path) -> MatchSettings | None:
 
 def load_incidents(path: Path) -> pd.DataFrame:
     return pq.read_table(incidents_path(path)).to_pandas()
+
+
+def run_sliced(
+    path: Path, settings: MatchSettings, slice_days: int, version: str, engine: object = None
+) -> tuple[dict[str, object], Path]:
+    """Match a dataset too big for memory by time slices (`core.match_in_slices`) and store
+    the result as `save` does: each slice read by DuckDB from the Parquet files, each slice's
+    result written to a temp file, then all of them into the stored file, renamed into place.
+    Refused when decisions are logged for the dataset (they need the whole result)."""
+    import os
+    import shutil
+    import tempfile
+
+    from timeline.matching import core, decisions
+
+    if not path.is_dir() and decisions.decisions(path):
+        raise core.MatchError(
+            f"{path}: decisions on incidents are logged for this dataset; match it whole (without --slice-days)"
+        )
+    files = [str(f) for f in _files(path)]
+    target = incidents_path(path)
+    if not files:
+        result = run(path, settings, engine)
+        return result.summary, save(path, result, version)
+    cols = ", ".join(f'"{c}"' for c in READ)
+    start, end = f'"{Col.DATE_START}"', f'"{Col.DATE_END}"'
+    con = duckdb.connect()
+    work = Path(tempfile.mkdtemp(prefix=".match-", dir=target.parent))
+    try:
+        con.execute(
+            f"CREATE VIEW d AS SELECT {cols} FROM read_parquet({core._sql_list(files)}, union_by_name=true)"
+        )
+        first, last, span, labels = con.execute(
+            f"""SELECT min({start}), max({start}), max(datediff('day', {start}, {end})),
+                       list(DISTINCT "{Col.DATASET}") FROM d"""
+        ).fetchone()
+        order = source_order_of(labels, settings.precedence)
+        settings = replace(settings, precedence=order)
+        epoch = pd.Timestamp("1970-01-01").date()
+
+        def read(a: int, b: int) -> pd.DataFrame:
+            lo, hi = epoch + pd.Timedelta(days=a), epoch + pd.Timedelta(days=b)
+            return _reports(con.execute(f"SELECT * FROM d WHERE {start} >= ? AND {start} < ?", [lo, hi]).df())
+
+        parts = []
+        day = lambda d: (pd.Timestamp(d) - pd.Timestamp(epoch)).days  # noqa: E731
+        for k, frame in enumerate(
+            core.match_in_slices(
+                read, day(first), day(last), int(span or 0), TAXONOMY, settings, slice_days, engine
+            )
+        ):
+            result = core.MatchResult(frame, order, settings, TAXONOMY)
+            part = work / f"{k:05d}.parquet"
+            _stored(_auto(result), [], list(order)).to_parquet(part, index=False)
+            parts.append(part)
+        if not parts:
+            raise core.MatchError(f"{path}: no rows to match")
+        summary = core.summarise_files([str(p) for p in parts], list(order), source_column=str(Col.DATASET))
+        stamp = _stamp(version, settings, order, summary) | {"slice_days": slice_days}
+        schema = pq.read_schema(parts[0]).with_metadata({META_KEY: json.dumps(stamp)})
+        fd, tmp = store.temp_file_beside(target)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+                    for part in parts:
+                        writer.write_table(pq.read_table(part).cast(schema))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+            store.fsync_dir(target.parent)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        con.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return summary, target
+
+
+def source_order_of(labels: list[str] | None, precedence: tuple[str, ...]) -> tuple[str, ...]:
+    present = sorted(str(x) for x in labels or [])
+    first = [s for s in precedence if s in present]
+    return (*first, *[s for s in present if s not in first])
