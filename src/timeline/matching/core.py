@@ -722,11 +722,11 @@ def summarise_files(
     try:
         con.execute(
             f"""CREATE VIEW r AS SELECT "{Out.INCIDENT}" AS i, "{Out.ROLE}" AS role, "{Out.KIND}" AS kind,
-                "{Out.REVIEW}" AS review, CASE "{source_column}" {ranks} END AS rank FROM read_parquet({_sql_list(files)})"""
+                "{Out.REVIEW}" AS review, CASE "{source_column}" {ranks} END AS rank FROM read_parquet({sql_list(files)})"""
         )
         per = con.execute(
-            """SELECT i, count(*) AS n, bit_or(1::BIGINT << rank) AS mask,
-                      any_value(kind) FILTER (WHERE role = 'representative') AS kind
+            f"""SELECT i, count(*) AS n, bit_or(1::BIGINT << rank) AS mask,
+                      any_value(kind) FILTER (WHERE role = '{Role.REPRESENTATIVE}') AS kind
                FROM r GROUP BY i"""
         ).df()
         total, flagged, ambiguous = con.execute(
@@ -755,6 +755,6 @@ def summarise_files(
     }
 
 
-def _sql_list(values: Sequence[str]) -> str:
-    """A list of SQL string literals (a view cannot take parameters)."""
+def sql_list(values: Sequence[str]) -> str:
+    """A list of SQL string literals (a view cannot take parameters), for file names."""
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"

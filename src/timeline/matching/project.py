@@ -398,7 +398,7 @@ def run_sliced(
     work = Path(tempfile.mkdtemp(prefix=".match-", dir=target.parent))
     try:
         con.execute(
-            f"CREATE VIEW d AS SELECT {cols} FROM read_parquet({core._sql_list(files)}, union_by_name=true)"
+            f"CREATE VIEW d AS SELECT {cols} FROM read_parquet({core.sql_list(files)}, union_by_name=true)"
         )
         first, last, span, labels = con.execute(
             f"""SELECT min({start}), max({start}), max(datediff('day', {start}, {end})),
