@@ -208,3 +208,29 @@ def test_slice_flag_combinations_are_bad_flags(both: Path):
     assert result.exit_code == 2 and "--slice-days" in result.output
     result = runner.invoke(app, ["match", str(both), "--slice-days", "0"])
     assert result.exit_code == 2
+
+
+def test_the_imported_air_force_tally_joins_the_curated_night(tmp_path: Path):
+    """Through the real importer: the tally's 188 Shahed row of 25-26 Nov 2024 is the
+    curated night's incident; its Iskander row (another type) is not."""
+    path = tmp_path / "events.parquet"
+    shutil.copy(CURATED, path)
+    fixture = Path(__file__).parent / "fixtures" / "import" / "missile_attacks_messy.csv"
+    assert (
+        runner.invoke(
+            app, ["import", "--format", "missile-attacks", str(fixture), "--into", str(path)]
+        ).exit_code
+        == 0
+    )
+    assert runner.invoke(app, ["match", str(path)]).exit_code == 0
+    rows = store.load(path).set_index(str(Col.EVENT_ID))
+    inc = incidents_of(path).set_index(str(Col.EVENT_ID))
+    tallies = rows[
+        (rows[Col.DATASET] == "missile-attacks") & (rows[Col.DATE_START].astype(str) == "2024-11-25")
+    ]
+    drones = tallies[tallies[Col.EVENT_TYPE] == "drone_attack"]
+    missiles = tallies[tallies[Col.EVENT_TYPE] == "missile_strike"]
+    assert len(drones) == 1 and int(drones[Col.COUNT].iloc[0]) == int(rows.loc[CURATED_NIGHT, Col.COUNT])
+    assert inc.loc[drones.index[0], Out.INCIDENT] == CURATED_NIGHT
+    assert len(missiles) >= 1
+    assert all(inc.loc[m, Out.INCIDENT] != CURATED_NIGHT for m in missiles.index)
