@@ -399,6 +399,11 @@ from timeline.story_command import validate_story  # noqa: E402
 
 app.command("validate-story")(validate_story)
 
+from timeline.matching.command import incidents_command, match_command  # noqa: E402  (light: loads when run)
+
+app.command("match")(match_command)
+app.command("incidents")(incidents_command)
+
 
 def build_app() -> typer.Typer:
     """The command as the view registry stands now (export's flags come from it)."""

@@ -57,6 +57,9 @@ FORMAT_VERSION = 1
 ADD, CORRECT, RETRACT, RESTORE, REVERT = "add", "correct", "retract", "restore", "revert"
 APPEND, IMPORT = "append", "import"
 VOID, EXTERNAL = "void", "external"
+INCIDENT_CONFIRM, INCIDENT_SPLIT, INCIDENT_MERGE = "incident-confirm", "incident-split", "incident-merge"
+INCIDENT_ACTIONS = frozenset({INCIDENT_CONFIRM, INCIDENT_SPLIT, INCIDENT_MERGE})
+"""Decisions on matched incidents (`matching/decisions.py`): logged, but change no event."""
 MARKERS = frozenset({VOID, EXTERNAL})
 """Lines that record the state of the chain, not a change of any event."""
 
@@ -270,6 +273,7 @@ class Change:
             *self.batch.get("added", []),
             *self.batch.get("changed", {}),
             *self.batch.get("removed", []),
+            *self.batch.get("decided", []),
         ]
 
     def fields_for(self, event_id: str) -> dict[str, tuple[Any, Any]]:
@@ -294,7 +298,7 @@ class Change:
                 return "added"
             return "removed" if self.after is None else "changed"
         if self.batch:
-            for kind in ("added", "changed", "removed"):
+            for kind in ("added", "changed", "removed", "decided"):
                 if event_id in self.batch.get(kind, ()):
                     return kind
         return "untouched"
@@ -656,6 +660,8 @@ def describe_change(change: Change, event_id: str | None = None) -> list[str]:
         what += f" of {change.voids}"
     target = change.event_id or (
         f"{len(change.batch.get('added', []))} added, {len(change.batch.get('changed', {}))} changed"
+        if change.batch and "decided" not in change.batch
+        else ", ".join(change.batch.get("decided", []))
         if change.batch
         else ""
     )

@@ -494,6 +494,10 @@ def revert(path: Path, change_id: str, who: Who, reason: str | None) -> Saved:
     undone = next((c for c in log.effective() if c.reverts == change.change_id), None)
     if undone is not None:
         raise Refused(f"{change.change_id} was already reverted by {undone.change_id}; nothing was written")
+    if change.action in history.INCIDENT_ACTIONS:  # a decision on incidents changed no event
+        from timeline.matching import decisions
+
+        return Saved(decisions.revert(path, change, who, why))
 
     def plan(table: pa.Table, target: Path, change_id: str) -> tuple[pa.Table, dict[str, Any]]:
         if change.event_id is not None:

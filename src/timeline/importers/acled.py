@@ -15,7 +15,7 @@ import re
 
 import pandas as pd
 
-from timeline import taxonomy
+from timeline import sides, taxonomy
 from timeline.importers import countries
 from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import (
@@ -201,9 +201,10 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.COUNTRIES: string_lists(  # the place's country, then those the actors' names state
             idx, alpha3, *[actor_countries(a, split=";") for a in (actor1, assoc1, actor2, assoc2)], split=";"
         ),
-        # ACLED codes the side that acts as actor 1; a strike whose actor names no country is
-        # rejected (a strike must say who launched it), never given the place's country.
-        Col.INITIATOR_COUNTRIES: string_lists(idx, actor_countries(actor1, split=";"), split=";"),
+        # ACLED codes the side that acts as actor 1, its side from the actor table (sides.py);
+        # a strike whose side is unknown is rejected (a strike must say who launched it),
+        # never given the place's country.
+        Col.INITIATOR_COUNTRIES: string_lists(idx, sides.launching(actor1, NAME, split=";"), split=";"),
         Col.LOCATION: location,
         Col.LATITUDE: lat,
         Col.LONGITUDE: lon,

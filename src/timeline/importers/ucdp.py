@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from timeline import taxonomy
+from timeline import sides, taxonomy
 from timeline.importers import countries
 from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import (
@@ -134,7 +134,9 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.SUMMARY: summary,
         Col.ACTORS: string_lists(idx, side_a, side_b),
         Col.COUNTRIES: string_lists(idx, alpha3, actor_countries(side_a), actor_countries(side_b), split=";"),
-        Col.INITIATOR_COUNTRIES: string_lists(idx, actor_countries(side_a), split=";"),  # side A acts
+        # UCDP's dyads have no direction (side A is the government by convention): the side
+        # that acted is known only for one-sided violence, where side A is the perpetrator.
+        Col.INITIATOR_COUNTRIES: string_lists(idx, sides.launching(side_a, NAME).where(one_sided), split=";"),
         Col.LOCATION: place,
         Col.LATITUDE: lat,
         Col.LONGITUDE: lon,

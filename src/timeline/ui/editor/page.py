@@ -1,5 +1,5 @@
-"""The editor page: sign in; add an event; correct, retract or restore one; read and revert
-the change log. Only signed-in editors see the forms, and every write checks again
+"""The editor page: sign in; add an event; correct, retract or restore one; confirm, split
+or merge matched incidents; read and revert the change log. Only signed-in editors see the forms, and every write checks again
 (`writes.py`). Everything editors typed is shown as text: `st.text`, tables, or markdown with
 every special character escaped."""
 
@@ -26,6 +26,7 @@ SECTIONS = {
     "add": "Add an event",
     "fix": "Correct or retract",
     "retracted": "Retracted events",
+    "incidents": "Incidents",
     "history": "History",
 }
 SECTION = "editor_section"
@@ -141,6 +142,8 @@ def main() -> None:
         _fix_section(path)
     elif section == "retracted":
         _retracted_section(path)
+    elif section == "incidents":
+        _incidents_section(path)
     else:
         _history_section(path)
 
@@ -456,6 +459,84 @@ def _retract(path: Any) -> None:
         f"Retracted {saved.change.event_id} (change {saved.change.change_id}). It can be "
         "restored from Retracted events.",
     )
+
+
+# --- incidents ------------------------------------------------------------------------------
+
+INCIDENT_ROWS = 200
+DECISIONS = {"confirm": "Confirm: these reports are one incident", "split": "Split: these events stand alone",
+             "merge": "Merge: the incidents of these events are one"}  # fmt: skip
+
+
+def _incidents_section(path: Any) -> None:
+    """The incidents `timeline match` stored, those with several reports or a review flag
+    first, and a decision on them (docs/matching.md)."""
+    from timeline.matching import decisions, project
+    from timeline.matching.core import Out, Role
+
+    _show_flash("incidents")
+    status = project.status(path)
+    if not status.exists:
+        st.info("No incidents yet: run `timeline match` (docs/matching.md).", icon=":material/join:")
+        return
+    if status.stale:
+        st.warning(
+            "The incidents are stale: the data changed since they were matched. Run `timeline match` "
+            "again before deciding.",
+            icon=":material/update:",
+        )
+    frame = project.load_incidents(path)
+    sizes = frame[Out.INCIDENT].map(frame[Out.INCIDENT].value_counts())
+    wanted = (sizes > 1) | (frame[Out.REVIEW] != "") | (frame[decisions.DECISION] != "")
+    shown = frame[wanted].sort_values([str(Out.INCIDENT), str(Out.ROLE)], ascending=[True, False])
+    st.caption(
+        f"{(frame[Out.ROLE] == Role.REPRESENTATIVE).sum():,} incidents from {len(frame):,} reports; "
+        f"{len(shown):,} reports in incidents of several reports, flagged for review or decided"
+        + (f" (the first {INCIDENT_ROWS} shown)" if len(shown) > INCIDENT_ROWS else "")
+    )
+    cols = [Out.INCIDENT, Col.DATASET, Col.EVENT_ID, Out.ROLE, Out.REVIEW, decisions.DECISION]
+    if shown.empty:
+        st.info("Every report is an incident of its own, and none is flagged.", icon=":material/done_all:")
+    else:
+        text_table(
+            ["incident", "dataset", "event", "role", "review", "decision"],
+            [
+                tuple(str(v) for v in row)
+                for row in shown[[str(c) for c in cols]].head(INCIDENT_ROWS).itertuples(index=False)
+            ],
+        )
+    with st.container(border=True, key="incident-decision"):
+        st.radio("Decision", list(DECISIONS), format_func=DECISIONS.get, key="incident_action")
+        st.text_input("Events (their ids, separated by spaces)", key="incident_events")
+        st.text_input("Why? (required)", key="incident_reason")
+        form.say_problems(st.session_state.get("incident_problems", []))
+        st.button("Save decision", key="incident_save", on_click=_decide)
+
+
+def _decide() -> None:
+    from timeline.matching import decisions
+
+    action = st.session_state.get("incident_action") or "confirm"
+    ids = [e for e in (st.session_state.get("incident_events") or "").replace(",", " ").split() if e]
+    reason = st.session_state.get("incident_reason")
+    problems = [p.reason for p in service.reason_problems(reason)]
+    if not ids:
+        problems.append("name the events (their ids)")
+    st.session_state["incident_problems"] = problems
+    if problems:
+        return
+    names = {"confirm": decisions.CONFIRM, "split": decisions.SPLIT, "merge": decisions.MERGE}
+    try:
+        change = writes.decide(names[action], ids, reason or "")
+    except ValidationFailed as err:
+        st.session_state["incident_problems"] = [str(p) for p in err.problems]
+        return
+    except (access.NotAnEditor, UserError) as err:
+        _flash("incidents", "error", str(err))
+        return
+    for key in ("incident_events", "incident_reason"):
+        st.session_state[key] = ""
+    _flash("incidents", "success", f"Logged: {action} {', '.join(ids)} (change {change.change_id}).")
 
 
 # --- retracted ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from timeline import service, store
+from timeline import history, service, store
 from timeline.history import Values
 from timeline.ui.editor.access import require_editor
 
@@ -40,3 +40,11 @@ def restore(event_id: str, reason: str) -> service.Saved:
 def revert(change_id: str, reason: str) -> service.Saved:
     who = require_editor()
     return service.revert(dataset(), change_id, who, reason)
+
+
+def decide(action: str, event_ids: list[str], reason: str) -> history.Change:
+    """Confirm, split or merge incidents (`matching.decisions`), as the signed-in editor."""
+    from timeline.matching import decisions
+
+    who = require_editor()
+    return decisions.decide(dataset(), who, action, event_ids, reason)

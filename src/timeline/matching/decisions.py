@@ -1,0 +1,193 @@
+"""A person's decisions on incidents: confirm, split or merge, with a reason, logged.
+
+Each decision is a line of the dataset's change log (`history`), written under the dataset's
+lock like any other change, by an editor or at the command line; it changes no event, so the
+dataset's digest before and after is the same. The stored incidents keep the automatic
+result (`auto_incident`) and the result with every decision applied in log order
+(`incident`): a new `timeline match` re-applies them, and a reverted decision stops
+applying. A decision whose events are gone from the dataset is skipped.
+
+- merge: the incidents of the events named become one, represented by the member of the
+  highest-precedence source;
+- split: each event named leaves its incident and stands alone (the rest keep theirs, with
+  a new representative if it was the one that left);
+- confirm: the incident of the events named is right as it is: its review flags are cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from timeline import history, store
+from timeline.errors import UserError
+from timeline.history import Change, Who
+from timeline.matching.core import Out, Role
+from timeline.schema import Col
+from timeline.validation import ValidationFailed
+
+CONFIRM, SPLIT, MERGE = history.INCIDENT_CONFIRM, history.INCIDENT_SPLIT, history.INCIDENT_MERGE
+ACTIONS = (CONFIRM, SPLIT, MERGE)
+AUTO_INCIDENT = "auto_incident"
+DECISION = "decision"
+"""The id of the last logged decision that changed the row's incident or review ('' if none)."""
+
+
+class Refused(UserError):
+    """A decision that cannot be made (unknown event, nothing to merge or split); nothing
+    was written."""
+
+
+def decisions(dataset: Path) -> list[Change]:
+    """The decisions in force, in log order: logged, not voided, not reverted."""
+    effective = history.read(dataset).effective()
+    reverted = {c.reverts for c in effective if c.reverts}
+    return [c for c in effective if c.action in ACTIONS and c.change_id not in reverted]
+
+
+def ids_of(change: Change) -> list[str]:
+    return list((change.batch or {}).get("decided", []))
+
+
+def overlay(frame: pd.DataFrame, changes: Sequence[Change], sources: Sequence[str]) -> pd.DataFrame:
+    """The incidents with `changes` applied in order (frame: the stored columns, its
+    `incident` the automatic result)."""
+    out = frame.copy()
+    out[AUTO_INCIDENT] = out[Out.INCIDENT]
+    out[DECISION] = ""
+    if not changes:
+        return out
+    rank = {s: i for i, s in enumerate(sources)}
+    ids = out[Col.EVENT_ID].astype(str).tolist()
+    pos = {e: i for i, e in enumerate(ids)}
+    incident = dict(zip(ids, out[Out.INCIDENT].astype(str), strict=True))
+    review = dict(zip(ids, out[Out.REVIEW].astype(str), strict=True))
+    decided = dict.fromkeys(ids, "")
+    order = {
+        e: (rank.get(str(d), len(rank)), i)
+        for i, (e, d) in enumerate(zip(ids, out[Col.DATASET], strict=True))
+    }
+
+    def members(label: str) -> list[str]:
+        return [e for e, i in incident.items() if i == label]
+
+    def relabel(group: list[str], change_id: str) -> None:
+        lead = min(group, key=order.__getitem__)
+        for e in group:
+            incident[e] = lead
+            decided[e] = change_id
+
+    for change in changes:
+        named = [e for e in ids_of(change) if e in pos]
+        if not named:
+            continue
+        if change.action == MERGE:
+            labels = {incident[e] for e in named}
+            relabel([e for label in labels for e in members(label)], change.change_id)
+        elif change.action == SPLIT:
+            for e in named:
+                rest = [m for m in members(incident[e]) if m != e]
+                incident[e] = e
+                decided[e] = change.change_id
+                if rest:
+                    relabel(rest, change.change_id)
+        elif change.action == CONFIRM:
+            for e in members(incident[named[0]]):
+                review[e] = ""
+                decided[e] = change.change_id
+    out[Out.INCIDENT] = [incident[e] for e in ids]
+    out[Out.ROLE] = [str(Role.REPRESENTATIVE) if incident[e] == e else str(Role.DUPLICATE) for e in ids]
+    out[Out.MATCHED_TO] = ["" if incident[e] == e else incident[e] for e in ids]
+    out[Out.REVIEW] = [review[e] for e in ids]
+    out[DECISION] = [decided[e] for e in ids]
+    return out
+
+
+def decide(path: Path, who: Who, action: str, event_ids: Sequence[str], reason: str | None) -> Change:
+    """Check and log one decision, then rewrite the stored incidents with it applied."""
+    from timeline import service
+    from timeline.matching import project
+
+    if action not in ACTIONS:
+        raise Refused(f"{action!r}: a decision is one of {', '.join(ACTIONS)}")
+    problems = service.reason_problems(reason)
+    if problems:
+        raise ValidationFailed(problems)
+    if path.is_dir():
+        raise Refused(
+            f"{path}: decisions go to a one-file dataset's change log; a partitioned dataset has none"
+        )
+    target = store.dataset_target(path)
+    named = list(dict.fromkeys(event_ids))
+    if not named:
+        raise Refused("name at least one event")
+    store.check_writable(target, create=False)
+    with store.locked(target):
+        status = project.status(path)
+        if not status.exists:
+            raise Refused(f"{path}: no incidents yet; run `timeline match` first")
+        if status.stale:
+            raise Refused(f"{path}: the incidents are stale (the data changed); run `timeline match` first")
+        current = pq.read_table(status.path).to_pandas()
+        known = set(current[Col.EVENT_ID].astype(str))
+        missing = [e for e in named if e not in known]
+        if missing:
+            raise Refused(
+                f"no such event in the incidents of {path}: {', '.join(missing)}; nothing was written"
+            )
+        incident = dict(
+            zip(current[Col.EVENT_ID].astype(str), current[Out.INCIDENT].astype(str), strict=True)
+        )
+        sizes = current[Out.INCIDENT].astype(str).value_counts()
+        if action == MERGE and len({incident[e] for e in named}) < 2:
+            raise Refused("these events are already one incident; nothing to merge")
+        if action == SPLIT:
+            alone = [e for e in named if sizes[incident[e]] < 2]
+            if alone:
+                raise Refused(f"{', '.join(alone)}: already an incident of its own; nothing to split")
+        if action == CONFIRM and len({incident[e] for e in named}) > 1:
+            raise Refused(
+                "these events are in different incidents: merge them, or confirm one incident at a time"
+            )
+        digest = history.prepare(target)
+        change = Change(
+            change_id=history.new_change_id(target),
+            at=history.now_text(),
+            who=who.as_json(),
+            action=action,
+            reason=(reason or "").strip(),
+            batch={"decided": named, "incident": incident[named[0]]},
+            dataset_before=digest,
+            dataset_after=digest,
+        )
+        history.record(target, change)
+        project.rewrite_decisions(path)
+    return change
+
+
+def revert(path: Path, change: Change, who: Who, reason: str) -> Change:
+    """Undo a decision: a `revert` line naming it (the decision stops applying), then the
+    stored incidents rewritten. `service.revert` sends decisions here."""
+    from timeline.matching import project
+
+    target = store.dataset_target(path)
+    with store.locked(target):
+        digest = history.prepare(target)
+        line = Change(
+            change_id=history.new_change_id(target),
+            at=history.now_text(),
+            who=who.as_json(),
+            action=history.REVERT,
+            reason=reason,
+            batch={"decided": ids_of(change)},
+            reverts=change.change_id,
+            dataset_before=digest,
+            dataset_after=digest,
+        )
+        history.record(target, line)
+        if project.status(path).exists:
+            project.rewrite_decisions(path)
+    return line
