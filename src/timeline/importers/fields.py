@@ -9,6 +9,7 @@ a two-million-row file fast; nothing here loops over rows in Python.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -78,26 +79,95 @@ def compact_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
-def day_month_year(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """ISO dates and spelled-out months in either order: '16 May 2025', '16-May-2025',
-    '16 May, 2025', 'May 16, 2025'. All-digit forms other than ISO ('05/06/2025') are
-    ambiguous (day or month first?) and count as bad."""
+NUMERIC_DATE = (
+    r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4})"
+    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?$"
+)
+"""All-digit dates as spreadsheets write them: '16/03/2023 00:00:00', '8/29/2014 12:00:00 AM',
+'16.03.2023'. Whether the first number is the day or the month is decided per file
+(`DateOrder`), never per row."""
+
+DAY_FIRST, MONTH_FIRST = "day-first", "month-first"
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How a file writes all-digit dates: `order` (day-first or month-first) and the row and
+    value that showed it, or a strptime `date_format` given with --date-format."""
+
+    order: str | None = None
+    evidence: str = ""
+    date_format: str | None = None
+
+    def describe(self) -> str:
+        if self.date_format:
+            return f"dates read with --date-format {self.date_format}"
+        if self.order is None:
+            return (f"no date tells whether all-digit dates ({self.evidence}) are day-first or "
+                    "month-first: rows with one are rejected")  # fmt: skip
+        return f"all-digit dates read {self.order} ({self.evidence})"
+
+
+def expected_dates(order: DateOrder | None) -> str:
+    """What dates a file may hold, for the message rejecting one that is not."""
+    if order is not None and order.date_format:
+        return f"expected YYYY-MM-DD or --date-format {order.date_format}"
+    digits = ""
+    if order is not None and order.order:
+        digits = (
+            ", or "
+            + ("16/03/2023" if order.order == DAY_FIRST else "3/16/2023")
+            + f" ({order.order} in this file)"
+        )
+    return f"expected YYYY-MM-DD, '16 May 2025'{digits}"
+
+
+def numeric_parts(s: pd.Series) -> pd.DataFrame:
+    """The two leading numbers and the year of each all-digit date (missing elsewhere)."""
+    parts = text(s).str.extract(NUMERIC_DATE)
+    return parts[["a", "b", "year"]].astype("float64")
+
+
+def _spelled(t: pd.Series) -> pd.Series:
+    """'16 May 2025', '16-May-2025', '16 May, 2025', 'May 16, 2025' -> the day (else NaT)."""
+    sub = t.str.replace(r"[,./\-]+", " ", regex=True).str.split().str.join(" ")
+    dmy = sub.str.extract(r"^(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+) (\d{4})$")
+    mdy = sub.str.extract(r"^([A-Za-z]+) (\d{1,2})(?:st|nd|rd|th)? (\d{4})$")
+    day = dmy[0].fillna(mdy[1])
+    month = dmy[1].fillna(mdy[0]).str.lower().map(MONTHS)
+    return _to_datetime(dmy[2].fillna(mdy[2]), month, day)
+
+
+def event_dates(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series, pd.Series]:
+    """The day of each value, in any shape the exports of ACLED and UCDP come in: ISO
+    ('2025-05-16', with or without a time), a spelled-out month ('16 May 2025', 'May 16, 2025')
+    and, when the file's `order` is known, all-digit dates ('16/03/2023 00:00:00' day-first,
+    '8/29/2014 12:00:00 AM' month-first). With `order.date_format` (--date-format) that format
+    replaces the all-digit and spelled-out shapes. Returns the days and the values that could
+    not be read (blank is missing, not bad)."""
     parsed, bad = iso_dates(s)
     t = text(s)
+    if not bad.any():
+        return parsed, bad
+    parsed = parsed.copy()
     todo = bad
-    if todo.any():
-        sub = t[todo].str.replace(r"[,./\-]+", " ", regex=True).str.split().str.join(" ")
-        dmy = sub.str.extract(r"^(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+) (\d{4})$")
-        mdy = sub.str.extract(r"^([A-Za-z]+) (\d{1,2})(?:st|nd|rd|th)? (\d{4})$")
-        day = dmy[0].fillna(mdy[1])
-        month_name = dmy[1].fillna(mdy[0]).str.lower()
-        year = dmy[2].fillna(mdy[2])
-        month = month_name.map(MONTHS)
-        fixed = _to_datetime(year, month, day)
-        parsed = parsed.copy()
-        parsed[todo] = fixed
-        bad = (t.notna() & parsed.isna()).astype(bool)
-    return parsed, bad
+    if order is not None and order.date_format:
+        fixed = pd.to_datetime(t[todo], format=order.date_format, errors="coerce")
+        parsed[todo] = fixed.dt.normalize().astype("datetime64[ms]")
+    else:
+        parsed[todo] = _spelled(t[todo])
+        todo = todo & parsed.isna()
+        if todo.any() and order is not None and order.order:
+            parts = numeric_parts(t[todo])
+            day, month = (parts["a"], parts["b"]) if order.order == DAY_FIRST else (parts["b"], parts["a"])
+            parsed[todo] = _to_datetime(parts["year"], month, day)
+    return parsed, (t.notna() & parsed.isna()).astype(bool)
+
+
+def day_month_year(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """`event_dates` without a file's order: all-digit forms other than ISO ('05/06/2025')
+    are ambiguous (day or month first?) and count as bad."""
+    return event_dates(s)
 
 
 def slug(s: pd.Series) -> pd.Series:

@@ -62,7 +62,7 @@ class MappingError(InputError):
 _SAMPLE_DAY = date(2024, 11, 25)
 
 
-def _date_format_problem(fmt: str) -> str | None:
+def date_format_problem(fmt: str) -> str | None:
     """Why `fmt` cannot read the sheet's dates, or None: it must be a strptime format that
     reads back a date it wrote (its day, or the first of its month or year)."""
     if "%" not in fmt:
@@ -218,7 +218,7 @@ def load_mapping(path: Path) -> Mapping:
                 f"date_format must be text such as '%d/%m/%Y', not {_kind(date_format)} ({date_format!r})"
             )
             date_format = None
-        elif why := _date_format_problem(date_format):
+        elif why := date_format_problem(date_format):
             problems.append(why)
     list_separator = check.text(data, "list_separator", ";")
     delimiter = check.text(data, "delimiter", ",", single=True)
