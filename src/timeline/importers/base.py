@@ -716,7 +716,7 @@ def _as_categories(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _describe(problem: Problem) -> str:
     """'column = 'value': reason', dates shown as days (importers pass them parsed)."""
-    if problem.value is None:
+    if problem.value is None or problem.value in ("NaT", "nan", "<NA>", "None"):  # a missing value
         return f"{problem.column}: {problem.reason}"
     value = problem.value.removesuffix(" 00:00:00")
     return f"{problem.column} = {value!r}: {problem.reason}"
@@ -745,14 +745,24 @@ def _fingerprints(originals: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(originals, index=False)
 
 
-def _differing(originals: pd.DataFrame, row: int, first: int) -> str:
-    """' (differs from row N in: a, b)', naming the source columns when row N is at hand."""
-    if first not in originals.index:
-        return f" (its fields differ from row {first:,})"
-    a, b = originals.loc[row], originals.loc[first]
-    names = [str(c) for c in originals.columns if a[c] != b[c]]
-    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return f" (differs from row {first:,} in {listed})"
+def _differing(originals: pd.DataFrame, rows: pd.Series) -> list[str]:
+    """' (differs from row N in a, b)' for each row (index) and the row N it shares an id with
+    (value), naming the source columns when row N is in this chunk."""
+    firsts = rows.astype("int64").to_numpy()
+    here = np.isin(firsts, originals.index.to_numpy())
+    columns = np.array([str(c) for c in originals.columns], dtype=object)
+    mine = originals.loc[rows.index[here]].astype(object).to_numpy()
+    theirs = originals.loc[firsts[here]].astype(object).to_numpy()
+    listed = iter([list(columns[mine[i] != theirs[i]]) for i in range(len(mine))])
+    out = []
+    for first, known in zip(firsts, here, strict=True):
+        if not known:
+            out.append(f" (its fields differ from row {first:,})")
+            continue
+        names = next(listed)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        out.append(f" (differs from row {first:,} in {shown})")
+    return out
 
 
 def _derived_ids(ids: pd.Series, originals: pd.DataFrame) -> pd.Series:
@@ -796,8 +806,7 @@ def _accept_first_valid(
                                         + " (" + ids[same] + ") exactly"))  # fmt: skip
             other = hit & ~same
             if other.any():
-                why = pd.Series([_differing(originals, r, int(f)) for r, f in first[other].items()],
-                                index=rows.index[other], dtype=object)  # fmt: skip
+                why = pd.Series(_differing(originals, first[other]), index=rows.index[other], dtype=object)
                 if suffix:
                     again = rows[other].copy()
                     new = _derived_ids(ids[other], originals)
@@ -863,7 +872,7 @@ def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
     out = chunk.copy(deep=False)
     values = pa.array(sorted(fmt.placeholders - {""}), type=pa.string())
     for name in out.columns:
-        arr = pc.utf8_trim_whitespace(pa.array(out[name].to_numpy(dtype=object), type=pa.string()))
+        arr = pc.utf8_trim_whitespace(pa.array(out[name].astype(STRING).array))
         mask = pc.is_in(arr, value_set=values)
         if fmt.placeholder_dates and name in fmt.date_columns:
             mask = pc.or_(mask, pc.match_substring_regex(arr, fmt.placeholder_dates))
@@ -902,42 +911,35 @@ def _numeric_evidence(piece: Piece, columns: tuple[str, ...]) -> tuple[bool, dic
     return any_numeric, found
 
 
-def decide_date_order(
-    fmt: Format, path: Path, pieces: Iterator[Piece], first: tuple[int, str, str] | None = None
-) -> DateOrder:
-    """Day-first or month-first for the whole file, from its unambiguous all-digit dates (a
-    first number above 12 is a day, a second above 12 is a day); refuses a file that shows
-    both, or neither."""
-    found: dict[str, tuple[int, str, str]] = {}
-    ambiguous: tuple[int, str, str] | None = first
+def _first_numeric(chunk: pd.DataFrame, columns: tuple[str, ...]) -> tuple[int, str, str]:
+    """The first all-digit date of the chunk: (row, column, value)."""
+    for name in columns:
+        if name in chunk.columns:
+            numeric = numeric_parts(chunk[name])["a"].notna()
+            if numeric.any():
+                row = int(numeric.idxmax())
+                return row, name, str(chunk.at[row, name]).strip()
+    raise AssertionError("no all-digit date in the chunk")
+
+
+def _mixed_dates(path: Path, found: dict[str, tuple[int, str, str]]) -> InputError:
+    (r1, c1, v1), (r2, c2, v2) = found[DAY_FIRST], found[MONTH_FIRST]
+    return InputError(
+        f"{path}: the all-digit dates are written both day-first ({c1} {v1!r} at row {r1:,}) and "
+        f"month-first ({c2} {v2!r} at row {r2:,}), as when a spreadsheet converted only some of them; "
+        "nothing was imported. Fix the file, or give --date-format %d/%m/%Y (day first) or "
+        "--date-format %m/%d/%Y (month first) to read every date one way (the dates that do not fit "
+        "it are then rejected)"
+    )
+
+
+def _first_evidence(fmt: Format, pieces: Iterator[Piece]) -> dict[str, tuple[int, str, str]]:
+    """The first row, in the rest of the file, that shows the order of its all-digit dates."""
     for piece in pieces:
-        _, evidence = _numeric_evidence(piece, fmt.date_columns)
-        for order, where in evidence.items():
-            found.setdefault(order, where)
-        if ambiguous is None:
-            for name in fmt.date_columns:
-                if name in piece.rows.columns:
-                    numeric = numeric_parts(piece.rows[name])["a"].notna()
-                    if numeric.any():
-                        row = int(numeric.idxmax())
-                        ambiguous = (row, name, str(piece.rows.at[row, name]).strip())
-                        break
-        if len(found) == 2:
-            break
-    formats = "--date-format %d/%m/%Y (day first) or --date-format %m/%d/%Y (month first)"
-    if len(found) == 2:
-        (r1, c1, v1), (r2, c2, v2) = found[DAY_FIRST], found[MONTH_FIRST]
-        raise InputError(
-            f"{path}: the all-digit dates are written both day-first ({c1} {v1!r} at row {r1:,}) and "
-            f"month-first ({c2} {v2!r} at row {r2:,}), as when a spreadsheet converted only some of them; "
-            f"nothing was imported. Fix the file, or give {formats} to read every date one way "
-            "(the dates that do not fit it are then rejected)"
-        )
-    if not found:  # each such row is rejected, saying so; never read one way by guess
-        where = f"{ambiguous[1]} {ambiguous[2]!r} at row {ambiguous[0]:,}" if ambiguous else ""
-        return DateOrder(None, where)
-    order, (row, name, value) = next(iter(found.items()))
-    return DateOrder(order, f"{name} {value!r} at row {row:,}")
+        _, found = _numeric_evidence(piece, fmt.date_columns)
+        if found:
+            return dict([min(found.items(), key=lambda item: item[1][0])])
+    return {}
 
 
 def reject_dates(
@@ -980,6 +982,7 @@ def run(
     say(f"{path.name}: read as {encoding.name} ({encoding.how})")
     if options.date_format and options.date_order is None:
         options = replace(options, date_order=DateOrder(date_format=options.date_format))
+    evidence: dict[str, tuple[int, str, str]] = {}  # the first row showing each date order
     for piece in _chunks(fmt, path, chunk_rows, progress, encoding):
         chunk, originals = piece.rows, piece.rows
         refused: list[pd.DataFrame] = []
@@ -996,12 +999,26 @@ def run(
         if not len(chunk):
             _refuse(outcome, rejects, refused, originals)
             continue
-        if fmt.date_columns and options.date_order is None:
-            numeric, _ = _numeric_evidence(Piece(chunk), fmt.date_columns)
-            if numeric:
-                order = decide_date_order(
-                    fmt, path, _chunks(fmt, path, chunk_rows, lambda _r, _s: None, encoding)
-                )
+        if fmt.date_columns and not options.date_format:
+            # Day-first or month-first is decided for the whole file, by the first date that
+            # shows it (a number above 12); a file showing both is refused (nothing is written
+            # before the end, so a later chunk can still refuse it).
+            numeric, found = _numeric_evidence(Piece(chunk), fmt.date_columns)
+            for order_seen, where in found.items():
+                evidence.setdefault(order_seen, where)
+            if len(evidence) == 2:
+                raise _mixed_dates(path, evidence)
+            if numeric and options.date_order is None:
+                if not evidence:  # only ambiguous dates so far: look ahead for one that tells
+                    evidence = _first_evidence(
+                        fmt, _chunks(fmt, path, chunk_rows, lambda _r, _s: None, encoding)
+                    )
+                first = min(evidence.items(), key=lambda item: item[1][0]) if evidence else None
+                if first:
+                    order = DateOrder(first[0], f"{first[1][1]} {first[1][2]!r} at row {first[1][0]:,}")
+                else:
+                    _, name, value = _first_numeric(chunk, fmt.date_columns)
+                    order = DateOrder(None, f"{name} {value!r}")
                 options = replace(options, date_order=order)
                 say(f"{path.name}: {order.describe()}; --date-format overrides")
         result = fmt.map(_blank_placeholders(fmt, chunk), options)

@@ -62,25 +62,44 @@ def _to_datetime(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series
     return pd.to_datetime(frame, errors="coerce").astype("datetime64[ms]")
 
 
+def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow strings (missing as null), without a Python object per value."""
+    return pa.array(s.astype(STRING).array) if len(s) else pa.array([], type=pa.string())
+
+
+def _extract(s: pd.Series, pattern: str) -> pd.DataFrame:
+    """The named groups of `pattern` (RE2, whole value) as numbers; missing where it does not
+    match. pyarrow's regex engine: pandas' `str.extract` makes a Python string of every value."""
+    found = pc.extract_regex(_arrow(s), pattern)
+    valid = pc.is_valid(found)
+    names = [f.name for f in found.type]
+    out = {}
+    for name in names:
+        part = pc.if_else(valid, pc.struct_field(found, name), pa.scalar(None, pa.string()))
+        out[name] = np.asarray(pc.cast(part, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+    return pd.DataFrame(out, index=s.index)
+
+
 def iso_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """'2024-11-25' or '2024-11-25 19:30[:00[.000]]' -> the day; blank -> missing; else bad."""
     t = text(s)
-    shaped = t.str.match(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$").fillna(False)
-    day = t.str.slice(0, 10).where(shaped.astype(bool))
-    parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ms]")
+    parts = _extract(
+        t, r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+    )
+    parsed = _to_datetime(parts["y"], parts["m"], parts["d"])
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
 def compact_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """GDELT's '20241125' (or a 14-digit DATEADDED) -> the day."""
     t = text(s)
-    parts = t.str.extract(r"^(\d{4})(\d{2})(\d{2})(?:\d{6})?$")
-    parsed = _to_datetime(parts[0], parts[1], parts[2])
+    parts = _extract(t, r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:\d{6})?$")
+    parsed = _to_datetime(parts["y"], parts["m"], parts["d"])
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
 NUMERIC_DATE = (
-    r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4})"
+    r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<year>\d{4})"
     r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?$"
 )
 """All-digit dates as spreadsheets write them: '16/03/2023 00:00:00', '8/29/2014 12:00:00 AM',
@@ -124,18 +143,35 @@ def expected_dates(order: DateOrder | None) -> str:
 
 def numeric_parts(s: pd.Series) -> pd.DataFrame:
     """The two leading numbers and the year of each all-digit date (missing elsewhere)."""
-    parts = text(s).str.extract(NUMERIC_DATE)
-    return parts[["a", "b", "year"]].astype("float64")
+    return _extract(text(s), NUMERIC_DATE)
 
 
 def _spelled(t: pd.Series) -> pd.Series:
     """'16 May 2025', '16-May-2025', '16 May, 2025', 'May 16, 2025' -> the day (else NaT)."""
-    sub = t.str.replace(r"[,./\-]+", " ", regex=True).str.split().str.join(" ")
-    dmy = sub.str.extract(r"^(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+) (\d{4})$")
-    mdy = sub.str.extract(r"^([A-Za-z]+) (\d{1,2})(?:st|nd|rd|th)? (\d{4})$")
-    day = dmy[0].fillna(mdy[1])
-    month = dmy[1].fillna(mdy[0]).str.lower().map(MONTHS)
-    return _to_datetime(dmy[2].fillna(mdy[2]), month, day)
+    sub = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(_arrow(t)), r"[,./\-\s]+", " "))
+    names = pa.array(list(MONTHS), type=pa.string())
+    numbers = np.array([*MONTHS.values(), np.nan], dtype="float64")
+    columns = {}
+    for pattern in (r"^(?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<m>[a-z]+) (?P<y>\d{4})$",
+                    r"^(?P<m>[a-z]+) (?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<y>\d{4})$"):  # fmt: skip
+        found = pc.extract_regex(sub, pattern)
+        valid = pc.is_valid(found)
+        month = pc.index_in(
+            pc.if_else(valid, pc.struct_field(found, "m"), pa.scalar(None, pa.string())), names
+        )
+        columns[pattern] = (
+            numbers[np.asarray(month.fill_null(len(MONTHS)).to_numpy(zero_copy_only=False))],
+            *(np.asarray(pc.cast(pc.if_else(valid, pc.struct_field(found, k), pa.scalar(None, pa.string())),
+                                 pa.float64()).to_numpy(zero_copy_only=False), dtype="float64") for k in "dy"),
+        )  # fmt: skip
+    (m1, d1, y1), (m2, d2, y2) = columns.values()
+    pick = ~np.isnan(y1)
+    index = t.index
+    return _to_datetime(
+        pd.Series(np.where(pick, y1, y2), index=index),
+        pd.Series(np.where(pick, m1, m2), index=index),
+        pd.Series(np.where(pick, d1, d2), index=index),
+    )
 
 
 def event_dates(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series, pd.Series]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from timeline import taxonomy
-from timeline.importers.base import Format, InputError, Mapped, Options, Reasons, mapped, quoted
+from timeline.importers.base import PLACEHOLDERS, Format, InputError, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import STRING, join, slug, string_lists, text
 from timeline.schema import COLUMNS, FIELDS_BY_COL, LIST_COLUMNS, Col, Kind
 from timeline.validation import SLUG
@@ -261,6 +261,9 @@ def map_chunk(chunk: pd.DataFrame, options: Options, mapping: Mapping) -> Mapped
             table = mapping.values[col]
             series = series.map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v).astype(STRING)
         source[col] = series
+    if Col.DATE_START in mapping.columns:  # said here, not as date_end's fault after defaulting
+        r.add(source[Col.DATE_START].isna(), "missing date",
+              f"date_start (column {mapping.columns[Col.DATE_START]!r}) is blank or says unknown")  # fmt: skip
     if Col.DATE_START in source:  # a blank or unmapped end means a one-day event
         source[Col.DATE_END] = source.get(Col.DATE_END, source[Col.DATE_START]).fillna(source[Col.DATE_START])
 
@@ -299,4 +302,5 @@ def format_for(mapping: Mapping) -> Format:
         map=partial(map_chunk, mapping=mapping),
         required=mapping.source_columns,
         read_options={"sep": mapping.delimiter},
+        placeholders=PLACEHOLDERS,
     )
