@@ -259,7 +259,8 @@ def detect_encoding(path: Path, override: str | None = None) -> Encoding:
             return Encoding("utf-16-be", how="detected")
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE_BYTES)
-        return Encoding("utf-8", how=f"the first {min(len(sample), SAMPLE_BYTES):,} bytes are UTF-8")
+        whole = len(sample) < SAMPLE_BYTES
+        return Encoding("utf-8", how="all of it is valid UTF-8" if whole else "its first MiB is valid UTF-8")
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes  # only for files that are not UTF-8
@@ -980,8 +981,9 @@ def run(
     check_source(fmt, path)
     encoding = detect_encoding(path, options.encoding)
     say(f"{path.name}: read as {encoding.name} ({encoding.how})")
-    if options.date_format and options.date_order is None:
+    if options.date_format and options.date_order is None and fmt.date_columns:
         options = replace(options, date_order=DateOrder(date_format=options.date_format))
+        say(f"{path.name}: {options.date_order.describe()}")
     evidence: dict[str, tuple[int, str, str]] = {}  # the first row showing each date order
     for piece in _chunks(fmt, path, chunk_rows, progress, encoding):
         chunk, originals = piece.rows, piece.rows
