@@ -224,19 +224,29 @@ def truncate(s: pd.Series, limit: int) -> pd.Series:
 
 
 def join(*parts: pd.Series | str) -> pd.Series:
-    """Concatenate text columns and literals; a missing part counts as ''."""
-    out: pd.Series | None = None
-    for part in parts:
-        piece = part.fillna("").astype(STRING) if isinstance(part, pd.Series) else part
-        out = piece if out is None else out + piece
-    assert isinstance(out, pd.Series), "join needs at least one column"
-    return out
+    """Concatenate text columns and literals; a missing part counts as ''. One Arrow kernel
+    for all the parts (pandas' `+` would make a new column per part)."""
+    series = [p for p in parts if isinstance(p, pd.Series)]
+    assert series, "join needs at least one column"
+    index = series[0].index
+    arrays = [
+        pa.scalar(p, pa.large_string()) if isinstance(p, str)
+        else pa.array((p if p.index.equals(index) else p.reindex(index)).astype(STRING).array).cast(pa.large_string())
+        for p in parts
+    ]  # fmt: skip
+    joined = pc.binary_join_element_wise(
+        *arrays, pa.scalar("", pa.large_string()), null_handling="replace", null_replacement=""
+    )
+    return pd.Series(pd.arrays.ArrowStringArray(joined, dtype=STRING), index=index)
 
 
 def clause(condition: pd.Series, *parts: pd.Series | str) -> pd.Series:
     """`join(*parts)` where `condition` holds, '' elsewhere (optional sentence pieces)."""
     empty = pd.Series("", index=condition.index, dtype=STRING)
-    return join(empty, *parts).where(condition.fillna(False).astype(bool), "")
+    joined = pa.array(join(empty, *parts).array)
+    keep = pa.array(condition.fillna(False).astype(bool).to_numpy())
+    chosen = pc.if_else(keep, joined, pa.scalar("", joined.type))
+    return pd.Series(pd.arrays.ArrowStringArray(chosen, dtype=STRING), index=condition.index)
 
 
 def string_lists(index: pd.Index, *parts: pd.Series, split: str | None = None) -> pd.Series:
