@@ -1,5 +1,6 @@
 """`timeline import` flags and targets: clear errors, non-zero exits, nothing changed on failure."""
 
+import io
 import os
 import stat
 from pathlib import Path
@@ -240,7 +241,7 @@ def test_progress_bar_shows_rows_and_speed_on_a_terminal_after_two_seconds(capsy
     bar.started -= 10.0  # ten seconds in
     bar(200_000, 0.4)
     assert bar.bar is not None
-    screen = Console(record=True, width=120, file=open(os.devnull, "w"))  # noqa: SIM115
+    screen = Console(record=True, width=120, file=io.StringIO())
     screen.print(bar.bar.make_tasks_table(bar.bar.tasks))
     shown = screen.export_text()
     bar.close()

@@ -58,3 +58,11 @@ def test_placeholders_skips_and_duplicate_modes_are_documented():
     for mode in command.DUPLICATE_MODES:
         assert f"`{mode}`" in DOC
     assert "--encoding NAME" in DOC and "--date-format FORMAT" in DOC
+
+
+def test_the_command_lists_the_formats_it_has():
+    from timeline.importers import base
+
+    assert (*command.formats(), command.CSV) == command.FORMAT_NAMES
+    assert tuple(n for n, f in command.formats().items() if f.date_columns) == command.DATE_FORMATS
+    assert command.DEFAULT_CHUNK_ROWS == base.DEFAULT_CHUNK_ROWS

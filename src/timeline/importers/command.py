@@ -3,6 +3,8 @@
 A thin shell over `importers.base.run` (read, map, validate) and `store.upsert` (write):
 flags are checked before anything is read, the summary goes to stdout, progress and
 problems to stderr, and a failed import leaves the dataset and the rejects file untouched.
+The importers, pandas and the dataset modules are imported when the command runs, not when
+the `timeline` command starts (`timeline --help` need not load them).
 """
 
 from __future__ import annotations
@@ -12,22 +14,31 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from timeline import datasets, diff, history, parts, service, store
 from timeline.clikit import fail, fail_unwritten, report, warn
-from timeline.importers import acled, base, countries, gdelt, mapped_csv, missile_attacks, ucdp
-from timeline.validation import ValidationFailed
 
-FORMATS: dict[str, base.Format] = {
-    f.name: f for f in (acled.FORMAT, ucdp.FORMAT, gdelt.FORMAT, missile_attacks.FORMAT)
-}
+if TYPE_CHECKING:
+    from timeline.importers import base
+
 CSV = "csv"
-FORMAT_NAMES = (*FORMATS, CSV)
-DATE_FORMATS = tuple(f.name for f in FORMATS.values() if f.date_columns)
-"""The formats whose dates --date-format reads."""
+FORMAT_NAMES = ("acled", "ucdp", "gdelt", "missile-attacks", CSV)
+"""The --format values (`formats()` holds all but csv; a test keeps them in step)."""
+DATE_FORMATS = ("acled", "ucdp")
+"""The formats whose dates --date-format reads (those with `Format.date_columns`)."""
+DEFAULT_CHUNK_ROWS = 100_000
+"""`base.DEFAULT_CHUNK_ROWS`, here so that the flag's default needs no pandas."""
+
+
+def formats() -> dict[str, base.Format]:
+    """The built-in formats by --format name."""
+    from timeline.importers import acled, gdelt, missile_attacks, ucdp
+
+    return {f.name: f for f in (acled.FORMAT, ucdp.FORMAT, gdelt.FORMAT, missile_attacks.FORMAT)}
+
+
 DUPLICATE_MODES = ("reject", "suffix")
 PROGRESS_AFTER = 2.0
 """Seconds an import runs before its progress bar appears (shorter ones stay quiet)."""
@@ -99,6 +110,8 @@ def _check_flags(
     for root in options.cameo_roots:
         if not (root.isdigit() and 1 <= len(root) <= 2):
             _usage(f"--cameo-root {root!r}: a CAMEO root code is one or two digits (e.g. 19)")
+    from timeline.importers import countries, mapped_csv
+
     for code in options.countries:
         if code not in countries.ISO3:
             _usage(f"--country {code!r}: not an ISO 3166-1 alpha-3 code (e.g. UKR)")
@@ -121,8 +134,10 @@ def _check_flags(
 
 
 def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
+    from timeline.importers import mapped_csv
+
     if fmt != CSV:
-        return FORMATS[fmt]
+        return formats()[fmt]
     assert mapping is not None
     try:
         return mapped_csv.format_for(mapped_csv.load_mapping(mapping))
@@ -146,6 +161,8 @@ def _unwritable(path: Path, *, access: bool = True) -> str | None:
 
 
 def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool) -> Path:
+    from timeline import parts, store
+
     if into is not None:
         if into.is_dir() and not parts.manifest_path(into).exists():
             fail(
@@ -177,6 +194,8 @@ def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool
 
 
 def _check_out(fmt: base.Format, out: Path) -> None:
+    from timeline import store
+
     if out.exists():
         try:
             found = store.datasets_in(out)
@@ -237,7 +256,7 @@ def import_command(
         bool, typer.Option("--combine", help="missile-attacks: one event per attack window, models merged.")
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Any rejected row fails the import.")] = False,
-    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read per chunk.")] = base.DEFAULT_CHUNK_ROWS,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read per chunk.")] = DEFAULT_CHUNK_ROWS,
     encoding: Annotated[
         str | None, typer.Option(help="The file's text encoding (default: detected), e.g. cp1252, utf-16.")
     ] = None,
@@ -251,6 +270,10 @@ def import_command(
     ] = "reject",
 ) -> None:
     """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
+    from timeline import datasets, diff, history, service, store
+    from timeline.importers import base
+    from timeline.validation import ValidationFailed
+
     options = base.Options(
         cameo_roots=tuple(cameo_root or ()),
         countries=tuple(c.upper() for c in country or ()),
