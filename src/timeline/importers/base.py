@@ -165,7 +165,8 @@ def mapped(
             frame[name] = _empty(f.kind, index)
     keep = ~reasons.rejected
     columns = [c for c in COLUMNS if c in frame.columns]
-    return Mapped(frame.loc[keep, columns], reasons.frame(), skipped, also_skipped=also_skipped or {})
+    kept = frame[columns] if keep.all() else frame.loc[keep, columns]  # a filter copies every column
+    return Mapped(kept, reasons.frame(), skipped, also_skipped=also_skipped or {})
 
 
 def _empty(kind: Kind, index: pd.Index) -> pd.Series:
@@ -820,7 +821,7 @@ def _accept_first_valid(
                                             + first[other].astype("int64").astype(str) + "'s, a different event"
                                             + why + "; --on-duplicate-id suffix keeps both"))  # fmt: skip
         if lead.any():
-            raw, _ = store.with_append_defaults(rows[lead], now, dataset=dataset)
+            raw, _ = store.with_append_defaults(rows if lead.all() else rows[lead], now, dataset=dataset)
             canonical, problems = check(_as_categories(raw).reset_index(drop=True))
             canonical.index = raw.index
             if problems:
@@ -829,7 +830,9 @@ def _accept_first_valid(
                 canonical = canonical[~canonical.index.isin(bad.index)]
             accepted.append(canonical)
             seen.add(canonical[key], canonical.index, prints[canonical.index].to_numpy())
-        rows = pd.concat([rows[~lead & ~hit], again]) if len(again) else rows[~lead & ~hit]
+        rest = ~lead & ~hit
+        rest_rows = rows[rest] if rest.any() else rows.iloc[0:0]
+        rows = pd.concat([rest_rows, again]) if len(again) else rest_rows
     if not accepted:
         return rows
     return pd.concat(accepted).sort_index() if len(accepted) > 1 else accepted[0]
@@ -1031,13 +1034,13 @@ def run(
         refused.append(result.rejected)
 
         ids = rows[key].astype("object")
-        taken = ids.isin(foreign)
+        taken = ids.isin(foreign) if foreign else pd.Series(False, index=ids.index)
         if taken.any():
             refused.append(_reasons(rows.index[taken], "event_id of another dataset",
                                     "event_id of another dataset: " + ids[taken]
                                     + " is already in the target from another dataset"))  # fmt: skip
         prints = _fingerprints(originals)
-        accepted = _accept_first_valid(rows[~taken], now, fmt.name, refused, seen, originals, prints,
+        accepted = _accept_first_valid(rows[~taken] if taken.any() else rows, now, fmt.name, refused, seen, originals, prints,
                                        options.on_duplicate_id == "suffix", outcome.renamed)  # fmt: skip
         if len(accepted):
             tables.append(to_arrow(accepted.reset_index(drop=True)))

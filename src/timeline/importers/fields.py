@@ -191,12 +191,13 @@ def event_dates(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series
         fixed = pd.to_datetime(t[todo], format=order.date_format, errors="coerce")
         parsed[todo] = fixed.dt.normalize().astype("datetime64[ms]")
     else:
-        parsed[todo] = _spelled(t[todo])
-        todo = todo & parsed.isna()
-        if todo.any() and order is not None and order.order:
+        if order is not None and order.order:  # all digits first: a spreadsheet's whole column
             parts = numeric_parts(t[todo])
             day, month = (parts["a"], parts["b"]) if order.order == DAY_FIRST else (parts["b"], parts["a"])
             parsed[todo] = _to_datetime(parts["year"], month, day)
+            todo = todo & parsed.isna()
+        if todo.any():
+            parsed[todo] = _spelled(t[todo])
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
