@@ -249,7 +249,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_acled_export_through_a_spreadsheet(folder: Path, tmp_path: Path):
     generated = acled_file(folder)
     df, result = import_and_check("acled", generated, tmp_path)
-    assert "read as UTF-8 with a byte-order mark" in result.stderr
+    assert "read as UTF-8 (its byte-order mark says so)" in result.stderr
     assert "all-digit dates read day-first" in result.stderr
     fates = generated.fates
     assert (fates == "rejected duplicate event_id").sum() > 50  # the quirks are really there

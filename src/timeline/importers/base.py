@@ -223,7 +223,7 @@ class Encoding:
     def name(self) -> str:
         label = {"utf-8": "UTF-8", "utf-16-le": "UTF-16LE", "utf-16-be": "UTF-16BE",
                  "utf-32-le": "UTF-32LE", "utf-32-be": "UTF-32BE"}.get(self.codec, self.codec)  # fmt: skip
-        return label + (" with a byte-order mark" if self.bom else "")
+        return label
 
 
 _BOMS = (  # longest first: a UTF-32LE mark begins with the UTF-16LE one
@@ -251,7 +251,7 @@ def detect_encoding(path: Path, override: str | None = None) -> Encoding:
             codec = bom_codec if bom_codec and bom_codec.startswith(codec) else codec + "-le"
         return Encoding(codec, bom if bom_codec == codec else b"", "given with --encoding")
     if bom_codec:
-        return Encoding(bom_codec, bom, "byte-order mark")
+        return Encoding(bom_codec, bom, "its byte-order mark says so")
     head = sample[:64]
     if len(head) >= 8:  # UTF-16 without a mark: ASCII text has every other byte 0
         if head[1::2].count(0) == len(head) // 2:
