@@ -255,3 +255,17 @@ def test_hxl_hashtag_row_is_skipped_and_counted(tmp_path: Path):
     assert result.stdout.startswith("1 imported, 0 rejected (1 row HXL hashtag row")
     assert "row 1 holds HXL hashtags" in result.stderr
     assert not (tmp_path / "hdx.rejected.csv").exists()
+
+
+def test_a_date_in_no_known_shape_says_how_to_read_it(tmp_path: Path):
+    source = write(tmp_path / "a.csv", acled.COLUMNS, [acled_row(event_date="16-Mar-23")])  # two-digit year
+    result = run("acled", source, tmp_path / "a.parquet")
+    assert result.stdout.startswith("0 imported, 1 rejected: 1 bad date")
+    assert rejected_reasons(tmp_path / "a.rejected.csv") == {
+        "1": "bad date: event_date '16-Mar-23' (expected YYYY-MM-DD, '16 May 2025'; --date-format reads other shapes)"
+    }
+    told = run("acled", source, tmp_path / "a.parquet", "--date-format", "%d-%b-%y")
+    assert told.exit_code == 0, told.output
+    assert (
+        load(tmp_path / "a.parquet").loc["acled-ukr1001", "date_start"].strftime("%Y-%m-%d") == "2023-03-16"
+    )

@@ -138,7 +138,7 @@ def expected_dates(order: DateOrder | None) -> str:
             + ("16/03/2023" if order.order == DAY_FIRST else "3/16/2023")
             + f" ({order.order} in this file)"
         )
-    return f"expected YYYY-MM-DD, '16 May 2025'{digits}"
+    return f"expected YYYY-MM-DD, '16 May 2025'{digits}; --date-format reads other shapes"
 
 
 def numeric_parts(s: pd.Series) -> pd.DataFrame:
