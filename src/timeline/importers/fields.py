@@ -252,24 +252,30 @@ def clause(condition: pd.Series, *parts: pd.Series | str) -> pd.Series:
 
 def string_lists(index: pd.Index, *parts: pd.Series, split: str | None = None) -> pd.Series:
     """One list column from several text columns: items in column order, each column
-    optionally holding several items separated by `split`; blanks and repeats dropped."""
+    optionally holding several items separated by `split`; blanks and repeats dropped.
+    All in Arrow and numpy: no Python string per item."""
     sep = "\x1f"
     joined = join(*[piece for part in parts for piece in (sep, part)][1:])
-    arr = pa.array(joined.to_numpy(dtype=object), type=pa.string())
+    arr = pa.array(joined.array).cast(pa.string())
+    if isinstance(arr, pa.ChunkedArray):  # a column built from several pieces
+        arr = arr.combine_chunks()
     if split:
         arr = pc.replace_substring(arr, split, sep)
     lists = pc.split_pattern(arr, sep)
     flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
-    parents = np.asarray(pc.list_parent_indices(lists))
+    parents = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
     keep = np.asarray(pc.greater(pc.utf8_length(flat), 0).fill_null(False))
-    items = pd.DataFrame(
-        {"row": parents[keep], "item": np.asarray(flat.filter(pa.array(keep)), dtype=object)}
-    )
-    items = items[~items.duplicated()]
-    counts = np.bincount(items["row"].to_numpy(), minlength=len(index))
+    items = flat.filter(pa.array(keep))
+    rows = parents[keep]
+    # a repeat is the same item again in the same row: keep each (row, item) pair's first
+    codes = np.asarray(pc.dictionary_encode(items).indices, dtype=np.int64)
+    pair = rows * (int(codes.max(initial=0)) + 1) + codes
+    _, first = np.unique(pair, return_index=True)
+    chosen = np.sort(first)
+    counts = np.bincount(rows[chosen], minlength=len(index))
     offsets = np.zeros(len(index) + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    values = pa.array(items["item"].to_numpy(dtype=object), type=pa.string())
+    values = items.take(pa.array(chosen))
     array = pa.ListArray.from_arrays(pa.array(offsets), values).cast(STRING_LIST)
     return pd.Series(pd.arrays.ArrowExtensionArray(array), index=index, dtype=LIST)
 
