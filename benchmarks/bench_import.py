@@ -125,7 +125,9 @@ def child(argv: list[str], report: Path) -> None:
         else:
             from timeline.cli import app
 
-            app(argv, standalone_mode=False)
+            code = app(argv, standalone_mode=False)
+            if code:  # the error boundary reports and returns a code instead of raising
+                raise SystemExit(code)
     finally:
         report.write_text(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
