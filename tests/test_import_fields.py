@@ -15,8 +15,8 @@ def test_whole_numbers_keep_blank_missing_and_refuse_fractions():
     assert bad.tolist() == [False, False, False, True, True, False]
 
 
-def test_day_month_year_spellings_and_ambiguous_digits():
-    parsed, bad = fields.day_month_year(
+def test_event_dates_spellings_and_ambiguous_digits_without_a_file_order():
+    parsed, bad = fields.event_dates(
         s(
             "2025-05-16",
             "16 May 2025",

@@ -886,14 +886,6 @@ def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def blank_or_placeholder(original: pd.Series) -> pd.Series:
-    """'is blank' or "is 'NA' (a placeholder for unknown)", for a required value read as missing."""
-    t = original.astype(STRING).fillna("").str.strip()
-    return pd.Series("is blank", index=original.index, dtype=STRING).mask(
-        t.ne(""), "is '" + t + "' (a placeholder for unknown)"
-    )
-
-
 def _numeric_evidence(piece: Piece, columns: tuple[str, ...]) -> tuple[bool, dict[str, tuple[int, str, str]]]:
     """Whether the piece has all-digit dates, and the first row showing each order:
     {order: (row, column, value)}."""

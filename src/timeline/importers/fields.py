@@ -201,12 +201,6 @@ def event_dates(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
-def day_month_year(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """`event_dates` without a file's order: all-digit forms other than ISO ('05/06/2025')
-    are ambiguous (day or month first?) and count as bad."""
-    return event_dates(s)
-
-
 def slug(s: pd.Series) -> pd.Series:
     """Lowercase a-z0-9 words joined by '-' (Cyrillic transliterated): 'Shahed-136/131' ->
     'shahed-136-131', 'Молнія' -> 'molniia'."""
