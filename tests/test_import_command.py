@@ -1,5 +1,6 @@
 """`timeline import` flags and targets: clear errors, non-zero exits, nothing changed on failure."""
 
+import io
 import os
 import stat
 from pathlib import Path
@@ -221,3 +222,29 @@ def test_imported_and_rejects_files_are_ordinary_files(tmp_path: Path):
         os.umask(mask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600: the app's user reads it
     assert stat.S_IMODE((tmp_path / "acled_messy.rejected.csv").stat().st_mode) == 0o644
+
+
+def test_progress_bar_shows_rows_and_speed_on_a_terminal_after_two_seconds(capsys):
+    from rich.console import Console
+
+    from timeline.importers.command import PROGRESS_AFTER, ProgressBar
+
+    quiet = ProgressBar("acled: export.csv", terminal=False)  # a log or a pipe
+    quiet.started -= 10 * PROGRESS_AFTER
+    quiet(200_000, 0.5)
+    quiet.close()
+    assert quiet.bar is None and capsys.readouterr().err == ""
+
+    bar = ProgressBar("acled: export.csv", terminal=True)
+    bar(1_000, 0.01)  # a short import never shows one
+    assert bar.bar is None
+    bar.started -= 10.0  # ten seconds in
+    bar(200_000, 0.4)
+    assert bar.bar is not None
+    screen = Console(record=True, width=120, file=io.StringIO())
+    screen.print(bar.bar.make_tasks_table(bar.bar.tasks))
+    shown = screen.export_text()
+    bar.close()
+    assert "acled: export.csv" in shown and "200,000 rows" in shown
+    speed = int(shown.split(" rows/s")[0].rsplit(" ", 1)[1].replace(",", ""))
+    assert 15_000 <= speed <= 20_000  # 200,000 rows in about ten seconds

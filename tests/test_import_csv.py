@@ -177,3 +177,36 @@ def test_month_and_year_formats_are_accepted(tmp_path: Path):
         mapping = tmp_path / "map.toml"
         mapping.write_text(MAPPING.read_text(encoding="utf-8").replace("%d/%m/%Y", fmt), encoding="utf-8")
         assert mapped_csv.load_mapping(mapping).date_format == fmt
+
+
+def test_a_monitors_sheet_reusing_refs_blank_dates_and_placeholders(tmp_path: Path):
+    header, k1 = SHEET.read_text(encoding="utf-8").splitlines()[:2]
+    rows = [
+        k1,
+        k1,  # pasted twice: nothing is lost by rejecting it
+        k1.replace("25/11/2024,26/11/2024", "28/11/2024,28/11/2024").replace(
+            "188,76", "40,12"
+        ),  # another night
+        "K-9,,,Drone strike,No date,Russian Armed Forces,Kyiv,50.45,30.52,1,1,Suspilne,",
+        "K-10,N/A,,Drone strike,Date unknown,Russian Armed Forces,Kyiv,50.45,30.52,N/A,-,Suspilne,",
+    ]
+    sheet = tmp_path / "monitor.csv"
+    sheet.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    out = tmp_path / "m.parquet"
+    result = run(str(sheet), "--mapping", str(MAPPING), "--out", str(out), "--on-duplicate-id", "suffix")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "2 imported, 3 rejected: 2 missing date, 1 repeated row; 1 kept under a derived id (--on-duplicate-id suffix)"
+    )
+    assert rejected_reasons(tmp_path / "monitor.rejected.csv") == {
+        "2": "repeated row: repeats row 1 (kyiv-desk-sheet-k-1) exactly",
+        "4": "missing date: date_start (column 'Day') is blank or says unknown",  # not 'NaT', not date_end
+        "5": "missing date: date_start (column 'Day') is blank or says unknown",
+    }
+    df = store.load(out).set_index(str(Col.EVENT_ID))
+    other = next(i for i in df.index if i != "kyiv-desk-sheet-k-1")
+    assert other.startswith("kyiv-desk-sheet-k-1-") and df.loc[other, Col.COUNT] == 40
+    assert (
+        f"row 3: kyiv-desk-sheet-k-1 -> {other} (differs from row 1 in Day, Until, Launched, Shot down)"
+        in result.stderr
+    )

@@ -46,3 +46,23 @@ def test_examples_write_imports_where_git_ignores_them():
     assert "/imports/" in ignored and "*.rejected.csv" in ignored
     targets = re.findall(r"--(?:out|into) ([\w./-]+)", DOC)
     assert targets and all(t.startswith("imports/") or t in ("DATASET", "PATH") for t in targets), targets
+
+
+def test_placeholders_skips_and_duplicate_modes_are_documented():
+    from timeline.importers import base
+
+    row = next(line for line in DOC.splitlines() if line.startswith("| ACLED, UCDP, `--format csv` |"))
+    assert {v for v in base.PLACEHOLDERS if v} == set(re.findall(r"`([^`]+)`", row.split("|")[2]))
+    flat = " ".join(DOC.split())  # wrapped lines read as one
+    assert gdelt.OUTSIDE in flat and base.HXL_SKIP in flat
+    for mode in command.DUPLICATE_MODES:
+        assert f"`{mode}`" in DOC
+    assert "--encoding NAME" in DOC and "--date-format FORMAT" in DOC
+
+
+def test_the_command_lists_the_formats_it_has():
+    from timeline.importers import base
+
+    assert (*command.formats(), command.CSV) == command.FORMAT_NAMES
+    assert tuple(n for n, f in command.formats().items() if f.date_columns) == command.DATE_FORMATS
+    assert command.DEFAULT_CHUNK_ROWS == base.DEFAULT_CHUNK_ROWS

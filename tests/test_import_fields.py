@@ -15,8 +15,8 @@ def test_whole_numbers_keep_blank_missing_and_refuse_fractions():
     assert bad.tolist() == [False, False, False, True, True, False]
 
 
-def test_day_month_year_spellings_and_ambiguous_digits():
-    parsed, bad = fields.day_month_year(
+def test_event_dates_spellings_and_ambiguous_digits_without_a_file_order():
+    parsed, bad = fields.event_dates(
         s(
             "2025-05-16",
             "16 May 2025",
@@ -94,3 +94,10 @@ def test_countries_are_read_only_from_actor_names_that_state_them():
         s("Vladimir Putin; Government of Russia (2000-)", "", "Sergey Lavrov"), split=";"
     )
     assert found.tolist()[0] == "RUS" and found.isna().tolist()[1:] == [True, True]
+
+
+def test_string_lists_from_columns_in_several_arrow_chunks():
+    a = pd.concat([s("x; y", "b"), s("", "y; y")], ignore_index=True)  # a column of two chunks
+    b = s("y", " b ", "z", "")
+    lists = fields.string_lists(a.index, a, b, split=";")
+    assert lists.tolist() == [["x", "y"], ["b"], ["z"], ["y"]]

@@ -3,6 +3,7 @@
 import csv
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -44,21 +45,21 @@ def test_cameo_codes_stay_strings_and_map_through_the_taxonomy(imported):
     assert df.loc["gdelt-1200000001", Col.EVENT_TYPE] == "drone_attack"  # 1952
 
 
-def test_rejects_unmapped_codes_bad_dates_and_bad_coordinates(imported):
+def test_skips_unmapped_codes_and_rejects_bad_dates_and_bad_coordinates(imported):
     _, result, folder = imported
+    # CAMEO 080 (yield) is outside the conflict taxonomy: skipped by design, counted, not a reject
     assert result.stdout.splitlines()[0] == (
-        "4 imported, 4 rejected: 1 no taxonomy type for CAMEO code, 1 bad date, "
-        "1 latitude must be between -90 and 90, 1 duplicate event_id"
+        "4 imported, 3 rejected: 1 bad date, 1 latitude must be between -90 and 90, 1 repeated row "
+        "(1 row with a CAMEO code outside the conflict taxonomy)"
     )
     with (folder / "gdelt_events_messy.rejected.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["row"]: r["reason"] for r in rows} == {
-        "4": "no taxonomy type for CAMEO code: 080",
         "5": "bad date: SQLDATE '2024-11-25' (expected YYYYMMDD)",
         "6": "latitude = '91.5': latitude must be between -90 and 90",
-        "8": "duplicate event_id: gdelt-1200000001 (first at row 1)",
+        "8": "repeated row: repeats row 1 (gdelt-1200000001) exactly",
     }
-    assert rows[0]["EventCode"] == "080"  # original columns, named, codes as written
+    assert rows[0]["SQLDATE"] == "2024-11-25"  # original columns, named, values as written
 
 
 def test_countries_actors_places_and_sources(imported):
@@ -68,14 +69,15 @@ def test_countries_actors_places_and_sources(imported):
     assert list(strike[Col.ACTORS]) == ["Russia", "Ukraine"]
     assert (strike[Col.LATITUDE], strike[Col.LONGITUDE]) == (50.4333, 30.5167)
     assert str(strike[Col.DATE_START].date()) == "2024-11-25" and strike[Col.DATE_PRECISION] == "day"
-    assert strike[Col.SOURCE_OUTLET] == "GDELT 2.0 (example-news.com)"
+    assert strike[Col.SOURCE_OUTLET] == "GDELT 2.0"  # one outlet; the article's site is in the summary
+    assert "Source: example-news.com." in strike[Col.SUMMARY]
     assert strike[Col.SOURCE_URL] == "https://www.example-news.com/2024/11/26/drones-kyiv"
     call = df.loc["gdelt-1200000002"]
     assert list(call[Col.COUNTRIES]) == ["RUS", "PRK"] and list(call[Col.ACTORS]) == [
         "Vladimir Putin",
         "Kim Jong Un",
     ]
-    assert call[Col.SOURCE_OUTLET] == "GDELT 2.0 (BBC Monitoring)"  # not a URL: no source_url
+    assert "Source: BBC Monitoring." in call[Col.SUMMARY] and pd.isna(call[Col.SOURCE_URL])  # not a URL
     assert (df[Col.DATASET] == "gdelt").all()
 
 

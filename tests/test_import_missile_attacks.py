@@ -47,12 +47,12 @@ def test_the_fixture_has_the_air_force_files_columns():
 def test_summary_and_rejects(imported):
     _, result, folder = imported
     assert result.stdout.splitlines()[0] == (
-        "7 imported, 5 rejected: 1 unknown model, 1 duplicate event_id, 1 launched is not a whole number, "
+        "7 imported, 5 rejected: 1 unknown model, 1 repeated row, 1 launched is not a whole number, "
         "1 bad date, 1 date_end is before date_start"
     )
     reasons = rejected_reasons(folder / "missile_attacks_messy.rejected.csv")
     assert reasons["6"] == "unknown model: 'Shahd-136'"
-    assert reasons["9"] == "duplicate event_id: af-2024-05-19-supercam-e53ab1 (first at row 8)"
+    assert reasons["9"] == "repeated row: repeats row 8 (af-2024-05-19-supercam-e53ab1) exactly"
     assert reasons["10"] == "launched is not a whole number: '12.5'"
     assert reasons["11"] == "bad date: time_start '2024-05-21 25:00'"
     assert reasons["12"] == "date_end = '2024-05-21': date_end is before date_start"
@@ -253,7 +253,9 @@ def test_real_air_force_file(tmp_path: Path):
         int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:imported|rejected)", summary)
     )
     assert imported + rejected == 3585
-    assert "duplicate event_id" not in summary  # every row's own fields give it a distinct id
+    assert (
+        "duplicate event_id" not in summary and "repeated row" not in summary
+    )  # every row's own fields give it a distinct id
 
     df = store.load(out)  # what the dashboard loads
     assert (df[Col.DATASET] == "missile-attacks").all()

@@ -33,7 +33,8 @@ MESSY = (
 def read(
     path: Path, chunk_rows: int, fmt: base.Format = PLAIN
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    pieces = list(base._chunks(fmt, path, chunk_rows, lambda _: None))
+    encoding = base.detect_encoding(path)
+    pieces = list(base._chunks(fmt, path, chunk_rows, lambda _rows, _share: None, encoding))
     rows = pd.concat([p.rows for p in pieces])
     bad = [p for p in pieces if p.malformed is not None and len(p.malformed)]
     malformed = pd.concat([p.malformed for p in bad]) if bad else pd.DataFrame()

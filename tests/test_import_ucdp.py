@@ -39,11 +39,12 @@ def test_summary_and_rejected_rows(imported):
     assert reasons == {
         "6": "unknown date_prec: '6' (expected 1 to 5)",
         "7": "latitude = '-95.5': latitude must be between -90 and 90",
-        "8": "duplicate event_id: ucdp-400001 (first at row 1)",
+        "8": "repeated row: repeats row 1 (ucdp-400001) exactly",
         "9": "date_precision = 'week': interval is longer than this precision allows "
         "(week <= 7 days, month <= 31, year <= 366)",
         "10": "unknown type_of_violence: '4' (expected 1, 2 or 3)",
-        "11": "bad date: date_start '01/03/2022'",
+        "11": "ambiguous date: date_start '01/03/2022' could be day-first or month-first and no date in "
+        "this file tells which; give --date-format %d/%m/%Y or %m/%d/%Y",
     }
 
 
@@ -80,7 +81,10 @@ def test_types_counts_countries_and_sources(imported):
         "Government of Russia (Soviet Union)",
         "Government of Ukraine",
     ]
-    assert df.loc["ucdp-400001", Col.SOURCE_OUTLET] == "UCDP GED (sources: Reuters)"
+    assert (
+        df.loc["ucdp-400001", Col.SOURCE_OUTLET] == "UCDP GED"
+    )  # one outlet: its sources are in the summary
+    assert "UCDP's sources: Reuters." in df.loc["ucdp-400001", Col.SUMMARY]
     assert str(df.loc["ucdp-400001", Col.SOURCE_PUBLISHED].date()) == "2022-03-02"
     assert pd.isna(df.loc["ucdp-400002", Col.SOURCE_PUBLISHED])  # two dates: none chosen
     assert (df[Col.DATASET] == "ucdp").all() and (df[Col.CONFIDENCE] == "reported").all()

@@ -17,12 +17,22 @@ import pandas as pd
 
 from timeline import sides, taxonomy
 from timeline.importers import countries
-from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
+from timeline.importers.base import (
+    PLACEHOLDERS,
+    Format,
+    Mapped,
+    Options,
+    Reasons,
+    mapped,
+    quoted,
+    reject_dates,
+)
 from timeline.importers.fields import (
     STRING,
+    DateOrder,
     actor_countries,
     clause,
-    day_month_year,
+    event_dates,
     floats,
     join,
     slug,
@@ -108,10 +118,11 @@ def _any_of(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in words)
 
 
-def _dates(chunk: pd.DataFrame, r: Reasons) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    day, bad = day_month_year(chunk["event_date"])
-    r.add(bad | day.isna(), "bad date",
-          "event_date " + quoted(chunk["event_date"]) + " (expected YYYY-MM-DD or '16 May 2025')")  # fmt: skip
+def _dates(
+    chunk: pd.DataFrame, r: Reasons, order: DateOrder | None
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    day, bad = event_dates(chunk["event_date"], order)
+    reject_dates(r, chunk["event_date"], "event_date", day, bad, order)
     level, bad_level = whole_numbers(chunk["time_precision"])
     precision = level.map(PRECISIONS).astype(STRING)
     r.add(bad_level | precision.isna(), "unknown time_precision",
@@ -138,7 +149,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
 
     source_id = text(chunk["event_id_cnty"])
     r.add(source_id.isna(), "missing event_id_cnty")
-    start, end, precision, date_text = _dates(chunk, r)
+    start, end, precision, date_text = _dates(chunk, r, options.date_order)
 
     sub = text(chunk["sub_event_type"])
     notes = text(chunk["notes"])
@@ -186,6 +197,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         clause(fatalities.notna(), "Fatalities reported: ", fatalities.astype(STRING), ". "),
         clause(fatalities.isna(), "No fatality figure given. "),
         clause(by_notes, "Filed as ", labels.str.lower(), " because ACLED's notes name the weapon. "),
+        clause(source.notna(), "ACLED's sources: ", source, ". "),
         "ACLED event ", source_id, ".",
     )  # fmt: skip
     rows = {
@@ -212,9 +224,16 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.COUNT: fatalities,
         Col.COUNT_UNIT: pd.Series("fatalities", index=idx, dtype=STRING).where(fatalities.notna()),
         Col.CONFIDENCE: CONFIDENCE,
-        Col.SOURCE_OUTLET: join(OUTLET, clause(source.notna(), " (sources: ", source, ")")),
+        Col.SOURCE_OUTLET: OUTLET,  # one outlet, however many sources it drew on (in the summary)
     }
     return mapped(rows, idx, r)
 
 
-FORMAT = Format(name=NAME, title="an ACLED export (CSV)", map=map_chunk, required=tuple(REQUIRED))
+FORMAT = Format(
+    name=NAME,
+    title="an ACLED export (CSV)",
+    map=map_chunk,
+    required=tuple(REQUIRED),
+    date_columns=("event_date",),
+    placeholders=PLACEHOLDERS,
+)

@@ -3,26 +3,81 @@
 A thin shell over `importers.base.run` (read, map, validate) and `store.upsert` (write):
 flags are checked before anything is read, the summary goes to stdout, progress and
 problems to stderr, and a failed import leaves the dataset and the rejects file untouched.
+The importers, pandas and the dataset modules are imported when the command runs, not when
+the `timeline` command starts (`timeline --help` need not load them).
 """
 
 from __future__ import annotations
 
+import codecs
 import os
+import sys
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from timeline import datasets, diff, history, parts, service, store
 from timeline.clikit import fail, fail_unwritten, report, warn
-from timeline.importers import acled, base, countries, gdelt, mapped_csv, missile_attacks, ucdp
-from timeline.validation import ValidationFailed
 
-FORMATS: dict[str, base.Format] = {
-    f.name: f for f in (acled.FORMAT, ucdp.FORMAT, gdelt.FORMAT, missile_attacks.FORMAT)
-}
+if TYPE_CHECKING:
+    from timeline.importers import base
+
 CSV = "csv"
-FORMAT_NAMES = (*FORMATS, CSV)
+FORMAT_NAMES = ("acled", "ucdp", "gdelt", "missile-attacks", CSV)
+"""The --format values (`formats()` holds all but csv; a test keeps them in step)."""
+DATE_FORMATS = ("acled", "ucdp")
+"""The formats whose dates --date-format reads (those with `Format.date_columns`)."""
+DEFAULT_CHUNK_ROWS = 100_000
+"""`base.DEFAULT_CHUNK_ROWS`, here so that the flag's default needs no pandas."""
+
+
+def formats() -> dict[str, base.Format]:
+    """The built-in formats by --format name."""
+    from timeline.importers import acled, gdelt, missile_attacks, ucdp
+
+    return {f.name: f for f in (acled.FORMAT, ucdp.FORMAT, gdelt.FORMAT, missile_attacks.FORMAT)}
+
+
+DUPLICATE_MODES = ("reject", "suffix")
+PROGRESS_AFTER = 2.0
+"""Seconds an import runs before its progress bar appears (shorter ones stay quiet)."""
+
+
+class ProgressBar:
+    """Rows read, rows a second and the time left, on stderr when it is a terminal and the
+    import has run for `PROGRESS_AFTER` seconds; nothing at all otherwise (logs, pipes)."""
+
+    def __init__(self, label: str, terminal: bool | None = None):
+        self.label = label
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.started = time.monotonic()
+        self.bar = None
+        self.task = None
+
+    def __call__(self, rows: int, share: float) -> None:
+        if not self.terminal:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(),
+                TextColumn("{task.fields[rows]:,} rows, {task.fields[speed]:,.0f} rows/s"), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=True,
+            )  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=1.0, rows=0, speed=0.0)
+        speed = rows / max(time.monotonic() - self.started, 1e-9)
+        self.bar.update(self.task, completed=share, rows=rows, speed=speed)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
 def _usage(message: str) -> None:
@@ -55,14 +110,34 @@ def _check_flags(
     for root in options.cameo_roots:
         if not (root.isdigit() and 1 <= len(root) <= 2):
             _usage(f"--cameo-root {root!r}: a CAMEO root code is one or two digits (e.g. 19)")
+    from timeline.importers import countries, mapped_csv
+
     for code in options.countries:
         if code not in countries.ISO3:
             _usage(f"--country {code!r}: not an ISO 3166-1 alpha-3 code (e.g. UKR)")
+    if options.date_format is not None:
+        if fmt not in DATE_FORMATS:
+            _usage(f"--date-format is for --format {' or '.join(DATE_FORMATS)}"
+                   + ("; a csv mapping says date_format itself" if fmt == CSV else ""))  # fmt: skip
+        why = mapped_csv.date_format_problem(options.date_format)
+        if why:
+            _usage("--" + why.replace("_", "-", 1))
+    if options.encoding is not None:
+        try:
+            codecs.lookup(options.encoding)
+        except LookupError:
+            _usage(
+                f"--encoding {options.encoding!r}: not a text encoding Python knows (e.g. utf-8, cp1252, utf-16)"
+            )
+    if options.on_duplicate_id not in DUPLICATE_MODES:
+        _usage(f"--on-duplicate-id {options.on_duplicate_id!r}: choose {' or '.join(DUPLICATE_MODES)}")
 
 
 def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
+    from timeline.importers import mapped_csv
+
     if fmt != CSV:
-        return FORMATS[fmt]
+        return formats()[fmt]
     assert mapping is not None
     try:
         return mapped_csv.format_for(mapped_csv.load_mapping(mapping))
@@ -86,6 +161,8 @@ def _unwritable(path: Path, *, access: bool = True) -> str | None:
 
 
 def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool) -> Path:
+    from timeline import parts, store
+
     if into is not None:
         if into.is_dir() and not parts.manifest_path(into).exists():
             fail(
@@ -117,6 +194,8 @@ def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool
 
 
 def _check_out(fmt: base.Format, out: Path) -> None:
+    from timeline import store
+
     if out.exists():
         try:
             found = store.datasets_in(out)
@@ -177,13 +256,31 @@ def import_command(
         bool, typer.Option("--combine", help="missile-attacks: one event per attack window, models merged.")
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Any rejected row fails the import.")] = False,
-    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read per chunk.")] = base.DEFAULT_CHUNK_ROWS,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read per chunk.")] = DEFAULT_CHUNK_ROWS,
+    encoding: Annotated[
+        str | None, typer.Option(help="The file's text encoding (default: detected), e.g. cp1252, utf-16.")
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(help="ACLED, UCDP: how dates other than YYYY-MM-DD are written, e.g. %d/%m/%Y."),
+    ] = None,
+    on_duplicate_id: Annotated[
+        str,
+        typer.Option(help="A different event sharing an earlier row's id: reject it, or suffix its id."),
+    ] = "reject",
 ) -> None:
     """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
+    from timeline import datasets, diff, history, service, store
+    from timeline.importers import base
+    from timeline.validation import ValidationFailed
+
     options = base.Options(
         cameo_roots=tuple(cameo_root or ()),
         countries=tuple(c.upper() for c in country or ()),
         combine=combine,
+        date_format=date_format,
+        encoding=encoding,
+        on_duplicate_id=on_duplicate_id,
     )
     _check_flags(fmt, mapping, into, out, options)
     source = _resolve_format(fmt, mapping)
@@ -197,15 +294,24 @@ def import_command(
         fail_unwritten(err)
     existed = target.exists()
     sink = base.RejectsFile(None if dry_run else rejects_path)
+    bar = ProgressBar(f"{source.name}: {file.name}")
     try:
         try:
             outcome = base.run(
                 source, file, options, foreign=foreign, rejects=sink, chunk_rows=chunk_rows,
-                say=lambda line: typer.echo(line, err=True),
+                say=lambda line: typer.echo(line, err=True), progress=bar,
             )  # fmt: skip
         except base.InputError as err:
             fail_unwritten(err)
+        finally:
+            bar.close()
         typer.echo(outcome.summary())
+        if outcome.renamed:
+            shown = outcome.renamed[:100]
+            more = len(outcome.renamed) - len(shown)
+            for line in ["kept under a derived id (--on-duplicate-id suffix):", *shown,
+                         *([f"... and {more:,} more"] if more else [])]:  # fmt: skip
+                typer.echo(f"  {line}" if line in shown else line, err=True)
         if strict and outcome.rejected:
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects

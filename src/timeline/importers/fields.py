@@ -9,6 +9,7 @@ a two-million-row file fast; nothing here loops over rows in Python.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -61,43 +62,143 @@ def _to_datetime(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series
     return pd.to_datetime(frame, errors="coerce").astype("datetime64[ms]")
 
 
+def _arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow strings (missing as null), without a Python object per value."""
+    return pa.array(s.astype(STRING).array) if len(s) else pa.array([], type=pa.string())
+
+
+def _extract(s: pd.Series, pattern: str) -> pd.DataFrame:
+    """The named groups of `pattern` (RE2, whole value) as numbers; missing where it does not
+    match. pyarrow's regex engine: pandas' `str.extract` makes a Python string of every value."""
+    found = pc.extract_regex(_arrow(s), pattern)
+    valid = pc.is_valid(found)
+    names = [f.name for f in found.type]
+    out = {}
+    for name in names:
+        part = pc.if_else(valid, pc.struct_field(found, name), pa.scalar(None, pa.string()))
+        out[name] = np.asarray(pc.cast(part, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+    return pd.DataFrame(out, index=s.index)
+
+
 def iso_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """'2024-11-25' or '2024-11-25 19:30[:00[.000]]' -> the day; blank -> missing; else bad."""
     t = text(s)
-    shaped = t.str.match(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$").fillna(False)
-    day = t.str.slice(0, 10).where(shaped.astype(bool))
-    parsed = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce").astype("datetime64[ms]")
+    parts = _extract(
+        t, r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+    )
+    parsed = _to_datetime(parts["y"], parts["m"], parts["d"])
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
 def compact_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """GDELT's '20241125' (or a 14-digit DATEADDED) -> the day."""
     t = text(s)
-    parts = t.str.extract(r"^(\d{4})(\d{2})(\d{2})(?:\d{6})?$")
-    parsed = _to_datetime(parts[0], parts[1], parts[2])
+    parts = _extract(t, r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:\d{6})?$")
+    parsed = _to_datetime(parts["y"], parts["m"], parts["d"])
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
-def day_month_year(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """ISO dates and spelled-out months in either order: '16 May 2025', '16-May-2025',
-    '16 May, 2025', 'May 16, 2025'. All-digit forms other than ISO ('05/06/2025') are
-    ambiguous (day or month first?) and count as bad."""
+NUMERIC_DATE = (
+    r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<year>\d{4})"
+    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?)?$"
+)
+"""All-digit dates as spreadsheets write them: '16/03/2023 00:00:00', '8/29/2014 12:00:00 AM',
+'16.03.2023'. Whether the first number is the day or the month is decided per file
+(`DateOrder`), never per row."""
+
+DAY_FIRST, MONTH_FIRST = "day-first", "month-first"
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How a file writes all-digit dates: `order` (day-first or month-first) and the row and
+    value that showed it, or a strptime `date_format` given with --date-format."""
+
+    order: str | None = None
+    evidence: str = ""
+    date_format: str | None = None
+
+    def describe(self) -> str:
+        if self.date_format:
+            return f"dates read with --date-format {self.date_format}"
+        if self.order is None:
+            return (f"no date tells whether all-digit dates ({self.evidence}) are day-first or "
+                    "month-first: rows with one are rejected")  # fmt: skip
+        return f"all-digit dates read {self.order} ({self.evidence})"
+
+
+def expected_dates(order: DateOrder | None) -> str:
+    """What dates a file may hold, for the message rejecting one that is not."""
+    if order is not None and order.date_format:
+        return f"expected YYYY-MM-DD or --date-format {order.date_format}"
+    digits = ""
+    if order is not None and order.order:
+        digits = (
+            ", or "
+            + ("16/03/2023" if order.order == DAY_FIRST else "3/16/2023")
+            + f" ({order.order} in this file)"
+        )
+    return f"expected YYYY-MM-DD, '16 May 2025'{digits}; --date-format reads other shapes"
+
+
+def numeric_parts(s: pd.Series) -> pd.DataFrame:
+    """The two leading numbers and the year of each all-digit date (missing elsewhere)."""
+    return _extract(text(s), NUMERIC_DATE)
+
+
+def _spelled(t: pd.Series) -> pd.Series:
+    """'16 May 2025', '16-May-2025', '16 May, 2025', 'May 16, 2025' -> the day (else NaT)."""
+    sub = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(_arrow(t)), r"[,./\-\s]+", " "))
+    names = pa.array(list(MONTHS), type=pa.string())
+    numbers = np.array([*MONTHS.values(), np.nan], dtype="float64")
+    columns = {}
+    for pattern in (r"^(?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<m>[a-z]+) (?P<y>\d{4})$",
+                    r"^(?P<m>[a-z]+) (?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<y>\d{4})$"):  # fmt: skip
+        found = pc.extract_regex(sub, pattern)
+        valid = pc.is_valid(found)
+        month = pc.index_in(
+            pc.if_else(valid, pc.struct_field(found, "m"), pa.scalar(None, pa.string())), names
+        )
+        columns[pattern] = (
+            numbers[np.asarray(month.fill_null(len(MONTHS)).to_numpy(zero_copy_only=False))],
+            *(np.asarray(pc.cast(pc.if_else(valid, pc.struct_field(found, k), pa.scalar(None, pa.string())),
+                                 pa.float64()).to_numpy(zero_copy_only=False), dtype="float64") for k in "dy"),
+        )  # fmt: skip
+    (m1, d1, y1), (m2, d2, y2) = columns.values()
+    pick = ~np.isnan(y1)
+    index = t.index
+    return _to_datetime(
+        pd.Series(np.where(pick, y1, y2), index=index),
+        pd.Series(np.where(pick, m1, m2), index=index),
+        pd.Series(np.where(pick, d1, d2), index=index),
+    )
+
+
+def event_dates(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series, pd.Series]:
+    """The day of each value, in any shape the exports of ACLED and UCDP come in: ISO
+    ('2025-05-16', with or without a time), a spelled-out month ('16 May 2025', 'May 16, 2025')
+    and, when the file's `order` is known, all-digit dates ('16/03/2023 00:00:00' day-first,
+    '8/29/2014 12:00:00 AM' month-first). With `order.date_format` (--date-format) that format
+    replaces the all-digit and spelled-out shapes. Returns the days and the values that could
+    not be read (blank is missing, not bad)."""
     parsed, bad = iso_dates(s)
     t = text(s)
+    if not bad.any():
+        return parsed, bad
+    parsed = parsed.copy()
     todo = bad
-    if todo.any():
-        sub = t[todo].str.replace(r"[,./\-]+", " ", regex=True).str.split().str.join(" ")
-        dmy = sub.str.extract(r"^(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]+) (\d{4})$")
-        mdy = sub.str.extract(r"^([A-Za-z]+) (\d{1,2})(?:st|nd|rd|th)? (\d{4})$")
-        day = dmy[0].fillna(mdy[1])
-        month_name = dmy[1].fillna(mdy[0]).str.lower()
-        year = dmy[2].fillna(mdy[2])
-        month = month_name.map(MONTHS)
-        fixed = _to_datetime(year, month, day)
-        parsed = parsed.copy()
-        parsed[todo] = fixed
-        bad = (t.notna() & parsed.isna()).astype(bool)
-    return parsed, bad
+    if order is not None and order.date_format:
+        fixed = pd.to_datetime(t[todo], format=order.date_format, errors="coerce")
+        parsed[todo] = fixed.dt.normalize().astype("datetime64[ms]")
+    else:
+        if order is not None and order.order:  # all digits first: a spreadsheet's whole column
+            parts = numeric_parts(t[todo])
+            day, month = (parts["a"], parts["b"]) if order.order == DAY_FIRST else (parts["b"], parts["a"])
+            parsed[todo] = _to_datetime(parts["year"], month, day)
+            todo = todo & parsed.isna()
+        if todo.any():
+            parsed[todo] = _spelled(t[todo])
+    return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
 def slug(s: pd.Series) -> pd.Series:
@@ -118,41 +219,57 @@ def truncate(s: pd.Series, limit: int) -> pd.Series:
 
 
 def join(*parts: pd.Series | str) -> pd.Series:
-    """Concatenate text columns and literals; a missing part counts as ''."""
-    out: pd.Series | None = None
-    for part in parts:
-        piece = part.fillna("").astype(STRING) if isinstance(part, pd.Series) else part
-        out = piece if out is None else out + piece
-    assert isinstance(out, pd.Series), "join needs at least one column"
-    return out
+    """Concatenate text columns and literals; a missing part counts as ''. One Arrow kernel
+    for all the parts (pandas' `+` would make a new column per part)."""
+    series = [p for p in parts if isinstance(p, pd.Series)]
+    assert series, "join needs at least one column"
+    index = series[0].index
+    arrays = [
+        pa.scalar(p, pa.large_string()) if isinstance(p, str)
+        else pa.array((p if p.index.equals(index) else p.reindex(index)).astype(STRING).array).cast(pa.large_string())
+        for p in parts
+    ]  # fmt: skip
+    joined = pc.binary_join_element_wise(
+        *arrays, pa.scalar("", pa.large_string()), null_handling="replace", null_replacement=""
+    )
+    return pd.Series(pd.arrays.ArrowStringArray(joined, dtype=STRING), index=index)
 
 
 def clause(condition: pd.Series, *parts: pd.Series | str) -> pd.Series:
     """`join(*parts)` where `condition` holds, '' elsewhere (optional sentence pieces)."""
     empty = pd.Series("", index=condition.index, dtype=STRING)
-    return join(empty, *parts).where(condition.fillna(False).astype(bool), "")
+    joined = pa.array(join(empty, *parts).array)
+    keep = pa.array(condition.fillna(False).astype(bool).to_numpy())
+    chosen = pc.if_else(keep, joined, pa.scalar("", joined.type))
+    return pd.Series(pd.arrays.ArrowStringArray(chosen, dtype=STRING), index=condition.index)
 
 
 def string_lists(index: pd.Index, *parts: pd.Series, split: str | None = None) -> pd.Series:
     """One list column from several text columns: items in column order, each column
-    optionally holding several items separated by `split`; blanks and repeats dropped."""
+    optionally holding several items separated by `split`; blanks and repeats dropped.
+    All in Arrow and numpy: no Python string per item."""
     sep = "\x1f"
     joined = join(*[piece for part in parts for piece in (sep, part)][1:])
-    arr = pa.array(joined.to_numpy(dtype=object), type=pa.string())
+    arr = pa.array(joined.array).cast(pa.string())
+    if isinstance(arr, pa.ChunkedArray):  # a column built from several pieces
+        arr = arr.combine_chunks()
     if split:
         arr = pc.replace_substring(arr, split, sep)
     lists = pc.split_pattern(arr, sep)
     flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
-    parents = np.asarray(pc.list_parent_indices(lists))
+    parents = np.asarray(pc.list_parent_indices(lists), dtype=np.int64)
     keep = np.asarray(pc.greater(pc.utf8_length(flat), 0).fill_null(False))
-    items = pd.DataFrame(
-        {"row": parents[keep], "item": np.asarray(flat.filter(pa.array(keep)), dtype=object)}
-    )
-    items = items[~items.duplicated()]
-    counts = np.bincount(items["row"].to_numpy(), minlength=len(index))
+    items = flat.filter(pa.array(keep))
+    rows = parents[keep]
+    # a repeat is the same item again in the same row: keep each (row, item) pair's first
+    codes = np.asarray(pc.dictionary_encode(items).indices, dtype=np.int64)
+    pair = rows * (int(codes.max(initial=0)) + 1) + codes
+    _, first = np.unique(pair, return_index=True)
+    chosen = np.sort(first)
+    counts = np.bincount(rows[chosen], minlength=len(index))
     offsets = np.zeros(len(index) + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
-    values = pa.array(items["item"].to_numpy(dtype=object), type=pa.string())
+    values = items.take(pa.array(chosen))
     array = pa.ListArray.from_arrays(pa.array(offsets), values).cast(STRING_LIST)
     return pd.Series(pd.arrays.ArrowExtensionArray(array), index=index, dtype=LIST)
 

@@ -75,6 +75,9 @@ def selected(chunk: pd.DataFrame, options: Options) -> pd.Series:
     return keep.astype(bool)
 
 
+OUTSIDE = "with a CAMEO code outside the conflict taxonomy"
+"""Why rows whose well-formed EventCode maps to no event type are skipped (docs/importing.md)."""
+
 GEO_TYPES = {"1": 4, "2": 3, "3": 1, "4": 1, "5": 3}
 """GDELT's ActionGeo_Type (1 country, 2 US state, 3 US city, 4 world city, 5 world state) as
 geo_precision."""
@@ -83,7 +86,15 @@ geo_precision."""
 def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     keep = selected(chunk, options)
     skipped = int((~keep).sum())
-    chunk = chunk[keep]
+    # Most of a daily file is cooperation, protest or rhetoric with no conflict type: left out
+    # by design and counted, not rejected (a malformed or blank code is still rejected).
+    code = text(chunk["EventCode"])
+    outside = (
+        keep
+        & code.str.fullmatch(r"\d{2,4}").fillna(False).astype(bool)
+        & _codes(chunk["EventCode"], taxonomy.cameo_event_type).isna()
+    )
+    chunk = chunk[keep & ~outside]
     idx = chunk.index
     r = Reasons(idx)
 
@@ -93,7 +104,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     r.add(bad_day | day.isna(), "bad date", "SQLDATE " + quoted(chunk["SQLDATE"]) + " (expected YYYYMMDD)")
     code = text(chunk["EventCode"])
     types = _codes(chunk["EventCode"], taxonomy.cameo_event_type)
-    r.add(types.isna(), "no taxonomy type for CAMEO code", code.fillna("(blank)"))
+    r.add(types.isna(), "bad CAMEO code", quoted(chunk["EventCode"]) + " (expected 2 to 4 digits)")
     lat, bad_lat = floats(chunk["ActionGeo_Lat"])
     lon, bad_lon = floats(chunk["ActionGeo_Long"])
     r.add(bad_lat, "latitude is not a number", quoted(chunk["ActionGeo_Lat"]))
@@ -118,6 +129,7 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         clause(text(chunk["NumArticles"]).notna(), text(chunk["NumArticles"]), " article(s); "),
         clause(text(chunk["GoldsteinScale"]).notna(), "Goldstein scale ", text(chunk["GoldsteinScale"]), ", "),
         clause(text(chunk["AvgTone"]).notna(), "average tone ", text(chunk["AvgTone"]).str.slice(0, 6), ". "),
+        clause(url_text.notna(), "Source: ", domain.where(is_url, url_text), ". "),
         "GDELT event ", source_id, ".",
     )  # fmt: skip
     rows = {
@@ -141,11 +153,12 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.LONGITUDE: lon,
         Col.GEO_PRECISION: text(chunk["ActionGeo_Type"]).map(GEO_TYPES).astype("Int64").where(lat.notna()),
         Col.CONFIDENCE: CONFIDENCE,
-        Col.SOURCE_OUTLET: join(OUTLET, " (", domain.where(is_url, url_text).fillna("source not given"), ")"),
+        Col.SOURCE_OUTLET: OUTLET,  # one outlet; the article's site is in the summary and source_url
         Col.SOURCE_URL: url_text.where(is_url),
         Col.SOURCE_PUBLISHED: published,
     }
-    return mapped(rows, idx, r, skipped=skipped)
+    also = {OUTSIDE: int(outside.sum())} if outside.any() else {}
+    return mapped(rows, idx, r, skipped=skipped, also_skipped=also)
 
 
 FORMAT = Format(

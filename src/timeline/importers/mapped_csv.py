@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from timeline import taxonomy
-from timeline.importers.base import Format, InputError, Mapped, Options, Reasons, mapped, quoted
+from timeline.importers.base import PLACEHOLDERS, Format, InputError, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import STRING, join, slug, string_lists, text
 from timeline.schema import COLUMNS, FIELDS_BY_COL, LIST_COLUMNS, Col, Kind
 from timeline.validation import SLUG
@@ -62,7 +62,7 @@ class MappingError(InputError):
 _SAMPLE_DAY = date(2024, 11, 25)
 
 
-def _date_format_problem(fmt: str) -> str | None:
+def date_format_problem(fmt: str) -> str | None:
     """Why `fmt` cannot read the sheet's dates, or None: it must be a strptime format that
     reads back a date it wrote (its day, or the first of its month or year)."""
     if "%" not in fmt:
@@ -218,7 +218,7 @@ def load_mapping(path: Path) -> Mapping:
                 f"date_format must be text such as '%d/%m/%Y', not {_kind(date_format)} ({date_format!r})"
             )
             date_format = None
-        elif why := _date_format_problem(date_format):
+        elif why := date_format_problem(date_format):
             problems.append(why)
     list_separator = check.text(data, "list_separator", ";")
     delimiter = check.text(data, "delimiter", ",", single=True)
@@ -261,6 +261,9 @@ def map_chunk(chunk: pd.DataFrame, options: Options, mapping: Mapping) -> Mapped
             table = mapping.values[col]
             series = series.map(lambda v, t=table: t.get(v, v) if isinstance(v, str) else v).astype(STRING)
         source[col] = series
+    if Col.DATE_START in mapping.columns:  # said here, not as date_end's fault after defaulting
+        r.add(source[Col.DATE_START].isna(), "missing date",
+              f"date_start (column {mapping.columns[Col.DATE_START]!r}) is blank or says unknown")  # fmt: skip
     if Col.DATE_START in source:  # a blank or unmapped end means a one-day event
         source[Col.DATE_END] = source.get(Col.DATE_END, source[Col.DATE_START]).fillna(source[Col.DATE_START])
 
@@ -299,4 +302,5 @@ def format_for(mapping: Mapping) -> Format:
         map=partial(map_chunk, mapping=mapping),
         required=mapping.source_columns,
         read_options={"sep": mapping.delimiter},
+        placeholders=PLACEHOLDERS,
     )

@@ -13,13 +13,22 @@ import pandas as pd
 
 from timeline import sides, taxonomy
 from timeline.importers import countries
-from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
+from timeline.importers.base import (
+    PLACEHOLDERS,
+    Format,
+    Mapped,
+    Options,
+    Reasons,
+    mapped,
+    quoted,
+    reject_dates,
+)
 from timeline.importers.fields import (
     STRING,
     actor_countries,
     clause,
+    event_dates,
     floats,
-    iso_dates,
     join,
     slug,
     string_lists,
@@ -28,7 +37,7 @@ from timeline.importers.fields import (
     whole_numbers,
 )
 from timeline.schema import Col
-from timeline.validation import MAX_TITLE_LENGTH
+from timeline.validation import FIRST_DATE, MAX_TITLE_LENGTH
 
 NAME = "ucdp"
 COLUMNS = (
@@ -71,10 +80,11 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
 
     source_id = col("id").str.replace(r"\.0$", "", regex=True)
     r.add(source_id.isna(), "missing id")
-    start, bad_start = iso_dates(chunk["date_start"])
-    end, bad_end = iso_dates(chunk["date_end"])
-    r.add(bad_start | start.isna(), "bad date", "date_start " + quoted(chunk["date_start"]))
-    r.add(bad_end | end.isna(), "bad date", "date_end " + quoted(chunk["date_end"]))
+    order = options.date_order
+    start, bad_start = event_dates(chunk["date_start"], order)
+    end, bad_end = event_dates(chunk["date_end"], order)
+    for name, day, bad in (("date_start", start, bad_start), ("date_end", end, bad_end)):
+        reject_dates(r, chunk[name], name, day, bad, order)
     level, bad_level = whole_numbers(chunk["date_prec"])
     precision = level.map(PRECISIONS).astype(STRING)
     r.add(
@@ -106,7 +116,10 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     place = col("where_coordinates").fillna(col("adm_1"))
     where = join(place, clause(place.notna() & country.notna(), ", "), country)
     office = col("source_office")
-    published, _ = iso_dates(col("source_date").fillna(""))
+    # Optional: a source date that is not one readable day (two dates, UCDP's 1753-01-01 for
+    # unknown, a year before the schema's first) is left missing; it never sinks the event.
+    published, _ = event_dates(col("source_date").fillna(""), order)
+    published = published.where(published >= pd.Timestamp(FIRST_DATE))
 
     labels = types.map(taxonomy.LABELS).astype(STRING)
     one_sided = violence.eq(3).fillna(False).astype(bool)
@@ -119,16 +132,16 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         clause(where.ne(""), " at ", where), ". ",
         clause(best.notna(), "Best estimate ", best.astype(STRING), " deaths"),
         clause(best.notna() & low.notna() & high.notna(), " (low ", low.astype(STRING), ", high ", high.astype(STRING), ")"),
-        clause(best.notna(), ". "), "UCDP event ", source_id, ".",
+        clause(best.notna(), ". "), clause(office.notna(), "UCDP's sources: ", office, ". "),
+        "UCDP event ", source_id, ".",
     )  # fmt: skip
     rows = {
         Col.EVENT_ID: "ucdp-" + slug(source_id),
         Col.DATE_START: start,
         Col.DATE_END: end,
         Col.DATE_PRECISION: precision,
-        Col.DATE_TEXT: join(col("date_start").str.slice(0, 10), clause(
-            col("date_end").str.slice(0, 10).ne(col("date_start").str.slice(0, 10)), " to ", col("date_end").str.slice(0, 10)
-        ), " (UCDP date_prec ", level.astype(STRING), ")"),
+        Col.DATE_TEXT: join(start.dt.strftime("%Y-%m-%d"), clause(end.ne(start), " to ", end.dt.strftime("%Y-%m-%d")),
+                            " (UCDP date_prec ", level.astype(STRING), ")"),
         Col.EVENT_TYPE: types,
         Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
         Col.SUMMARY: summary,
@@ -144,10 +157,21 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.COUNT: best,
         Col.COUNT_UNIT: pd.Series("fatalities", index=idx, dtype=STRING).where(best.notna()),
         Col.CONFIDENCE: CONFIDENCE,
-        Col.SOURCE_OUTLET: join(OUTLET, clause(office.notna(), " (sources: ", office, ")")),
+        Col.SOURCE_OUTLET: OUTLET,  # one outlet, however many sources it drew on (in the summary)
         Col.SOURCE_PUBLISHED: published,
     }  # fmt: skip
     return mapped(rows, idx, r)
 
 
-FORMAT = Format(name=NAME, title="a UCDP GED CSV", map=map_chunk, required=tuple(REQUIRED))
+PLACEHOLDER_DATES = r"^1753-01-01(?:[ T]00:00:00(?:\.0+)?)?$"
+"""UCDP writes 1753-01-01 (SQL Server's first date) where a source's date is unknown."""
+
+FORMAT = Format(
+    name=NAME,
+    title="a UCDP GED CSV",
+    map=map_chunk,
+    required=tuple(REQUIRED),
+    date_columns=("date_start", "date_end", "source_date"),
+    placeholders=PLACEHOLDERS,
+    placeholder_dates=PLACEHOLDER_DATES,
+)
