@@ -34,6 +34,9 @@ import pyarrow.parquet as pq
 from timeline import locking, taxonomy, tempfiles
 from timeline.diff import Diff, compare
 from timeline.errors import UserError, describe_os_error, hint
+from timeline.paths import DEFAULT_PATH as DEFAULT_PATH
+from timeline.paths import ENV_VAR as ENV_VAR
+from timeline.paths import default_path as default_path
 from timeline.schema import (
     ARROW_SCHEMA,
     COLUMNS,
@@ -57,9 +60,6 @@ from timeline.validation import (
     validate,
 )
 
-DEFAULT_PATH = Path("data/events.parquet")
-ENV_VAR = "TIMELINE_DATA"
-
 
 class DatasetError(UserError):
     """The dataset file is missing, unreadable, not in the event schema, or cannot be written."""
@@ -67,11 +67,6 @@ class DatasetError(UserError):
 
 class WriteFailed(DatasetError):
     """Writing a new version failed (a full disk, an I/O error); the old file is untouched."""
-
-
-def default_path() -> Path:
-    """`$TIMELINE_DATA` if set, else `data/events.parquet`."""
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
 
 
 def backup_path(path: Path) -> Path:
