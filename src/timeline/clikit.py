@@ -33,10 +33,12 @@ if TYPE_CHECKING:
     from timeline.validation import Problem
 
 
-DataOption = Annotated[
+DataOption = Annotated[  # every command's --data: one declaration
     Path,
     typer.Option(
-        "--data", envvar=paths.ENV_VAR, help="Dataset file (default data/events.parquet, or $TIMELINE_DATA)."
+        "--data",
+        envvar=paths.ENV_VAR,
+        help="Dataset file or folder of parts (default data/events.parquet, or $TIMELINE_DATA).",
     ),
 ]
 

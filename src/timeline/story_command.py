@@ -8,20 +8,17 @@ One line per problem (file, step, field), exit 1 on any; a good story prints its
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from timeline import paths
-from timeline.clikit import fail
+from timeline.clikit import DataOption, fail
 
 
 def validate_story(
     story: Annotated[str, typer.Argument(help="A story's name (data/stories/NAME.toml) or a .toml file.")],
-    data: Annotated[
-        Path, typer.Option("--data", envvar=paths.ENV_VAR, help="Dataset file or folder.")
-    ] = paths.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Check a story: its fields, each step's view, and its highlighted events in the data."""
     from timeline import store, stories  # when it runs: stories reads views, which need Ibis
