@@ -1,5 +1,5 @@
 """Streamlit entry point: `streamlit run app.py`. All UI code lives in timeline.ui."""
 
-from timeline.ui.editor.nav import run
+from timeline.ui.router import run
 
 run()  # the dashboard; with sign-in configured, the editor page too (docs/editing.md)

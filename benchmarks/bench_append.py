@@ -116,7 +116,7 @@ def phases(path: Path, i: int) -> dict[str, float]:
         t = step("fsync the new file", t)
         store._keep_backup(path)
         os.replace(tmp, path)
-        store._fsync_dir(path.parent)
+        store.fsync_dir(path.parent)
         step("backup link, rename, fsync folder", t)
     return took
 

@@ -7,12 +7,6 @@ from timeline import briefing, figures
 from conftest import view_of
 
 
-def test_subtitle_counts_and_lists_the_other_filters():
-    assert briefing.subtitle(37, ["confidence: confirmed", "count ≥ 100"]) == (
-        "37 events · confidence: confirmed · count ≥ 100"
-    )
-
-
 def test_footer_names_sources_and_as_of_date(curated_engine):
     outlets = curated_engine.outlets(view_of())
     text = briefing.footer(outlets, date(2024, 12, 27))

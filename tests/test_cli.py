@@ -191,3 +191,75 @@ def test_dump_is_sorted_csv(dataset: Path):
 def test_console_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "timeline.cli", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "validate" in result.stdout
+
+
+HEAVY = (
+    "pandas",
+    "pyarrow",
+    "pandera",
+    "ibis",
+    "duckdb",
+    "plotly",
+    "kaleido",
+    "streamlit",
+    "openpyxl",
+    "pptx",
+)
+"""What `timeline --help` must not wait for: each of these takes from a tenth of a second to
+a second to import (docs/performance.md, "Command start-up")."""
+COMMAND_ONLY = ("ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx")
+"""What `timeline add` and `timeline import` do not need: the engine, the charts, the exports."""
+
+
+def _loaded_after(script: str) -> set[str]:
+    """The HEAVY libraries a fresh Python process has imported after running `script`."""
+    code = f"import sys\n{script}\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split("\n")[-2].split())
+
+
+def test_starting_the_command_imports_no_heavy_library():
+    assert _loaded_after("import timeline.cli") == set()
+    assert (
+        _loaded_after(
+            "from timeline.cli import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit as exit:\n    assert exit.code == 0"
+        )
+        == set()
+    )
+
+
+def test_add_and_import_import_neither_the_engine_nor_the_charts(tmp_path: Path):
+    data = tmp_path / "events.parquet"
+    data.write_bytes(CURATED.read_bytes())
+    acled = Path(__file__).parent / "fixtures" / "import" / "acled_messy.csv"
+    for args in (
+        ["add", "--title", "A call", "--type", "call", "--outlet", "Test", "--confidence", "reported",
+         "--start", "2024-11-20", "--actor", "A", "--country", "UKR", "--data", str(data)],
+        ["import", "--format", "acled", str(acled), "--into", str(data), "--rejects", str(tmp_path / "r.csv")],
+    ):  # fmt: skip
+        loaded = _loaded_after(
+            "from timeline.cli import app\n"
+            f"try:\n    app({args!r})\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code"
+        )
+        assert "pandas" in loaded, args  # the command ran
+        assert loaded.isdisjoint(COMMAND_ONLY), (args, loaded & set(COMMAND_ONLY))
+    assert len(store.load(data)) > len(store.load(CURATED)) + 1
+
+
+def test_a_lazily_loaded_command_is_listed_with_its_own_help():
+    """`import` and `export` load when they run; `timeline --help` lists them with the same
+    first paragraph as their own help."""
+    from typer.main import get_command
+
+    from timeline.clikit import LazyCommand
+
+    group = get_command(app)
+    lazy = {name: c for name, c in group.commands.items() if isinstance(c, LazyCommand)}
+    assert {"import", "export"} <= set(lazy)
+    for name, placeholder in lazy.items():
+        real = placeholder.load()
+        assert real.help.split("\n\n")[0] == placeholder.help, name
+        listed = run("--help").stdout
+        assert " ".join(placeholder.help.split()[:4]) in " ".join(listed.split()), name

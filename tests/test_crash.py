@@ -41,7 +41,7 @@ ZYGOTE = textwrap.dedent(
     """
     import json, os, signal, sys, traceback
     from pathlib import Path
-    import timeline.cli, timeline.importers.command, timeline.store  # imported once, before forking
+    import timeline.cli, timeline.history, timeline.importers.command, timeline.store  # imported once, before forking
 
     def warm_up(folder):
         # One whole append and import here, so that every fork starts with the imports and the
@@ -77,8 +77,9 @@ ZYGOTE = textwrap.dedent(
                     die()
                 return real_replace(src, dst)
             store.os.replace = replace
-        elif point == "after-rename":
-            store.fsync_dir = lambda folder: die()
+        elif point == "after-rename":  # the dataset's rename (not a change log rows file's)
+            real_fsync_dir = store.fsync_dir
+            store.fsync_dir = lambda folder: real_fsync_dir(folder) if folder.name.endswith(timeline.history.ROWS_SUFFIX) else die()
         elif point == "during-fsync":
             store.os.fsync = lambda fd: die()
 

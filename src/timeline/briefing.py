@@ -71,11 +71,6 @@ CHAR_EM = 0.6
 """Average width of a character of the slide font, in ems (for estimating text boxes)."""
 
 
-def subtitle(matched: int, details: list[str]) -> str:
-    """'8 events · confidence: claimed': the count and the filters the title does not name."""
-    return " · ".join([f"{matched:,} events", *details])
-
-
 def footer(outlets: pd.Series, as_of: date | None, top: int = 4) -> str:
     """'Sources: A, B, C and 12 others · Data as of 27 Dec 2024 · conflict-timeline', from the
     matching events per outlet (most first)."""

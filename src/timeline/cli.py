@@ -4,6 +4,10 @@ Each command is a thin shell over a library function; problems go to stderr one 
 line, and any problem means a non-zero exit with the dataset left untouched. What escapes
 a command is handled in one place, `clikit.Boundary`: one clear line for an expected
 failure, a saved report for a bug (`--debug` shows tracebacks).
+
+The library (pandas, the validator, the engine) is imported inside each command, and the
+heaviest commands are registered with `lazy_command`: `timeline --help` loads none of it, and
+`timeline add` only what it needs (docs/performance.md, "Command start-up").
 """
 
 from __future__ import annotations
@@ -12,31 +16,17 @@ import math
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 
-from timeline import (
-    datasets,
-    diff,
-    entry,
-    errors,
-    migrate,
-    parts,
-    rowfiles,
-    stats,
-    store,
-    synth,
-    taxonomy,
-    tempfiles,
-)
-from timeline.clikit import Boundary, fail, fail_unwritten, report, warn
-from timeline.engine import EngineError, open_engine
-from timeline.schema import COLUMNS, DERIVED_COLUMNS, Col, from_arrow
-from timeline.validation import PROBLEMS_PER_RULE, Problem, ValidationFailed, check, stored_nan
+from timeline import errors, paths, taxonomy
+from timeline.clikit import Boundary, DataOption, fail, fail_unwritten, lazy_command, report, warn
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from timeline.validation import Problem
 
 APP_SETTINGS = {
     "cls": Boundary,
@@ -66,25 +56,22 @@ def _options(
     """Maintain the conflict-timeline dataset: validate, add, append, diff, stats, synth."""
 
 
-DataOption = Annotated[
-    Path,
-    typer.Option(
-        "--data", envvar=store.ENV_VAR, help="Dataset file (default data/events.parquet, or $TIMELINE_DATA)."
-    ),
-]
 PathArgument = Annotated[
     Path | None, typer.Argument(help="Dataset file (default data/events.parquet, or $TIMELINE_DATA).")
 ]
 
 
 def _dataset_path(path: Path | None) -> Path:
-    return path if path is not None else store.default_path()
+    return path if path is not None else paths.default_path()
 
 
 @app.command()
 def validate(path: PathArgument = None) -> None:
     """Check a dataset (.parquet file or folder of parts) or a file of rows (.csv/.json/.jsonl)
     against every rule."""
+    from timeline import parts, rowfiles, store, tempfiles
+    from timeline.validation import PROBLEMS_PER_RULE, check
+
     path = _dataset_path(path)
     try:
         if path.suffix.lower() == ".parquet" or path.is_dir():
@@ -110,6 +97,13 @@ def validate(path: PathArgument = None) -> None:
 def _validate_dataset(path: Path) -> tuple[list[Problem], int]:
     """Every rule, file by file (a folder's parts one at a time, so memory stays that of a
     part), and ids unique across all of them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from timeline import datasets, store
+    from timeline.schema import DERIVED_COLUMNS, Col, from_arrow
+    from timeline.validation import PROBLEMS_PER_RULE, Problem, check, stored_nan
+
     problems: list[Problem] = []
     ids, rows = [], 0
     several = path.is_dir()
@@ -141,6 +135,8 @@ CreateOption = Annotated[
 def _check_target(path: Path, create: bool) -> None:
     """A missing dataset is only created on request: a mistyped --data must not start a new
     dataset beside the real one (the same rule as `import --into`)."""
+    from timeline import store
+
     target = store.dataset_target(path)
     if not create and not target.exists() and not target.is_symlink():
         fail(
@@ -150,7 +146,8 @@ def _check_target(path: Path, create: bool) -> None:
 
 
 def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool, action: str = "append") -> None:
-    from timeline import history, service  # every write goes to the change log, as the OS user
+    from timeline import datasets, history, service, store  # every write is logged, as the OS user
+    from timeline.validation import ValidationFailed
 
     try:
         if datasets.is_partitioned(path):  # a folder of parts keeps no change log (docs/editing.md)
@@ -171,13 +168,15 @@ def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool, action: s
 @app.command()
 def append(
     file: Annotated[Path, typer.Argument(help="Rows to add: .csv (lists ';'-separated), .json or .jsonl.")],
-    data: DataOption = store.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
     dataset: Annotated[
         str, typer.Option(help="Origin label for rows without a dataset column.")
     ] = taxonomy.DATASETS_CURATED,
     create: CreateOption = False,
 ) -> None:
     """Validate a file of rows and append them all, or none, to the dataset."""
+    from timeline import rowfiles
+
     _check_target(data, create)
     try:
         raw = rowfiles.read_rows(file)
@@ -228,11 +227,15 @@ def add(
     published: Annotated[str | None, typer.Option(help="Source publication date, YYYY-MM-DD.")] = None,
     other_source: Annotated[list[str] | None, typer.Option(help="Further source URL; repeatable.")] = None,
     dataset: Annotated[str, typer.Option()] = taxonomy.DATASETS_CURATED,
-    data: DataOption = store.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
     create: CreateOption = False,
 ) -> None:
     """Append one event given as flags (validated like any other row). A named --location
     without --lat/--lon is placed by the offline gazetteer, at the precision it supports."""
+    import pandas as pd
+
+    from timeline import entry
+
     _check_target(data, create)
     for flag, number in (("--lat", lat), ("--lon", lon)):
         if number is not None and not math.isfinite(number):
@@ -256,6 +259,8 @@ def add(
 
 
 def _load(path: Path) -> pd.DataFrame:
+    from timeline import datasets, store
+
     try:
         return datasets.load(path)
     except store.DatasetError as err:
@@ -273,6 +278,9 @@ def diff_command(
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the datasets differ.")] = False,
 ) -> None:
     """Added, removed and changed rows (field by field) between two dataset versions."""
+    from timeline import diff
+    from timeline.schema import COLUMNS
+
     if output not in ("text", "json"):
         fail(f"--format {output!r}: choose text or json", code=2)
     unknown = [c for c in ignore or [] if c not in COLUMNS]
@@ -288,6 +296,9 @@ def diff_command(
 def stats_command(path: PathArgument = None) -> None:
     """Rows, date range and counts per type, precision, confidence and dataset (a query: a
     folder of 100 million events is not loaded)."""
+    from timeline import stats, store
+    from timeline.engine import EngineError, open_engine
+
     try:
         found = stats.compute(open_engine(_dataset_path(path)))
     except (store.DatasetError, EngineError) as err:
@@ -298,6 +309,9 @@ def stats_command(path: PathArgument = None) -> None:
 @app.command()
 def dump(path: PathArgument = None) -> None:
     """The dataset as CSV sorted by event_id (a textconv for `git diff`, see README)."""
+    from timeline import diff
+    from timeline.schema import COLUMNS, Col
+
     df = _load(_dataset_path(path)).sort_values(str(Col.EVENT_ID))
     out = df.copy()
     for col in COLUMNS:
@@ -315,6 +329,8 @@ def synth_command(
 ) -> None:
     """Write a synthetic dataset in the event schema, for tests and benchmarks: one file, or
     a folder of parts written month by month, so 100 million events need the memory of one."""
+    from timeline import parts, store, synth
+
     if out.suffix.lower() != ".parquet":
         try:
             manifest = synth.write_parts(events, out, seed=seed, say=lambda line: typer.echo(line, err=True))
@@ -346,6 +362,8 @@ def compact_command(
     path: Annotated[Path, typer.Argument(help="A partitioned dataset folder.")],
 ) -> None:
     """Merge each month's small parts of a partitioned dataset (one atomic manifest change)."""
+    from timeline import parts, store
+
     try:
         with store.locked(parts.manifest_path(path)):
             before, after = parts.compact(path)
@@ -365,6 +383,9 @@ def migrate_command(
 ) -> None:
     """Upgrade a schema v1 dataset to v2 by the rules in docs/schema.md; nothing is written
     while a strike's launching side is undecided."""
+    from timeline import migrate, store
+    from timeline.validation import ValidationFailed
+
     path = _dataset_path(path)
     try:
         decisions = migrate.read_decisions(decide) if decide else {}
@@ -384,16 +405,29 @@ def migrate_command(
     )
 
 
-from timeline.importers.command import import_command  # noqa: E402
+@lazy_command(
+    app,
+    "import",
+    help="Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md).",
+)
+def _import() -> Any:
+    from timeline.importers.command import import_command
 
-app.command("import")(import_command)
+    return import_command
 
-from timeline.export_command import build_export_command  # noqa: E402
+
 from timeline.history_command import register as register_history  # noqa: E402
 
 register_history(app)  # history, revert, rebuild
 
-app.command("export")(build_export_command())
+
+@lazy_command(app, "export", help="Export charts (PNG/SVG/PDF/HTML) and filtered data (CSV/XLSX/Parquet).")
+def _export() -> Any:
+    """Built when it runs, so its flags are the view registry's as it stands then."""
+    from timeline.export_command import build_export_command
+
+    return build_export_command()
+
 
 from timeline.story_command import validate_story  # noqa: E402
 
@@ -407,11 +441,7 @@ app.command("incidents")(incidents_command)
 
 def build_app() -> typer.Typer:
     """The command as the view registry stands now (export's flags come from it)."""
-    fresh = typer.Typer(**APP_SETTINGS)
-    fresh.registered_callback = app.registered_callback
-    fresh.registered_commands = [c for c in app.registered_commands if c.name != "export"]
-    fresh.command("export")(build_export_command())
-    return fresh
+    return app  # export is built when it runs (`lazy_command`), from the registry as it is then
 
 
 def main() -> None:

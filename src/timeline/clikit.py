@@ -6,6 +6,10 @@ the user reads: an expected failure (`errors.UserError`, an `OSError`: a missing
 permission, a full disk, a lock held too long) becomes one `error:` line naming the path or
 value and what to do, exit 1; a bug becomes a short "internal error" line pointing at a
 saved report, exit 70. With `--debug` (or TIMELINE_DEBUG=1) the traceback is shown instead.
+
+Nothing here imports pandas or the validator at start-up, and `lazy_command` lists a command
+whose module is imported only when it runs: `timeline --help` answers before pandas, Ibis,
+plotly or Kaleido would have loaded (docs/performance.md, "Command start-up").
 """
 
 from __future__ import annotations
@@ -15,13 +19,28 @@ import errno
 import os
 import shlex
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
+import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from timeline import errors
-from timeline.validation import Problem, ValidationFailed, count, summarise
+from timeline import errors, paths
+
+if TYPE_CHECKING:
+    from timeline.validation import Problem
+
+
+DataOption = Annotated[  # every command's --data: one declaration
+    Path,
+    typer.Option(
+        "--data",
+        envvar=paths.ENV_VAR,
+        help="Dataset file or folder of parts (default data/events.parquet, or $TIMELINE_DATA).",
+    ),
+]
 
 
 def fail(lines: list[str] | str, code: int = 1) -> NoReturn:
@@ -44,6 +63,8 @@ def warn(lines: list[str]) -> None:
 def report(problems: list[Problem], what: str) -> NoReturn:
     """Every problem (at most 100 per rule, then a count of the rest), then a closing line
     saying how many and what happened (e.g. nothing was written)."""
+    from timeline.validation import count, summarise
+
     fail([*summarise(problems), f"{count(problems):,} problem(s); {what}"])
 
 
@@ -57,6 +78,8 @@ def _output_closed() -> int:
 
 def explain(err: Exception, command: str = "") -> int:
     """Say what went wrong (stderr) and return the exit code; `command` goes into a bug report."""
+    from timeline.validation import ValidationFailed
+
     if isinstance(err, ValidationFailed):
         with contextlib.suppress(typer.Exit):
             report(err.problems, "nothing was written")
@@ -80,8 +103,44 @@ def explain(err: Exception, command: str = "") -> int:
 _ARGV = "timeline.argv"
 
 
+class LazyCommand(TyperCommand):
+    """A command that `timeline --help` lists by name and help alone; `load` imports its
+    module and builds the real command, when it is the one that runs."""
+
+    loader: Callable[[], Callable[..., Any]]
+
+    def load(self) -> click.Command:
+        real = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        real.command(self.name)(self.loader())
+        return typer.main.get_command(real)
+
+
+def lazy_command(
+    app: typer.Typer, name: str, help: str
+) -> Callable[[Callable[[], Callable[..., Any]]], None]:
+    """Register `name` in `app` with its `help` (the first paragraph of the real command's, as
+    `timeline --help` lists it); the decorated function imports and returns the command's
+    function when the command runs."""
+
+    def register(loader: Callable[[], Callable[..., Any]]) -> None:
+        cls = type(f"Lazy_{loader.__name__}", (LazyCommand,), {"loader": staticmethod(loader)})
+        app.command(name, cls=cls, help=help, add_help_option=False)(_not_loaded)
+
+    return register
+
+
+def _not_loaded() -> None:
+    raise RuntimeError("a lazy command runs only after `Boundary.resolve_command` loads it")
+
+
 class Boundary(TyperGroup):
     """The `timeline` group, catching what escapes a command (see the module docstring)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name, command, rest = super().resolve_command(ctx, args)
+        if isinstance(command, LazyCommand):
+            command = command.load()
+        return name, command, rest
 
     def make_context(self, info_name: str | None, args: list[str], *rest: Any, **options: Any) -> Any:
         argv = list(args)  # before parsing consumes them: what was run, for a bug report

@@ -15,10 +15,12 @@ import errno
 import os
 import platform
 import re
+import stat
 import sys
 import tempfile
 import traceback
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 
 DEBUG_ENV = "TIMELINE_DEBUG"
@@ -30,6 +32,41 @@ INTERNAL_ERROR_EXIT = 70
 
 class UserError(Exception):
     """An expected failure the user can fix; the message names what and says what to do."""
+
+
+class InputError(UserError):
+    """A file given to a command cannot be read at all, as rows (`timeline append`) or as
+    its format (`timeline import`), as opposed to rows with bad values: nothing is written."""
+
+
+class Unreadable(Enum):
+    """Why a path is not a file a command may read (`unreadable`)."""
+
+    MISSING = "missing"
+    UNDER_A_FILE = "a part of the path is a file"
+    FOLDER = "a folder"
+    SPECIAL = "a pipe or a device"
+    DENIED = "permission denied"
+
+
+def unreadable(path: Path) -> Unreadable | None:
+    """Why `path` is not an existing regular file we may read, or None: the one check before
+    a command reads a file, since a folder would misread, and a pipe or a device block or
+    never end. Each caller words the answer for its file (a dataset, a file of rows); other
+    OSErrors of `stat` (a link loop, an unreadable folder) are raised."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return Unreadable.MISSING
+    except NotADirectoryError:
+        return Unreadable.UNDER_A_FILE
+    if stat.S_ISDIR(mode):
+        return Unreadable.FOLDER
+    if not stat.S_ISREG(mode):
+        return Unreadable.SPECIAL
+    if not os.access(path, os.R_OK):
+        return Unreadable.DENIED
+    return None
 
 
 def debug_requested() -> bool:

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlparse
 
 import typer
 
-from timeline import briefing, decks, export_data, export_images, exports, store, stories, view
-from timeline.clikit import fail
+from timeline import briefing, decks, export_data, export_images, exports, paths, store, stories, view
+from timeline.clikit import DataOption, fail
 from timeline.engine import EngineError, open_engine
 
 
@@ -181,9 +181,7 @@ def _export(
     link: Annotated[
         str | None, typer.Option("--view", help="A dashboard link (or its query) to take the view from.")
     ] = None,
-    data: Annotated[
-        Path, typer.Option("--data", envvar=store.ENV_VAR, help="Dataset file or folder.")
-    ] = store.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
     story: Annotated[
         str | None,
         typer.Option(

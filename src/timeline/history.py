@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 
 from timeline import tempfiles
 from timeline.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
-from timeline.store import fsync_dir
+from timeline.store import fsync_dir, write_atomic
 from timeline.validation import coerce
 
 LOG_SUFFIX = ".changes.jsonl"
@@ -320,9 +320,6 @@ class Log:
         gone = self.voided()
         return [c for c in self.changes if not c.marker and c.change_id not in gone]
 
-    def for_event(self, event_id: str) -> list[Change]:
-        return [c for c in self.effective() if event_id in c.event_ids()]
-
     def find(self, change_id: str) -> Change:
         """A change by its id or an unambiguous start of it; KeyError saying why not."""
         exact = [c for c in self.changes if c.change_id == change_id]
@@ -502,18 +499,7 @@ def write_rows(dataset: Path, name: str, table: pa.Table) -> str:
     folder = rows_folder(dataset)
     created = not folder.exists()
     folder.mkdir(exist_ok=True)
-    target = folder / name
-    tmp = tempfiles.temp_path(target)
-    try:
-        with tmp.open("xb") as fh:
-            pq.write_table(table, fh, compression="zstd")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    fsync_dir(folder)
+    write_atomic(folder / name, lambda fh: pq.write_table(table, fh, compression="zstd"))
     if created:
         fsync_dir(folder.parent)
     return name

@@ -1,5 +1,6 @@
 """`timeline history`, `timeline revert` and `timeline rebuild`: the change log from the
-command line (`timeline.history`, docs/editing.md)."""
+command line (`timeline.history`, docs/editing.md). The library is imported when a command
+runs, not when `timeline` starts."""
 
 from __future__ import annotations
 
@@ -9,26 +10,19 @@ from typing import Annotated
 
 import typer
 
-from timeline import diff, history, service, store
-from timeline.clikit import fail, fail_unwritten, report, warn
-from timeline.schema import from_arrow
-from timeline.validation import ValidationFailed
-
-DataOption = Annotated[
-    Path,
-    typer.Option(
-        "--data", envvar=store.ENV_VAR, help="Dataset file (default data/events.parquet, or $TIMELINE_DATA)."
-    ),
-]
+from timeline import paths
+from timeline.clikit import DataOption, fail, fail_unwritten, report, warn
 
 
 def history_command(
     event_id: Annotated[str | None, typer.Argument(help="Only the changes of this event.")] = None,
-    data: DataOption = store.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per change, as logged.")] = False,
     limit: Annotated[int, typer.Option(min=1, help="Show the newest N changes.")] = 1_000,
 ) -> None:
     """Who changed what, when and why: every logged change, oldest first (or one event's)."""
+    from timeline import history, service, store
+
     try:
         store.check_readable(store.dataset_target(data))
     except store.DatasetError as err:
@@ -61,9 +55,12 @@ def history_command(
 def revert_command(
     change_id: Annotated[str, typer.Argument(help="The change to undo (its id, or an unambiguous start).")],
     reason: Annotated[str, typer.Option(help="Why it is undone (required; logged).")],
-    data: DataOption = store.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Undo one logged change by writing its opposite, checked like any other change."""
+    from timeline import history, service, store
+    from timeline.validation import ValidationFailed
+
     try:
         saved = service.revert(data, change_id, history.cli_user(), reason)
     except ValidationFailed as err:
@@ -79,9 +76,12 @@ def revert_command(
 def rebuild_command(
     base: Annotated[Path, typer.Argument(help="An earlier version of the dataset (e.g. its .bak).")],
     out: Annotated[Path, typer.Option(help="Where to write the rebuilt dataset (never the dataset itself).")],
-    data: DataOption = store.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Rebuild the dataset from an earlier version of it and the change log, into --out."""
+    from timeline import diff, history, store
+    from timeline.schema import from_arrow
+
     target = store.dataset_target(data)
     if store.dataset_target(out) in (target, store.dataset_target(base)):
         fail(

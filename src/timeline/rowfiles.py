@@ -12,15 +12,13 @@ import codecs
 import csv
 import io
 import json
-import os
-import stat
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from timeline.errors import UserError
+from timeline.errors import InputError, Unreadable, unreadable
 from timeline.schema import COLUMNS
 
 CSV_SUFFIXES = (".csv",)
@@ -28,10 +26,6 @@ JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 MAX_JSON_DEPTH = 20
 """Rows are objects of values and lists; anything nested deeper is not a row file."""
-
-
-class InputError(UserError):
-    """The file cannot be read as rows at all (as opposed to rows with bad values)."""
 
 
 _BOMS = (
@@ -60,18 +54,18 @@ def wide_encoding(head: bytes) -> str | None:
 def check_readable(path: Path) -> None:
     """Raise InputError unless `path` is an existing regular file (not a folder, device or
     pipe, which would block or never end)."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except NotADirectoryError:
-        raise InputError(f"{path}: no such file (a part of the path is a file, not a folder)") from None
-    if stat.S_ISDIR(mode):
-        raise InputError(f"{path}: is a folder, expected a CSV or JSON file")
-    if not stat.S_ISREG(mode):
-        raise InputError(f"{path}: not a regular file (a device or a pipe?), expected a CSV or JSON file")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{path}: permission denied; you may not read this file")
+    why = unreadable(path)
+    if why is not None:
+        raise InputError(f"{path}: {_UNREADABLE[why]}")
+
+
+_UNREADABLE = {
+    Unreadable.MISSING: "no such file",
+    Unreadable.UNDER_A_FILE: "no such file (a part of the path is a file, not a folder)",
+    Unreadable.FOLDER: "is a folder, expected a CSV or JSON file",
+    Unreadable.SPECIAL: "not a regular file (a device or a pipe?), expected a CSV or JSON file",
+    Unreadable.DENIED: "permission denied; you may not read this file",
+}
 
 
 def _decode(path: Path) -> str:

@@ -33,7 +33,10 @@ import pyarrow.parquet as pq
 
 from timeline import locking, taxonomy, tempfiles
 from timeline.diff import Diff, compare
-from timeline.errors import UserError, describe_os_error, hint
+from timeline.errors import Unreadable, UserError, describe_os_error, hint, unreadable
+from timeline.paths import DEFAULT_PATH as DEFAULT_PATH
+from timeline.paths import ENV_VAR as ENV_VAR
+from timeline.paths import default_path as default_path
 from timeline.schema import (
     ARROW_SCHEMA,
     COLUMNS,
@@ -57,9 +60,6 @@ from timeline.validation import (
     validate,
 )
 
-DEFAULT_PATH = Path("data/events.parquet")
-ENV_VAR = "TIMELINE_DATA"
-
 
 class DatasetError(UserError):
     """The dataset file is missing, unreadable, not in the event schema, or cannot be written."""
@@ -67,11 +67,6 @@ class DatasetError(UserError):
 
 class WriteFailed(DatasetError):
     """Writing a new version failed (a full disk, an I/O error); the old file is untouched."""
-
-
-def default_path() -> Path:
-    """`$TIMELINE_DATA` if set, else `data/events.parquet`."""
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
 
 
 def backup_path(path: Path) -> Path:
@@ -112,23 +107,22 @@ def check_readable(path: Path) -> None:
     pipe or a device is refused (reading them would misread, block or never end)."""
     _check_no_loop(path)
     try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        blocker = _file_in_the_way(path)
-        extra = f" ({blocker} is a file, not a folder)" if blocker else ""
-        raise DatasetError(f"{path}: no such dataset file{extra}") from None
-    except NotADirectoryError:
-        raise DatasetError(
-            f"{path}: no such dataset file ({_file_in_the_way(path)} is a file, not a folder)"
-        ) from None
+        why = unreadable(path)
     except OSError as err:
         raise DatasetError(f"{path}: {describe_os_error(err).removeprefix(f'{path}: ')}") from None
-    if stat.S_ISDIR(mode):
-        raise DatasetError(f"{path}: is a folder, not a dataset file (give the .parquet file in it)")
-    if not stat.S_ISREG(mode):
-        raise DatasetError(f"{path}: not a regular file (a pipe or a device?), not a dataset file")
-    if not os.access(path, os.R_OK):
-        raise DatasetError(f"{path}: permission denied; you may not read this dataset file")
+    if why in (Unreadable.MISSING, Unreadable.UNDER_A_FILE):
+        blocker = _file_in_the_way(path)
+        extra = f" ({blocker} is a file, not a folder)" if blocker else ""
+        raise DatasetError(f"{path}: no such dataset file{extra}")
+    if why is not None:
+        raise DatasetError(f"{path}: {_UNREADABLE[why]}")
+
+
+_UNREADABLE = {
+    Unreadable.FOLDER: "is a folder, not a dataset file (give the .parquet file in it)",
+    Unreadable.SPECIAL: "not a regular file (a pipe or a device?), not a dataset file",
+    Unreadable.DENIED: "permission denied; you may not read this dataset file",
+}
 
 
 def read_only(path: Path) -> bool:
@@ -341,30 +335,44 @@ def write_table_atomic(
         merged = dict(table.schema.metadata or {})
         merged.update({k.encode(): v.encode() for k, v in metadata.items()})
         table = table.replace_schema_metadata(merged)
-    _write_atomic(
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(
         path, lambda fh: pq.write_table(table, fh, compression=compression, row_group_size=row_group_size)
     )
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Any file (an export, a manifest) written the same way: a reader never sees half of it."""
-    _write_atomic(path, lambda fh: fh.write(data))
-
-
-def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda fh: fh.write(data))
+
+
+BeforeReplace = Callable[[Path], None]
+"""Called with the fsynced temp file of a new version, before it replaces the dataset: the
+change log (`timeline.history`) records the change there, so no version lacks its entry."""
+
+
+def write_atomic(
+    path: Path, write: Callable[[BinaryIO], object], *, before_replace: BeforeReplace | None = None
+) -> None:
+    """The one atomic write, behind every file this project writes whole (datasets, parts,
+    manifests, the change log's rows, exports): `write` fills a temp file beside `path`
+    (`temp_file_beside`), which is fsynced, handed to `before_replace`, renamed over `path`,
+    and the folder fsynced. On any failure the temp file is removed and `path` is as it was."""
     fd, tmp = temp_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace(tmp)
         os.replace(tmp, path)
-        fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
 
 
 def _keep_backup(path: Path) -> None:
@@ -387,11 +395,6 @@ def _keep_backup(path: Path) -> None:
             os.unlink(tmp)  # left only if the rename failed
 
 
-BeforeReplace = Callable[[Path], None]
-"""Called with the fsynced temp file of a new version, before it replaces the dataset: the
-change log (`timeline.history`) records the change there, so no version lacks its entry."""
-
-
 def save(
     df: pd.DataFrame, path: Path, *, backup: bool = True, before_replace: BeforeReplace | None = None
 ) -> None:
@@ -410,27 +413,17 @@ def save_table(
     the dataset and its backup as they were, and raises WriteFailed. `before_replace` runs
     between the fsync and the rename (a failure there also leaves the dataset unchanged)."""
     target = dataset_target(path)
-    try:
-        fd, tmp = temp_file_beside(target)
-    except OSError as err:
-        raise WriteFailed(_write_failure(path, err)) from err
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pq.write_table(table, fh, compression="zstd")
-            fh.flush()
-            os.fsync(fh.fileno())
+
+    def ready(tmp: Path) -> None:
         if before_replace is not None:
             before_replace(tmp)
         if backup:
             _keep_backup(target)
-        os.replace(tmp, target)
-    except BaseException as err:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise WriteFailed(_write_failure(path, err)) from err
-        raise
-    fsync_dir(target.parent)
+
+    try:
+        write_atomic(target, lambda fh: pq.write_table(table, fh, compression="zstd"), before_replace=ready)
+    except OSError as err:
+        raise WriteFailed(_write_failure(path, err)) from err
 
 
 def _write_failure(path: Path, err: OSError) -> str:

@@ -8,23 +8,22 @@ One line per problem (file, step, field), exit 1 on any; a good story prints its
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from timeline import store, stories
-from timeline.clikit import fail
-from timeline.engine import EngineError, open_engine
+from timeline import paths
+from timeline.clikit import DataOption, fail
 
 
 def validate_story(
     story: Annotated[str, typer.Argument(help="A story's name (data/stories/NAME.toml) or a .toml file.")],
-    data: Annotated[
-        Path, typer.Option("--data", envvar=store.ENV_VAR, help="Dataset file or folder.")
-    ] = store.DEFAULT_PATH,
+    data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Check a story: its fields, each step's view, and its highlighted events in the data."""
+    from timeline import store, stories  # when it runs: stories reads views, which need Ibis
+    from timeline.engine import EngineError, open_engine
+
     try:
         engine = open_engine(data)
         checked = stories.load_checked(story, engine)

@@ -1,4 +1,4 @@
-"""The events table: the newest matching events in display columns (dashboard and exports)."""
+"""The events table: the newest matching events in display columns (the dashboard's table)."""
 
 from __future__ import annotations
 

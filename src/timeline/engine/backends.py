@@ -30,7 +30,7 @@ SPARK_VAR = "TIMELINE_SPARK"
 THREADS_VAR = "TIMELINE_THREADS"
 ENGINES = ("duckdb", "spark")
 KEPT_VIEWS = 4
-"""Views whose matching rows DuckDB keeps in memory (see `Engine.match`)."""
+"""Views whose matching rows DuckDB keeps in memory, the most recently used (see `Engine._keep`)."""
 KEPT_RESULTS = 64
 """Query results (a chart's bins, a table's rows) kept per backend: the home view and a view
 met again are answered without a query until the data changes."""

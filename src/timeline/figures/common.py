@@ -21,8 +21,6 @@ from timeline import taxonomy
 from timeline.formatting import format_count, format_dates
 from timeline.schema import Col
 
-LABELLED_PER_UNIT = 5
-"""The largest counts of each unit in view get a number label next to their mark."""
 DAY_MS = 86_400_000
 NEUTRAL = "#5b7083"
 INTERCEPTED_COLOUR = "#6b7785"  # mid grey: reads on light and dark backgrounds
@@ -91,51 +89,6 @@ def marker_sizes(df: pd.DataFrame, smallest: float = 8, largest: float = 30) -> 
     peak = counts.groupby(df[Col.COUNT_UNIT]).transform("max")
     ratio = (counts / peak).fillna(0).clip(0, 1).to_numpy()
     return smallest + (largest - smallest) * np.sqrt(ratio)
-
-
-def count_labels(df: pd.DataFrame) -> np.ndarray:
-    """'188' next to the largest few counts of each unit (drones, troops, ...). Events are
-    ranked once, so an event drawn in several lanes (country or actor lanes) carries its
-    label in each of them."""
-    labels = np.full(len(df), "", dtype=object)
-    counted = df[df[Col.COUNT].notna()].drop_duplicates(Col.EVENT_ID)
-    if len(counted):
-        rank = counted.groupby(Col.COUNT_UNIT)[Col.COUNT].rank(method="first", ascending=False)
-        top = counted[rank <= LABELLED_PER_UNIT]
-        labelled = df[Col.EVENT_ID].isin(top[Col.EVENT_ID]).to_numpy() & df[Col.COUNT].notna().to_numpy()
-        labels[labelled] = [f"{int(c):,}" for c in df.loc[labelled, Col.COUNT]]
-    return labels
-
-
-def event_markers(
-    etype: taxonomy.EventType,
-    x: np.ndarray,
-    y: np.ndarray,
-    sizes: np.ndarray,
-    custom: np.ndarray,
-    labels: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """One event type's markers, in its colour, with the shared hover text; `labels`
-    (counts) are written above the markers."""
-    return {
-        "type": "scatter",
-        "x": x,
-        "y": y,
-        "mode": "markers+text" if labels is not None else "markers",
-        "marker": {
-            "color": etype.colour,
-            "size": sizes,
-            "line": {"width": 1, "color": "rgba(255,255,255,0.8)"},
-            "opacity": 0.9,
-        },
-        "text": labels,
-        "textposition": "top center",
-        "textfont": {"size": 11},
-        "customdata": custom,
-        "hovertemplate": HOVER,
-        "name": etype.label,
-        "legendgroup": etype.key,
-    }
 
 
 def is_point(df: pd.DataFrame) -> pd.Series:

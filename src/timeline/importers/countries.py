@@ -17,7 +17,7 @@ from functools import cache
 
 import pycountry
 
-ISO3: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.countries)
+from timeline.validation import ISO3
 
 # Everyday names that pycountry's lookup does not know (it wants "Russian Federation").
 _NAME_ALIASES = {

@@ -1,9 +1,5 @@
-"""Where the editor meets the dashboard: the app's pages, and what an event card shows of
-the history (and, for editors, a way to edit it).
-
-With sign-in configured (`[auth]` in `.streamlit/secrets.toml`) the app has two pages, the
-public dashboard and the editor, in the top bar. Without it the app is the dashboard alone,
-exactly as before: no page list, no sign-in button, nothing about editing.
+"""Where the editor meets the dashboard: the editor's page, and what an event card shows of
+the history (and, for editors, a way to edit it). The app's pages are in `timeline.ui.router`.
 """
 
 from __future__ import annotations
@@ -19,17 +15,6 @@ def editor_page() -> st.Page:
     from timeline.ui.editor.page import main
 
     return st.Page(main, title="Editor", url_path="editor", icon=":material/edit_note:")
-
-
-def run() -> None:
-    """The app: the dashboard, and the editor page when sign-in is configured."""
-    from timeline.ui.page import main as dashboard
-
-    if not access.auth_configured():
-        dashboard()
-        return
-    pages = [st.Page(dashboard, title="Dashboard", default=True, icon=":material/timeline:"), editor_page()]
-    st.navigation(pages, position="top").run()
 
 
 def card_footer(event_id: str) -> None:

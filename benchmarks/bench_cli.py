@@ -1,0 +1,86 @@
+"""Benchmark how long the `timeline` command takes to start: the wall time a maintainer waits
+for `timeline --help`, `timeline add` (one event, on a temp copy of the bundled dataset) and
+`timeline import` (the small ACLED test file into a new file), each in a fresh process.
+
+Each command runs `--repeats` times; the median and the fastest run are printed, with the
+load average (on a shared machine the fastest run is the better estimate of the command's
+own cost). `--src` names other source trees (e.g. a checkout of an earlier commit) to time
+beside this one: their runs are interleaved with this tree's, so both see the same load.
+
+Results are recorded, with the command, in docs/performance.md ("Command start-up").
+
+    .venv/bin/python benchmarks/bench_cli.py
+    .venv/bin/python benchmarks/bench_cli.py --repeats 15 --src /tmp/before/src
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CURATED = ROOT / "data" / "events.parquet"
+ACLED = ROOT / "tests" / "fixtures" / "import" / "acled_messy.csv"
+
+
+def commands(folder: Path, run: int) -> dict[str, list[str]]:
+    """The timed command lines (after `timeline`), for one run that writes into `folder`."""
+    return {
+        "python alone (-c pass)": [],
+        "timeline --help": ["--help"],
+        "timeline add (one event)": [
+            "add", "--title", f"Benchmark call {run}", "--type", "call", "--outlet", "Benchmark",
+            "--confidence", "reported", "--start", "2024-11-20", "--actor", "Benchmark",
+            "--country", "UKR", "--data", str(folder / "events.parquet"),
+        ],
+        "timeline import (11 ACLED rows)": [
+            "import", "--format", "acled", str(ACLED), "--out", str(folder / f"acled-{run}.parquet"),
+            "--rejects", str(folder / f"acled-{run}.rejected.csv"),
+        ],
+    }  # fmt: skip
+
+
+def timed(src: Path, args: list[str]) -> float:
+    """Seconds for `python -m timeline.cli ARGS` with `src` first on the path (exit 0 required)."""
+    command = [sys.executable, "-m", "timeline.cli", *args] if args else [sys.executable, "-c", "pass"]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--src", type=Path, action="append", default=[], help="Another source tree to time.")
+    args = parser.parse_args()
+    trees = [ROOT / "src", *args.src]
+    times: dict[tuple[Path, str], list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = {src: Path(tmp) / str(i) for i, src in enumerate(trees)}
+        for folder in folders.values():
+            folder.mkdir()
+            shutil.copyfile(CURATED, folder / "events.parquet")
+        load = os.getloadavg()[0]
+        for run in range(args.repeats):
+            for src in trees:  # interleaved: every tree sees the same load
+                for name, line in commands(folders[src], run).items():
+                    times.setdefault((src, name), []).append(timed(src, line))
+    print(f"{args.repeats} runs each, in fresh processes; load average {load:.1f} at the start")
+    print("| source | command | median s | fastest s |\n|---|---|---:|---:|")
+    for (src, name), found in times.items():
+        where = "this tree" if src == ROOT / "src" else str(src)
+        print(f"| {where} | {name} | {statistics.median(found):.2f} | {min(found):.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""Where the dataset is by default. Kept apart from `store` (pandas, pandera) so that the
+`timeline` command can declare its `--data` options without importing them (`timeline --help`
+stays fast)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_PATH = Path("data/events.parquet")
+ENV_VAR = "TIMELINE_DATA"
+
+
+def default_path() -> Path:
+    """`$TIMELINE_DATA` if set, else `data/events.parquet`."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
