@@ -1,0 +1,126 @@
+"""Charts an analyst can trust at a glance (issue #19), read off the page in Chromium: bars on
+their own day, a side in one colour everywhere, every event reachable on a phone, no labels
+over each other, a map fitted to the events, exports that fill their canvas."""
+
+from __future__ import annotations
+
+import re
+
+from e2e.browser import wait_for_app
+from e2e.conftest import ARTIFACTS
+
+DESKTOP = {"width": 1600, "height": 1000}
+
+# Every bar of a chart: its launching side (customdata), its value, its drawn box on the page,
+# its painted colour, and where the date axis puts the bin's first and next midnights.
+BARS_JS = r"""
+(gd) => {
+  const out = [];
+  const rect = gd.getBoundingClientRect();
+  const L = gd._fullLayout, xa = L.xaxis;
+  const px = (ms) => rect.left + L._size.l + xa.l2p(ms);
+  gd.querySelectorAll('.barlayer .trace').forEach((node) => {
+    const cd = node.__data__;
+    if (!cd || !cd[0] || !cd[0].trace) return;
+    const trace = cd[0].trace;
+    if (!trace.customdata) return;
+    node.querySelectorAll('.point path').forEach((path, i) => {
+      const pt = path.parentNode.__data__;
+      const r = path.getBoundingClientRect();
+      if (r.width < 1) return;
+      const bin = trace.x[pt.i];
+      let fill = getComputedStyle(path).fill;
+      const ref = fill.match(/url\("?#([^")]+)"?\)/);
+      if (ref) {  // a hatched bar: its colour is the pattern's background
+        const rect = document.getElementById(ref[1]).querySelector('rect');
+        fill = rect ? getComputedStyle(rect).fill : fill;
+      }
+      out.push({side: trace.customdata[pt.i], y: trace.y[pt.i], name: trace.name, bin,
+                left: r.left, right: r.right, fill,
+                day0: px(bin), day1: px(bin + 86400000)});
+    });
+  });
+  return out;
+}
+"""
+
+
+def open_page(page, url: str, viewport: dict | None = None) -> None:
+    page.set_viewport_size(viewport or DESKTOP)
+    page.goto(url)
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+
+
+def counts_chart(page):
+    chart = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    chart.scroll_into_view_if_needed()
+    chart.locator(".barlayer .point path").first.wait_for(timeout=20_000)
+    return chart
+
+
+def bars(page) -> list[dict]:
+    return counts_chart(page).locator(".js-plotly-plot").evaluate(BARS_JS)
+
+
+def test_every_bar_sits_inside_its_own_day(page, app_url):
+    """`?from=2024-11-18&to=2024-11-28`: the 188-drone bar (25 Nov) is drawn between the 25
+    Nov and 26 Nov midnights of the shared date axis, not astride 25 Nov (half on 24 Nov)."""
+    open_page(page, f"{app_url}/?from=2024-11-18&to=2024-11-28")
+    drawn = bars(page)
+    assert drawn
+    for bar in drawn:
+        assert bar["day0"] - 0.5 <= bar["left"] < bar["right"] <= bar["day1"] + 0.5, bar
+    night = max(drawn, key=lambda b: b["y"])
+    assert night["y"] >= 188 and night["side"] == "RUS"
+    day = night["day1"] - night["day0"]
+    assert night["left"] >= night["day0"] and night["right"] <= night["day1"]
+    assert night["right"] - night["left"] > 0.3 * day  # a bar, not a sliver
+    counts_chart(page).screenshot(path=str(ARTIFACTS / "charts-bars-inside-their-day.png"))
+
+
+def _side_fills(page) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for bar in bars(page):
+        out.setdefault(bar["side"], set()).add(bar["fill"])
+    return out
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_a_side_keeps_its_colour_in_every_view_and_export(page, app_url, tmp_path):
+    """Russia and Ukraine are painted the same with all strikes, only missiles and only drones
+    in view, and in the exported SVG of the missiles view."""
+    from timeline import taxonomy
+
+    base = f"{app_url}/?strikes=side&from=2024-11-01&to=2024-11-30"
+    seen: dict[str, set[str]] = {}
+    for extra in ("", "&type=missile_strike", "&type=drone_attack"):
+        open_page(page, base + extra)
+        for side, fills in _side_fills(page).items():
+            assert len(fills) == 1, (extra, side, fills)  # one colour per side within a view
+            seen.setdefault(side, set()).update(fills)
+        counts_chart(page).screenshot(
+            path=str(ARTIFACTS / f"charts-side-colours{extra.replace('&', '-')}.png")
+        )
+    assert seen["RUS"] == {_rgb(taxonomy.side_style("RUS").colour)}
+    assert seen["UKR"] == {_rgb(taxonomy.side_style("UKR").colour)}
+
+    from timeline import exports
+    from timeline.briefing import SIZES
+    from timeline.engine import open_engine
+    from timeline.view import parse
+
+    from conftest import CURATED
+
+    engine = open_engine(CURATED)  # a hatched bar's colour is its pattern's fill=
+    query = {"strikes": ["side"], "from": ["2024-11-01"], "to": ["2024-11-30"], "type": ["missile_strike"]}
+    v, _ = parse(query, engine.known())
+    texts = exports.default_texts(engine, v, engine.match(v))
+    svg = exports.chart_file("counts", "svg", engine, v, SIZES["slide-16x9"], texts).decode()
+    fills = {m.replace(" ", "") for m in re.findall(r"fill(?::\s*|=\")(rgb\([^)]*\))", svg)}
+    for side in ("RUS", "UKR"):
+        assert _rgb(taxonomy.side_style(side).colour).replace(" ", "") in fills, side
