@@ -124,3 +124,37 @@ def test_a_side_keeps_its_colour_in_every_view_and_export(page, app_url, tmp_pat
     fills = {m.replace(" ", "") for m in re.findall(r"fill(?::\s*|=\")(rgb\([^)]*\))", svg)}
     for side in ("RUS", "UKR"):
         assert _rgb(taxonomy.side_style(side).colour).replace(" ", "") in fills, side
+
+
+def test_an_event_added_with_the_cli_is_found_by_its_country(browser, tmp_path):
+    """`timeline add --location Kyiv` without --country: the event is stored with Ukraine (and
+    the launching side), so `?country=UKR` finds it."""
+    from typer.testing import CliRunner
+
+    from e2e.conftest import ROOT, start_server
+    from timeline.cli import app
+
+    data = tmp_path / "events.parquet"
+    data.write_bytes((ROOT / "data" / "events.parquet").read_bytes())
+    added = CliRunner().invoke(app, [
+        "add", "--title", "Zebrafinch drones over Kyiv", "--type", "drone_attack", "--outlet", "Test Outlet",
+        "--confidence", "reported", "--start", "2024-11-29", "--initiator", "RUS", "--location", "Kyiv",
+        "--count", "30", "--unit", "drones", "--data", str(data),
+    ])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    proc, url = start_server(data, tmp_path / "streamlit.log")
+    try:
+        page = browser.new_page(viewport=DESKTOP)
+        open_page(page, f"{url}/?country=UKR&q=zebrafinch")
+        assert page.get_by_text(re.compile(r"\b1 of \d+ events")).count() >= 1
+        ids = (
+            page.locator('[data-testid="stPlotlyChart"]')
+            .first.locator(".js-plotly-plot")
+            .evaluate("gd => gd._fullData.flatMap(t => (t.customdata || []).map(c => c && c[0]))")
+        )
+        assert "2024-11-29-zebrafinch-drones-over-kyiv" in ids
+        page.screenshot(path=str(ARTIFACTS / "charts-cli-event-by-country.png"))
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
