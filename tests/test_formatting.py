@@ -26,3 +26,12 @@ def test_markdown_escaping_leaves_text_literal():
     for token in ("**", "](", "$x$", ":red[", "<b>"):
         assert token not in escaped
     assert escaped.replace("\\", "") == hostile
+
+
+def test_the_title_says_what_the_data_holds_not_what_matches():
+    from datetime import date
+
+    from timeline.formatting import coverage
+
+    title = coverage(("RUS", "UKR"), date(2024, 10, 1), date(2024, 12, 27), 90)
+    assert title.endswith("90 events in the data")

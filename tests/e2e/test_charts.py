@@ -158,3 +158,34 @@ def test_an_event_added_with_the_cli_is_found_by_its_country(browser, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_header_and_sidebar_say_what_matches_and_what_the_data_holds(page, app_url):
+    """With a filter on, the title still says what the data holds ('… events in the data'),
+    the counter what matches, and each type's pill both ('Drone attack (2 of 9)')."""
+    from timeline.engine import open_engine
+    from timeline.schema import Col
+    from timeline.view import parse
+
+    from conftest import CURATED
+
+    engine = open_engine(CURATED)
+    v, _ = parse({"from": ["2024-11-20"], "to": ["2024-11-30"]}, engine.known())
+    held = engine.summary.counts[str(Col.EVENT_TYPE)]["drone_attack"]
+    matching = engine.frequencies(v, Col.EVENT_TYPE)["drone_attack"]
+    assert matching < held
+    open_page(page, f"{app_url}/?from=2024-11-20&to=2024-11-30")
+    title = page.locator("h1").first.inner_text()
+    assert title.endswith(f"{engine.summary.rows} events in the data"), title
+    assert page.get_by_text(f"{engine.match(v).count} of {engine.summary.rows} events").count() >= 1
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_text(f"Drone attack ({matching} of {held})").count() == 1
+    sidebar.screenshot(path=str(ARTIFACTS / "charts-sidebar-counts.png"))
+
+
+def test_a_nationwide_events_card_shows_no_coordinates(page, app_url):
+    open_page(page, f"{app_url}/?event=2024-11-17-ru-combined-strike-energy")
+    place = page.get_by_text("Ukraine (nationwide)")
+    place.first.wait_for(timeout=20_000)
+    text = page.locator("body").inner_text()
+    assert "Ukraine (nationwide)" in text and "49.60" not in text

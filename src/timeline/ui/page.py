@@ -210,7 +210,7 @@ def main() -> None:
     state.load_url_once(engine)
     active = story_ui.begin(engine)  # a story's step sets the widgets to its view
     state.resend(state.view_keys())
-    sidebar.render(summary)
+    sidebar.render(summary, engine)
     v = state.current_view(summary)
     active = story_ui.keep(active, v)  # a filter changed by hand leaves the story
     state.forget_selection_on_new_filters(v)
