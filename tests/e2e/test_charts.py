@@ -189,3 +189,32 @@ def test_a_nationwide_events_card_shows_no_coordinates(page, app_url):
     place.first.wait_for(timeout=20_000)
     text = page.locator("body").inner_text()
     assert "Ukraine (nationwide)" in text and "49.60" not in text
+
+
+def test_the_default_map_fits_where_most_events_are(page, app_url):
+    """No filters: Kyiv, Dnipro, Kursk and Moscow stand apart (they shared 80 px of a world
+    map pulled out by Lima, Rio and Washington), and the map says what it leaves out."""
+    from timeline import gazetteer
+
+    open_page(page, f"{app_url}/")
+    chart = page.locator('[data-testid="stPlotlyChart"]').nth(2)
+    chart.scroll_into_view_if_needed()
+    chart.locator(".scatterlayer .point").first.wait_for(timeout=20_000)
+    places = {name: gazetteer.lookup(name) for name in ("Kyiv", "Dnipro", "Kursk", "Moscow")}
+    at = chart.locator(".js-plotly-plot").evaluate(
+        """(gd, places) => {
+             const L = gd._fullLayout;
+             return Object.fromEntries(Object.entries(places).map(([k, [lon, lat]]) =>
+               [k, [L.xaxis.l2p(lon), L.yaxis.l2p(lat), L._size.w, L._size.h]]));
+           }""",
+        {k: [p.longitude, p.latitude] for k, p in places.items()},
+    )
+    for name, (x, y, w, h) in at.items():
+        assert 0 <= x <= w and 0 <= y <= h, name  # on the map
+    import itertools
+    import math
+
+    apart = min(math.dist(a[:2], b[:2]) for a, b in itertools.combinations(at.values(), 2))
+    assert apart > 40, at  # every two of the four cities clearly apart
+    assert chart.get_by_text(re.compile(r"\d+ events outside this map")).count() >= 1
+    chart.screenshot(path=str(ARTIFACTS / "charts-default-map.png"))

@@ -186,7 +186,7 @@ def _map(
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
-    caption = map_counts(data).caption()
+    caption = map_counts(data, extent).caption()
     if caption:
         st.caption(escape_markdown(caption))
 
