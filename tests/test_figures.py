@@ -355,3 +355,17 @@ def test_a_side_keeps_its_colour_and_hatch_whatever_the_filter(curated_engine):
                     hatches.setdefault(side, set()).add(t.marker.pattern.shape)
         assert hatches["RUS"] == {taxonomy.side_style("RUS").pattern}
         assert hatches["UKR"] == {taxonomy.side_style("UKR").pattern}
+
+
+def test_a_narrow_timeline_reserves_room_for_its_wrapped_legend(curated_engine):
+    """On a phone the legend wraps into a row per type; a margin too small for it squeezed the
+    lanes, and the labels laid out for one pixel per unit ran into each other."""
+    v = view_of(curated_engine)
+    wide = figures.timeline_figure(curated_engine.timeline(v), width=1000)[0]
+    narrow = figures.timeline_figure(curated_engine.timeline(v), width=200)[0]
+    entries = {t.name for t in narrow.data if t.showlegend is not False and t.name}
+    assert narrow.layout.margin.b >= 22 * len(entries)
+    assert narrow.layout.margin.b > wide.layout.margin.b
+    for fig in (wide, narrow):
+        lanes = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+        assert lanes == pytest.approx(abs(fig.layout.yaxis.range[0] - fig.layout.yaxis.range[1]), abs=1)

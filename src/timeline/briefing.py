@@ -199,7 +199,7 @@ def slide_timeline(
     fig, _ = timeline_figure(data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX)
     legend = _legend_rows(fig, plot_w, base) * round(base * 1.6) + round(base * 0.6)
     room = size.height - frame.top - frame.bottom - dates - legend
-    natural = fig.layout.height - TOP_MARGIN - BOTTOM_MARGIN
+    natural = _plot_height(fig)
     if not data.aggregated and natural * 1.05 < room:
         # Larger marks, then taller lanes (at most MAX_LANE_PX), laid out again for them.
         scale = min(max_scale, room / natural)
@@ -208,7 +208,7 @@ def slide_timeline(
             data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, scale=scale,
             lane_height=lane_px,
         )  # fmt: skip
-        natural = fig.layout.height - TOP_MARGIN - BOTTOM_MARGIN
+        natural = _plot_height(fig)
     plot_h = min(natural, room) if not data.aggregated else room
     top = frame.top + dates  # under the title, as a slide reads; spare room stays at the bottom
     height = size.height if fill else round(frame.top + dates + plot_h + legend + frame.bottom)
@@ -226,6 +226,16 @@ def slide_timeline(
     if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
         fig.update_xaxes(dtick=DAY_MS, ticklabelmode="period", tickformatstops=[DAILY])
     return fig
+
+
+def _plot_height(fig: go.Figure) -> float:
+    """The lanes' height a timeline figure was laid out for (its margins vary with its legend)."""
+    margin = fig.layout.margin
+    return (
+        fig.layout.height
+        - (margin.t if margin.t is not None else TOP_MARGIN)
+        - (margin.b if margin.b is not None else BOTTOM_MARGIN)
+    )
 
 
 def style(

@@ -218,3 +218,97 @@ def test_the_default_map_fits_where_most_events_are(page, app_url):
     assert apart > 40, at  # every two of the four cities clearly apart
     assert chart.get_by_text(re.compile(r"\d+ events outside this map")).count() >= 1
     chart.screenshot(path=str(ARTIFACTS / "charts-default-map.png"))
+
+
+def _phone_page(browser, viewport: dict | None = None):
+    """A plain Chromium window at phone size: no mobile user agent, so the app must tell a phone
+    by its width (the first load measures it and loads once more)."""
+    context = browser.new_context(viewport=viewport or {"width": 390, "height": 844})
+    return context, context.new_page()
+
+
+def _settled(page) -> None:
+    """Wait for the width to be measured (cookie set) and the page loaded for it."""
+    page.wait_for_function("() => document.cookie.includes('tl_viewport=')", timeout=60_000)
+    page.wait_for_timeout(1500)  # a reload, if the first layout was for another width
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+
+
+def test_every_event_is_reachable_in_the_phone_list(browser, app_url):
+    """At 390 px the table is a list of short cards, '50 of 90 shown' and 'Show 40 more' down
+    to the oldest event (the list used to stop at 50, at 18 Nov)."""
+    from timeline.engine import open_engine
+    from timeline.schema import Col
+    from timeline.view import parse
+
+    from conftest import CURATED
+
+    engine = open_engine(CURATED)
+    v, _ = parse({}, engine.known())
+    total = engine.summary.rows
+    oldest = engine.events(v, limit=1)[Col.TITLE].iloc[0]
+    context, page = _phone_page(browser)
+    try:
+        page.goto(f"{app_url}/")
+        _settled(page)
+        assert page.get_by_text(f"50 of {total} shown").count() >= 1
+        assert page.get_by_text(oldest, exact=True).count() == 0
+        more = page.get_by_role("button", name=re.compile(r"Show \d+ more"))
+        while more.count():
+            more.first.click()
+            page.wait_for_timeout(500)
+            wait_for_app(page)
+        assert page.get_by_text(f"All {total} shown").count() >= 1
+        last = page.get_by_text(oldest, exact=True)
+        assert last.count() == 1
+        last.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "charts-phone-list-end.png"))
+    finally:
+        context.close()
+
+
+LABELS_JS = """
+(gd) => {
+  const boxes = [];
+  gd.querySelectorAll('.scatterlayer text, .barlayer text, .annotation .bg, .annotation-text-g text').forEach((n) => {
+    if (n.tagName === 'text' && !n.textContent.trim()) return;
+    if (n.closest('.annotation') && n.tagName === 'text') return;  // a call-out: its frame counts
+    const r = n.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) return;
+    boxes.push({t: n.closest('.annotation') ? 'call-out ' + n.closest('.annotation').textContent : n.textContent,
+                x: r.x, y: r.y, w: r.width, h: r.height});
+  });
+  return boxes;
+}
+"""
+
+
+def _overlapping(boxes: list[dict], slack: float = 1.0) -> list[tuple[str, str]]:
+    import itertools
+
+    return [
+        (a["t"], b["t"])
+        for a, b in itertools.combinations(boxes, 2)
+        if a["x"] + slack < b["x"] + b["w"] and b["x"] + slack < a["x"] + a["w"]
+        and a["y"] + slack < b["y"] + b["h"] and b["y"] + slack < a["y"] + a["h"]
+    ]  # fmt: skip
+
+
+def test_no_label_or_call_out_overlaps_another_at_any_width(browser, app_url):
+    """The home timeline at 360, 390, 768, 1600 and 2560 px: labels and call-outs laid out for
+    the plot's measured width, so none covers another (at 390 px there were 20 such pairs)."""
+    for width in (360, 390, 768, 1600, 2560):
+        context, page = _phone_page(browser, {"width": width, "height": 2200})
+        try:
+            page.goto(f"{app_url}/")
+            _settled(page)
+            chart = page.locator('[data-testid="stPlotlyChart"]').first.locator(".js-plotly-plot")
+            boxes = chart.evaluate(LABELS_JS)
+            assert any(b["t"].startswith("call-out") for b in boxes) or width < 640, width
+            assert _overlapping(boxes) == [], (width, _overlapping(boxes))
+            page.locator('[data-testid="stPlotlyChart"]').first.screenshot(
+                path=str(ARTIFACTS / f"charts-labels-{width}.png")
+            )
+        finally:
+            context.close()
