@@ -201,9 +201,12 @@ def slide_timeline(
     room = size.height - frame.top - frame.bottom - dates - legend
     natural = _plot_height(fig)
     if not data.aggregated and natural * 1.05 < room:
-        # Larger marks, then taller lanes (at most MAX_LANE_PX), laid out again for them.
+        # Larger marks, then taller lanes (at most MAX_LANE_PX in a deck's picture), laid out again.
         scale = min(max_scale, room / natural)
-        lane_px = min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
+        # a slide's lanes share its whole height (two lanes do not leave half of it empty)
+        lane_px = (
+            room / max(1, len(labels)) if fill else min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
+        )
         fig, _ = timeline_figure(
             data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, scale=scale,
             lane_height=lane_px,
@@ -220,6 +223,7 @@ def slide_timeline(
         legend={"orientation": "h", "yref": "paper", "y": -round(base * 0.5) / plot_h, "yanchor": "top",
                 "x": 0, "xanchor": "left"},
     )  # fmt: skip
+    fig.layout.legend.entrywidth = None  # the page's fixed entry width is for its small legend font
     fig.update_yaxes(automargin=False)
     fig.update_xaxes(automargin=False, tickangle=0, nticks=max(4, plot_w // (9 * base)))
     low, high = fig.layout.xaxis.range

@@ -341,6 +341,7 @@ def timeline_figure(
     diameter *= scale
     bar = 9 * scale  # half a hatched bar's height
     low, high = _x_range(window, start, end)
+    low, high = _room_for_marks(low, high, mid[~uncertain], diameter[~uncertain] / 2, width)
     layout_px = _Layout(low, width / max(high - low, DAY_MS))
     x_px = layout_px.px(mid)
     lane = laned["lane_index"].to_numpy()
@@ -566,6 +567,23 @@ def _callout_marks(
             }
         )
     return notes, leaders
+
+
+def _room_for_marks(
+    low: float, high: float, x: np.ndarray, radius: np.ndarray, width: float
+) -> tuple[float, float]:
+    """The date range widened just enough that no mark at either edge is cut in half (an event
+    on the window's first or last day, drawn at that day's noon, is larger than half a day)."""
+    span = max(high - low, DAY_MS)
+    if not len(x) or width <= 0:
+        return low, high
+    px = (x - low) * width / span
+    left = float(max(0.0, np.max(radius + 2 - px)))
+    right = float(max(0.0, np.max(px + radius + 2 - width)))
+    if left + right == 0 or left + right >= width / 2:
+        return low, high
+    per_px = span / (width - left - right)
+    return low - left * per_px, high + right * per_px
 
 
 def _x_range(window: Window, start: np.ndarray, end: np.ndarray) -> tuple[float, float]:
