@@ -312,3 +312,23 @@ def test_no_label_or_call_out_overlaps_another_at_any_width(browser, app_url):
             )
         finally:
             context.close()
+
+
+def test_a_story_on_a_phone_puts_the_chart_right_under_the_caption(browser, app_url):
+    """At 390 px (told by width) a story step reads caption, Previous/Next, then the timeline:
+    the cards, steps and decks come after the charts, not 1.5 screens of them before."""
+    context, page = _phone_page(browser)
+    try:
+        page.goto(f"{app_url}/?story=seed-article&step=6")
+        _settled(page)
+        head = page.locator(".st-key-story-panel").bounding_box()
+        chart = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
+        nxt = page.locator(".st-key-story-panel").get_by_role("button", name="Next").bounding_box()
+        assert head["y"] + head["height"] <= chart["y"] + 1
+        assert chart["y"] - (nxt["y"] + nxt["height"]) < 200  # right under Previous/Next
+        assert chart["y"] < 1.5 * 844  # within the first screen and a half
+        more = page.locator(".st-key-story-panel-more").bounding_box()
+        assert more["y"] >= chart["y"] + chart["height"] - 1  # cards, steps and decks below
+        page.screenshot(path=str(ARTIFACTS / "charts-story-phone.png"), full_page=True)
+    finally:
+        context.close()

@@ -225,10 +225,12 @@ def main() -> None:
     if not match.count:
         _no_results(engine, v)
     else:
-        with story_ui.layout(active, engine, v):  # the step's caption beside the charts
+        with story_ui.layout(
+            active, engine, v, phone
+        ):  # the step's caption beside the charts (above, on a phone)
             plot_px = story_ui.plot_px(active, phone, screen.plot_px)
-            if active is None or phone:  # a story's desktop layout has a plot width of its own
-                viewport.probe(screen)
+            # a story's desktop layout has a plot width of its own: there, only whether it is a phone
+            viewport.probe(screen, planned=plot_px if active is None or phone else 0)
             focus = selected or story_ui.highlight(active)  # bright; every other mark fades
             _timeline(engine, v, match, focus, phone, plot_px)
             _counts(engine, v, match, focus)

@@ -85,10 +85,11 @@ PROBE = """<script>
 </script>"""
 
 
-def probe(vp: Viewport) -> None:
-    """The measuring script: constant text and three numbers, never data."""
+def probe(vp: Viewport, planned: int | None = None) -> None:
+    """The measuring script: constant text and three numbers, never data. `planned`: the plot
+    width the timeline was laid out for (0: do not compare, only tell a phone)."""
     st.html(
-        PROBE % {"planned": vp.plot_px, "phone": "true" if vp.phone else "false", "limit": PHONE_MAX_PX,
+        PROBE % {"planned": vp.plot_px if planned is None else planned, "phone": "true" if vp.phone else "false", "limit": PHONE_MAX_PX,
                  "cookie": COOKIE},
         unsafe_allow_javascript=True,
     )  # fmt: skip
