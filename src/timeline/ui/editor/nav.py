@@ -13,6 +13,8 @@ import streamlit as st
 from timeline import history, store
 from timeline.ui.editor import access
 
+LANDED = "editor-landed"
+
 
 def editor_page() -> st.Page:
     from timeline.ui.editor.page import main
@@ -27,8 +29,16 @@ def run() -> None:
     if not access.auth_configured():
         dashboard()
         return
-    pages = [st.Page(dashboard, title="Dashboard", default=True, icon=":material/timeline:"), editor_page()]
-    st.navigation(pages, position="top").run()
+    editor = editor_page()
+    pages = [st.Page(dashboard, title="Dashboard", default=True, icon=":material/timeline:"), editor]
+    current = st.navigation(pages, position="top")
+    # Streamlit brings a sign-in back to the root: an editor who has just signed in (on the
+    # editor page's button) goes on to the editor, once per session and never over a shared link.
+    if current.url_path == "" and not st.query_params and not st.session_state.get(LANDED):
+        st.session_state[LANDED] = True
+        if access.just_signed_in():
+            st.switch_page(editor)
+    current.run()
 
 
 def card_footer(event_id: str) -> None:
