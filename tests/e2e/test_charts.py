@@ -356,3 +356,45 @@ def test_after_sign_in_an_editor_lands_on_the_editor(browser, provider, editor_a
         page.screenshot(path=str(ARTIFACTS / "charts-after-sign-in.png"))
     finally:
         context.close()
+
+
+def test_an_exported_slide_has_no_empty_half_and_no_cut_mark(browser, app_url, tmp_path):
+    """The PNG the export panel downloads for drones and missiles up to 25 Nov: the two lanes
+    fill the slide (marks in its lower half too), and the 25-26 Nov night, drawn at the
+    window's last midnight, is whole (its orange disc does not touch the plot's right edge)."""
+    import io
+
+    from PIL import Image
+
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+    try:
+        open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-18&to=2024-11-25")
+        with page.expect_download(timeout=90_000) as download:
+            page.get_by_role("button", name="PNG", exact=True).click()
+        path = tmp_path / download.value.suggested_filename
+        download.value.save_as(path)
+        image = Image.open(io.BytesIO(path.read_bytes())).convert("RGB")
+        image.save(ARTIFACTS / "charts-exported-slide.png")
+    finally:
+        context.close()
+    width, height = image.size
+    assert (width, height) == (1920, 1080)
+
+    def saturated(box: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+        band = image.crop(box)
+        return [
+            (i % band.width + box[0], i // band.width + box[1])
+            for i, (r, g, b) in enumerate(band.getdata())
+            if max(r, g, b) - min(r, g, b) > 80
+        ]
+
+    upper = saturated((0, int(0.1 * height), width, height // 2))
+    lower = saturated((0, height // 2, width, int(0.85 * height)))
+    assert len(lower) > 0.25 * (len(upper) + len(lower))  # no empty lower half
+    orange = [
+        (x, y) for x, y in lower if image.getpixel((x, y))[0] > 200 and 100 < image.getpixel((x, y))[1] < 170
+    ]
+    assert orange, "the drone lane's marks"
+    rightmost = max(x for x, _ in orange)
+    assert rightmost < width - 40  # whole, inside the plot (the right margin is about 50 px)
