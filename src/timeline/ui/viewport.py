@@ -7,6 +7,8 @@ labels. So a small constant script (no data in it) measures the timeline's plot 
 drawn and keeps it in a cookie, which the server reads when the page connects. When the plot
 is narrower than the layout assumed, or the phone guess was wrong, the page is loaded again
 once (the view lives in the URL, so nothing is lost); a wider plot only spreads labels apart.
+The same script makes a phone's first tap on a chart's point select it (plotly takes the
+point from a hover, which a finger gives only after its first tap).
 """
 
 from __future__ import annotations
@@ -81,6 +83,17 @@ PROBE = """<script>
     }
   };
   setTimeout(look, 200);
+  // A tap on a chart: plotly picks the point a click selects from the last hover, which a
+  // touch screen has not had before the first tap; hover where the finger lands first.
+  if (!window.tlTouchHover) {
+    window.tlTouchHover = true;
+    document.addEventListener("touchstart", (e) => {
+      const t = e.touches && e.touches[0];
+      const target = t && document.elementFromPoint(t.clientX, t.clientY);
+      if (!target || !target.closest(".js-plotly-plot")) return;
+      target.dispatchEvent(new MouseEvent("mousemove", {clientX: t.clientX, clientY: t.clientY, bubbles: true}));
+    }, {capture: true, passive: true});
+  }
 })();
 </script>"""
 
