@@ -196,7 +196,9 @@ def slide_timeline(
     left = math.ceil(max((text_width(x, base) for x in labels), default=0) + 1.2 * base)
     plot_w = size.width - left - frame.right
     dates = round(base * 1.9)  # the dates along the top
-    fig, _ = timeline_figure(data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX)
+    fig, _ = timeline_figure(
+        data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, whole_marks=True
+    )
     legend = _legend_rows(fig, plot_w, base) * round(base * 1.6) + round(base * 0.6)
     room = size.height - frame.top - frame.bottom - dates - legend
     natural = _plot_height(fig)
@@ -209,7 +211,7 @@ def slide_timeline(
         )
         fig, _ = timeline_figure(
             data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, scale=scale,
-            lane_height=lane_px,
+            lane_height=lane_px, whole_marks=True,
         )  # fmt: skip
         natural = _plot_height(fig)
     plot_h = min(natural, room) if not data.aggregated else room

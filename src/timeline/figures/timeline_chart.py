@@ -320,13 +320,16 @@ def timeline_figure(
     font: float = LABEL_FONT,
     scale: float = 1.0,
     lane_height: float | None = None,
+    whole_marks: bool = False,
 ) -> tuple[go.Figure, TimelineInfo]:
     """Swimlanes over time: day events as points, week/month/year events as hatched bars
     over their whole interval, multi-day events as solid bars over their days. `selected`
     events stay bright while every other mark fades; `width` is the plot's width in pixels
     (the page's or the slide's), for which events are dodged and labels placed; `scale`
     enlarges marks and lanes (a slide's), before they are laid out; `lane_height` is the
-    least height of a lane in pixels (a slide with few lanes gives them room)."""
+    least height of a lane in pixels (a slide with few lanes gives them room); `whole_marks`
+    widens the dates just enough that no mark at an edge is cut (an export's: the page keeps
+    the exact range it shares with the counts chart, and can be panned)."""
     if data.aggregated:
         return _timeline_aggregated(data, lanes, window)
     laned, order = with_lanes(data.events, lanes)
@@ -341,7 +344,8 @@ def timeline_figure(
     diameter *= scale
     bar = 9 * scale  # half a hatched bar's height
     low, high = _x_range(window, start, end)
-    low, high = _room_for_marks(low, high, mid[~uncertain], diameter[~uncertain] / 2, width)
+    if whole_marks:
+        low, high = _room_for_marks(low, high, mid[~uncertain], diameter[~uncertain] / 2, width)
     layout_px = _Layout(low, width / max(high - low, DAY_MS))
     x_px = layout_px.px(mid)
     lane = laned["lane_index"].to_numpy()
