@@ -1,6 +1,7 @@
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from timeline import briefing, figures
 
@@ -48,3 +49,66 @@ def test_markers_and_labels_grow_for_slides(curated_engine):
     after = max(max(t.marker.size) for t in styled.data if t.type == "scatter" and t.mode == "markers+text")
     assert after > before
     assert pd.notna(after)
+
+
+def _slide(engine, chart: str, **params):
+    from timeline import exports
+
+    v = view_of(engine, **params)
+    texts = exports.default_texts(engine, v, engine.match(v))
+    return exports, v, texts
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from_": "2024-11-18", "to": "2024-11-25"},  # the 25-26 Nov night is drawn at the last midnight
+        {"q": "oreshnik", "from_": "2024-11-21", "to": "2024-12-19"},  # its first and last days
+    ],
+)
+def test_edge_events_are_drawn_whole_on_a_slide(curated_engine, params):
+    """An event on the window's edge (an overnight attack begun on its last day is drawn at
+    the midnight that ends it) was cut in half by the edge of the plot."""
+    exports, v, texts = _slide(curated_engine, "timeline", **params)
+    size = briefing.SIZES["slide-16x9"]
+    fig = exports.briefing_figure("timeline", curated_engine, v, size, texts)
+    low, high = (pd.Timestamp(x).value / 1e6 if isinstance(x, str) else x for x in fig.layout.xaxis.range)
+    plot_w = fig.layout.width - fig.layout.margin.l - fig.layout.margin.r
+    drawn = set()
+    for t in fig.data:
+        if t.type == "scatter" and t.mode and "markers" in t.mode and t.customdata is not None:
+            sizes = t.marker.size if hasattr(t.marker.size, "__len__") else [t.marker.size] * len(t.x)
+            for x, d, row in zip(t.x, sizes, t.customdata, strict=True):
+                px = (x - low) / (high - low) * plot_w
+                assert d / 2 <= px <= plot_w - d / 2, (row[1], px, d, plot_w)
+                drawn.add(row[0])
+    assert drawn
+
+
+def test_a_two_lane_timeline_fills_the_slide(curated_engine):
+    """Drones and missiles over ten days: two lanes share the 16:9 slide's height instead of
+    leaving its bottom half empty; read from the rendered PNG."""
+    import io
+
+    from PIL import Image
+
+    from conftest import require_chromium
+
+    require_chromium()
+    exports, v, texts = _slide(
+        curated_engine,
+        "timeline",
+        type=["drone_attack", "missile_strike"],
+        from_="2024-11-18",
+        to="2024-11-28",
+    )
+    size = briefing.SIZES["slide-16x9"]
+    png = exports.chart_file("timeline", "png", curated_engine, v, size, texts)
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width, height = image.size
+
+    def coloured(top: float, bottom: float) -> int:
+        band = image.crop((0, int(top * height), width, int(bottom * height)))
+        return sum(1 for r, g, b in band.getdata() if max(r, g, b) - min(r, g, b) > 80)
+
+    assert coloured(0.5, 0.85) > 0.25 * coloured(0.1, 0.85)  # marks in the lower half too

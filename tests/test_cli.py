@@ -148,6 +148,18 @@ def test_add_resolves_last_week_honestly(dataset: Path):
     assert row[Col.DATE_TEXT] == "last week"
 
 
+def test_add_stores_the_countries_of_the_place_and_says_so(dataset: Path):
+    result = run(
+        "add", "--title", "Drones over Kyiv", "--type", "drone_attack", "--outlet", "Test Outlet",
+        "--confidence", "reported", "--start", "2024-11-25", "--initiator", "RUS", "--location", "Kyiv",
+        "--count", "30", "--unit", "drones", "--data", str(dataset),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    row = store.load(dataset).set_index(str(Col.EVENT_ID)).loc["2024-11-25-drones-over-kyiv"]
+    assert list(row[Col.COUNTRIES]) == ["RUS", "UKR"]
+    assert "countries RUS, UKR" in result.stderr
+
+
 def test_add_bad_flags(dataset: Path):
     before = dataset.read_bytes()
     bad_type = run("add", "--title", "T", "--type", "nope", "--outlet", "O", "--confidence", "confirmed",

@@ -34,3 +34,8 @@ def test_text_limits_and_ranges_are_documented():
     assert f"{validation.INT64_MAX:,}" in DOC
     assert f"at most {rowfiles.MAX_JSON_DEPTH} levels deep" in DOC
     assert f"at most {validation.PROBLEMS_PER_RULE} per rule" in DOC
+
+
+def test_every_country_colour_and_hatch_is_documented():
+    for code, style in taxonomy.COUNTRY_STYLES.items():
+        assert f"| `{code}` |" in DOC and f"| `{style.colour}` |" in DOC

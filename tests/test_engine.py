@@ -185,3 +185,13 @@ def test_a_view_met_again_is_answered_from_memory_until_the_data_changes(tmp_pat
     store.append(path, frame(make_row(event_id="second")))
     assert open_engine(path).match(v).count == 2  # a new version is a new key
     assert set(open_engine(path).newest(v)[Col.EVENT_ID]) == {"first", "second"}
+
+
+def test_frequencies_count_what_matches_beside_what_the_data_holds(curated_engine):
+    from conftest import view_of
+
+    held = curated_engine.summary.counts[str(Col.EVENT_TYPE)]
+    assert curated_engine.frequencies(view_of(), Col.EVENT_TYPE) == held
+    november = curated_engine.frequencies(view_of(from_="2024-11-01", to="2024-11-30"), Col.EVENT_TYPE)
+    assert 0 < november["drone_attack"] < held["drone_attack"]
+    assert sum(november.values()) == curated_engine.match(view_of(from_="2024-11-01", to="2024-11-30")).count

@@ -36,7 +36,7 @@ def test_a_named_place_is_placed_at_the_precision_the_gazetteer_supports():
 def test_given_coordinates_win_and_are_an_exact_place():
     raw, notes, _ = entered(start="2024-11-25", location="Kyiv", latitude=50.5, longitude=30.6)
     assert (raw[Col.LATITUDE], raw[Col.LONGITUDE], raw[Col.GEO_PRECISION]) == (50.5, 30.6, 1)
-    assert notes == []
+    assert not [n for n in notes if "placed" in n]
 
 
 def test_problems_name_the_field():
@@ -44,3 +44,23 @@ def test_problems_name_the_field():
     assert next((p.column, p.value) for p in problems) == ("as_of", "27/11/2024")
     _, _, problems = entered()
     assert problems[0].column == "date_start"
+
+
+def test_countries_follow_from_the_place_and_the_side_unless_given():
+    """`--location Kyiv` is in Ukraine: a country filter must find the event (it used to be
+    stored with no countries at all)."""
+    raw, notes, _ = entered(start="2024-11-25", location="Kyiv", initiators=["RUS"])
+    assert raw[Col.COUNTRIES] == ["RUS", "UKR"]
+    assert any("countries RUS, UKR" in n and "place Kyiv" in n for n in notes)
+    raw, _, _ = entered(start="2024-11-25", location="Kursk region")
+    assert raw[Col.COUNTRIES] == ["RUS"]
+    raw, _, _ = entered(start="2024-11-25", latitude=46.48, longitude=30.72)  # Odesa, by coordinates
+    assert raw[Col.COUNTRIES] == ["UKR"]
+    raw, notes, _ = entered(start="2024-11-25", location="Kyiv", countries=["KOR"])
+    assert raw[Col.COUNTRIES] == ["KOR"] and not any(n.startswith(entry.COUNTRY_NOTES) for n in notes)
+
+
+def test_an_event_with_no_country_is_warned_about():
+    raw, notes, problems = entered(start="2024-11-25", event_type="statement")
+    assert raw[Col.COUNTRIES] == [] and problems == []
+    assert any(n.startswith("warning: no country") and "country filter" in n for n in notes)

@@ -295,3 +295,77 @@ def test_map_of_many_events_aggregates_to_cells(tmp_path: Path):
     cells = fig.data[1]
     assert len(cells.x) < 5_000
     assert sum(cells.customdata[:, 1]) == data.located > 10_000
+
+
+def bar_spans(fig) -> list[tuple[pd.Timestamp, float, float, str]]:
+    """(bin start, left edge, right edge, side) of every drawn bar, in milliseconds."""
+    out = []
+    for t in fig.data:
+        if t.type == "bar" and t.customdata is not None:
+            for x, side in zip(t.x, t.customdata, strict=True):
+                out.append((pd.Timestamp(x, unit="ms"), x + t.offset, x + t.offset + t.width, side))
+    return out
+
+
+@pytest.mark.parametrize("per, length", [("day", DAY_MS), ("week", 7 * DAY_MS)])
+def test_every_bar_sits_inside_its_own_day_or_week(curated_engine, per: str, length: int):
+    """The 188-drone night of 25 Nov is drawn between the 25 Nov and 26 Nov midnights, not
+    astride the 25 Nov gridline (half of it on 24 Nov)."""
+    spans = bar_spans(counts(curated_engine, per=per, from_="2024-11-18", to="2024-11-28"))
+    assert spans
+    for start, left, right, side in spans:
+        first = start.value / 1e6
+        assert first <= left < right <= first + length, (start, side)
+    if per == "week":
+        return
+    night = [(left, right) for start, left, right, side in spans if start == pd.Timestamp("2024-11-25")]
+    assert night and all(when(left).day == 25 and when(right - 1).day == 25 for left, right in night)
+
+
+def side_colours(fig) -> dict[str, tuple[str, str]]:
+    """Launching side -> (colour, hatch) of its bars."""
+    out: dict[str, set] = {}
+    for t in fig.data:
+        if t.type == "bar" and t.customdata is not None:
+            for side in set(t.customdata):
+                out.setdefault(side, set()).add((t.marker.color, t.marker.pattern.shape))
+    assert all(len(v) == 1 for v in out.values()), out  # one look per side within a chart
+    return {side: next(iter(v)) for side, v in out.items()}
+
+
+def test_a_side_keeps_its_colour_and_hatch_whatever_the_filter(curated_engine):
+    """Russia is drawn the same with all strikes or only missiles in view (it used to take the
+    colour of its rank: grey in one view, blue in the next)."""
+    views = [
+        {"strikes": "side", "from_": "2024-11-01", "to": "2024-11-30"},
+        {"strikes": "side", "from_": "2024-11-01", "to": "2024-11-30", "type": ["missile_strike"]},
+        {"strikes": "side", "from_": "2024-11-01", "to": "2024-11-30", "type": ["drone_attack"]},
+        {"strikes": "side"},
+    ]
+    looks = [side_colours(counts(curated_engine, **params)) for params in views]
+    for side in ("RUS", "UKR"):
+        seen = {look[side] for look in looks if side in look}
+        assert seen == {(taxonomy.side_style(side).colour, taxonomy.side_style(side).pattern)}, side
+    assert looks[0]["RUS"] != looks[0]["UKR"]
+    for params in ({"from_": "2024-11-01", "to": "2024-11-30"}, {"type": ["missile_strike"]}):
+        hatches: dict[str, set[str]] = {}  # coloured by type, hatched by side
+        for t in counts(curated_engine, **params).data:
+            if t.type == "bar" and t.customdata is not None:
+                for side in set(t.customdata):
+                    hatches.setdefault(side, set()).add(t.marker.pattern.shape)
+        assert hatches["RUS"] == {taxonomy.side_style("RUS").pattern}
+        assert hatches["UKR"] == {taxonomy.side_style("UKR").pattern}
+
+
+def test_a_narrow_timeline_reserves_room_for_its_wrapped_legend(curated_engine):
+    """On a phone the legend wraps into a row per type; a margin too small for it squeezed the
+    lanes, and the labels laid out for one pixel per unit ran into each other."""
+    v = view_of(curated_engine)
+    wide = figures.timeline_figure(curated_engine.timeline(v), width=1000)[0]
+    narrow = figures.timeline_figure(curated_engine.timeline(v), width=200)[0]
+    entries = {t.name for t in narrow.data if t.showlegend is not False and t.name}
+    assert narrow.layout.margin.b >= 22 * len(entries)
+    assert narrow.layout.margin.b > wide.layout.margin.b
+    for fig in (wide, narrow):
+        lanes = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+        assert lanes == pytest.approx(abs(fig.layout.yaxis.range[0] - fig.layout.yaxis.range[1]), abs=1)

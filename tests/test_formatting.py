@@ -37,3 +37,12 @@ def test_escaped_text_holds_no_address_markdown_would_link():
     assert not re.search(r"(?i)https?://|www\.|[-.\w+]@", shown)
     assert shown.replace(WORD_JOINER, "") == hostile  # reads the same: the joiner is invisible
     assert break_autolinks("wwwx.org, https-ish: 3 @ noon") == "wwwx.org, https-ish: 3 \u2060@ noon"
+
+
+def test_the_title_says_what_the_data_holds_not_what_matches():
+    from datetime import date
+
+    from timeline.formatting import coverage
+
+    title = coverage(("RUS", "UKR"), date(2024, 10, 1), date(2024, 12, 27), 90)
+    assert title.endswith("90 events in the data")

@@ -269,3 +269,49 @@ def test_a_whole_country_across_the_antimeridian_is_shaded_without_a_streak():
     steps = np.abs(np.diff(x))
     assert np.nanmax(steps) < 180
     assert fig.layout.xaxis.range[0] < 30 and fig.layout.xaxis.range[1] >= 179
+
+
+def shows(fig, lon: float, lat: float) -> bool:
+    (west, east), (south, north) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    return west <= lon <= east and south <= lat <= north
+
+
+def test_the_default_map_fits_where_most_events_are_and_names_the_rest(curated_engine, curated):
+    """Lima, Rio and Washington no longer pull the map out to the world, where Kyiv, Dnipro,
+    Kursk and Moscow shared 80 pixels: the view holds most events; the others are named."""
+    data = curated_engine.map(view_of())
+    fig = map_figure(data)
+    for city in ("Kyiv", "Dnipro", "Moscow"):
+        place = gazetteer.lookup(city)
+        assert shows(fig, place.longitude, place.latitude), city
+    for city in ("Lima", "Washington, D.C.", "Rio de Janeiro"):
+        place = gazetteer.lookup(city)
+        assert not shows(fig, place.longitude, place.latitude), city
+    west, east = fig.layout.xaxis.range
+    assert east - west < 90  # a region, not the world
+    counts = map_counts(data)
+    located = curated[curated[Col.LATITUDE].notna()]
+    far = located[~located[Col.LONGITUDE].between(west, east)]
+    assert counts.outside == len(far) > 0
+    washington = int((far[Col.LOCATION] == "Washington, D.C.").sum())
+    assert f"Washington, D.C. ({washington})" in counts.caption()
+    notes = [a.text for a in fig.layout.annotations if a.name == "outside-note"]
+    assert notes and notes[0].startswith(f"{len(far)} events outside this map")
+
+
+def test_a_view_whose_events_fit_one_region_leaves_none_out(november_strikes: MapData):
+    counts = map_counts(november_strikes)
+    assert counts.outside == 0 and "outside" not in (counts.caption() or "")
+    assert not [a for a in map_figure(november_strikes).layout.annotations if a.name == "outside-note"]
+
+
+def test_a_story_extent_is_shown_and_what_lies_beyond_it_counted(curated_engine):
+    data = curated_engine.map(view_of())
+    extent = (120.0, 30.0, 135.0, 45.0)  # the Korean peninsula
+    fig = map_figure(data, extent=extent)
+    assert tuple(fig.layout.xaxis.range) == (120.0, 135.0)
+    seoul = gazetteer.lookup("Seoul")
+    assert shows(fig, seoul.longitude, seoul.latitude)
+    counts = map_counts(data, extent)
+    moscow = int((data.points[Col.LOCATION] == "Moscow").sum())
+    assert counts.outside > moscow > 0 and f"Moscow ({moscow})" in counts.caption()

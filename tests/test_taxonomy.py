@@ -104,3 +104,24 @@ def test_shapes_tell_the_types_of_a_group_apart():
     for group in taxonomy.GROUPS:
         symbols = [t.symbol for t in taxonomy.EVENT_TYPES if t.group == group.key]
         assert len(set(symbols)) == len(symbols), group.key
+
+
+def test_every_listed_country_has_its_own_colour_and_hatch():
+    styles = [*taxonomy.COUNTRY_STYLES.values(), taxonomy.OTHER_COUNTRY]
+    assert len({s.colour.lower() for s in styles}) == len(styles)
+    assert len({s.pattern for s in styles}) == len(styles)
+    assert taxonomy.side_style("RUS") == taxonomy.COUNTRY_STYLES["RUS"]
+    assert taxonomy.side_style("ZZZ") == taxonomy.OTHER_COUNTRY
+    assert taxonomy.side_style("?") == taxonomy.UNKNOWN_SIDE_STYLE
+    joint = taxonomy.side_style("UKR+GBR")
+    assert joint.colour == taxonomy.COUNTRY_STYLES["UKR"].colour and joint.pattern == "+"
+
+
+def test_country_colours_differ_for_colour_blind_readers_too():
+    """Russia and Ukraine (and every other listed pair) stay apart under protanopia and
+    deuteranopia; the hatch tells them apart in greyscale print."""
+    styles = {**taxonomy.COUNTRY_STYLES, "other": taxonomy.OTHER_COUNTRY}
+    for (a, sa), (b, sb) in itertools.combinations(styles.items(), 2):
+        for vision, matrix in SIMULATIONS.items():
+            distance = np.linalg.norm(_lab(matrix @ _linear(sa.colour)) - _lab(matrix @ _linear(sb.colour)))
+            assert distance >= 10, f"{a} and {b} look alike with {vision} ({distance:.1f})"

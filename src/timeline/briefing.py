@@ -191,19 +191,24 @@ def slide_timeline(
     left = math.ceil(max((text_width(x, base) for x in labels), default=0) + 1.2 * base)
     plot_w = size.width - left - frame.right
     dates = round(base * 1.9)  # the dates along the top
-    fig, _ = timeline_figure(data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX)
+    fig, _ = timeline_figure(
+        data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, whole_marks=True
+    )
     legend = _legend_rows(fig, plot_w, base) * round(base * 1.6) + round(base * 0.6)
     room = size.height - frame.top - frame.bottom - dates - legend
-    natural = fig.layout.height - TOP_MARGIN - BOTTOM_MARGIN
+    natural = _plot_height(fig)
     if not data.aggregated and natural * 1.05 < room:
-        # Larger marks, then taller lanes (at most MAX_LANE_PX), laid out again for them.
+        # Larger marks, then taller lanes (at most MAX_LANE_PX in a deck's picture), laid out again.
         scale = min(max_scale, room / natural)
-        lane_px = min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
+        # a slide's lanes share its whole height (two lanes do not leave half of it empty)
+        lane_px = (
+            room / max(1, len(labels)) if fill else min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
+        )
         fig, _ = timeline_figure(
             data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, scale=scale,
-            lane_height=lane_px,
+            lane_height=lane_px, whole_marks=True,
         )  # fmt: skip
-        natural = fig.layout.height - TOP_MARGIN - BOTTOM_MARGIN
+        natural = _plot_height(fig)
     plot_h = min(natural, room) if not data.aggregated else room
     top = frame.top + dates  # under the title, as a slide reads; spare room stays at the bottom
     height = size.height if fill else round(frame.top + dates + plot_h + legend + frame.bottom)
@@ -215,12 +220,23 @@ def slide_timeline(
         legend={"orientation": "h", "yref": "paper", "y": -round(base * 0.5) / plot_h, "yanchor": "top",
                 "x": 0, "xanchor": "left"},
     )  # fmt: skip
+    fig.layout.legend.entrywidth = None  # the page's fixed entry width is for its small legend font
     fig.update_yaxes(automargin=False)
     fig.update_xaxes(automargin=False, tickangle=0, nticks=max(4, plot_w // (9 * base)))
     low, high = fig.layout.xaxis.range
     if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
         fig.update_xaxes(dtick=DAY_MS, ticklabelmode="period", tickformatstops=[DAILY])
     return fig
+
+
+def _plot_height(fig: go.Figure) -> float:
+    """The lanes' height a timeline figure was laid out for (its margins vary with its legend)."""
+    margin = fig.layout.margin
+    return (
+        fig.layout.height
+        - (margin.t if margin.t is not None else TOP_MARGIN)
+        - (margin.b if margin.b is not None else BOTTOM_MARGIN)
+    )
 
 
 def style(

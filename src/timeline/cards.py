@@ -27,6 +27,13 @@ def link(url: object, label: str) -> str:
     return f'<a href="{href}" target="_blank" rel="noopener noreferrer nofollow">{text}</a>'
 
 
+def _pinpointed(row: pd.Series) -> bool:
+    """Coordinates say where an event was only at or near a place: a region's or a country's
+    are the point its name is drawn at ('Ukraine (17 regions)' is not at 49.60, 32.36)."""
+    precision = row.get(Col.GEO_PRECISION)
+    return precision is None or pd.isna(precision) or int(precision) <= 2
+
+
 def _facts(row: pd.Series) -> list[tuple[str, str]]:
     facts = []
     if len(row[Col.ACTORS]):
@@ -35,7 +42,7 @@ def _facts(row: pd.Series) -> list[tuple[str, str]]:
         facts.append(("Countries", ", ".join(country_name(c) for c in row[Col.COUNTRIES])))
     if not pd.isna(row[Col.LOCATION]):
         place = str(row[Col.LOCATION])
-        if not pd.isna(row[Col.LATITUDE]):
+        if not pd.isna(row[Col.LATITUDE]) and _pinpointed(row):
             place += f" ({row[Col.LATITUDE]:.2f}, {row[Col.LONGITUDE]:.2f})"
         facts.append(("Location", place))
     counts = format_count(row[Col.COUNT], row[Col.COUNT_UNIT], row[Col.INTERCEPTED], row[Col.WEAPON])

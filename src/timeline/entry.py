@@ -126,6 +126,35 @@ def place(entry: Entry) -> tuple[dict[Col, object], str | None]:
     }, note
 
 
+COUNTRY_NOTES = ("countries ", "warning: no country")
+"""How the notes of `countries` begin (the editor shows them beside its countries field)."""
+
+
+def countries(entry: Entry, located: dict[Col, object]) -> tuple[list[str], str | None]:
+    """The countries as given, else the launching side's and the place's (Kyiv -> UKR), and a
+    note saying where they came from or that there are none (no country filter finds it)."""
+    if any(c and c.strip() for c in entry.countries):
+        return entry.countries, None
+    found = [c.strip().upper() for c in entry.initiators if c and c.strip()]
+    where = None
+    lat, lon = located.get(Col.LATITUDE), located.get(Col.LONGITUDE)
+    if isinstance(lat, float | int) and isinstance(lon, float | int):
+        code = located.get(Col.AREA_CODE)
+        where = gazetteer.country_code_of(float(lat), float(lon), str(code) if code else None)
+    if where:
+        found.append(where)
+    found = list(dict.fromkeys(found))
+    if not found:
+        return [], ("warning: no country given and none follows from the place or the initiator: "
+                    "a country filter (?country=) will not find this event; give its countries (--country)")  # fmt: skip
+    sources = [s for s, used in (("the initiator", entry.initiators), (f"the place {entry.location or ''}".strip(),
+                                                                        where)) if used]  # fmt: skip
+    return (
+        found,
+        f"countries {', '.join(found)} (from {' and '.join(sources)}; give its countries (--country) to change them)",
+    )
+
+
 def row(entry: Entry) -> tuple[dict[str, object], list[str], list[Problem]]:
     """The entry as a raw row for the append path (which checks every rule), the notes a
     person should read (how the dates and the place were resolved), and problems found
@@ -138,6 +167,8 @@ def row(entry: Entry) -> tuple[dict[str, object], list[str], list[Problem]]:
     problems += found
     located, note = place(entry)
     notes = [note] if note else []
+    listed, note = countries(entry, located)
+    notes += [note] if note else []
     if when is not None and entry.when:
         notes.insert(0, f"{entry.when!r} published {entry.as_of or entry.published} means "
                         f"{when.start}..{when.end} (precision {when.precision})")  # fmt: skip
@@ -153,7 +184,7 @@ def row(entry: Entry) -> tuple[dict[str, object], list[str], list[Problem]]:
         Col.SUMMARY: entry.summary,
         Col.KEY_LABEL: entry.key_label,
         Col.ACTORS: entry.actors,
-        Col.COUNTRIES: entry.countries,
+        Col.COUNTRIES: listed,
         Col.INITIATOR_COUNTRIES: entry.initiators,
         Col.LOCATION: entry.location,
         Col.LATITUDE: None,

@@ -104,12 +104,13 @@ def coverage(
     countries: tuple[str, ...], first: date | None, last: date | None, rows: int, top: int = 4
 ) -> str:
     """What a dataset covers, for the page's title: 'Ukraine, Russia, South Korea, North Korea
-    · Oct–Dec 2024 · 90 events' (the countries most events involve, first)."""
+    · Oct–Dec 2024 · 90 events in the data' (the countries most events involve, first). It
+    says what the data holds, never what matches the filters (the counter says that)."""
     names = [country_name(c).rsplit(" (", 1)[0] for c in countries[:top]]
     parts = [", ".join(names)] if names else []
     if first and last:
         parts.append(month_span(first, last))
-    parts.append(f"{rows:,} events")
+    parts.append(f"{rows:,} events in the data")
     return " · ".join(parts)
 
 

@@ -364,6 +364,16 @@ def country_at(longitude: float, latitude: float) -> Area | None:
     return next((c for c in countries("50m") if c.contains(longitude, latitude)), None)
 
 
+def country_code_of(latitude: float, longitude: float, area_code: str | None = None) -> str | None:
+    """ISO3 of the country a placed event is in: its area's country (a region's or the
+    country itself), else the country whose outline holds the point; None at sea."""
+    known = area(area_code) if area_code else None
+    if known is not None:
+        return known.country
+    found = country_at(longitude, latitude)
+    return found.country if found is not None else None
+
+
 @cache
 def major_cities() -> tuple[City, ...]:
     """Cities for map labels, most populous first."""

@@ -332,3 +332,46 @@ def cameo_event_type(code: str) -> str | None:
             if code.startswith(prefix) and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), t.key)
     return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class CountryStyle:
+    """How a country (or the side it launched for) is drawn everywhere: colour and hatch."""
+
+    colour: str
+    pattern: str
+    """Plotly bar pattern shape ('' solid): tells sides apart in print and under colour blindness."""
+
+
+# Fixed, never by rank or by what a filter leaves in view: Russia is vermillion and solid in
+# every chart, export and deck. Colours are the Okabe-Ito palette (distinct under the common
+# colour-vision deficiencies); the hatch differs for every listed country as well.
+COUNTRY_STYLES: dict[str, CountryStyle] = {
+    "RUS": CountryStyle("#D55E00", ""),  # vermillion, solid
+    "UKR": CountryStyle("#0072B2", "/"),  # blue
+    "PRK": CountryStyle("#CC79A7", "x"),  # reddish purple
+    "KOR": CountryStyle("#009E73", "."),  # bluish green
+    "USA": CountryStyle("#56B4E9", "-"),  # sky blue
+    "GBR": CountryStyle("#E69F00", "+"),  # orange
+    "BLR": CountryStyle("#F0E442", "|"),  # yellow
+}
+OTHER_COUNTRY = CountryStyle("#000000", "\\")
+"""Any country not listed above (black, back-hatched): never mistaken for a listed one."""
+UNKNOWN_SIDE_STYLE = CountryStyle("#999999", "")
+"""A strike whose launching side is not recorded: light grey."""
+
+
+def country_style(code: str) -> CountryStyle:
+    return COUNTRY_STYLES.get(code, OTHER_COUNTRY)
+
+
+def side_style(side: str, unknown: str = "?") -> CountryStyle:
+    """A launching side ('RUS', 'UKR+GBR', or `unknown`): its country's style; a joint side
+    takes its first country's colour and its second country's hatch."""
+    if side == unknown or not side:
+        return UNKNOWN_SIDE_STYLE
+    codes = side.split("+")
+    first = country_style(codes[0])
+    if len(codes) == 1:
+        return first
+    return CountryStyle(first.colour, country_style(codes[1]).pattern or OTHER_COUNTRY.pattern)

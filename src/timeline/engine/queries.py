@@ -366,6 +366,15 @@ class Engine:
         t = self._where(v, [Col.EVENT_ID])
         return int(self.run(t.count().as_table()).iloc[0, 0])
 
+    @_remembered
+    @_in_session
+    def frequencies(self, v: View, column: Col) -> dict[str, int]:
+        """A column's values with their matching events, most frequent first (the sidebar's
+        '2 of 9': what matches beside what the data holds)."""
+        if not v.values:
+            return self.summary.counts.get(str(column), {})
+        return self._frequencies(self._where(v, [column]), column)
+
     @_in_session
     def relaxations(self, v: View) -> list[tuple[str, int]]:
         """For an empty result: how many events each single filter, dropped, would bring back."""

@@ -30,9 +30,8 @@ from timeline.formatting import country_name
 
 MAX_BARS = 200
 """More bins than this draw as stacked areas per side, not bars (each bar costs the browser a path)."""
-SIDE_COLOURS = ("#4d4d4d", "#2b8cbe", "#d95f02", "#7570b3", "#1b9e77", "#e7298a")
-"""Neutral, colour-blind-safe colours for launching sides, by how much each side launched."""
-SIDE_PATTERNS = ("", "/", ".", "x", "-", "+")
+FILL = 0.8
+"""Share of a bin its bars fill, centred in the bin: every bar sits inside its own day or week."""
 PATTERN_FILL = "overlay"
 """Hatching drawn over the bar's colour: with plotly's default ('replace') the dashboard's
 plotly.js leaves the space between the hatch lines empty, so a hatched bar vanished."""
@@ -46,24 +45,34 @@ def side_name(side: str) -> str:
     return " and ".join(names)
 
 
+def side_style(side: str) -> taxonomy.CountryStyle:
+    """The side's fixed colour and hatch (`taxonomy.COUNTRY_STYLES`), whatever else is in view."""
+    return taxonomy.side_style(side, UNKNOWN_SIDE)
+
+
 def _sides(frame: pd.DataFrame) -> list[str]:
-    """Sides by how much they launched, the most first."""
-    totals = frame.groupby("side")["launched"].sum().sort_values(ascending=False)
-    return [str(s) for s in totals.index]
+    """Sides in a fixed order (the taxonomy's countries first), so a side's bar keeps its place
+    in a bin whatever the filters leave in view."""
+    listed = list(taxonomy.COUNTRY_STYLES)
+    sides = {str(s) for s in frame["side"].unique()}
+    return sorted(
+        sides, key=lambda s: (listed.index(s) if s in listed else len(listed), s == UNKNOWN_SIDE, s)
+    )
 
 
 def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """One bar per (bin, side), side by side within the bin, stacked by type (or one colour
-    per side); returns the traces and each (bin, side) total with its bar's centre."""
+    """One bar per (bin, side), side by side inside the bin (from its first day to the next
+    bin's), stacked by type (or one colour per side); returns the traces and each (bin, side)
+    total with its bar's centre."""
     frame = series.frame
     sides = _sides(frame)
-    width = 0.8 * bin_ms / len(sides)
+    width = FILL * bin_ms / len(sides)
     by_side = series.what == "side"
     traces: list[dict[str, Any]] = []
     totals = frame.groupby(["bin", "side"], as_index=False).agg(launched=("launched", "sum"))
     totals["x"] = 0.0
     for i, side in enumerate(sides):
-        offset = -0.4 * bin_ms + i * width
+        offset = (1 - FILL) / 2 * bin_ms + i * width  # x is the bin's first midnight
         part = frame[frame["side"] == side]
         base = pd.Series(0.0, index=part["bin"].unique())
         groups = (
@@ -79,7 +88,8 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
             base = base.add(pd.Series(rows["launched"].to_numpy(), index=rows["bin"]), fill_value=0)
             who = escape_text(side_name(side))
             name = who if etype is None else etype.label
-            colour = SIDE_COLOURS[i % len(SIDE_COLOURS)] if etype is None else etype.colour
+            style = side_style(side)
+            colour = style.colour if etype is None else etype.colour
             traces.append(
                 {
                     "type": "bar",
@@ -92,7 +102,7 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
                     "marker": {
                         "color": colour,
                         "line": {"width": 0.5, "color": "rgba(255,255,255,0.7)"},
-                        "pattern": {"shape": "" if etype is None else SIDE_PATTERNS[i % len(SIDE_PATTERNS)],
+                        "pattern": {"shape": style.pattern,
                                     "fillmode": PATTERN_FILL, "fgcolor": "rgba(255,255,255,0.75)", "size": 6},
                     },
                     "customdata": np.full(len(rows), side, dtype=object),
@@ -105,11 +115,11 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
         here = totals["side"] == side
         totals.loc[here, "x"] = ms(totals.loc[here, "bin"]) + offset + width / 2
     if not by_side and len(sides) > 1:  # a legend key for the hatching of each side
-        for i, side in enumerate(sides):
+        for side in sides:
             traces.append(
                 {"type": "bar", "x": [None], "y": [None], "name": f"launched by {escape_text(side_name(side))}",
                  "marker": {"color": "rgba(140,140,140,0.7)",
-                            "pattern": {"shape": SIDE_PATTERNS[i % len(SIDE_PATTERNS)], "fillmode": PATTERN_FILL,
+                            "pattern": {"shape": side_style(side).pattern, "fillmode": PATTERN_FILL,
                                         "fgcolor": "white"}},
                  "hoverinfo": "skip"}
             )  # fmt: skip
@@ -141,7 +151,7 @@ def _stacked_areas(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, 
     table = table.reindex(bins, fill_value=0).fillna(0)
     x = ms(bins) + bin_ms / 2
     traces = []
-    for i, side in enumerate(_sides(frame)):
+    for side in _sides(frame):
         traces.append(
             {
                 "type": "scatter",
@@ -149,7 +159,7 @@ def _stacked_areas(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, 
                 "y": table[side].to_numpy(dtype="int64"),
                 "mode": "lines",
                 "fill": "tozeroy",
-                "line": {"width": 1, "color": SIDE_COLOURS[i % len(SIDE_COLOURS)]},
+                "line": {"width": 1, "color": side_style(side).colour},
                 "name": f"launched by {escape_text(side_name(side))}",
                 "hovertemplate": f"{escape_text(side_name(side))}<br>%{{x|%d %b %Y}}: <b>%{{y:,}} launched</b><extra></extra>",
             }

@@ -45,12 +45,12 @@ def bins_of(days: Iterable[date], per: str) -> list[date]:
 
 def fade_bins(fig: go.Figure, bins: Iterable[date], per: str) -> go.Figure:
     """Counts chart: the bars and intercept marks of these bins bright, the others faded. A
-    bin's bars are drawn side by side around its first day (`counts_figure`), within half a
-    bin of it."""
+    bin's bars are drawn side by side inside it (`counts_figure`), from its first midnight to
+    the next bin's."""
     starts = ms(pd.to_datetime(list(bins)))
     if not len(starts):
         return fig
-    half = (DAY_MS if per == "day" else 7 * DAY_MS) / 2
+    length = DAY_MS if per == "day" else 7 * DAY_MS
     for trace in fig.data:
         if trace.type not in ("bar", "scatter") or trace.x is None or not len(trace.x):
             continue
@@ -59,6 +59,6 @@ def fade_bins(fig: go.Figure, bins: Iterable[date], per: str) -> go.Figure:
             continue  # a legend key
         if trace.type == "bar":
             x = x + (trace.offset or 0) + (trace.width or 0) / 2  # each bar's centre
-        inside = (np.abs(x[:, None] - starts[None, :]) < half).any(axis=1)
+        inside = ((x[:, None] >= starts[None, :]) & (x[:, None] < starts[None, :] + length)).any(axis=1)
         trace.marker.opacity = np.where(inside, 1.0, FADED)
     return fig

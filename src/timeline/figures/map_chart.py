@@ -10,8 +10,10 @@ Events are drawn at the precision their place is known (`gazetteer.GEO_PRECISION
    however many events share it), never a point; small squares at the area's label point
    carry the events' hover and click (plotly does not report clicks on fills reliably).
 
-The view fits the matching events, points and shaded areas. `map_counts` says how many
-events are shaded and how many have no place, for the caption under the map.
+The view fits where most matching events are, points and shaded areas: a few far-off events
+(a summit in Lima, a call from Washington) do not pull a map of Ukraine out to the world; they
+are named in a note on the map and in the caption ("15 events outside this map: Seoul (15)").
+`map_counts` says how many events are shaded, outside and without a place, for the caption.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ class MapCounts:
     """Matching events with no place on the map (no coordinates, or an area the bundled
     outlines do not have)."""
     aggregated: bool = False
+    outside: int = 0
+    """Events the map draws beyond its view (far from where most events are)."""
+    outside_places: tuple[str, ...] = ()
+    """Where they are, with their events: 'Seoul (15)', most events first."""
 
     def caption(self) -> str | None:
         """'3 nationwide or regional events are shaded, not drawn as points (Ukraine, Kursk
@@ -93,6 +99,8 @@ class MapCounts:
         if self.near:
             are = "event is" if self.near == 1 else "events are"
             parts.append(f"{self.near:,} {are} placed near a named place (open rings).")
+        if self.outside:
+            parts.append(outside_note(self.outside, self.outside_places) + ".")
         if self.unplaced:
             have = "has" if self.unplaced == 1 else "have"
             parts.append(
@@ -167,12 +175,87 @@ def _area_at(is_region: bool, lon: float, lat: float) -> gazetteer.Area | None:
     return gazetteer.region_at(lon, lat) if is_region else gazetteer.country_at(lon, lat)
 
 
-def map_counts(data: MapData) -> MapCounts:
-    """How many events the map draws at a place, near one, as a shaded area, and not at all."""
+def outside_note(outside: int, places: tuple[str, ...], top: int = 4) -> str:
+    """'3 events outside this map: Lima (2), Rio de Janeiro (1)'."""
+    are = "event" if outside == 1 else "events"
+    named = ", ".join(places[:top]) + (f" and {len(places) - top} more places" if len(places) > top else "")
+    return f"{outside:,} {are} outside this map: {named}" if named else f"{outside:,} {are} outside this map"
+
+
+CORE_WINDOW = (60.0, 32.0)
+"""Degrees of longitude and latitude a default map shows at most when that leaves events out:
+a region (Brussels to Kazan, Kyiv to Moscow) with its cities apart."""
+CORE_SHARE = 0.5
+"""The default map leaves events out only when more than this share of them is in one window."""
+
+
+def core_window(lons: np.ndarray, lats: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Which positions the default map shows: all when they fit one `CORE_WINDOW`, else those
+    in the window holding the most events when that is more than `CORE_SHARE` of them, else
+    all (events spread over the world show the world). Counted on a one-degree grid."""
+    inside = np.ones(len(lons), dtype=bool)
+    if not len(lons):
+        return inside
+    span_w, span_h = CORE_WINDOW
+    if np.ptp(lons) <= span_w and np.ptp(lats) <= span_h:
+        return inside
+    gx = np.clip(np.floor(lons).astype(int) + 180, 0, 359)
+    gy = np.clip(np.floor(lats).astype(int) + 90, 0, 179)
+    grid = np.zeros((360, 180))
+    np.add.at(grid, (gx, gy), weights)
+    total = np.zeros((361, 181))
+    total[1:, 1:] = grid.cumsum(0).cumsum(1)
+    w, h = int(span_w), int(span_h)
+    sums = total[w:, h:] - total[:-w, h:] - total[w:, :-h] + total[:-w, :-h]  # [west, south]
+    west, south = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    if sums[west, south] <= CORE_SHARE * weights.sum():
+        return inside
+    return (gx >= west) & (gx < west + w) & (gy >= south) & (gy < south + h)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    view: _View
+    outside: int
+    places: tuple[str, ...]
+
+
+def _fit_core(events: _Events) -> _Fitted:
+    """The default view: around the events where most of them are (`core_window`), and the
+    events and places left outside it."""
+    points = events.points
+    px = points[Col.LONGITUDE].to_numpy(dtype="float64")
+    py = points[Col.LATITUDE].to_numpy(dtype="float64")
+    ax = np.asarray([a.label[0] for a, _ in events.areas], dtype="float64")
+    ay = np.asarray([a.label[1] for a, _ in events.areas], dtype="float64")
+    weights = np.concatenate([np.ones(len(px)), [float(len(rows)) for _, rows in events.areas]])
+    inside = core_window(np.concatenate([px, ax]), np.concatenate([py, ay]), weights)
+    on_map, areas_in = inside[: len(px)], inside[len(px) :]
+    view = _fit(
+        px[on_map], py[on_map], [a.fit for (a, _), keep in zip(events.areas, areas_in, strict=True) if keep]
+    )
+    names = (
+        points.loc[~on_map, Col.LOCATION].fillna("unnamed place").astype(str).tolist()
+        if Col.LOCATION in points.columns
+        else ["unnamed place"] * int((~on_map).sum())
+    )
+    tally = pd.Series(names, dtype=object).value_counts() if names else pd.Series(dtype="int64")
+    for (a, rows), keep in zip(events.areas, areas_in, strict=True):
+        if not keep:
+            tally[a.display_name] = tally.get(a.display_name, 0) + len(rows)
+    tally = tally.sort_values(ascending=False, kind="stable")
+    places = tuple(f"{name} ({int(n)})" for name, n in tally.items())
+    return _Fitted(view, int(tally.sum()) if len(tally) else 0, places)
+
+
+def map_counts(data: MapData, extent: tuple[float, float, float, float] | None = None) -> MapCounts:
+    """How many events the map draws at a place, near one, as a shaded area, outside its view
+    (the default view's, or `extent`'s), and not at all."""
     if data.points is None:
         return MapCounts(data.total, data.located, 0, 0, (), data.total - data.located, aggregated=True)
     events = _sort_events(data)
     precision = events.points["_precision"].to_numpy() if len(events.points) else np.empty(0)
+    fitted = _fitted(events, extent)
     return MapCounts(
         total=data.total,
         exact=int((precision == 1).sum()),
@@ -180,7 +263,33 @@ def map_counts(data: MapData) -> MapCounts:
         shaded=sum(len(rows) for _, rows in events.areas),
         areas=tuple(a.display_name for a, _ in events.areas),
         unplaced=events.unplaced,
+        outside=fitted.outside,
+        outside_places=fitted.places,
     )
+
+
+def _fitted(events: _Events, extent: tuple[float, float, float, float] | None) -> _Fitted:
+    """A story step's `extent` (and what lies beyond it), else the default fit."""
+    if extent is None:
+        return _fit_core(events)
+    west, south, east, north = extent
+    lon = events.points[Col.LONGITUDE].to_numpy(dtype="float64")
+    lat = events.points[Col.LATITUDE].to_numpy(dtype="float64")
+    out = ~((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+    rows = events.points[out]
+    names = (
+        rows[Col.LOCATION].fillna("unnamed place").astype(str)
+        if Col.LOCATION in rows
+        else pd.Series(dtype=object)
+    )
+    tally = names.value_counts()
+    for a, area_rows in events.areas:
+        x, y = a.label
+        if not (west <= x <= east and south <= y <= north):
+            tally[a.display_name] = tally.get(a.display_name, 0) + len(area_rows)
+    tally = tally.sort_values(ascending=False, kind="stable")
+    return _Fitted(_View(*extent), int(tally.sum()) if len(tally) else 0,
+                   tuple(f"{n} ({int(c)})" for n, c in tally.items()))  # fmt: skip
 
 
 # --- the base map ------------------------------------------------------------------------
@@ -666,6 +775,7 @@ def map_figure(
     if data.points is None and data.cells is None:
         return figure([], {})
     labelled: set[str] = set()
+    outside_notes: list[dict] = []
     if data.cells is not None:
         if not len(data.cells):
             return figure([], {})
@@ -679,11 +789,14 @@ def map_figure(
         events = _sort_events(data)
         if not len(events.points) and not events.areas:
             return figure([], {})
-        px = events.points[Col.LONGITUDE].to_numpy(dtype="float64")
-        py = events.points[Col.LATITUDE].to_numpy(dtype="float64")
-        view = _View(*extent) if extent else _fit(px, py, [a.fit for a, _ in events.areas])
+        fitted = _fitted(events, extent)
+        view = fitted.view
         fill_traces, event_traces, reach, marks, radii = _event_traces(events, view)
         labels = _Labels(view, marks, radii)
+        if fitted.outside:  # the note's corner, top left, before any name is placed
+            note = outside_note(fitted.outside, fitted.places, top=3)
+            labels.taken.append((0, PLOT_PX[1] - 28, 6.2 * len(note) + 16, PLOT_PX[1]))  # y from the bottom
+            outside_notes.append(_outside_annotation(note))
         _area_labels(labels, events.areas, reach)
         labelled = _place_labels(labels, events.points)
     shown = view.visible()
@@ -733,6 +846,7 @@ def map_figure(
         ],
         annotations=[
             *labels.annotations,
+            *outside_notes,
             {
                 "text": ATTRIBUTION,
                 "xref": "paper",
@@ -748,6 +862,26 @@ def map_figure(
         ],
     )
     return figure([land, *fill_traces, *event_traces], layout)
+
+
+def _outside_annotation(note: str) -> dict:
+    """The events the view leaves out, named in its top left corner (also in exports)."""
+    return {
+        "text": escape_text(note),
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 1,
+        "xanchor": "left",
+        "yanchor": "top",
+        "showarrow": False,
+        "bgcolor": "rgba(255,255,255,0.85)",
+        "bordercolor": BORDER_COLOUR,
+        "borderwidth": 1,
+        "borderpad": 4,
+        "font": {"size": 11, "color": EVENT_LABEL},
+        "name": "outside-note",
+    }
 
 
 def _event_traces(

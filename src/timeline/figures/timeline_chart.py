@@ -166,7 +166,7 @@ POSITIONS = ("top center", "bottom center", "middle right", "middle left")
 
 
 def _label_box(position: str, x: float, y: float, radius: float, text: str, font: float) -> Box:
-    width, height = 0.62 * font * len(text) + 2, 1.25 * font
+    width, height = 0.62 * font * len(text) + 2, 1.4 * font  # a line of text as drawn: 15 px at 11
     if position == "top center":
         return (x - width / 2, y - radius - 2 - height, x + width / 2, y - radius - 2)
     if position == "bottom center":
@@ -299,6 +299,10 @@ def _nearest_spot(
     return None
 
 
+def _grown(box: Box, by: float) -> Box:
+    return (box[0] - by, box[1] - by, box[2] + by, box[3] + by)
+
+
 def _label_priority(df: pd.DataFrame) -> np.ndarray:
     """Largest count of each unit first, then the second largest of each, ...; an event seen
     in several lanes ranks the same in each."""
@@ -316,13 +320,16 @@ def timeline_figure(
     font: float = LABEL_FONT,
     scale: float = 1.0,
     lane_height: float | None = None,
+    whole_marks: bool = False,
 ) -> tuple[go.Figure, TimelineInfo]:
     """Swimlanes over time: day events as points, week/month/year events as hatched bars
     over their whole interval, multi-day events as solid bars over their days. `selected`
     events stay bright while every other mark fades; `width` is the plot's width in pixels
     (the page's or the slide's), for which events are dodged and labels placed; `scale`
     enlarges marks and lanes (a slide's), before they are laid out; `lane_height` is the
-    least height of a lane in pixels (a slide with few lanes gives them room)."""
+    least height of a lane in pixels (a slide with few lanes gives them room); `whole_marks`
+    widens the dates just enough that no mark at an edge is cut (an export's: the page keeps
+    the exact range it shares with the counts chart, and can be panned)."""
     if data.aggregated:
         return _timeline_aggregated(data, lanes, window)
     laned, order = with_lanes(data.events, lanes)
@@ -337,6 +344,8 @@ def timeline_figure(
     diameter *= scale
     bar = 9 * scale  # half a hatched bar's height
     low, high = _x_range(window, start, end)
+    if whole_marks:
+        low, high = _room_for_marks(low, high, mid[~uncertain], diameter[~uncertain] / 2, width)
     layout_px = _Layout(low, width / max(high - low, DAY_MS))
     x_px = layout_px.px(mid)
     lane = laned["lane_index"].to_numpy()
@@ -366,7 +375,8 @@ def timeline_figure(
     band, callouts, keys = _callouts(
         laned, x_px, y, diameter, uncertain, start, end, layout_px, width, total, font, bar
     )
-    taken = [b for c in callouts for b in (c.box, c.leader)]
+    # a call-out's frame is drawn a little outside its estimated box: keep labels 3 px clear
+    taken = [b for c in callouts for b in (_grown(c.box, 3), c.leader)]
     positions = _place_labels(
         np.where(uncertain, "", labels), _label_priority(laned), x_px, y, np.where(uncertain, 0, diameter),
         fixed=bar_boxes + taken, width=width, height=total, font=font,
@@ -410,8 +420,10 @@ def timeline_figure(
     notes, leaders = _callout_marks(callouts, laned, mid, band, picked, layout_px, chosen, font)
     layout = base_layout(height=0)
     # Exactly one pixel per y unit: the plot area is `total` high between fixed margins.
-    layout["margin"] = {"l": 10, "r": 10, "t": TOP_MARGIN, "b": BOTTOM_MARGIN}
-    layout["height"] = int(np.ceil(total)) + TOP_MARGIN + BOTTOM_MARGIN
+    bottom = legend_margin(traces, width)
+    layout["margin"] = {"l": 10, "r": 10, "t": TOP_MARGIN, "b": bottom}
+    layout["height"] = int(np.ceil(total)) + TOP_MARGIN + bottom
+    layout["legend"] |= {"entrywidth": legend_entry_px(traces), "entrywidthmode": "pixels"}
     layout.update(
         # Dates along the top, so that they are on screen however many lanes there are.
         xaxis=date_axis(window, one_line=True) | {"range": [low, high], "side": "top", "automargin": False},
@@ -454,6 +466,25 @@ def timeline_figure(
         ),
     )
     return figure(traces, layout), info
+
+
+LEGEND_ROW_PX = 22
+
+
+def legend_entry_px(traces: list[dict]) -> int:
+    """One width for every legend entry (its longest name's), so the rows are predictable."""
+    names = [str(t.get("name") or "") for t in traces if t.get("showlegend", True) is not False]
+    return int(40 + 7 * max((len(n) for n in names), default=10))
+
+
+def legend_margin(traces: list[dict], width: float) -> int:
+    """The bottom margin the legend needs at this plot width: a phone's legend wraps into many
+    rows, and a legend taller than its margin would squeeze the lanes (one pixel per y unit
+    no more), pushing labels into each other."""
+    names = {str(t.get("name") or "") for t in traces if t.get("showlegend", True) is not False}
+    per_row = max(1, int((width + 20) // legend_entry_px(traces)))
+    rows = -(-len(names) // per_row)
+    return max(BOTTOM_MARGIN, 40 + LEGEND_ROW_PX * rows)
 
 
 def _key_rows(laned: pd.DataFrame, x_px: np.ndarray) -> list[tuple[int, str]]:
@@ -540,6 +571,23 @@ def _callout_marks(
             }
         )
     return notes, leaders
+
+
+def _room_for_marks(
+    low: float, high: float, x: np.ndarray, radius: np.ndarray, width: float
+) -> tuple[float, float]:
+    """The date range widened just enough that no mark at either edge is cut in half (an event
+    on the window's first or last day, drawn at that day's noon, is larger than half a day)."""
+    span = max(high - low, DAY_MS)
+    if not len(x) or width <= 0:
+        return low, high
+    px = (x - low) * width / span
+    left = float(max(0.0, np.max(radius + 2 - px)))
+    right = float(max(0.0, np.max(px + radius + 2 - width)))
+    if left + right == 0 or left + right >= width / 2:
+        return low, high
+    per_px = span / (width - left - right)
+    return low - left * per_px, high + right * per_px
 
 
 def _x_range(window: Window, start: np.ndarray, end: np.ndarray) -> tuple[float, float]:
@@ -659,7 +707,7 @@ def _uncertain_legend() -> dict:
         "x": [None],
         "y": [None],
         "orientation": "h",
-        "name": "hatched: dated only to the week or month",
+        "name": "hatched: week or month only",
         "marker": {
             "color": "rgba(120,120,120,0.6)",
             "pattern": {"shape": UNCERTAIN_PATTERN, "fillmode": "overlay", "fgcolor": "white"},

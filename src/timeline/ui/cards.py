@@ -8,6 +8,7 @@ from html import escape
 import pandas as pd
 import streamlit as st
 
+from timeline import view
 from timeline.cards import CARD_CSS, card_html
 from timeline.engine import Engine
 from timeline.schema import Col
@@ -58,7 +59,7 @@ def render_table(engine: Engine, v: View, matched: int, selected: list[str], com
             f"Showing the newest {MAX_TABLE_ROWS:,} of {matched:,} matching events; download the data for all."
         )
     if compact:
-        _compact_list(table.head(50))
+        _compact_list(table, view.to_params(v.filters_only()))
         return []
     chosen = set(selected)
     styled = table.style.apply(
@@ -92,10 +93,30 @@ def render_table(engine: Engine, v: View, matched: int, selected: list[str], com
     return [table.loc[i, "event_id"] for i in rows if i < len(table)]
 
 
-def _compact_list(table: pd.DataFrame) -> None:
-    """A phone's table: a few lines per event, a button opens its card."""
+PHONE_PAGE = 50
+"""Events a phone's list shows at first, and how many more each 'Show more' adds."""
+SHOWN = "phone-list-shown"
+
+
+def shown_count(total: int, asked: int) -> str:
+    """'50 of 90 shown' (or 'All 90 shown'), so a list that ends says whether it is the end."""
+    return f"All {total:,} shown" if asked >= total else f"{min(asked, total):,} of {total:,} shown"
+
+
+def _more(filters: object) -> None:
+    _, asked = st.session_state.get(SHOWN, (filters, PHONE_PAGE))
+    st.session_state[SHOWN] = (filters, asked + PHONE_PAGE)
+
+
+def _compact_list(table: pd.DataFrame, filters: object) -> None:
+    """A phone's table: a few lines per event, a button opens its card; the first
+    `PHONE_PAGE`, then 'Show more' until every event is reachable (new filters start over)."""
+    kept, asked = st.session_state.get(SHOWN, (None, PHONE_PAGE))
+    asked = asked if kept == filters else PHONE_PAGE
+    st.session_state[SHOWN] = (filters, asked)
+    st.caption(shown_count(len(table), asked))
     st.html(CARD_CSS)
-    for row in table.itertuples():
+    for row in table.head(asked).itertuples():
         with st.container(border=True, key=f"row-{row.event_id}"):
             count = f'<div class="tl-when">{escape(row.count)}</div>' if row.count else ""
             st.html(
@@ -103,3 +124,13 @@ def _compact_list(table: pd.DataFrame) -> None:
                 f'<div class="tl-title">{escape(row.title)}</div>{count}'
             )
             st.button("Open card", key=f"open-{row.event_id}", on_click=state.open_card, args=(row.event_id,))
+    st.caption(shown_count(len(table), asked))
+    if asked < len(table):
+        st.button(
+            f"Show {min(PHONE_PAGE, len(table) - asked):,} more",
+            key="phone-list-more",
+            on_click=_more,
+            args=(filters,),
+            icon=":material/expand_more:",
+            width="stretch",
+        )

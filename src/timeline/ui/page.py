@@ -16,7 +16,7 @@ from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.schema import Col
-from timeline.ui import cards, export_panel, sidebar, state
+from timeline.ui import cards, export_panel, sidebar, state, viewport
 from timeline.ui import story as story_ui
 from timeline.ui.safe import bullets, inert
 from timeline.view import View
@@ -27,8 +27,6 @@ PHONE_CONFIG = PLOTLY_CONFIG | {"displayModeBar": False}
 """On a touch screen plotly's toolbar is always shown, over the dates: pinch and drag zoom instead."""
 PAGE_CSS = "<style>.block-container{padding-top:3.2rem} h1{font-size:1.75rem !important}</style>"
 """Less blank space above a smaller title, so the timeline and its axis fit the first screen."""
-DESKTOP_PLOT_PX, PHONE_PLOT_PX = 1000, 170
-"""The timeline's plot width the layout plans for (dodging, labels) on a desktop and a phone."""
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking the dataset…")
@@ -64,8 +62,8 @@ def load_engine(path: Path) -> Engine:
 
 
 def on_phone() -> bool:
-    agent = (st.context.headers or {}).get("user-agent", "") or ""
-    return "Mobi" in agent or "Android" in agent
+    """A phone by the width the browser measured (`ui.viewport`), not by its user agent."""
+    return viewport.current().phone
 
 
 def _header(engine: Engine, v: View, n: int) -> None:
@@ -114,7 +112,7 @@ def _timeline(
         lanes=v.lanes,
         selected=selected,
         window=window,
-        width=plot_px or (PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX),
+        width=plot_px or viewport.current().plot_px,
     )
     if phone:  # pinch to zoom instead of range buttons, which would cover the dates
         fig.update_layout(xaxis_rangeselector_visible=False)
@@ -191,7 +189,7 @@ def _map(
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
-    caption = map_counts(data).caption()
+    caption = map_counts(data, extent).caption()
     if caption:
         st.caption(escape_markdown(caption))
 
@@ -215,7 +213,7 @@ def main() -> None:
     state.load_url_once(engine)
     active = story_ui.begin(engine)  # a story's step sets the widgets to its view
     state.resend(state.view_keys())
-    sidebar.render(summary)
+    sidebar.render(summary, engine)
     v = state.current_view(summary)
     active = story_ui.keep(active, v)  # a filter changed by hand leaves the story
     state.forget_selection_on_new_filters(v)
@@ -224,15 +222,20 @@ def main() -> None:
         st.session_state[state.EVENT] = selected[0]
     elif v.event:
         selected = [v.event]
-    phone = on_phone()
+    screen = viewport.current()
+    phone = screen.phone
     match = engine.match(v)
     _header(engine, story_ui.url_view(active, v), match.count)
 
     if not match.count:
         _no_results(engine, v)
     else:
-        with story_ui.layout(active, engine, v):  # the step's caption beside the charts
-            plot_px = story_ui.plot_px(active, phone, PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX)
+        with story_ui.layout(
+            active, engine, v, phone
+        ):  # the step's caption beside the charts (above, on a phone)
+            plot_px = story_ui.plot_px(active, phone, screen.plot_px)
+            # a story's desktop layout has a plot width of its own: there, only whether it is a phone
+            viewport.probe(screen, planned=plot_px if active is None or phone else 0)
             focus = selected or story_ui.highlight(active)  # bright; every other mark fades
             _timeline(engine, v, match, focus, phone, plot_px)
             _counts(engine, v, match, focus)

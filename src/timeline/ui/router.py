@@ -13,11 +13,21 @@ from timeline.ui.editor import access
 from timeline.ui.editor.nav import editor_page
 from timeline.ui.page import main as dashboard
 
+LANDED = "editor-landed"
+
 
 def run() -> None:
     """The app: the dashboard, and the editor page when sign-in is configured."""
     if not access.auth_configured():
         dashboard()
         return
-    pages = [st.Page(dashboard, title="Dashboard", default=True, icon=":material/timeline:"), editor_page()]
-    st.navigation(pages, position="top").run()
+    editor = editor_page()
+    pages = [st.Page(dashboard, title="Dashboard", default=True, icon=":material/timeline:"), editor]
+    current = st.navigation(pages, position="top")
+    # Streamlit brings a sign-in back to the root: an editor who has just signed in (on the
+    # editor page's button) goes on to the editor, once per session and never over a shared link.
+    if current.url_path == "" and not st.query_params and not st.session_state.get(LANDED):
+        st.session_state[LANDED] = True
+        if access.just_signed_in():
+            st.switch_page(editor)
+    current.run()

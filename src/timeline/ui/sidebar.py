@@ -14,7 +14,7 @@ from html import escape
 import streamlit as st
 
 from timeline import taxonomy, view
-from timeline.engine import Summary
+from timeline.engine import Engine, Summary
 from timeline.formatting import country_name
 from timeline.schema import Col
 from timeline.ui import state
@@ -78,10 +78,22 @@ def _date_range(f: DateRange, summary: Summary) -> None:
     sb.date_input(f.label, key=state.key(f.name), on_change=_dates_changed, format="YYYY-MM-DD")
 
 
-def _grouped(f: AnyOf, summary: Summary) -> None:
+def option_count(matching: int, held: int) -> str:
+    """'(9)' when every event of a value matches, else '(2 of 9)': what the other filters leave
+    beside what the data holds."""
+    return f"({held:,})" if matching == held else f"({matching:,} of {held:,})"
+
+
+def _grouped(f: AnyOf, summary: Summary, engine: Engine | None = None) -> None:
     sb = st.sidebar
-    sb.subheader(f.label, help="Nothing selected shows every one.")
+    sb.subheader(
+        f.label,
+        help="Nothing selected shows every one. In brackets: the events the other filters leave, "
+        "of those in the data.",
+    )
     counts = summary.counts.get(str(f.column), {})
+    others = state.current_view(summary).without(f.name) if engine is not None else None
+    matching = engine.frequencies(others, f.column) if engine is not None and others is not None else counts
     for group in state.groups(f):
         chosen = st.session_state.get(state.group_key(f, group), [])
         present = [c for c in f.ordered_choices if f.group_of(c) == group and (c in counts or c in chosen)]
@@ -91,7 +103,9 @@ def _grouped(f: AnyOf, summary: Summary) -> None:
         sb.pills(
             title,
             options=present,
-            format_func=lambda value: f"{inert(_label(f, value))} ({counts.get(value, 0):,})",
+            format_func=lambda value: (
+                f"{inert(_label(f, value))} {inert(option_count(matching.get(value, 0), counts.get(value, 0)))}"
+            ),
             selection_mode="multi",
             key=state.group_key(f, group),
             on_change=state.clear_warnings,
@@ -117,14 +131,16 @@ def _any_of(f: AnyOf, summary: Summary) -> None:
                    format_func=lambda v: _label(f, v), placeholder="Any")  # fmt: skip
 
 
-def render(summary: Summary) -> None:
+def render(summary: Summary, engine: Engine | None = None) -> None:
+    """The filters; with the `engine`, each type's count says how many of its events the
+    other filters leave."""
     sb = st.sidebar
     sb.header("Filters")
     for f in view.FILTERS:
         if isinstance(f, DateRange):
             _date_range(f, summary)
         elif isinstance(f, AnyOf) and f.group_of is not None:
-            _grouped(f, summary)
+            _grouped(f, summary, engine)
         elif isinstance(f, AnyOf):
             _any_of(f, summary)
         elif isinstance(f, TextWords):

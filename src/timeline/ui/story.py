@@ -176,10 +176,19 @@ def plot_px(active: Active | None, phone: bool, default: int) -> int:
 
 
 @contextlib.contextmanager
-def layout(active: Active | None, engine: Engine, v: View) -> Iterator[None]:
-    """The caption panel beside the charts (above them on a phone, where columns stack)."""
+def layout(active: Active | None, engine: Engine, v: View, phone: bool = False) -> Iterator[None]:
+    """The caption panel beside the charts; on a phone the caption and Previous/Next above
+    the charts, the chart right under them, and the rest of the panel (cards, steps, decks)
+    below the charts."""
     if active is None:
         yield
+        return
+    if phone:
+        with st.container(key="story-panel"):
+            _panel(active, engine, v, part="head")
+        yield
+        with st.container(key="story-panel-more"):
+            _panel(active, engine, v, part="rest")
         return
     panel, charts = st.columns([1, 2.3], gap="large")
     with panel:
@@ -192,7 +201,12 @@ def _link(story: stories.Story, number: int) -> str:
     return "?" + urlencode(story.link(number), doseq=True)
 
 
-def _panel(active: Active, engine: Engine, v: View) -> None:
+def _panel(active: Active, engine: Engine, v: View, part: str = "all") -> None:
+    """The step's panel: `part` 'head' (caption and Previous/Next), 'rest' (cards, steps,
+    decks) or 'all' (inside the story-panel container)."""
+    if part == "rest":
+        _panel_rest(active, engine)
+        return
     story, step, number = active.story, active.step, active.number
     total = len(story.steps)
     st.html(PANEL_CSS)
@@ -203,7 +217,7 @@ def _panel(active: Active, engine: Engine, v: View) -> None:
         f"</div>{escape(str(r[Col.TITLE]))}</li>"
         for i, r in events
     )
-    with st.container(key="story-panel"):
+    with contextlib.nullcontext() if part == "head" else st.container(key="story-panel"):
         st.html(
             f'<div class="tl-story"><div class="tl-kicker">{escape(story.title)} · step {number:d} of {total:d}</div>'
             f"<h3>{escape(step.title)}</h3>"
@@ -231,30 +245,40 @@ def _panel(active: Active, engine: Engine, v: View) -> None:
             width="stretch",
             type="primary",
         )
-        for column, (i, row) in zip(st.columns(max(1, len(events))), events, strict=False):
-            column.button(
-                f"Card {i:d}",
-                key=f"story-card-{row[Col.EVENT_ID]}",
-                on_click=state.open_card,
-                args=(row[Col.EVENT_ID],),
-                help=f"Open the card of event {i:d} above, with its sources",
-                width="stretch",
-            )
-        st.button(
-            "Explore from here",
-            key="story-exit",
-            on_click=leave,
-            icon=":material/explore:",
+        if part == "all":
+            _panel_rest(active, engine, events)
+
+
+def _panel_rest(active: Active, engine: Engine, events: list | None = None) -> None:
+    """Under Previous/Next: a button per event's card, leaving the story, the steps, the deck."""
+    story, number = active.story, active.number
+    if events is None:
+        found = {r[Col.EVENT_ID]: r for _, r in engine.by_ids(active.highlight).iterrows()}
+        events = [(i, found[e]) for i, e in enumerate(active.highlight, 1) if e in found]
+    for column, (i, row) in zip(st.columns(max(1, len(events))), events, strict=False):
+        column.button(
+            f"Card {i:d}",
+            key=f"story-card-{row[Col.EVENT_ID]}",
+            on_click=state.open_card,
+            args=(row[Col.EVENT_ID],),
+            help=f"Open the card of event {i:d} above, with its sources",
             width="stretch",
-            help="Leave the story and keep this view, with every filter in the sidebar.",
         )
-        steps = "".join(
-            f'<li class="{"tl-here" if n == number else ""}"><a href="{escape(_link(story, n), quote=True)}" '
-            f'target="_self">{escape(s.title)}</a></li>'
-            for n, s in enumerate(story.steps, 1)
-        )
-        st.html(f'<ol class="tl-steps">{steps}</ol>')
-        _downloads(active, engine)
+    st.button(
+        "Explore from here",
+        key="story-exit",
+        on_click=leave,
+        icon=":material/explore:",
+        width="stretch",
+        help="Leave the story and keep this view, with every filter in the sidebar.",
+    )
+    steps = "".join(
+        f'<li class="{"tl-here" if n == number else ""}"><a href="{escape(_link(story, n), quote=True)}" '
+        f'target="_self">{escape(s.title)}</a></li>'
+        for n, s in enumerate(story.steps, 1)
+    )
+    st.html(f'<ol class="tl-steps">{steps}</ol>')
+    _downloads(active, engine)
 
 
 def _downloads(active: Active, engine: Engine) -> None:

@@ -135,6 +135,23 @@ def editor_identity() -> Editor | None:
     return Editor(*person)
 
 
+JUST_SIGNED_IN_S = 120
+"""A sign-in this recent (its ID token's `iat`) has just come back from the provider."""
+
+
+def just_signed_in(now: float | None = None) -> bool:
+    """The signed-in editor's ID token was issued moments ago: this page load is the
+    provider's redirect back, which Streamlit sends to the app's root."""
+    import time
+
+    if editor_identity() is None:
+        return False
+    issued = _user().get("iat")
+    if not isinstance(issued, int | float):
+        return False
+    return 0 <= (time.time() if now is None else now) - float(issued) <= JUST_SIGNED_IN_S
+
+
 def require_editor() -> Who:
     """The editor making this write, checked now; NotAnEditor otherwise."""
     editor = editor_identity()

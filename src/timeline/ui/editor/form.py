@@ -237,6 +237,9 @@ class Reading:
     interval: str | None = None
     place: str | None = None
     formulas: dict[str, str] = field(default_factory=dict)
+    countries: str | None = None
+    """Where the stored countries come from when none are picked (the place, the side), or
+    a warning that there are none."""
 
 
 def read(form: Form) -> Reading:
@@ -259,7 +262,8 @@ def read(form: Form) -> Reading:
     place = next((n for n in notes if n.startswith(("placed", f"{found.location!r} is not"))), None)
     if form.base is not None and place is None and found.location and found.latitude is not None:
         place = f"at {found.latitude:.4f}, {found.longitude:.4f} (as stored; change the place name to place it again)"
-    return Reading(raw, notes, problems, interval, place, formulas(form))
+    countries = next((n for n in notes if n.startswith(entry.COUNTRY_NOTES)), None)
+    return Reading(raw, notes, problems, interval, place, formulas(form), countries)
 
 
 def formulas(form: Form) -> dict[str, str]:
@@ -371,6 +375,12 @@ def render(form: Form, opts: Options, reading: Reading, problems: Mapping[str, l
             first=opts.countries,
         )
         beside("countries")
+        if reading.countries and reading.countries.startswith("warning"):
+            st.warning(
+                escape_markdown(reading.countries.removeprefix("warning: ").replace(" (--country)", ""))
+            )
+        elif reading.countries:
+            st.caption(escape_markdown("Stored as " + reading.countries.replace(" (--country)", "")))
         _multiselect(
             "Side that acted (required for strikes)",
             form.key("initiators"),
