@@ -118,6 +118,8 @@ class Checker:
             return all(self.safe(v) for v in node.values)
         if isinstance(node, (ast.List, ast.Tuple)):
             return all(self.safe(e) for e in node.elts)
+        if isinstance(node, ast.Dict):  # `TEMPLATE % {...}`: each value must be safe
+            return all(self.safe(v) for v in node.values if v is not None)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
             return self.safe(node.elt)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join":

@@ -15,6 +15,7 @@ from timeline.schema import Col
 from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
 from timeline.ui import state
 from timeline.ui.editor.nav import card_footer
+from timeline.ui.safe import inert
 from timeline.view import View
 
 MAX_CARDS = 12
@@ -114,7 +115,7 @@ def _compact_list(table: pd.DataFrame, filters: object) -> None:
     kept, asked = st.session_state.get(SHOWN, (None, PHONE_PAGE))
     asked = asked if kept == filters else PHONE_PAGE
     st.session_state[SHOWN] = (filters, asked)
-    st.caption(shown_count(len(table), asked))
+    st.caption(inert(shown_count(len(table), asked)))
     st.html(CARD_CSS)
     for row in table.head(asked).itertuples():
         with st.container(border=True, key=f"row-{row.event_id}"):
@@ -124,7 +125,7 @@ def _compact_list(table: pd.DataFrame, filters: object) -> None:
                 f'<div class="tl-title">{escape(row.title)}</div>{count}'
             )
             st.button("Open card", key=f"open-{row.event_id}", on_click=state.open_card, args=(row.event_id,))
-    st.caption(shown_count(len(table), asked))
+    st.caption(inert(shown_count(len(table), asked)))
     if asked < len(table):
         st.button(
             f"Show {min(PHONE_PAGE, len(table) - asked):,} more",

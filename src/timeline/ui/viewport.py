@@ -14,6 +14,7 @@ point from a hover, which a finger gives only after its first tap).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 import streamlit as st
 
@@ -102,7 +103,8 @@ def probe(vp: Viewport, planned: int | None = None) -> None:
     """The measuring script: constant text and three numbers, never data. `planned`: the plot
     width the timeline was laid out for (0: do not compare, only tell a phone)."""
     st.html(
-        PROBE % {"planned": vp.plot_px if planned is None else planned, "phone": "true" if vp.phone else "false", "limit": PHONE_MAX_PX,
-                 "cookie": COOKIE},
+        PROBE % {"planned": escape(str(vp.plot_px if planned is None else planned)),
+                 "phone": escape("true" if vp.phone else "false"), "limit": escape(str(PHONE_MAX_PX)),
+                 "cookie": escape(COOKIE)},
         unsafe_allow_javascript=True,
     )  # fmt: skip
