@@ -1,11 +1,13 @@
 """The Streamlit page through streamlit.testing.v1.AppTest: widgets, URL, bad parameters."""
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from timeline import store, view
+from timeline import store, taxonomy, view
+from timeline.engine import backend
 from timeline.ui import state
 
 from conftest import CURATED, engine_on, frame, make_row, run_app
@@ -189,7 +191,6 @@ def test_date_preset_counts_back_from_the_newest_event(monkeypatch: pytest.Monke
 
 
 def test_an_open_card_keeps_its_event_bright_on_the_map_and_counts(monkeypatch: pytest.MonkeyPatch):
-    import json
 
     chosen = "2024-11-21-ru-oreshnik-strike-dnipro"
     at = run_app(monkeypatch, event=chosen, type="drone_attack,missile_strike", **{"from": "2024-11-01"})
@@ -228,3 +229,18 @@ def array(value: object) -> list:
     if isinstance(value, dict):
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
     return list(value)
+
+
+@pytest.mark.parametrize(("option", "value"), [("lanes", "country"), ("per", "week"), ("strikes", "drones")])
+def test_a_chart_option_asks_the_engine_one_question_at_most(monkeypatch: pytest.MonkeyPatch, option, value):
+    """A chart option reads the view's kept matches once, for its own chart; the match,
+    the other charts, the table and the sources are not asked again."""
+    at = run_app(monkeypatch, q="drone")  # a filtered view, its matches kept
+    duckdb = backend("duckdb")
+    before = duckdb.queries
+    at.segmented_control(key=state.key(option)).set_value(value).run()
+    assert duckdb.queries - before <= 1
+    assert at.query_params[option] in (value, [value])
+    if option == "lanes":  # and the timeline did change: one lane per country
+        lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
+        assert "Ukraine (UKR)" in lanes and taxonomy.LABELS["drone_attack"] not in lanes
