@@ -177,8 +177,20 @@ def test_counts_from_several_datasets_carry_a_double_counting_note(
 def test_close_cards_closes_the_card_and_clears_the_link(monkeypatch: pytest.MonkeyPatch):
     at = run_app(monkeypatch, event="2024-11-25-ru-drone-attack-ua")
     assert any("Selected: 1 event" in m.value for m in at.markdown)
-    next(b for b in at.button if b.label == "Close cards").click().run()
+    next(b for b in at.button if b.label == "Clear selection").click().run()
     assert not any("Selected:" in m.value for m in at.markdown)
+    assert "event" not in at.query_params
+
+
+def test_a_selection_of_several_stays_in_the_link_and_the_panel(monkeypatch: pytest.MonkeyPatch):
+    chosen = ["2024-11-25-ru-drone-attack-ua", "2024-11-21-ru-oreshnik-strike-dnipro"]
+    at = run_app(monkeypatch, event=chosen)
+    assert any("Selected: 2 event(s)" in m.value for m in at.markdown)
+    assert "188 drones launched, 76 intercepted" in cards_html(at)
+    assert at.query_params["event"] == chosen  # repeated, in the order picked
+    at.segmented_control(key=state.key("lanes")).set_value("country").run()  # any later rerun
+    assert at.query_params["event"] == chosen, "the selection stays until cleared"
+    next(b for b in at.button if b.label == "Clear selection").click().run()
     assert "event" not in at.query_params
 
 

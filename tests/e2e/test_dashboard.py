@@ -64,7 +64,7 @@ def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):
     assert "Ukraine reports record overnight attack of 188 Russian drones" in card.inner_text()
     assert card.locator(f'a[href="{SOURCE}"]').inner_text() == "Korea JoongAng Daily"
     assert parse_qs(urlparse(page.url).query)["event"] == [RECORD_NIGHT]
-    page.get_by_role("button", name="Close cards").click()
+    page.get_by_role("button", name="Clear selection").click()
     wait_for_rerun(page)
     card.wait_for(state="detached", timeout=20_000)
     assert "event" not in parse_qs(urlparse(page.url).query)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import streamlit as st
@@ -116,7 +119,7 @@ def _timeline(
     st.plotly_chart(
         fig,
         key=state.selection_key("timeline_chart"),
-        on_select="rerun",
+        on_select=functools.partial(state.take_selection, "timeline_chart"),
         selection_mode=("points", "box", "lasso"),
         config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
     )
@@ -182,13 +185,31 @@ def _map(
     st.plotly_chart(
         fade_events(map_figure(data, extent=extent), focus),
         key=state.selection_key("map_chart"),
-        on_select="rerun",
+        on_select=functools.partial(state.take_selection, "map_chart"),
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
     caption = map_counts(data).caption()
     if caption:
         st.caption(escape_markdown(caption))
+
+
+PANEL_SHARE = 0.68
+"""The charts' share of the page's width while the selection panel stands beside them."""
+
+
+@contextlib.contextmanager
+def _beside_selection(engine: Engine, v: View, selected: list[str]) -> Iterator[None]:
+    """The charts, with the selection panel in a column to their right while events are
+    selected (on a narrow screen the columns stack and the panel becomes a bottom sheet)."""
+    if not selected:
+        yield
+        return
+    charts, panel = st.columns([PANEL_SHARE, 1 - PANEL_SHARE], gap="medium")
+    with panel:
+        cards.selection_panel(engine, v, selected)
+    with charts:
+        yield
 
 
 def main() -> None:
@@ -214,11 +235,7 @@ def main() -> None:
     v = state.current_view(summary)
     active = story_ui.keep(active, v)  # a filter changed by hand leaves the story
     state.forget_selection_on_new_filters(v)
-    selected = state.selected_ids()
-    if selected:
-        st.session_state[state.EVENT] = selected[0]
-    elif v.event:
-        selected = [v.event]
+    selected = list(v.events)
     phone = on_phone()
     match = engine.match(v)
     _header(engine, story_ui.url_view(active, v), match.count)
@@ -226,8 +243,11 @@ def main() -> None:
     if not match.count:
         _no_results(engine, v)
     else:
-        with story_ui.layout(active, engine, v):  # the step's caption beside the charts
+        # The selected events' cards stay open beside the charts; a story's caption too.
+        with _beside_selection(engine, v, selected), story_ui.layout(active, engine, v):
             plot_px = story_ui.plot_px(active, phone, PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX)
+            if selected and not phone:
+                plot_px = int(plot_px * PANEL_SHARE)
             focus = selected or story_ui.highlight(active)  # bright; every other mark fades
             _timeline(engine, v, match, focus, phone, plot_px)
             _counts(engine, v, match, focus)
@@ -235,8 +255,8 @@ def main() -> None:
         st.subheader("Events")
         cards.render_table(engine, v, match.count, selected, compact=phone)
         export_panel.render(engine, v, match)
-    if selected:
-        cards.cards_dialog(engine, v, selected)
+    if selected and not match.count:
+        cards.selection_panel(engine, v, selected)
 
     sources = ", ".join(summary.datasets)
     st.caption(
