@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from timeline import store, taxonomy, view
 from timeline.engine import backend
+from timeline.figures.cache import FIGURES
 from timeline.ui import state
 
 from conftest import CURATED, engine_on, frame, make_row, run_app
@@ -256,3 +257,18 @@ def test_a_chart_option_asks_the_engine_one_question_at_most(monkeypatch: pytest
     if option == "lanes":  # and the timeline did change: one lane per country
         lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
         assert "Ukraine (UKR)" in lanes and taxonomy.LABELS["drone_attack"] not in lanes
+
+
+def test_a_selection_rebuilds_neither_the_counts_chart_nor_the_map(monkeypatch: pytest.MonkeyPatch):
+    """Selecting events highlights the kept figures (a copy of each, faded in place); the
+    counts chart and the map are not built again (the timeline is, for its own fading)."""
+    at = run_app(monkeypatch, type=["drone_attack", "missile_strike"], **{"from": "2024-11-01"})
+    _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    kept = set(FIGURES.items)
+    at.session_state[state.EVENT] = ["2024-11-21-ru-oreshnik-strike-dnipro"]  # what a click sets
+    at.run()
+    built = {key[1] for key in set(FIGURES.items) - kept}
+    assert built <= {"timeline"}
+    _timeline, faded_counts, faded_map = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert [t.get("x") for t in faded_counts["data"]] == [t.get("x") for t in counts["data"]]  # same bars
+    assert faded_map != map_ and faded_counts != counts  # only the highlight changed

@@ -24,7 +24,11 @@ def test_a_benchmark_imports_and_explains_itself(path: Path):
     spec = importlib.util.spec_from_file_location(f"benchmark_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # every import at the top resolves
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)  # every import at the top resolves
+    finally:
+        del sys.modules[spec.name]
     assert callable(getattr(module, "main", None))
     done = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

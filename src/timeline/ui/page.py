@@ -8,14 +8,16 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from timeline import datasets, store, view
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
 from timeline.figures import counts_figure, map_figure, timeline_figure
+from timeline.figures.cache import FIGURES
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
-from timeline.figures.timeline_chart import shared_range
+from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.schema import Col
 from timeline.ui import cards, export_panel, sidebar, state
@@ -107,15 +109,19 @@ def _timeline(
     head.subheader("Timeline")
     _segmented("lanes", control)
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
-    fig, info = timeline_figure(
-        engine.timeline(v, match),
-        lanes=v.lanes,
-        selected=selected,
-        window=window,
-        width=plot_px or (PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX),
-    )
-    if phone:  # pinch to zoom instead of range buttons, which would cover the dates
-        fig.update_layout(xaxis_rangeselector_visible=False)
+    width = plot_px or (PHONE_PLOT_PX if phone else DESKTOP_PLOT_PX)
+
+    def build() -> tuple[go.Figure, TimelineInfo]:
+        fig, info = timeline_figure(
+            engine.timeline(v, match), lanes=v.lanes, selected=selected, window=window, width=width
+        )
+        if phone:  # pinch to zoom instead of range buttons, which would cover the dates
+            fig.update_layout(xaxis_rangeselector_visible=False)
+        return fig, info
+
+    # The timeline fades unselected marks, callouts and spans itself: kept per selection too.
+    key = (engine.source.key, "timeline", v.values, v.lanes, tuple(selected), window, width, phone)
+    fig, info = FIGURES.get(key, build)
     st.plotly_chart(
         fig,
         key=state.selection_key("timeline_chart"),
@@ -151,7 +157,8 @@ def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
         return
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
-    fig = counts_figure(series, window=window)
+    key = (engine.source.key, "counts", v.values, v.per, v.strikes, window)
+    fig, _ = FIGURES.get(key, lambda: (counts_figure(series, window=window), None))
     if focus:  # the bins holding the selected (or a story step's) events
         days = [d.date() for d in engine.by_ids(focus)[Col.DATE_START]]
         fig = fade_bins(fig, bins_of(days, series.per), series.per)
@@ -182,8 +189,11 @@ def _map(
         )
         return
     data = engine.map(v, match)
+    fig, _ = FIGURES.get(
+        (engine.source.key, "map", v.values, extent), lambda: (map_figure(data, extent=extent), None)
+    )
     st.plotly_chart(
-        fade_events(map_figure(data, extent=extent), focus),
+        fade_events(fig, focus),
         key=state.selection_key("map_chart"),
         on_select=functools.partial(state.take_selection, "map_chart"),
         selection_mode=("points", "box"),
