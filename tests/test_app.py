@@ -272,3 +272,17 @@ def test_a_selection_rebuilds_neither_the_counts_chart_nor_the_map(monkeypatch: 
     _timeline, faded_counts, faded_map = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     assert [t.get("x") for t in faded_counts["data"]] == [t.get("x") for t in counts["data"]]  # same bars
     assert faded_map != map_ and faded_counts != counts  # only the highlight changed
+
+
+def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.MonkeyPatch):
+    """The browser's back button changes the address, not the widgets: the page follows the
+    address whenever it is not what the page last wrote there."""
+    at = run_app(monkeypatch, type="drone_attack")
+    at.segmented_control(key=state.key("lanes")).set_value("country").run()
+    assert at.query_params["lanes"] in ("country", ["country"])
+    at.query_params.pop("lanes")  # back: the previous address
+    at.run()
+    assert at.session_state[state.key("lanes")] == "type"
+    assert at.session_state[state.group_key(view.filter_named("type"), "military")] == ["drone_attack"]
+    lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
+    assert taxonomy.LABELS["drone_attack"] in lanes

@@ -31,6 +31,10 @@ KEEP_ROWS = 500_000
 memory after the first query, so its charts, table and map do not each scan the files."""
 KEEP_FROM = 200_000
 """...when the dataset has at least this many rows (below, a scan costs less than a copy)."""
+KEEP_HELD = 100_000
+"""On a dataset held in memory, a view's matches are copied once (and every chart reads the
+copy) when a text search found them or when there are at most this many; a broad view without
+text is filtered again per question, which in memory costs less than copying its rows."""
 OTHER = "Other"
 NONE_LANE = "(none)"
 T = TypeVar("T")
@@ -48,6 +52,9 @@ AGGREGATE_COLUMNS = [
     Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.DATASET,
 ]  # fmt: skip
 """What counting a view needs: its many matches are kept without their text."""
+HELD_KEPT_COLUMNS = list(dict.fromkeys([*EVENT_COLUMNS, *AGGREGATE_COLUMNS]))
+"""What a view's matches keep on a dataset held in memory: what drawing and counting need (no
+summaries, sources or search text; cards and exports read those from the held dataset)."""
 COUNT_CHOICES = {
     "all": taxonomy.STRIKE_UNITS,
     "drones": ("drones",),
@@ -275,7 +282,7 @@ class Engine:
     def _where(self, v: View, columns: Iterable[Col | str] = EVENT_COLUMNS) -> ir.Table:
         """The matching rows, from a copy kept in memory when one holds these `columns`
         (see `_keep`), else from the files."""
-        if v.values:
+        if v.values and {str(c) for c in columns} <= {str(c) for c in HELD_KEPT_COLUMNS}:
             kept = self.backend.kept((self.source.key, v.values, "all"))
             if kept is not None:
                 return kept
@@ -300,7 +307,8 @@ class Engine:
         if self.backend.held(self.source.key) is not None:
             key = (self.source.key, v.values, "all")
             if self.backend.kept(key) is None:
-                self.backend.keep(key, t.filter(view.predicates(t, v)), None)
+                matched = t.filter(view.predicates(t, v)).select([str(c) for c in HELD_KEPT_COLUMNS])
+                self.backend.keep(key, matched, None)
             return
         if self.summary.rows < KEEP_FROM:
             return
@@ -378,7 +386,10 @@ class Engine:
         if not v.values:
             s = self.summary
             return Match(s.rows, s.first_day, s.last_day, s.located)
-        self._keep(v)
+        held = self.backend.held(self.source.key) is not None
+        text = any(isinstance(f, view.TextWords) for f in v.active)
+        if not held or text:  # a text search is the costly test: run it once, keep what it found
+            self._keep(v)
         t = self._where(v, [Col.DATE_START, Col.DATE_END, Col.LATITUDE])
         row = self.run(
             t.aggregate(
@@ -389,6 +400,8 @@ class Engine:
             )
         ).iloc[0]
         n = int(row["n"])
+        if held and not text and n <= KEEP_HELD:
+            self._keep(v)
         return Match(n, _day(row["first"]), _day(row["last"]), int(row["located"] or 0) if n else 0)
 
     @_remembered()

@@ -21,7 +21,7 @@ from timeline.view import AnyOf, DateRange, DateSpan, Minimum, TextWords, View
 
 PRESET = "view_preset"
 EVENT = "view_event"
-WARNINGS, LOADED = "url_warnings", "url_loaded"
+WARNINGS, LOADED, WRITTEN = "url_warnings", "url_loaded", "url_written"
 SELECTION_ROUND = "selection_round"
 
 
@@ -52,11 +52,16 @@ def view_keys() -> list[str]:
     return keys + [key(o.name) for o in view.OPTIONS]
 
 
+def _url_params() -> dict[str, list[str]]:
+    return {name: st.query_params.get_all(name) for name in st.query_params}
+
+
 def load_url_once(engine: Engine) -> None:
-    """Seed the widgets from the URL on the first run of a session."""
-    if st.session_state.get(LOADED):
+    """Seed the widgets from the URL on the first run of a session, and again when the
+    address changed since this page last wrote it (the browser's back and forward buttons)."""
+    if st.session_state.get(LOADED) and _url_params() == st.session_state.get(WRITTEN, _url_params()):
         return
-    params = {name: st.query_params.get_all(name) for name in st.query_params}
+    params = _url_params()
     parsed, warnings = view.parse(params, engine.known())
     set_view(parsed, engine.summary)
     st.session_state[WARNINGS] = warnings
@@ -138,9 +143,9 @@ def current_view(summary: Summary) -> View:
 def write_url(v: View) -> None:
     """Mirror the view into the address bar (only when it changed, to keep history clean)."""
     wanted = view.to_params(v)
-    current = {name: st.query_params.get_all(name) for name in st.query_params}
-    if current != wanted:
+    if _url_params() != wanted:
         st.query_params.from_dict(wanted)
+    st.session_state[WRITTEN] = wanted
 
 
 def share_url(v: View) -> str:
