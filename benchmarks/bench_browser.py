@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))
 QUIET_MS = 500
+WATCH_MS = 60_000
 VERBOSE = False
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -75,6 +76,18 @@ PROBE_JS = """
   requestAnimationFrame(tick);
 }
 """
+POINTS_JS = """(gd) => {
+  const out = [], rect = gd.getBoundingClientRect(), L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis;
+  gd._fullData.forEach((trace, t) => {
+    if (trace.type !== 'scatter' || !trace.customdata || !String(trace.mode).includes('markers')) return;
+    (gd.calcdata[t] || []).forEach((pt, i) => {
+      if (trace.customdata[i] && trace.customdata[i][0]) out.push({
+        x: rect.left + L._size.l + xa.l2p(xa.d2l(pt.x)), y: rect.top + L._size.t + ya.l2p(ya.d2l(pt.y))});
+    });
+  });
+  return out;
+}"""
+"""Where each event's mark is drawn on the timeline (its centre on the page)."""
 IDLE_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -90,6 +103,7 @@ class Case:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     floor: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -143,6 +157,8 @@ def settle(page, timeout_s: float = 300) -> float:
             "() => [window.__probe.t0, window.__probe.last, window.__probe.ran, performance.now()]"
         )
         waiting = page.evaluate("() => window.__probe.watch")
+        if waiting and t0 is not None and now - t0 > WATCH_MS:  # the card never came
+            raise TimeoutError(f"{waiting} did not appear")
         if (
             idle
             and not waiting
@@ -177,7 +193,12 @@ def measure(page, pid: int, case: Case, act) -> None:
     act(page)
     if VERBOSE:
         print(f"  {case.name}", file=sys.stderr)
-    case.wall.append(settle(page))
+    try:
+        case.wall.append(settle(page))
+    except TimeoutError as err:  # reported as a failure; the other interactions still run
+        case.failures.append(str(err))
+        page.evaluate("() => { window.__probe.watch = null; }")
+        return
     case.cpu.append(cpu_seconds(pid) - before)  # an idle server spends next to nothing
 
 
@@ -310,14 +331,14 @@ def interactions(
     # A click on a point: its card in the panel and the highlight on every chart.
     narrow = "type=drone_attack&from=2024-11-01&to=2024-11-30" if bundled else _narrow(floor, size)
     open_view(page, f"{url}/?{narrow}")
-    point = page.locator(".js-plotly-plot").first.locator(".scatterlayer .point").nth(n)
-    box_ = point.bounding_box()
-    if box_:
+    points = page.locator(".js-plotly-plot").first.evaluate(POINTS_JS)
+    spot = points[(n * 7) % len(points)] if points else None
+    if spot:
 
         def click(p) -> None:
-            p.mouse.click(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
+            p.mouse.click(spot["x"], spot["y"])
 
-        page.evaluate("() => { window.__probe.watch = '.st-key-selection-panel [class*=st-key-card-]'; }")
+        page.evaluate("() => { window.__probe.watch = '[class*=st-key-card-]'; }")
         measure(page, pid, cases["click a point: card + highlight"], click)
         cases["click a point: card + highlight"].floor.append(floor.answers("event_id = 'x'"))
 
@@ -351,6 +372,8 @@ def report(size: int, cases: dict[str, Case]) -> None:
     )
     print("|---|---:|---|---:|---:|---:|---:|")
     for case in cases.values():
+        for failure in case.failures:
+            print(f"| {case.name} | failed: {failure} | | | | | |")
         if not case.wall:
             continue
         wall, cpu = statistics.median(case.wall), statistics.median(case.cpu)
