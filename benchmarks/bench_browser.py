@@ -81,8 +81,10 @@ POINTS_JS = """(gd) => {
   gd._fullData.forEach((trace, t) => {
     if (trace.type !== 'scatter' || !trace.customdata || !String(trace.mode).includes('markers')) return;
     (gd.calcdata[t] || []).forEach((pt, i) => {
-      if (trace.customdata[i] && trace.customdata[i][0]) out.push({
-        x: rect.left + L._size.l + xa.l2p(xa.d2l(pt.x)), y: rect.top + L._size.t + ya.l2p(ya.d2l(pt.y))});
+      const x = xa.l2p(xa.d2l(pt.x)), y = ya.l2p(ya.d2l(pt.y));
+      const inside = x >= 0 && x <= L._size.w && y >= 0 && y <= L._size.h;  // not beyond the range
+      if (inside && trace.customdata[i] && trace.customdata[i][0])
+        out.push({x: rect.left + L._size.l + x, y: rect.top + L._size.t + y});
     });
   });
   return out;
