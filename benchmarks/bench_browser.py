@@ -333,7 +333,10 @@ def interactions(
     # A click on a point: its card in the panel and the highlight on every chart.
     narrow = "type=drone_attack&from=2024-11-01&to=2024-11-30" if bundled else _narrow(floor, size)
     open_view(page, f"{url}/?{narrow}")
-    points = page.locator(".js-plotly-plot").first.evaluate(POINTS_JS)
+    height = page.viewport_size["height"] if page.viewport_size else 1100
+    points = [
+        q for q in page.locator(".js-plotly-plot").first.evaluate(POINTS_JS) if 0 < q["y"] < height - 20
+    ]
     spot = points[(n * 7) % len(points)] if points else None
     if spot:
 
