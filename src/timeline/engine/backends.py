@@ -254,6 +254,7 @@ class DuckDBBackend(Backend):
             dropped = [self.tables.pop(next(iter(self.tables))) for _ in range(len(self.tables) - KEPT_VIEWS)]
         for old in dropped:
             cursor.execute(f"DROP TABLE IF EXISTS {old}").fetchall()
+        self._unbind(dropped)
         return rows
 
     def hold(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
@@ -269,6 +270,7 @@ class DuckDBBackend(Backend):
                 while len(self.holding) > HELD_VERSIONS:
                     _, old = self.holding.popitem(last=False)
                     self.db.execute(f"DROP TABLE IF EXISTS {old}")
+                    self._unbind([old])
         return self.held(key)
 
     def held(self, key: tuple[str, str]) -> ir.Table | None:
@@ -301,6 +303,11 @@ class DuckDBBackend(Backend):
                 return None
             self.tables[key] = name  # most recently used last
         return self._bind(name)
+
+    def _unbind(self, names: list[str]) -> None:
+        """Forget the Ibis tables of dropped tables (a long-running server meets many views)."""
+        for key in [k for k in list(self.bound) if k[1] in names]:
+            self.bound.pop(key, None)
 
     def _bind(self, name: str) -> ir.Table:
         """An in-memory table on this thread's cursor, made once per cursor (asking for a
