@@ -154,7 +154,6 @@ def share_url(v: View) -> str:
     return f"{base}?{query}" if query else base
 
 
-SELECTABLE = ("timeline_chart", "map_chart", "events_table")
 TABLE_IDS, LAST_FILTERS = "table_ids", "last_filters"
 
 
