@@ -14,8 +14,8 @@ import statistics
 import time
 from pathlib import Path
 
-from timeline import briefing, exports, filters, store, urlstate
-from timeline.filters import Catalog
+from timeline import briefing, exports, view
+from timeline.engine import open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,15 +28,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "events.parquet")
     args = parser.parse_args()
 
-    catalog = Catalog.build(store.load(args.data))
+    engine = open_engine(args.data)
     params = {"type": ["drone_attack", "missile_strike"], "from": ["2024-11-01"], "to": ["2024-11-30"]}
-    view, _ = urlstate.parse(params, catalog)
-    keep = filters.mask(catalog, view.filters)
-    texts = exports.default_texts(catalog, keep, view)
+    v, warnings = view.parse(params, engine.known())
+    assert not warnings, warnings
+    texts = exports.default_texts(engine, v, engine.match(v))
     size = briefing.SIZES["slide-16x9"]
 
     start = time.perf_counter()
-    exports.chart_file("timeline", "png", catalog, keep, view, size, texts)
+    exports.chart_file("timeline", "png", engine, v, size, texts)
     print(f"first export (starts Kaleido + Chromium): {time.perf_counter() - start:.2f} s\n")
 
     print("| chart | format | warm median s | warm max s | bytes |")
@@ -46,7 +46,7 @@ def main() -> None:
             times, size_bytes = [], 0
             for _ in range(args.repeats):
                 t = time.perf_counter()
-                size_bytes = len(exports.chart_file(chart, fmt, catalog, keep, view, size, texts))
+                size_bytes = len(exports.chart_file(chart, fmt, engine, v, size, texts))
                 times.append(time.perf_counter() - t)
             print(
                 f"| {chart} | {fmt} | {statistics.median(times):.3f} | {max(times):.3f} | {size_bytes:,} |",
@@ -54,7 +54,7 @@ def main() -> None:
             )
     for fmt in ("csv", "xlsx", "parquet"):
         t = time.perf_counter()
-        n = len(exports.data_file(fmt, catalog, keep, view))
+        n = len(exports.data_file(fmt, engine, v))
         print(f"| data | {fmt} | {time.perf_counter() - t:.3f} | | {n:,} |")
 
 

@@ -1,11 +1,14 @@
 """The Streamlit page through streamlit.testing.v1.AppTest: widgets, URL, bad parameters."""
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from timeline import store, view
+from timeline import store, taxonomy, view
+from timeline.engine import backend
+from timeline.figures.cache import FIGURES
 from timeline.ui import state
 
 from conftest import CURATED, engine_on, frame, make_row, run_app
@@ -178,8 +181,20 @@ def test_counts_from_several_datasets_carry_a_double_counting_note(
 def test_close_cards_closes_the_card_and_clears_the_link(monkeypatch: pytest.MonkeyPatch):
     at = run_app(monkeypatch, event="2024-11-25-ru-drone-attack-ua")
     assert any("Selected: 1 event" in m.value for m in at.markdown)
-    next(b for b in at.button if b.label == "Close cards").click().run()
+    next(b for b in at.button if b.label == "Clear selection").click().run()
     assert not any("Selected:" in m.value for m in at.markdown)
+    assert "event" not in at.query_params
+
+
+def test_a_selection_of_several_stays_in_the_link_and_the_panel(monkeypatch: pytest.MonkeyPatch):
+    chosen = ["2024-11-25-ru-drone-attack-ua", "2024-11-21-ru-oreshnik-strike-dnipro"]
+    at = run_app(monkeypatch, event=chosen)
+    assert any("Selected: 2 event(s)" in m.value for m in at.markdown)
+    assert "188 drones launched, 76 intercepted" in cards_html(at)
+    assert at.query_params["event"] == chosen  # repeated, in the order picked
+    at.segmented_control(key=state.key("lanes")).set_value("country").run()  # any later rerun
+    assert at.query_params["event"] == chosen, "the selection stays until cleared"
+    next(b for b in at.button if b.label == "Clear selection").click().run()
     assert "event" not in at.query_params
 
 
@@ -192,7 +207,6 @@ def test_date_preset_counts_back_from_the_newest_event(monkeypatch: pytest.Monke
 
 
 def test_an_open_card_keeps_its_event_bright_on_the_map_and_counts(monkeypatch: pytest.MonkeyPatch):
-    import json
 
     chosen = "2024-11-21-ru-oreshnik-strike-dnipro"
     at = run_app(monkeypatch, event=chosen, type="drone_attack,missile_strike", **{"from": "2024-11-01"})
@@ -231,3 +245,47 @@ def array(value: object) -> list:
     if isinstance(value, dict):
         return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
     return list(value)
+
+
+@pytest.mark.parametrize(("option", "value"), [("lanes", "country"), ("per", "week"), ("strikes", "drones")])
+def test_a_chart_option_asks_the_engine_one_question_at_most(monkeypatch: pytest.MonkeyPatch, option, value):
+    """A chart option reads the view's kept matches once, for its own chart; the match,
+    the other charts, the table and the sources are not asked again."""
+    at = run_app(monkeypatch, q="drone")  # a filtered view, its matches kept
+    duckdb = backend("duckdb")
+    before = duckdb.queries
+    at.segmented_control(key=state.key(option)).set_value(value).run()
+    assert duckdb.queries - before <= 1
+    assert at.query_params[option] in (value, [value])
+    if option == "lanes":  # and the timeline did change: one lane per country
+        lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
+        assert "Ukraine (UKR)" in lanes and taxonomy.LABELS["drone_attack"] not in lanes
+
+
+def test_a_selection_rebuilds_neither_the_counts_chart_nor_the_map(monkeypatch: pytest.MonkeyPatch):
+    """Selecting events highlights the kept figures (a copy of each, faded in place); the
+    counts chart and the map are not built again (the timeline is, for its own fading)."""
+    at = run_app(monkeypatch, type=["drone_attack", "missile_strike"], **{"from": "2024-11-01"})
+    _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    kept = set(FIGURES.items)
+    at.session_state[state.EVENT] = ["2024-11-21-ru-oreshnik-strike-dnipro"]  # what a click sets
+    at.run()
+    built = {key[1] for key in set(FIGURES.items) - kept}
+    assert built <= {"timeline"}
+    _timeline, faded_counts, faded_map = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert [t.get("x") for t in faded_counts["data"]] == [t.get("x") for t in counts["data"]]  # same bars
+    assert faded_map != map_ and faded_counts != counts  # only the highlight changed
+
+
+def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.MonkeyPatch):
+    """The browser's back button changes the address, not the widgets: the page follows the
+    address whenever it is not what the page last wrote there."""
+    at = run_app(monkeypatch, type="drone_attack")
+    at.segmented_control(key=state.key("lanes")).set_value("country").run()
+    assert at.query_params["lanes"] in ("country", ["country"])
+    at.query_params.pop("lanes")  # back: the previous address
+    at.run()
+    assert at.session_state[state.key("lanes")] == "type"
+    assert at.session_state[state.group_key(view.filter_named("type"), "military")] == ["drone_attack"]
+    lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
+    assert taxonomy.LABELS["drone_attack"] in lanes

@@ -195,3 +195,44 @@ def test_frequencies_count_what_matches_beside_what_the_data_holds(curated_engin
     november = curated_engine.frequencies(view_of(from_="2024-11-01", to="2024-11-30"), Col.EVENT_TYPE)
     assert 0 < november["drone_attack"] < held["drone_attack"]
     assert sum(november.values()) == curated_engine.match(view_of(from_="2024-11-01", to="2024-11-30")).count
+
+
+def test_a_dataset_held_in_memory_answers_as_its_files_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Datasets up to HOLD_ROWS are copied into DuckDB's memory; larger ones are read from
+    their files. Both paths give the same answers, for every chart, views kept or not."""
+    from timeline.engine import backend, queries
+
+    root = tmp_path / "parts"
+    synth.write_parts(MAX_EVENTS * 2, root, seed=11, say=lambda _: None)
+    views = [
+        view_of(),
+        view_of(type=["drone_attack", "missile_strike"], lanes="country", per="week"),
+        view_of(q="drone kharkiv", strikes="side"),
+        view_of(country="PRK", min_count="10", lanes="actor"),
+    ]
+
+    def answers() -> list[object]:
+        backend("duckdb").release()  # nothing kept: each path answers for itself
+        engine = open_engine(root, "duckdb")
+        out = []
+        for v in views:
+            match = engine.match(v)
+            timeline = engine.timeline(v, match)
+            shown = timeline.events if timeline.events is not None else timeline.bins
+            out += [
+                match,
+                shown.sort_values(list(shown.columns[:2])).reset_index(drop=True).to_json(date_format="iso"),
+                engine.strikes(v).frame.to_json(date_format="iso"),
+                engine.map(v, match).total,
+                list(engine.newest(v, 50)[Col.EVENT_ID]),
+                engine.outlets(v).to_dict(),
+            ]
+        return out
+
+    held = answers()
+    assert backend("duckdb").holding, "the small dataset was held in memory"
+    monkeypatch.setattr(queries, "HOLD_ROWS", 0)
+    from_files = answers()
+    assert not backend("duckdb").holding, "the files were read"
+    assert held == from_files
+    assert held[0].count == MAX_EVENTS * 2

@@ -31,6 +31,8 @@ MAX_VALUES = 100
 MAX_QUERY_LENGTH = 200
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: '²' passes str.isdigit, not int()
 EVENT_KEY = "event"
+MAX_SELECTED = 50
+"""Events a link may select (`event=` repeated); a box over a busy chart can pick hundreds."""
 STORY_KEY, STEP_KEY = "story", "step"
 """Page parameters of a story (`timeline.stories`): its name and the step shown (from 1)."""
 STORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -424,7 +426,8 @@ class View:
 
     values: tuple[tuple[str, Any], ...] = ()
     options: tuple[tuple[str, str], ...] = ()
-    event: str | None = None
+    events: tuple[str, ...] = ()
+    """The selected events (their cards open; every chart highlights them)."""
     story: str | None = None
     step: int | None = None
     """A story being told (its file name under data/stories/) and its step, from 1."""
@@ -432,13 +435,18 @@ class View:
     @classmethod
     def of(cls, event: str | None = None, **settings: Any) -> View:
         """View.of(type=("drone_attack",), dates=DateSpan(...), lanes="country")."""
-        view = cls(event=event)
+        view = cls(events=(event,) if event else ())
         for name, value in settings.items():
             if any(o.name == name for o in OPTIONS):
                 view = view.with_option(name, value)
             else:
                 view = view.with_filter(name, value)
         return view
+
+    @property
+    def event(self) -> str | None:
+        """The first selected event (a view opened on one card)."""
+        return self.events[0] if self.events else None
 
     def get(self, name: str, default: Any = None) -> Any:
         return dict(self.values).get(name, default)
@@ -512,12 +520,25 @@ def parse(params: Params, known: Known | None = None) -> tuple[View, list[str]]:
         view = view.with_filter(f.name, f.parse(params, known, warnings))
     for option in OPTIONS:
         view = view.with_option(option.name, option.parse(params, warnings))
-    event = _single(params, EVENT_KEY, warnings)
-    if event is not None and known.has_event is not None and not known.has_event(event):
-        warnings.add(f"{EVENT_KEY}={event[:80]!r} is not in this dataset; ignored")
-        event = None
+    events = _events(params, known, warnings)
     story, step = _story(params, known, warnings)
-    return replace(view, event=event, story=story, step=step), warnings.lines()
+    return replace(view, events=events, story=story, step=step), warnings.lines()
+
+
+def _events(params: Params, known: Known, warnings: Warnings) -> tuple[str, ...]:
+    """The `event` parameter, repeated for a selection of several: each one checked, at most
+    `MAX_SELECTED` kept."""
+    wanted = list(dict.fromkeys(v.strip() for v in params.get(EVENT_KEY, ()) if v.strip()))
+    if len(wanted) > MAX_SELECTED:
+        warnings.add(f"{EVENT_KEY} given {len(wanted)} times; the first {MAX_SELECTED} are kept")
+        wanted = wanted[:MAX_SELECTED]
+    events = []
+    for event in wanted:
+        if known.has_event is not None and not known.has_event(event):
+            warnings.add(f"{EVENT_KEY}={event[:80]!r} is not in this dataset; ignored")
+        else:
+            events.append(event)
+    return tuple(events)
 
 
 def _story(params: Params, known: Known, warnings: Warnings) -> tuple[str | None, int | None]:
@@ -550,8 +571,8 @@ def to_params(view: View) -> dict[str, list[str]]:
         params.update(f.to_params(value))
     for name, value in view.options:
         params[name] = [value]
-    if view.event:
-        params[EVENT_KEY] = [view.event]
+    if view.events:
+        params[EVENT_KEY] = list(view.events)
     if view.story:
         params[STORY_KEY] = [view.story]
         params[STEP_KEY] = [str(view.step or 1)]
@@ -597,7 +618,10 @@ def docs_table() -> str:
         rows.append(f"| {keys} | {f.help} | `{f.example}` |")
     for option in OPTIONS:
         rows.append(f"| `{option.name}` | {option.help} | `{option.example}` |")
-    rows.append(f"| `{EVENT_KEY}` | an event_id whose card opens | `event=2024-11-25-ru-drone-attack-ua` |")
+    rows.append(
+        f"| `{EVENT_KEY}` | an event_id whose card opens, repeatable (a selection) | "
+        "`event=2024-11-25-ru-drone-attack-ua` |"
+    )
     rows.append(f"| `{STORY_KEY}` | a story under `data/stories/` (docs/stories.md) | `story=seed-article` |")
     rows.append(
         f"| `{STEP_KEY}` | the story's step, from 1 (the view comes from the step) | `story=seed-article&step=3` |"

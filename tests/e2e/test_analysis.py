@@ -5,6 +5,7 @@ each other; at desktop size and at phone size."""
 from __future__ import annotations
 
 import itertools
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_the_three_seoul_meetings_are_three_marks_each_opening_its_card(page, ap
         card = page.locator(f".st-key-card-{event_id}")
         card.wait_for(timeout=20_000)
         opened.add(event_id)
-        page.get_by_role("button", name="Close cards").click()
+        page.get_by_role("button", name="Clear selection").click()
         wait_for_rerun(page)
         card.wait_for(state="detached", timeout=20_000)
     assert opened == set(seoul)
@@ -257,3 +258,45 @@ def test_every_bar_of_the_counts_chart_is_painted_hatched_ones_too(page, app_url
         painted = sum(1 for r, g, b in pixels if r > 150 and g < 120 and b < 120)  # the strike red
         assert painted > 0.4 * len(pixels), f"bar at x={box['x']:.0f} is {painted}/{len(pixels)} painted"
     page.screenshot(path=str(ARTIFACTS / "counts-hatched-bars.png"))
+
+
+# Each drawn mark's opacity as the browser paints it (bars and markers).
+OPACITY_JS = """(gd) => Array.from(gd.querySelectorAll('.barlayer .point path, .scatterlayer .point'))
+  .map(n => parseFloat(getComputedStyle(n).opacity) * parseFloat(getComputedStyle(n).fillOpacity || 1))"""
+
+
+def test_a_box_selection_stays_open_beside_highlighted_charts_and_in_the_link(page, app_url):
+    """Issue #19: the selection is a panel that stays, not a dialog over the page; every
+    event of a box-select is in the link; the counts chart and the map show the highlight."""
+    open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
+    chart = timeline(page)
+    points = chart.locator(".js-plotly-plot").evaluate(POINTS_JS)
+    lane = [p for p in points if abs(p["y"] - points[0]["y"]) < 1]  # one lane's marks
+    assert len(lane) >= 3
+    chart.hover()
+    chart.locator('.modebar-btn[data-title="Box Select"]').click()
+    x0, x1, y = min(p["x"] for p in lane) - 8, max(p["x"] for p in lane) + 8, lane[0]["y"]
+    page.mouse.move(x0, y - 8)
+    page.mouse.down()
+    page.mouse.move(x1, y + 8, steps=8)
+    page.mouse.up()
+    wait_for_rerun(page)
+    panel = page.locator(".st-key-selection-panel")
+    panel.wait_for(timeout=20_000)
+    chosen = sorted({p["id"] for p in lane})
+    assert sorted(parse_qs(urlparse(page.url).query)["event"]) == chosen
+    assert f"Selected: {len(chosen)} event(s)" in panel.inner_text()
+    assert page.locator('[role="dialog"]').count() == 0, "no modal over the page"
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    for n, name in ((1, "counts"), (2, "map")):
+        opacity = charts.nth(n).locator(".js-plotly-plot").evaluate(OPACITY_JS)
+        assert max(opacity) >= 0.9 and min(opacity) <= 0.3, f"{name}: the selection stands out"
+    page.screenshot(path=str(ARTIFACTS / "selection-panel.png"))
+    timeline(page).locator(".js-plotly-plot").hover()  # the page still answers while it is open
+    page.get_by_role("radio", name="Country").click()
+    wait_for_rerun(page)
+    assert sorted(parse_qs(urlparse(page.url).query)["event"]) == chosen, "it stays until cleared"
+    panel.get_by_role("button", name="Clear selection").click()
+    wait_for_rerun(page)
+    panel.wait_for(state="detached", timeout=20_000)
+    assert "event" not in parse_qs(urlparse(page.url).query)

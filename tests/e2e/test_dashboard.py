@@ -64,7 +64,7 @@ def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):
     assert "Ukraine reports record overnight attack of 188 Russian drones" in card.inner_text()
     assert card.locator(f'a[href="{SOURCE}"]').inner_text() == "Korea JoongAng Daily"
     assert parse_qs(urlparse(page.url).query)["event"] == [RECORD_NIGHT]
-    page.get_by_role("button", name="Close cards").click()
+    page.get_by_role("button", name="Clear selection").click()
     wait_for_rerun(page)
     card.wait_for(state="detached", timeout=20_000)
     assert "event" not in parse_qs(urlparse(page.url).query)
@@ -139,3 +139,22 @@ def test_download_buttons_deliver_slide_png_and_filtered_csv(page, app_url, tmp_
     text = csv_path.read_text()
     assert text.startswith("# filters: from=2024-11-01; to=2024-11-30; type=drone_attack")
     assert sum(1 for line in text.splitlines() if line.startswith("2024-11-")) == 3
+
+
+def test_the_back_button_returns_to_the_previous_view(page, app_url):
+    open_app(page, f"{app_url}/?type=drone_attack")
+    by_type = lane_labels(page)
+    page.get_by_role("radio", name="Country").click()
+    wait_for_rerun(page)
+    assert parse_qs(urlparse(page.url).query)["lanes"] == ["country"]
+    assert lane_labels(page) != by_type
+    page.go_back()
+    wait_for_rerun(page)
+    assert "lanes" not in parse_qs(urlparse(page.url).query)
+    page.wait_for_function(
+        "(labels) => Array.from(document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .ytick text'))"
+        ".map(n => n.textContent).join('|').includes(labels[0])",
+        arg=by_type,
+        timeout=20_000,
+    )
+    assert parse_qs(urlparse(page.url).query)["type"] == ["drone_attack"]

@@ -34,6 +34,11 @@ KEPT_VIEWS = 4
 KEPT_RESULTS = 64
 """Query results (a chart's bins, a table's rows) kept per backend: the home view and a view
 met again are answered without a query until the data changes."""
+HOLD_ROWS = 3_000_000
+"""A dataset version of at most this many rows is held in DuckDB's own in-memory tables (about
+0.5 GB per million synthetic rows), so a view filters memory instead of scanning Parquet."""
+HELD_VERSIONS = 2
+"""Dataset versions held at once: the current one, and the one before while a rerun ends."""
 R = TypeVar("R")
 
 
@@ -103,6 +108,8 @@ class Backend:
     def __init__(self) -> None:
         self._results: OrderedDict[Hashable, object] = OrderedDict()
         self._results_lock = threading.Lock()
+        self.queries = 0
+        """Statements run for views so far (what a test counts to show a change asks little)."""
 
     def remember(self, key: Hashable, compute: Callable[[], R]) -> R:
         """The result under `key` (a dataset version and a view), computed once and kept
@@ -132,10 +139,23 @@ class Backend:
         """The rows kept under `key`, if they still are."""
         return None
 
+    def hold(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
+        """Copy a whole dataset version (`expr`, read from its files) into this engine's own
+        in-memory tables, once, and return it there; None where the engine does not (Spark)."""
+        return None
+
+    def held(self, key: tuple[str, str]) -> ir.Table | None:
+        """The in-memory copy of a dataset version, if there is one."""
+        return None
+
     def forget(self) -> None:
         """Drop every kept copy and result (benchmarks measure a view met for the first time)."""
         with self._results_lock:
             self._results.clear()
+
+    def release(self) -> None:
+        """Drop the held datasets as well (benchmarks measure a start)."""
+        self.forget()
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
@@ -163,6 +183,8 @@ class DuckDBBackend(Backend):
         self.local = threading.local()
         self.tables: dict[object, str] = {}
         self.bound: dict[tuple[int, str], ir.Table] = {}
+        self.holding: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.hold_lock = threading.Lock()
 
     def _view(self, source: Source) -> str:
         with self.lock:
@@ -214,16 +236,17 @@ class DuckDBBackend(Backend):
             raise EngineError("query outside engine.session()")
         return backend
 
-    def keep(self, key: object, expr: ir.Table, limit: int) -> int | None:
+    def keep(self, key: object, expr: ir.Table, limit: int | None) -> int | None:
         """A table in the shared in-memory database (every cursor sees it), written in one
-        scan that stops after `limit` + 1 rows; the few most recently used are kept."""
+        scan that stops after `limit` + 1 rows (no limit: all of them); the few most recently
+        used are kept."""
         cursor = self._current().con  # this thread's DuckDB connection
         name = f"kept_{secrets.token_hex(6)}"
-        cursor.execute(
-            f"CREATE TABLE {name} AS {ibis.to_sql(expr.limit(limit + 1), dialect='duckdb')}"
-        ).fetchall()
+        bounded = expr if limit is None else expr.limit(limit + 1)
+        cursor.execute(f"CREATE TABLE {name} AS {ibis.to_sql(bounded, dialect='duckdb')}").fetchall()
+        self.queries += 1
         rows = int(cursor.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
-        if rows > limit:
+        if limit is not None and rows > limit:
             cursor.execute(f"DROP TABLE {name}").fetchall()
             return None
         with self.lock:
@@ -231,12 +254,45 @@ class DuckDBBackend(Backend):
             dropped = [self.tables.pop(next(iter(self.tables))) for _ in range(len(self.tables) - KEPT_VIEWS)]
         for old in dropped:
             cursor.execute(f"DROP TABLE IF EXISTS {old}").fetchall()
+        self._unbind(dropped)
         return rows
 
+    def hold(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
+        with self.hold_lock:  # one copy per version, even when two sessions ask at once
+            name = self.holding.get(key)
+            if name is None:
+                name = f"held_{secrets.token_hex(6)}"
+                self._current().con.execute(
+                    f"CREATE TABLE {name} AS {ibis.to_sql(expr, dialect='duckdb')}"
+                ).fetchall()
+                self.queries += 1
+                self.holding[key] = name
+                while len(self.holding) > HELD_VERSIONS:
+                    _, old = self.holding.popitem(last=False)
+                    self.db.execute(f"DROP TABLE IF EXISTS {old}")
+                    self._unbind([old])
+        return self.held(key)
+
+    def held(self, key: tuple[str, str]) -> ir.Table | None:
+        with self.hold_lock:
+            name = self.holding.get(key)
+        return None if name is None else self._bind(name)
+
     def forget(self) -> None:
+        """Drop every kept view and result; the held dataset stays (it is the data, not an
+        answer; `release` drops it too)."""
         super().forget()
         with self.lock:
             names, self.tables = list(self.tables.values()), {}
+        for name in names:
+            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def release(self) -> None:
+        """Drop the held datasets too (a benchmark measuring a start)."""
+        self.forget()
+        with self.hold_lock:
+            names = list(self.holding.values())
+            self.holding.clear()
         for name in names:
             self.db.execute(f"DROP TABLE IF EXISTS {name}")
 
@@ -246,7 +302,21 @@ class DuckDBBackend(Backend):
             if name is None:
                 return None
             self.tables[key] = name  # most recently used last
-        return self._current().table(name)
+        return self._bind(name)
+
+    def _unbind(self, names: list[str]) -> None:
+        """Forget the Ibis tables of dropped tables (a long-running server meets many views)."""
+        for key in [k for k in list(self.bound) if k[1] in names]:
+            self.bound.pop(key, None)
+
+    def _bind(self, name: str) -> ir.Table:
+        """An in-memory table on this thread's cursor, made once per cursor (asking for a
+        table's schema is a statement of its own)."""
+        backend = self._current()
+        bound = self.bound.get((id(backend), name))
+        if bound is None:
+            bound = self.bound[(id(backend), name)] = backend.table(name)
+        return bound
 
 
 class SparkBackend(Backend):

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from timeline import parts, taxonomy, view
-from timeline.engine.backends import Backend, Source, backend, open_source
+from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
 from timeline.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
 from timeline.view import View
 
@@ -31,6 +31,10 @@ KEEP_ROWS = 500_000
 memory after the first query, so its charts, table and map do not each scan the files."""
 KEEP_FROM = 200_000
 """...when the dataset has at least this many rows (below, a scan costs less than a copy)."""
+KEEP_HELD = 100_000
+"""On a dataset held in memory, a view's matches are copied once (and every chart reads the
+copy) when a text search found them or when there are at most this many; a broad view without
+text is filtered again per question, which in memory costs less than copying its rows."""
 OTHER = "Other"
 NONE_LANE = "(none)"
 T = TypeVar("T")
@@ -48,6 +52,9 @@ AGGREGATE_COLUMNS = [
     Col.CONFIDENCE, Col.SOURCE_OUTLET, Col.DATASET,
 ]  # fmt: skip
 """What counting a view needs: its many matches are kept without their text."""
+HELD_KEPT_COLUMNS = list(dict.fromkeys([*EVENT_COLUMNS, *AGGREGATE_COLUMNS]))
+"""What a view's matches keep on a dataset held in memory: what drawing and counting need (no
+summaries, sources or search text; cards and exports read those from the held dataset)."""
 COUNT_CHOICES = {
     "all": taxonomy.STRIKE_UNITS,
     "drones": ("drones",),
@@ -216,18 +223,24 @@ def _in_session(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _remembered(method: Callable[..., T]) -> Callable[..., T]:
-    """Keep a view query's result per dataset version (see `Backend.remember`). A `Match`
-    argument is left out of the key: it follows from the view."""
+def _remembered(*reads: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Keep a view query's result per dataset version (see `Backend.remember`), keyed by the
+    filters and by the chart options it `reads` alone: a change of `lanes` asks the timeline
+    again and nothing else. A `Match` argument is left out of the key: it follows from the
+    view."""
 
-    @functools.wraps(method)
-    def wrapper(self: Engine, v: View, *args: object, **kwargs: object) -> T:
-        extra = [a for a in args if not isinstance(a, Match)]
-        extra += sorted((k, a) for k, a in kwargs.items() if not isinstance(a, Match))
-        key = (self.source.key, method.__name__, v.values, v.options, tuple(extra))
-        return self.backend.remember(key, lambda: method(self, v, *args, **kwargs))
+    def decorate(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def wrapper(self: Engine, v: View, *args: object, **kwargs: object) -> T:
+            extra = [a for a in args if not isinstance(a, Match)]
+            extra += sorted((k, a) for k, a in kwargs.items() if not isinstance(a, Match))
+            options = tuple((name, v.option(name)) for name in reads)
+            key = (self.source.key, method.__name__, v.values, options, tuple(extra))
+            return self.backend.remember(key, lambda: method(self, v, *args, **kwargs))
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 class Engine:
@@ -241,6 +254,19 @@ class Engine:
     # --- tables ----------------------------------------------------------------------------
 
     def _base(self) -> ir.Table:
+        """The whole dataset: DuckDB's in-memory copy of this version when it has at most
+        `HOLD_ROWS` rows (made on first use, with the derived columns), else its files."""
+        held = self.backend.held(self.source.key)
+        if held is not None:
+            return held
+        if _file_rows(self.source) <= HOLD_ROWS:
+            held = self.backend.hold(self.source.key, self._scan())
+            if held is not None:
+                return held
+        return self._scan()
+
+    def _scan(self) -> ir.Table:
+        """The dataset's files, with the derived columns (computed when the files lack them)."""
         t = self.backend.table(self.source)
         if self.source.derived:
             return t
@@ -256,7 +282,10 @@ class Engine:
     def _where(self, v: View, columns: Iterable[Col | str] = EVENT_COLUMNS) -> ir.Table:
         """The matching rows, from a copy kept in memory when one holds these `columns`
         (see `_keep`), else from the files."""
-        if v.values:
+        if v.values and {str(c) for c in columns} <= {str(c) for c in HELD_KEPT_COLUMNS}:
+            kept = self.backend.kept((self.source.key, v.values, "all"))
+            if kept is not None:
+                return kept
             for kind, kept_columns in (("events", EVENT_COLUMNS), ("counts", AGGREGATE_COLUMNS)):
                 if {str(c) for c in columns} <= {str(c) for c in kept_columns}:
                     kept = self.backend.kept((self.source.key, v.values, kind))
@@ -267,13 +296,22 @@ class Engine:
         return t.filter(tests) if tests else t
 
     def _keep(self, v: View) -> None:
-        """A large dataset's view with filters keeps its matches in memory, so that its
-        charts, table and map each read those instead of the files: all `EVENT_COLUMNS` when
-        the view holds at most `MAX_EVENTS`, the `AGGREGATE_COLUMNS` up to `KEEP_ROWS`. Each
-        try is one scan that stops as soon as it has found too many."""
-        if not v.values or self.summary.rows < KEEP_FROM:
+        """A view with filters keeps its matches in memory, so that its charts, table and map
+        each read those instead of filtering again: on a dataset held in memory, all of them
+        (one pass over the data per view); on a large one read from files, all
+        `EVENT_COLUMNS` when the view holds at most `MAX_EVENTS`, the `AGGREGATE_COLUMNS` up
+        to `KEEP_ROWS`, each try one scan that stops as soon as it has found too many."""
+        if not v.values:
             return
         t = self._base()
+        if self.backend.held(self.source.key) is not None:
+            key = (self.source.key, v.values, "all")
+            if self.backend.kept(key) is None:
+                matched = t.filter(view.predicates(t, v)).select([str(c) for c in HELD_KEPT_COLUMNS])
+                self.backend.keep(key, matched, None)
+            return
+        if self.summary.rows < KEEP_FROM:
+            return
         matched = t.filter(view.predicates(t, v))
         tries = (("events", EVENT_COLUMNS, MAX_EVENTS), ("counts", AGGREGATE_COLUMNS, KEEP_ROWS))
         for kind, columns, limit in tries:
@@ -284,6 +322,7 @@ class Engine:
                 return
 
     def run(self, expr: ir.Expr) -> pd.DataFrame:
+        self.backend.queries += 1
         return expr.to_pandas()
 
     # --- per dataset version ---------------------------------------------------------------
@@ -341,13 +380,16 @@ class Engine:
 
     # --- per view --------------------------------------------------------------------------
 
-    @_remembered
+    @_remembered()
     @_in_session
     def match(self, v: View) -> Match:
         if not v.values:
             s = self.summary
             return Match(s.rows, s.first_day, s.last_day, s.located)
-        self._keep(v)
+        held = self.backend.held(self.source.key) is not None
+        text = any(isinstance(f, view.TextWords) for f in v.active)
+        if not held or text:  # a text search is the costly test: run it once, keep what it found
+            self._keep(v)
         t = self._where(v, [Col.DATE_START, Col.DATE_END, Col.LATITUDE])
         row = self.run(
             t.aggregate(
@@ -358,9 +400,11 @@ class Engine:
             )
         ).iloc[0]
         n = int(row["n"])
+        if held and not text and n <= KEEP_HELD:
+            self._keep(v)
         return Match(n, _day(row["first"]), _day(row["last"]), int(row["located"] or 0) if n else 0)
 
-    @_remembered
+    @_remembered()
     @_in_session
     def count(self, v: View) -> int:
         t = self._where(v, [Col.EVENT_ID])
@@ -393,7 +437,7 @@ class Engine:
         expr = t.select(wanted).order_by([Col.DATE_START, Col.EVENT_ID]).limit(limit)
         return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
 
-    @_remembered
+    @_remembered()
     @_in_session
     def newest(self, v: View, limit: int = 1000) -> pd.DataFrame:
         """The `limit` newest matching events, newest first, for the table."""
@@ -449,6 +493,7 @@ class Engine:
         """Every matching row in the schema, oldest first: what a data export writes."""
         t = self._where(v, ARROW_SCHEMA.names)
         expr = t.select(ARROW_SCHEMA.names).order_by([Col.DATE_START, Col.EVENT_ID])
+        self.backend.queries += 1
         return _to_schema(expr.to_pyarrow())
 
     @_in_session
@@ -467,7 +512,7 @@ class Engine:
         sums = self.run(t.group_by(key=t[by]).agg(n=t[of].sum()))
         return {str(k): int(n) for k, n in zip(sums["key"], sums["n"], strict=True)}
 
-    @_remembered
+    @_remembered()
     @_in_session
     def outlets(self, v: View) -> pd.Series:
         """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
@@ -478,7 +523,7 @@ class Engine:
 
     # --- charts ----------------------------------------------------------------------------
 
-    @_remembered
+    @_remembered("lanes")
     @_in_session
     def timeline(self, v: View, match: Match | None = None) -> TimelineData:
         """The events when there are at most `MAX_EVENTS`, else counts per lane and bin."""
@@ -519,7 +564,7 @@ class Engine:
             order = [*top, OTHER]
         return _as_days(frame, ["bin"]), tuple(order)
 
-    @_remembered
+    @_remembered("per", "strikes")
     @_in_session
     def strikes(self, v: View) -> StrikeSeries:
         """Launched and intercepted per bin and type; an overnight attack counts on the day it
@@ -567,7 +612,7 @@ class Engine:
         )
         return StrikeSeries(series, per, what, int(series["events"].sum()), left_out, datasets)
 
-    @_remembered
+    @_remembered()
     @_in_session
     def map(self, v: View, match: Match | None = None) -> MapData:
         match = match or self.match(v)
@@ -591,6 +636,19 @@ class Engine:
         frame["x"] = (frame["x"].astype("float64") + 0.5) * size
         frame["y"] = (frame["y"].astype("float64") + 0.5) * size
         return MapData(match.count, match.located, cells=frame)
+
+
+_row_counts: dict[tuple[str, str], int] = {}
+
+
+def _file_rows(source: Source) -> int:
+    """A dataset version's rows from its files' footers (no data read), once per version."""
+    found = _row_counts.get(source.key)
+    if found is None:
+        import pyarrow.parquet as pq
+
+        found = _row_counts[source.key] = sum(pq.ParquetFile(p).metadata.num_rows for p in source.files)
+    return found
 
 
 def _summary_from_footers(source: Source) -> Summary | None:

@@ -3,6 +3,7 @@ as escaped HTML: it is shown as text, never interpreted as markdown; links are h
 
 from __future__ import annotations
 
+import functools
 from html import escape
 
 import pandas as pd
@@ -19,7 +20,6 @@ from timeline.ui.safe import inert
 from timeline.view import View
 
 MAX_CARDS = 12
-HIGHLIGHT = "background-color: rgba(255, 196, 0, 0.28)"
 
 
 def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
@@ -39,15 +39,31 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
             card_footer(event_id)  # last changed (n changes); Edit and history for editors
 
 
-@st.dialog("Selected events", width="large", on_dismiss=state.close_cards)
-def cards_dialog(engine: Engine, v: View, ids: list[str]) -> None:
-    """The cards open over the page, wherever the analyst clicked (timeline, map or table)."""
-    head, close = st.columns([4, 1], vertical_alignment="center")
-    head.markdown(f"**Selected: {len(ids)} event(s)**")
-    if close.button("Close cards", width="stretch"):
-        state.close_cards()
-        st.rerun()  # a button in a dialog reruns only the dialog; the page must redraw without it
-    render_cards(engine, v, ids)
+PANEL_KEY = "selection-panel"
+PANEL_CSS = """<style>
+.st-key-selection-panel{border:1px solid rgba(128,128,128,.35);border-radius:.5rem;padding:.6rem .8rem;
+  position:sticky;top:3.5rem;max-height:calc(100vh - 4.5rem);overflow-y:auto}
+@media (max-width: 640px){
+  .st-key-selection-panel{position:fixed;left:0;right:0;top:auto;bottom:0;z-index:999990;max-height:45vh;
+    overflow-y:auto;background:var(--background-color,#fff);border-radius:.8rem .8rem 0 0;
+    box-shadow:0 -6px 18px rgba(0,0,0,.25)}
+  .block-container{padding-bottom:48vh}
+}
+</style>"""
+"""Beside the charts on a desktop; on a narrow screen (the columns stack) a bottom sheet over
+the lower part of the page, which still scrolls behind it."""
+
+
+def selection_panel(engine: Engine, v: View, ids: list[str]) -> None:
+    """The selected events' cards, in a panel that stays open (the page is never dimmed or
+    blocked) until "Clear selection", so their highlight on every chart can be seen."""
+    st.html(PANEL_CSS)
+    with st.container(key=PANEL_KEY):
+        st.markdown(f"**Selected: {len(ids)} event(s)**")
+        st.button("Clear selection", on_click=state.close_cards, width="stretch", icon=":material/close:")
+        if len(ids) > MAX_CARDS:
+            st.caption(f"The first {MAX_CARDS} cards are shown; all {len(ids)} are highlighted.")
+        render_cards(engine, v, ids)
 
 
 def render_table(engine: Engine, v: View, matched: int, selected: list[str], compact: bool) -> list[str]:
@@ -62,20 +78,21 @@ def render_table(engine: Engine, v: View, matched: int, selected: list[str], com
     if compact:
         _compact_list(table, view.to_params(v.filters_only()))
         return []
+    # The selected rows carry a mark in a first column (no pandas Styler: styling a
+    # thousand rows cost 0.3 s of every rerun, against 1.5 ms for the plain table).
     chosen = set(selected)
-    styled = table.style.apply(
-        lambda row: [HIGHLIGHT if row["event_id"] in chosen else "" for _ in row], axis=1
-    )
+    table.insert(0, "picked", ["●" if i in chosen else "" for i in table["event_id"]])
     event = st.dataframe(
-        styled,
+        table,
         hide_index=True,
         width="stretch",
         height=min(440, 40 + 35 * max(1, len(table))),
-        on_select="rerun",
+        on_select=functools.partial(state.take_selection, "events_table"),
         selection_mode="multi-row",
         key=state.selection_key("events_table"),
-        column_order=list(HEADERS),
+        column_order=["picked", *HEADERS],
         column_config={
+            "picked": st.column_config.TextColumn("Selected", width=30, help="selected (cards open)"),
             "start": st.column_config.DateColumn(HEADERS["start"], format="YYYY-MM-DD", width=95),
             "dates": st.column_config.TextColumn(HEADERS["dates"], width=190),
             "type": st.column_config.TextColumn(HEADERS["type"], width=120),

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from timeline import datasets, store, view
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
 from timeline.errors import describe_os_error
 from timeline.figures import counts_figure, map_figure, timeline_figure
+from timeline.figures.cache import FIGURES
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
-from timeline.figures.timeline_chart import shared_range
+from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.schema import Col
 from timeline.ui import cards, export_panel, sidebar, state, viewport
@@ -61,11 +66,6 @@ def load_engine(path: Path) -> Engine:
     raise AssertionError  # st.stop() does not return
 
 
-def on_phone() -> bool:
-    """A phone by the width the browser measured (`ui.viewport`), not by its user agent."""
-    return viewport.current().phone
-
-
 def _header(engine: Engine, v: View, n: int) -> None:
     summary = engine.summary
     st.title(inert(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows)))
@@ -107,19 +107,23 @@ def _timeline(
     head.subheader("Timeline")
     _segmented("lanes", control)
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
-    fig, info = timeline_figure(
-        engine.timeline(v, match),
-        lanes=v.lanes,
-        selected=selected,
-        window=window,
-        width=plot_px or viewport.current().plot_px,
-    )
-    if phone:  # pinch to zoom instead of range buttons, which would cover the dates
-        fig.update_layout(xaxis_rangeselector_visible=False)
+    width = plot_px or viewport.current().plot_px
+
+    def build() -> tuple[go.Figure, TimelineInfo]:
+        fig, info = timeline_figure(
+            engine.timeline(v, match), lanes=v.lanes, selected=selected, window=window, width=width
+        )
+        if phone:  # pinch to zoom instead of range buttons, which would cover the dates
+            fig.update_layout(xaxis_rangeselector_visible=False)
+        return fig, info
+
+    # The timeline fades unselected marks, callouts and spans itself: kept per selection too.
+    key = (engine.source.key, "timeline", v.values, v.lanes, tuple(selected), window, width, phone)
+    fig, info = FIGURES.get(key, build)
     st.plotly_chart(
         fig,
         key=state.selection_key("timeline_chart"),
-        on_select="rerun",
+        on_select=functools.partial(state.take_selection, "timeline_chart"),
         selection_mode=("points", "box", "lasso"),
         config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
     )
@@ -151,7 +155,8 @@ def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
         return
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
-    fig = counts_figure(series, window=window)
+    key = (engine.source.key, "counts", v.values, v.per, v.strikes, window)
+    fig, _ = FIGURES.get(key, lambda: (counts_figure(series, window=window), None))
     if focus:  # the bins holding the selected (or a story step's) events
         days = [d.date() for d in engine.by_ids(focus)[Col.DATE_START]]
         fig = fade_bins(fig, bins_of(days, series.per), series.per)
@@ -182,16 +187,37 @@ def _map(
         )
         return
     data = engine.map(v, match)
+    fig, _ = FIGURES.get(
+        (engine.source.key, "map", v.values, extent), lambda: (map_figure(data, extent=extent), None)
+    )
     st.plotly_chart(
-        fade_events(map_figure(data, extent=extent), focus),
+        fade_events(fig, focus),
         key=state.selection_key("map_chart"),
-        on_select="rerun",
+        on_select=functools.partial(state.take_selection, "map_chart"),
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
     caption = map_counts(data, extent).caption()
     if caption:
         st.caption(escape_markdown(caption))
+
+
+PANEL_SHARE = 0.68
+"""The charts' share of the page's width while the selection panel stands beside them."""
+
+
+@contextlib.contextmanager
+def _beside_selection(engine: Engine, v: View, selected: list[str]) -> Iterator[None]:
+    """The charts, with the selection panel in a column to their right while events are
+    selected (on a narrow screen the columns stack and the panel becomes a bottom sheet)."""
+    if not selected:
+        yield
+        return
+    charts, panel = st.columns([PANEL_SHARE, 1 - PANEL_SHARE], gap="medium")
+    with panel:
+        cards.selection_panel(engine, v, selected)
+    with charts:
+        yield
 
 
 def main() -> None:
@@ -217,11 +243,7 @@ def main() -> None:
     v = state.current_view(summary)
     active = story_ui.keep(active, v)  # a filter changed by hand leaves the story
     state.forget_selection_on_new_filters(v)
-    selected = state.selected_ids()
-    if selected:
-        st.session_state[state.EVENT] = selected[0]
-    elif v.event:
-        selected = [v.event]
+    selected = list(v.events)
     screen = viewport.current()
     phone = screen.phone
     match = engine.match(v)
@@ -230,12 +252,16 @@ def main() -> None:
     if not match.count:
         _no_results(engine, v)
     else:
-        with story_ui.layout(
-            active, engine, v, phone
-        ):  # the step's caption beside the charts (above, on a phone)
+        # The selected events' cards stay open beside the charts; a story's caption too (above
+        # the charts on a phone).
+        with _beside_selection(engine, v, selected), story_ui.layout(active, engine, v, phone):
             plot_px = story_ui.plot_px(active, phone, screen.plot_px)
-            # a story's desktop layout has a plot width of its own: there, only whether it is a phone
-            viewport.probe(screen, planned=plot_px if active is None or phone else 0)
+            if selected and not phone:
+                # narrower beside the panel; not measured then, so the kept width stays the full one
+                plot_px = int(plot_px * PANEL_SHARE)
+            else:
+                # a story's desktop layout has a plot width of its own: there, only whether it is a phone
+                viewport.probe(screen, planned=plot_px if active is None or phone else 0)
             focus = selected or story_ui.highlight(active)  # bright; every other mark fades
             _timeline(engine, v, match, focus, phone, plot_px)
             _counts(engine, v, match, focus)
@@ -243,8 +269,8 @@ def main() -> None:
         st.subheader("Events")
         cards.render_table(engine, v, match.count, selected, compact=phone)
         export_panel.render(engine, v, match)
-    if selected:
-        cards.cards_dialog(engine, v, selected)
+    if selected and not match.count:
+        cards.selection_panel(engine, v, selected)
 
     sources = ", ".join(summary.datasets)
     st.caption(

@@ -21,7 +21,7 @@ from timeline.view import AnyOf, DateRange, DateSpan, Minimum, TextWords, View
 
 PRESET = "view_preset"
 EVENT = "view_event"
-WARNINGS, LOADED = "url_warnings", "url_loaded"
+WARNINGS, LOADED, WRITTEN = "url_warnings", "url_loaded", "url_written"
 SELECTION_ROUND = "selection_round"
 
 
@@ -52,11 +52,16 @@ def view_keys() -> list[str]:
     return keys + [key(o.name) for o in view.OPTIONS]
 
 
+def _url_params() -> dict[str, list[str]]:
+    return {name: st.query_params.get_all(name) for name in st.query_params}
+
+
 def load_url_once(engine: Engine) -> None:
-    """Seed the widgets from the URL on the first run of a session."""
-    if st.session_state.get(LOADED):
+    """Seed the widgets from the URL on the first run of a session, and again when the
+    address changed since this page last wrote it (the browser's back and forward buttons)."""
+    if st.session_state.get(LOADED) and _url_params() == st.session_state.get(WRITTEN, _url_params()):
         return
-    params = {name: st.query_params.get_all(name) for name in st.query_params}
+    params = _url_params()
     parsed, warnings = view.parse(params, engine.known())
     set_view(parsed, engine.summary)
     st.session_state[WARNINGS] = warnings
@@ -100,7 +105,7 @@ def set_view(v: View, summary: Summary) -> None:
     s[PRESET] = None
     for option in view.OPTIONS:
         s[key(option.name)] = v.option(option.name)
-    s[EVENT] = v.event
+    s[EVENT] = list(v.events)
 
 
 def _filter_value(f: view.Filter, summary: Summary) -> Any:
@@ -127,7 +132,7 @@ def _filter_value(f: view.Filter, summary: Summary) -> Any:
 
 def current_view(summary: Summary) -> View:
     """The view the widgets show now."""
-    v = View(event=st.session_state.get(EVENT))
+    v = View(events=tuple(st.session_state.get(EVENT) or ()))
     for f in view.FILTERS:
         v = v.with_filter(f.name, _filter_value(f, summary))
     for option in view.OPTIONS:
@@ -138,9 +143,9 @@ def current_view(summary: Summary) -> View:
 def write_url(v: View) -> None:
     """Mirror the view into the address bar (only when it changed, to keep history clean)."""
     wanted = view.to_params(v)
-    current = {name: st.query_params.get_all(name) for name in st.query_params}
-    if current != wanted:
+    if _url_params() != wanted:
         st.query_params.from_dict(wanted)
+    st.session_state[WRITTEN] = wanted
 
 
 def share_url(v: View) -> str:
@@ -149,28 +154,40 @@ def share_url(v: View) -> str:
     return f"{base}?{query}" if query else base
 
 
-SELECTABLE = ("timeline_chart", "map_chart", "events_table")
 TABLE_IDS, LAST_FILTERS = "table_ids", "last_filters"
 
 
 def open_card(event_id: str) -> None:
-    st.session_state[EVENT] = event_id
+    st.session_state[EVENT] = [event_id]
+
+
+def _chosen(name: str) -> list[str]:
+    """The events a chart's or the table's selection widget holds now."""
+    widget = st.session_state.get(selection_key(name)) or {}
+    chosen = widget.get("selection", {}) if hasattr(widget, "get") else {}
+    ids: list[str] = []
+    for point in chosen.get("points", []) or []:
+        custom = point.get("customdata") if hasattr(point, "get") else None
+        if custom and isinstance(custom[0], str):
+            ids.append(custom[0])
+    table = st.session_state.get(TABLE_IDS) or []
+    ids += [table[r] for r in chosen.get("rows", []) or [] if isinstance(r, int) and r < len(table)]
+    return list(dict.fromkeys(ids))[: view.MAX_SELECTED]
+
+
+def take_selection(name: str) -> None:
+    """`on_select` of the timeline, the map and the table: what the analyst just picked there
+    becomes the selection, which then stays (panel open, highlighted on every chart, in the
+    URL) until cleared, whatever the charts redraw. An empty pick (a click beside the marks)
+    leaves it."""
+    ids = _chosen(name)
+    if ids:
+        st.session_state[EVENT] = ids
 
 
 def selected_ids() -> list[str]:
-    """The events selected on the timeline, the map and the table (in that order), as their
-    widgets hold them at the start of a run, so every chart can show the same selection."""
-    ids: list[str] = []
-    for name in SELECTABLE:
-        widget = st.session_state.get(selection_key(name)) or {}
-        chosen = widget.get("selection", {}) if hasattr(widget, "get") else {}
-        for point in chosen.get("points", []) or []:
-            custom = point.get("customdata") if hasattr(point, "get") else None
-            if custom and isinstance(custom[0], str):
-                ids.append(custom[0])
-        table = st.session_state.get(TABLE_IDS) or []
-        ids += [table[r] for r in chosen.get("rows", []) or [] if isinstance(r, int) and r < len(table)]
-    return list(dict.fromkeys(ids))
+    """The selected events, in the order they were picked."""
+    return list(st.session_state.get(EVENT) or [])
 
 
 def forget_selection_on_new_filters(v: View) -> None:
@@ -186,8 +203,8 @@ def selection_key(name: str) -> str:
 
 
 def close_cards() -> None:
-    """Clear the open card and every chart and table selection that would reopen it."""
-    st.session_state[EVENT] = None
+    """Clear the selection, and every chart and table selection that would reopen it."""
+    st.session_state[EVENT] = []
     st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
 
 

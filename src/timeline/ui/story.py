@@ -164,7 +164,7 @@ def url_view(active: Active | None, v: View) -> View:
     """What the address bar holds: the step's link in a story, else the view."""
     if active is None:
         return v
-    return View(story=active.story.name, step=active.number, event=v.event)
+    return View(story=active.story.name, step=active.number, events=v.events)
 
 
 def highlight(active: Active | None) -> list[str]:

@@ -1,0 +1,418 @@
+"""Browser benchmark: what the analyst feels, from an input event to every chart on screen
+showing the new view, in Debian's Chromium driven by Playwright against `streamlit run`.
+
+    .venv/bin/python benchmarks/bench_browser.py                      # the bundled 90 events
+    .venv/bin/python benchmarks/bench_browser.py --sizes 1000000 --repeats 3
+
+Each dataset gets a fresh `streamlit run app.py` (one DuckDB thread, `TIMELINE_THREADS=1`).
+Measured per interaction (median of `--repeats`, each on a view not met before where the
+interaction allows it):
+
+- cold start: from starting the server process to the first chart drawn;
+- a filter pill (an event type), a date preset, the lanes switch, a text search of two
+  words, a click on a point (its card in the selection panel and the highlight), a story's
+  next step (bundled data only: the story's events are in it), the browser's back button;
+- wall: from the input event (time-stamped in the page on pointerdown or Enter) until the
+  script is idle again and no chart has been redrawn for 0.5 s (a chart is redrawn when
+  plotly's `calcdata` is replaced, checked on every animation frame, the way Streamlit's
+  own e2e tests wait for the plot's DOM to change); the figure is the last redraw's time;
+- server CPU: user + system seconds of the Streamlit process over the interaction (from
+  /proc, Linux only);
+- floor: the same answers (count, timeline lanes x days, strikes per day and type, map
+  cells, the newest 1,000 rows) computed by DuckDB alone on the data held in its own
+  in-memory table, in this process, on one thread: what the page cannot go below.
+
+The wait for "no redraw for 0.5 s" is not counted in the wall time. It is a benchmark, not a
+test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))
+QUIET_MS = 500
+WATCH_MS = 60_000
+VERBOSE = False
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+# Installed once per page: time-stamps input events and every chart redraw.
+PROBE_JS = """
+() => {
+  if (window.__probe) return;
+  const probe = window.__probe = {t0: null, last: null, ran: null, charts: [], watch: null, seen: new WeakMap()};
+  const mark = () => { probe.t0 = performance.now(); probe.last = null; probe.ran = null; probe.charts = []; };
+  document.addEventListener('pointerdown', mark, true);
+  document.addEventListener('keydown', e => { if (e.key === 'Enter') mark(); }, true);
+  window.addEventListener('popstate', mark, true);
+  new MutationObserver(() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (app && app.getAttribute('data-test-script-state') === 'notRunning') probe.ran = performance.now();
+  }).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+  const tick = () => {
+    document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
+      if (gd.calcdata && probe.seen.get(gd) !== gd.calcdata) {
+        probe.seen.set(gd, gd.calcdata);
+        probe.last = performance.now();
+        probe.charts.push([i, Math.round(probe.last - (probe.t0 || 0))]);
+      }
+    });
+    if (probe.watch && document.querySelector(probe.watch)) {
+      probe.watch = null;
+      probe.last = Math.max(probe.last || 0, performance.now());
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+"""
+POINTS_JS = """(gd) => {
+  const out = [], rect = gd.getBoundingClientRect(), L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis;
+  gd._fullData.forEach((trace, t) => {
+    if (trace.type !== 'scatter' || !trace.customdata || !String(trace.mode).includes('markers')) return;
+    (gd.calcdata[t] || []).forEach((pt, i) => {
+      const x = xa.l2p(xa.d2l(pt.x)), y = ya.l2p(ya.d2l(pt.y));
+      const inside = x >= 0 && x <= L._size.w && y >= 0 && y <= L._size.h;  // not beyond the range
+      if (inside && trace.customdata[i] && trace.customdata[i][0])
+        out.push({x: rect.left + L._size.l + x, y: rect.top + L._size.t + y});
+    });
+  });
+  return out;
+}"""
+"""Where each event's mark is drawn on the timeline (its centre on the page)."""
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
+@dataclass
+class Case:
+    """One kind of interaction and its measurements."""
+
+    name: str
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (fields 14 and 15 of /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def dataset(size: int) -> Path:
+    """The bundled data (90) or `timeline synth` events, made once under bench-data/."""
+    if size <= 1000:
+        return ROOT / "data" / "events.parquet"
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_dashboard
+
+    return bench_dashboard.dataset(size)
+
+
+def start(data: Path, port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "TIMELINE_DATA": str(data), "TIMELINE_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+        if proc.poll() is not None:
+            break
+    raise RuntimeError("streamlit did not start")
+
+
+def settle(page, timeout_s: float = 300) -> float:
+    """Wait for the rerun an input started to end and the charts to stop changing; the time
+    from the input to the last redraw (or to the script's end when nothing was redrawn), in s."""
+    deadline = time.monotonic() + timeout_s
+    page.wait_for_timeout(50)
+    while time.monotonic() < deadline:
+        idle = page.evaluate(IDLE_JS)
+        t0, last, ran, now = page.evaluate(
+            "() => [window.__probe.t0, window.__probe.last, window.__probe.ran, performance.now()]"
+        )
+        waiting = page.evaluate("() => window.__probe.watch")
+        if waiting and t0 is not None and now - t0 > WATCH_MS:  # the card never came
+            raise TimeoutError(f"{waiting} did not appear")
+        if (
+            idle
+            and not waiting
+            and (last is None or now - last >= QUIET_MS)
+            and now - (t0 or now) >= QUIET_MS
+        ):
+            ends = [t for t in (last, ran) if t is not None and t > t0]
+            end = max(ends) if ends else now - QUIET_MS
+            if VERBOSE:
+                charts = page.evaluate("() => window.__probe.charts")
+                print(
+                    f"    script end {((ran or t0) - t0):.0f} ms, redraws (chart, ms) {charts}",
+                    file=sys.stderr,
+                )
+            return (end - t0) / 1000
+        page.wait_for_timeout(25)
+    raise TimeoutError("the page did not settle")
+
+
+def open_view(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function(IDLE_JS, timeout=300_000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=300_000)
+    page.evaluate(PROBE_JS)
+    page.wait_for_timeout(QUIET_MS)
+
+
+def measure(page, pid: int, case: Case, act) -> None:
+    """Run one interaction `act(page)` and record its wall time and the server's CPU."""
+    page.evaluate(PROBE_JS)
+    before = cpu_seconds(pid)
+    act(page)
+    if VERBOSE:
+        print(f"  {case.name}", file=sys.stderr)
+    try:
+        case.wall.append(settle(page))
+    except TimeoutError as err:  # reported as a failure; the other interactions still run
+        case.failures.append(str(err))
+        page.evaluate("() => { window.__probe.watch = null; }")
+        return
+    case.cpu.append(cpu_seconds(pid) - before)  # an idle server spends next to nothing
+
+
+# --- the floor: DuckDB alone on the data in memory -----------------------------------------
+
+
+class Floor:
+    """The answers a view needs, as plain SQL on a DuckDB in-memory copy of the data."""
+
+    def __init__(self, data: Path) -> None:
+        import duckdb
+
+        from timeline import parts
+
+        files = [str(p) for p in parts.files(data)] if data.is_dir() else [str(data)]
+        self.db = duckdb.connect(config={"threads": 1})
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        self.db.execute(
+            f"CREATE TABLE events AS SELECT *, lower(concat_ws(' ', title, summary, location, "
+            f"array_to_string(actors, ' '))) AS search FROM read_parquet([{listed}], union_by_name = true)"
+        )
+
+    def answers(self, where: str) -> float:
+        """CPU seconds of the five answers of a view (`where`: an SQL condition)."""
+        queries = [
+            f"SELECT count(*), min(date_start), max(date_end) FROM events WHERE {where}",
+            f"SELECT event_type, date_start, count(*) FROM events WHERE {where} GROUP BY ALL",
+            f"SELECT date_start, event_type, sum(count), sum(intercepted) FROM events WHERE {where} "
+            "AND event_type IN ('drone_attack', 'missile_strike', 'combined_strike') GROUP BY ALL",
+            f"SELECT floor(longitude / 0.5), floor(latitude / 0.5), event_type, count(*) FROM events "
+            f"WHERE {where} AND latitude IS NOT NULL GROUP BY ALL",
+            f"SELECT * EXCLUDE (search) FROM events WHERE {where} ORDER BY date_start DESC, event_id LIMIT 1000",
+        ]
+        start = time.process_time()
+        for sql in queries:
+            self.db.execute(sql).fetchall()
+        return time.process_time() - start
+
+
+# --- one dataset ---------------------------------------------------------------------------
+
+
+def run_size(size: int, repeats: int, port: int, browser) -> dict[str, Case]:
+    data = dataset(size)
+    floor = Floor(data)
+    bundled = size <= 1000
+    url = f"http://127.0.0.1:{port}"
+    cases = {name: Case(name) for name in NAMES if bundled or name != "story: next step"}
+    log = Path(tempfile.gettempdir()) / f"bench-browser-{size}.log"
+    for _ in range(repeats):
+        context = browser.new_context(viewport={"width": 1440, "height": 1100})
+        page = context.new_page()
+        began = time.perf_counter()
+        proc = start(data, port, log)
+        try:
+            wait_healthy(url, proc)
+            page.goto(url)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=300_000)
+            cases["first chart after start"].wall.append(time.perf_counter() - began)
+            cases["first chart after start"].cpu.append(cpu_seconds(proc.pid))
+            cases["first chart after start"].floor.append(floor.answers("true"))
+            page.wait_for_function(IDLE_JS, timeout=300_000)
+            interactions(page, proc.pid, cases, floor, url, bundled, size)
+        finally:
+            context.close()
+            proc.terminate()
+            proc.wait(timeout=30)
+    return cases
+
+
+NAMES = (
+    "first chart after start",
+    "filter pill (event type)",
+    "date preset",
+    "lanes switch",
+    "per week",
+    "text search, two words",
+    "click a point: card + highlight",
+    "story: next step",
+    "back button",
+)
+TYPES = ["missile_strike", "meeting", "statement", "drone_attack"]
+
+
+def interactions(
+    page, pid: int, cases: dict[str, Case], floor: Floor, url: str, bundled: bool, size: int
+) -> None:
+    from timeline import taxonomy
+
+    # A filter pill: a new event type each repeat (a view not met before).
+    n = len(cases["filter pill (event type)"].wall)
+    kind = TYPES[n % len(TYPES)]
+    open_view(page, url)
+    pill = page.get_by_role("button", name=taxonomy.LABELS[kind], exact=False).first
+    measure(page, pid, cases["filter pill (event type)"], lambda p: pill.click())
+    cases["filter pill (event type)"].floor.append(floor.answers(f"event_type = '{kind}'"))
+
+    # The browser's back button: back to the unfiltered view.
+    measure(page, pid, cases["back button"], lambda p: p.go_back())
+    cases["back button"].floor.append(floor.answers("true"))
+
+    # A date preset (last 30 days, counted back from the newest event).
+    open_view(page, f"{url}/?type={kind}")
+    newest = floor.db.execute("SELECT max(date_end) FROM events").fetchone()[0]
+    preset = page.get_by_role("radio", name="Last 30 days").or_(
+        page.get_by_role("button", name="Last 30 days")
+    )
+    measure(page, pid, cases["date preset"], lambda p: preset.first.click())
+    cases["date preset"].floor.append(
+        floor.answers(f"event_type = '{kind}' AND date_end >= DATE '{newest}' - INTERVAL 29 DAY")
+    )
+
+    # The lanes switch and the counts' per-week switch on that view.
+    lanes = page.get_by_role("radio", name="Country")
+    measure(page, pid, cases["lanes switch"], lambda p: lanes.first.click())
+    cases["lanes switch"].floor.append(floor.answers(f"event_type = '{kind}'"))
+    week = page.get_by_role("radio", name="Per week")
+    measure(page, pid, cases["per week"], lambda p: week.first.click())
+    cases["per week"].floor.append(floor.answers(f"event_type = '{kind}'"))
+
+    # A text search of two words.
+    words = ["drone kyiv", "missile kharkiv", "attack odesa", "strike dnipro"][n % 4]
+    open_view(page, url)
+    box = page.get_by_placeholder("title, summary, place, actor")
+    box.fill(words)
+    measure(page, pid, cases["text search, two words"], lambda p: box.press("Enter"))
+    likes = " AND ".join(f"search LIKE '%{w}%'" for w in words.split())
+    cases["text search, two words"].floor.append(floor.answers(likes))
+
+    # A click on a point: its card in the panel and the highlight on every chart.
+    narrow = "type=drone_attack&from=2024-11-01&to=2024-11-30" if bundled else _narrow(floor, size)
+    open_view(page, f"{url}/?{narrow}")
+    height = page.viewport_size["height"] if page.viewport_size else 1100
+    points = [
+        q for q in page.locator(".js-plotly-plot").first.evaluate(POINTS_JS) if 0 < q["y"] < height - 20
+    ]
+    spot = points[(n * 7) % len(points)] if points else None
+    if spot:
+
+        def click(p) -> None:
+            p.mouse.click(spot["x"], spot["y"])
+
+        page.evaluate("() => { window.__probe.watch = '[class*=st-key-card-]'; }")
+        measure(page, pid, cases["click a point: card + highlight"], click)
+        cases["click a point: card + highlight"].floor.append(floor.answers("event_id = 'x'"))
+
+    if bundled:  # a story's next step
+        open_view(page, f"{url}/?story=seed-article&step={1 + n % 6}")
+        nxt = page.locator(".st-key-story-next button").first
+        measure(page, pid, cases["story: next step"], lambda p: nxt.click())
+        cases["story: next step"].floor.append(floor.answers("true"))
+
+
+def _narrow(floor: Floor, size: int) -> str:
+    """A view of a few hundred to two thousand drone attacks (drawn one by one, so a point
+    can be clicked): the newest days that hold that many."""
+    rows = floor.db.execute(
+        "SELECT date_start, count(*) FROM events WHERE event_type = 'drone_attack' "
+        "GROUP BY 1 ORDER BY 1 DESC LIMIT 60"
+    ).fetchall()
+    total, first = 0, rows[0][0]
+    for day, count in rows:
+        if total + count > 2000:
+            break
+        total, first = total + count, day
+    return f"type=drone_attack&from={first}&to={rows[0][0]}"
+
+
+def report(size: int, cases: dict[str, Case]) -> None:
+    label = "90 (bundled)" if size <= 1000 else f"{size:,}"
+    print(f"\n### {label} events\n")
+    print(
+        "| interaction | wall s (median) | wall s (all) | server CPU s | floor CPU s | wall / floor | CPU / floor |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for case in cases.values():
+        for failure in case.failures:
+            print(f"| {case.name} | failed: {failure} | | | | | |")
+        if not case.wall:
+            continue
+        wall, cpu = statistics.median(case.wall), statistics.median(case.cpu)
+        floor = statistics.median(case.floor) if case.floor else float("nan")
+        print(
+            f"| {case.name} | {wall:.3f} | {' / '.join(f'{w:.2f}' for w in case.wall)} | {cpu:.3f} | "
+            f"{floor:.4f} | {wall / floor:.0f}x | {cpu / floor:.0f}x |",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[90], help="90: the bundled data")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--verbose", action="store_true", help="when each chart was redrawn")
+    args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
+    if not CHROMIUM.exists():
+        parser.exit(1, f"{CHROMIUM} not found: install Debian's chromium\n")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        for size in args.sizes:
+            report(size, run_size(size, args.repeats, args.port, browser))
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

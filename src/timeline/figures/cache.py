@@ -1,0 +1,75 @@
+"""Built figures kept per dataset version and view, as plain data.
+
+Building a figure (laying out lanes, dodging marks, placing labels, plotly validating every
+property) costs more than the engine's answer it draws. A rerun that leaves a chart's inputs
+as they were (another chart's option, a selection, the back button, a second session on the
+same view) takes the kept figure instead: a copy of its plain dict wrapped without plotly's
+validation, which the highlight then changes in place.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import numpy as np
+import plotly.graph_objects as go
+
+T = TypeVar("T")
+KEPT_FIGURES = 48
+
+
+class FigureCache:
+    """The most recently used figures, keyed by everything that shapes them (the caller
+    names the dataset version, the chart, the filters and the options it reads)."""
+
+    def __init__(self, size: int = KEPT_FIGURES) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict[Hashable, tuple[dict[str, Any], Any]] = OrderedDict()
+        self.builds = 0
+        """Figures built so far (what a test counts to show that a selection builds none)."""
+
+    def get(self, key: Hashable, build: Callable[[], tuple[go.Figure, T]]) -> tuple[go.Figure, T]:
+        """The figure under `key` (and what `build` returned beside it), built at most once
+        while kept; each caller gets its own copy to change."""
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+        if found is None:
+            fig, extra = build()
+            found = (fig.to_dict(), extra)
+            with self.lock:
+                self.builds += 1
+                self.items[key] = found
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+        plain, extra = found
+        return go.Figure(_copy(plain), _validate=False), extra
+
+
+def _copy(value: Any) -> Any:
+    """A fresh copy of a figure's plain data, with plotly's typed arrays ({"dtype", "bdata"},
+    base64) back as numpy arrays, as the highlight reads and writes them."""
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value and set(value) <= {"bdata", "dtype", "shape"}:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).copy()
+            shape = value.get("shape")
+            if shape:
+                array = array.reshape([int(n) for n in str(shape).split(",")])
+            return array
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+FIGURES = FigureCache()
