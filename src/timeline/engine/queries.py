@@ -410,7 +410,7 @@ class Engine:
         t = self._where(v, [Col.EVENT_ID])
         return int(self.run(t.count().as_table()).iloc[0, 0])
 
-    @_remembered
+    @_remembered()
     @_in_session
     def frequencies(self, v: View, column: Col) -> dict[str, int]:
         """A column's values with their matching events, most frequent first (the sidebar's

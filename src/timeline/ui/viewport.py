@@ -63,7 +63,7 @@ def current() -> Viewport:
 
 PROBE = """<script>
 (() => {
-  const planned = %(planned)d, phone = %(phone)s, limit = %(limit)d, cookie = "%(cookie)s";
+  const planned = %(planned)s, phone = %(phone)s, limit = %(limit)s, cookie = "%(cookie)s";
   const started = Date.now();
   const look = () => {
     const gd = window.parent.document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot')
