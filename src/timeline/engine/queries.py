@@ -18,6 +18,8 @@ import pyarrow as pa
 
 from timeline import parts, taxonomy, view
 from timeline.engine.backends import Backend, Source, backend, open_source
+from timeline.engine.incidents import attach as attach_incidents
+from timeline.engine.incidents import with_incidents
 from timeline.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
 from timeline.view import View
 
@@ -241,7 +243,7 @@ class Engine:
     # --- tables ----------------------------------------------------------------------------
 
     def _base(self) -> ir.Table:
-        t = self.backend.table(self.source)
+        t = attach_incidents(self.backend.table(self.source), self.source)
         if self.source.derived:
             return t
         # Files without the stored derived columns (the curated file): the same values, computed.
@@ -337,7 +339,7 @@ class Engine:
         return bool(self.run(t.filter(t[Col.EVENT_ID] == event_id).count().as_table()).iloc[0, 0])
 
     def known(self) -> view.Known:
-        return self.summary.known(self.has_event)
+        return with_incidents(self.summary.known(self.has_event), self.source)
 
     # --- per view --------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.schema import Col
-from timeline.ui import cards, export_panel, sidebar, state
+from timeline.ui import cards, export_panel, incidents, sidebar, state
 from timeline.ui import story as story_ui
 from timeline.ui.safe import bullets, inert
 from timeline.view import View
@@ -73,7 +73,9 @@ def _header(engine: Engine, v: View, n: int) -> None:
     st.title(inert(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows)))
     as_of = summary.as_of.strftime("%d %b %Y") if summary.as_of else "-"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {inert(as_of)} · conflict timeline")
+    left.markdown(
+        f"**{inert(incidents.header_count(engine, v, n))}** · data as of {inert(as_of)} · conflict timeline"
+    )
     with right.popover("Share this view", width="stretch"):
         st.caption("The address bar always holds this view. Copy it, or this link:")
         st.code(state.share_url(v), language=None, wrap_lines=True)
@@ -212,6 +214,7 @@ def main() -> None:
             icon=":material/inbox:",
         )
         return
+    incidents.notice(engine, path)  # stale incidents: one line; the switch is offered when fresh
     state.load_url_once(engine)
     active = story_ui.begin(engine)  # a story's step sets the widgets to its view
     state.resend(state.view_keys())
