@@ -94,12 +94,14 @@ def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
     rows[IncidentCol.SOURCES] = group[Col.DATASET].transform("nunique").astype("int64")
     rows[IncidentCol.PRIMARY] = rows[IncidentCol.INCIDENT] == rows[Col.EVENT_ID]
     rows[IncidentCol.ONLY] = rows[Col.DATASET].where(rows[IncidentCol.SOURCES] == 1)
-    labels = {}
+    labels = {}  # the representative's count first, then the others' (by dataset)
     for incident, members in group:
         if len(members) > 1 and members[Col.COUNT].notna().any():
             labels[incident] = "; ".join(
                 f"{source_name(m[Col.DATASET])}: {count_label(m[Col.COUNT], m[Col.COUNT_UNIT], m[Col.WEAPON]) or '-'}"
-                for m in members.sort_values([Col.DATASET, Col.EVENT_ID]).to_dict("records")
+                for m in members.sort_values(
+                    [IncidentCol.PRIMARY, Col.DATASET], ascending=[False, True]
+                ).to_dict("records")
             )
     rows[IncidentCol.COUNTS] = rows[IncidentCol.INCIDENT].map(labels)
     return rows[[str(Col.EVENT_ID), *map(str, IncidentCol)]]

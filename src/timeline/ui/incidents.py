@@ -56,6 +56,19 @@ def header_count(engine: Engine, v: View, n: int) -> str:
     return f"{n:,} incident{'s' if n != 1 else ''} ({reports:,} reports) of {total:,} reports"
 
 
+def counts_note(v: View, datasets: tuple[str, ...]) -> str:
+    """What the counts chart adds up when several datasets are in view."""
+    if v.get(view.REPORTS_KEY) == view.INCIDENTS:
+        return (
+            f" Reports from {len(datasets)} datasets ({', '.join(datasets)}) of one incident are counted once, "
+            "by its most trusted source's figure (switch Reports to 'Every report' to see each)."
+        )
+    return (
+        f" Counts from {len(datasets)} datasets ({', '.join(datasets)}) are added together, "
+        "and the same attack may be in more than one: pick one under Datasets to compare them."
+    )
+
+
 def card_reports(engine: Engine, event_id: str) -> None:
     """The reports of this event's incident, with their sources and differences."""
     text = reports_html(inc.reports_of(engine, event_id), inc.source_name)

@@ -162,10 +162,7 @@ def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
     st.plotly_chart(fig, key="counts_chart", config=PLOTLY_CONFIG)
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
-        note += (
-            f" Counts from {len(series.datasets)} datasets ({', '.join(series.datasets)}) are added together, "
-            "and the same attack may be in more than one: pick one under Datasets to compare them."
-        )
+        note += incidents.counts_note(v, series.datasets)  # added together, or each incident once
     if series.left_out:
         note += f" {series.left_out:,} figure(s) dated only to a month or week (e.g. monthly totals) are not spread over days."
     st.caption(escape_markdown(note))
