@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from test_engine_incidents import NIGHT, TALLY, tally
 from timeline import store
 from timeline.cli import app
+from timeline.schema import Col
 
 from conftest import CURATED, frame, run_app
 
@@ -57,6 +58,8 @@ def test_card_lists_both_reports(monkeypatch: pytest.MonkeyPatch, matched: Path)
     at = run_app(monkeypatch, data=matched, event=NIGHT)
     html = cards_html(at)
     assert "One incident, 2 reports" in html
+    night = int(store.load(matched).set_index(str(Col.EVENT_ID)).loc[NIGHT, Col.COUNT])
+    assert f"counts: curated: {night} drones; Air Force: {night} drones" in html
     assert "Air Force" in html and "missile-attacks" in html and "curated" in html
     at = run_app(monkeypatch, data=matched, event=TALLY, reports="all")
     assert "One incident, 2 reports" in cards_html(at)

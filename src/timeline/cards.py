@@ -14,7 +14,7 @@ import pandas as pd
 
 from timeline import taxonomy
 from timeline.formatting import country_name, format_count, row_dates
-from timeline.schema import Col
+from timeline.schema import Col, IncidentCol
 
 WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 
@@ -118,7 +118,9 @@ def reports_html(reports: pd.DataFrame, source_name: Callable[[object], str] = s
             f"{escape(str(r[Col.DATASET]))}): {link(r[Col.SOURCE_URL], str(r[Col.SOURCE_OUTLET]))} · "
             f"{detail}{note}</li>"
         )
+    counts = rows[0].get(IncidentCol.COUNTS)
+    said = f" · counts: {escape(counts)}" if isinstance(counts, str) else ""
     return (
-        f'<div class="tl-reports"><div class="tl-when">One incident, {len(rows)} reports</div>'
+        f'<div class="tl-reports"><div class="tl-when">One incident, {len(rows)} reports{said}</div>'
         f"<ul>{''.join(items)}</ul></div>"
     )

@@ -159,7 +159,7 @@ def reports_of(engine: object, event_id: str) -> pd.DataFrame:
         mine = t.filter(t[Col.EVENT_ID] == event_id).select(IncidentCol.INCIDENT)
         wanted = [Col.EVENT_ID, Col.DATASET, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.COUNT, Col.COUNT_UNIT,
                   Col.INTERCEPTED, Col.WEAPON, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT,
-                  Col.LOCATION, Col.CONFIDENCE, IncidentCol.PRIMARY]  # fmt: skip
+                  Col.LOCATION, Col.CONFIDENCE, IncidentCol.PRIMARY, IncidentCol.COUNTS]  # fmt: skip
         expr = t.filter(t[IncidentCol.INCIDENT].isin(mine[IncidentCol.INCIDENT])).select(
             [str(c) for c in wanted]
         )
