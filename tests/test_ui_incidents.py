@@ -52,6 +52,9 @@ def test_header_counts_incidents_and_the_switch_shows_every_report(
     assert header(at).startswith(f"**{rows} of {rows} events**")
     note = next(c.value for c in at.caption if "strikes with launch counts" in c.value).replace("\\", "")
     assert "are added together" in note
+    next(b for b in at.sidebar.button if b.label == "Reset filters").click().run()  # back to incidents
+    assert next(s for s in at.get("button_group") if s.label == "Reports").value == "incidents"
+    assert header(at).startswith(f"**{rows - 1} incidents")
 
 
 def test_card_lists_both_reports(monkeypatch: pytest.MonkeyPatch, matched: Path):

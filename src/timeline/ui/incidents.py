@@ -36,6 +36,8 @@ def switch(f: view.Reports) -> None:
     """Incidents or every report: offered only when there are up-to-date incidents."""
     if not st.session_state.get(FRESH):
         return
+    if st.session_state.get(state.key(f.name)) is None:  # reset, a story step, or deselected
+        st.session_state[state.key(f.name)] = view.INCIDENTS  # the default while incidents are fresh
     labels = dict(f.choices)
     st.sidebar.segmented_control(
         f.label,
