@@ -17,6 +17,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from timeline import store, view
 from timeline.engine.backends import Source
@@ -95,8 +96,9 @@ def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
     rows[IncidentCol.PRIMARY] = rows[IncidentCol.INCIDENT] == rows[Col.EVENT_ID]
     rows[IncidentCol.ONLY] = rows[Col.DATASET].where(rows[IncidentCol.SOURCES] == 1)
     labels = {}  # the representative's count first, then the others' (by dataset)
-    for incident, members in group:
-        if len(members) > 1 and members[Col.COUNT].notna().any():
+    shared = rows[rows[IncidentCol.REPORTS] > 1]  # few: the loop never visits lone reports
+    for incident, members in shared.groupby(IncidentCol.INCIDENT):
+        if members[Col.COUNT].notna().any():
             labels[incident] = "; ".join(
                 f"{source_name(m[Col.DATASET])}: {count_label(m[Col.COUNT], m[Col.COUNT_UNIT], m[Col.WEAPON]) or '-'}"
                 for m in members.sort_values(
@@ -130,7 +132,9 @@ def attach(t: ir.Table, source: Source) -> ir.Table:
     if side is None:
         _tables.clear()
         frame = found.frame.rename(columns={str(Col.EVENT_ID): "_incident_event"})
-        side = _tables[key] = ibis.memtable(frame)
+        # Arrow, converted once: DuckDB scans it in place on every query (a pandas frame would be
+        # converted again each time).
+        side = _tables[key] = ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))
     joined = t.left_join(side, t[Col.EVENT_ID] == side["_incident_event"]).drop("_incident_event")
     return joined.mutate(
         **{
