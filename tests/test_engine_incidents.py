@@ -158,3 +158,18 @@ def test_export_command_refuses_incidents_it_does_not_have(tmp_path: Path):
     )
     assert result.exit_code == 2 and "timeline match" in result.output
     assert not out.exists()
+
+
+def test_large_datasets_keep_incident_views_in_memory(matched: Path, monkeypatch: pytest.MonkeyPatch):
+    """A large dataset's filtered view is copied into DuckDB memory by SQL text (`_keep`): the
+    incident columns must be a table that SQL can see, not only an Ibis memtable."""
+    from timeline.engine import queries
+
+    monkeypatch.setattr(queries, "KEEP_FROM", 0)  # every dataset counts as large
+    engine = engine_on(matched)
+    v = view_of(engine, type="drone_attack")
+    assert engine.match(v).count == engine.count(view_of(engine, type="drone_attack", reports="all")) - 1
+    with engine.backend.session():
+        assert engine.backend.kept((engine.source.key, v.values, "events")) is not None  # kept by SQL
+    shown = set(engine.events(v)[Col.EVENT_ID])
+    assert NIGHT in shown and TALLY not in shown

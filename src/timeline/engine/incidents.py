@@ -109,7 +109,42 @@ def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
     return rows[[str(Col.EVENT_ID), *map(str, IncidentCol)]]
 
 
-_tables: dict[int, ir.Table] = {}
+_arrow: dict[int, pa.Table] = {}
+_stored_tables: dict[int, str] = {}
+_bound: dict[tuple[int, str], ir.Table] = {}
+_tables_lock = threading.Lock()
+
+
+def _side(t: ir.Table, frame: pd.DataFrame) -> ir.Table:
+    """The incident columns as a table on `t`'s backend. On DuckDB a real table in the shared
+    in-memory database, made once per stored version (the engine runs some queries as SQL
+    text on a cursor, where an Ibis memtable would be unknown); elsewhere (Spark) a memtable.
+    Arrow, converted once: DuckDB scans it in place."""
+    key = id(frame)
+    with _tables_lock:
+        arrow = _arrow.get(key)
+        if arrow is None:
+            _arrow.clear()
+            renamed = frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY})
+            arrow = _arrow[key] = pa.Table.from_pandas(renamed, preserve_index=False)
+    runner = ibis.get_backend(t)
+    if getattr(runner, "name", "") != "duckdb":
+        return ibis.memtable(arrow)
+    with _tables_lock:
+        name = _stored_tables.get(key)
+        if name is None:
+            name = f"incident_columns_{len(_stored_tables) + len(_bound)}_{key:x}"
+            runner.con.register("incident_columns_arrow", arrow)
+            runner.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incident_columns_arrow")
+            runner.con.unregister("incident_columns_arrow")
+            _stored_tables[key] = name
+        bound = _bound.get((id(runner), name))
+        if bound is None:
+            bound = _bound[(id(runner), name)] = runner.table(name)
+    return bound
+
+
+JOIN_KEY = "_incident_event"
 
 
 def attach(t: ir.Table, source: Source) -> ir.Table:
@@ -127,15 +162,8 @@ def attach(t: ir.Table, source: Source) -> ir.Table:
                 IncidentCol.COUNTS: ibis.null("string"),
             }
         )
-    key = id(found.frame)
-    side = _tables.get(key)
-    if side is None:
-        _tables.clear()
-        frame = found.frame.rename(columns={str(Col.EVENT_ID): "_incident_event"})
-        # Arrow, converted once: DuckDB scans it in place on every query (a pandas frame would be
-        # converted again each time).
-        side = _tables[key] = ibis.memtable(pa.Table.from_pandas(frame, preserve_index=False))
-    joined = t.left_join(side, t[Col.EVENT_ID] == side["_incident_event"]).drop("_incident_event")
+    side = _side(t, found.frame)
+    joined = t.left_join(side, t[Col.EVENT_ID] == side[JOIN_KEY]).drop(JOIN_KEY)
     return joined.mutate(
         **{
             IncidentCol.INCIDENT: joined[IncidentCol.INCIDENT].fill_null(joined[Col.EVENT_ID]),
