@@ -173,3 +173,15 @@ def test_large_datasets_keep_incident_views_in_memory(matched: Path, monkeypatch
         assert engine.backend.kept((engine.source.key, v.values, "events")) is not None  # kept by SQL
     shown = set(engine.events(v)[Col.EVENT_ID])
     assert NIGHT in shown and TALLY not in shown
+
+
+def test_a_new_match_is_seen_without_a_data_change(tmp_path: Path):
+    """`timeline match` (or an editor's decision) changes no event; the engine's kept answers
+    must still follow the stored incidents."""
+    path = tmp_path / "events.parquet"
+    shutil.copy(CURATED, path)
+    store.append(path, frame(tally()), dataset="missile-attacks", create=False)
+    shared = view.View.of(sources=2)  # the same view (and cache key) before and after
+    assert engine_on(path).count(shared) == 0  # not matched yet: every report alone
+    assert runner.invoke(app, ["match", str(path)]).exit_code == 0
+    assert engine_on(path).count(shared) == 2  # both reports of the night, not the answer kept from before

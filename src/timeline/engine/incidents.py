@@ -50,6 +50,18 @@ _cache: dict[tuple[object, ...], Stored] = {}
 _lock = threading.Lock()
 
 
+def versioned(source: Source) -> Source:
+    """The source whose version also names its stored incidents' file version: a new match or
+    an editor's decision changes no event, yet every cached answer keyed by version must go."""
+    from timeline.matching import project
+
+    target = project.incidents_path(source.path)
+    if not target.exists():
+        return source
+    mtime, size = store.file_version(target)
+    return replace(source, version=f"{source.version}|incidents:{mtime}:{size}")
+
+
 def stored(source: Source) -> Stored:
     """The stored incidents of this dataset version, read once per version of either file."""
     from timeline.matching import project

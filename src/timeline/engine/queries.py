@@ -19,7 +19,7 @@ import pyarrow as pa
 from timeline import parts, taxonomy, view
 from timeline.engine.backends import Backend, Source, backend, open_source
 from timeline.engine.incidents import attach as attach_incidents
-from timeline.engine.incidents import with_incidents
+from timeline.engine.incidents import versioned, with_incidents
 from timeline.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
 from timeline.view import View
 
@@ -646,4 +646,4 @@ _summaries = _SummaryCache()
 
 def open_engine(path: Path, engine: str | None = None) -> Engine:
     """An engine on the dataset at `path` as it is now (its current version)."""
-    return Engine(open_source(path), backend(engine))
+    return Engine(versioned(open_source(path)), backend(engine))
