@@ -21,6 +21,7 @@ from timeline.view import View
 
 import reference
 from conftest import CURATED, view_of
+from conftest import frame as store_frame
 
 pytestmark = pytest.mark.spark
 
@@ -190,3 +191,28 @@ def _frame(root: Path) -> pd.DataFrame:
     if root not in _frames:
         _frames[root] = from_arrow(parts.scan(root))
     return _frames[root]
+
+
+INCIDENT_VIEWS = {
+    "incidents (default)": {},
+    "every report": {"reports": "all"},
+    "two or more sources": {"sources": "2"},
+    "only the Air Force": {"only": "missile-attacks"},
+}
+
+
+@pytest.mark.parametrize("name", list(INCIDENT_VIEWS))
+def test_incident_mode_same_on_duckdb_and_spark(name: str, spark, tmp_path: Path):
+    """The incident columns join the same way on both engines (engine/incidents.py)."""
+    from typer.testing import CliRunner
+
+    from test_engine_incidents import tally
+    from timeline.cli import app
+
+    path = tmp_path / "events.parquet"
+    shutil.copy(CURATED, path)
+    store.append(path, store_frame(tally()), dataset="missile-attacks", create=False)
+    assert CliRunner().invoke(app, ["match", str(path)]).exit_code == 0
+    duck, sparked = engines(path, spark)
+    v = view_of(duck, **INCIDENT_VIEWS[name])
+    assert_same(answers(duck, v), answers(sparked, v), name)

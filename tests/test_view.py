@@ -35,6 +35,9 @@ def test_every_public_parameter_round_trips(known):
         "confidence": ["confirmed", "reported"],
         "min_count": ["50"],
         "dataset": ["curated"],
+        "reports": ["all"],
+        "sources": ["2"],
+        "only": ["curated"],
         "lanes": ["country"],
         "per": ["week"],
         "strikes": ["drones"],
@@ -42,6 +45,8 @@ def test_every_public_parameter_round_trips(known):
         "story": ["seed-article"],
         "step": ["3"],
     }
+    # incident mode is offered when the dataset's stored incidents are up to date
+    known = replace(known, values={**known.values, view.REPORTS_KEY: frozenset({view.INCIDENTS})})
     v, warnings = view.parse(params, known)
     assert warnings == []
     assert view.to_params(v) == params

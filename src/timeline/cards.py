@@ -7,13 +7,14 @@ Pure functions producing inert HTML, so the dashboard (`ui/cards.py`) and tests 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape
 
 import pandas as pd
 
 from timeline import taxonomy
 from timeline.formatting import country_name, format_count, row_dates
-from timeline.schema import Col
+from timeline.schema import Col, IncidentCol
 
 WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 
@@ -91,5 +92,42 @@ CARD_CSS = """
 .tl-facts dt{font-weight:600}.tl-facts dd{margin:0}
 .tl-summary{margin:.4rem 0;font-size:.92rem}
 .tl-source{font-size:.88rem;margin:.3rem 0}
+.tl-reports ul{margin:.3rem 0 .2rem 1.1rem;padding:0;font-size:.86rem}.tl-differ{color:#b45309}
 </style>
 """
+
+
+REPORT_FIELDS = (
+    ("count", lambda r: format_count(r[Col.COUNT], r[Col.COUNT_UNIT], r[Col.INTERCEPTED], r[Col.WEAPON])),
+    ("dates", row_dates),
+    ("place", lambda r: "" if pd.isna(r[Col.LOCATION]) else str(r[Col.LOCATION])),
+    ("confidence", lambda r: str(r[Col.CONFIDENCE])),
+)
+"""What a card compares between the reports of one incident."""
+
+
+def reports_html(reports: pd.DataFrame, source_name: Callable[[object], str] = str) -> str:
+    """The reports of one incident (representative first): each one's source, dataset and
+    facts, and which facts differ from the representative's. Escaped text, http(s) links."""
+    if len(reports) < 2:
+        return ""
+    rows = [r for _, r in reports.iterrows()]
+    first = {name: get(rows[0]) for name, get in REPORT_FIELDS}
+    items = []
+    for n, r in enumerate(rows):
+        facts = {name: get(r) for name, get in REPORT_FIELDS}
+        differ = [name for name in facts if n and facts[name] != first[name]]
+        role = "counted" if n == 0 else "also reported by"
+        detail = " · ".join(escape(v) for v in facts.values() if v)
+        note = f' <span class="tl-differ">differs: {escape(", ".join(differ))}</span>' if differ else ""
+        items.append(
+            f"<li><b>{escape(source_name(r[Col.DATASET]))}</b> ({escape(role)}; dataset "
+            f"{escape(str(r[Col.DATASET]))}): {link(r[Col.SOURCE_URL], str(r[Col.SOURCE_OUTLET]))} · "
+            f"{detail}{note}</li>"
+        )
+    counts = rows[0].get(IncidentCol.COUNTS)
+    said = f" · counts: {escape(counts)}" if isinstance(counts, str) else ""
+    return (
+        f'<div class="tl-reports"><div class="tl-when">One incident, {len(rows)} reports{said}</div>'
+        f"<ul>{''.join(items)}</ul></div>"
+    )

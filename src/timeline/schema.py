@@ -239,6 +239,18 @@ KEYS_COLUMNS: dict[Col, str] = {Col.COUNTRIES: "countries_keys", Col.ACTORS: "ac
 DERIVED_COLUMNS: tuple[str, ...] = (SEARCH_COLUMN, *KEYS_COLUMNS.values())
 
 
+class IncidentCol(StrEnum):
+    """Columns the engine attaches to each report from the stored incidents
+    (`engine/incidents.py`, docs/matching.md): not part of the schema, never written."""
+
+    INCIDENT = "incident_id"  # the representative report's event_id (its own when alone)
+    REPORTS = "incident_reports"  # reports of the incident
+    SOURCES = "incident_sources"  # distinct datasets among them
+    PRIMARY = "incident_primary"  # this row represents its incident (counted in incident mode)
+    ONLY = "incident_only"  # the one dataset of an incident reported by one source, else null
+    COUNTS = "incident_counts"  # 'Air Force: 188; curated: 188' when several reports give counts
+
+
 def search_text(table: pa.Table) -> pa.Array:
     """Lower-cased title, summary, place and actors, space-separated, one string per row."""
     import pyarrow.compute as pc

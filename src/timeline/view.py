@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 
 from timeline import taxonomy
 from timeline.formatting import country_name, day_range
-from timeline.schema import SEARCH_COLUMN, Col
+from timeline.schema import SEARCH_COLUMN, Col, IncidentCol
 from timeline.validation import ISO3
 
 Params = Mapping[str, Sequence[str]]
@@ -269,6 +269,63 @@ class Minimum(Filter):
         return f"count ≥ {value:,}"
 
 
+INCIDENTS, ALL_REPORTS = "incidents", "all"
+REPORTS_KEY = "reports"
+
+
+@dataclass(frozen=True)
+class Reports(Filter):
+    """Incident mode: each incident once, as its highest-precedence report (`incidents`), or
+    every report (`all`). The default is incidents whenever the dataset's stored incidents are
+    up to date (`Known.values[name]` holds INCIDENTS), else every report."""
+
+    choices: tuple[tuple[str, str], ...] = ((INCIDENTS, "Incidents"), (ALL_REPORTS, "Every report"))
+
+    def parse(self, params: Params, known: Known, warnings: Warnings) -> str | None:
+        available = INCIDENTS in known.values.get(self.name, ())
+        value = _single(params, self.name, warnings)
+        if value is not None and value.lower() not in dict(self.choices):
+            warnings.add(f"{self.name}={value[:80]!r} is not one of {', '.join(dict(self.choices))}; ignored")
+            value = None
+        value = value.lower() if value else None
+        if value == INCIDENTS and not available:
+            warnings.add(
+                f"{self.name}={INCIDENTS}: this dataset has no up-to-date incidents (run `timeline match`); "
+                "showing every report"
+            )
+            return None
+        if not available:
+            return None
+        return value or INCIDENTS
+
+    def predicate(self, t: ir.Table, value: str) -> ir.BooleanValue:
+        return t[IncidentCol.PRIMARY] if value == INCIDENTS else ibis.literal(True)
+
+    def describe(self, value: str) -> str:
+        return "each incident counted once" if value == INCIDENTS else "every report"
+
+
+@dataclass(frozen=True)
+class Sources(Minimum):
+    """Incidents (or reports of incidents) reported by at least N sources (datasets)."""
+
+    column: Col = IncidentCol.SOURCES  # type: ignore[assignment]
+
+    def describe(self, value: int) -> str:
+        return f"reported by at least {value:,} source{'s' if value != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class OnlyBy(AnyOf):
+    """Incidents that only these datasets reported (each alone: one source, one of these)."""
+
+    def predicate(self, t: ir.Table, value: tuple[str, ...]) -> ir.BooleanValue:
+        return t[IncidentCol.ONLY].isin(list(value))
+
+    def describe(self, value: tuple[str, ...]) -> str:
+        return "reported only by " + " or ".join(value[:4]) + (" …" if len(value) > 4 else "")
+
+
 def _plural(label: str) -> str:
     if label.endswith("y") and not label.endswith("ay"):
         return label[:-1] + "ies"
@@ -352,6 +409,22 @@ FILTERS: tuple[Filter, ...] = (
         "Datasets",
         "origin label (`curated`, `acled`, ...), repeatable",
         "dataset=curated",
+        column=Col.DATASET,
+        what="a dataset in this file",
+        normalise=str.lower,
+    ),
+    Reports(
+        REPORTS_KEY,
+        "Reports",
+        "`incidents` (each incident once; the default when `timeline match` is up to date) or `all`",
+        "reports=all",
+    ),
+    Sources("sources", "Reported by at least", "incidents reported by at least N sources", "sources=2"),
+    OnlyBy(
+        "only",
+        "Reported only by",
+        "incidents only this dataset reported, repeatable",
+        "only=curated",
         column=Col.DATASET,
         what="a dataset in this file",
         normalise=str.lower,

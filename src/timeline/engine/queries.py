@@ -18,6 +18,8 @@ import pyarrow as pa
 
 from timeline import parts, taxonomy, view
 from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
+from timeline.engine.incidents import attach as attach_incidents
+from timeline.engine.incidents import versioned, with_incidents
 from timeline.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
 from timeline.view import View
 
@@ -267,7 +269,7 @@ class Engine:
 
     def _scan(self) -> ir.Table:
         """The dataset's files, with the derived columns (computed when the files lack them)."""
-        t = self.backend.table(self.source)
+        t = attach_incidents(self.backend.table(self.source), self.source)
         if self.source.derived:
             return t
         # Files without the stored derived columns (the curated file): the same values, computed.
@@ -376,7 +378,7 @@ class Engine:
         return bool(self.run(t.filter(t[Col.EVENT_ID] == event_id).count().as_table()).iloc[0, 0])
 
     def known(self) -> view.Known:
-        return self.summary.known(self.has_event)
+        return with_incidents(self.summary.known(self.has_event), self.source)
 
     # --- per view --------------------------------------------------------------------------
 
@@ -711,4 +713,4 @@ _summaries = _SummaryCache()
 
 def open_engine(path: Path, engine: str | None = None) -> Engine:
     """An engine on the dataset at `path` as it is now (its current version)."""
-    return Engine(open_source(path), backend(engine))
+    return Engine(versioned(open_source(path)), backend(engine))

@@ -14,7 +14,7 @@ from timeline.cards import CARD_CSS, card_html
 from timeline.engine import Engine
 from timeline.schema import Col
 from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
-from timeline.ui import state
+from timeline.ui import incidents, state
 from timeline.ui.editor.nav import card_footer
 from timeline.ui.safe import inert
 from timeline.view import View
@@ -36,6 +36,7 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
     for event_id in ids:
         with st.container(border=True, key=f"card-{event_id}"):
             st.html(card_html(rows.loc[event_id]))
+            incidents.card_reports(engine, event_id)  # the other reports of its incident
             card_footer(event_id)  # last changed (n changes); Edit and history for editors
 
 

@@ -21,7 +21,7 @@ from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.schema import Col
-from timeline.ui import cards, export_panel, sidebar, state, viewport
+from timeline.ui import cards, export_panel, incidents, sidebar, state, viewport
 from timeline.ui import story as story_ui
 from timeline.ui.safe import bullets, inert
 from timeline.view import View
@@ -71,7 +71,9 @@ def _header(engine: Engine, v: View, n: int) -> None:
     st.title(inert(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows)))
     as_of = summary.as_of.strftime("%d %b %Y") if summary.as_of else "-"
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    left.markdown(f"**{n:,} of {summary.rows:,} events** · data as of {inert(as_of)} · conflict timeline")
+    left.markdown(
+        f"**{inert(incidents.header_count(engine, v, n))}** · data as of {inert(as_of)} · conflict timeline"
+    )
     with right.popover("Share this view", width="stretch"):
         st.caption("The address bar always holds this view. Copy it, or this link:")
         st.code(state.share_url(v), language=None, wrap_lines=True)
@@ -163,10 +165,7 @@ def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
     st.plotly_chart(fig, key="counts_chart", config=PLOTLY_CONFIG)
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
-        note += (
-            f" Counts from {len(series.datasets)} datasets ({', '.join(series.datasets)}) are added together, "
-            "and the same attack may be in more than one: pick one under Datasets to compare them."
-        )
+        note += incidents.counts_note(v, series.datasets)  # added together, or each incident once
     if series.left_out:
         note += f" {series.left_out:,} figure(s) dated only to a month or week (e.g. monthly totals) are not spread over days."
     st.caption(escape_markdown(note))
@@ -236,6 +235,7 @@ def main() -> None:
             icon=":material/inbox:",
         )
         return
+    incidents.notice(engine, path)  # stale incidents: one line; the switch is offered when fresh
     state.load_url_once(engine)
     active = story_ui.begin(engine)  # a story's step sets the widgets to its view
     state.resend(state.view_keys())

@@ -17,7 +17,7 @@ from timeline import taxonomy, view
 from timeline.engine import Engine, Summary
 from timeline.formatting import country_name
 from timeline.schema import Col
-from timeline.ui import state
+from timeline.ui import incidents, state
 from timeline.ui.safe import inert
 from timeline.view import AnyOf, DateRange, Minimum, TextWords
 
@@ -146,6 +146,11 @@ def render(summary: Summary, engine: Engine | None = None) -> None:
         elif isinstance(f, TextWords):
             sb.text_input(f.label, key=state.key(f.name), on_change=state.clear_warnings,
                           placeholder="title, summary, place, actor", max_chars=view.MAX_QUERY_LENGTH)  # fmt: skip
+        elif isinstance(f, view.Reports):
+            incidents.switch(f)
+        elif isinstance(f, view.Sources):
+            sb.number_input(f.label, min_value=1, step=1, key=state.key(f.name), on_change=state.clear_warnings,
+                            placeholder="any", help="Incidents that this many datasets (or more) reported.")  # fmt: skip
         elif isinstance(f, Minimum):
             sb.number_input(f.label, min_value=0, step=1, key=state.key(f.name), on_change=state.clear_warnings,
                             placeholder="any", help="Only events whose headline number is at least this.")  # fmt: skip

@@ -1,0 +1,213 @@
+"""Incident columns on every report: which incident it belongs to and whether it is the one
+that represents it, from the incidents `timeline match` stored beside the dataset
+(docs/matching.md). With them, incident mode is one filter predicate (`IncidentCol.PRIMARY`)
+that every chart, count, map and export honours like any other filter.
+
+Without a stored result, or when the dataset changed since it was computed (stale), every
+report is its own incident: nothing is merged on an outdated match.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from timeline import store, view
+from timeline.engine.backends import Source
+from timeline.formatting import count_label
+from timeline.schema import Col, IncidentCol
+
+SOURCE_NAMES = {"missile-attacks": "Air Force"}
+"""How a dataset label reads beside a count (the Air Force tallies' importer name is long)."""
+
+
+def source_name(dataset: object) -> str:
+    return SOURCE_NAMES.get(str(dataset), str(dataset))
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The state of the stored incidents for one dataset version."""
+
+    exists: bool
+    stale: bool
+    frame: pd.DataFrame | None
+    """One row per report: event_id and the `IncidentCol` columns (None unless fresh)."""
+
+    @property
+    def fresh(self) -> bool:
+        return self.exists and not self.stale
+
+
+_cache: dict[tuple[object, ...], Stored] = {}
+_lock = threading.Lock()
+
+
+def versioned(source: Source) -> Source:
+    """The source whose version also names its stored incidents' file version: a new match or
+    an editor's decision changes no event, yet every cached answer keyed by version must go."""
+    from timeline.matching import project
+
+    target = project.incidents_path(source.path)
+    if not target.exists():
+        return source
+    mtime, size = store.file_version(target)
+    return replace(source, version=f"{source.version}|incidents:{mtime}:{size}")
+
+
+def stored(source: Source) -> Stored:
+    """The stored incidents of this dataset version, read once per version of either file."""
+    from timeline.matching import project
+
+    target = project.incidents_path(source.path)
+    stamp = store.file_version(target) if target.exists() else None
+    key = (*source.key, stamp)
+    with _lock:
+        found = _cache.get(key)
+    if found is None:
+        found = _read(source, target) if stamp is not None else Stored(False, True, None)
+        with _lock:
+            _cache.clear()  # one dataset per process in practice; old versions are never asked again
+            _cache[key] = found
+    return found
+
+
+def _read(source: Source, target: Path) -> Stored:
+    from timeline.matching import project
+
+    if project.status(source.path).stale:
+        return Stored(True, True, None)
+    return Stored(True, False, incident_columns(source, project.load_incidents(source.path)))
+
+
+def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
+    """Per report: its incident, how many reports and sources it has, whether this report
+    represents it, its sole source, and each report's count by source where there are several."""
+    files = [str(p) for p in source.files]
+    cols = [Col.EVENT_ID, Col.DATASET, Col.COUNT, Col.COUNT_UNIT, Col.WEAPON]
+    listed = ", ".join(f'"{c}"' for c in cols)
+    con = duckdb.connect()
+    try:
+        rows = con.execute(f"SELECT {listed} FROM read_parquet(?, union_by_name=true)", [files]).df()
+    finally:
+        con.close()
+    from timeline.matching.core import Out
+
+    ids = incidents.set_index(str(Col.EVENT_ID))[str(Out.INCIDENT)].astype(str)
+    rows[IncidentCol.INCIDENT] = rows[Col.EVENT_ID].map(ids).fillna(rows[Col.EVENT_ID]).astype(str)
+    group = rows.groupby(IncidentCol.INCIDENT)
+    rows[IncidentCol.REPORTS] = group[Col.EVENT_ID].transform("size").astype("int64")
+    rows[IncidentCol.SOURCES] = group[Col.DATASET].transform("nunique").astype("int64")
+    rows[IncidentCol.PRIMARY] = rows[IncidentCol.INCIDENT] == rows[Col.EVENT_ID]
+    rows[IncidentCol.ONLY] = rows[Col.DATASET].where(rows[IncidentCol.SOURCES] == 1)
+    labels = {}  # the representative's count first, then the others' (by dataset)
+    shared = rows[rows[IncidentCol.REPORTS] > 1]  # few: the loop never visits lone reports
+    for incident, members in shared.groupby(IncidentCol.INCIDENT):
+        if members[Col.COUNT].notna().any():
+            labels[incident] = "; ".join(
+                f"{source_name(m[Col.DATASET])}: {count_label(m[Col.COUNT], m[Col.COUNT_UNIT], m[Col.WEAPON]) or '-'}"
+                for m in members.sort_values(
+                    [IncidentCol.PRIMARY, Col.DATASET], ascending=[False, True]
+                ).to_dict("records")
+            )
+    rows[IncidentCol.COUNTS] = rows[IncidentCol.INCIDENT].map(labels)
+    return rows[[str(Col.EVENT_ID), *map(str, IncidentCol)]]
+
+
+_arrow: dict[int, pa.Table] = {}
+_stored_tables: dict[int, str] = {}
+_bound: dict[tuple[int, str], ir.Table] = {}
+_tables_lock = threading.Lock()
+
+
+def _side(t: ir.Table, frame: pd.DataFrame) -> ir.Table:
+    """The incident columns as a table on `t`'s backend. On DuckDB a real table in the shared
+    in-memory database, made once per stored version (the engine runs some queries as SQL
+    text on a cursor, where an Ibis memtable would be unknown); elsewhere (Spark) a memtable.
+    Arrow, converted once: DuckDB scans it in place."""
+    key = id(frame)
+    with _tables_lock:
+        arrow = _arrow.get(key)
+        if arrow is None:
+            _arrow.clear()
+            renamed = frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY})
+            arrow = _arrow[key] = pa.Table.from_pandas(renamed, preserve_index=False)
+    runner = ibis.get_backend(t)
+    if getattr(runner, "name", "") != "duckdb":
+        return ibis.memtable(arrow)
+    with _tables_lock:
+        name = _stored_tables.get(key)
+        if name is None:
+            name = f"incident_columns_{len(_stored_tables) + len(_bound)}_{key:x}"
+            runner.con.register("incident_columns_arrow", arrow)
+            runner.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incident_columns_arrow")
+            runner.con.unregister("incident_columns_arrow")
+            _stored_tables[key] = name
+        bound = _bound.get((id(runner), name))
+        if bound is None:
+            bound = _bound[(id(runner), name)] = runner.table(name)
+    return bound
+
+
+JOIN_KEY = "_incident_event"
+
+
+def attach(t: ir.Table, source: Source) -> ir.Table:
+    """The dataset's table with the `IncidentCol` columns: from the stored incidents when
+    they are fresh, else each report its own incident (a left join keeps every report)."""
+    found = stored(source)
+    if found.frame is None:
+        return t.mutate(
+            **{
+                IncidentCol.INCIDENT: t[Col.EVENT_ID],
+                IncidentCol.REPORTS: ibis.literal(1, "int64"),
+                IncidentCol.SOURCES: ibis.literal(1, "int64"),
+                IncidentCol.PRIMARY: ibis.literal(True),
+                IncidentCol.ONLY: t[Col.DATASET],
+                IncidentCol.COUNTS: ibis.null("string"),
+            }
+        )
+    side = _side(t, found.frame)
+    joined = t.left_join(side, t[Col.EVENT_ID] == side[JOIN_KEY]).drop(JOIN_KEY)
+    return joined.mutate(
+        **{
+            IncidentCol.INCIDENT: joined[IncidentCol.INCIDENT].fill_null(joined[Col.EVENT_ID]),
+            IncidentCol.REPORTS: joined[IncidentCol.REPORTS].fill_null(1),
+            IncidentCol.SOURCES: joined[IncidentCol.SOURCES].fill_null(1),
+            IncidentCol.PRIMARY: joined[IncidentCol.PRIMARY].fill_null(True),
+        }
+    )
+
+
+def with_incidents(known: view.Known, source: Source) -> view.Known:
+    """What a view may ask of this dataset, plus whether incident mode is available."""
+    values = dict(known.values)
+    if stored(source).fresh:
+        values.update(
+            {f.name: frozenset({view.INCIDENTS}) for f in view.FILTERS if isinstance(f, view.Reports)}
+        )
+    return replace(known, values=values)
+
+
+def reports_of(engine: object, event_id: str) -> pd.DataFrame:
+    """Every report of this event's incident (the card's list), the representative first."""
+    with engine.backend.session():  # type: ignore[attr-defined]
+        t = engine._base()  # type: ignore[attr-defined]
+        mine = t.filter(t[Col.EVENT_ID] == event_id).select(IncidentCol.INCIDENT)
+        wanted = [Col.EVENT_ID, Col.DATASET, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.COUNT, Col.COUNT_UNIT,
+                  Col.INTERCEPTED, Col.WEAPON, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT,
+                  Col.LOCATION, Col.CONFIDENCE, IncidentCol.PRIMARY, IncidentCol.COUNTS]  # fmt: skip
+        expr = t.filter(t[IncidentCol.INCIDENT].isin(mine[IncidentCol.INCIDENT])).select(
+            [str(c) for c in wanted]
+        )
+        frame = expr.to_pandas()
+    return frame.sort_values(
+        [str(IncidentCol.PRIMARY), str(Col.DATASET)], ascending=[False, True]
+    ).reset_index(drop=True)
