@@ -62,6 +62,27 @@ def make_row(**overrides: object) -> dict[str, object]:
     return {str(k): v for k, v in row.items()}
 
 
+AIR_FORCE_TALLY = "af-2024-11-25-1930-shahed-136-131-test"
+"""The Air Force's tally of the 188-drone night, as the tallies' importer names its rows."""
+
+
+def air_force_row(**overrides: object) -> dict[str, object]:
+    """A report as the Air Force tallies import it: no coordinates, a whole-country target."""
+    row = make_row(
+        event_id=AIR_FORCE_TALLY,
+        title="Air Force tally: Shahed-136/131, 188 launched, 76 destroyed",
+        confidence="claimed",
+        location="Ukraine",
+        latitude=None,
+        longitude=None,
+        source_outlet="Ukrainian Air Force",
+        source_url="https://t.me/kpszsu/1",
+        other_sources=[],
+    )
+    row.update({str(k): v for k, v in overrides.items()})
+    return row
+
+
 def frame(*rows: dict[str, object]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), dtype=object)
 

@@ -15,30 +15,13 @@ from timeline.cli import app
 from timeline.engine import incidents
 from timeline.schema import Col, IncidentCol
 
-from conftest import CURATED, engine_on, frame, make_row, view_of
+from conftest import AIR_FORCE_TALLY, CURATED, air_force_row, engine_on, frame, view_of
 
 runner = CliRunner()
 NIGHT = "2024-11-25-ru-drone-attack-ua"
-TALLY = "af-2024-11-25-1930-shahed-136-131-test"
+TALLY = AIR_FORCE_TALLY
 LONE = "af-2024-11-20-lone-tally-test"
 DAY = view.DateSpan(date(2024, 11, 25), date(2024, 11, 25))
-
-
-def tally(**overrides: object) -> dict[str, object]:
-    """A report as the Air Force tallies import it: no coordinates, a whole-country target."""
-    row = make_row(
-        event_id=TALLY,
-        title="Air Force tally: Shahed-136/131, 188 launched, 76 destroyed",
-        confidence="claimed",
-        location="Ukraine",
-        latitude=None,
-        longitude=None,
-        source_outlet="Ukrainian Air Force",
-        source_url="https://t.me/kpszsu/1",
-        other_sources=[],
-    )
-    row.update({str(k): v for k, v in overrides.items()})
-    return row
 
 
 @pytest.fixture
@@ -47,8 +30,10 @@ def matched(tmp_path: Path) -> Path:
     matched."""
     path = tmp_path / "events.parquet"
     shutil.copy(CURATED, path)
-    lone = tally(event_id=LONE, date_start="2024-11-20", date_end="2024-11-20", count=7, intercepted=2)
-    store.append(path, frame(tally(), lone), dataset="missile-attacks", create=False)
+    lone = air_force_row(
+        event_id=LONE, date_start="2024-11-20", date_end="2024-11-20", count=7, intercepted=2
+    )
+    store.append(path, frame(air_force_row(), lone), dataset="missile-attacks", create=False)
     assert runner.invoke(app, ["match", str(path)]).exit_code == 0
     return path
 
@@ -129,7 +114,7 @@ def test_exports_state_the_mode(matched: Path):
 
 
 def test_stale_incidents_are_not_applied(matched: Path):
-    store.append(matched, frame(tally(event_id="af-later", date_start="2024-12-01", date_end="2024-12-01")),
+    store.append(matched, frame(air_force_row(event_id="af-later", date_start="2024-12-01", date_end="2024-12-01")),
                  dataset="missile-attacks", create=False)  # fmt: skip
     engine = engine_on(matched)
     found = incidents.stored(engine.source)
@@ -181,7 +166,7 @@ def test_a_new_match_is_seen_without_a_data_change(tmp_path: Path):
     must still follow the stored incidents."""
     path = tmp_path / "events.parquet"
     shutil.copy(CURATED, path)
-    store.append(path, frame(tally()), dataset="missile-attacks", create=False)
+    store.append(path, frame(air_force_row()), dataset="missile-attacks", create=False)
     shared = view.View.of(sources=2)  # the same view (and cache key) before and after
     assert engine_on(path).count(shared) == 0  # not matched yet: every report alone
     assert runner.invoke(app, ["match", str(path)]).exit_code == 0

@@ -17,27 +17,10 @@ from timeline.matching import project
 from timeline.matching.core import Out, Role
 from timeline.schema import Col
 
-from conftest import CURATED, frame, make_row
+from conftest import CURATED, air_force_row, frame, make_row
 
 runner = CliRunner()
 CURATED_NIGHT = "2024-11-25-ru-drone-attack-ua"
-
-
-def air_force_row(**overrides: object) -> dict[str, object]:
-    """A row as the Air Force tallies import it: no coordinates, a whole-country target."""
-    row = make_row(
-        event_id="af-2024-11-25-1930-shahed-136-131-test",
-        title="Air Force tally: Shahed-136/131, 188 launched, 76 destroyed",
-        confidence="claimed",
-        location="Ukraine",
-        latitude=None,
-        longitude=None,
-        source_outlet="Ukrainian Air Force",
-        source_url="https://t.me/kpszsu/1",
-        other_sources=[],
-    )
-    row.update({str(k): v for k, v in overrides.items()})
-    return row
 
 
 @pytest.fixture
