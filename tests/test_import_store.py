@@ -1,11 +1,15 @@
 """store.upsert: the write path of `timeline import` (add new ids, update changed, keep the rest)."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
-from timeline import store
+from timeline import parts, store
+from timeline.cli import app
+from timeline.importers import base, command
 from timeline.schema import Col
 from timeline.validation import ValidationFailed, validate
 
@@ -137,3 +141,72 @@ def test_import_beside_curated_rows_leaves_them_exactly_as_they_were(dataset: Pa
     pd.testing.assert_frame_equal(kept, before)
     imported = after[after[Col.DATASET] == "acled"].set_index(str(Col.EVENT_ID))[Col.COUNT]
     assert imported.to_dict() == {"a-2": 188, "a-1": 190}
+
+
+# --- Checked rows: the importer's rows are checked once, every other frame in full ---------
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+MESSY = [
+    ("acled", "acled_messy.csv"),
+    ("ucdp", "ucdp_ged_messy.csv"),
+    ("gdelt", "gdelt_events_messy.tsv"),
+    ("missile-attacks", "missile_attacks_messy.csv"),
+]
+
+
+def imported(fmt: str, name: str) -> base.Outcome:
+    outcome = base.run(command.formats()[fmt], FIXTURES / name, base.Options(), now=NOW)
+    assert outcome.imported and outcome.rejected  # the messy fixtures have rows of both kinds
+    return outcome
+
+
+@pytest.mark.parametrize(("fmt", "name"), MESSY)
+def test_checked_rows_write_the_same_bytes_as_rows_checked_again(tmp_path: Path, fmt: str, name: str):
+    outcome = imported(fmt, name)
+    once, twice = tmp_path / "once.parquet", tmp_path / "twice.parquet"
+    store.upsert(once, outcome.checked, dataset=fmt, now=NOW)
+    store.upsert(twice, outcome.rows, dataset=fmt, now=NOW)  # a plain frame: validated again, as before
+    assert once.read_bytes() == twice.read_bytes()
+
+
+@pytest.mark.parametrize(("fmt", "name"), MESSY)
+def test_checked_rows_fill_a_partitioned_dataset_as_rows_checked_again(tmp_path: Path, fmt: str, name: str):
+    outcome = imported(fmt, name)
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    parts.create(once), parts.create(twice)
+    parts.upsert(once, outcome.checked, dataset=fmt, now=NOW)
+    parts.upsert(twice, outcome.rows, dataset=fmt, now=NOW)
+    pd.testing.assert_frame_equal(parts.load(once), parts.load(twice))
+
+
+@pytest.mark.parametrize(("fmt", "name"), MESSY)
+def test_an_import_writes_only_rows_that_pass_every_rule(tmp_path: Path, fmt: str, name: str):
+    source = FIXTURES / name
+    out = tmp_path / "imported.parquet"
+    done = CliRunner().invoke(app, ["import", "--format", fmt, str(source), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    written = store.load(out)
+    assert len(written) == imported(fmt, name).imported
+    assert validate(written) == []  # the rejected rows did not get in
+
+
+def test_checked_rows_for_another_dataset_are_checked_in_full(tmp_path: Path):
+    path = tmp_path / "imported.parquet"
+    bad = rows({"event_id": "a-1"})
+    bad[str(Col.LATITUDE)] = 200.0
+    with pytest.raises(ValidationFailed, match="latitude must be between -90 and 90"):
+        store.upsert(path, store.Checked(bad, "acled"), dataset="ucdp")
+    with pytest.raises(ValidationFailed, match="not a slug"):
+        store.upsert(path, store.Checked(rows({"event_id": "a-1"}), "acled"), dataset="Not A Slug")
+    assert not path.exists()
+
+
+def test_a_plain_frame_is_checked_in_full_on_a_partitioned_dataset(tmp_path: Path):
+    root = tmp_path / "parts"
+    parts.create(root)
+    bad = rows({"event_id": "a-1"}, {"event_id": "a-2"})
+    bad[str(Col.EVENT_ID)] = "a-1"  # two rows, one id
+    with pytest.raises(ValidationFailed, match="duplicate event_id"):
+        parts.upsert(root, bad, dataset="acled")
+    assert parts.load(root).empty

@@ -50,7 +50,9 @@ def append(path: Path, raw: pd.DataFrame, *, dataset: str, create: bool) -> stor
     return store.append(path, raw, dataset=dataset, create=create)
 
 
-def upsert(path: Path, rows: pd.DataFrame, *, dataset: str, dry_run: bool = False) -> store.UpsertResult:
+def upsert(
+    path: Path, rows: pd.DataFrame | store.Checked, *, dataset: str, dry_run: bool = False
+) -> store.UpsertResult:
     if is_partitioned(path):
         try:
             return parts.upsert(path, rows, dataset=dataset, dry_run=dry_run)

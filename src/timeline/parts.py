@@ -340,7 +340,12 @@ def append(
 
 
 def upsert(
-    root: Path, rows: pd.DataFrame, *, dataset: str, now: datetime | None = None, dry_run: bool = False
+    root: Path,
+    rows: pd.DataFrame | store.Checked,
+    *,
+    dataset: str,
+    now: datetime | None = None,
+    dry_run: bool = False,
 ) -> store.UpsertResult:
     """`store.upsert` for a partitioned dataset: new ids become new parts; the parts holding a
     changed row are rewritten without it and its new version is added, all in one manifest

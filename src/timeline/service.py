@@ -366,7 +366,13 @@ def add(path: Path, values: Values, who: Who, *, reason: str | None = None, crea
 
 
 def import_rows(
-    path: Path, rows: pd.DataFrame, who: Who, *, dataset: str, dry_run: bool = False, create: bool = True
+    path: Path,
+    rows: pd.DataFrame | store.Checked,
+    who: Who,
+    *,
+    dataset: str,
+    dry_run: bool = False,
+    create: bool = True,
 ) -> store.UpsertResult:
     """`store.upsert` (what `timeline import` writes), logged as one batch change: the ids
     added, the fields changed (before and after) and the rows kept beside the log."""

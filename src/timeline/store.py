@@ -683,9 +683,21 @@ def _validate_in_slices(df: pd.DataFrame, size: int = 200_000) -> list[Problem]:
     return problems
 
 
+@dataclass(frozen=True)
+class Checked:
+    """Rows that already passed every rule for `dataset`: `validation.check` on each, and one
+    row per event_id across them. Only `importers.base.run` makes these (it checks chunk by
+    chunk as it reads), so `upsert` need not check the same rows twice; any other frame, or a
+    `Checked` for another dataset, is checked in full. The write's `added_at` replaces the
+    importer's (a stamp, which no rule looks at beyond its being there)."""
+
+    rows: pd.DataFrame
+    dataset: str
+
+
 def upsert(
     path: Path,
-    rows: pd.DataFrame,
+    rows: pd.DataFrame | Checked,
     *,
     dataset: str,
     now: datetime | None = None,
@@ -695,8 +707,8 @@ def upsert(
 ) -> UpsertResult:
     """Add or update one dataset's rows, keyed by event_id: what `timeline import` writes.
 
-    `rows` is a canonical frame (the output of `validation.check`); the rules are checked
-    again here so nothing invalid is ever written. New ids are added; an id already in the
+    `rows` is a canonical frame (the output of `validation.check`), checked again here so
+    nothing invalid is ever written, or the importer's `Checked` rows, not checked twice. New ids are added; an id already in the
     file for the same `dataset` is replaced when any field but `added_at` differs and left
     alone otherwise, so importing the same file twice changes nothing. An id that belongs
     to another dataset is refused (ValidationFailed, file untouched). Rows of the dataset
@@ -735,16 +747,20 @@ def upsert(
     return result
 
 
-def stamped(rows: pd.DataFrame, dataset: str, now: datetime | None = None) -> pd.DataFrame:
+def stamped(rows: pd.DataFrame | Checked, dataset: str, now: datetime | None = None) -> pd.DataFrame:
     """An import's rows as they will be stored (its dataset label, the time of the write),
-    checked against every rule; raises ValidationFailed."""
+    checked against every rule unless they are `Checked` for this dataset; raises
+    ValidationFailed."""
+    checked = isinstance(rows, Checked) and rows.dataset == dataset
+    frame = rows.rows if isinstance(rows, Checked) else rows
     stamp = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
-    new = rows.reset_index(drop=True)  # copy-on-write: the caller's frame is not changed
+    new = frame.reset_index(drop=True)  # copy-on-write: the caller's frame is not changed
     new[str(Col.DATASET)] = pd.Series(dataset, index=new.index, dtype=new[str(Col.DATASET)].dtype)
     new[str(Col.ADDED_AT)] = pd.Series(stamp, index=new.index).astype(new[str(Col.ADDED_AT)].dtype)
-    problems = _validate_in_slices(new)
-    if problems:
-        raise ValidationFailed(problems)
+    if not checked:
+        problems = _validate_in_slices(new)
+        if problems:
+            raise ValidationFailed(problems)
     return new
 
 

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timeline import store
-from timeline.errors import UserError
+from timeline.errors import InputError, Unreadable, unreadable
 from timeline.importers.fields import (
     DAY_FIRST,
     MONTH_FIRST,
@@ -53,10 +53,6 @@ DEFAULT_CHUNK_ROWS = 100_000
 
 PLACEHOLDERS = frozenset({"", "NA", "N/A", "n/a", "#N/A", "-", "--", "NULL", "null"})
 """Values that mean 'unknown' in ACLED, UCDP and spreadsheet exports (R's NA, Excel's #N/A)."""
-
-
-class InputError(UserError):
-    """The source file cannot be read as this format at all (nothing is imported)."""
 
 
 @dataclass
@@ -273,14 +269,21 @@ def detect_encoding(path: Path, override: str | None = None) -> Encoding:
     return Encoding(codecs.lookup(codec).name, how="detected by charset-normalizer")
 
 
+_UNREADABLE = {
+    Unreadable.MISSING: "no such file",
+    Unreadable.UNDER_A_FILE: "no such file (a part of the path is a file, not a folder)",
+    Unreadable.FOLDER: "is a folder, expected {title}",
+    Unreadable.SPECIAL: "not a regular file (a pipe or a device?), expected {title}",
+    Unreadable.DENIED: "permission denied; you may not read this file",
+}
+
+
 def check_source(fmt: Format, path: Path) -> None:
-    """Refuse at once a path that is not a non-empty regular file."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, expected {fmt.title}")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file (a pipe or a device?), expected {fmt.title}")
+    """Refuse at once a path that is not a non-empty regular file we may read (the one check,
+    `errors.unreadable`, worded for an import)."""
+    why = unreadable(path)
+    if why is not None:
+        raise InputError(f"{path}: {_UNREADABLE[why].format(title=fmt.title)}")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
 
@@ -684,9 +687,17 @@ class Outcome:
     renamed: list[str] = field(default_factory=list)
     """Rows kept under a derived id (--on-duplicate-id suffix), as 'row N: old -> new (...)'."""
 
+    dataset: str = ""
+    """The dataset the rows were checked for (`checked`)."""
+
     @property
     def imported(self) -> int:
         return len(self.rows)
+
+    @property
+    def checked(self) -> store.Checked:
+        """The accepted rows with the promise that every rule was checked, for `store.upsert`."""
+        return store.Checked(self.rows, self.dataset)
 
     def summary(self) -> str:
         """'3,512 imported, 73 rejected: 60 unknown model, 13 bad date'."""
@@ -969,7 +980,7 @@ def run(
     this format at all, or cannot be read without guessing."""
     now = now or datetime.now(UTC)
     rejects = rejects or RejectsFile(None)
-    outcome = Outcome(rows=empty_frame())
+    outcome = Outcome(rows=empty_frame(), dataset=fmt.name)
     tables: list[pa.Table] = []
     seen = _SeenIds()
     key = str(Col.EVENT_ID)
