@@ -4,7 +4,8 @@
 
 The first image of a process starts the Kaleido server (a Chromium); every later one reuses
 it. Prints the cold latency, then the median warm latency per chart and format, on the
-bundled dataset filtered to November 2024 drone and missile attacks.
+bundled dataset filtered to November 2024 drone and missile attacks; then, with `--render-only`
+alone, the PNG render of each chart's figure built once (Kaleido's share of an export).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from timeline import briefing, exports, view
+from timeline import briefing, export_images, exports, view
 from timeline.engine import open_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,17 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "events.parquet")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="time only the PNG render of each chart's figure, built once",
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="with --render-only: seconds idle before each render (a user's clicks)",
+    )
     args = parser.parse_args()
 
     engine = open_engine(args.data)
@@ -38,6 +50,10 @@ def main() -> None:
     start = time.perf_counter()
     exports.chart_file("timeline", "png", engine, v, size, texts)
     print(f"first export (starts Kaleido + Chromium): {time.perf_counter() - start:.2f} s\n")
+
+    if args.render_only:
+        render_only(engine, v, size, texts, args.repeats, args.pause)
+        return
 
     print("| chart | format | warm median s | warm max s | bytes |")
     print("|---|---|---:|---:|---:|")
@@ -56,6 +72,32 @@ def main() -> None:
         t = time.perf_counter()
         n = len(exports.data_file(fmt, engine, v))
         print(f"| data | {fmt} | {time.perf_counter() - t:.3f} | | {n:,} |")
+
+
+def render_only(engine, v, size, texts, repeats: int, pause: float) -> None:
+    """Kaleido's share of a PNG export: the figure is built once, then rendered `repeats` times,
+    each after `pause` seconds idle (renders back to back wait for a tab to finish reloading);
+    then the whole export (figure built and rendered) at the same pace."""
+    print("| chart | PNG render median s | max s | whole PNG export median s | max s | bytes |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for chart in briefing.CHARTS:
+        fig = exports.briefing_figure(chart, engine, v, size, texts)
+        renders, wholes, size_bytes = [], [], 0
+        for _ in range(repeats):
+            time.sleep(pause)
+            t = time.perf_counter()
+            size_bytes = len(export_images.render(fig, "png", size))
+            renders.append(time.perf_counter() - t)
+        for _ in range(repeats):
+            time.sleep(pause)
+            t = time.perf_counter()
+            exports.chart_file(chart, "png", engine, v, size, texts)
+            wholes.append(time.perf_counter() - t)
+        print(
+            f"| {chart} | {statistics.median(renders):.3f} | {max(renders):.3f} "
+            f"| {statistics.median(wholes):.3f} | {max(wholes):.3f} | {size_bytes:,} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

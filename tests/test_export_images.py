@@ -74,3 +74,38 @@ def test_html_is_interactive_and_offline(briefing_view):
     assert "Plotly.newPlot" in html and len(html) > 3_000_000
     assert f"<title>{TITLE}</title>" in html
     assert "Ukraine reports record overnight attack of 188 Russian drones" in html  # the events themselves
+
+
+def test_back_to_back_images_are_each_their_own_figure(briefing_view):
+    """Kaleido's page reload after an image runs in the background: the next image, asked
+    for at once, must still show only its own figure, at its own size."""
+    import plotly.graph_objects as go
+
+    from timeline import export_images
+
+    size = briefing.SIZES["slide-16x9"]
+    names = [f"Figure number {i}" for i in range(5)]
+    images = [
+        export_images.render(go.Figure(go.Bar(x=[name], y=[i + 1]), layout_title_text=name), "svg", size)
+        for i, name in enumerate(names)
+    ]
+    for name, data in zip(names, images, strict=True):
+        text = svg_texts(data)
+        assert name in text
+        assert [other for other in names if other != name and other in text] == []
+    png = export_images.render(go.Figure(layout_title_text="last"), "png", size)
+    assert png_size(png) == size.pixels
+
+
+def test_kaleido_still_has_the_reload_we_move_to_the_background():
+    """The one private Kaleido method `export_images` overrides: if a Kaleido upgrade renames
+    it, images would silently wait for the reload again (or tabs never come back)."""
+    import inspect
+
+    import kaleido
+    from kaleido._kaleido_tab import _KaleidoTab
+
+    assert inspect.iscoroutinefunction(kaleido.Kaleido._return_kaleido_tab)
+    assert inspect.iscoroutinefunction(_KaleidoTab.reload)
+    assert "self._return_kaleido_tab(tab)" in inspect.getsource(kaleido.Kaleido._render_task)
+    assert "self.tabs_ready.put(tab)" in inspect.getsource(kaleido.Kaleido._return_kaleido_tab)

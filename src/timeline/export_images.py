@@ -4,10 +4,12 @@ One Kaleido browser per process, started on the first image and kept warm, with 
 on its own event-loop thread (`KaleidoPool`): every later image costs a render, not a browser
 start, any thread may ask for one (two dashboard sessions at once each get their own image:
 Kaleido's `calc_fig_sync` from two threads could hand one the other's), and `render_many`
-renders a deck's figures in one `asyncio.gather`, so one tab's page reload after an image
-overlaps the other tab's render (docs/performance.md). Only Kaleido's public API is used
-(`Kaleido`, `open`, `calc_fig`, `close`); `print_pdf` prints an HTML page in a spare tab of
-the same browser (choreographer's `create_tab` and the DevTools `Page.printToPDF`).
+renders a deck's figures in one `asyncio.gather`. Kaleido reloads a tab's page after every
+image; that reload runs in the background (`_warm_kaleido_class`, the one override of a
+private Kaleido method), so an image returns as soon as it is drawn (docs/performance.md).
+Otherwise only Kaleido's public API is used (`Kaleido`, `open`, `calc_fig`, `close`);
+`print_pdf` prints an HTML page in a spare tab of the same browser (choreographer's
+`create_tab` and the DevTools `Page.printToPDF`).
 
 Nothing is downloaded: Kaleido uses the plotly.js that ships with plotly, MathJax is off,
 and Chromium must already be installed.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import base64
+import functools
 import os
 import shutil
 import tempfile
@@ -60,6 +63,47 @@ def find_chromium() -> Path | None:
     return None
 
 
+@functools.cache
+def _warm_kaleido_class() -> type:
+    """Kaleido whose tab reloads after an image without the caller waiting for it.
+
+    Kaleido 1.5 reloads a tab after every render (`Kaleido._return_kaleido_tab`) so that no
+    state leaks between figures, and `calc_fig` returns only once that reload is done: about
+    0.35 s of every warm image. Here the reload runs in the background and the tab rejoins
+    the queue when it is done, so every image is still drawn on a freshly loaded page (the
+    same output) but its caller gets the bytes as soon as they are drawn. This overrides one
+    private method of Kaleido; `tests/test_export_images.py` checks it still exists.
+    """
+    import kaleido
+
+    class WarmKaleido(kaleido.Kaleido):  # type: ignore[misc]
+        _reloads: set[asyncio.Task[None]]
+
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            if not hasattr(self, "_reloads"):
+                self._reloads = set()
+            task = asyncio.get_running_loop().create_task(self._reload_and_return(tab))
+            self._reloads.add(task)
+            task.add_done_callback(self._reloads.discard)
+
+        async def _reload_and_return(self, tab: Any) -> None:
+            try:
+                await tab.reload()
+            except Exception:
+                # queued all the same: its next render then fails with the browser's error
+                # (and the pool restarts) instead of waiting forever for this tab
+                pass
+            finally:
+                await self.tabs_ready.put(tab)
+
+        async def close(self) -> None:
+            for task in list(getattr(self, "_reloads", ())):
+                task.cancel()
+            await super().close()
+
+    return WarmKaleido
+
+
 class KaleidoPool:
     """One Kaleido browser with `tabs` tabs, driven from its own event loop thread. Thread-safe:
     each call submits a coroutine to that loop and waits for its own result."""
@@ -77,9 +121,7 @@ class KaleidoPool:
             raise
 
     async def _open(self, chromium: Path, tabs: int) -> Any:
-        import kaleido
-
-        k = kaleido.Kaleido(path=str(chromium), n=tabs, mathjax=False, timeout=RENDER_TIMEOUT_SECONDS)
+        k = _warm_kaleido_class()(path=str(chromium), n=tabs, mathjax=False, timeout=RENDER_TIMEOUT_SECONDS)
         await k.open()
         return k
 
