@@ -206,12 +206,13 @@ def test_incident_mode_same_on_duckdb_and_spark(name: str, spark, tmp_path: Path
     """The incident columns join the same way on both engines (engine/incidents.py)."""
     from typer.testing import CliRunner
 
-    from test_engine_incidents import tally
     from timeline.cli import app
+
+    from conftest import air_force_row
 
     path = tmp_path / "events.parquet"
     shutil.copy(CURATED, path)
-    store.append(path, store_frame(tally()), dataset="missile-attacks", create=False)
+    store.append(path, store_frame(air_force_row()), dataset="missile-attacks", create=False)
     assert CliRunner().invoke(app, ["match", str(path)]).exit_code == 0
     duck, sparked = engines(path, spark)
     v = view_of(duck, **INCIDENT_VIEWS[name])

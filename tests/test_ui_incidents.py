@@ -11,12 +11,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from test_engine_incidents import NIGHT, TALLY, tally
+from test_engine_incidents import NIGHT
 from timeline import store
 from timeline.cli import app
 from timeline.schema import Col
 
-from conftest import CURATED, frame, run_app
+from conftest import AIR_FORCE_TALLY as TALLY
+from conftest import CURATED, air_force_row, frame, run_app
 
 runner = CliRunner()
 
@@ -25,7 +26,7 @@ runner = CliRunner()
 def matched(tmp_path: Path) -> Path:
     path = tmp_path / "events.parquet"
     shutil.copy(CURATED, path)
-    store.append(path, frame(tally()), dataset="missile-attacks", create=False)
+    store.append(path, frame(air_force_row()), dataset="missile-attacks", create=False)
     assert runner.invoke(app, ["match", str(path)]).exit_code == 0
     return path
 
@@ -69,7 +70,7 @@ def test_card_lists_both_reports(monkeypatch: pytest.MonkeyPatch, matched: Path)
 
 
 def test_stale_incidents_are_named_with_the_command(monkeypatch: pytest.MonkeyPatch, matched: Path):
-    store.append(matched, frame(tally(event_id="af-later", date_start="2024-12-01", date_end="2024-12-01")),
+    store.append(matched, frame(air_force_row(event_id="af-later", date_start="2024-12-01", date_end="2024-12-01")),
                  dataset="missile-attacks", create=False)  # fmt: skip
     rows = len(store.load(matched))
     at = run_app(monkeypatch, data=matched)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -71,7 +72,15 @@ def check_step(page, step, total: int) -> None:
     assert query(page) == {"story": ["seed-article"], "step": [str(step.number)]}
     assert not page.locator('[data-testid="stException"]').count()
     charts = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
-    opacity = charts.first.evaluate(OPACITY_JS)
+    # The panel's text can come a moment before the timeline is redrawn for the step: wait
+    # (bounded) until the step's fading is drawn, then check it.
+    deadline = time.monotonic() + 20
+    while True:
+        opacity = charts.first.evaluate(OPACITY_JS)
+        faded = all(v < 0.5 for k, v in opacity.items() if k not in step.highlight)
+        if faded or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(250)
     shown = set(opacity)
     for event_id in step.highlight:
         if event_id in shown:
