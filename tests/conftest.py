@@ -167,3 +167,20 @@ def view_of(engine=None, **params: str | list[str]):
 @pytest.fixture(scope="session")
 def curated_engine():
     return engine_on(CURATED)
+
+
+def matched_night(tmp_path: Path) -> Path:
+    """The curated file plus the Air Force's tally of the 188-drone night, matched by
+    `timeline match` (one incident of two reports)."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from timeline import store
+    from timeline.cli import app
+
+    path = tmp_path / "events.parquet"
+    shutil.copy(CURATED, path)
+    store.append(path, frame(air_force_row()), dataset="missile-attacks", create=False)
+    assert CliRunner().invoke(app, ["match", str(path)]).exit_code == 0
+    return path

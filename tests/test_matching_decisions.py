@@ -4,7 +4,6 @@ history`, undone by `timeline revert`, kept across a new `timeline match`."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,7 +16,7 @@ from timeline.matching import decisions, project
 from timeline.matching.core import Out, Role
 from timeline.schema import Col
 
-from conftest import CURATED, frame, make_row
+from conftest import frame, make_row, matched_night
 
 runner = CliRunner()
 CURATED_NIGHT = "2024-11-25-ru-drone-attack-ua"
@@ -35,11 +34,7 @@ def air_force_row(**overrides: object) -> dict[str, object]:
 
 @pytest.fixture
 def matched(tmp_path: Path) -> Path:
-    path = tmp_path / "events.parquet"
-    shutil.copy(CURATED, path)
-    store.append(path, frame(air_force_row()), dataset="missile-attacks", create=False)
-    assert runner.invoke(app, ["match", str(path)]).exit_code == 0
-    return path
+    return matched_night(tmp_path)
 
 
 def incident_of(path: Path) -> dict[str, str]:

@@ -4,7 +4,6 @@ header counts incidents, the switch shows every report, the card lists both repo
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,17 @@ from typer.testing import CliRunner
 
 from test_engine_incidents import NIGHT
 from timeline import store
-from timeline.cli import app
 from timeline.schema import Col
 
 from conftest import AIR_FORCE_TALLY as TALLY
-from conftest import CURATED, air_force_row, frame, run_app
+from conftest import air_force_row, frame, matched_night, run_app
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def matched(tmp_path: Path) -> Path:
-    path = tmp_path / "events.parquet"
-    shutil.copy(CURATED, path)
-    store.append(path, frame(air_force_row()), dataset="missile-attacks", create=False)
-    assert runner.invoke(app, ["match", str(path)]).exit_code == 0
-    return path
+    return matched_night(tmp_path)
 
 
 def header(at: AppTest) -> str:
