@@ -407,6 +407,9 @@ def close_spark() -> None:
         for key in [k for k in _backends if k[0] == "spark"]:
             spark = _backends.pop(key)
             spark.session_.stop()
+    # PySpark marks the process as Spark Connect when it opens a remote session, and never
+    # unmarks it: a local session asked for afterwards would be refused.
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
 
 def backend(name: str | None = None, url: str | None = None) -> Backend:
