@@ -5,7 +5,7 @@ disk, then:
 
 - times `timeline append one-row.json --data <file>` end to end, each in a fresh process
   (what a maintainer waits for), next to the start-up of a process that only imports the
-  command (`python -c "import timeline.cli"`);
+  command (`python -c "import timeline.cli.main"`);
 - times the steps `store.append` takes, in the same order, in this process: read the file,
   Arrow to pandas, check the new row, the duplicate-id and likely-duplicate checks, concat,
   pandas to Arrow, write the Parquet temp file, fsync it, and link the backup, rename and
@@ -32,9 +32,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from timeline import store, synth
-from timeline.schema import from_arrow, to_arrow
-from timeline.validation import check
+from timeline import synth
+from timeline.domain.schema import from_arrow, to_arrow
+from timeline.domain.validation import check
+from timeline.storage import store
 
 ROW = {
     "event_id": "bench-append-{i}",
@@ -74,7 +75,7 @@ def start_up(repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import timeline.cli"], check=True)
+        subprocess.run([sys.executable, "-c", "import timeline.cli.main"], check=True)
         times.append(time.perf_counter() - started)
     return times
 

@@ -213,7 +213,7 @@ class Floor:
     def __init__(self, data: Path) -> None:
         import duckdb
 
-        from timeline import parts
+        from timeline.storage import parts
 
         files = [str(p) for p in parts.files(data)] if data.is_dir() else [str(data)]
         self.db = duckdb.connect(config={"threads": 1})
@@ -288,7 +288,7 @@ TYPES = ["missile_strike", "meeting", "statement", "drone_attack"]
 def interactions(
     page, pid: int, cases: dict[str, Case], floor: Floor, url: str, bundled: bool, size: int
 ) -> None:
-    from timeline import taxonomy
+    from timeline.domain import taxonomy
 
     # A filter pill: a new event type each repeat (a view not met before).
     n = len(cases["filter pill (event type)"].wall)

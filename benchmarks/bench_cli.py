@@ -48,8 +48,8 @@ def commands(folder: Path, run: int) -> dict[str, list[str]]:
 
 
 def timed(src: Path, args: list[str]) -> float:
-    """Seconds for `python -m timeline.cli ARGS` with `src` first on the path (exit 0 required)."""
-    command = [sys.executable, "-m", "timeline.cli", *args] if args else [sys.executable, "-c", "pass"]
+    """Seconds for `python -m timeline.cli.main ARGS` with `src` first on the path (exit 0 required)."""
+    command = [sys.executable, "-m", "timeline.cli.main", *args] if args else [sys.executable, "-c", "pass"]
     env = {**os.environ, "PYTHONPATH": str(src)}
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)

@@ -70,8 +70,8 @@ def single_file(n: int) -> Path:
         import pyarrow.dataset as pads
         import pyarrow.parquet as pq
 
-        from timeline import parts
-        from timeline.schema import ARROW_SCHEMA, V1_ADDED
+        from timeline.domain.schema import ARROW_SCHEMA, V1_ADDED
+        from timeline.storage import parts
 
         dropped = {str(c) for c in V1_ADDED}
         v1 = pa.schema([f for f in ARROW_SCHEMA if f.name not in dropped])

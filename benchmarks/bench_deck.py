@@ -7,7 +7,7 @@ measured here all keep Kaleido's public API (`Kaleido.calc_fig` on an open `Kale
 
 - one figure at a time: a `render` call per slide, each waiting for the previous;
 - one call: `render_many`, every slide's figure gathered on the pool's tabs at once
-  (what `timeline.decks` does), with the default 2 tabs and with 4;
+  (what `timeline.export.decks` does), with the default 2 tabs and with 4;
 
 then the whole files: the deck built first and its charts rendered in one call, against each
 chart submitted as soon as its slide is laid out, so Chromium draws while Python queries and
@@ -25,8 +25,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from timeline import decks, export_images, stories
+from timeline import stories
 from timeline.engine import open_engine
+from timeline.export import decks
+from timeline.export import images as export_images
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,11 @@ import statistics
 import time
 from pathlib import Path
 
-from timeline import briefing, export_images, exports, view
+from timeline import view
 from timeline.engine import open_engine
+from timeline.export import briefing
+from timeline.export import downloads as exports
+from timeline.export import images as export_images
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -123,7 +123,7 @@ def child(argv: list[str], report: Path) -> None:
 
             pq.write_table(pcsv.read_csv(argv[1]), argv[2])
         else:
-            from timeline.cli import app
+            from timeline.cli.main import app
 
             code = app(argv, standalone_mode=False)
             if code:  # the error boundary reports and returns a code instead of raising
@@ -170,7 +170,7 @@ def main() -> None:
             f"generated {args.rows:,} ACLED rows, {size_mb:,.0f} MB, in {time.perf_counter() - started:.0f} s"
         )
         help_started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "timeline.cli", "--help"], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "timeline.cli.main", "--help"], capture_output=True, check=True)
         print(f"{'timeline --help':>16}: {time.perf_counter() - help_started:6.2f} s (start-up)")
         runs = (
             ("pyarrow floor", ["floor", str(source), str(folder / "floor.parquet")]),

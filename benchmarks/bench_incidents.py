@@ -87,7 +87,7 @@ def main() -> None:
     project.incidents_path(path).unlink(missing_ok=True)
     before = run("none")  # the dashboard as it was: no stored incidents, no incident columns
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "timeline.cli", "match", str(path)], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "timeline.cli.main", "match", str(path)], env=env, check=True,
                    capture_output=True)  # fmt: skip
     matched = time.perf_counter() - t
     try:

@@ -25,9 +25,9 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from timeline import gazetteer
-from timeline.dates import resolve_phrase
-from timeline.schema import COLUMNS, Col
+from timeline.domain import gazetteer
+from timeline.domain.dates import resolve_phrase
+from timeline.domain.schema import COLUMNS, Col
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_PUBLISHED = date(2024, 11, 27)
@@ -162,7 +162,7 @@ def build(sources: Path, out: Path) -> None:
             writer.writeheader()
             writer.writerows({str(k): v for k, v in row.items()} for row in rows)
         fresh = Path(tmp) / "events.parquet"
-        command = [sys.executable, "-m", "timeline.cli", "append", str(rows_csv), "--data", str(fresh)]
+        command = [sys.executable, "-m", "timeline.cli.main", "append", str(rows_csv), "--data", str(fresh)]
         command.append("--create")  # a new file: creating a dataset is always explicit
         subprocess.run(command, check=True)
         os.replace(fresh, out)

@@ -27,7 +27,7 @@ and writes (gzip, mtime 0, so a rebuild from the same inputs gives the same byte
 Polygons are cut at the antimeridian (shapely), so a filled Russia or Fiji does not streak
 across the map. Coordinates are stored in hundredths of a degree (~1 km), each ring as a flat
 list [x0, y0, dx1, dy1, ...] of integer steps from the previous point; see
-`timeline.gazetteer` for the reader. Sources, versions and licences: src/timeline/assets/README.md.
+`timeline.domain.gazetteer` for the reader. Sources, versions and licences: src/timeline/assets/README.md.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from timeline import store
-from timeline.schema import Col
-from timeline.validation import Problem, check
+from timeline.domain.schema import Col
+from timeline.domain.validation import Problem, check
+from timeline.storage import store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -21,7 +21,7 @@ APP = str(ROOT / "app.py")
 
 def require_chromium() -> None:
     """Skip (locally) or fail (CI, TIMELINE_REQUIRE_BROWSER=1) when Debian's Chromium is absent."""
-    from timeline.export_images import find_chromium
+    from timeline.export.images import find_chromium
 
     if find_chromium() is not None:
         return
@@ -176,8 +176,8 @@ def matched_night(tmp_path: Path) -> Path:
 
     from typer.testing import CliRunner
 
-    from timeline import store
-    from timeline.cli import app
+    from timeline.cli.main import app
+    from timeline.storage import store
 
     path = tmp_path / "events.parquet"
     shutil.copy(CURATED, path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from timeline.schema import Col
+from timeline.domain.schema import Col
 from timeline.view import View, words
 
 

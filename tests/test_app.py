@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from timeline import store, taxonomy, view
+from timeline import view
+from timeline.domain import taxonomy
 from timeline.engine import backend
 from timeline.figures.cache import FIGURES
+from timeline.storage import store
 from timeline.ui import state
 
 from conftest import CURATED, engine_on, frame, make_row, run_app
@@ -141,7 +143,7 @@ def test_title_follows_filters_until_edited(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_without_chromium_image_buttons_say_what_to_install(monkeypatch: pytest.MonkeyPatch):
-    from timeline import export_images
+    from timeline.export import images as export_images
 
     monkeypatch.setattr(export_images, "find_chromium", lambda: None)
     at = run_app(monkeypatch)
@@ -152,7 +154,7 @@ def test_without_chromium_image_buttons_say_what_to_install(monkeypatch: pytest.
 
 
 def test_empty_dataset_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    from timeline.schema import empty_frame
+    from timeline.domain.schema import empty_frame
 
     data = tmp_path / "events.parquet"
     store.save(empty_frame(), data, backup=False)

@@ -3,7 +3,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from timeline import briefing, figures
+from timeline import figures
+from timeline.export import briefing
 
 from conftest import view_of
 
@@ -52,7 +53,7 @@ def test_markers_and_labels_grow_for_slides(curated_engine):
 
 
 def _slide(engine, chart: str, **params):
-    from timeline import exports
+    from timeline.export import downloads as exports
 
     v = view_of(engine, **params)
     texts = exports.default_texts(engine, v, engine.match(v))

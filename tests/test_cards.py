@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from timeline import store
 from timeline.cards import card_html
-from timeline.schema import Col
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED
 

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
-from timeline.schema import Col
+from timeline.cli.main import app
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, make_row
 
@@ -201,7 +201,9 @@ def test_dump_is_sorted_csv(dataset: Path):
 
 
 def test_console_entry_point_runs():
-    result = subprocess.run([sys.executable, "-m", "timeline.cli", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "timeline.cli.main", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "validate" in result.stdout
 
 
@@ -232,10 +234,10 @@ def _loaded_after(script: str) -> set[str]:
 
 
 def test_starting_the_command_imports_no_heavy_library():
-    assert _loaded_after("import timeline.cli") == set()
+    assert _loaded_after("import timeline.cli.main") == set()
     assert (
         _loaded_after(
-            "from timeline.cli import app\n"
+            "from timeline.cli.main import app\n"
             "try:\n    app(['--help'])\nexcept SystemExit as exit:\n    assert exit.code == 0"
         )
         == set()
@@ -252,7 +254,7 @@ def test_add_and_import_import_neither_the_engine_nor_the_charts(tmp_path: Path)
         ["import", "--format", "acled", str(acled), "--into", str(data), "--rejects", str(tmp_path / "r.csv")],
     ):  # fmt: skip
         loaded = _loaded_after(
-            "from timeline.cli import app\n"
+            "from timeline.cli.main import app\n"
             f"try:\n    app({args!r})\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code"
         )
         assert "pandas" in loaded, args  # the command ran
@@ -265,7 +267,7 @@ def test_a_lazily_loaded_command_is_listed_with_its_own_help():
     first paragraph as their own help."""
     from typer.main import get_command
 
-    from timeline.clikit import LazyCommand
+    from timeline.cli.kit import LazyCommand
 
     group = get_command(app)
     lazy = {name: c for name, c in group.commands.items() if isinstance(c, LazyCommand)}

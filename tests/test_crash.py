@@ -28,8 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from timeline import store, synth
-from timeline.schema import Col
+from timeline import synth
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, ROOT, frame, make_row
 
@@ -41,7 +42,7 @@ ZYGOTE = textwrap.dedent(
     """
     import json, os, signal, sys, traceback
     from pathlib import Path
-    import timeline.cli, timeline.history, timeline.importers.command, timeline.store  # imported once, before forking
+    import timeline.cli.main, timeline.storage.history, timeline.cli.importing, timeline.storage.store  # imported once, before forking
 
     def warm_up(folder):
         # One whole append and import here, so that every fork starts with the imports and the
@@ -51,8 +52,8 @@ ZYGOTE = textwrap.dedent(
         rows.write_text(json.dumps([{"event_id": "w", "date_start": "2024-11-01", "date_end": "2024-11-01",
             "date_precision": "day", "event_type": "meeting", "title": "T", "actors": [], "countries": [],
             "confidence": "reported", "source_outlet": "O"}]))
-        timeline.cli.app(["append", str(rows), "--data", str(data), "--create"], standalone_mode=False)
-        timeline.cli.app(["import", "--format", "acled", sys.argv[2], "--into", str(data),
+        timeline.cli.main.app(["append", str(rows), "--data", str(data), "--create"], standalone_mode=False)
+        timeline.cli.main.app(["import", "--format", "acled", sys.argv[2], "--into", str(data),
                           "--rejects", str(Path(folder) / "warm-up.rejected.csv")], standalone_mode=False)
 
     saved = os.dup(1)
@@ -66,7 +67,7 @@ ZYGOTE = textwrap.dedent(
 
     def inject(point):
         # Die at a named step of a write, to cover each window deterministically.
-        store = timeline.store
+        store = timeline.storage.store
         if point == "after-temp-written":
             real = store._keep_backup
             store._keep_backup = lambda path: die()
@@ -79,7 +80,7 @@ ZYGOTE = textwrap.dedent(
             store.os.replace = replace
         elif point == "after-rename":  # the dataset's rename (not a change log rows file's)
             real_fsync_dir = store.fsync_dir
-            store.fsync_dir = lambda folder: real_fsync_dir(folder) if folder.name.endswith(timeline.history.ROWS_SUFFIX) else die()
+            store.fsync_dir = lambda folder: real_fsync_dir(folder) if folder.name.endswith(timeline.storage.history.ROWS_SUFFIX) else die()
         elif point == "during-fsync":
             store.os.fsync = lambda fd: die()
 
@@ -97,7 +98,7 @@ ZYGOTE = textwrap.dedent(
                 if job.get("inject"):
                     inject(job["inject"])
                 try:
-                    timeline.cli.app(job["args"], standalone_mode=False)
+                    timeline.cli.main.app(job["args"], standalone_mode=False)
                 except SystemExit as err:
                     os._exit(err.code or 0)
                 os._exit(0)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from timeline import diff, store
-from timeline.schema import Col
+from timeline.domain.schema import Col
+from timeline.storage import diff, store
 
 from conftest import CURATED, ROOT, SHARED
 

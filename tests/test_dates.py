@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from timeline.dates import month_bounds, resolve_phrase, week_bounds
+from timeline.domain.dates import month_bounds, resolve_phrase, week_bounds
 
 WED = date(2024, 11, 27)  # the seed article's publication date
 

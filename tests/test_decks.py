@@ -13,8 +13,9 @@ from pptx.util import Emu
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from timeline import decks, findings, stories, view
-from timeline.cli import app
+from timeline import stories, view
+from timeline.cli.main import app
+from timeline.export import decks, findings
 
 from conftest import CURATED, ROOT, require_chromium, view_of
 from svgtext import too_small

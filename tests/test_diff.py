@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from timeline import diff, store
-from timeline.schema import Col
+from timeline.domain.schema import Col
+from timeline.storage import diff, store
 
 from conftest import frame, make_row
 

@@ -1,6 +1,6 @@
 """docs/schema.md must describe the schema and taxonomy the code defines."""
 
-from timeline import rowfiles, schema, taxonomy, validation
+from timeline.domain import rowfiles, schema, taxonomy, validation
 
 from conftest import ROOT
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from timeline import entry, history, service, store
+from timeline import service
+from timeline.domain import entry
+from timeline.storage import history, store
 from timeline.ui.editor import access, writes
 
 from conftest import APP, CURATED, run_page
@@ -113,7 +115,7 @@ def test_without_sign_in_configured_the_editor_is_off(data: Path):
 
 
 def test_a_partitioned_dataset_is_not_edited_in_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from timeline import parts
+    from timeline.storage import parts
 
     folder = tmp_path / "events"
     parts.create(folder)

@@ -11,10 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from timeline import history, store
-from timeline.cli import app
+from timeline.cli.main import app
 from timeline.matching import project
 from timeline.matching.core import Out
+from timeline.storage import history, store
 from timeline.ui.editor import access, writes
 
 from conftest import CURATED, frame, make_row, run_page

@@ -7,9 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from timeline import parts, store, synth, taxonomy
+from timeline import synth
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col, from_arrow
 from timeline.engine import MAX_EVENTS, choose_bin, open_engine
-from timeline.schema import Col, from_arrow
+from timeline.storage import parts, store
 
 import reference
 from conftest import CURATED, engine_on, frame, make_row, view_of

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from timeline import exports, store, view
-from timeline.cli import app
+from timeline import view
+from timeline.cli.main import app
+from timeline.domain.schema import Col, IncidentCol
 from timeline.engine import incidents
-from timeline.schema import Col, IncidentCol
+from timeline.export import downloads as exports
+from timeline.storage import store
 
 from conftest import AIR_FORCE_TALLY, CURATED, air_force_row, engine_on, frame, view_of
 

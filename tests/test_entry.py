@@ -1,7 +1,7 @@
 """One new event as a person enters it: the rules `timeline add` and the editor share."""
 
-from timeline import entry
-from timeline.schema import Col
+from timeline.domain import entry
+from timeline.domain.schema import Col
 
 
 def entered(**fields) -> tuple[dict, list[str], list]:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from timeline import errors, stats
-from timeline.cli import app
+from timeline import stats
+from timeline.cli.main import app
+from timeline.domain import errors
 
 from conftest import ROOT
 
@@ -54,7 +55,7 @@ def test_at_the_real_entry_point_a_bug_has_no_traceback_unless_asked(dataset: Pa
         "import sys, timeline.stats as s\n"
         "def boom(*a): raise ZeroDivisionError('a bug')\n"
         "s.compute = boom\n"
-        "from timeline.cli import main\n"
+        "from timeline.cli.main import main\n"
         "sys.argv = ['timeline', 'stats', sys.argv[1]]\n"
         "main()\n"
     )
@@ -75,7 +76,7 @@ def test_at_the_real_entry_point_a_bug_has_no_traceback_unless_asked(dataset: Pa
 
 def test_closing_the_output_early_is_quiet(dataset: Path):
     dump = subprocess.Popen(
-        [sys.executable, "-m", "timeline.cli", "dump", str(ROOT / "data" / "events.parquet")],
+        [sys.executable, "-m", "timeline.cli.main", "dump", str(ROOT / "data" / "events.parquet")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from timeline import export_images
-from timeline.cli import app
+from timeline.cli.main import app
+from timeline.export import images as export_images
 
 from conftest import CURATED, require_chromium
 

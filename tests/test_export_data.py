@@ -8,9 +8,12 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from timeline import diff, export_data, exports, rowfiles, store
-from timeline.schema import Col
-from timeline.validation import check
+from timeline.domain import rowfiles
+from timeline.domain.schema import Col
+from timeline.domain.validation import check
+from timeline.export import data as export_data
+from timeline.export import downloads as exports
+from timeline.storage import diff, store
 
 import reference
 from conftest import CURATED, frame, make_row, view_of

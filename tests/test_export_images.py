@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from timeline import briefing, exports
+from timeline.export import briefing
+from timeline.export import downloads as exports
 from timeline.view import View
 
 from conftest import require_chromium, view_of
@@ -81,7 +82,7 @@ def test_back_to_back_images_are_each_their_own_figure(briefing_view):
     for at once, must still show only its own figure, at its own size."""
     import plotly.graph_objects as go
 
-    from timeline import export_images
+    from timeline.export import images as export_images
 
     size = briefing.SIZES["slide-16x9"]
     names = [f"Figure number {i}" for i in range(5)]

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from timeline import figures, store, synth, taxonomy
+from timeline import figures, synth
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 from timeline.engine import MAX_LANES
-from timeline.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of
 

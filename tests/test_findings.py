@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from timeline import exports, findings, store
-from timeline.schema import Col
+from timeline.domain.schema import Col
+from timeline.export import downloads as exports
+from timeline.export import findings
+from timeline.storage import store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of
 
@@ -131,7 +133,7 @@ def test_a_view_too_large_to_draw_names_each_sides_total_and_its_busiest_day(tmp
         [
             sys.executable,
             "-m",
-            "timeline.cli",
+            "timeline.cli.main",
             "synth",
             "--events",
             "4000",

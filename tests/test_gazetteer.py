@@ -6,8 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from timeline import gazetteer
-from timeline.gazetteer import GEO_PRECISIONS, lookup
+from timeline.domain import gazetteer
+from timeline.domain.gazetteer import GEO_PRECISIONS, lookup
 
 from conftest import CURATED
 

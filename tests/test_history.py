@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from timeline import history, service, store
-from timeline.cli import app
-from timeline.history import Who
+from timeline import service
+from timeline.cli.main import app
+from timeline.storage import history, store
+from timeline.storage.history import Who
 
 from conftest import CURATED, ROOT, frame, make_row
 
@@ -84,7 +85,8 @@ def test_a_real_sigkill_between_log_and_rename(curated: Path):
         f"""
         import os, signal
         from pathlib import Path
-        from timeline import history, service, store
+        from timeline import service
+        from timeline.storage import history, store
         store._keep_backup = lambda path: os.kill(os.getpid(), signal.SIGKILL)
         path = Path({str(curated)!r})
         values = service.current(path, {EVENT!r})
@@ -136,7 +138,7 @@ def test_writers_killed_at_random_moments_never_leave_a_change_without_its_line(
     zygote = textwrap.dedent(
         """
         import json, os, sys
-        from timeline.cli import app
+        from timeline.cli.main import app
         print("ready", flush=True)
         for line in sys.stdin:
             job = json.loads(line)

@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from timeline import locking, store
-from timeline.cli import app
+from timeline.cli.main import app
+from timeline.storage import locking, store
 
 from conftest import ROOT, frame, make_row
 

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from timeline import store
-from timeline.schema import ARROW_SCHEMA, Col
+from timeline.domain.schema import ARROW_SCHEMA, Col
+from timeline.storage import store
 
 from conftest import CURATED, frame, make_row, run_app
 from mdlinks import inline_tokens, links_in, markdown_of, shown_text

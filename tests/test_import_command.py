@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
-from timeline.schema import Col
+from timeline.cli.main import app
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 from conftest import ROOT, frame, make_row
 
@@ -165,7 +165,7 @@ def test_rejects_are_written_before_the_dataset(tmp_path: Path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
         "acled.parquet",
-        "acled.parquet.changes.d",  # the change log and the import's rows (timeline.history)
+        "acled.parquet.changes.d",  # the change log and the import's rows (timeline.storage.history)
         "acled.parquet.changes.jsonl",
         "acled.parquet.lock",
         "bad.csv",
@@ -227,7 +227,7 @@ def test_imported_and_rejects_files_are_ordinary_files(tmp_path: Path):
 def test_progress_bar_shows_rows_and_speed_on_a_terminal_after_two_seconds(capsys):
     from rich.console import Console
 
-    from timeline.importers.command import PROGRESS_AFTER, ProgressBar
+    from timeline.cli.importing import PROGRESS_AFTER, ProgressBar
 
     quiet = ProgressBar("acled: export.csv", terminal=False)  # a log or a pipe
     quiet.started -= 10 * PROGRESS_AFTER

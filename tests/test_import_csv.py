@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
+from timeline.cli.main import app
+from timeline.domain.schema import Col
 from timeline.importers import mapped_csv
-from timeline.schema import Col
+from timeline.storage import store
 
 from conftest import ROOT, rejected_reasons
 

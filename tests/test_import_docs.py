@@ -2,7 +2,8 @@
 
 import re
 
-from timeline.importers import acled, command, gdelt, missile_attacks, ucdp
+from timeline.cli import importing as command
+from timeline.importers import acled, gdelt, missile_attacks, ucdp
 
 from conftest import ROOT
 

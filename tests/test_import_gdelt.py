@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
+from timeline.cli.main import app
+from timeline.domain.schema import Col
 from timeline.importers import gdelt
-from timeline.schema import Col
+from timeline.storage import store
 
 from conftest import ROOT
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
+from timeline.cli.main import app
 from timeline.importers import acled, ucdp
+from timeline.storage import store
 
 from conftest import ROOT, rejected_reasons
 

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
+from timeline.cli.main import app
+from timeline.domain.schema import Col
 from timeline.importers import acled, gdelt, ucdp
 from timeline.importers.base import HXL_SKIP
-from timeline.schema import Col
+from timeline.storage import store
 
 runner = CliRunner()
 

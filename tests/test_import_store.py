@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from timeline import parts, store
-from timeline.cli import app
-from timeline.importers import base, command
-from timeline.schema import Col
-from timeline.validation import ValidationFailed, validate
+from timeline.cli import importing as command
+from timeline.cli.main import app
+from timeline.domain.schema import Col
+from timeline.domain.validation import ValidationFailed, validate
+from timeline.importers import base
+from timeline.storage import parts, store
 
 from conftest import checked, make_row
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from timeline import figures, store
+from timeline import figures
+from timeline.domain.schema import Col
 from timeline.figures.timeline_chart import LABEL_FONT, _label_box, key_label_size
-from timeline.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of
 

@@ -8,11 +8,12 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from timeline import gazetteer, store, taxonomy
+from timeline.domain import gazetteer, taxonomy
+from timeline.domain.schema import Col
 from timeline.engine import MapData
 from timeline.engine.queries import EVENT_COLUMNS
 from timeline.figures.map_chart import ATTRIBUTION, map_counts, map_figure
-from timeline.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, make_row, view_of
 

@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from timeline import history, store
-from timeline.cli import app
+from timeline.cli.main import app
+from timeline.domain.schema import Col
 from timeline.matching import decisions, project
 from timeline.matching.core import Out, Role
-from timeline.schema import Col
+from timeline.storage import history, store
 
 from conftest import frame, make_row, matched_night
 

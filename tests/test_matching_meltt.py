@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from timeline.cli import app
+from timeline.cli.main import app
 
 rdata = pytest.importorskip("rdata")
 

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
+from timeline.cli.main import app
+from timeline.domain.schema import Col
 from timeline.matching import project
 from timeline.matching.core import Out, Role
-from timeline.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, air_force_row, frame, make_row
 
@@ -148,7 +148,7 @@ def test_partitioned_dataset_keeps_incidents_inside(tmp_path: Path):
     stored = folder / "_incidents.parquet"
     assert stored.exists()
     assert json.loads(result.stdout)["observations"] == pq.read_metadata(stored).num_rows
-    from timeline import parts
+    from timeline.storage import parts
 
     assert stored not in parts.files(folder)  # never read as a part of the dataset
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from timeline import store
+from timeline.domain.schema import Col
 from timeline.engine.backends import backend
 from timeline.matching import core, project
 from timeline.matching.core import MatchSettings, Out, Place, R
-from timeline.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, frame, make_row
 
@@ -83,7 +83,7 @@ def test_match_command_on_spark_stores_the_same_incidents(spark, tmp_path):
     import pyarrow.parquet as pq
     from typer.testing import CliRunner
 
-    from timeline.cli import app
+    from timeline.cli.main import app
 
     path = tmp_path / "events.parquet"
     shutil.copy(CURATED, path)

@@ -7,9 +7,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from timeline import store
-from timeline.cli import app
-from timeline.schema import V1_ADDED, Col
+from timeline.cli.main import app
+from timeline.domain.schema import V1_ADDED, Col
+from timeline.storage import store
 
 from conftest import frame, make_row
 

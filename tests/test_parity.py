@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from timeline import parts, store, synth
+from timeline import synth
+from timeline.domain.schema import Col, from_arrow
 from timeline.engine import Engine, backend, open_source
-from timeline.schema import Col, from_arrow
+from timeline.storage import parts, store
 from timeline.view import View
 
 import reference
@@ -206,7 +207,7 @@ def test_incident_mode_same_on_duckdb_and_spark(name: str, spark, tmp_path: Path
     """The incident columns join the same way on both engines (engine/incidents.py)."""
     from typer.testing import CliRunner
 
-    from timeline.cli import app
+    from timeline.cli.main import app
 
     from conftest import air_force_row
 

@@ -8,9 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from timeline import parts, store, synth
-from timeline.cli import app
-from timeline.schema import Col
+from timeline import synth
+from timeline.cli.main import app
+from timeline.domain.schema import Col
+from timeline.storage import parts, store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of
 

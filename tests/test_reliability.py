@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from timeline import locking, store
-from timeline.cli import app
-from timeline.schema import Col
+from timeline.cli.main import app
+from timeline.domain.schema import Col
+from timeline.storage import locking, store
 
 from conftest import ROOT, frame, make_row
 
@@ -145,7 +145,7 @@ HOLD = textwrap.dedent(
     import sys, time
     from pathlib import Path
     sys.argv = ["timeline", "import", "--format", "acled", "big.csv", "--into", sys.argv[1]]
-    from timeline import store
+    from timeline.storage import store
     with store.locked(Path(sys.argv[-1])):
         print("held", flush=True)
         time.sleep(30)
@@ -267,7 +267,7 @@ def test_a_real_full_disk(tiny_disk: Path, dataset: Path, tmp_path: Path):
     filler.write_bytes(b"\0" * (free - len(before) // 2))  # less room than a new version needs
 
     result = subprocess.run(
-        [sys.executable, "-m", "timeline.cli", "append", str(rows_file(tmp_path)), "--data", str(path)],
+        [sys.executable, "-m", "timeline.cli.main", "append", str(rows_file(tmp_path)), "--data", str(path)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -280,7 +280,15 @@ def test_a_real_full_disk(tiny_disk: Path, dataset: Path, tmp_path: Path):
     filler.unlink()  # with room again, the same append goes through
     assert (
         subprocess.run(
-            [sys.executable, "-m", "timeline.cli", "append", str(rows_file(tmp_path)), "--data", str(path)],
+            [
+                sys.executable,
+                "-m",
+                "timeline.cli.main",
+                "append",
+                str(rows_file(tmp_path)),
+                "--data",
+                str(path),
+            ],
             cwd=ROOT,
         ).returncode
         == 0

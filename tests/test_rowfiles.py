@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from timeline import store
-from timeline.rowfiles import InputError, read_rows
-from timeline.validation import check
+from timeline.domain.rowfiles import InputError, read_rows
+from timeline.domain.validation import check
+from timeline.storage import store
 
 from conftest import make_row
 

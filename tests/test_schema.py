@@ -1,9 +1,9 @@
 import pandas as pd
 import pyarrow as pa
 
-from timeline import schema
-from timeline.schema import ARROW_SCHEMA, COLUMNS, Col, empty_frame, from_arrow, to_arrow
-from timeline.validation import coerce
+from timeline.domain import schema
+from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, empty_frame, from_arrow, to_arrow
+from timeline.domain.validation import coerce
 
 from conftest import frame, make_row
 

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from timeline import entry, history, service, store
-from timeline.history import Who
-from timeline.schema import Col
-from timeline.validation import ValidationFailed
+from timeline import service
+from timeline.domain import entry
+from timeline.domain.schema import Col
+from timeline.domain.validation import ValidationFailed
+from timeline.storage import history, store
+from timeline.storage.history import Who
 
 from conftest import CURATED, ROOT, frame, make_row
 
@@ -157,7 +159,8 @@ def test_two_processes_correcting_at_once_one_conflict_and_nothing_lost(curated:
         f"""
         import sys
         from pathlib import Path
-        from timeline import history, service
+        from timeline import service
+        from timeline.storage import history
         who = history.Who("editor", sys.argv[1])
         try:
             service.correct(Path({str(curated)!r}), {RECORD_NIGHT!r}, {version!r},

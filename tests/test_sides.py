@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from timeline import sides, store
-from timeline.cli import app
-from timeline.schema import Col
+from timeline.cli.main import app
+from timeline.domain import sides
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 from conftest import ROOT
 

@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from timeline import briefing, exports
+from timeline.export import briefing
+from timeline.export import downloads as exports
 from timeline.figures import map_chart
 
 from conftest import require_chromium, view_of

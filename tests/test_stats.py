@@ -1,6 +1,7 @@
 from pathlib import Path
 
-from timeline import parts, stats, store
+from timeline import stats
+from timeline.storage import parts, store
 
 from conftest import engine_on
 

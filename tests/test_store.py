@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from timeline import store
-from timeline.schema import ARROW_SCHEMA, Col
-from timeline.validation import ValidationFailed
+from timeline.domain.schema import ARROW_SCHEMA, Col
+from timeline.domain.validation import ValidationFailed
+from timeline.storage import store
 
 from conftest import ROOT, checked, frame, make_row
 
@@ -78,7 +78,7 @@ def test_two_processes_appending_at_once_lose_nothing(tmp_path: Path):
         sys.path.insert(0, {str(ROOT / "tests")!r})
         from pathlib import Path
         from conftest import frame, make_row
-        from timeline import store
+        from timeline.storage import store
         who = sys.argv[1]
         for i in range(15):
             store.append(Path({str(path)!r}), frame(make_row(event_id=f"{{who}}-{{i}}", actors=[who])), warn_duplicates=False)

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from timeline import stories, view
-from timeline.cli import app
-from timeline.schema import Col
+from timeline.cli.main import app
+from timeline.domain.schema import Col
 
 from conftest import CURATED, ROOT
 

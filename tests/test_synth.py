@@ -1,8 +1,9 @@
 import pandas as pd
 
-from timeline import synth, taxonomy
-from timeline.schema import ARROW_SCHEMA, Col, from_arrow
-from timeline.validation import validate
+from timeline import synth
+from timeline.domain import taxonomy
+from timeline.domain.schema import ARROW_SCHEMA, Col, from_arrow
+from timeline.domain.validation import validate
 
 
 def test_synthetic_rows_are_valid_and_marked():

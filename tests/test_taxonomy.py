@@ -3,7 +3,7 @@ import re
 
 import numpy as np
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
 
 REQUIRED_TYPES = (
     "meeting call visit statement press_conference agreement policy_decision troop_deployment "

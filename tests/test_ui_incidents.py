@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from test_engine_incidents import NIGHT
-from timeline import store
-from timeline.schema import Col
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 from conftest import AIR_FORCE_TALLY as TALLY
 from conftest import air_force_row, frame, matched_night, run_app

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from timeline import store
-from timeline.schema import COLUMNS, Col
-from timeline.validation import check, check_columns, count, split_valid, summarise
+from timeline.domain.schema import COLUMNS, Col
+from timeline.domain.validation import check, check_columns, count, split_valid, summarise
+from timeline.storage import store
 
 from conftest import checked, frame, make_row
 

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from timeline import view
-from timeline.schema import Col
+from timeline.domain.schema import Col
 from timeline.view import AnyOf, DateSpan, Role, View
 
 from conftest import CURATED, engine_on
@@ -163,7 +163,7 @@ def test_a_new_filter_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch, tmp
     assert view.title(v, None, None) == "Troop deployments dated to the week"
     assert "`precision`" in view.docs_table()
 
-    from timeline import cli
+    from timeline.cli import main as cli
 
     app = cli.build_app()
     out = tmp_path / "rows.csv"

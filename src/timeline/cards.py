@@ -12,9 +12,9 @@ from html import escape
 
 import pandas as pd
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col, IncidentCol
 from timeline.formatting import country_name, format_count, row_dates
-from timeline.schema import Col, IncidentCol
 
 WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 

@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 import pycountry
 
-from timeline import taxonomy
-from timeline.schema import Col
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 
 
 def _day(d: date, year: bool = True) -> str:

@@ -4,7 +4,7 @@ restore and revert.
 The `timeline` command, the importers and the web editor all write through here, so every
 write takes the dataset's lock, is checked by the same rules (`validation.check`), is
 written atomically (`store.save_table`) and gets its line in the change log
-(`timeline.history`) before the new version replaces the old one.
+(`timeline.storage.history`) before the new version replaces the old one.
 
 - A correction names the version of the event it was made on (`history.version`, a
   fingerprint of its values). If the event changed since, nothing is written and `Conflict`
@@ -30,11 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from timeline import history, store, taxonomy, tempfiles
-from timeline.errors import UserError
-from timeline.history import Change, Values, Who
-from timeline.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
-from timeline.validation import CONTROL_MULTILINE, Problem, ValidationFailed, check
+from timeline.domain import taxonomy
+from timeline.domain.errors import UserError
+from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
+from timeline.domain.validation import CONTROL_MULTILINE, Problem, ValidationFailed, check
+from timeline.storage import history, store, tempfiles
+from timeline.storage.history import Change, Values, Who
 
 MAX_REASON = 1_000
 FIXED = (str(Col.EVENT_ID), str(Col.ADDED_AT))

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 from timeline.engine import Engine
-from timeline.schema import Col
 from timeline.view import View
 
 

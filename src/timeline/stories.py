@@ -9,7 +9,7 @@ drop with a warning is an error here. `check` then asks the data: every highligh
 must exist and be in its step's view, and every view must match some event.
 
 The dashboard opens a story at `?story=<name>&step=<n>`; `timeline export --story <name>`
-writes it as a deck (`timeline.decks`).
+writes it as a deck (`timeline.export.decks`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from timeline import view
-from timeline.errors import UserError
-from timeline.schema import Col
+from timeline.domain.errors import UserError
+from timeline.domain.schema import Col
 from timeline.view import View
 
 ENV_VAR = "TIMELINE_STORIES"
@@ -87,7 +87,7 @@ def folder() -> Path:
     """$TIMELINE_STORIES, else `stories/` next to the dataset if there is one, else data/stories."""
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
-    from timeline import store
+    from timeline.storage import store
 
     beside = store.default_path().parent / "stories"
     return beside if beside.is_dir() else DEFAULT_DIR

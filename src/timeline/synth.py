@@ -15,9 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline import parts, store, taxonomy
-from timeline.schema import ARROW_SCHEMA, STRING_LIST, Col
-from timeline.store import write_table_atomic
+from timeline.domain import taxonomy
+from timeline.domain.schema import ARROW_SCHEMA, STRING_LIST, Col
+from timeline.storage import parts, store
+from timeline.storage.store import write_table_atomic
 
 SOURCE_OUTLET = "Synthetic data (timeline synth)"
 FIRST_DAY = np.datetime64("2022-02-24")

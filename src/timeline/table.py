@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from timeline import taxonomy
 from timeline.cards import WEB_ADDRESS
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 from timeline.formatting import count_label, row_dates
-from timeline.schema import Col
 
 MAX_TABLE_ROWS = 1000
 HEADERS = {

@@ -20,10 +20,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import SEARCH_COLUMN, Col, IncidentCol
+from timeline.domain.validation import ISO3
 from timeline.formatting import country_name, day_range
-from timeline.schema import SEARCH_COLUMN, Col, IncidentCol
-from timeline.validation import ISO3
 
 Params = Mapping[str, Sequence[str]]
 MAX_VALUES = 100

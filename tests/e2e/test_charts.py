@@ -95,7 +95,7 @@ def _rgb(hex_colour: str) -> str:
 def test_a_side_keeps_its_colour_in_every_view_and_export(page, app_url, tmp_path):
     """Russia and Ukraine are painted the same with all strikes, only missiles and only drones
     in view, and in the exported SVG of the missiles view."""
-    from timeline import taxonomy
+    from timeline.domain import taxonomy
 
     base = f"{app_url}/?strikes=side&from=2024-11-01&to=2024-11-30"
     seen: dict[str, set[str]] = {}
@@ -110,9 +110,9 @@ def test_a_side_keeps_its_colour_in_every_view_and_export(page, app_url, tmp_pat
     assert seen["RUS"] == {_rgb(taxonomy.side_style("RUS").colour)}
     assert seen["UKR"] == {_rgb(taxonomy.side_style("UKR").colour)}
 
-    from timeline import exports
-    from timeline.briefing import SIZES
     from timeline.engine import open_engine
+    from timeline.export import downloads as exports
+    from timeline.export.briefing import SIZES
     from timeline.view import parse
 
     from conftest import CURATED
@@ -133,7 +133,7 @@ def test_an_event_added_with_the_cli_is_found_by_its_country(browser, tmp_path):
     from typer.testing import CliRunner
 
     from e2e.conftest import ROOT, start_server
-    from timeline.cli import app
+    from timeline.cli.main import app
 
     data = tmp_path / "events.parquet"
     data.write_bytes((ROOT / "data" / "events.parquet").read_bytes())
@@ -164,8 +164,8 @@ def test_an_event_added_with_the_cli_is_found_by_its_country(browser, tmp_path):
 def test_the_header_and_sidebar_say_what_matches_and_what_the_data_holds(page, app_url):
     """With a filter on, the title still says what the data holds ('… events in the data'),
     the counter what matches, and each type's pill both ('Drone attack (2 of 9)')."""
+    from timeline.domain.schema import Col
     from timeline.engine import open_engine
-    from timeline.schema import Col
     from timeline.view import parse
 
     from conftest import CURATED
@@ -195,7 +195,7 @@ def test_a_nationwide_events_card_shows_no_coordinates(page, app_url):
 def test_the_default_map_fits_where_most_events_are(page, app_url):
     """No filters: Kyiv, Dnipro, Kursk and Moscow stand apart (they shared 80 px of a world
     map pulled out by Lima, Rio and Washington), and the map says what it leaves out."""
-    from timeline import gazetteer
+    from timeline.domain import gazetteer
 
     open_page(page, f"{app_url}/")
     chart = page.locator('[data-testid="stPlotlyChart"]').nth(2)
@@ -239,8 +239,8 @@ def _settled(page) -> None:
 def test_every_event_is_reachable_in_the_phone_list(browser, app_url):
     """At 390 px the table is a list of short cards, '50 of 90 shown' and 'Show 40 more' down
     to the oldest event (the list used to stop at 50, at 18 Nov)."""
+    from timeline.domain.schema import Col
     from timeline.engine import open_engine
-    from timeline.schema import Col
     from timeline.view import parse
 
     from conftest import CURATED

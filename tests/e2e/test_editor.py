@@ -308,7 +308,7 @@ def test_no_write_without_a_session(tall_page, editor_app, monkeypatch):
     assert main(page).get_by_role("button", name="Sign in").count() == 1
     assert main(page).get_by_role("textbox").count() == 0
     # the write path called directly, outside any session
-    from timeline import entry
+    from timeline.domain import entry
     from timeline.ui.editor import access, writes
 
     monkeypatch.setenv("TIMELINE_DATA", str(data))

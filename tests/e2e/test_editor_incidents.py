@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 from e2e.browser import wait_for_rerun
 from e2e.oidc import sign_in
 from e2e.test_editor import EDITOR, editor_app, main, provider, shot, tall_page  # noqa: F401  (fixtures)
-from timeline import history, store
-from timeline.cli import app as cli
+from timeline.cli.main import app as cli
+from timeline.domain.schema import Col
 from timeline.matching import project
 from timeline.matching.core import Out
-from timeline.schema import Col
+from timeline.storage import history, store
 
 from conftest import frame, make_row
 

@@ -14,8 +14,8 @@ import pytest
 
 from e2e.browser import wait_for_app
 from e2e.conftest import ARTIFACTS, _require_browser, start_server
-from timeline import store
-from timeline.schema import Col
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 from conftest import CURATED, frame, make_row
 

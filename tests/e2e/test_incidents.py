@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from e2e.browser import wait_for_app, wait_for_rerun
 from e2e.conftest import ARTIFACTS, ROOT, _require_browser, start_server
 from e2e.test_analysis import POINTS_JS
-from timeline import store
-from timeline.cli import app as cli
-from timeline.schema import Col
+from timeline.cli.main import app as cli
+from timeline.domain.schema import Col
+from timeline.storage import store
 
 pytestmark = pytest.mark.e2e
 NIGHTS = ("2024-11-24-ru-drone-attack-ua", "2024-11-25-ru-drone-attack-ua")

@@ -22,8 +22,8 @@ from typing import TypeVar
 import ibis
 import ibis.expr.types as ir
 
-from timeline import parts, store
-from timeline.schema import ARROW_SCHEMA, DERIVED_COLUMNS
+from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS
+from timeline.storage import parts, store
 
 ENGINE_VAR = "TIMELINE_ENGINE"
 SPARK_VAR = "TIMELINE_SPARK"

@@ -19,10 +19,11 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from timeline import store, view
+from timeline import view
+from timeline.domain.schema import Col, IncidentCol
 from timeline.engine.backends import Source
 from timeline.formatting import count_label
-from timeline.schema import Col, IncidentCol
+from timeline.storage import store
 
 SOURCE_NAMES = {"missile-attacks": "Air Force"}
 """How a dataset label reads beside a count (the Air Force tallies' importer name is long)."""

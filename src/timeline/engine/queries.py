@@ -16,11 +16,13 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from timeline import parts, taxonomy, view
+from timeline import view
+from timeline.domain import taxonomy
+from timeline.domain.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
 from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
 from timeline.engine.incidents import attach as attach_incidents
 from timeline.engine.incidents import versioned, with_incidents
-from timeline.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
+from timeline.storage import parts
 from timeline.view import View
 
 MAX_EVENTS = 3000

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 from timeline.formatting import format_count, format_dates
-from timeline.schema import Col
 
 DAY_MS = 86_400_000
 NEUTRAL = "#5b7083"

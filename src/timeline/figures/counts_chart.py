@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
 from timeline.engine import StrikeSeries
 from timeline.engine.queries import UNKNOWN_SIDE
 from timeline.figures.common import (

@@ -1,5 +1,5 @@
 """A tile-free map: land, borders, country and city names from bundled Natural Earth and
-GeoNames data (`timeline.gazetteer`), so it needs no tile server or CDN and works offline and
+GeoNames data (`timeline.domain.gazetteer`), so it needs no tile server or CDN and works offline and
 in exports.
 
 Events are drawn at the precision their place is known (`gazetteer.GEO_PRECISIONS`):
@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from timeline import gazetteer, taxonomy
+from timeline.domain import gazetteer, taxonomy
+from timeline.domain.schema import Col
 from timeline.engine import MapData
 from timeline.figures.common import (
     BORDER_COLOUR,
@@ -38,7 +39,6 @@ from timeline.figures.common import (
     hover_data,
     marker_sizes,
 )
-from timeline.schema import Col
 
 GEO_PRECISION = str(Col.GEO_PRECISION)
 AREA_CODE = str(Col.AREA_CODE)

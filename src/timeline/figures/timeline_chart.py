@@ -22,7 +22,8 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col, as_arrow
 from timeline.engine import MAX_LANES, TimelineData
 from timeline.engine.queries import NONE_LANE, OTHER
 from timeline.figures.common import (
@@ -40,7 +41,6 @@ from timeline.figures.common import (
     ms,
 )
 from timeline.formatting import count_label, country_name
-from timeline.schema import Col, as_arrow
 
 LANE_PX = 40
 """Height of a lane with no dodged events; a lane grows by one marker per extra row."""

@@ -15,7 +15,9 @@ import re
 
 import pandas as pd
 
-from timeline import sides, taxonomy
+from timeline.domain import sides, taxonomy
+from timeline.domain.schema import Col
+from timeline.domain.validation import MAX_TITLE_LENGTH
 from timeline.importers import countries
 from timeline.importers.base import (
     PLACEHOLDERS,
@@ -41,8 +43,6 @@ from timeline.importers.fields import (
     truncate,
     whole_numbers,
 )
-from timeline.schema import Col
-from timeline.validation import MAX_TITLE_LENGTH
 
 NAME = "acled"
 COLUMNS = (

@@ -35,8 +35,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline import store
-from timeline.errors import InputError, Unreadable, unreadable
+from timeline.domain.errors import InputError, Unreadable, unreadable
+from timeline.domain.schema import COLUMNS, FIELDS, PANDAS_DTYPES, Col, Kind, empty_frame, to_arrow
+from timeline.domain.validation import Problem, check
 from timeline.importers.fields import (
     DAY_FIRST,
     MONTH_FIRST,
@@ -46,8 +47,7 @@ from timeline.importers.fields import (
     numeric_parts,
     string_lists,
 )
-from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, Col, Kind, empty_frame, to_arrow
-from timeline.validation import Problem, check
+from timeline.storage import store
 
 DEFAULT_CHUNK_ROWS = 100_000
 

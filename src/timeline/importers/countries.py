@@ -17,7 +17,7 @@ from functools import cache
 
 import pycountry
 
-from timeline.validation import ISO3
+from timeline.domain.validation import ISO3
 
 # Everyday names that pycountry's lookup does not know (it wants "Russian Federation").
 _NAME_ALIASES = {

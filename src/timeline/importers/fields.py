@@ -16,9 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline.dates import MONTHS
+from timeline.domain.dates import MONTHS
+from timeline.domain.schema import PANDAS_DTYPES, STRING_LIST, Kind
 from timeline.importers import countries
-from timeline.schema import PANDAS_DTYPES, STRING_LIST, Kind
 
 STRING = PANDAS_DTYPES[Kind.STRING]
 LIST = PANDAS_DTYPES[Kind.LIST]

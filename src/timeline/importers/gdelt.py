@@ -14,7 +14,9 @@ import csv
 
 import pandas as pd
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
+from timeline.domain.validation import MAX_TITLE_LENGTH, URL
 from timeline.importers import countries
 from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import (
@@ -28,8 +30,6 @@ from timeline.importers.fields import (
     text,
     truncate,
 )
-from timeline.schema import Col
-from timeline.validation import MAX_TITLE_LENGTH, URL
 
 NAME = "gdelt"
 COLUMNS = (

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import COLUMNS, FIELDS_BY_COL, LIST_COLUMNS, Col, Kind
+from timeline.domain.validation import SLUG
 from timeline.importers.base import PLACEHOLDERS, Format, InputError, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import STRING, join, slug, string_lists, text
-from timeline.schema import COLUMNS, FIELDS_BY_COL, LIST_COLUMNS, Col, Kind
-from timeline.validation import SLUG
 
 KEYS = ("name", "columns", "values", "constants", "date_format", "list_separator", "delimiter", "id_columns")
 NOT_MAPPABLE = (Col.ADDED_AT, Col.DATASET)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from timeline.domain.schema import Col
+from timeline.domain.validation import MAX_TITLE_LENGTH
 from timeline.importers.base import Format, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import (
     STRING,
@@ -33,8 +35,6 @@ from timeline.importers.fields import (
     truncate,
     whole_numbers,
 )
-from timeline.schema import Col
-from timeline.validation import MAX_TITLE_LENGTH
 
 NAME = "missile-attacks"
 COLUMNS = [

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from timeline import sides, taxonomy
+from timeline.domain import sides, taxonomy
+from timeline.domain.schema import Col
+from timeline.domain.validation import FIRST_DATE, MAX_TITLE_LENGTH
 from timeline.importers import countries
 from timeline.importers.base import (
     PLACEHOLDERS,
@@ -36,8 +38,6 @@ from timeline.importers.fields import (
     truncate,
     whole_numbers,
 )
-from timeline.schema import Col
-from timeline.validation import FIRST_DATE, MAX_TITLE_LENGTH
 
 NAME = "ucdp"
 COLUMNS = (

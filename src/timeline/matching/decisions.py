@@ -22,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from timeline import history, store
-from timeline.errors import UserError
-from timeline.history import Change, Who
+from timeline.domain.errors import UserError
+from timeline.domain.schema import Col
+from timeline.domain.validation import ValidationFailed
 from timeline.matching.core import Out, Role
-from timeline.schema import Col
-from timeline.validation import ValidationFailed
+from timeline.storage import history, store
+from timeline.storage.history import Change, Who
 
 CONFIRM, SPLIT, MERGE = history.INCIDENT_CONFIRM, history.INCIDENT_SPLIT, history.INCIDENT_MERGE
 ACTIONS = (CONFIRM, SPLIT, MERGE)

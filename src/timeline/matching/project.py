@@ -29,7 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pycountry
 
-from timeline import parts, store, taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 from timeline.matching.core import (
     Dimension,
     MatchResult,
@@ -40,7 +41,7 @@ from timeline.matching.core import (
     Role,
     match,
 )
-from timeline.schema import Col
+from timeline.storage import parts, store
 
 PRECEDENCE: tuple[str, ...] = ("curated", "missile-attacks", "acled", "ucdp", "gdelt")
 """Whose report represents an incident: the curated rows, then the Air Force tallies, then

@@ -11,8 +11,8 @@ import streamlit as st
 
 from timeline import view
 from timeline.cards import CARD_CSS, card_html
+from timeline.domain.schema import Col
 from timeline.engine import Engine
-from timeline.schema import Col
 from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
 from timeline.ui import incidents, state
 from timeline.ui.editor.nav import card_footer

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from timeline import briefing, decks, export_data, export_images, exports
 from timeline.engine import Engine, Match
+from timeline.export import briefing, decks
+from timeline.export import data as export_data
+from timeline.export import downloads as exports
+from timeline.export import images as export_images
 from timeline.ui import state
 from timeline.ui.safe import inert
 from timeline.view import View

@@ -11,16 +11,17 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from timeline import datasets, store, view
+from timeline import view
+from timeline.domain.errors import describe_os_error
+from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
-from timeline.errors import describe_os_error
 from timeline.figures import counts_figure, map_figure, timeline_figure
 from timeline.figures.cache import FIGURES
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
-from timeline.schema import Col
+from timeline.storage import datasets, store
 from timeline.ui import cards, export_panel, incidents, sidebar, state, viewport
 from timeline.ui import story as story_ui
 from timeline.ui.safe import bullets, inert

@@ -13,10 +13,11 @@ from html import escape
 
 import streamlit as st
 
-from timeline import taxonomy, view
+from timeline import view
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 from timeline.engine import Engine, Summary
 from timeline.formatting import country_name
-from timeline.schema import Col
 from timeline.ui import incidents, state
 from timeline.ui.safe import inert
 from timeline.view import AnyOf, DateRange, Minimum, TextWords

@@ -22,10 +22,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from timeline import decks, export_images, stories, view
+from timeline import stories, view
+from timeline.domain.schema import Col
 from timeline.engine import Engine
+from timeline.export import decks
+from timeline.export import images as export_images
 from timeline.formatting import format_dates
-from timeline.schema import Col
 from timeline.ui import state
 from timeline.ui.safe import inert
 from timeline.view import View

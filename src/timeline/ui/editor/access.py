@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from timeline.history import Who
+from timeline.storage.history import Who
 
 DEFAULT_GROUPS_CLAIM = "groups"
 

@@ -21,12 +21,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import streamlit as st
 
-from timeline import entry, store, taxonomy
-from timeline.export_data import FORMULA_STARTS
+from timeline.domain import entry, taxonomy
+from timeline.domain.schema import Col
+from timeline.domain.validation import ISO3, Problem
+from timeline.export.data import FORMULA_STARTS
 from timeline.formatting import country_name, escape_markdown, format_dates
-from timeline.history import Values
-from timeline.schema import Col
-from timeline.validation import ISO3, Problem
+from timeline.storage import store
+from timeline.storage.history import Values
 
 PHRASE, EXACT = "As reported", "Exact dates"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from timeline import history, store
+from timeline.storage import history, store
 from timeline.ui.editor import access
 from timeline.ui.safe import inert
 

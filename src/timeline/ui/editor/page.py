@@ -12,15 +12,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import streamlit as st
 
-from timeline import datasets, history, service, store
-from timeline.errors import UserError
+from timeline import service
+from timeline.domain.errors import UserError
+from timeline.domain.schema import COLUMNS, Col
+from timeline.domain.validation import Problem, ValidationFailed
 from timeline.formatting import escape_markdown
-from timeline.history import Change, Values
-from timeline.schema import COLUMNS, Col
+from timeline.storage import datasets, history, store
+from timeline.storage.history import Change, Values
 from timeline.ui.editor import access, form, writes
 from timeline.ui.editor.form import Form
 from timeline.ui.safe import inert
-from timeline.validation import Problem, ValidationFailed
 
 SECTIONS = {
     "add": "Add an event",

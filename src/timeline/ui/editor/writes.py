@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from timeline import history, service, store
-from timeline.history import Values
+from timeline import service
+from timeline.storage import history, store
+from timeline.storage.history import Values
 from timeline.ui.editor.access import require_editor
 
 

@@ -27,10 +27,11 @@ import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from timeline import errors, paths
+from timeline.domain import errors
+from timeline.storage import paths
 
 if TYPE_CHECKING:
-    from timeline.validation import Problem
+    from timeline.domain.validation import Problem
 
 
 DataOption = Annotated[  # every command's --data: one declaration
@@ -63,7 +64,7 @@ def warn(lines: list[str]) -> None:
 def report(problems: list[Problem], what: str) -> NoReturn:
     """Every problem (at most 100 per rule, then a count of the rest), then a closing line
     saying how many and what happened (e.g. nothing was written)."""
-    from timeline.validation import count, summarise
+    from timeline.domain.validation import count, summarise
 
     fail([*summarise(problems), f"{count(problems):,} problem(s); {what}"])
 
@@ -78,7 +79,7 @@ def _output_closed() -> int:
 
 def explain(err: Exception, command: str = "") -> int:
     """Say what went wrong (stderr) and return the exit code; `command` goes into a bug report."""
-    from timeline.validation import ValidationFailed
+    from timeline.domain.validation import ValidationFailed
 
     if isinstance(err, ValidationFailed):
         with contextlib.suppress(typer.Exit):

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from timeline import paths
-from timeline.clikit import DataOption, fail
+from timeline.cli.kit import DataOption, fail
+from timeline.storage import paths
 
 
 def validate_story(
@@ -21,8 +21,9 @@ def validate_story(
     data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Check a story: its fields, each step's view, and its highlighted events in the data."""
-    from timeline import store, stories  # when it runs: stories reads views, which need Ibis
+    from timeline import stories  # when it runs: stories reads views, which need Ibis
     from timeline.engine import EngineError, open_engine
+    from timeline.storage import store
 
     try:
         engine = open_engine(data)

@@ -12,11 +12,14 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 
-from timeline import briefing, export_data, export_images, findings, view
-from timeline.briefing import Size
+from timeline import view
+from timeline.domain.schema import from_arrow
 from timeline.engine import Engine, Match
+from timeline.export import briefing, findings
+from timeline.export import data as export_data
+from timeline.export import images as export_images
+from timeline.export.briefing import Size
 from timeline.figures import counts_figure, map_figure, timeline_figure
-from timeline.schema import from_arrow
 from timeline.view import View
 
 ALL_FORMATS = (*briefing.IMAGE_FORMATS, "html", *export_data.DATA_FORMATS)

@@ -35,9 +35,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from timeline import store
-from timeline.schema import ARROW_SCHEMA, DERIVED_COLUMNS, Col, derived_columns, from_arrow, to_arrow
-from timeline.validation import ValidationFailed, check
+from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS, Col, derived_columns, from_arrow, to_arrow
+from timeline.domain.validation import ValidationFailed, check
+from timeline.storage import store
 
 MANIFEST = "_manifest.json"
 FORMAT = "conflict-timeline parts 1"

@@ -1,5 +1,5 @@
 """`timeline history`, `timeline revert` and `timeline rebuild`: the change log from the
-command line (`timeline.history`, docs/editing.md). The library is imported when a command
+command line (`timeline.storage.history`, docs/editing.md). The library is imported when a command
 runs, not when `timeline` starts."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from timeline import paths
-from timeline.clikit import DataOption, fail, fail_unwritten, report, warn
+from timeline.cli.kit import DataOption, fail, fail_unwritten, report, warn
+from timeline.storage import paths
 
 
 def history_command(
@@ -21,7 +21,8 @@ def history_command(
     limit: Annotated[int, typer.Option(min=1, help="Show the newest N changes.")] = 1_000,
 ) -> None:
     """Who changed what, when and why: every logged change, oldest first (or one event's)."""
-    from timeline import history, service, store
+    from timeline import service
+    from timeline.storage import history, store
 
     try:
         store.check_readable(store.dataset_target(data))
@@ -58,8 +59,9 @@ def revert_command(
     data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Undo one logged change by writing its opposite, checked like any other change."""
-    from timeline import history, service, store
-    from timeline.validation import ValidationFailed
+    from timeline import service
+    from timeline.domain.validation import ValidationFailed
+    from timeline.storage import history, store
 
     try:
         saved = service.revert(data, change_id, history.cli_user(), reason)
@@ -79,8 +81,8 @@ def rebuild_command(
     data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Rebuild the dataset from an earlier version of it and the change log, into --out."""
-    from timeline import diff, history, store
-    from timeline.schema import from_arrow
+    from timeline.domain.schema import from_arrow
+    from timeline.storage import diff, history, store
 
     target = store.dataset_target(data)
     if store.dataset_target(out) in (target, store.dataset_target(base)):

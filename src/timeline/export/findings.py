@@ -15,12 +15,12 @@ from datetime import date
 
 import pandas as pd
 
-from timeline import taxonomy
+from timeline.domain import taxonomy
+from timeline.domain.schema import Col
 from timeline.engine import Engine, Match, StrikeSeries
 from timeline.engine.queries import UNKNOWN_SIDE
 from timeline.figures.counts_chart import side_name
 from timeline.formatting import count_label, format_dates
-from timeline.schema import Col
 from timeline.view import View
 
 MAX_TYPES = 3

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from timeline import dates, gazetteer, taxonomy
-from timeline.schema import Col
-from timeline.validation import Problem
+from timeline.domain import dates, gazetteer, taxonomy
+from timeline.domain.schema import Col
+from timeline.domain.validation import Problem
 
 
 @dataclass

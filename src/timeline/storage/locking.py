@@ -24,7 +24,7 @@ from pathlib import Path
 
 import filelock
 
-from timeline.errors import UserError
+from timeline.domain.errors import UserError
 
 TIMEOUT_ENV = "TIMELINE_LOCK_TIMEOUT"
 DEFAULT_TIMEOUT_SECONDS = 120.0

@@ -33,7 +33,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from timeline.briefing import Size
+from timeline.export.briefing import Size
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 INSTALL_HINT = "Image export needs Chromium: on Debian or Ubuntu, `apt-get install chromium`."
@@ -263,7 +263,7 @@ def results(pending: Sequence[Future[bytes]]) -> list[bytes]:
 
 
 def print_pdf(html: str) -> bytes:
-    """An HTML document printed to one PDF by the same Chromium (for decks, `timeline.decks`)."""
+    """An HTML document printed to one PDF by the same Chromium (for decks, `timeline.export.decks`)."""
     with tempfile.TemporaryDirectory(prefix="timeline-print-") as folder:
         page = Path(folder) / "deck.html"
         page.write_text(html, encoding="utf-8")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from timeline.clikit import fail, fail_unwritten, report, warn
+from timeline.cli.kit import fail, fail_unwritten, report, warn
 
 if TYPE_CHECKING:
     from timeline.importers import base
@@ -161,7 +161,7 @@ def _unwritable(path: Path, *, access: bool = True) -> str | None:
 
 
 def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool) -> Path:
-    from timeline import parts, store
+    from timeline.storage import parts, store
 
     if into is not None:
         if into.is_dir() and not parts.manifest_path(into).exists():
@@ -194,7 +194,7 @@ def _target(fmt: base.Format, into: Path | None, out: Path | None, dry_run: bool
 
 
 def _check_out(fmt: base.Format, out: Path) -> None:
-    from timeline import store
+    from timeline.storage import store
 
     if out.exists():
         try:
@@ -270,9 +270,10 @@ def import_command(
     ] = "reject",
 ) -> None:
     """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
-    from timeline import datasets, diff, history, service, store
+    from timeline import service
+    from timeline.domain.validation import ValidationFailed
     from timeline.importers import base
-    from timeline.validation import ValidationFailed
+    from timeline.storage import datasets, diff, history, store
 
     options = base.Options(
         cameo_roots=tuple(cameo_root or ()),
@@ -318,7 +319,7 @@ def import_command(
         try:
             if datasets.is_partitioned(target):  # a folder of parts keeps no change log
                 result = datasets.upsert(target, outcome.checked, dataset=source.name, dry_run=dry_run)
-            else:  # logged as one batch change (timeline.history)
+            else:  # logged as one batch change (timeline.storage.history)
                 who = history.import_user(f"{source.name} {file.name}")
                 result = service.import_rows(
                     target, outcome.checked, who, dataset=source.name, dry_run=dry_run

@@ -2,7 +2,7 @@
 
 Each command is a thin shell over a library function; problems go to stderr one per
 line, and any problem means a non-zero exit with the dataset left untouched. What escapes
-a command is handled in one place, `clikit.Boundary`: one clear line for an expected
+a command is handled in one place, `cli.kit.Boundary`: one clear line for an expected
 failure, a saved report for a bug (`--debug` shows tracebacks).
 
 The library (pandas, the validator, the engine) is imported inside each command, and the
@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from timeline import errors, paths, taxonomy
-from timeline.clikit import Boundary, DataOption, fail, fail_unwritten, lazy_command, report, warn
+from timeline.cli.kit import Boundary, DataOption, fail, fail_unwritten, lazy_command, report, warn
+from timeline.domain import errors, taxonomy
+from timeline.storage import paths
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from timeline.validation import Problem
+    from timeline.domain.validation import Problem
 
 APP_SETTINGS = {
     "cls": Boundary,
@@ -69,8 +70,9 @@ def _dataset_path(path: Path | None) -> Path:
 def validate(path: PathArgument = None) -> None:
     """Check a dataset (.parquet file or folder of parts) or a file of rows (.csv/.json/.jsonl)
     against every rule."""
-    from timeline import parts, rowfiles, store, tempfiles
-    from timeline.validation import PROBLEMS_PER_RULE, check
+    from timeline.domain import rowfiles
+    from timeline.domain.validation import PROBLEMS_PER_RULE, check
+    from timeline.storage import parts, store, tempfiles
 
     path = _dataset_path(path)
     try:
@@ -100,9 +102,9 @@ def _validate_dataset(path: Path) -> tuple[list[Problem], int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from timeline import datasets, store
-    from timeline.schema import DERIVED_COLUMNS, Col, from_arrow
-    from timeline.validation import PROBLEMS_PER_RULE, Problem, check, stored_nan
+    from timeline.domain.schema import DERIVED_COLUMNS, Col, from_arrow
+    from timeline.domain.validation import PROBLEMS_PER_RULE, Problem, check, stored_nan
+    from timeline.storage import datasets, store
 
     problems: list[Problem] = []
     ids, rows = [], 0
@@ -135,7 +137,7 @@ CreateOption = Annotated[
 def _check_target(path: Path, create: bool) -> None:
     """A missing dataset is only created on request: a mistyped --data must not start a new
     dataset beside the real one (the same rule as `import --into`)."""
-    from timeline import store
+    from timeline.storage import store
 
     target = store.dataset_target(path)
     if not create and not target.exists() and not target.is_symlink():
@@ -146,8 +148,9 @@ def _check_target(path: Path, create: bool) -> None:
 
 
 def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool, action: str = "append") -> None:
-    from timeline import datasets, history, service, store  # every write is logged, as the OS user
-    from timeline.validation import ValidationFailed
+    from timeline import service  # every write is logged, as the OS user
+    from timeline.domain.validation import ValidationFailed
+    from timeline.storage import datasets, history, store
 
     try:
         if datasets.is_partitioned(path):  # a folder of parts keeps no change log (docs/editing.md)
@@ -175,7 +178,7 @@ def append(
     create: CreateOption = False,
 ) -> None:
     """Validate a file of rows and append them all, or none, to the dataset."""
-    from timeline import rowfiles
+    from timeline.domain import rowfiles
 
     _check_target(data, create)
     try:
@@ -234,7 +237,7 @@ def add(
     without --lat/--lon is placed by the offline gazetteer, at the precision it supports."""
     import pandas as pd
 
-    from timeline import entry
+    from timeline.domain import entry
 
     _check_target(data, create)
     for flag, number in (("--lat", lat), ("--lon", lon)):
@@ -259,7 +262,7 @@ def add(
 
 
 def _load(path: Path) -> pd.DataFrame:
-    from timeline import datasets, store
+    from timeline.storage import datasets, store
 
     try:
         return datasets.load(path)
@@ -278,8 +281,8 @@ def diff_command(
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the datasets differ.")] = False,
 ) -> None:
     """Added, removed and changed rows (field by field) between two dataset versions."""
-    from timeline import diff
-    from timeline.schema import COLUMNS
+    from timeline.domain.schema import COLUMNS
+    from timeline.storage import diff
 
     if output not in ("text", "json"):
         fail(f"--format {output!r}: choose text or json", code=2)
@@ -296,8 +299,9 @@ def diff_command(
 def stats_command(path: PathArgument = None) -> None:
     """Rows, date range and counts per type, precision, confidence and dataset (a query: a
     folder of 100 million events is not loaded)."""
-    from timeline import stats, store
+    from timeline import stats
     from timeline.engine import EngineError, open_engine
+    from timeline.storage import store
 
     try:
         found = stats.compute(open_engine(_dataset_path(path)))
@@ -309,8 +313,8 @@ def stats_command(path: PathArgument = None) -> None:
 @app.command()
 def dump(path: PathArgument = None) -> None:
     """The dataset as CSV sorted by event_id (a textconv for `git diff`, see README)."""
-    from timeline import diff
-    from timeline.schema import COLUMNS, Col
+    from timeline.domain.schema import COLUMNS, Col
+    from timeline.storage import diff
 
     df = _load(_dataset_path(path)).sort_values(str(Col.EVENT_ID))
     out = df.copy()
@@ -329,7 +333,8 @@ def synth_command(
 ) -> None:
     """Write a synthetic dataset in the event schema, for tests and benchmarks: one file, or
     a folder of parts written month by month, so 100 million events need the memory of one."""
-    from timeline import parts, store, synth
+    from timeline import synth
+    from timeline.storage import parts, store
 
     if out.suffix.lower() != ".parquet":
         try:
@@ -362,7 +367,7 @@ def compact_command(
     path: Annotated[Path, typer.Argument(help="A partitioned dataset folder.")],
 ) -> None:
     """Merge each month's small parts of a partitioned dataset (one atomic manifest change)."""
-    from timeline import parts, store
+    from timeline.storage import parts, store
 
     try:
         with store.locked(parts.manifest_path(path)):
@@ -383,8 +388,8 @@ def migrate_command(
 ) -> None:
     """Upgrade a schema v1 dataset to v2 by the rules in docs/schema.md; nothing is written
     while a strike's launching side is undecided."""
-    from timeline import migrate, store
-    from timeline.validation import ValidationFailed
+    from timeline.domain.validation import ValidationFailed
+    from timeline.storage import migrate, store
 
     path = _dataset_path(path)
     try:
@@ -411,12 +416,12 @@ def migrate_command(
     help="Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md).",
 )
 def _import() -> Any:
-    from timeline.importers.command import import_command
+    from timeline.cli.importing import import_command
 
     return import_command
 
 
-from timeline.history_command import register as register_history  # noqa: E402
+from timeline.cli.history import register as register_history  # noqa: E402
 
 register_history(app)  # history, revert, rebuild
 
@@ -424,16 +429,16 @@ register_history(app)  # history, revert, rebuild
 @lazy_command(app, "export", help="Export charts (PNG/SVG/PDF/HTML) and filtered data (CSV/XLSX/Parquet).")
 def _export() -> Any:
     """Built when it runs, so its flags are the view registry's as it stands then."""
-    from timeline.export_command import build_export_command
+    from timeline.cli.export import build_export_command
 
     return build_export_command()
 
 
-from timeline.story_command import validate_story  # noqa: E402
+from timeline.cli.story import validate_story  # noqa: E402
 
 app.command("validate-story")(validate_story)
 
-from timeline.matching.command import incidents_command, match_command  # noqa: E402  (light: loads when run)
+from timeline.cli.match import incidents_command, match_command  # noqa: E402  (light: loads when run)
 
 app.command("match")(match_command)
 app.command("incidents")(incidents_command)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from timeline.errors import InputError, Unreadable, unreadable
-from timeline.schema import COLUMNS
+from timeline.domain.errors import InputError, Unreadable, unreadable
+from timeline.domain.schema import COLUMNS
 
 CSV_SUFFIXES = (".csv",)
 JSON_SUFFIXES = (".json",)

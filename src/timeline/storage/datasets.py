@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from timeline import parts, store
-from timeline.schema import Col, to_arrow
-from timeline.validation import summarise
+from timeline.domain.schema import Col, to_arrow
+from timeline.domain.validation import summarise
+from timeline.storage import parts, store
 
 
 def is_partitioned(path: Path) -> bool:

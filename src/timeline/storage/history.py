@@ -45,10 +45,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from timeline import tempfiles
-from timeline.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
-from timeline.store import fsync_dir, write_atomic
-from timeline.validation import coerce
+from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
+from timeline.domain.validation import coerce
+from timeline.storage import tempfiles
+from timeline.storage.store import fsync_dir, write_atomic
 
 LOG_SUFFIX = ".changes.jsonl"
 ROWS_SUFFIX = ".changes.d"

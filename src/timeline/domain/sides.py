@@ -19,7 +19,7 @@ import pandas as pd
 
 from timeline.importers import countries
 
-TABLE = Path(__file__).parent / "assets" / "actor_sides.csv"
+TABLE = Path(__file__).parents[1] / "assets" / "actor_sides.csv"
 UNKNOWN = "unknown"
 FROM_NAME = "{country}"
 ANY_SOURCE = "*"

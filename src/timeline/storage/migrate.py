@@ -15,9 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from timeline import store, taxonomy
-from timeline.schema import ARROW_SCHEMA, Col, from_arrow, to_arrow
-from timeline.validation import ISO3, ValidationFailed, validate
+from timeline.domain import taxonomy
+from timeline.domain.schema import ARROW_SCHEMA, Col, from_arrow, to_arrow
+from timeline.domain.validation import ISO3, ValidationFailed, validate
+from timeline.storage import store
 
 ID_COUNTRIES = {
     "ru": "RUS", "rus": "RUS", "ua": "UKR", "ukr": "UKR", "us": "USA", "usa": "USA", "prk": "PRK",

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from timeline.locking import pid_running
+from timeline.storage.locking import pid_running
 
 
 def temp_path(path: Path) -> Path:

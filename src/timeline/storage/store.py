@@ -31,13 +31,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from timeline import locking, taxonomy, tempfiles
-from timeline.diff import Diff, compare
-from timeline.errors import Unreadable, UserError, describe_os_error, hint, unreadable
-from timeline.paths import DEFAULT_PATH as DEFAULT_PATH
-from timeline.paths import ENV_VAR as ENV_VAR
-from timeline.paths import default_path as default_path
-from timeline.schema import (
+from timeline.domain import taxonomy
+from timeline.domain.errors import Unreadable, UserError, describe_os_error, hint, unreadable
+from timeline.domain.schema import (
     ARROW_SCHEMA,
     COLUMNS,
     FIELDS,
@@ -50,7 +46,7 @@ from timeline.schema import (
     from_arrow,
     to_arrow,
 )
-from timeline.validation import (
+from timeline.domain.validation import (
     PROBLEMS_PER_RULE,
     Problem,
     ValidationFailed,
@@ -59,6 +55,11 @@ from timeline.validation import (
     stored_nan,
     validate,
 )
+from timeline.storage import locking, tempfiles
+from timeline.storage.diff import Diff, compare
+from timeline.storage.paths import DEFAULT_PATH as DEFAULT_PATH
+from timeline.storage.paths import ENV_VAR as ENV_VAR
+from timeline.storage.paths import default_path as default_path
 
 
 class DatasetError(UserError):
@@ -349,7 +350,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 BeforeReplace = Callable[[Path], None]
 """Called with the fsynced temp file of a new version, before it replaces the dataset: the
-change log (`timeline.history`) records the change there, so no version lacks its entry."""
+change log (`timeline.storage.history`) records the change there, so no version lacks its entry."""
 
 
 def write_atomic(

@@ -20,8 +20,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from timeline.diff import display
-from timeline.schema import COLUMNS, FIELDS, Col, Kind, to_arrow
+from timeline.domain.schema import COLUMNS, FIELDS, Col, Kind, to_arrow
+from timeline.storage.diff import display
 
 DATA_FORMATS = ("csv", "xlsx", "parquet")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -8,7 +8,7 @@ The view flags (`--from`, `--type`, `--lanes`, ...) are generated from the view 
 per URL parameter, and read exactly like URL parameters: a bad one stops the command before
 anything is written. Every chart x format x size combination is written (data formats once);
 all images in one call share one warm Kaleido browser. `--format pptx` writes the charts as a
-PowerPoint deck, a slide each; `--story NAME` writes a story's deck (`timeline.decks`) as
+PowerPoint deck, a slide each; `--story NAME` writes a story's deck (`timeline.export.decks`) as
 pptx and/or pdf.
 """
 
@@ -22,9 +22,14 @@ from urllib.parse import parse_qs, urlparse
 
 import typer
 
-from timeline import briefing, decks, export_data, export_images, exports, paths, store, stories, view
-from timeline.clikit import DataOption, fail
+from timeline import stories, view
+from timeline.cli.kit import DataOption, fail
 from timeline.engine import EngineError, open_engine
+from timeline.export import briefing, decks
+from timeline.export import data as export_data
+from timeline.export import downloads as exports
+from timeline.export import images as export_images
+from timeline.storage import paths, store
 
 
 def _view_params(link: str | None) -> dict[str, list[str]]:

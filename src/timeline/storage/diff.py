@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline.schema import COLUMNS, Col, as_arrow
+from timeline.domain.schema import COLUMNS, Col, as_arrow
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from timeline.clikit import fail
+from timeline.cli.kit import fail
 
 
 class Format(StrEnum):
@@ -91,8 +91,8 @@ def match_command(
     """Match events across sources: each incident counted once, every decision stored."""
     from dataclasses import replace
 
-    from timeline import store
     from timeline.matching import core
+    from timeline.storage import store
 
     paths = list(paths or [])
     session = _engine(engine)
@@ -205,7 +205,7 @@ def _meltt(
 
 
 def _write_out(frame: object, out: Path) -> None:
-    from timeline import store
+    from timeline.storage import store
 
     suffix = out.suffix.lower()
     if suffix == ".csv":
@@ -261,10 +261,10 @@ def incidents_command(
 ) -> None:
     """Show matched incidents, or confirm, split or merge them with a reason (logged in the
     change log; `timeline history` shows it, `timeline revert` undoes it)."""
-    from timeline import history, store
+    from timeline.domain.schema import Col
     from timeline.matching import decisions, project
     from timeline.matching.core import Out
-    from timeline.schema import Col
+    from timeline.storage import history, store
 
     path = data if data is not None else store.default_path()
     ids = list(event_ids or [])

@@ -28,12 +28,14 @@ from html import escape
 import pandas as pd
 import plotly.graph_objects as go
 
-from timeline import briefing, export_images, findings, stories, view
-from timeline.briefing import Frame, Size
+from timeline import stories, view
+from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine, TimelineData
+from timeline.export import briefing, findings
+from timeline.export import images as export_images
+from timeline.export.briefing import Frame, Size
 from timeline.figures import counts_figure, map_figure
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
-from timeline.schema import Col
 from timeline.view import View
 
 PX_PER_IN = 144

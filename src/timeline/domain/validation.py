@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
 
-from timeline import taxonomy
-from timeline.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, STRING_LIST, Col, Kind, as_arrow
+from timeline.domain import taxonomy
+from timeline.domain.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, STRING_LIST, Col, Kind, as_arrow
 
 SLUG = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 URL = r"^https?://\S+$"
