@@ -1,5 +1,5 @@
-"""Incident mode on the page: the one-line notice when stored incidents are stale, the
-sidebar switch between incidents and every report, the header's count, and a card's list
+"""Incident mode on the page: the one-line notice when stored incidents are stale (the
+sidebar's switch between incidents and every report is in `widgets.py`), the header's count, and a card's list
 of the reports of its incident (docs/matching.md, "In the dashboard")."""
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ from timeline import view
 from timeline.cards import reports_html
 from timeline.engine import Engine
 from timeline.engine import incidents as inc
-from timeline.ui import state
 from timeline.ui.safe import inert
+from timeline.ui.widgets import FRESH
 from timeline.view import View
-
-FRESH = "incidents_fresh"
-"""Session key: the dataset's stored incidents are up to date (the switch is offered)."""
 
 
 def notice(engine: Engine, path: Path) -> None:
@@ -30,23 +27,6 @@ def notice(engine: Engine, path: Path) -> None:
             f"Refresh them with `timeline match {inert(path)}`.",
             icon=":material/sync_problem:",
         )
-
-
-def switch(f: view.Reports) -> None:
-    """Incidents or every report: offered only when there are up-to-date incidents."""
-    if not st.session_state.get(FRESH):
-        return
-    if st.session_state.get(state.key(f.name)) is None:  # reset, a story step, or deselected
-        st.session_state[state.key(f.name)] = view.INCIDENTS  # the default while incidents are fresh
-    labels = dict(f.choices)
-    st.sidebar.segmented_control(
-        f.label,
-        options=list(labels),
-        format_func=lambda value: inert(labels[value]),
-        key=state.key(f.name),
-        on_change=state.clear_warnings,
-        help="Incidents: each counted once, as its most trusted source's report. Every report: one per source.",
-    )
 
 
 def header_count(engine: Engine, v: View, n: int) -> str:

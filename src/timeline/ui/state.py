@@ -1,54 +1,36 @@
 """Session state <-> URL: the widgets are the source of truth, the URL mirrors them.
 
-Every widget key is derived from the view registry (`view.FILTERS`, `view.OPTIONS`): a
-filter named `country` lives in `view_country`, a grouped filter in one key per group
-(`view_type_military`), an option in `view_lanes`. On a session's first run the URL is parsed
-(bad values dropped, with warnings) into those keys; on every run the current view is written
-back to the URL, so the address bar is always a link to what the analyst sees.
+Every widget key is derived from the view registry (`view.FILTERS`, `view.OPTIONS`) by each
+filter kind's widget (`widgets.py`): a filter named `country` lives in `view_country`, a
+grouped filter in one key per group (`view_type_military`), an option in `view_lanes`. On a
+session's first run the URL is parsed (bad values dropped, with warnings) into those keys; on
+every run the current view is written back to the URL, so the address bar is always a link to
+what the analyst sees.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from timeline import view
 from timeline.engine import Engine, Summary
-from timeline.view import AnyOf, DateRange, DateSpan, Minimum, TextWords, View
+from timeline.ui.widgets import PRESET as PRESET  # callers know the widgets' keys by these names
+from timeline.ui.widgets import WARNINGS, clear_warnings, key, widget_for
+from timeline.ui.widgets import group_key as group_key
+from timeline.ui.widgets import groups as groups
+from timeline.view import View
 
-PRESET = "view_preset"
 EVENT = "view_event"
-WARNINGS, LOADED, WRITTEN = "url_warnings", "url_loaded", "url_written"
+LOADED, WRITTEN = "url_loaded", "url_written"
 SELECTION_ROUND = "selection_round"
-
-
-def key(name: str) -> str:
-    """The session-state key of a filter's or option's widget."""
-    return f"view_{name}"
-
-
-def group_key(f: AnyOf, group: str) -> str:
-    return f"{key(f.name)}_{group}"
-
-
-def groups(f: AnyOf) -> list[str]:
-    """A grouped filter's groups, in the order of its choices (e.g. event types by group)."""
-    if f.group_of is None or f.choices is None:
-        return []
-    return list(dict.fromkeys(f.group_of(c) for c in f.ordered_choices))
 
 
 def view_keys() -> list[str]:
     """Session-state keys of every widget that holds part of the view."""
-    keys = [PRESET]
-    for f in view.FILTERS:
-        if isinstance(f, AnyOf) and f.group_of is not None:
-            keys += [group_key(f, g) for g in groups(f)]
-        else:
-            keys.append(key(f.name))
+    keys = [k for f in view.FILTERS for k in widget_for(f).keys(f)]
     return keys + [key(o.name) for o in view.OPTIONS]
 
 
@@ -82,61 +64,23 @@ def resend(keys: Iterable[str]) -> None:
             st.session_state[name] = st.session_state[name]
 
 
-def _widget_value(f: view.Filter, value: Any, summary: Summary) -> Any:
-    if isinstance(f, DateRange):
-        span = value or DateSpan()
-        return (span.start or summary.first_day, span.end or summary.last_day)
-    if isinstance(f, AnyOf):
-        return list(value or ())
-    if isinstance(f, TextWords):
-        return value or ""
-    return value
-
-
 def set_view(v: View, summary: Summary) -> None:
     s = st.session_state
     for f in view.FILTERS:
-        value = v.get(f.name)
-        if isinstance(f, AnyOf) and f.group_of is not None:
-            for g in groups(f):
-                s[group_key(f, g)] = [x for x in value or () if f.group_of(x) == g]
-        else:
-            s[key(f.name)] = _widget_value(f, value, summary)
-    s[PRESET] = None
+        s.update(widget_for(f).to_state(f, v.get(f.name), summary))
     for option in view.OPTIONS:
         s[key(option.name)] = v.option(option.name)
     s[EVENT] = list(v.events)
 
 
-def _filter_value(f: view.Filter, summary: Summary) -> Any:
-    s = st.session_state
-    if isinstance(f, AnyOf) and f.group_of is not None:
-        return tuple(x for g in groups(f) for x in s.get(group_key(f, g)) or ())
-    raw = s.get(key(f.name))
-    if isinstance(f, DateRange):
-        dates = tuple(raw or ())
-        start = dates[0] if len(dates) > 0 else None
-        end = dates[1] if len(dates) > 1 else None
-        # The full range is no restriction, and keeps links short.
-        return DateSpan(
-            None if start == summary.first_day else start, None if end == summary.last_day else end
-        )
-    if isinstance(f, AnyOf):
-        return tuple(raw or ())
-    if isinstance(f, TextWords):
-        return (raw or "").strip()
-    if isinstance(f, Minimum):
-        return int(raw) if raw is not None else None
-    return raw
-
-
 def current_view(summary: Summary) -> View:
     """The view the widgets show now."""
-    v = View(events=tuple(st.session_state.get(EVENT) or ()))
+    s = st.session_state
+    v = View(events=tuple(s.get(EVENT) or ()))
     for f in view.FILTERS:
-        v = v.with_filter(f.name, _filter_value(f, summary))
+        v = v.with_filter(f.name, widget_for(f).from_state(f, s, summary))
     for option in view.OPTIONS:
-        v = v.with_option(option.name, st.session_state.get(key(option.name)) or option.default)
+        v = v.with_option(option.name, s.get(key(option.name)) or option.default)
     return v
 
 
@@ -206,10 +150,6 @@ def close_cards() -> None:
     """Clear the selection, and every chart and table selection that would reopen it."""
     st.session_state[EVENT] = []
     st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
-
-
-def clear_warnings() -> None:
-    st.session_state[WARNINGS] = []
 
 
 def reset(summary: Summary) -> None:
