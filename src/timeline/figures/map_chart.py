@@ -18,6 +18,7 @@ are named in a note on the map and in the caption ("15 events outside this map: 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
@@ -151,88 +152,109 @@ def _area_traces(
     rest). Also how far below its label point each area's squares reach (pixels)."""
     fills, badges, reach = [], [], {}
     shown = view.visible()
+    for a, rows in areas:
+        fills.append(_area_fill(a, rows))
+        bx, by, reach[a.code] = _badge_grid(a, len(rows), shown)
+        badges += _area_badges(a, rows, bx, by, legend_done)
+    return fills, badges, reach
+
+
+def _area_fill(a: gazetteer.Area, rows: pd.DataFrame) -> dict:
+    """The area's outline, hatched in its events' colour (neutral when their types differ),
+    whose hover lists the first events' titles."""
+    types = rows[Col.EVENT_TYPE].astype(str)
+    one_type = types.nunique() == 1
+    colour = taxonomy.COLOURS.get(types.iat[0], NEUTRAL) if one_type else NEUTRAL
+    kind = "country" if a.kind == "country" else "region"
+    titles = [escape_text(t) for t in rows[Col.TITLE].head(8)]
+    more = f"<br>and {len(rows) - 8} more" if len(rows) > 8 else ""
+    x, y = a.outline
+    return {
+        "type": "scatter",
+        "x": x.astype("float32"),
+        "y": y.astype("float32"),
+        "mode": "lines",
+        "fill": "toself",
+        "fillcolor": _rgba(colour, AREA_ALPHA if one_type else AREA_ALPHA * 0.7),
+        "fillpattern": {
+            "shape": "/",
+            "fgcolor": _rgba(colour, 0.4 if one_type else 0.3),
+            "bgcolor": _rgba(colour, AREA_ALPHA if one_type else AREA_ALPHA * 0.7),
+            "size": 9,
+            "solidity": 0.12,
+        },
+        "line": {"color": _rgba(colour, 0.9), "width": 1.4, "dash": "dot"},
+        "hoveron": "fills",
+        "hoverinfo": "text",
+        "text": f"<b>{escape_text(a.display_name)}</b> ({kind}, shaded)<br>"
+        f"{len(rows)} event{'s' if len(rows) != 1 else ''}: " + "<br>".join(titles) + more,
+        "name": escape_text(a.display_name),
+        "showlegend": False,
+    }
+
+
+def _badge_grid(a: gazetteer.Area, n: int, shown: MapView) -> tuple[np.ndarray, np.ndarray, float]:
+    """Where an area's `n` squares go (lon, lat): a grid centred on its label point that stays
+    inside the area on screen, the last square holding the rest; and how far below the label
+    point the grid reaches (pixels)."""
     x_per_px = (shown.east - shown.west) / PLOT_PX[0]
     y_per_px = (shown.north - shown.south) / PLOT_PX[1]
-    for a, rows in areas:
-        types = rows[Col.EVENT_TYPE].astype(str)
-        one_type = types.nunique() == 1
-        colour = taxonomy.COLOURS.get(types.iat[0], NEUTRAL) if one_type else NEUTRAL
-        kind = "country" if a.kind == "country" else "region"
-        titles = [escape_text(t) for t in rows[Col.TITLE].head(8)]
-        more = f"<br>and {len(rows) - 8} more" if len(rows) > 8 else ""
-        x, y = a.outline
-        fills.append(
+    w, s_, e, n_ = a.fit
+    room_x = (e - w) / x_per_px * 0.5
+    room_y = (n_ - s_) / y_per_px * 0.35
+    columns = int(np.clip(room_x // BADGE_STEP, 1, 6))
+    max_rows = int(np.clip(room_y // BADGE_STEP, 1, 6))
+    slots = min(n, columns * max_rows, MAX_BADGES)
+    columns = min(columns, slots)
+    slot = np.minimum(np.arange(n), slots - 1)
+    col, row = slot % columns, slot // columns
+    rows_used = (slots - 1) // columns + 1
+    bx = a.label[0] + (col - (columns - 1) / 2) * BADGE_STEP * x_per_px
+    by = a.label[1] - (row - (rows_used - 1) / 2) * BADGE_STEP * y_per_px
+    return bx, by, (rows_used - 1) / 2 * BADGE_STEP + 5
+
+
+def _area_badges(
+    a: gazetteer.Area, rows: pd.DataFrame, bx: np.ndarray, by: np.ndarray, legend_done: set[str]
+) -> list[dict]:
+    """An area's squares, one trace per event type, carrying the events' hover and click."""
+    types = rows[Col.EVENT_TYPE].astype(str)
+    precision_name = gazetteer.GEO_PRECISIONS[4 if a.kind == "country" else 3]
+    place = np.asarray(
+        [
+            (f"{escape_text(loc)} · " if isinstance(loc, str) else "")
+            + f"{precision_name}: {escape_text(a.display_name)} shaded"
+            for loc in rows[Col.LOCATION]
+        ],
+        dtype=object,
+    )
+    custom = _custom(rows, place)
+    badges = []
+    for etype in taxonomy.EVENT_TYPES:
+        of_type = (types == etype.key).to_numpy()
+        if not of_type.any():
+            continue
+        badges.append(
             {
                 "type": "scatter",
-                "x": x.astype("float32"),
-                "y": y.astype("float32"),
-                "mode": "lines",
-                "fill": "toself",
-                "fillcolor": _rgba(colour, AREA_ALPHA if one_type else AREA_ALPHA * 0.7),
-                "fillpattern": {
-                    "shape": "/",
-                    "fgcolor": _rgba(colour, 0.4 if one_type else 0.3),
-                    "bgcolor": _rgba(colour, AREA_ALPHA if one_type else AREA_ALPHA * 0.7),
-                    "size": 9,
-                    "solidity": 0.12,
+                "x": bx[of_type],
+                "y": by[of_type],
+                "mode": "markers",
+                "marker": {
+                    "color": etype.colour,
+                    "size": 10,
+                    "symbol": "square",
+                    "line": {"width": 1.2, "color": "rgba(255,255,255,0.9)"},
                 },
-                "line": {"color": _rgba(colour, 0.9), "width": 1.4, "dash": "dot"},
-                "hoveron": "fills",
-                "hoverinfo": "text",
-                "text": f"<b>{escape_text(a.display_name)}</b> ({kind}, shaded)<br>"
-                f"{len(rows)} event{'s' if len(rows) != 1 else ''}: " + "<br>".join(titles) + more,
-                "name": escape_text(a.display_name),
-                "showlegend": False,
+                "customdata": custom[of_type],
+                "hovertemplate": PLACE_HOVER,
+                "name": etype.label,
+                "legendgroup": etype.key,
+                "showlegend": etype.key not in legend_done,
             }
         )
-        w, s_, e, n = a.fit
-        room_x = (e - w) / x_per_px * 0.5
-        room_y = (n - s_) / y_per_px * 0.35
-        columns = int(np.clip(room_x // BADGE_STEP, 1, 6))
-        max_rows = int(np.clip(room_y // BADGE_STEP, 1, 6))
-        slots = min(len(rows), columns * max_rows, MAX_BADGES)
-        columns = min(columns, slots)
-        slot = np.minimum(np.arange(len(rows)), slots - 1)
-        col, row = slot % columns, slot // columns
-        rows_used = (slots - 1) // columns + 1
-        bx = a.label[0] + (col - (columns - 1) / 2) * BADGE_STEP * x_per_px
-        by = a.label[1] - (row - (rows_used - 1) / 2) * BADGE_STEP * y_per_px
-        reach[a.code] = (rows_used - 1) / 2 * BADGE_STEP + 5
-        precision_name = gazetteer.GEO_PRECISIONS[4 if a.kind == "country" else 3]
-        place = np.asarray(
-            [
-                (f"{escape_text(loc)} · " if isinstance(loc, str) else "")
-                + f"{precision_name}: {escape_text(a.display_name)} shaded"
-                for loc in rows[Col.LOCATION]
-            ],
-            dtype=object,
-        )
-        custom = _custom(rows, place)
-        for etype in taxonomy.EVENT_TYPES:
-            of_type = (types == etype.key).to_numpy()
-            if not of_type.any():
-                continue
-            badges.append(
-                {
-                    "type": "scatter",
-                    "x": bx[of_type],
-                    "y": by[of_type],
-                    "mode": "markers",
-                    "marker": {
-                        "color": etype.colour,
-                        "size": 10,
-                        "symbol": "square",
-                        "line": {"width": 1.2, "color": "rgba(255,255,255,0.9)"},
-                    },
-                    "customdata": custom[of_type],
-                    "hovertemplate": PLACE_HOVER,
-                    "name": etype.label,
-                    "legendgroup": etype.key,
-                    "showlegend": etype.key not in legend_done,
-                }
-            )
-            legend_done.add(etype.key)
-    return fills, badges, reach
+        legend_done.add(etype.key)
+    return badges
 
 
 def _key_entries(near: bool, shaded: bool) -> list[dict]:
@@ -260,39 +282,67 @@ def map_figure(
     the numbers for a caption."""
     if data.points is None and data.cells is None:
         return figure([], {})
-    labelled: set[str] = set()
-    outside_notes: list[dict] = []
-    if data.cells is not None:
-        if not len(data.cells):
-            return figure([], {})
-        cx = data.cells["x"].to_numpy(dtype="float64")
-        cy = data.cells["y"].to_numpy(dtype="float64")
-        view = MapView(*extent) if extent else fit_view(cx, cy, [])
-        fill_traces: list[dict] = []
-        event_traces = _cells(data.cells, data.cell)
-        labels = Labels(view, np.column_stack([cx, cy]), np.full(len(cx), 4.0))
-    else:
-        events = sort_events(data)
-        if not len(events.points) and not events.areas:
-            return figure([], {})
-        fitted = fit_events(events, extent)
-        view = fitted.view
-        fill_traces, event_traces, reach, marks, radii = _event_traces(events, view)
-        labels = Labels(view, marks, radii)
-        if fitted.outside:  # the note's corner, top left, before any name is placed
-            note = outside_note(fitted.outside, fitted.places, top=3)
-            labels.taken.append((0, PLOT_PX[1] - 28, 6.2 * len(note) + 16, PLOT_PX[1]))  # y from the bottom
-            outside_notes.append(_outside_annotation(note))
-        area_labels(labels, events.areas, reach)
-        labelled = place_labels(labels, events.points)
-    shown = view.visible()
+    drawn = _drawn_cells(data, extent) if data.cells is not None else _drawn_events(data, extent)
+    if drawn is None:
+        return figure([], {})
+    shown = drawn.view.visible()
     scale = "50m" if shown.east - shown.west < 70 else "110m"
-    country_labels(labels, scale, skip={a.code for a, _ in events.areas} if data.cells is None else set())
-    city_labels(labels, labelled)
+    country_labels(drawn.labels, scale, skip=drawn.areas)
+    city_labels(drawn.labels, drawn.labelled)
+    layout = _layout(drawn, height)
+    return figure([_land(shown, scale), *drawn.fills, *drawn.traces], layout)
 
+
+@dataclass
+class _Drawn:
+    """The events' marks on a map, and the names placed so far (the events' own first)."""
+
+    view: MapView
+    fills: list[dict]
+    traces: list[dict]
+    labels: Labels
+    labelled: set[str] = field(default_factory=set)
+    """Places the events' labels name (a city is not named twice)."""
+    notes: list[dict] = field(default_factory=list)
+    areas: set[str] = field(default_factory=set)
+    """Shaded areas, whose countries' names the map does not add."""
+
+
+def _drawn_cells(data: MapData, extent: tuple[float, float, float, float] | None) -> _Drawn | None:
+    """Many events: squares per cell, the view around them."""
+    if data.cells is None or not len(data.cells):
+        return None
+    cx = data.cells["x"].to_numpy(dtype="float64")
+    cy = data.cells["y"].to_numpy(dtype="float64")
+    view = MapView(*extent) if extent else fit_view(cx, cy, [])
+    labels = Labels(view, np.column_stack([cx, cy]), np.full(len(cx), 4.0))
+    return _Drawn(view, [], _cells(data.cells, data.cell), labels)
+
+
+def _drawn_events(data: MapData, extent: tuple[float, float, float, float] | None) -> _Drawn | None:
+    """Few events: each drawn at its precision, the view fitted (or `extent`), the events
+    outside it noted, and the areas' and places' names placed."""
+    events = sort_events(data)
+    if not len(events.points) and not events.areas:
+        return None
+    fitted = fit_events(events, extent)
+    fills, traces, reach, marks, radii = _event_traces(events, fitted.view)
+    drawn = _Drawn(fitted.view, fills, traces, Labels(fitted.view, marks, radii))
+    if fitted.outside:  # the note's corner, top left, before any name is placed
+        note = outside_note(fitted.outside, fitted.places, top=3)
+        drawn.labels.taken.append((0, PLOT_PX[1] - 28, 6.2 * len(note) + 16, PLOT_PX[1]))  # y from the bottom
+        drawn.notes.append(_outside_annotation(note))
+    area_labels(drawn.labels, events.areas, reach)
+    drawn.labelled = place_labels(drawn.labels, events.points)
+    drawn.areas = {a.code for a, _ in events.areas}
+    return drawn
+
+
+def _land(shown: MapView, scale: str) -> dict:
+    """The land and borders in and around the view (half a view more each way, for panning)."""
     pad_x, pad_y = (shown.east - shown.west) * 0.5, (shown.north - shown.south) * 0.5
     lx, ly = _land_in(shown.west - pad_x, shown.south - pad_y, shown.east + pad_x, shown.north + pad_y, scale)
-    land = {
+    return {
         "type": "scatter",
         "x": lx,
         "y": ly,
@@ -303,6 +353,11 @@ def map_figure(
         "hoverinfo": "skip",
         "showlegend": False,
     }
+
+
+def _layout(drawn: _Drawn, height: int) -> dict:
+    """Axes fixed to the view at its aspect, the sea, the placed names and the attribution."""
+    view, labels, outside_notes = drawn.view, drawn.labels, drawn.notes
     layout = base_layout(height=height)
     layout.update(
         plot_bgcolor=WATER,
@@ -347,7 +402,7 @@ def map_figure(
             },
         ],
     )
-    return figure([land, *fill_traces, *event_traces], layout)
+    return layout
 
 
 def _outside_annotation(note: str) -> dict:
