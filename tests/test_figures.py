@@ -171,7 +171,7 @@ def test_sizes_compare_strikes_only_with_strikes_of_their_unit(curated_engine, c
 
 
 def test_labels_carry_units_and_never_overlap(curated_engine):
-    from timeline.figures.timeline_chart import LABEL_FONT, POSITIONS, _label_box
+    from timeline.figures.timeline_layout import LABEL_FONT, POSITIONS, label_box
 
     for width in (1000, 250):
         v = view_of(curated_engine)
@@ -188,7 +188,7 @@ def test_labels_carry_units_and_never_overlap(curated_engine):
                         text
                     )  # '188 drones', '11,000 troops'
                     px = (x - x0) / (x1 - x0) * width
-                    boxes.append(_label_box(position, px, y, d / 2, text, LABEL_FONT))
+                    boxes.append(label_box(position, px, y, d / 2, text, LABEL_FONT))
         assert boxes
         for a, b in itertools.combinations(boxes, 2):
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)

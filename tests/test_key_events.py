@@ -9,7 +9,7 @@ import pytest
 
 from timeline import figures
 from timeline.domain.schema import Col
-from timeline.figures.timeline_chart import LABEL_FONT, _label_box, key_label_size
+from timeline.figures.timeline_layout import LABEL_FONT, key_label_size, label_box
 from timeline.storage import store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of
@@ -45,7 +45,7 @@ def boxes(fig, width: float, font: float = LABEL_FONT):
         for x, y, d, text, position in zip(t.x, t.y, t.marker.size, t.text, t.textposition, strict=True):
             out.append(("mark", "", (px(x) - d / 2, y - d / 2, px(x) + d / 2, y + d / 2)))
             if text:
-                out.append(("count", text, _label_box(position, px(x), y, d / 2, text, font)))
+                out.append(("count", text, label_box(position, px(x), y, d / 2, text, font)))
     return out
 
 
