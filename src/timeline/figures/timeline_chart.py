@@ -42,6 +42,7 @@ from timeline.figures.common import (
 )
 from timeline.figures.timeline_layout import (
     LABEL_FONT,
+    Callout,
     PixelLayout,
     callout_marks,
     dodge,
@@ -158,6 +159,67 @@ def timeline_figure(
     the exact range it shares with the counts chart, and can be panned)."""
     if data.aggregated:
         return _timeline_aggregated(data, lanes, window)
+    m = _lay_out(data, lanes, window, width, scale, lane_height, whole_marks)
+    band, callouts, keys = key_callouts(
+        m.laned, m.x_px, m.y, m.diameter, m.uncertain, m.start, m.end, m.px, width, m.total, font, m.bar
+    )
+    shown_labels, positions, dropped = _count_labels(m, callouts, width, font)
+    chosen = set(selected)
+    ids = m.laned[Col.EVENT_ID].to_numpy(dtype=object)
+    picked = np.isin(ids, list(chosen)) if chosen else np.ones(len(ids), dtype=bool)
+    traces = _traces(m, shown_labels, positions, picked, font, scale)
+    # The band for call-outs (if any) sits above the lanes: everything moves down by it.
+    for trace in traces:
+        if isinstance(trace["y"], np.ndarray):
+            trace["y"] = trace["y"] + band
+    notes, leaders = callout_marks(callouts, m.laned, m.mid, band, picked, m.px, chosen, font)
+    layout = _layout(m, band, traces, notes, leaders, window, width)
+    called = tuple(m.laned[Col.EVENT_ID].iloc[c.index] for c in callouts)
+    info = TimelineInfo(
+        shown=int(m.laned[Col.EVENT_ID].nunique()),
+        aggregated=False,
+        labels_dropped=dropped,
+        key_events=called,
+        keys_dropped=tuple(
+            m.laned[Col.EVENT_ID].iloc[i] for i, _ in keys if m.laned[Col.EVENT_ID].iloc[i] not in called
+        ),
+    )
+    return figure(traces, layout), info
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """The events laid out: one row per (event, lane), where each mark sits (x in ms and in
+    pixels, y in pixels from the top of the lanes), how large, and the lanes' extent."""
+
+    laned: pd.DataFrame
+    order: list[str]
+    start: np.ndarray
+    end: np.ndarray
+    """Exclusive: the day after an event's last."""
+    mid: np.ndarray
+    uncertain: np.ndarray
+    """Known only to the week, month or year: drawn as a hatched bar."""
+    known_span: np.ndarray
+    diameter: np.ndarray
+    bar: float
+    """Half a hatched bar's height."""
+    low: float
+    high: float
+    px: PixelLayout
+    x_px: np.ndarray
+    y: np.ndarray
+    tops: np.ndarray
+    centre: np.ndarray
+    total: float
+
+
+def _lay_out(
+    data: TimelineData, lanes: str, window: Window, width: int, scale: float, lane_height: float | None,
+    whole_marks: bool,
+) -> _Marks:  # fmt: skip
+    """Each event in its lanes, sized, dodged into rows so no two marks of a lane touch, and
+    the lanes grown to hold their rows."""
     laned, order = with_lanes(data.events, lanes)
     laned = laned.reset_index(drop=True)
     start = ms(laned[Col.DATE_START])
@@ -168,7 +230,6 @@ def timeline_figure(
     diameter = np.full(len(laned), PLAIN)
     diameter[~uncertain] = marker_sizes(laned[~uncertain])  # a monthly total must not dwarf nights
     diameter *= scale
-    bar = 9 * scale  # half a hatched bar's height
     low, high = _x_range(window, start, end)
     if whole_marks:
         low, high = _room_for_marks(low, high, mid[~uncertain], diameter[~uncertain] / 2, width)
@@ -186,47 +247,56 @@ def timeline_figure(
     tops = np.concatenate([[0.0], np.cumsum(heights)[:-1]])
     centre = tops + heights / 2
     y = centre[lane] + rows * spacing[lane]
+    return _Marks(laned, order, start, end, mid, uncertain, known_span, diameter, 9 * scale, low, high,
+                  layout_px, x_px, y, tops, centre, float(heights.sum()))  # fmt: skip
 
+
+def _count_labels(
+    m: _Marks, callouts: list[Callout], width: int, font: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each mark's count label where it covers no other label, mark, bar or call-out (bars
+    always carry theirs): the labels shown, their positions, and how many events lost theirs."""
     labels = np.asarray(
-        [count_label(c, u, w) for c, u, w in zip(laned[Col.COUNT], laned[Col.COUNT_UNIT], laned[Col.WEAPON]
-                                                 if Col.WEAPON in laned else [None] * len(laned), strict=True)],
+        [count_label(c, u, w) for c, u, w in zip(m.laned[Col.COUNT], m.laned[Col.COUNT_UNIT], m.laned[Col.WEAPON]
+                                                 if Col.WEAPON in m.laned else [None] * len(m.laned), strict=True)],
         dtype=object,
     )  # fmt: skip
     bar_boxes = [
-        (layout_px.px(s), c - bar, layout_px.px(e), c + bar)
-        for s, e, c, u in zip(start, end, y, uncertain, strict=True)
+        (m.px.px(s), c - m.bar, m.px.px(e), c + m.bar)
+        for s, e, c, u in zip(m.start, m.end, m.y, m.uncertain, strict=True)
         if u
     ]
-    total = float(heights.sum())
-    band, callouts, keys = key_callouts(
-        laned, x_px, y, diameter, uncertain, start, end, layout_px, width, total, font, bar
-    )
     # a call-out's frame is drawn a little outside its estimated box: keep labels 3 px clear
     taken = [b for c in callouts for b in (grown(c.box, 3), c.leader)]
     positions = place_labels(
-        np.where(uncertain, "", labels), label_priority(laned), x_px, y, np.where(uncertain, 0, diameter),
-        fixed=bar_boxes + taken, width=width, height=total, font=font,
+        np.where(m.uncertain, "", labels), label_priority(m.laned), m.x_px, m.y,
+        np.where(m.uncertain, 0, m.diameter), fixed=bar_boxes + taken, width=width, height=m.total, font=font,
     )  # fmt: skip
-    bar_label = uncertain & (labels != "")
+    bar_label = m.uncertain & (labels != "")
     shown_labels = np.where((positions != "") | bar_label, labels, "")
-    dropped = int(laned.loc[(labels != "") & (shown_labels == ""), Col.EVENT_ID].nunique())
+    dropped = int(m.laned.loc[(labels != "") & (shown_labels == ""), Col.EVENT_ID].nunique())
+    return shown_labels, positions, dropped
 
-    chosen = set(selected)
-    ids = laned[Col.EVENT_ID].to_numpy(dtype=object)
-    picked = np.isin(ids, list(chosen)) if chosen else np.ones(len(ids), dtype=bool)
+
+def _traces(
+    m: _Marks, shown_labels: np.ndarray, positions: np.ndarray, picked: np.ndarray, font: float, scale: float
+) -> list[dict]:
+    """Per event type: hatched bars, the lines of multi-day spans (faded ones first), and
+    markers; then the legend's key for hatched bars."""
     opacity = np.where(picked, 0.95, FADED)
-    custom = hover_data(laned)
-    types = laned[Col.EVENT_TYPE].to_numpy(dtype=object)
+    custom = hover_data(m.laned)
+    types = m.laned[Col.EVENT_TYPE].to_numpy(dtype=object)
+    start, end, mid, y = m.start, m.end, m.mid, m.y
     traces: list[dict] = []
     for etype in taxonomy.EVENT_TYPES:
         of_type = types == etype.key
         if not of_type.any():
             continue
-        bars, marks, spans = of_type & uncertain, of_type & ~uncertain, of_type & known_span
+        bars, marks, spans = of_type & m.uncertain, of_type & ~m.uncertain, of_type & m.known_span
         if bars.any():
             traces.append(_interval_bars(start[bars], end[bars], y[bars], custom[bars], shown_labels[bars],
                                          opacity[bars], etype, legend=not marks.any(), font=font,
-                                         height=2 * bar - 2))  # fmt: skip
+                                         height=2 * m.bar - 2))  # fmt: skip
         for faded in (True, False):
             part = spans & (picked != faded)
             if part.any():
@@ -234,16 +304,20 @@ def timeline_figure(
                     _span_lines(start[part], end[part], y[part], etype, FADED if faded else 0.6, 5 * scale)
                 )
         if marks.any():
-            traces.append(_markers(etype, mid[marks], y[marks], diameter[marks], opacity[marks], custom[marks],
+            traces.append(_markers(etype, mid[marks], y[marks], m.diameter[marks], opacity[marks], custom[marks],
                                    shown_labels[marks], positions[marks], font))  # fmt: skip
-    if uncertain.any():
+    if m.uncertain.any():
         traces.append(_uncertain_legend())
-    # The band for call-outs (if any) sits above the lanes: everything moves down by it.
-    for trace in traces:
-        if isinstance(trace["y"], np.ndarray):
-            trace["y"] = trace["y"] + band
-    tops, centre, total = tops + band, centre + band, total + band
-    notes, leaders = callout_marks(callouts, laned, mid, band, picked, layout_px, chosen, font)
+    return traces
+
+
+def _layout(
+    m: _Marks, band: float, traces: list[dict], notes: list[dict], leaders: list[dict], window: Window,
+    width: int,
+) -> dict:  # fmt: skip
+    """Dates along the top, lanes from the top down (moved down by the call-outs' `band`) at
+    one pixel per y unit, the lines between lanes, and the call-outs."""
+    tops, centre, total = m.tops + band, m.centre + band, m.total + band
     layout = base_layout(height=0)
     # Exactly one pixel per y unit: the plot area is `total` high between fixed margins.
     bottom = legend_margin(traces, width)
@@ -252,11 +326,12 @@ def timeline_figure(
     layout["legend"] |= {"entrywidth": legend_entry_px(traces), "entrywidthmode": "pixels"}
     layout.update(
         # Dates along the top, so that they are on screen however many lanes there are.
-        xaxis=date_axis(window, one_line=True) | {"range": [low, high], "side": "top", "automargin": False},
+        xaxis=date_axis(window, one_line=True)
+        | {"range": [m.low, m.high], "side": "top", "automargin": False},
         yaxis={
             "range": [total, 0],  # lanes from the top down
             "tickvals": list(centre),
-            "ticktext": [escape_text(x) for x in order],
+            "ticktext": [escape_text(x) for x in m.order],
             "showgrid": False,
             "zeroline": False,
             "title": None,
@@ -281,17 +356,7 @@ def timeline_figure(
         barmode="overlay",
         clickmode="event+select",
     )
-    called = tuple(laned[Col.EVENT_ID].iloc[c.index] for c in callouts)
-    info = TimelineInfo(
-        shown=int(laned[Col.EVENT_ID].nunique()),
-        aggregated=False,
-        labels_dropped=dropped,
-        key_events=called,
-        keys_dropped=tuple(
-            laned[Col.EVENT_ID].iloc[i] for i, _ in keys if laned[Col.EVENT_ID].iloc[i] not in called
-        ),
-    )
-    return figure(traces, layout), info
+    return layout
 
 
 LEGEND_ROW_PX = 22
