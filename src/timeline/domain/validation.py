@@ -1,5 +1,9 @@
 """Turn loosely typed rows into the canonical frame, and check every schema rule.
 
+The parts: `problems.py` (what a problem says, and how many are listed), `coercion.py`
+(parsing values into the canonical dtypes) and this module (the rules, and `check`, which
+runs all three); what they offer is named here too.
+
 Two steps, both reporting `Problem`s (row, event_id, column, value, reason) instead of
 raising on the first error, so a maintainer sees everything wrong with a batch at once:
 
@@ -15,12 +19,8 @@ most that many are made per rule, the last one counting the rest (`Problem.more`
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from functools import cache
 
 import numpy as np
@@ -31,7 +31,14 @@ import pyarrow.compute as pc
 import pycountry
 
 from timeline.domain import taxonomy
-from timeline.domain.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, STRING_LIST, Col, Kind, as_arrow
+from timeline.domain.coercion import INT64_MAX as INT64_MAX  # the API of validation, named here too
+from timeline.domain.coercion import check_columns, coerce_frame, coercion_problems
+from timeline.domain.coercion import coerce as coerce
+from timeline.domain.problems import PROBLEMS_PER_RULE, Problem, problems_for
+from timeline.domain.problems import ValidationFailed as ValidationFailed
+from timeline.domain.problems import count as count
+from timeline.domain.problems import summarise as summarise
+from timeline.domain.schema import FIELDS, Col, Kind, as_arrow
 
 SLUG = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 URL = r"^https?://\S+$"
@@ -84,369 +91,6 @@ LAST_DATE = date(2100, 12, 31)
 """The plausible range of `date_start`, `date_end` and `source_published`: a year 1 or 9999
 is a typo or a placeholder, and would make the dashboard say 'data as of 31 Dec 9999'."""
 DATE_COLUMNS = (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)
-INT64_MAX = 2**63 - 1
-PROBLEMS_PER_RULE = 100
-"""Problems listed per rule before `summarise` counts the rest."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one value; `row` is 1-based within the checked batch. `more`
-    counts further rows with the same problem that were not listed (see `limit`)."""
-
-    reason: str
-    row: int | None = None
-    event_id: str | None = None
-    column: str | None = None
-    value: str | None = None
-    rule: str | None = None
-    more: int = 0
-
-    @property
-    def key(self) -> str:
-        """The rule this is a case of, for summaries: `rule`, else column and reason."""
-        return self.rule or (f"{self.column}: {self.reason}" if self.column else self.reason)
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.event_id:
-            where.append(f"event_id {self.event_id}")
-        if self.column:
-            where.append(f"column {self.column}")
-        head = ", ".join(where) or "file"
-        value = f" = {self.value!r}" if self.value is not None else ""
-        return f"{head}{value}: {self.reason}"
-
-
-class ValidationFailed(Exception):
-    """Raised by write paths; carries every problem found (or, with a limit, the first ones
-    per rule and counts of the rest)."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(summarise(problems)))
-
-
-def count(problems: Iterable[Problem]) -> int:
-    """How many problems, counting those a limited list only counts (`Problem.more`)."""
-    return sum(1 + p.more for p in problems)
-
-
-def summarise(problems: Iterable[Problem], per_rule: int = PROBLEMS_PER_RULE) -> list[str]:
-    """One line per problem, in order, but at most `per_rule` per rule; then, per rule with
-    more, '... and N more <rule> problems'."""
-    lines: list[str] = []
-    shown: dict[str, int] = {}
-    hidden: dict[str, int] = {}
-    for p in problems:
-        n = shown.get(p.key, 0)
-        if n < per_rule:
-            lines.append(str(p))
-            shown[p.key] = n + 1
-            hidden[p.key] = hidden.get(p.key, 0) + p.more
-        else:
-            hidden[p.key] = hidden.get(p.key, 0) + 1 + p.more
-    lines += [f"... and {n:,} more '{key}' problems" for key, n in hidden.items() if n]
-    return lines
-
-
-def _short(value: object, limit: int = 80) -> str:
-    try:
-        text = str(value) if not isinstance(value, np.ndarray) else str(value.tolist())
-    except (RecursionError, ValueError):
-        return f"<{type(value).__name__} too deeply nested to show>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _first_control(value: object, pattern: str, limit: int = 60) -> tuple[str, str]:
-    """The part of a value around its first forbidden control character (which may be far in,
-    past what `_short` would show), and which character it is, where."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    text = " ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
-    found = re.search(pattern, text)
-    if found is None:
-        return _short(text), "a control character"
-    at = found.start()
-    start = max(0, at - 20)
-    snippet = (
-        ("…" if start else "") + text[start : start + limit] + ("…" if start + limit < len(text) else "")
-    )
-    return snippet, f"U+{ord(text[at]):04X} at character {at + 1:,}"
-
-
-def _ids(df: pd.DataFrame) -> pd.Series:
-    if str(Col.EVENT_ID) in df.columns:
-        return df[str(Col.EVENT_ID)].astype("object")
-    return pd.Series([None] * len(df), index=df.index, dtype="object")
-
-
-def _problems_at(
-    df: pd.DataFrame, mask: pd.Series | np.ndarray, column: str, reason: str, limit: int | None = None
-) -> list[Problem]:
-    """One problem per True in `mask` (positions are the frame's row order)."""
-    return _problems_for(df, np.flatnonzero(np.asarray(mask, dtype=bool)), column, reason, limit)
-
-
-def _problems_for(
-    df: pd.DataFrame, positions: np.ndarray, column: str, reason: str, limit: int | None = None
-) -> list[Problem]:
-    """One problem per position; with `limit`, only the first `limit`, the last of them
-    counting the rest in `more`, so millions of bad rows cost a few objects."""
-    if not len(positions):
-        return []
-    rest = 0
-    if limit is not None and len(positions) > limit:
-        positions, rest = positions[:limit], len(positions) - limit
-    ids = _ids(df).iloc[positions].to_numpy()
-    values = df[column].iloc[positions].to_numpy(dtype=object) if column in df.columns else None
-    pattern = _CONTROL_REASONS.get(reason)
-    out = []
-    for i, pos in enumerate(positions):
-        event_id = ids[i]
-        value, why = None, reason
-        if values is not None and pattern:
-            value, where = _first_control(values[i], pattern)
-            why = reason.replace("a control character", f"control character {where}", 1)
-        elif values is not None:
-            value = _short(values[i])
-        out.append(
-            Problem(
-                reason=why,
-                row=int(pos) + 1,
-                event_id=None if pd.isna(event_id) else str(event_id),
-                column=column,
-                value=value,
-                rule=f"{column}: {reason}",
-            )
-        )
-    if rest:
-        out[-1] = replace(out[-1], more=rest)
-    return out
-
-
-# --- coercion ---------------------------------------------------------------------------
-
-
-OPTIONAL_IN_INPUT = (Col.ADDED_AT, Col.DATASET, Col.OTHER_SOURCES, Col.INITIATOR_COUNTRIES)
-"""Required columns a file of rows may leave out: set by the append path, or empty lists
-(a strike still needs its initiator, by rule)."""
-
-
-def check_columns(columns: list[str], limit: int | None = None) -> list[Problem]:
-    """Missing required columns and unknown ones (with a did-you-mean; with `limit`, only the
-    first `limit` unknown columns are listed, the last counting the rest)."""
-    problems = []
-    for col in REQUIRED:
-        if str(col) not in columns and col not in OPTIONAL_IN_INPUT:
-            problems.append(Problem(f"missing required column {col}", column=str(col), rule="missing column"))
-    unknown = [name for name in columns if name not in COLUMNS]
-    listed = unknown if limit is None else unknown[:limit]
-    for name in listed:
-        hint = difflib.get_close_matches(name, COLUMNS, n=1)
-        extra = f" (did you mean {hint[0]}?)" if hint else ""
-        problems.append(Problem(f"unknown column{extra}", column=_short(name), rule="unknown column"))
-    if len(unknown) > len(listed):
-        problems[-1] = replace(problems[-1], more=len(unknown) - len(listed))
-    return problems
-
-
-def _blank_to_na(s: pd.Series) -> pd.Series:
-    if isinstance(s.dtype, pd.StringDtype):  # vectorised; the same as the loop below
-        return s.mask(s.str.strip().eq("").fillna(False).astype(bool))
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-        return s.mask(s.map(lambda v: isinstance(v, str) and not v.strip()))
-    return s
-
-
-Bad = list[tuple[str, pd.Series]]
-"""What a coercer found wrong: (reason, mask of the rows with that problem)."""
-
-
-def _coerce_string(s: pd.Series) -> tuple[pd.Series, Bad]:
-    bad = s.map(lambda v: isinstance(v, (list, dict, tuple))) if s.dtype == object else None
-    out = s.where(bad.eq(False), None) if bad is not None else s
-    out = out.astype(PANDAS_DTYPES[Kind.STRING]).str.strip()
-    out = out.mask(out.eq(""))
-    return out, [("expected text", bad if bad is not None else pd.Series(False, index=s.index))]
-
-
-def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
-    reason = "not a date in YYYY-MM-DD form"
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        naive = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
-        has_time = naive.notna() & naive.ne(naive.dt.normalize())
-        return naive.where(~has_time).astype("datetime64[ms]"), [(reason, has_time)]
-    text = s
-    if not isinstance(s.dtype, pd.StringDtype):  # JSON or Python values: dates may be objects
-        text = s.map(
-            lambda v: v.isoformat()[:10] if hasattr(v, "isoformat") and not isinstance(v, str) else v
-        )
-    text = text.astype(PANDAS_DTYPES[Kind.STRING]).str.strip()
-    shaped = text.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}").fillna(False).astype(bool)
-    parsed = pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce")
-    bad = s.notna() & parsed.isna()
-    return parsed.astype("datetime64[ms]"), [(reason, bad)]
-
-
-def _booleans(s: pd.Series) -> pd.Series:
-    """Where a value is a boolean (JSON `true`), which is not a number here."""
-    if s.dtype == object:
-        return s.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
-    return pd.Series(pd.api.types.is_bool_dtype(s.dtype), index=s.index)
-
-
-NOT_WHOLE = "not a whole number"
-OUT_OF_RANGE = f"out of range: a count is at most {INT64_MAX:,}"
-
-
-def _exact_int(value: object) -> int | None:
-    """A whole number given as int, float or text, exactly (no float rounding); else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | np.integer):
-        return int(value)
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    if not number.is_finite() or number != number.to_integral_value():
-        return None
-    return int(number)
-
-
-def _coerce_int(s: pd.Series) -> tuple[pd.Series, Bad]:
-    """Whole numbers that fit the Arrow column (int64); text, booleans (JSON `true`), NaN,
-    infinity, fractions and numbers of 2^63 or more are reported, never stored."""
-    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_unsigned_integer_dtype(s.dtype):
-        return s.astype("Int64"), []
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return pd.Series(pd.NA, index=s.index, dtype="Int64"), [(NOT_WHOLE, s.notna())]
-    values = s.astype("object")
-    is_bool = _booleans(s)
-    numbers = pd.to_numeric(values.where(~is_bool), errors="coerce")
-    as_float = numbers.astype("float64").to_numpy()
-    whole = np.isfinite(as_float) & (as_float == np.floor(as_float))
-    out = np.zeros(len(s), dtype=np.int64)
-    big = whole & (np.abs(as_float) >= 2.0**53)  # beyond float's exact integers: parse exactly
-    small = whole & ~big
-    out[small] = as_float[small].astype(np.int64)
-    too_big = np.zeros(len(s), dtype=bool)
-    for pos in np.flatnonzero(big):
-        exact = _exact_int(values.iat[pos])
-        if exact is None or not -INT64_MAX - 1 <= exact <= INT64_MAX:
-            too_big[pos] = True
-        else:
-            out[pos] = exact
-    ok = whole & ~too_big
-    result = pd.Series(pd.arrays.IntegerArray(out, ~ok), index=s.index)
-    return result, [
-        (NOT_WHOLE, (s.notna() & ~whole) | is_bool),
-        (OUT_OF_RANGE, pd.Series(too_big, index=s.index)),
-    ]
-
-
-def _coerce_float(s: pd.Series) -> tuple[pd.Series, Bad]:
-    """Finite numbers; text, booleans, NaN and infinity are reported."""
-    values = s.astype("object")
-    is_bool = _booleans(s)
-    numbers = pd.to_numeric(values.where(~is_bool), errors="coerce").astype("float64")
-    bad = (s.notna() & ~np.isfinite(numbers.fillna(np.inf))) | is_bool
-    return numbers.where(~bad), [("not a finite number", bad)]
-
-
-def _coerce_list(s: pd.Series) -> tuple[pd.Series, Bad]:
-    dtype = PANDAS_DTYPES[Kind.LIST]
-    reason = "expected a list of text (';'-separated in CSV)"
-    if s.dtype == dtype:
-        return s.fillna(pd.Series([[]] * len(s), index=s.index, dtype=dtype)), []
-    if isinstance(s.dtype, pd.StringDtype):
-        return _split_text_lists(s), []
-
-    def parse(v: object) -> list[str] | None:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return []
-        if isinstance(v, str):
-            items = v.split(";")
-        elif isinstance(v, (list, tuple, np.ndarray)):
-            if any(isinstance(x, (list, dict, tuple)) for x in v):
-                return None
-            items = [str(x) for x in v if x is not None]
-        else:
-            return None
-        return [x.strip() for x in items if x.strip()]
-
-    parsed = s.map(parse)
-    bad = parsed.isna()
-    parsed = parsed.map(lambda v: v if isinstance(v, list) else [])
-    return pd.Series(pd.array(list(parsed), dtype=dtype), index=s.index), [(reason, bad)]
-
-
-def _split_text_lists(s: pd.Series) -> pd.Series:
-    """';'-separated text (CSV) -> lists of trimmed, non-blank items, vectorised in Arrow;
-    the same as `_coerce_list`'s loop, for millions of rows."""
-    arr = as_arrow(s).cast(pa.string())
-    split = pc.split_pattern(arr.fill_null(""), ";")
-    items = pc.utf8_trim_whitespace(pc.list_flatten(split))
-    parents = np.asarray(pc.list_parent_indices(split))
-    keep = np.asarray(pc.greater(pc.utf8_length(items), 0))
-    counts = np.bincount(parents[keep], minlength=len(s))
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    lists = pa.ListArray.from_arrays(pa.array(offsets), items.filter(pa.array(keep))).cast(STRING_LIST)
-    return pd.Series(pd.array(lists, dtype=PANDAS_DTYPES[Kind.LIST]), index=s.index)
-
-
-def _coerce_timestamp(s: pd.Series) -> tuple[pd.Series, Bad]:
-    parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
-    return parsed.astype("datetime64[ms, UTC]"), [("not an ISO 8601 timestamp", s.notna() & parsed.isna())]
-
-
-_COERCERS = {
-    Kind.STRING: _coerce_string,
-    Kind.DATE: _coerce_date,
-    Kind.INT: _coerce_int,
-    Kind.FLOAT: _coerce_float,
-    Kind.LIST: _coerce_list,
-    Kind.TIMESTAMP: _coerce_timestamp,
-}
-
-
-def _coerce(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Bad]]:
-    """`raw` (index reset) in canonical dtypes, and per column what could not be parsed."""
-    out: dict[str, pd.Series] = {}
-    found: dict[str, Bad] = {}
-    for f in FIELDS:
-        name = str(f.col)
-        if name not in raw.columns:
-            empty = pd.Series([None] * len(raw), index=raw.index, dtype="object")
-            out[name] = _COERCERS[f.kind](empty)[0]
-            continue
-        out[name], bad = _COERCERS[f.kind](_blank_to_na(raw[name]))
-        found[name] = [(reason, mask) for reason, mask in bad if mask.any()]
-    return pd.DataFrame(out, index=raw.index), found
-
-
-def coerce(raw: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse every schema column of `raw` into its canonical dtype.
-
-    Missing optional columns are filled with nulls (and empty lists); values that cannot
-    be parsed become nulls and are reported (at most `limit` per column and reason), so
-    `validate` can still check the rest.
-    """
-    raw = raw.reset_index(drop=True)
-    df, found = _coerce(raw)
-    return df, _coercion_problems(raw, found, limit)
-
-
-def _coercion_problems(raw: pd.DataFrame, found: dict[str, Bad], limit: int | None) -> list[Problem]:
-    return [
-        p
-        for name, bad in found.items()
-        for reason, mask in bad
-        for p in _problems_at(raw, mask, name, reason, limit)
-    ]
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -711,7 +355,8 @@ def _rule_problems(
         positions = np.sort(group["index"].to_numpy(dtype=np.int64))
         if skip and str(column) in skip:  # the value could not be parsed: reported as that
             positions = positions[~skip[str(column)][positions]]
-        problems += _problems_for(shown, positions, str(column), str(reason), limit)
+        control = _CONTROL_REASONS.get(str(reason))
+        problems += problems_for(shown, positions, str(column), str(reason), limit, control)
     problems.sort(key=lambda p: (p.row or 0, p.column or ""))
     return problems
 
@@ -733,8 +378,8 @@ def _checked(raw: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, list[P
     if any(p.rule == "missing column" for p in problems):
         return raw, problems, None
     raw = raw.reset_index(drop=True)
-    df, found = _coerce(raw)
-    problems += _coercion_problems(raw, found, limit)
+    df, found = coerce_frame(raw)
+    problems += coercion_problems(raw, found, limit)
     unparsed = {
         name: np.logical_or.reduce([m.to_numpy(dtype=bool) for _, m in bad])
         for name, bad in found.items()
