@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from timeline import view
+from timeline import filters, view
 from timeline.domain import taxonomy
 from timeline.ui import state, widgets
 
@@ -19,15 +19,18 @@ from conftest import CURATED, engine_on
 
 
 def _kinds() -> set[type[view.Filter]]:
-    """Every concrete filter kind `view.py` defines."""
+    """Every filter kind `filters.py` defines (the view registry's kinds)."""
     return {
         cls
-        for _, cls in inspect.getmembers(view, inspect.isclass)
-        if issubclass(cls, view.Filter) and cls is not view.Filter and cls.__module__ == view.__name__
+        for _, cls in inspect.getmembers(filters, inspect.isclass)
+        if issubclass(cls, filters.Filter)
+        and cls is not filters.Filter
+        and cls.__module__ == filters.__name__
     }
 
 
 def test_every_filter_kind_has_a_widget():
+    assert {type(f) for f in view.FILTERS} <= _kinds()
     missing = sorted(k.__name__ for k in _kinds() if k not in widgets.WIDGETS)
     assert not missing, f"filter kinds without a sidebar widget: {missing}"
     for f in view.FILTERS:
