@@ -100,17 +100,12 @@ def _ids(first: int, n: int, width: int) -> pa.Array:
     return pc.binary_join_element_wise("synth-", pc.utf8_lpad(numbers, width, "0"), "")
 
 
-def generate(
-    n: int, seed: int = 0, *, first_id: int = 0, id_width: int = 7, window: tuple[float, float] = (0.0, 1.0)
-) -> pa.Table:
-    """`n` plausible synthetic events as an Arrow table in the event schema. `first_id`,
-    `id_width` and `window` let `write_parts` make a big dataset month by month."""
-    rng = np.random.default_rng(seed)
-    keys = np.array(list(TYPE_WEIGHTS))
-    w = np.array(list(TYPE_WEIGHTS.values()), dtype=float)
-    type_codes = rng.choice(len(keys), size=n, p=w / w.sum())
-    types = keys[type_codes]
-
+def _dates(
+    rng: np.random.Generator, types: np.ndarray, window: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end days and precision codes: mostly single days, strikes often overnight,
+    a few known only to the week, month or year (spanning it whole)."""
+    n = len(types)
     start = _start_days(rng, n, window)
     precision_codes = rng.choice(4, size=n, p=[0.9, 0.06, 0.03, 0.01])
     precision = np.array(taxonomy.PRECISIONS)[precision_codes]
@@ -127,20 +122,49 @@ def generate(
     year = precision == "year"
     start[year] = start[year].astype("datetime64[Y]").astype("datetime64[D]")
     end[year] = (start[year].astype("datetime64[Y]") + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
+    return start, end, precision_codes
 
+
+def _counts(
+    rng: np.random.Generator, keys: np.ndarray, type_codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, pa.Array, np.ndarray, np.ndarray]:
+    """Headline counts (log-normal around each unit's median) for the types that have a unit,
+    with their units, and intercepted counts for strikes."""
     unit_of_type = [UNITS.get(k) for k in keys]
     median = np.array([MEDIAN_COUNT.get(u, 0) if u else 0 for u in unit_of_type], dtype=float)[type_codes]
     has_count = median > 0
-    counts = np.where(has_count, np.round(median * rng.lognormal(0, 0.8, n)), 0).astype(np.int64)
+    counts = np.where(has_count, np.round(median * rng.lognormal(0, 0.8, len(type_codes))), 0).astype(
+        np.int64
+    )
     strike = np.array([u in taxonomy.STRIKE_UNITS for u in unit_of_type])[type_codes]
     units = _take([u or "" for u in unit_of_type], type_codes)
     intercepted = rng.binomial(counts, 0.75)
+    return counts, has_count, units, intercepted, strike
 
+
+def _places(rng: np.random.Generator, n: int) -> tuple[np.ndarray, pa.Array, np.ndarray, np.ndarray]:
+    """Which events have a place (six in ten), its name, and coordinates scattered around it."""
     located = rng.random(n) < 0.6
     place = rng.integers(0, len(PLACES), n)
     lat = np.array([p[1] for p in PLACES])[place] + rng.normal(0, 0.15, n)
     lon = np.array([p[2] for p in PLACES])[place] + rng.normal(0, 0.15, n)
     location = _take([p[0] for p in PLACES], place)
+    return located, location, lat, lon
+
+
+def generate(
+    n: int, seed: int = 0, *, first_id: int = 0, id_width: int = 7, window: tuple[float, float] = (0.0, 1.0)
+) -> pa.Table:
+    """`n` plausible synthetic events as an Arrow table in the event schema. `first_id`,
+    `id_width` and `window` let `write_parts` make a big dataset month by month."""
+    rng = np.random.default_rng(seed)  # every draw below in a fixed order: a seed gives one table
+    keys = np.array(list(TYPE_WEIGHTS))
+    w = np.array(list(TYPE_WEIGHTS.values()), dtype=float)
+    type_codes = rng.choice(len(keys), size=n, p=w / w.sum())
+    types = keys[type_codes]
+    start, end, precision_codes = _dates(rng, types, window)
+    counts, has_count, units, intercepted, strike = _counts(rng, keys, type_codes)
+    located, location, lat, lon = _places(rng, n)
 
     ids = _ids(first_id, n, id_width)
     labels = _take([taxonomy.LABELS[k] for k in keys], type_codes)
