@@ -38,6 +38,20 @@ def _follow_defaults(texts: exports.Texts) -> None:
 
 def render(engine: Engine, view: View, match: Match) -> None:
     st.subheader("Export for a briefing")
+    chart, size, texts = _choices(engine, view, match)
+    chromium = export_images.find_chromium()
+    columns = st.columns(8)
+    _chart_buttons(columns[:5], chart, size, texts, engine, view, chromium is not None)
+    _data_buttons(columns[5:], engine, view)
+    if chromium is None:
+        st.info(
+            f"{export_images.INSTALL_HINT} HTML and data downloads work without it.", icon=":material/info:"
+        )
+
+
+def _choices(engine: Engine, view: View, match: Match) -> tuple[str, briefing.Size, exports.Texts]:
+    """The chart, the slide size, and the title and subtitle (following the filters until
+    edited) with the footer, as the briefer chose them."""
     defaults = exports.default_texts(engine, view, match)
     _follow_defaults(defaults)
     left, right = st.columns(2)
@@ -58,9 +72,14 @@ def render(engine: Engine, view: View, match: Match) -> None:
         subtitle=st.session_state[SUBTITLE] or "",
         footer=defaults.footer,
     )
+    return chart, size, texts
 
-    chromium = export_images.find_chromium()
-    columns = st.columns(8)
+
+def _chart_buttons(
+    columns: list, chart: str, size: briefing.Size, texts: exports.Texts, engine: Engine, view: View,
+    chromium: bool,
+) -> None:  # fmt: skip
+    """The chart as PNG, SVG and PDF (Kaleido, which needs Chromium), HTML, and a pptx slide."""
     for column, fmt in zip(columns[:3], briefing.IMAGE_FORMATS, strict=True):
 
         def make(fmt: str = fmt) -> bytes:
@@ -72,10 +91,8 @@ def render(engine: Engine, view: View, match: Match) -> None:
             file_name=exports.file_name(chart, fmt, size),
             mime=IMAGE_MIME[fmt],
             on_click="ignore",
-            disabled=chromium is None,
-            help=export_images.INSTALL_HINT
-            if chromium is None
-            else f"{inert(size.label)}, rendered by Kaleido",
+            disabled=not chromium,
+            help=export_images.INSTALL_HINT if not chromium else f"{inert(size.label)}, rendered by Kaleido",
             key=f"dl-{fmt}",
             width="stretch",
         )
@@ -97,14 +114,18 @@ def render(engine: Engine, view: View, match: Match) -> None:
         file_name=f"{chart}-slide.pptx",
         mime=decks.MIME["pptx"],
         on_click="ignore",
-        disabled=chromium is None,
+        disabled=not chromium,
         help=export_images.INSTALL_HINT
-        if chromium is None
+        if not chromium
         else "This chart on a 16:9 slide with the title, subtitle, sources and as-of date as text",
         key="dl-pptx",
         width="stretch",
     )
-    for column, fmt in zip(columns[5:], export_data.DATA_FORMATS, strict=True):
+
+
+def _data_buttons(columns: list, engine: Engine, view: View) -> None:
+    """The matching rows as CSV, Excel and Parquet, with the filters inside the file."""
+    for column, fmt in zip(columns, export_data.DATA_FORMATS, strict=True):
 
         def rows(fmt: str = fmt) -> bytes:
             return exports.data_file(fmt, engine, view)
@@ -118,8 +139,4 @@ def render(engine: Engine, view: View, match: Match) -> None:
             help="The matching events, with the filters and the data's as-of date inside the file.",
             key=f"dl-{fmt}",
             width="stretch",
-        )
-    if chromium is None:
-        st.info(
-            f"{export_images.INSTALL_HINT} HTML and data downloads work without it.", icon=":material/info:"
         )
