@@ -3,6 +3,10 @@
 Each launching side gets its own bar in a bin, never one bar for both: 188 Russian drones and
 8 Ukrainian ATACMS on 25 Nov are two bars side by side. Bars are coloured by event type (and
 hatched per side) or, with `strikes=side`, coloured by side.
+
+One chart, one name: it is "Launched and intercepted" (`TITLE`) on the page and in exports,
+`counts` as an export's chart key, and its option is the URL's `strikes`, which is also the
+name of the engine's query (`Engine.strikes`) that gives its `StrikeSeries`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from timeline.figures.common import (
     ms,
 )
 from timeline.formatting import country_name
+
+TITLE = "Launched and intercepted"
+"""The counts chart's name on the page and in the export panel."""
 
 MAX_BARS = 200
 """More bins than this draw as stacked areas per side, not bars (each bar costs the browser a path)."""

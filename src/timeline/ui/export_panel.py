@@ -13,11 +13,12 @@ from timeline.export import briefing, decks
 from timeline.export import data as export_data
 from timeline.export import downloads as exports
 from timeline.export import images as export_images
+from timeline.figures import counts_chart
 from timeline.ui import state
 from timeline.ui.safe import inert
 from timeline.view import View
 
-CHART_LABELS = {"timeline": "Timeline", "counts": "Launched and intercepted", "map": "Map"}
+CHART_LABELS = {"timeline": "Timeline", "counts": counts_chart.TITLE, "map": "Map"}
 IMAGE_MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 TITLE, SUBTITLE, CHART, SIZE = "x_title", "x_subtitle", "x_chart", "x_size"
 DEFAULTS = "x_defaults"

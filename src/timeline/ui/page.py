@@ -15,7 +15,7 @@ from timeline import view
 from timeline.domain.errors import describe_os_error
 from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
-from timeline.figures import counts_figure, map_figure, timeline_figure
+from timeline.figures import counts_chart, counts_figure, map_figure, timeline_figure
 from timeline.figures.cache import FIGURES
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
@@ -150,7 +150,7 @@ def _timeline(
 
 def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
     head, what, per = st.columns([2, 2, 1], vertical_alignment="bottom")
-    head.subheader("Launched and intercepted")
+    head.subheader(counts_chart.TITLE)
     _segmented("strikes", what)
     _segmented("per", per)
     series = engine.strikes(v)
