@@ -194,14 +194,21 @@ def _fit_core(events: PlacedEvents) -> Fitted:
     view = fit_view(
         px[on_map], py[on_map], [a.fit for (a, _), keep in zip(events.areas, areas_in, strict=True) if keep]
     )
+    outside = [not keep for keep in areas_in]
+    return _left_out(events, view, ~on_map, outside)
+
+
+def _left_out(events: PlacedEvents, view: MapView, points_out: np.ndarray, areas_out: list[bool]) -> Fitted:
+    """The view, and the events it leaves out by place, most events first ('Seoul (15)')."""
+    points = events.points
     names = (
-        points.loc[~on_map, Col.LOCATION].fillna("unnamed place").astype(str).tolist()
+        points.loc[points_out, Col.LOCATION].fillna("unnamed place").astype(str).tolist()
         if Col.LOCATION in points.columns
-        else ["unnamed place"] * int((~on_map).sum())
+        else ["unnamed place"] * int(points_out.sum())
     )
     tally = pd.Series(names, dtype=object).value_counts() if names else pd.Series(dtype="int64")
-    for (a, rows), keep in zip(events.areas, areas_in, strict=True):
-        if not keep:
+    for (a, rows), out in zip(events.areas, areas_out, strict=True):
+        if out:
             tally[a.display_name] = tally.get(a.display_name, 0) + len(rows)
     tally = tally.sort_values(ascending=False, kind="stable")
     places = tuple(f"{name} ({int(n)})" for name, n in tally.items())
@@ -236,20 +243,8 @@ def fit_events(events: PlacedEvents, extent: tuple[float, float, float, float] |
     lon = events.points[Col.LONGITUDE].to_numpy(dtype="float64")
     lat = events.points[Col.LATITUDE].to_numpy(dtype="float64")
     out = ~((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
-    rows = events.points[out]
-    names = (
-        rows[Col.LOCATION].fillna("unnamed place").astype(str)
-        if Col.LOCATION in rows
-        else pd.Series(dtype=object)
-    )
-    tally = names.value_counts()
-    for a, area_rows in events.areas:
-        x, y = a.label
-        if not (west <= x <= east and south <= y <= north):
-            tally[a.display_name] = tally.get(a.display_name, 0) + len(area_rows)
-    tally = tally.sort_values(ascending=False, kind="stable")
-    return Fitted(MapView(*extent), int(tally.sum()) if len(tally) else 0,
-                   tuple(f"{n} ({int(c)})" for n, c in tally.items()))  # fmt: skip
+    areas_out = [not (west <= a.label[0] <= east and south <= a.label[1] <= north) for a, _ in events.areas]
+    return _left_out(events, MapView(*extent), out, areas_out)
 
 
 @dataclass(frozen=True)
