@@ -108,7 +108,7 @@ def test_card_lists_every_report_of_the_incident(matched: Path):
 def test_exports_state_the_mode(matched: Path):
     engine = engine_on(matched)
     for v, words in (
-        (view_of(engine), "each incident counted once"),
+        (view_of(engine), "incidents (each counted once)"),
         (view_of(engine, reports="all"), "every report"),
     ):
         texts = exports.default_texts(engine, v, engine.match(v))

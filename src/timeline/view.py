@@ -45,6 +45,7 @@ class Role(Enum):
     QUALIFIER = "qualifier"  # '... involving Ukraine'
     SPAN = "span"  # ', 1–30 Nov 2024'
     DETAIL = "detail"  # the subtitle: 'confidence: claimed'
+    MODE = "mode"  # how the view counts: every export says it (`counting`), once
 
 
 class Warnings:
@@ -270,6 +271,8 @@ class Minimum(Filter):
 
 
 INCIDENTS, ALL_REPORTS = "incidents", "all"
+COUNTING = {INCIDENTS: "incidents (each counted once)", ALL_REPORTS: "every report"}
+"""How a view counts, in the words every export states (`counting`)."""
 REPORTS_KEY = "reports"
 
 
@@ -280,6 +283,7 @@ class Reports(Filter):
     up to date (`Known.values[name]` holds INCIDENTS), else every report."""
 
     choices: tuple[tuple[str, str], ...] = ((INCIDENTS, "Incidents"), (ALL_REPORTS, "Every report"))
+    role: Role = Role.MODE
 
     def parse(self, params: Params, known: Known, warnings: Warnings) -> str | None:
         available = INCIDENTS in known.values.get(self.name, ())
@@ -302,7 +306,7 @@ class Reports(Filter):
         return t[IncidentCol.PRIMARY] if value == INCIDENTS else ibis.literal(True)
 
     def describe(self, value: str) -> str:
-        return "each incident counted once" if value == INCIDENTS else "every report"
+        return COUNTING[value]
 
 
 @dataclass(frozen=True)
@@ -672,6 +676,12 @@ def title(view: View, first: date | None, last: date | None) -> str:
     span = day_range(dates.start or first, dates.end or last)
     text = " ".join([head, *qualifiers])
     return f"{text}, {span}" if span else text
+
+
+def counting(view: View) -> str:
+    """'incidents (each counted once)' or 'every report': what the view's numbers count. A
+    dataset without up-to-date incidents counts every report (the `reports` filter is off)."""
+    return COUNTING[view.get(REPORTS_KEY) or ALL_REPORTS]
 
 
 def details(view: View) -> list[str]:
