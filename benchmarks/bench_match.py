@@ -13,7 +13,7 @@ docs/performance.md (section "Matching").
     .venv/bin/python benchmarks/bench_match.py --events 30000
 
 With `--sliced`, the sources are generated month by month into a Parquet file (never all in
-memory) and matched by time slices (`core.match_in_slices`), reading each slice from the
+memory) and matched by time slices (`slices.match_in_slices`), reading each slice from the
 file with DuckDB and writing each slice's result to Parquet; precision, recall and the
 summary are then counted by DuckDB over those files. `--compare` also runs the whole match
 in memory and counts the reports whose incident differs between the two.
@@ -36,7 +36,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from timeline.matching.core import Dimension, MatchSettings, Out, R, match, match_in_slices, summarise_files
+from timeline.matching.core import Dimension, MatchSettings, Out, R, match
+from timeline.matching.slices import match_in_slices, summarise_files
 
 TYPES = np.array(["drone_attack", "missile_strike", "shelling", "armed_clash", "air_strike", "protest"])
 GROUPS = {"drone_attack": "strike", "missile_strike": "strike", "shelling": "strike", "air_strike": "strike",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from timeline.matching import core
+from timeline.matching import core, slices
 from timeline.matching.core import Dimension, MatchSettings, Out, Place, R
 
 
@@ -217,8 +217,8 @@ def test_time_slices_agree_with_the_whole_match(tmp_path):
         return data[(data[R.START] >= lo) & (data[R.START] < hi)]
 
     first, last = int(data[R.START].min()), int(data[R.START].max())
-    one = pd.concat(core.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000))
-    sliced = pd.concat(core.match_in_slices(read, first, last, 0, dims, settings, slice_days=10))
+    one = pd.concat(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000))
+    sliced = pd.concat(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=10))
     assert len(sliced) == len(data) and sliced[R.REPORT].is_unique
     by_whole = whole.reports.set_index(R.REPORT)[Out.INCIDENT]
     assert (one.set_index(R.REPORT)[Out.INCIDENT] == by_whole.loc[one[R.REPORT]]).all()
@@ -226,7 +226,7 @@ def test_time_slices_agree_with_the_whole_match(tmp_path):
     assert differ <= len(data) // 100  # only decisions at the slices' edges may differ
     # the summary counted by DuckDB over written slices is the in-memory one
     files = []
-    for k, part in enumerate(core.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000)):
+    for k, part in enumerate(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000)):
         files.append(str(tmp_path / f"{k}.parquet"))
         part.to_parquet(files[-1], index=False)
-    assert core.summarise_files(files, ["a", "b", "c"]) == whole.summary
+    assert slices.summarise_files(files, ["a", "b", "c"]) == whole.summary
