@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import ibis
@@ -21,7 +22,7 @@ import pyarrow as pa
 
 from timeline import view
 from timeline.domain.schema import Col, IncidentCol
-from timeline.engine.backends import Source
+from timeline.engine.backends import Backend, Source
 from timeline.formatting import count_label
 from timeline.storage import store
 
@@ -197,10 +198,18 @@ def with_incidents(known: view.Known, source: Source) -> view.Known:
     return replace(known, values=values)
 
 
-def reports_of(engine: object, event_id: str) -> pd.DataFrame:
+class _Tables(Protocol):
+    """What `reports_of` needs of an `Engine` (which imports this module)."""
+
+    backend: Backend
+
+    def table(self) -> ir.Table: ...
+
+
+def reports_of(engine: _Tables, event_id: str) -> pd.DataFrame:
     """Every report of this event's incident (the card's list), the representative first."""
-    with engine.backend.session():  # type: ignore[attr-defined]
-        t = engine._base()  # type: ignore[attr-defined]
+    with engine.backend.session():
+        t = engine.table()
         mine = t.filter(t[Col.EVENT_ID] == event_id).select(IncidentCol.INCIDENT)
         wanted = [Col.EVENT_ID, Col.DATASET, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.COUNT, Col.COUNT_UNIT,
                   Col.INTERCEPTED, Col.WEAPON, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT,
