@@ -173,3 +173,24 @@ def test_a_new_match_is_seen_without_a_data_change(tmp_path: Path):
     assert engine_on(path).count(shared) == 0  # not matched yet: every report alone
     assert runner.invoke(app, ["match", str(path)]).exit_code == 0
     assert engine_on(path).count(shared) == 2  # both reports of the night, not the answer kept from before
+
+
+def test_a_new_match_drops_the_tables_of_old_ones(matched: Path):
+    """A long-running app meets many matches: DuckDB keeps the incident columns of the current
+    one and the one before, never every match it has read."""
+    from timeline.engine import backend
+
+    db = backend("duckdb").db
+
+    def side_tables() -> set[str]:
+        query = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'incident_columns_%'"
+        return {row[0] for row in db.execute(query).fetchall()}
+
+    seen = []
+    for km in ("10", "20", "30"):
+        assert runner.invoke(app, ["match", str(matched), "--km", km]).exit_code == 0
+        engine = engine_on(matched)
+        assert engine.count(view_of(engine)) == engine.summary.rows - 1  # the new match is read
+        seen.append(side_tables())
+    assert len(seen[-1]) <= incidents.KEPT_TABLES
+    assert seen[0] - seen[2], "the first match's table is still in DuckDB"

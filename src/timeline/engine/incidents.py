@@ -9,8 +9,9 @@ report is its own incident: nothing is merged on an outdated match.
 
 from __future__ import annotations
 
+import secrets
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -123,39 +124,53 @@ def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
     return rows[[str(Col.EVENT_ID), *map(str, IncidentCol)]]
 
 
-_arrow: dict[int, pa.Table] = {}
-_stored_tables: dict[int, str] = {}
-_bound: dict[tuple[int, str], ir.Table] = {}
-_tables_lock = threading.Lock()
+KEPT_TABLES = 2
+"""Incident column tables kept in DuckDB: the current match's, and the one before while a
+rerun that began on it ends; older ones are dropped when a new match is first read."""
+
+
+@dataclass
+class _SideTables:
+    """The incident columns as DuckDB tables of the process's shared in-memory database, by
+    the frame they were made from (most recent last), and their Ibis tables per cursor."""
+
+    names: list[tuple[pd.DataFrame, str]] = field(default_factory=list)
+    bound: dict[tuple[int, str], ir.Table] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_tables = _SideTables()
 
 
 def _side(t: ir.Table, frame: pd.DataFrame) -> ir.Table:
     """The incident columns as a table on `t`'s backend. On DuckDB a real table in the shared
-    in-memory database, made once per stored version (the engine runs some queries as SQL
-    text on a cursor, where an Ibis memtable would be unknown); elsewhere (Spark) a memtable.
-    Arrow, converted once: DuckDB scans it in place."""
-    key = id(frame)
-    with _tables_lock:
-        arrow = _arrow.get(key)
-        if arrow is None:
-            _arrow.clear()
-            renamed = frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY})
-            arrow = _arrow[key] = pa.Table.from_pandas(renamed, preserve_index=False)
+    in-memory database, made once per stored match (the engine runs some queries as SQL text
+    on a cursor, where an Ibis memtable would be unknown); elsewhere (Spark) a memtable."""
     runner = ibis.get_backend(t)
     if getattr(runner, "name", "") != "duckdb":
-        return ibis.memtable(arrow)
-    with _tables_lock:
-        name = _stored_tables.get(key)
+        return ibis.memtable(_arrow(frame))
+    with _tables.lock:
+        name = next((n for f, n in _tables.names if f is frame), None)
         if name is None:
-            name = f"incident_columns_{len(_stored_tables) + len(_bound)}_{key:x}"
-            runner.con.register("incident_columns_arrow", arrow)
-            runner.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incident_columns_arrow")
+            name = f"incident_columns_{secrets.token_hex(6)}"
+            runner.con.register("incident_columns_arrow", _arrow(frame))
+            runner.con.execute(f"CREATE TABLE {name} AS SELECT * FROM incident_columns_arrow")
             runner.con.unregister("incident_columns_arrow")
-            _stored_tables[key] = name
-        bound = _bound.get((id(runner), name))
+            _tables.names.append((frame, name))
+            while len(_tables.names) > KEPT_TABLES:
+                _, old = _tables.names.pop(0)
+                runner.con.execute(f"DROP TABLE IF EXISTS {old}")
+                for key in [k for k in _tables.bound if k[1] == old]:
+                    del _tables.bound[key]
+        bound = _tables.bound.get((id(runner), name))
         if bound is None:
-            bound = _bound[(id(runner), name)] = runner.table(name)
+            bound = _tables.bound[(id(runner), name)] = runner.table(name)
     return bound
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The incident columns as Arrow, the join key renamed so it cannot clash with the events'."""
+    return pa.Table.from_pandas(frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY}), preserve_index=False)
 
 
 JOIN_KEY = "_incident_event"
@@ -198,7 +213,7 @@ def with_incidents(known: view.Known, source: Source) -> view.Known:
     return replace(known, values=values)
 
 
-class _Tables(Protocol):
+class _HasTable(Protocol):
     """What `reports_of` needs of an `Engine` (which imports this module)."""
 
     backend: Backend
@@ -206,7 +221,7 @@ class _Tables(Protocol):
     def table(self) -> ir.Table: ...
 
 
-def reports_of(engine: _Tables, event_id: str) -> pd.DataFrame:
+def reports_of(engine: _HasTable, event_id: str) -> pd.DataFrame:
     """Every report of this event's incident (the card's list), the representative first."""
     with engine.backend.session():
         t = engine.table()
