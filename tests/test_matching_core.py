@@ -230,3 +230,29 @@ def test_time_slices_agree_with_the_whole_match(tmp_path):
         files.append(str(tmp_path / f"{k}.parquet"))
         part.to_parquet(files[-1], index=False)
     assert slices.summarise_files(files, ["a", "b", "c"]) == whole.summary
+
+
+def pair_by_pair(li: np.ndarray, ri: np.ndarray, order: np.ndarray) -> list[int]:
+    """The one-to-one pass as its definition reads: each pair in order, kept if both sides are free."""
+    used_l, used_r, kept = set(), set(), []
+    for pos in order:
+        if li[pos] not in used_l and ri[pos] not in used_r:
+            used_l.add(li[pos])
+            used_r.add(ri[pos])
+            kept.append(int(pos))
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_rounds_keep_the_pairs_the_pass_keeps(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    li, ri = rng.integers(0, 400, n), rng.integers(0, 400, n)
+    order = rng.permutation(n)
+    assert sorted(core.greedy(li, ri, order)) == sorted(pair_by_pair(li, ri, order))
+    # a chain (each pair takes the next one's side) outlasts the rounds and is walked to its end
+    chain = np.arange(200)
+    monkeypatch.setattr(core, "GREEDY_ROUNDS", 5)
+    li, ri = np.concatenate([chain, chain[1:]]), np.concatenate([chain, chain[:-1]])
+    order = np.argsort(np.concatenate([chain * 2, chain[1:] * 2 - 1]), kind="stable")
+    assert sorted(core.greedy(li, ri, order)) == sorted(pair_by_pair(li, ri, order))

@@ -35,7 +35,7 @@ from timeline.matching.model import (
 
 __all__ = [
     "Dimension", "Kind", "MatchError", "MatchResult", "MatchSettings", "Out", "Place", "R", "Role",
-    "candidates", "codes", "match", "scores", "select", "source_order",
+    "candidates", "codes", "greedy", "match", "scores", "select", "source_order",
 ]  # fmt: skip
 """The matching API: the algorithm here, its tables from `model`, its candidates from
 `candidates`; a match by time slices is in `slices`."""
@@ -159,17 +159,7 @@ def select(
             right[R.END].to_numpy("int64")[ri] - left[R.END].to_numpy("int64")[li]
         )
         order = np.lexsort((ri, li, cand["km"].to_numpy(), days, cand["score"].to_numpy()))
-    used_l: set[int] = set()
-    used_r: set[int] = set()
-    chosen = []
-    for pos in order:
-        a, b = int(li[pos]), int(ri[pos])
-        if a in used_l or b in used_r:
-            continue
-        used_l.add(a)
-        used_r.add(b)
-        chosen.append(pos)
-    picked = cand.iloc[np.sort(np.array(chosen, dtype="int64"))].reset_index(drop=True)
+    picked = cand.iloc[np.sort(greedy(li, ri, order))].reset_index(drop=True)
     # best other score of each side, for the review flag
     sc = cand["score"].to_numpy()
     own = picked["score"].to_numpy()
@@ -177,6 +167,46 @@ def select(
         _other(li, sc, picked["li"].to_numpy(), own), _other(ri, sc, picked["ri"].to_numpy(), own)
     )
     return picked, runner
+
+
+GREEDY_ROUNDS = 64
+"""Vectorised rounds of `greedy` before the rest is walked pair by pair (a long chain of
+pairs each taking the next one's side would otherwise cost a round per pair)."""
+
+
+def greedy(li: np.ndarray, ri: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Positions of the pairs a one-to-one pass over `order` keeps: a pair is kept when neither
+    of its sides was taken by an earlier kept pair.
+
+    Computed in rounds rather than pair by pair (a fifth of a large match's time was that
+    loop): the remaining pairs that come first for both their sides are exactly the ones the
+    pass keeps next, since no earlier remaining pair touches either side; a round keeps them
+    all and removes every pair touching a side they took, which the pass would refuse."""
+    order = np.asarray(order, dtype="int64")
+    a, b = li[order], ri[order]
+    taken_l = np.zeros(int(li.max()) + 1 if len(li) else 0, dtype=bool)
+    taken_r = np.zeros(int(ri.max()) + 1 if len(ri) else 0, dtype=bool)
+    alive = np.arange(len(order))
+    kept: list[np.ndarray] = []
+    for _ in range(GREEDY_ROUNDS):
+        if not alive.size:
+            break
+        first_l = np.zeros(alive.size, dtype=bool)
+        first_l[np.unique(a[alive], return_index=True)[1]] = True
+        first_r = np.zeros(alive.size, dtype=bool)
+        first_r[np.unique(b[alive], return_index=True)[1]] = True
+        mutual = alive[first_l & first_r]
+        kept.append(mutual)
+        taken_l[a[mutual]] = True
+        taken_r[b[mutual]] = True
+        alive = alive[~(taken_l[a[alive]] | taken_r[b[alive]])]
+    rest = []
+    for pos in alive.tolist():  # what the rounds left: a chain, walked in order
+        if not (taken_l[a[pos]] or taken_r[b[pos]]):
+            taken_l[a[pos]] = taken_r[b[pos]] = True
+            rest.append(pos)
+    kept.append(np.array(rest, dtype="int64"))
+    return order[np.concatenate(kept)]
 
 
 def _other(keys: np.ndarray, sc: np.ndarray, chosen: np.ndarray, own: np.ndarray) -> np.ndarray:
