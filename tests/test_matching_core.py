@@ -219,6 +219,10 @@ def test_time_slices_agree_with_the_whole_match(tmp_path):
     first, last = int(data[R.START].min()), int(data[R.START].max())
     one = pd.concat(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000))
     sliced = pd.concat(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=10))
+    in_threads = pd.concat(
+        slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=10, workers=3)
+    )
+    pd.testing.assert_frame_equal(in_threads.reset_index(drop=True), sliced.reset_index(drop=True))
     assert len(sliced) == len(data) and sliced[R.REPORT].is_unique
     by_whole = whole.reports.set_index(R.REPORT)[Out.INCIDENT]
     assert (one.set_index(R.REPORT)[Out.INCIDENT] == by_whole.loc[one[R.REPORT]]).all()

@@ -203,9 +203,17 @@ def _keys(
     return pd.concat(frames, ignore_index=True)
 
 
+def threads() -> int:
+    """$TIMELINE_THREADS when it is a positive number, else the cores this process may use:
+    DuckDB's threads per join, and the slices a sliced match runs at once."""
+    value = os.environ.get(THREADS_VAR, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def connect() -> duckdb.DuckDBPyConnection:
-    threads = os.environ.get(THREADS_VAR, "").strip()
-    return duckdb.connect(config={"threads": int(threads)} if threads.isdigit() and int(threads) > 0 else {})
+    return duckdb.connect(config={"threads": threads()})
 
 
 Tables = dict[str, tuple[pd.DataFrame, str]]

@@ -417,7 +417,15 @@ def run_sliced(
         day = lambda d: (pd.Timestamp(d) - pd.Timestamp(epoch)).days  # noqa: E731
         for k, frame in enumerate(
             slices.match_in_slices(
-                read, day(first), day(last), int(span or 0), TAXONOMY, settings, slice_days, engine
+                read,
+                day(first),
+                day(last),
+                int(span or 0),
+                TAXONOMY,
+                settings,
+                slice_days,
+                engine,
+                workers=candidates.threads(),
             )
         ):
             result = core.MatchResult(frame, order, settings, TAXONOMY)
