@@ -7,6 +7,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -77,11 +78,20 @@ def test_incident_columns(matched: Path):
     assert (
         columns.loc[NIGHT, IncidentCol.COUNTS] == f"curated: {night} drones; Air Force: {night} drones"
     )  # precedence order
-    assert columns.loc[LONE, IncidentCol.ONLY] == "missile-attacks" and columns.loc[LONE, IncidentCol.PRIMARY]
+    assert set(columns.index) == {NIGHT, TALLY}  # only matched reports are joined; the rest are alone
+    with engine.backend.session():
+        t = engine.table()
+        lone = t.filter(t[Col.EVENT_ID] == LONE).to_pandas().iloc[0]
+    assert lone[IncidentCol.ONLY] == "missile-attacks" and lone[IncidentCol.PRIMARY]
+    assert (
+        lone[IncidentCol.INCIDENT] == LONE
+        and lone[IncidentCol.REPORTS] == 1
+        and lone[IncidentCol.SOURCES] == 1
+    )
 
 
 def pd_na(value: object) -> bool:
-    return value is None or value != value
+    return value is None or bool(pd.isna(value))
 
 
 def test_sources_and_only_filters(matched: Path):

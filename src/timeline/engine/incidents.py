@@ -91,28 +91,35 @@ def _read(source: Source, target: Path) -> Stored:
 
 
 def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
-    """Per report: its incident, how many reports and sources it has, whether this report
-    represents it, its sole source, and each report's count by source where there are several."""
-    files = [str(p) for p in source.files]
-    cols = [Col.EVENT_ID, Col.DATASET, Col.COUNT, Col.COUNT_UNIT, Col.WEAPON]
-    listed = ", ".join(f'"{c}"' for c in cols)
-    con = duckdb.connect()
-    try:
-        rows = con.execute(f"SELECT {listed} FROM read_parquet(?, union_by_name=true)", [files]).df()
-    finally:
-        con.close()
+    """The reports of incidents with several reports: their incident, how many reports and
+    sources it has, whether this report represents it, its sole source, and each report's
+    count by source. Every other report is its own incident, which `attach` fills in without a
+    row here: the table DuckDB joins to every query (or to the held copy) holds only the
+    matched reports, not one row per report."""
     from timeline.matching.core import Out
 
-    ids = incidents.set_index(str(Col.EVENT_ID))[str(Out.INCIDENT)].astype(str)
-    rows[IncidentCol.INCIDENT] = rows[Col.EVENT_ID].map(ids).fillna(rows[Col.EVENT_ID]).astype(str)
+    ids = incidents[[str(Col.EVENT_ID), str(Out.INCIDENT)]].astype(str)
+    sizes = ids.groupby(str(Out.INCIDENT))[str(Col.EVENT_ID)].transform("size").to_numpy()
+    shared = ids[sizes > 1].rename(columns={str(Out.INCIDENT): str(IncidentCol.INCIDENT)})
+    cols = [Col.EVENT_ID, Col.DATASET, Col.COUNT, Col.COUNT_UNIT, Col.WEAPON]
+    listed = ", ".join(f'e."{c}"' for c in cols)
+    con = duckdb.connect()
+    try:
+        con.register("shared", shared)
+        rows = con.execute(
+            f'SELECT {listed}, s."{IncidentCol.INCIDENT}" FROM read_parquet(?, union_by_name=true) e '
+            f'JOIN shared s ON e."{Col.EVENT_ID}" = s."{Col.EVENT_ID}"',
+            [[str(p) for p in source.files]],
+        ).df()
+    finally:
+        con.close()
     group = rows.groupby(IncidentCol.INCIDENT)
     rows[IncidentCol.REPORTS] = group[Col.EVENT_ID].transform("size").astype("int64")
     rows[IncidentCol.SOURCES] = group[Col.DATASET].transform("nunique").astype("int64")
     rows[IncidentCol.PRIMARY] = rows[IncidentCol.INCIDENT] == rows[Col.EVENT_ID]
-    rows[IncidentCol.ONLY] = rows[Col.DATASET].where(rows[IncidentCol.SOURCES] == 1)
+    rows[IncidentCol.ONLY] = rows[Col.DATASET].where(rows[IncidentCol.SOURCES] == 1).astype("string")
     labels = {}  # the representative's count first, then the others' (by dataset)
-    shared = rows[rows[IncidentCol.REPORTS] > 1]  # few: the loop never visits lone reports
-    for incident, members in shared.groupby(IncidentCol.INCIDENT):
+    for incident, members in rows.groupby(IncidentCol.INCIDENT):
         if members[Col.COUNT].notna().any():
             labels[incident] = "; ".join(
                 f"{source_name(m[Col.DATASET])}: {count_label(m[Col.COUNT], m[Col.COUNT_UNIT], m[Col.WEAPON]) or '-'}"
@@ -120,10 +127,11 @@ def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
                     [IncidentCol.PRIMARY, Col.DATASET], ascending=[False, True]
                 ).to_dict("records")
             )
-    rows[IncidentCol.COUNTS] = rows[IncidentCol.INCIDENT].map(labels)
+    rows[IncidentCol.COUNTS] = rows[IncidentCol.INCIDENT].map(labels).astype("string")
     return rows[[str(Col.EVENT_ID), *map(str, IncidentCol)]]
 
 
+JOIN_KEY = "_incident_event"
 KEPT_TABLES = 2
 """Incident column tables kept in DuckDB: the current match's, and the one before while a
 rerun that began on it ends; older ones are dropped when a new match is first read."""
@@ -168,12 +176,18 @@ def _side(t: ir.Table, frame: pd.DataFrame) -> ir.Table:
     return bound
 
 
+SIDE_SCHEMA = pa.schema(
+    [(JOIN_KEY, pa.string()), (IncidentCol.INCIDENT, pa.string()), (IncidentCol.REPORTS, pa.int64()),
+     (IncidentCol.SOURCES, pa.int64()), (IncidentCol.PRIMARY, pa.bool_()), (IncidentCol.ONLY, pa.string()),
+     (IncidentCol.COUNTS, pa.string())]
+)  # fmt: skip
+"""The incident columns as DuckDB joins them, typed even when no incident has two reports."""
+
+
 def _arrow(frame: pd.DataFrame) -> pa.Table:
     """The incident columns as Arrow, the join key renamed so it cannot clash with the events'."""
-    return pa.Table.from_pandas(frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY}), preserve_index=False)
-
-
-JOIN_KEY = "_incident_event"
+    renamed = frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY})
+    return pa.Table.from_pandas(renamed, schema=SIDE_SCHEMA, preserve_index=False)
 
 
 def attach(t: ir.Table, source: Source) -> ir.Table:
@@ -193,12 +207,14 @@ def attach(t: ir.Table, source: Source) -> ir.Table:
         )
     side = _side(t, found.frame)
     joined = t.left_join(side, t[Col.EVENT_ID] == side[JOIN_KEY]).drop(JOIN_KEY)
+    alone = joined[IncidentCol.REPORTS].isnull()  # no row in the side table: its own incident
     return joined.mutate(
         **{
             IncidentCol.INCIDENT: joined[IncidentCol.INCIDENT].fill_null(joined[Col.EVENT_ID]),
             IncidentCol.REPORTS: joined[IncidentCol.REPORTS].fill_null(1),
             IncidentCol.SOURCES: joined[IncidentCol.SOURCES].fill_null(1),
             IncidentCol.PRIMARY: joined[IncidentCol.PRIMARY].fill_null(True),
+            IncidentCol.ONLY: ibis.cases((alone, joined[Col.DATASET]), else_=joined[IncidentCol.ONLY]),
         }
     )
 
