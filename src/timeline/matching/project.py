@@ -378,7 +378,6 @@ def run_sliced(
     the result as `save` does: each slice read by DuckDB from the Parquet files, each slice's
     result written to a temp file, then all of them into the stored file, renamed into place.
     Refused when decisions are logged for the dataset (they need the whole result)."""
-    import os
     import shutil
     import tempfile
 
@@ -436,24 +435,30 @@ def run_sliced(
             raise core.MatchError(f"{path}: no rows to match")
         summary = slices.summarise_files([str(p) for p in parts], list(order), source_column=str(Col.DATASET))
         stamp = _stamp(version, settings, order, summary) | {"slice_days": slice_days}
-        schema = pq.read_schema(parts[0]).with_metadata({META_KEY: json.dumps(stamp)})
-        fd, tmp = store.temp_file_beside(target)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
-                    for part in parts:
-                        writer.write_table(pq.read_table(part).cast(schema))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            store.fsync_dir(target.parent)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_parts(parts, pq.read_schema(parts[0]).with_metadata({META_KEY: json.dumps(stamp)}), target)
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
     return summary, target
+
+
+def _write_parts(parts: list[Path], schema: pa.Schema, target: Path) -> None:
+    """The slices' results as one stored file: written beside it, fsynced, renamed into place."""
+    import os
+
+    fd, tmp = store.temp_file_beside(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+                for part in parts:
+                    writer.write_table(pq.read_table(part).cast(schema))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        store.fsync_dir(target.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def source_order_of(labels: list[str] | None, precedence: tuple[str, ...]) -> tuple[str, ...]:
