@@ -1,7 +1,9 @@
 """Incident mode's cost on the dashboard benchmark: every view of `bench_dashboard.py`, as a
 filter change (everything a rerun of the page computes, each view met for the first time),
 in report mode (`reports=all`) and in incident mode (the default when the stored incidents
-are up to date), CPU seconds of the process, median of `--repeats`, one engine thread.
+are up to date), CPU seconds of the process, median of `--repeats`, one engine thread. With
+`--from-files`, the dataset is read from its Parquet files on every question, as one above
+the engine's `HOLD_ROWS` is (instead of from its copy in DuckDB's memory).
 
     taskset -c 0 .venv/bin/python benchmarks/bench_incidents.py --size 1000000
 
@@ -30,8 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dashboard import VIEWS, _rerun, dataset
 
 
-def measure(n: int, repeats: int, modes: list[str]) -> dict[str, object]:
-    from timeline.engine import backend, incidents, open_engine
+def measure(n: int, repeats: int, modes: list[str], from_files: bool = False) -> dict[str, object]:
+    from timeline.engine import backend, incidents, open_engine, queries
+
+    if from_files:  # a dataset above HOLD_ROWS: every question reads the Parquet files
+        queries.HOLD_ROWS = 0
 
     path = dataset(n)
     c = time.process_time()
@@ -61,10 +66,13 @@ def main() -> None:
     )
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--from-files", action="store_true", help="read the files on every question, as above HOLD_ROWS rows"
+    )
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)  # internal: the modes to measure
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.size, args.repeats, args.one)))
+        print(json.dumps(measure(args.size, args.repeats, args.one, args.from_files)))
         return
     from timeline.matching import project
 
@@ -79,6 +87,7 @@ def main() -> None:
             str(args.size),
             "--repeats",
             str(args.repeats),
+            *(["--from-files"] if args.from_files else []),
             "--one",
         ]
         done = subprocess.run([*command, *modes], env=env, capture_output=True, text=True, check=True)

@@ -5,7 +5,8 @@ known jitter (up to JITTER_KM kilometres, a day either way, same type) and adds 
 C copies 30 % of A's and 20 % of B's own new events the same way and adds new ones. The
 planted copies are the truth: precision and recall are counted over pairs of reports
 (two reports of one true incident put in one matched incident is a true positive). Prints
-the time of the match alone (the generation is not timed), the pairs, precision, recall
+the time of the match alone (the generation is not timed), wall clock and this process's
+CPU time (on a shared machine the two differ by the other jobs' share), the pairs, precision, recall
 and the process's peak resident memory. Results, with the command, are in
 docs/performance.md (section "Matching").
 
@@ -13,7 +14,7 @@ docs/performance.md (section "Matching").
     .venv/bin/python benchmarks/bench_match.py --events 30000
 
 With `--sliced`, the sources are generated month by month into a Parquet file (never all in
-memory) and matched by time slices (`core.match_in_slices`), reading each slice from the
+memory) and matched by time slices (`slices.match_in_slices`), reading each slice from the
 file with DuckDB and writing each slice's result to Parquet; precision, recall and the
 summary are then counted by DuckDB over those files. `--compare` also runs the whole match
 in memory and counts the reports whose incident differs between the two.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -36,7 +38,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from timeline.matching.core import Dimension, MatchSettings, Out, R, match, match_in_slices, summarise_files
+from timeline.matching.candidates import threads
+from timeline.matching.core import Dimension, MatchSettings, Out, R, match
+from timeline.matching.slices import match_in_slices, summarise_files
 
 TYPES = np.array(["drone_attack", "missile_strike", "shelling", "armed_clash", "air_strike", "protest"])
 GROUPS = {"drone_attack": "strike", "missile_strike": "strike", "shelling": "strike", "air_strike": "strike",
@@ -135,7 +139,15 @@ def pair_counts(files: list[str]) -> tuple[int, int, int]:
 
 
 def sliced(args: argparse.Namespace) -> None:
+    """The sliced run, in a temp folder removed at the end (10 M reports leave 670 MB)."""
     folder = Path(tempfile.mkdtemp(prefix="bench-match-"))
+    try:
+        _sliced(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sliced(args: argparse.Namespace, folder: Path) -> None:
     data = folder / "reports.parquet"
     began = time.perf_counter()
     write_sources(args.events, data)
@@ -155,20 +167,24 @@ def sliced(args: argparse.Namespace) -> None:
     out = folder / "incidents"
     out.mkdir()
     files = []
-    began = time.perf_counter()
-    for k, frame in enumerate(match_in_slices(read, first, last, span, TAXONOMY, settings, args.slice_days)):
+    began, began_cpu = time.perf_counter(), time.process_time()
+    slices = match_in_slices(
+        read, first, last, span, TAXONOMY, settings, args.slice_days, workers=args.workers
+    )
+    for k, frame in enumerate(slices):
         name = out / f"slice-{k:04d}.parquet"
         frame.to_parquet(name, index=False)
         files.append(str(name))
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - began_cpu
     con.close()
     true_pos, predicted, actual = pair_counts(files)
     report = {
-        "mode": f"sliced, {args.slice_days}-day slices",
+        "mode": f"sliced, {args.slice_days}-day slices, {args.workers} at once",
         "events_per_source": args.events,
         "reports": int(total),
         "generation_seconds": round(generated, 1),
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
         "true_pairs": actual,
         "found_pairs": predicted,
         "precision": round(true_pos / predicted, 4) if predicted else None,
@@ -192,6 +208,9 @@ def main() -> None:
     parser.add_argument("--sliced", action="store_true", help="generate to Parquet and match by time slices")
     parser.add_argument("--slice-days", type=int, default=30, help="days per slice (--sliced; default 30)")
     parser.add_argument(
+        "--workers", type=int, default=threads(), help="--sliced: slices matched at once (default: cores)"
+    )
+    parser.add_argument(
         "--compare", action="store_true", help="--sliced: also match whole, count differences"
     )
     args = parser.parse_args()
@@ -199,9 +218,9 @@ def main() -> None:
         sliced(args)
         return
     data = sources(args.events)
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     result = match(data.drop(columns="truth"), TAXONOMY, SETTINGS)
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - began_cpu
     found = result.reports[Out.INCIDENT]
     truth = data["truth"]
     both = pd.Series(list(zip(found, truth, strict=True)))
@@ -213,6 +232,7 @@ def main() -> None:
                 "events_per_source": args.events,
                 "reports": len(data),
                 "seconds": round(seconds, 1),
+                "cpu_seconds": round(cpu, 1),
                 "true_pairs": actual,
                 "found_pairs": predicted,
                 "precision": round(true_pos / predicted, 4) if predicted else None,

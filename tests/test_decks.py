@@ -17,7 +17,7 @@ from timeline import stories, view
 from timeline.cli.main import app
 from timeline.export import decks, findings
 
-from conftest import CURATED, ROOT, require_chromium, view_of
+from conftest import CURATED, ROOT, engine_on, matched_night, require_chromium, view_of
 from svgtext import too_small
 
 runner = CliRunner()
@@ -130,7 +130,8 @@ def test_any_view_goes_to_a_one_slide_pptx(curated_engine):
     prs = Presentation(io.BytesIO(decks.to_pptx(deck)))
     (slide,) = prs.slides
     assert slide.shapes.title.text_frame.text == "Drone attacks, 1–30 Nov 2024"
-    assert findings.for_view(curated_engine, v) in texts(slide)
+    finding = findings.for_view(curated_engine, v)
+    assert f"{finding} · every report" in texts(slide)  # the subtitle says how it counts
     assert any(t.startswith("Sources: ") and AS_OF in t for t in texts(slide))
 
 
@@ -202,3 +203,17 @@ def test_libreoffice_opens_the_pptx_and_prints_every_slide(pptx, story, deck, tm
             ["pdftoppm", "-png", "-r", "48", str(tmp_path / "deck.pdf"), str(ARTIFACTS / "deck-libreoffice")],
             check=True, timeout=120,
         )  # fmt: skip
+
+
+def test_a_deck_says_how_it_counts(tmp_path: Path):
+    """On the curated night matched with its Air Force tally, a deck's subtitle says whether it
+    counts the incident once or every report, and its finding counts accordingly."""
+    engine = engine_on(matched_night(tmp_path))
+    launched = {}
+    for params, words in (({}, "incidents (each counted once)"), ({"reports": "all"}, "every report")):
+        v = view_of(engine, type="drone_attack", from_="2024-11-25", to="2024-11-25", **params)
+        (slide,) = decks.view_deck(engine, v).slides
+        finding, counting = slide.subtitle.split(" · ")[:2]
+        assert counting == words and finding == findings.for_view(engine, v)
+        launched[words] = finding
+    assert launched["incidents (each counted once)"] != launched["every report"]

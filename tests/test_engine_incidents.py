@@ -7,6 +7,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -77,11 +78,20 @@ def test_incident_columns(matched: Path):
     assert (
         columns.loc[NIGHT, IncidentCol.COUNTS] == f"curated: {night} drones; Air Force: {night} drones"
     )  # precedence order
-    assert columns.loc[LONE, IncidentCol.ONLY] == "missile-attacks" and columns.loc[LONE, IncidentCol.PRIMARY]
+    assert set(columns.index) == {NIGHT, TALLY}  # only matched reports are joined; the rest are alone
+    with engine.backend.session():
+        t = engine.table()
+        lone = t.filter(t[Col.EVENT_ID] == LONE).to_pandas().iloc[0]
+    assert lone[IncidentCol.ONLY] == "missile-attacks" and lone[IncidentCol.PRIMARY]
+    assert (
+        lone[IncidentCol.INCIDENT] == LONE
+        and lone[IncidentCol.REPORTS] == 1
+        and lone[IncidentCol.SOURCES] == 1
+    )
 
 
 def pd_na(value: object) -> bool:
-    return value is None or value != value
+    return value is None or bool(pd.isna(value))
 
 
 def test_sources_and_only_filters(matched: Path):
@@ -108,7 +118,7 @@ def test_card_lists_every_report_of_the_incident(matched: Path):
 def test_exports_state_the_mode(matched: Path):
     engine = engine_on(matched)
     for v, words in (
-        (view_of(engine), "each incident counted once"),
+        (view_of(engine), "incidents (each counted once)"),
         (view_of(engine, reports="all"), "every report"),
     ):
         texts = exports.default_texts(engine, v, engine.match(v))
@@ -173,3 +183,24 @@ def test_a_new_match_is_seen_without_a_data_change(tmp_path: Path):
     assert engine_on(path).count(shared) == 0  # not matched yet: every report alone
     assert runner.invoke(app, ["match", str(path)]).exit_code == 0
     assert engine_on(path).count(shared) == 2  # both reports of the night, not the answer kept from before
+
+
+def test_a_new_match_drops_the_tables_of_old_ones(matched: Path):
+    """A long-running app meets many matches: DuckDB keeps the incident columns of the current
+    one and the one before, never every match it has read."""
+    from timeline.engine import backend
+
+    db = backend("duckdb").db
+
+    def side_tables() -> set[str]:
+        query = "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'incident_columns_%'"
+        return {row[0] for row in db.execute(query).fetchall()}
+
+    seen = []
+    for km in ("10", "20", "30"):
+        assert runner.invoke(app, ["match", str(matched), "--km", km]).exit_code == 0
+        engine = engine_on(matched)
+        assert engine.count(view_of(engine)) == engine.summary.rows - 1  # the new match is read
+        seen.append(side_tables())
+    assert len(seen[-1]) <= incidents.KEPT_TABLES
+    assert seen[0] - seen[2], "the first match's table is still in DuckDB"

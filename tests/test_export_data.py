@@ -16,7 +16,7 @@ from timeline.export import downloads as exports
 from timeline.storage import diff, store
 
 import reference
-from conftest import CURATED, frame, make_row, view_of
+from conftest import AIR_FORCE_TALLY, CURATED, engine_on, frame, make_row, matched_night, view_of
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,9 @@ def test_formula_injection_is_neutralised(tmp_path: Path):
     rows = store.load(path)
     info = export_data.ExportInfo(query="", as_of=None, rows=1)
     csv_text = export_data.to_csv(rows, info).decode()
-    body = pd.read_csv(io.StringIO(csv_text), comment=None, skiprows=6, dtype=str, keep_default_na=False)
+    body = pd.read_csv(
+        io.StringIO(csv_text), comment=None, skiprows=len(info.items()), dtype=str, keep_default_na=False
+    )
     assert body.loc[0, "title"] == '\'=HYPERLINK("http://evil","click")'
     assert body.loc[0, "summary"] == "'+1+1" and body.loc[0, "location"] == "'@SUM(A1)"
     assert body.loc[0, "weapon"] == "'-2" and body.loc[0, "actors"] == "'-x; y"
@@ -110,3 +112,34 @@ def test_neutralise_leaves_ordinary_text_alone():
 def test_export_info_of_an_unfiltered_view(curated_engine, events):
     info = exports.export_info(curated_engine, view_of(), len(events))
     assert dict(info.items())["filters"] == "none (all events)" and info.rows == len(events)
+
+
+def csv_header(data: bytes) -> dict[str, str]:
+    """The `# key: value` lines a CSV export starts with."""
+    lines = data.decode("utf-8").splitlines()
+    return dict(line[2:].split(": ", 1) for line in lines if line.startswith("# "))
+
+
+def test_every_data_file_says_how_it_counts(tmp_path: Path):
+    """With the Air Force tally of the 188-drone night matched to the curated report, the
+    default export holds the incident once and says so; `reports=all` holds both reports."""
+    engine = engine_on(matched_night(tmp_path))
+    for params, words, has_tally in (
+        ({}, "incidents (each counted once)", False),
+        ({"reports": "all"}, "every report", True),
+    ):
+        v = view_of(engine, type="drone_attack", from_="2024-11-25", to="2024-11-25", **params)
+        data = exports.data_file("csv", engine, v)
+        assert csv_header(data)["counting"] == words
+        body = pd.read_csv(io.BytesIO(data), comment=None, skiprows=len(csv_header(data)), dtype=str)
+        assert (AIR_FORCE_TALLY in set(body[str(Col.EVENT_ID)])) is has_tally
+        table = pq.read_table(io.BytesIO(exports.data_file("parquet", engine, v)))
+        assert table.schema.metadata[b"timeline.counting"].decode() == words
+        assert (AIR_FORCE_TALLY in table.column(str(Col.EVENT_ID)).to_pylist()) is has_tally
+        about = load_workbook(io.BytesIO(exports.data_file("xlsx", engine, v)))["about"]
+        assert {row[0]: row[1] for row in about.iter_rows(values_only=True)}["counting"] == words
+
+
+def test_a_dataset_without_incidents_counts_every_report(curated_engine):
+    data = exports.data_file("csv", curated_engine, view_of(**NOVEMBER_DRONES))
+    assert csv_header(data)["counting"] == "every report"

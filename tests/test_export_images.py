@@ -10,7 +10,7 @@ from timeline.export import briefing
 from timeline.export import downloads as exports
 from timeline.view import View
 
-from conftest import require_chromium, view_of
+from conftest import engine_on, matched_night, require_chromium, view_of
 
 TITLE = "Drone attacks and missile strikes involving Ukraine, 1–30 Nov 2024"
 
@@ -110,3 +110,28 @@ def test_kaleido_still_has_the_reload_we_move_to_the_background():
     assert inspect.iscoroutinefunction(_KaleidoTab.reload)
     assert "self._return_kaleido_tab(tab)" in inspect.getsource(kaleido.Kaleido._render_task)
     assert "self.tabs_ready.put(tab)" in inspect.getsource(kaleido.Kaleido._return_kaleido_tab)
+
+
+@pytest.mark.parametrize("reports, words", [(None, "incidents (each counted once)"), ("all", "every report")])
+def test_a_chart_export_says_how_it_counts(tmp_path, reports: str | None, words: str):
+    """The subtitle of a matched dataset's chart says whether each incident is counted once."""
+    require_chromium()
+    engine = engine_on(matched_night(tmp_path))
+    v = view_of(
+        engine,
+        type="drone_attack",
+        from_="2024-11-20",
+        to="2024-11-30",
+        **({"reports": reports} if reports else {}),
+    )
+    texts = exports.default_texts(engine, v, engine.match(v))
+    text = svg_texts(exports.chart_file("counts", "svg", engine, v, briefing.SIZES["slide-16x9"], texts))
+    assert words in text
+    assert ("incidents (each counted once)" if reports else "every report") not in text
+
+
+def test_a_chart_of_unmatched_data_counts_every_report(briefing_view):
+    engine, view, texts = briefing_view
+    assert "every report" in svg_texts(
+        exports.chart_file("timeline", "svg", engine, view, briefing.SIZES["square"], texts)
+    )

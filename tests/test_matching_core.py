@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from timeline.matching import core
+from timeline.matching import core, slices
 from timeline.matching.core import Dimension, MatchSettings, Out, Place, R
 
 
@@ -217,8 +217,12 @@ def test_time_slices_agree_with_the_whole_match(tmp_path):
         return data[(data[R.START] >= lo) & (data[R.START] < hi)]
 
     first, last = int(data[R.START].min()), int(data[R.START].max())
-    one = pd.concat(core.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000))
-    sliced = pd.concat(core.match_in_slices(read, first, last, 0, dims, settings, slice_days=10))
+    one = pd.concat(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000))
+    sliced = pd.concat(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=10))
+    in_threads = pd.concat(
+        slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=10, workers=3)
+    )
+    pd.testing.assert_frame_equal(in_threads.reset_index(drop=True), sliced.reset_index(drop=True))
     assert len(sliced) == len(data) and sliced[R.REPORT].is_unique
     by_whole = whole.reports.set_index(R.REPORT)[Out.INCIDENT]
     assert (one.set_index(R.REPORT)[Out.INCIDENT] == by_whole.loc[one[R.REPORT]]).all()
@@ -226,7 +230,33 @@ def test_time_slices_agree_with_the_whole_match(tmp_path):
     assert differ <= len(data) // 100  # only decisions at the slices' edges may differ
     # the summary counted by DuckDB over written slices is the in-memory one
     files = []
-    for k, part in enumerate(core.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000)):
+    for k, part in enumerate(slices.match_in_slices(read, first, last, 0, dims, settings, slice_days=1000)):
         files.append(str(tmp_path / f"{k}.parquet"))
         part.to_parquet(files[-1], index=False)
-    assert core.summarise_files(files, ["a", "b", "c"]) == whole.summary
+    assert slices.summarise_files(files, ["a", "b", "c"]) == whole.summary
+
+
+def pair_by_pair(li: np.ndarray, ri: np.ndarray, order: np.ndarray) -> list[int]:
+    """The one-to-one pass as its definition reads: each pair in order, kept if both sides are free."""
+    used_l, used_r, kept = set(), set(), []
+    for pos in order:
+        if li[pos] not in used_l and ri[pos] not in used_r:
+            used_l.add(li[pos])
+            used_r.add(ri[pos])
+            kept.append(int(pos))
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_rounds_keep_the_pairs_the_pass_keeps(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    li, ri = rng.integers(0, 400, n), rng.integers(0, 400, n)
+    order = rng.permutation(n)
+    assert sorted(core.greedy(li, ri, order)) == sorted(pair_by_pair(li, ri, order))
+    # a chain (each pair takes the next one's side) outlasts the rounds and is walked to its end
+    chain = np.arange(200)
+    monkeypatch.setattr(core, "GREEDY_ROUNDS", 5)
+    li, ri = np.concatenate([chain, chain[1:]]), np.concatenate([chain, chain[:-1]])
+    order = np.argsort(np.concatenate([chain * 2, chain[1:] * 2 - 1]), kind="stable")
+    assert sorted(core.greedy(li, ri, order)) == sorted(pair_by_pair(li, ri, order))

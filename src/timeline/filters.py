@@ -39,6 +39,7 @@ class Role(Enum):
     QUALIFIER = "qualifier"  # '... involving Ukraine'
     SPAN = "span"  # ', 1–30 Nov 2024'
     DETAIL = "detail"  # the subtitle: 'confidence: claimed'
+    MODE = "mode"  # how the view counts: every export says it (`view.counting`), once
 
 
 class Warnings:
@@ -264,6 +265,8 @@ class Minimum(Filter):
 
 
 INCIDENTS, ALL_REPORTS = "incidents", "all"
+COUNTING = {INCIDENTS: "incidents (each counted once)", ALL_REPORTS: "every report"}
+"""How a view counts, in the words every export states (`view.counting`)."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,7 @@ class Reports(Filter):
     up to date (`Known.values[name]` holds INCIDENTS), else every report."""
 
     choices: tuple[tuple[str, str], ...] = ((INCIDENTS, "Incidents"), (ALL_REPORTS, "Every report"))
+    role: Role = Role.MODE
 
     def parse(self, params: Params, known: Known, warnings: Warnings) -> str | None:
         available = INCIDENTS in known.values.get(self.name, ())
@@ -295,7 +299,7 @@ class Reports(Filter):
         return t[IncidentCol.PRIMARY] if value == INCIDENTS else ibis.literal(True)
 
     def describe(self, value: str) -> str:
-        return "each incident counted once" if value == INCIDENTS else "every report"
+        return COUNTING[value]
 
 
 @dataclass(frozen=True)

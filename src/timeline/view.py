@@ -24,6 +24,7 @@ from timeline.domain import taxonomy
 from timeline.domain.schema import Col
 from timeline.domain.validation import ISO3
 from timeline.filters import ALL_REPORTS as ALL_REPORTS  # the kinds' names, as view's API had them
+from timeline.filters import COUNTING as COUNTING
 from timeline.filters import INCIDENTS as INCIDENTS
 from timeline.filters import MAX_QUERY_LENGTH as MAX_QUERY_LENGTH
 from timeline.filters import MAX_VALUES as MAX_VALUES
@@ -404,6 +405,12 @@ def title(view: View, first: date | None, last: date | None) -> str:
     span = day_range(dates.start or first, dates.end or last)
     text = " ".join([head, *qualifiers])
     return f"{text}, {span}" if span else text
+
+
+def counting(view: View) -> str:
+    """'incidents (each counted once)' or 'every report': what the view's numbers count. A
+    dataset without up-to-date incidents counts every report (the `reports` filter is off)."""
+    return COUNTING[view.get(REPORTS_KEY) or ALL_REPORTS]
 
 
 def details(view: View) -> list[str]:

@@ -89,60 +89,29 @@ def match_command(
     ] = None,
 ) -> None:
     """Match events across sources: each incident counted once, every decision stored."""
-    from dataclasses import replace
-
+    # Long only by its option declarations (typer reads them from the signature); the work
+    # is in the helpers below.
     from timeline.matching import core
     from timeline.storage import store
 
+    _check_flags(
+        km, days, review_margin, slice_days, sliced_with=fmt is Format.MELTT or dry_run or out is not None
+    )
     paths = list(paths or [])
     session = _engine(engine)
-    if km is not None and not km > 0:
-        fail(f"--km must be a positive number of kilometres, not {km}", 2)
-    if days is not None and not days >= 0:
-        fail(f"--days must be zero or a positive number of days, not {days}", 2)
-    if review_margin < 0:
-        fail(f"--review-margin must not be negative, not {review_margin}", 2)
-    if slice_days is not None:
-        if slice_days < 1:
-            fail(f"--slice-days must be at least 1, not {slice_days}", 2)
-        if fmt is Format.MELTT or dry_run or out is not None:
-            fail(
-                "--slice-days stores the incidents of a dataset: not with --format meltt, --dry-run or --out",
-                2,
-            )
+    target = None
     try:
         if fmt is Format.MELTT:
             result = _meltt(paths, taxonomy or [], km, days, selection, review_margin, session)
-            target = None
         else:
-            if taxonomy:
-                fail("--taxonomy applies to --format meltt; a dataset's taxonomy is taxonomy.py's", 2)
-            if len(paths) > 1:
-                fail(
-                    f"give one dataset, not {len(paths)} (several sources are `dataset` labels within it)", 2
-                )
-            from timeline.matching import project
-
-            path = paths[0] if paths else store.default_path()
-            settings = replace(
-                project.DEFAULTS,
-                km=km if km is not None else project.DEFAULTS.km,
-                days=days if days is not None else project.DEFAULTS.days,
-                selection=str(selection),
-                review_margin=review_margin,
-                precedence=tuple(precedence) if precedence else project.DEFAULTS.precedence,
+            result, summary, target = _project(
+                paths, taxonomy, km, days, selection, review_margin, precedence, slice_days, dry_run, session
             )
-            version = project.dataset_version(path)
-            if slice_days is not None:
-                summary, target = project.run_sliced(path, settings, slice_days, version, session)
-            else:
-                result = project.run(path, settings, session)
-                target = None if dry_run else project.save(path, result, version)
     except core.MatchError as err:
         fail(str(err))
     except store.DatasetError as err:
         fail(str(err))
-    if slice_days is None:
+    if result is not None:
         summary = result.summary
         if out is not None:
             _write_out(result.reports, out)
@@ -153,6 +122,58 @@ def match_command(
             typer.echo(line)
     if target is not None:
         typer.echo(f"incidents written to {target}", err=summary_json)
+
+
+def _check_flags(
+    km: float | None, days: float | None, review_margin: float, slice_days: int | None, *, sliced_with: bool
+) -> None:
+    """Refuse a bad window, margin or slice size (exit 2) before anything is read."""
+    if km is not None and not km > 0:
+        fail(f"--km must be a positive number of kilometres, not {km}", 2)
+    if days is not None and not days >= 0:
+        fail(f"--days must be zero or a positive number of days, not {days}", 2)
+    if review_margin < 0:
+        fail(f"--review-margin must not be negative, not {review_margin}", 2)
+    if slice_days is not None:
+        if slice_days < 1:
+            fail(f"--slice-days must be at least 1, not {slice_days}", 2)
+        if sliced_with:
+            fail(
+                "--slice-days stores the incidents of a dataset: not with --format meltt, --dry-run or --out",
+                2,
+            )
+
+
+def _project(
+    paths: list[Path], taxonomy: list[str] | None, km: float | None, days: float | None, selection: str,
+    review_margin: float, precedence: list[str] | None, slice_days: int | None, dry_run: bool, session: object,
+) -> tuple[object | None, dict[str, object], Path | None]:  # fmt: skip
+    """Match a dataset in this schema with the defaults the flags leave, and store the result
+    (unless a dry run): (the result, or None when matched by slices; its summary; the file)."""
+    from dataclasses import replace
+
+    from timeline.matching import project
+    from timeline.storage import store
+
+    if taxonomy:
+        fail("--taxonomy applies to --format meltt; a dataset's taxonomy is taxonomy.py's", 2)
+    if len(paths) > 1:
+        fail(f"give one dataset, not {len(paths)} (several sources are `dataset` labels within it)", 2)
+    path = paths[0] if paths else store.default_path()
+    settings = replace(
+        project.DEFAULTS,
+        km=km if km is not None else project.DEFAULTS.km,
+        days=days if days is not None else project.DEFAULTS.days,
+        selection=str(selection),
+        review_margin=review_margin,
+        precedence=tuple(precedence) if precedence else project.DEFAULTS.precedence,
+    )
+    version = project.dataset_version(path)
+    if slice_days is not None:
+        summary, target = project.run_sliced(path, settings, slice_days, version, session)
+        return None, summary, target
+    result = project.run(path, settings, session)
+    return result, {}, None if dry_run else project.save(path, result, version)
 
 
 def _engine(name: str | None) -> object:

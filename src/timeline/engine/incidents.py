@@ -9,9 +9,11 @@ report is its own incident: nothing is merged on an outdated match.
 
 from __future__ import annotations
 
+import secrets
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import ibis
@@ -21,7 +23,7 @@ import pyarrow as pa
 
 from timeline import view
 from timeline.domain.schema import Col, IncidentCol
-from timeline.engine.backends import Source
+from timeline.engine.backends import Backend, Source
 from timeline.formatting import count_label
 from timeline.storage import store
 
@@ -89,28 +91,35 @@ def _read(source: Source, target: Path) -> Stored:
 
 
 def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
-    """Per report: its incident, how many reports and sources it has, whether this report
-    represents it, its sole source, and each report's count by source where there are several."""
-    files = [str(p) for p in source.files]
-    cols = [Col.EVENT_ID, Col.DATASET, Col.COUNT, Col.COUNT_UNIT, Col.WEAPON]
-    listed = ", ".join(f'"{c}"' for c in cols)
-    con = duckdb.connect()
-    try:
-        rows = con.execute(f"SELECT {listed} FROM read_parquet(?, union_by_name=true)", [files]).df()
-    finally:
-        con.close()
+    """The reports of incidents with several reports: their incident, how many reports and
+    sources it has, whether this report represents it, its sole source, and each report's
+    count by source. Every other report is its own incident, which `attach` fills in without a
+    row here: the table DuckDB joins to every query (or to the held copy) holds only the
+    matched reports, not one row per report."""
     from timeline.matching.core import Out
 
-    ids = incidents.set_index(str(Col.EVENT_ID))[str(Out.INCIDENT)].astype(str)
-    rows[IncidentCol.INCIDENT] = rows[Col.EVENT_ID].map(ids).fillna(rows[Col.EVENT_ID]).astype(str)
+    ids = incidents[[str(Col.EVENT_ID), str(Out.INCIDENT)]].astype(str)
+    sizes = ids.groupby(str(Out.INCIDENT))[str(Col.EVENT_ID)].transform("size").to_numpy()
+    shared = ids[sizes > 1].rename(columns={str(Out.INCIDENT): str(IncidentCol.INCIDENT)})
+    cols = [Col.EVENT_ID, Col.DATASET, Col.COUNT, Col.COUNT_UNIT, Col.WEAPON]
+    listed = ", ".join(f'e."{c}"' for c in cols)
+    con = duckdb.connect()
+    try:
+        con.register("shared", shared)
+        rows = con.execute(
+            f'SELECT {listed}, s."{IncidentCol.INCIDENT}" FROM read_parquet(?, union_by_name=true) e '
+            f'JOIN shared s ON e."{Col.EVENT_ID}" = s."{Col.EVENT_ID}"',
+            [[str(p) for p in source.files]],
+        ).df()
+    finally:
+        con.close()
     group = rows.groupby(IncidentCol.INCIDENT)
     rows[IncidentCol.REPORTS] = group[Col.EVENT_ID].transform("size").astype("int64")
     rows[IncidentCol.SOURCES] = group[Col.DATASET].transform("nunique").astype("int64")
     rows[IncidentCol.PRIMARY] = rows[IncidentCol.INCIDENT] == rows[Col.EVENT_ID]
-    rows[IncidentCol.ONLY] = rows[Col.DATASET].where(rows[IncidentCol.SOURCES] == 1)
+    rows[IncidentCol.ONLY] = rows[Col.DATASET].where(rows[IncidentCol.SOURCES] == 1).astype("string")
     labels = {}  # the representative's count first, then the others' (by dataset)
-    shared = rows[rows[IncidentCol.REPORTS] > 1]  # few: the loop never visits lone reports
-    for incident, members in shared.groupby(IncidentCol.INCIDENT):
+    for incident, members in rows.groupby(IncidentCol.INCIDENT):
         if members[Col.COUNT].notna().any():
             labels[incident] = "; ".join(
                 f"{source_name(m[Col.DATASET])}: {count_label(m[Col.COUNT], m[Col.COUNT_UNIT], m[Col.WEAPON]) or '-'}"
@@ -118,46 +127,67 @@ def incident_columns(source: Source, incidents: pd.DataFrame) -> pd.DataFrame:
                     [IncidentCol.PRIMARY, Col.DATASET], ascending=[False, True]
                 ).to_dict("records")
             )
-    rows[IncidentCol.COUNTS] = rows[IncidentCol.INCIDENT].map(labels)
+    rows[IncidentCol.COUNTS] = rows[IncidentCol.INCIDENT].map(labels).astype("string")
     return rows[[str(Col.EVENT_ID), *map(str, IncidentCol)]]
 
 
-_arrow: dict[int, pa.Table] = {}
-_stored_tables: dict[int, str] = {}
-_bound: dict[tuple[int, str], ir.Table] = {}
-_tables_lock = threading.Lock()
+JOIN_KEY = "_incident_event"
+KEPT_TABLES = 2
+"""Incident column tables kept in DuckDB: the current match's, and the one before while a
+rerun that began on it ends; older ones are dropped when a new match is first read."""
+
+
+@dataclass
+class _SideTables:
+    """The incident columns as DuckDB tables of the process's shared in-memory database, by
+    the frame they were made from (most recent last), and their Ibis tables per cursor."""
+
+    names: list[tuple[pd.DataFrame, str]] = field(default_factory=list)
+    bound: dict[tuple[int, str], ir.Table] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_tables = _SideTables()
 
 
 def _side(t: ir.Table, frame: pd.DataFrame) -> ir.Table:
     """The incident columns as a table on `t`'s backend. On DuckDB a real table in the shared
-    in-memory database, made once per stored version (the engine runs some queries as SQL
-    text on a cursor, where an Ibis memtable would be unknown); elsewhere (Spark) a memtable.
-    Arrow, converted once: DuckDB scans it in place."""
-    key = id(frame)
-    with _tables_lock:
-        arrow = _arrow.get(key)
-        if arrow is None:
-            _arrow.clear()
-            renamed = frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY})
-            arrow = _arrow[key] = pa.Table.from_pandas(renamed, preserve_index=False)
+    in-memory database, made once per stored match (the engine runs some queries as SQL text
+    on a cursor, where an Ibis memtable would be unknown); elsewhere (Spark) a memtable."""
     runner = ibis.get_backend(t)
     if getattr(runner, "name", "") != "duckdb":
-        return ibis.memtable(arrow)
-    with _tables_lock:
-        name = _stored_tables.get(key)
+        return ibis.memtable(_arrow(frame))
+    with _tables.lock:
+        name = next((n for f, n in _tables.names if f is frame), None)
         if name is None:
-            name = f"incident_columns_{len(_stored_tables) + len(_bound)}_{key:x}"
-            runner.con.register("incident_columns_arrow", arrow)
-            runner.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM incident_columns_arrow")
+            name = f"incident_columns_{secrets.token_hex(6)}"
+            runner.con.register("incident_columns_arrow", _arrow(frame))
+            runner.con.execute(f"CREATE TABLE {name} AS SELECT * FROM incident_columns_arrow")
             runner.con.unregister("incident_columns_arrow")
-            _stored_tables[key] = name
-        bound = _bound.get((id(runner), name))
+            _tables.names.append((frame, name))
+            while len(_tables.names) > KEPT_TABLES:
+                _, old = _tables.names.pop(0)
+                runner.con.execute(f"DROP TABLE IF EXISTS {old}")
+                for key in [k for k in _tables.bound if k[1] == old]:
+                    del _tables.bound[key]
+        bound = _tables.bound.get((id(runner), name))
         if bound is None:
-            bound = _bound[(id(runner), name)] = runner.table(name)
+            bound = _tables.bound[(id(runner), name)] = runner.table(name)
     return bound
 
 
-JOIN_KEY = "_incident_event"
+SIDE_SCHEMA = pa.schema(
+    [(JOIN_KEY, pa.string()), (IncidentCol.INCIDENT, pa.string()), (IncidentCol.REPORTS, pa.int64()),
+     (IncidentCol.SOURCES, pa.int64()), (IncidentCol.PRIMARY, pa.bool_()), (IncidentCol.ONLY, pa.string()),
+     (IncidentCol.COUNTS, pa.string())]
+)  # fmt: skip
+"""The incident columns as DuckDB joins them, typed even when no incident has two reports."""
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The incident columns as Arrow, the join key renamed so it cannot clash with the events'."""
+    renamed = frame.rename(columns={str(Col.EVENT_ID): JOIN_KEY})
+    return pa.Table.from_pandas(renamed, schema=SIDE_SCHEMA, preserve_index=False)
 
 
 def attach(t: ir.Table, source: Source) -> ir.Table:
@@ -177,12 +207,14 @@ def attach(t: ir.Table, source: Source) -> ir.Table:
         )
     side = _side(t, found.frame)
     joined = t.left_join(side, t[Col.EVENT_ID] == side[JOIN_KEY]).drop(JOIN_KEY)
+    alone = joined[IncidentCol.REPORTS].isnull()  # no row in the side table: its own incident
     return joined.mutate(
         **{
             IncidentCol.INCIDENT: joined[IncidentCol.INCIDENT].fill_null(joined[Col.EVENT_ID]),
             IncidentCol.REPORTS: joined[IncidentCol.REPORTS].fill_null(1),
             IncidentCol.SOURCES: joined[IncidentCol.SOURCES].fill_null(1),
             IncidentCol.PRIMARY: joined[IncidentCol.PRIMARY].fill_null(True),
+            IncidentCol.ONLY: ibis.cases((alone, joined[Col.DATASET]), else_=joined[IncidentCol.ONLY]),
         }
     )
 
@@ -197,10 +229,18 @@ def with_incidents(known: view.Known, source: Source) -> view.Known:
     return replace(known, values=values)
 
 
-def reports_of(engine: object, event_id: str) -> pd.DataFrame:
+class _HasTable(Protocol):
+    """What `reports_of` needs of an `Engine` (which imports this module)."""
+
+    backend: Backend
+
+    def table(self) -> ir.Table: ...
+
+
+def reports_of(engine: _HasTable, event_id: str) -> pd.DataFrame:
     """Every report of this event's incident (the card's list), the representative first."""
-    with engine.backend.session():  # type: ignore[attr-defined]
-        t = engine._base()  # type: ignore[attr-defined]
+    with engine.backend.session():
+        t = engine.table()
         mine = t.filter(t[Col.EVENT_ID] == event_id).select(IncidentCol.INCIDENT)
         wanted = [Col.EVENT_ID, Col.DATASET, Col.SOURCE_OUTLET, Col.SOURCE_URL, Col.COUNT, Col.COUNT_UNIT,
                   Col.INTERCEPTED, Col.WEAPON, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT,

@@ -269,6 +269,11 @@ class Engine:
                 return held
         return self._scan()
 
+    def table(self) -> ir.Table:
+        """The whole dataset version as every view method reads it (derived and incident
+        columns included), for a question no view method asks: a card's list of reports."""
+        return self._base()
+
     def _scan(self) -> ir.Table:
         """The dataset's files, with the derived columns (computed when the files lack them)."""
         t = attach_incidents(self.backend.table(self.source), self.source)

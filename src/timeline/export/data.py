@@ -1,7 +1,7 @@
 """Filtered events as CSV, Excel and Parquet, each saying which filters and data they hold.
 
-CSV starts with `#` comment lines (the filters, the as-of date), Excel gets an `about`
-sheet, Parquet gets key-value metadata. Text cells that a spreadsheet would run as a formula
+CSV starts with `#` comment lines (the filters, how the rows count, the as-of date), Excel
+gets an `about` sheet, Parquet gets key-value metadata. Text cells that a spreadsheet would run as a formula
 (starting with =, +, -, @, tab or carriage return) are prefixed with a quote in CSV and Excel.
 The CSV uses the same columns and `;`-lists as `timeline append`, so an export can be
 re-imported.
@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from timeline import view
 from timeline.domain.schema import COLUMNS, FIELDS, Col, Kind, to_arrow
 from timeline.storage.diff import display
 
@@ -38,11 +39,14 @@ class ExportInfo:
     rows: int
     exported_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     filters: dict[str, list[str]] = field(default_factory=dict)
+    counting: str = view.COUNTING[view.ALL_REPORTS]
+    """What a row is: 'incidents (each counted once)' or 'every report' (`view.counting`)."""
 
     def items(self) -> list[tuple[str, str]]:
         described = "; ".join(f"{k}={','.join(v)}" for k, v in self.filters.items()) or "none (all events)"
         return [
             ("filters", described),
+            ("counting", self.counting),
             ("dashboard query", f"?{self.query}" if self.query else "(none)"),
             ("data as of", self.as_of.isoformat() if self.as_of else "-"),
             ("rows", str(self.rows)),

@@ -1,10 +1,10 @@
 """Briefing decks: a story, or any view, as a 16:9 PowerPoint deck or the same deck as a PDF.
 
 A deck has a title slide (a story's) and one slide per step (or per chart of a view): the
-step's title, the finding in view as an editable subtitle (`findings`), the step's chart
+step's title, the finding in view and how it counts as an editable subtitle, the step's chart
 laid out for the slide's picture box and rendered at twice its size, the caption as a text
 box, and a footer with the sources of the step's events, the data's as-of date and the slide
-number. Slides are 13.333 x 7.5 inches; a layout pixel is 1/144 inch, so a 1920x1080
+number (title, subtitle and footer from `framing`, as every chart export's). Slides are 13.333 x 7.5 inches; a layout pixel is 1/144 inch, so a 1920x1080
 projection shows every layout pixel as one screen pixel and the charts' 18 px minimum
 (`briefing.MIN_TEXT_PX`) holds on the wall; text boxes are at least 10 pt (20 px).
 
@@ -30,8 +30,8 @@ import plotly.graph_objects as go
 
 from timeline import stories, view
 from timeline.domain.schema import Col
-from timeline.engine import MAX_EVENTS, Engine, TimelineData
-from timeline.export import briefing, findings
+from timeline.engine import Engine, TimelineData
+from timeline.export import briefing, framing
 from timeline.export import images as export_images
 from timeline.export.briefing import Frame, Size
 from timeline.figures import counts_figure, map_figure
@@ -138,11 +138,12 @@ def story_deck(engine: Engine, story: stories.Story, on_slide: Callable[[Slide],
     slides = []
     outlets: list[pd.Series] = []
     for step in story.steps:
-        data = _gather(engine, step.view)
+        data = framing.seen(engine, step.view)
         link = "?" + _query(story.link(step.number))
         slide = _slide(
-            engine, step.view, data, number=step.number + 1, title=step.title, caption=step.caption,
-            chart=step.chart, highlight=step.highlight, extent=step.map_extent, link=link,
+            engine, step.view, data, framing.texts(engine, step.view, data, title=step.title),
+            number=step.number + 1, caption=step.caption, chart=step.chart, highlight=step.highlight,
+            extent=step.map_extent, link=link,
         )  # fmt: skip
         if on_slide is not None:
             on_slide(slide)
@@ -160,47 +161,24 @@ def story_deck(engine: Engine, story: stories.Story, on_slide: Callable[[Slide],
     )
 
 
-@dataclass(frozen=True)
-class _Data:
-    """What a slide needs of its view, from as few queries as the view allows."""
-
-    timeline: TimelineData
-    finding: str
-    outlets: pd.Series
-
-
-def _gather(engine: Engine, v: View) -> _Data:
-    """A view of at most `MAX_EVENTS` events is read once (one query): its timeline, finding
-    and sources all come from those rows; a larger one asks the engine for each."""
-    events = engine.events(v, limit=MAX_EVENTS + 1)
-    if len(events) > MAX_EVENTS:
-        match = engine.match(v)
-        return _Data(engine.timeline(v, match), findings.for_view(engine, v, match), engine.outlets(v))
-    counts = events[Col.SOURCE_OUTLET].value_counts()
-    order = sorted(range(len(counts)), key=lambda i: (-counts.iloc[i], str(counts.index[i])))
-    headline = findings.headline(events) if len(events) else "No events"
-    return _Data(TimelineData(len(events), events=events), headline, counts.iloc[order])
-
-
 def view_deck(
     engine: Engine, v: View, charts: Sequence[str] = ("timeline",), title: str | None = None,
     subtitle: str | None = None,
 ) -> Deck:  # fmt: skip
     """Any view as slides, one per chart (one slide by default), without a title slide."""
-    summary = engine.summary
-    heading = title or view.title(v, summary.first_day, summary.last_day)
-    data = _gather(engine, v)
+    data = framing.seen(engine, v)
+    texts = framing.texts(engine, v, data, title=title, subtitle_text=subtitle)
     slides = tuple(
-        _slide(engine, v, data, number=i, title=heading, caption="", chart=chart, highlight=(), extent=None,
-               link="?" + _query(view.to_params(v)), subtitle=subtitle)
+        _slide(engine, v, data, texts, number=i, caption="", chart=chart, highlight=(), extent=None,
+               link="?" + _query(view.to_params(v)))
         for i, chart in enumerate(charts, 1)
     )  # fmt: skip
     return Deck(
         name="slide" if len(slides) == 1 else "slides",
-        title=heading,
+        title=texts.title,
         summary="",
         author="",
-        footer=briefing.footer(data.outlets, summary.as_of),
+        footer=texts.footer,
         slides=slides,
         cover=False,
     )
@@ -213,12 +191,10 @@ def _query(params: dict[str, list[str]]) -> str:
 
 
 def _slide(
-    engine: Engine, v: View, data: _Data, *, number: int, title: str, caption: str, chart: str,
-    highlight: Sequence[str], extent: tuple[float, float, float, float] | None, link: str,
-    subtitle: str | None = None,
+    engine: Engine, v: View, data: framing.Seen, texts: framing.Texts, *, number: int, caption: str,
+    chart: str, highlight: Sequence[str], extent: tuple[float, float, float, float] | None, link: str,
 ) -> Slide:  # fmt: skip
-    finding = subtitle if subtitle is not None else " · ".join([data.finding, *view.details(v)])
-    footer = briefing.footer(data.outlets, engine.summary.as_of)
+    title, finding, footer = texts.title, texts.subtitle, texts.footer
     title_lines = lines(title, TITLE_PT, CONTENT_W, "bold")[:2]
     title_box = Box(MARGIN, 36, CONTENT_W, _height(len(title_lines), TITLE_PT, 1.2) + 8)
     sub_lines = lines(finding, SUBTITLE_PT, CONTENT_W)[:3]

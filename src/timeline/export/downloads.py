@@ -7,7 +7,6 @@ same engine queries as the page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import plotly.graph_objects as go
@@ -15,21 +14,15 @@ import plotly.graph_objects as go
 from timeline import view
 from timeline.domain.schema import from_arrow
 from timeline.engine import Engine, Match
-from timeline.export import briefing, findings
+from timeline.export import briefing, framing
 from timeline.export import data as export_data
 from timeline.export import images as export_images
 from timeline.export.briefing import Size
+from timeline.export.framing import Texts
 from timeline.figures import counts_figure, map_figure, timeline_figure
 from timeline.view import View
 
 ALL_FORMATS = (*briefing.IMAGE_FORMATS, "html", *export_data.DATA_FORMATS)
-
-
-@dataclass(frozen=True)
-class Texts:
-    title: str
-    subtitle: str
-    footer: str
 
 
 def chart_figure(chart: str, engine: Engine, v: View, match: Match | None = None) -> go.Figure:
@@ -44,14 +37,8 @@ def chart_figure(chart: str, engine: Engine, v: View, match: Match | None = None
 
 
 def default_texts(engine: Engine, v: View, match: Match) -> Texts:
-    """Title from the filters; subtitle the finding in view (`findings`) and the filters the
-    title does not name; footer from the sources in view and the data's date."""
-    summary = engine.summary
-    return Texts(
-        title=view.title(v, summary.first_day, summary.last_day),
-        subtitle=" · ".join([findings.for_view(engine, v, match), *view.details(v)]),
-        footer=briefing.footer(engine.outlets(v), summary.as_of),
-    )
+    """The chart's title, subtitle and footer before the briefer edits them (`framing`)."""
+    return framing.texts(engine, v, framing.seen(engine, v, match))
 
 
 def briefing_figure(chart: str, engine: Engine, v: View, size: Size, texts: Texts) -> go.Figure:
@@ -89,7 +76,11 @@ def chart_file(chart: str, fmt: str, engine: Engine, v: View, size: Size, texts:
 def export_info(engine: Engine, v: View, rows: int) -> export_data.ExportInfo:
     filters = {k: values for k, values in view.to_params(v.filters_only()).items()}
     return export_data.ExportInfo(
-        query=urlencode(filters, doseq=True), as_of=engine.summary.as_of, rows=rows, filters=filters
+        query=urlencode(filters, doseq=True),
+        as_of=engine.summary.as_of,
+        rows=rows,
+        filters=filters,
+        counting=view.counting(v),
     )
 
 

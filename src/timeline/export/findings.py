@@ -17,7 +17,7 @@ import pandas as pd
 
 from timeline.domain import taxonomy
 from timeline.domain.schema import Col
-from timeline.engine import Engine, Match, StrikeSeries
+from timeline.engine import Engine, Match, StrikeSeries, TimelineData
 from timeline.engine.queries import UNKNOWN_SIDE
 from timeline.figures.counts_chart import side_name
 from timeline.formatting import count_label, format_dates
@@ -279,12 +279,13 @@ def series_headline(count: int, series: StrikeSeries) -> str:
     )
 
 
-def for_view(engine: Engine, v: View, match: Match | None = None) -> str:
-    """The finding of a view, from the same queries the page draws."""
+def for_view(engine: Engine, v: View, match: Match | None = None, data: TimelineData | None = None) -> str:
+    """The finding of a view, from the same queries the page draws (its timeline, when the
+    caller has it already)."""
     match = match or engine.match(v)
     if not match.count:
         return "No events"
-    data = engine.timeline(v, match)
+    data = data or engine.timeline(v, match)
     if data.events is not None:
         return headline(data.events)
     return series_headline(match.count, engine.strikes(v))

@@ -374,15 +374,14 @@ def load_incidents(path: Path) -> pd.DataFrame:
 def run_sliced(
     path: Path, settings: MatchSettings, slice_days: int, version: str, engine: object = None
 ) -> tuple[dict[str, object], Path]:
-    """Match a dataset too big for memory by time slices (`core.match_in_slices`) and store
+    """Match a dataset too big for memory by time slices (`slices.match_in_slices`) and store
     the result as `save` does: each slice read by DuckDB from the Parquet files, each slice's
     result written to a temp file, then all of them into the stored file, renamed into place.
     Refused when decisions are logged for the dataset (they need the whole result)."""
-    import os
     import shutil
     import tempfile
 
-    from timeline.matching import core, decisions
+    from timeline.matching import candidates, core, decisions, slices
 
     if not path.is_dir() and decisions.decisions(path):
         raise core.MatchError(
@@ -399,7 +398,7 @@ def run_sliced(
     work = Path(tempfile.mkdtemp(prefix=".match-", dir=target.parent))
     try:
         con.execute(
-            f"CREATE VIEW d AS SELECT {cols} FROM read_parquet({core.sql_list(files)}, union_by_name=true)"
+            f"CREATE VIEW d AS SELECT {cols} FROM read_parquet({candidates.sql_list(files)}, union_by_name=true)"
         )
         first, last, span, labels = con.execute(
             f"""SELECT min({start}), max({start}), max(datediff('day', {start}, {end})),
@@ -416,8 +415,16 @@ def run_sliced(
         parts = []
         day = lambda d: (pd.Timestamp(d) - pd.Timestamp(epoch)).days  # noqa: E731
         for k, frame in enumerate(
-            core.match_in_slices(
-                read, day(first), day(last), int(span or 0), TAXONOMY, settings, slice_days, engine
+            slices.match_in_slices(
+                read,
+                day(first),
+                day(last),
+                int(span or 0),
+                TAXONOMY,
+                settings,
+                slice_days,
+                engine,
+                workers=candidates.threads(),
             )
         ):
             result = core.MatchResult(frame, order, settings, TAXONOMY)
@@ -426,26 +433,32 @@ def run_sliced(
             parts.append(part)
         if not parts:
             raise core.MatchError(f"{path}: no rows to match")
-        summary = core.summarise_files([str(p) for p in parts], list(order), source_column=str(Col.DATASET))
+        summary = slices.summarise_files([str(p) for p in parts], list(order), source_column=str(Col.DATASET))
         stamp = _stamp(version, settings, order, summary) | {"slice_days": slice_days}
-        schema = pq.read_schema(parts[0]).with_metadata({META_KEY: json.dumps(stamp)})
-        fd, tmp = store.temp_file_beside(target)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
-                    for part in parts:
-                        writer.write_table(pq.read_table(part).cast(schema))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            store.fsync_dir(target.parent)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_parts(parts, pq.read_schema(parts[0]).with_metadata({META_KEY: json.dumps(stamp)}), target)
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
     return summary, target
+
+
+def _write_parts(parts: list[Path], schema: pa.Schema, target: Path) -> None:
+    """The slices' results as one stored file: written beside it, fsynced, renamed into place."""
+    import os
+
+    fd, tmp = store.temp_file_beside(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with pq.ParquetWriter(handle, schema, compression="zstd") as writer:
+                for part in parts:
+                    writer.write_table(pq.read_table(part).cast(schema))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        store.fsync_dir(target.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def source_order_of(labels: list[str] | None, precedence: tuple[str, ...]) -> tuple[str, ...]:
