@@ -1,6 +1,7 @@
 """Chart exports rendered by Kaleido in the system Chromium, checked by content."""
 
 import re
+import shutil
 import struct
 import xml.etree.ElementTree as ET
 
@@ -8,9 +9,10 @@ import pytest
 
 from timeline.export import briefing
 from timeline.export import downloads as exports
+from timeline.storage import store
 from timeline.view import View
 
-from conftest import engine_on, matched_night, require_chromium, view_of
+from conftest import CURATED, air_force_row, engine_on, frame, matched_night, require_chromium, view_of
 
 TITLE = "Drone attacks and missile strikes involving Ukraine, 1–30 Nov 2024"
 
@@ -130,8 +132,20 @@ def test_a_chart_export_says_how_it_counts(tmp_path, reports: str | None, words:
     assert ("incidents (each counted once)" if reports else "every report") not in text
 
 
-def test_a_chart_of_unmatched_data_counts_every_report(briefing_view):
+def test_a_chart_of_unmatched_sources_says_it_counts_every_report(tmp_path, briefing_view):
+    """Two sources not yet matched may repeat each other: the chart says it counts every
+    report. One source has nothing to repeat, and its slide is not cluttered with it."""
     engine, view, texts = briefing_view
-    assert "every report" in svg_texts(
+    one_source = svg_texts(
         exports.chart_file("timeline", "svg", engine, view, briefing.SIZES["square"], texts)
+    )
+    assert "every report" not in one_source
+    path = tmp_path / "events.parquet"
+    shutil.copy(CURATED, path)
+    store.append(path, frame(air_force_row()), dataset="missile-attacks", create=False)
+    two = engine_on(path)
+    v = view_of(two, type="drone_attack", from_="2024-11-20", to="2024-11-30")
+    texts = exports.default_texts(two, v, two.match(v))
+    assert "every report" in svg_texts(
+        exports.chart_file("counts", "svg", two, v, briefing.SIZES["square"], texts)
     )

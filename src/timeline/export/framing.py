@@ -58,9 +58,13 @@ def outlets_of(events: pd.DataFrame) -> pd.Series:
     return counts.iloc[order].astype("int64")
 
 
-def subtitle(v: View, finding: str) -> str:
-    """'188 drones on 25 Nov 2024 · incidents (each counted once) · confidence: confirmed'."""
-    return " · ".join([finding, view.counting(v), *view.details(v)])
+def subtitle(v: View, finding: str, sources: int) -> str:
+    """'188 drones on 25 Nov 2024 · incidents (each counted once) · confidence: confirmed'. How
+    the view counts is said where it matters: the dataset has incidents, or several sources
+    whose reports may repeat one another; one source's slide would only repeat 'every report'.
+    Data files always say it."""
+    matters = v.get(view.REPORTS_KEY) is not None or sources > 1
+    return " · ".join([finding, *([view.counting(v)] if matters else []), *view.details(v)])
 
 
 def texts(
@@ -70,6 +74,8 @@ def texts(
     summary = engine.summary
     return Texts(
         title=title or view.title(v, summary.first_day, summary.last_day),
-        subtitle=subtitle_text if subtitle_text is not None else subtitle(v, shown.finding),
+        subtitle=subtitle_text
+        if subtitle_text is not None
+        else subtitle(v, shown.finding, len(summary.values(Col.DATASET))),
         footer=briefing.footer(shown.outlets, summary.as_of),
     )
