@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from timeline import service
 from timeline.cli.main import app
-from timeline.storage import history, store
+from timeline.storage import history, replay, store
 from timeline.storage.history import Who
 
 from conftest import CURATED, ROOT, frame, make_row
@@ -51,7 +51,7 @@ def correct(path: Path, count: int, who: Who = ALICE) -> history.Change:
 
 
 def rebuilt_equals_current(path: Path) -> bool:
-    table, _ = history.rebuild(path, path.parent / "base.parquet")
+    table, _ = replay.rebuild(path, path.parent / "base.parquet")
     return table.equals(store.read_schema_table(path).cast(table.schema))
 
 
@@ -122,9 +122,9 @@ def test_a_dataset_changed_outside_the_log_is_marked(curated: Path):
     correct(curated, 201)
     actions = [c.action for c in history.read(curated).changes]
     assert actions == ["correct", "external", "correct"]
-    with pytest.raises(history.ReplayError, match="changed outside the log"):
-        history.rebuild(curated, curated.parent / "base.parquet")
-    table, applied = history.rebuild(curated, store.backup_path(curated))  # a version after it
+    with pytest.raises(replay.ReplayError, match="changed outside the log"):
+        replay.rebuild(curated, curated.parent / "base.parquet")
+    table, applied = replay.rebuild(curated, store.backup_path(curated))  # a version after it
     assert len(applied) == 1 and table.equals(store.read_schema_table(curated).cast(table.schema))
 
 

@@ -16,7 +16,7 @@ from timeline import service
 from timeline.domain import entry
 from timeline.domain.schema import Col
 from timeline.domain.validation import ValidationFailed
-from timeline.storage import history, store
+from timeline.storage import history, replay, store
 from timeline.storage.history import Who
 
 from conftest import CURATED, ROOT, frame, make_row
@@ -309,11 +309,11 @@ def test_the_dataset_is_rebuilt_from_an_earlier_version_and_the_log(curated: Pat
         curated, _checked("imp-1", title="Changed"), history.import_user("csv x"), dataset="test"
     )
     service.revert(curated, history.read(curated).changes[0].change_id, ALICE, "undo the recount")
-    table, applied = history.rebuild(curated, base)
+    table, applied = replay.rebuild(curated, base)
     assert len(applied) == 8
     assert table.equals(store.read_schema_table(curated).cast(table.schema))
     # from a middle version too: the backup of the last write
-    table, applied = history.rebuild(curated, store.backup_path(curated))
+    table, applied = replay.rebuild(curated, store.backup_path(curated))
     assert len(applied) == 1 and table.equals(store.read_schema_table(curated).cast(table.schema))
 
 
