@@ -17,17 +17,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import streamlit as st
 
 from timeline.domain import entry, taxonomy
 from timeline.domain.schema import Col
 from timeline.domain.validation import ISO3, Problem
+from timeline.engine import EngineError, open_engine
 from timeline.export.data import FORMULA_STARTS
 from timeline.formatting import country_name, escape_markdown, format_dates
-from timeline.storage import store
+from timeline.storage import datasets, store
 from timeline.storage.history import Values
+from timeline.view import View
 
 PHRASE, EXACT = "As reported", "Exact dates"
 
@@ -77,26 +77,30 @@ class Options:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _options(path: str, version: tuple[int, int]) -> Options:
-    del version  # the cache key: a new version of the file is read again
-    columns = [str(Col.ACTORS), str(Col.SOURCE_OUTLET), str(Col.COUNTRIES)]
-    table = pq.read_table(path, columns=columns)
+def _options(path: str, version: str) -> Options:
+    """Asked of the engine, as the dashboard asks it: the dataset's summary (from the parts'
+    footers for a folder) and its outlets, whichever the layout."""
+    del version  # the cache key: a new version of the dataset is asked again
+    engine = open_engine(Path(path))
+    summary = engine.summary
 
     def unique(values: Any) -> tuple[str, ...]:
-        return tuple(sorted(str(v) for v in pc.unique(values).to_pylist() if v))
+        return tuple(sorted(str(v) for v in values if v))
 
     return Options(
-        actors=unique(pc.list_flatten(table.column(str(Col.ACTORS)))),
-        outlets=unique(table.column(str(Col.SOURCE_OUTLET))),
-        countries=unique(pc.list_flatten(table.column(str(Col.COUNTRIES)))),
+        actors=unique(summary.actors),
+        outlets=unique(engine.outlets(View()).index),
+        countries=unique(summary.countries),
     )
 
 
 def options(path: Path) -> Options:
-    target = store.dataset_target(path)
     try:
-        return _options(str(target), store.file_version(target))
-    except (OSError, store.DatasetError):
+        dataset = datasets.at(path)
+        if not dataset.files():  # a new, empty folder: nothing to offer, nothing for the engine to read
+            return Options()
+        return _options(str(dataset.target), dataset.version())
+    except (OSError, store.DatasetError, EngineError):
         return Options()
 
 
