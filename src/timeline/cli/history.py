@@ -22,10 +22,10 @@ def history_command(
 ) -> None:
     """Who changed what, when and why: every logged change, oldest first (or one event's)."""
     from timeline import service
-    from timeline.storage import history, store
+    from timeline.storage import datasets, history, store
 
-    try:
-        store.check_readable(store.dataset_target(data))
+    try:  # a file, or a folder of parts: the log is beside either
+        datasets.at(data).check_readable()
     except store.DatasetError as err:
         fail(str(err))
     log = history.read(data, event_id)
