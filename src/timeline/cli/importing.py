@@ -223,9 +223,6 @@ def _rejects_path(rejects: Path | None, file: Path, target: Path, dry_run: bool)
     return path
 
 
-# Long (about 120 lines, half of them its flags): the import's steps in the order they must
-# happen (foreign ids, the run, the rejects file committed before the dataset, the logged write,
-# the report), each a few lines; splitting them would pass a dozen values between helpers.
 def import_command(
     file: Annotated[Path, typer.Argument(help="The file to import.")],
     fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMAT_NAMES)}.")],
