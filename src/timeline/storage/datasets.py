@@ -271,10 +271,6 @@ class PartsDataset:
         return self.path, []
 
 
-def is_partitioned(path: Path) -> bool:
-    return layout_of(path) == "parts"
-
-
 def next_step(path: Path) -> str:
     """What to do about a dataset the app cannot open, by what is at `path` (the commands
     say it in their own words)."""

@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from timeline.domain.schema import ARROW_SCHEMA, COLUMNS
-from timeline.storage import tempfiles
+from timeline.storage import datasets, tempfiles
 from timeline.storage.store import file_digest as file_digest  # the version the log names
 from timeline.storage.store import fsync_dir, write_atomic
 
@@ -438,8 +438,6 @@ def prepare(dataset: Path) -> str | None:
     """Check the log against the dataset before a write (hold the dataset's lock): a change
     logged but never applied (a writer killed between the log and the rename) is voided, a
     dataset changed outside the log gets an `external` line. Returns the dataset's SHA-256."""
-    from timeline.storage import datasets  # datasets is below the log, never the other way
-
     real = Path(os.path.realpath(dataset))
     remove_abandoned_rows(real)
     current = datasets.at(real).digest()

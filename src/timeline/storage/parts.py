@@ -70,11 +70,6 @@ class Manifest:
         return sum(p.rows for p in self.parts)
 
 
-def is_partitioned(path: Path) -> bool:
-    """A folder is a partitioned dataset; a file is a single-file dataset."""
-    return path.is_dir()
-
-
 def manifest_path(root: Path) -> Path:
     return root / MANIFEST
 
