@@ -1,6 +1,7 @@
 """The change log: every write to a dataset, who made it, when, what changed and why.
 
-The log is `<dataset>.changes.jsonl` beside the dataset's real file (a symlink's target), one
+The log is `<dataset>.changes.jsonl` beside the dataset's real file (a symlink's target), or
+beside the folder of a partitioned dataset (`events/` -> `events.changes.jsonl`), one
 JSON object per line, only ever appended to, under the dataset's writer lock. A change of one
 event holds the values of the fields it changed, before and after (the whole row when the
 event was added, retracted or restored). A change of many rows at once (an import, an append
@@ -11,7 +12,8 @@ changed again before the line naming them is appended.
 
 Crash safety: a writer, holding the lock, (1) writes the new version of the dataset to a temp
 file and fsyncs it, (2) appends the log line, which records the SHA-256 of the dataset before
-and of that temp file, and fsyncs the log, (3) renames the temp file over the dataset. A
+and of that temp file (`Dataset.digest`: a file's bytes; a folder's manifest, written after its
+new parts, and whose rename is the folder's change), and fsyncs the log, (3) renames the temp file over the dataset. A
 crash before (2) changes nothing; a crash between (2) and (3) leaves a line whose change the
 dataset never got. The next writer finds that out before it writes (`prepare`): the dataset's
 hash is the line's `dataset_before`, not its `dataset_after`, so it appends a `void` line

@@ -1,4 +1,5 @@
-"""Reading and writing the dataset file safely.
+"""Reading and writing the dataset file safely (the rules of what an append or import may
+change are `rules`; both layouts behind one interface are `datasets`).
 
 Every write goes through `save`: a temp file in the same folder, fsync, atomic rename, all
 under a file lock, with the previous version kept as `<name>.bak`. A crash or a second
