@@ -282,3 +282,35 @@ def test_a_writer_stopped_between_the_log_and_the_manifest_rename_loses_nothing(
     assert [c.change_id for c in history.read(folder, EVENT).changes] == [done.change_id]
     assert service.current(folder, EVENT)["count"] == 200
     assert len(datasets.load(folder)) == len(store.load(CURATED))
+
+
+def test_a_real_sigkill_between_the_log_and_the_manifest_rename(folder: Path):
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from timeline import service
+        from timeline.storage import history, parts
+        write_manifest = parts._write_manifest
+        def dying(root, body, before_replace=None):
+            def hook(tmp):
+                before_replace(tmp)
+                os.kill(os.getpid(), signal.SIGKILL)
+            write_manifest(root, body, hook)
+        parts._write_manifest = dying
+        path = Path({str(folder)!r})
+        values = service.current(path, {EVENT!r})
+        service.correct(path, {EVENT!r}, history.version(values), {{"count": 300}}, history.cli_user(), "killed")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert service.current(folder, EVENT)["count"] == 188
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert left  # the killed writer's new manifest, never renamed
+    saved = service.correct(folder, EVENT, history.version(service.current(folder, EVENT)), {"count": 200},
+                            ALICE, "after the crash")  # fmt: skip
+    assert [c.action for c in history.read(folder).changes] == ["correct", "void", "correct"]
+    assert any("removed the abandoned temp file" in w for w in saved.warnings)
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert service.current(folder, EVENT)["count"] == 200

@@ -263,7 +263,9 @@ class PartsDataset:
         parts.replace_rows(self.target, pa.array(list(ids), pa.string()), table, before_replace)
 
     def remove_abandoned(self) -> list[str]:
-        return []  # a killed writer's parts are never named by the manifest, so never read
+        """A killed writer's temp manifest (its new parts are never named by a manifest, so
+        never read)."""
+        return tempfiles.remove_abandoned(parts.manifest_path(self.target))
 
     def checked(self, folder: Path) -> tuple[Path, list[str]]:
         """Itself: written only through the checked path, and too big to check per view."""
