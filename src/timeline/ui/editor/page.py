@@ -1,7 +1,8 @@
-"""The editor page: sign in; add an event; correct, retract or restore one; confirm, split
-or merge matched incidents; read and revert the change log. Only signed-in editors see the forms, and every write checks again
-(`writes.py`). Everything editors typed is shown as text: `st.text`, tables, or markdown with
-every special character escaped."""
+"""The editor page: sign in; add an event; correct or retract one, on a dataset of either
+layout (a file, or a folder of parts). The sections that read the change log (incidents,
+retracted events, history and revert) are in `changes.py`. Only signed-in editors see the
+forms, and every write checks again (`writes.py`). Everything editors typed is shown as text:
+`st.text`, tables, or markdown with every special character escaped."""
 
 from __future__ import annotations
 
