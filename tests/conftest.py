@@ -184,3 +184,13 @@ def matched_night(tmp_path: Path) -> Path:
     store.append(path, frame(air_force_row()), dataset="missile-attacks", create=False)
     assert CliRunner().invoke(app, ["match", str(path)]).exit_code == 0
     return path
+
+
+def curated_folder(root: Path) -> Path:
+    """The curated events as a partitioned dataset (a folder of parts with its manifest), the
+    layout `timeline synth --out FOLDER/` and `import --into FOLDER/` write."""
+    from timeline.storage import parts
+
+    parts.create(root)
+    parts.commit(root, add=parts.write_parts(root, store.read_schema_table(CURATED)))
+    return root

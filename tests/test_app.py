@@ -13,7 +13,7 @@ from timeline.figures.cache import FIGURES
 from timeline.storage import store
 from timeline.ui import state
 
-from conftest import CURATED, engine_on, frame, make_row, run_app
+from conftest import CURATED, curated_folder, engine_on, frame, make_row, run_app
 
 
 def cards_html(at: AppTest) -> str:
@@ -103,6 +103,27 @@ def test_appended_rows_appear_on_the_next_rerun(monkeypatch: pytest.MonkeyPatch,
     store.append(data, frame(make_row(event_id="appended-while-running", actors=["Someone New"])))
     at.run()
     assert counter(at).startswith("**91 of 91")
+
+
+def test_a_folder_of_parts_is_shown_and_a_logged_retraction_leaves_it_on_the_next_rerun(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    from timeline import service
+    from timeline.storage import history
+
+    folder = curated_folder(tmp_path / "events")
+    rows = engine_on(CURATED).summary.rows
+    at = run_app(monkeypatch, data=folder)
+    assert counter(at).startswith(f"**{rows} of {rows} events**") and not at.warning
+    event = "2024-11-25-ru-drone-attack-ua"
+    values = service.current(folder, event)
+    service.retract(folder, event, history.version(values), history.cli_user(), "a duplicate")
+    at.run()
+    assert counter(at).startswith(f"**{rows - 1} of {rows - 1} events**")
+    empty = tmp_path / "not-a-dataset"
+    empty.mkdir()
+    at = run_app(monkeypatch, data=empty)
+    assert "Cannot read the dataset" in at.error[0].value and "timeline validate" in at.error[0].value
 
 
 def test_unreadable_dataset_is_an_error_message_not_a_traceback(

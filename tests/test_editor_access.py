@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from timeline import service
 from timeline.domain import entry
-from timeline.storage import history, store
+from timeline.storage import history, parts, store
 from timeline.ui.editor import access, writes
 
-from conftest import APP, CURATED, run_page
+from conftest import APP, CURATED, curated_folder, run_page
 from mdlinks import links_in, markdown_of, shown_text
 
 EDITOR, OUTSIDER = "editor@example.org", "reader@example.org"
@@ -114,15 +114,36 @@ def test_without_sign_in_configured_the_editor_is_off(data: Path):
     assert not at.button and not at.text_input
 
 
-def test_a_partitioned_dataset_is_not_edited_in_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from timeline.storage import parts
-
-    folder = tmp_path / "events"
-    parts.create(folder)
+def test_an_editor_corrects_and_retracts_in_a_partitioned_dataset_with_its_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    folder = curated_folder(tmp_path / "events")
     monkeypatch.setenv(store.ENV_VAR, str(folder))
-    at = run_editor(signed_in(EDITOR))
-    assert "works on a single-file dataset" in texts(at)
-    assert not at.text_input
+    at = run_editor(signed_in(EDITOR), event=EVENT)
+    assert at.text_input(key="edit_title").value.startswith("Ukraine reports record overnight attack")
+    others = {a for actors in store.load(CURATED)["actors"] for a in actors} - set(
+        service.current(folder, EVENT)["actors"]
+    )
+    assert others and others <= set(at.multiselect(key="edit_actors").options)  # the data's, from the engine
+    at.text_input(key="edit_count").input("190")
+    at.text_area(key="fix_reason").input("Air Force update")
+    save(at, "fix_save")
+    assert f"Saved: count of {EVENT}" in unescape(" ".join(s.value for s in at.success))
+    assert service.current(folder, EVENT)["count"] == 190
+    assert parts.read_manifest(folder).rows == store.load(CURATED).shape[0]
+    [change] = log_of(folder)
+    assert (change.action, change.fields_for(EVENT)) == ("correct", {"count": (188, 190)})
+    assert history.log_path(folder) == tmp_path / "events.changes.jsonl"  # beside the folder
+    at.text_area(key="retract_reason").input("duplicate of another report")
+    at.button(key="retract").click().run()
+    assert service.current(folder, EVENT) is None
+    at.segmented_control(key="editor_section").set_value("history").run()
+    assert any("retract" in t.value and EVENT in t.value for t in at.text)
+    at.selectbox(key="revert_pick").set_value(log_of(folder)[-1].change_id)
+    at.text_input(key="revert_reason").input("not a duplicate after all")
+    at.button(key="revert").click().run()
+    assert service.current(folder, EVENT)["count"] == 190
+    assert [c.action for c in log_of(folder)] == ["correct", "retract", "revert"]
 
 
 # --- adding -------------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from typer.testing import CliRunner
 
 from timeline import service
 from timeline.cli.main import app
-from timeline.storage import history, store
+from timeline.storage import datasets, history, parts, replay, store
 from timeline.storage.history import Who
 
-from conftest import CURATED, ROOT, frame, make_row
+from conftest import CURATED, ROOT, curated_folder, frame, make_row
 
 runner = CliRunner()
 ALICE = Who("editor", "alice@example.org", "Alice")
@@ -51,7 +51,7 @@ def correct(path: Path, count: int, who: Who = ALICE) -> history.Change:
 
 
 def rebuilt_equals_current(path: Path) -> bool:
-    table, _ = history.rebuild(path, path.parent / "base.parquet")
+    table, _ = replay.rebuild(path, path.parent / "base.parquet")
     return table.equals(store.read_schema_table(path).cast(table.schema))
 
 
@@ -122,9 +122,9 @@ def test_a_dataset_changed_outside_the_log_is_marked(curated: Path):
     correct(curated, 201)
     actions = [c.action for c in history.read(curated).changes]
     assert actions == ["correct", "external", "correct"]
-    with pytest.raises(history.ReplayError, match="changed outside the log"):
-        history.rebuild(curated, curated.parent / "base.parquet")
-    table, applied = history.rebuild(curated, store.backup_path(curated))  # a version after it
+    with pytest.raises(replay.ReplayError, match="changed outside the log"):
+        replay.rebuild(curated, curated.parent / "base.parquet")
+    table, applied = replay.rebuild(curated, store.backup_path(curated))  # a version after it
     assert len(applied) == 1 and table.equals(store.read_schema_table(curated).cast(table.schema))
 
 
@@ -230,3 +230,87 @@ def test_history_prints_hostile_names_and_reasons_inert(curated: Path):
     output = runner.invoke(app, ["history", EVENT, "--data", str(curated)]).output
     assert "\x1b" not in output and "\\u001b]0;owned\\u0007Mallory" in output
     assert "'<script>alert(1)</script>'" in output
+
+
+# --- a folder of parts: the log beside it, the manifest's rename the write ------------------------
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return curated_folder(tmp_path / "events")
+
+
+def test_a_correction_to_a_folder_shows_in_timeline_history_and_is_reverted(folder: Path):
+    change = correct(folder, 300)
+    assert history.log_path(folder) == folder.parent / "events.changes.jsonl"
+    assert change.dataset_after == history.file_digest(parts.manifest_path(folder))
+    data = ["--data", str(folder)]
+    shown = runner.invoke(app, ["history", EVENT, *data])
+    assert (
+        shown.exit_code == 0 and change.change_id in shown.output and "count: '188' -> '300'" in shown.output
+    )
+    done = runner.invoke(app, ["revert", change.change_id, "--reason", "the Air Force said 188", *data])
+    assert done.exit_code == 0, done.output
+    assert service.current(folder, EVENT)["count"] == 188
+    assert [c.action for c in history.read(folder, EVENT).changes] == ["correct", "revert"]
+    assert len(datasets.load(folder)) == len(store.load(CURATED))  # the row moved part, never doubled
+
+
+def test_a_writer_stopped_between_the_log_and_the_manifest_rename_loses_nothing(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    manifest = parts.manifest_path(folder)
+    before = manifest.read_bytes()
+    write_manifest = parts._write_manifest
+
+    def dies_after_logging(root: Path, body: parts.Manifest, before_replace=None) -> None:
+        def hook(tmp: Path) -> None:
+            before_replace(tmp)  # the log line is written and fsynced
+            raise Killed  # and the manifest never renamed
+
+        write_manifest(root, body, hook)
+
+    with monkeypatch.context() as m:
+        m.setattr(parts, "_write_manifest", dies_after_logging)
+        with pytest.raises(Killed):
+            correct(folder, 300)
+    assert manifest.read_bytes() == before and service.current(folder, EVENT)["count"] == 188
+    (ghost,) = history.read(folder).changes
+    assert ghost.after == {"count": 300} and ghost.dataset_before == history.file_digest(manifest)
+    done = correct(folder, 200)  # the next writer voids the ghost
+    assert [c.action for c in history.read(folder).changes] == ["correct", "void", "correct"]
+    assert [c.change_id for c in history.read(folder, EVENT).changes] == [done.change_id]
+    assert service.current(folder, EVENT)["count"] == 200
+    assert len(datasets.load(folder)) == len(store.load(CURATED))
+
+
+def test_a_real_sigkill_between_the_log_and_the_manifest_rename(folder: Path):
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from timeline import service
+        from timeline.storage import history, parts
+        write_manifest = parts._write_manifest
+        def dying(root, body, before_replace=None):
+            def hook(tmp):
+                before_replace(tmp)
+                os.kill(os.getpid(), signal.SIGKILL)
+            write_manifest(root, body, hook)
+        parts._write_manifest = dying
+        path = Path({str(folder)!r})
+        values = service.current(path, {EVENT!r})
+        service.correct(path, {EVENT!r}, history.version(values), {{"count": 300}}, history.cli_user(), "killed")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert service.current(folder, EVENT)["count"] == 188
+    left = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert left  # the killed writer's new manifest, never renamed
+    saved = service.correct(folder, EVENT, history.version(service.current(folder, EVENT)), {"count": 200},
+                            ALICE, "after the crash")  # fmt: skip
+    assert [c.action for c in history.read(folder).changes] == ["correct", "void", "correct"]
+    assert any("removed the abandoned temp file" in w for w in saved.warnings)
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+    assert service.current(folder, EVENT)["count"] == 200

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from timeline import synth
 from timeline.cli.main import app
 from timeline.domain.schema import Col
-from timeline.storage import parts, store
+from timeline.storage import history, parts, store
 
-from conftest import CURATED, engine_on, frame, make_row, view_of
+from conftest import CURATED, curated_folder, engine_on, frame, make_row, view_of
 
 runner = CliRunner()
 
@@ -70,6 +70,11 @@ def test_an_append_adds_a_part_and_rewrites_none(folder: Path):
     again = run("append", "--data", str(folder), str(_rows_file(folder.parent, make_row(event_id="new-one"))))
     assert again.exit_code == 1 and "event_id already in the dataset" in again.stderr
     assert part_stamps(folder) == after
+    (logged,) = history.read(folder).changes  # the write is in the log beside the folder, the refusal not
+    assert (logged.action, logged.after[str(Col.EVENT_ID)]) == ("append", "new-one")
+    assert logged.dataset_after == history.file_digest(parts.manifest_path(folder))
+    shown = run("history", "new-one", "--data", str(folder))
+    assert shown.exit_code == 0 and "append  new-one" in shown.output
 
 
 def _rows_file(folder: Path, *rows: dict) -> Path:
@@ -123,3 +128,22 @@ def test_a_folder_without_a_manifest_or_partitions_is_not_a_dataset(tmp_path: Pa
     assert (
         result.exit_code == 1 and "is a folder, not a dataset file or a partitioned dataset" in result.stderr
     )
+
+
+def test_an_import_into_a_folder_is_logged_and_reverted_at_the_command_line(tmp_path: Path):
+    root = curated_folder(tmp_path / "events")
+    acled = Path(__file__).parent / "fixtures" / "import" / "acled_messy.csv"
+    result = run(
+        "import", "--format", "acled", str(acled), "--into", str(root), "--rejects", str(tmp_path / "r.csv")
+    )
+    assert result.exit_code == 0, result.output
+    (change,) = history.read(root).changes
+    imported = parts.load(root)
+    assert change.action == "import" and sorted(change.batch["added"]) == sorted(
+        imported[imported[str(Col.DATASET)] == "acled"][str(Col.EVENT_ID)]
+    )
+    shown = run("history", "--data", str(root))
+    assert f"{len(change.batch['added'])} added, 0 changed" in shown.output
+    undone = run("revert", change.change_id, "--reason", "wrong file", "--data", str(root))
+    assert undone.exit_code == 0, undone.output
+    assert sorted(parts.load(root)[str(Col.EVENT_ID)]) == sorted(store.load(CURATED)[str(Col.EVENT_ID)])

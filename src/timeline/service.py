@@ -3,7 +3,7 @@ restore and revert.
 
 The `timeline` command, the importers and the web editor all write through here, so every
 write takes the dataset's lock, is checked by the same rules (`validation.check`), is
-written atomically (`store.save_table`) and gets its line in the change log
+written atomically (a `datasets.Dataset` of either layout) and gets its line in the change log
 (`timeline.storage.history`) before the new version replaces the old one.
 
 - A correction names the version of the event it was made on (`history.version`, a
@@ -28,13 +28,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from timeline.domain import taxonomy
 from timeline.domain.errors import UserError
 from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
 from timeline.domain.validation import CONTROL_MULTILINE, Problem, ValidationFailed, check
-from timeline.storage import history, store, tempfiles
+from timeline.storage import datasets, history, replay, store
 from timeline.storage.history import Change, Values, Who
 
 MAX_REASON = 1_000
@@ -121,8 +120,11 @@ def check_new(path: Path, values: Values) -> tuple[list[Problem], list[Values]]:
     raw, _ = store.with_append_defaults(pd.DataFrame([values], dtype=object))
     _, problems = check(raw)
     event_id = values.get(str(Col.EVENT_ID))
-    target = store.dataset_target(path)
-    if isinstance(event_id, str) and target.exists() and current(target, event_id.strip()) is not None:
+    if (
+        isinstance(event_id, str)
+        and datasets.at(path).exists()
+        and current(path, event_id.strip()) is not None
+    ):
         problems.append(Problem("event_id already in the dataset", column=str(Col.EVENT_ID), value=event_id))
     return problems, ([] if problems else similar(path, values))
 
@@ -141,32 +143,34 @@ def check_correction(base: Values, values: Values) -> tuple[Values, list[Problem
 # --- reading --------------------------------------------------------------------------------
 
 
-def _table(target: Path) -> pa.Table:
-    return store.read_schema_table(target).cast(ARROW_SCHEMA)
-
-
-def _position(table: pa.Table, event_id: str) -> int | None:
-    return history._position(table, event_id)
+_position = replay.position
 
 
 def current(path: Path, event_id: str) -> Values | None:
     """One event's values as the dataset holds them now (None when it is not there)."""
-    target = store.dataset_target(path)
-    store.check_readable(target)
-    try:
-        table = pq.read_table(target, filters=[(str(Col.EVENT_ID), "==", event_id)])
-    except (pa.ArrowInvalid, OSError) as err:
-        raise store.DatasetError(f"{path}: not a readable Parquet file ({err})") from err
+    table = datasets.at(path).scan(filter=pc.field(str(Col.EVENT_ID)) == event_id)
     if not table.num_rows:
         return None
     return history.rows_of(table.select(list(COLUMNS)).cast(ARROW_SCHEMA).slice(0, 1))[0]
 
 
+def find(path: Path, words: str, limit: int = 200) -> list[tuple[str, str]]:
+    """(event_id, label) of the events whose id or title holds every word (any case), newest
+    first: how an editor picks the event to correct, in either layout."""
+    names = [str(Col.EVENT_ID), str(Col.TITLE), str(Col.DATE_START)]
+    table = datasets.at(path).scan(names)
+    for word in words.lower().split():
+        hay = pc.utf8_lower(pc.binary_join_element_wise(table.column(names[0]), table.column(names[1]), " "))
+        table = table.filter(pc.match_substring(hay, word))
+    table = table.sort_by([(names[2], "descending"), (names[0], "ascending")]).slice(0, limit)
+    return [(r[names[0]], f"{r[names[2]]} · {r[names[1]]} · {r[names[0]]}") for r in table.to_pylist()]
+
+
 def similar(path: Path, values: Values, limit: int = 5) -> list[Values]:
     """Events that may be this one again: same type, overlapping dates and a shared country
     (or no countries on either side). Warnings for the person adding it, never a rule."""
-    target = store.dataset_target(path)
-    if not target.exists():
+    dataset = datasets.at(path)
+    if not dataset.exists():
         return []
     start, end = (
         values.get(str(Col.DATE_START)),
@@ -178,7 +182,7 @@ def similar(path: Path, values: Values, limit: int = 5) -> list[Values]:
     names = [
         str(c) for c in (Col.EVENT_ID, Col.DATE_START, Col.DATE_END, Col.EVENT_TYPE, Col.COUNTRIES, Col.TITLE)
     ]
-    table = pq.read_table(target, columns=names)
+    table = dataset.scan(names)
     table = table.filter(
         pc.and_(
             pc.equal(table.column(str(Col.EVENT_TYPE)), kind),
@@ -211,12 +215,13 @@ def retracted(path: Path) -> list[tuple[str, Change]]:
     gone = [(i, c) for i, c in state.items() if c.kind_for(i) == "removed"]
     if not gone:
         return []
-    target = store.dataset_target(path)
-    present = (
-        set(pq.read_table(target, columns=[str(Col.EVENT_ID)]).column(0).to_pylist())
-        if target.exists()
-        else set()
+    dataset, ids = datasets.at(path), pa.array([i for i, _ in gone], pa.string())
+    there = (
+        dataset.scan([str(Col.EVENT_ID)], filter=pc.field(str(Col.EVENT_ID)).isin(ids))
+        if dataset.exists()
+        else None
     )
+    present = set(there.column(0).to_pylist()) if there is not None else set()
     return [(i, c) for i, c in gone if i not in present]
 
 
@@ -224,7 +229,7 @@ def retracted(path: Path) -> list[tuple[str, Change]]:
 
 
 def _logger(target: Path, change: Change, digest: str | None) -> Callable[[Path], None]:
-    """What `store.save_table` calls with the fsynced new version: a batch's rows kept beside
+    """What a dataset's write calls with the fsynced new version: a batch's rows kept beside
     the log, then the log line, with the SHA-256 of the version before and of the new one."""
 
     def log(tmp: Path) -> None:
@@ -257,21 +262,23 @@ def _stamp(target: Path, who: Who, action: str, reason: str | None, **fields: An
 
 
 Plan = Callable[[pa.Table, Path, str], tuple[pa.Table, dict[str, Any]]]
-"""Given the dataset's table, its real path and the new change's id: the new table and the
-change's fields (event_id, before, after; or batch), or an exception that refuses it."""
+"""Given the rows a change is planned on (`Dataset.working`: at least those with its ids),
+the dataset's real path and the new change's id: those rows as they become and the change's
+fields (event_id, before, after; or batch), or an exception that refuses it."""
 
 
-def _write(path: Path, who: Who, action: str, reason: str | None, plan: Plan) -> Saved:
-    """Under the lock: check the log against the dataset, read it, `plan` the new version
-    (raising what refuses it), then write it with its log line."""
-    target = store.dataset_target(path)
-    store.check_writable(target, create=False)
-    with store.locked(target):
-        store.check_writable(target, create=False)
-        notes = tempfiles.remove_abandoned(target)
+def _write(path: Path, who: Who, action: str, reason: str | None, ids: list[str], plan: Plan) -> Saved:
+    """Under the lock: check the log against the dataset, read the rows of `ids`, `plan`
+    their new version (raising what refuses it), then write it with its log line."""
+    dataset = datasets.at(path)
+    target = dataset.target
+    dataset.check_writable(create=False)
+    with dataset.locked():
+        dataset.check_writable(create=False)
+        notes = dataset.remove_abandoned()
         digest = history.prepare(target)
         change_id = history.new_change_id(target)
-        table, fields = plan(_table(target), target, change_id)
+        table, fields = plan(dataset.working(ids), target, change_id)
         change = Change(
             change_id=change_id,
             at=history.now_text(),
@@ -280,7 +287,7 @@ def _write(path: Path, who: Who, action: str, reason: str | None, plan: Plan) ->
             reason=reason,
             **fields,
         )
-        store.save_table(table, target, before_replace=_logger(target, change, digest))
+        dataset.replace(ids, table, _logger(target, change, digest))
     return Saved(_logged(target, change), notes)
 
 
@@ -347,10 +354,10 @@ def append_rows(
     action: str = history.APPEND,
     reason: str | None = None,
 ) -> tuple[store.AppendResult, Change | None]:
-    """`store.append` (all rows or none, every rule), logged: one event is one change with its
+    """An append (all rows or none, every rule), logged: one event is one change with its
     values, more are one batch change with the rows kept beside the log."""
     journal = _append_journal(store.dataset_target(path), who, action, reason)
-    result = store.append(path, raw, dataset=dataset, create=create, journal=journal)
+    result = datasets.at(path).append(raw, dataset=dataset, create=create, journal=journal)
     change = journal.change
     return result, None if change is None else _logged(store.dataset_target(path), change)
 
@@ -375,7 +382,7 @@ def import_rows(
     dry_run: bool = False,
     create: bool = True,
 ) -> store.UpsertResult:
-    """`store.upsert` (what `timeline import` writes), logged as one batch change: the ids
+    """An upsert (what `timeline import` writes), logged as one batch change: the ids
     added, the fields changed (before and after) and the rows kept beside the log."""
     target = store.dataset_target(path)
 
@@ -389,7 +396,7 @@ def import_rows(
         batch = _batch(incoming, replaced, changed, [])
         return _logger(target, Change(**{**change.__dict__, "batch": batch}), digest)
 
-    return store.upsert(path, rows, dataset=dataset, dry_run=dry_run, create=create, journal=journal)
+    return datasets.at(path).upsert(rows, dataset=dataset, dry_run=dry_run, create=create, journal=journal)
 
 
 def correct(
@@ -423,7 +430,7 @@ def correct(
             "after": {k: new[k] for k in diff},
         }
 
-    return _write(path, who, history.CORRECT, why, plan)
+    return _write(path, who, history.CORRECT, why, [event_id], plan)
 
 
 def retract(path: Path, event_id: str, expected_version: str, who: Who, reason: str | None) -> Saved:
@@ -439,7 +446,7 @@ def retract(path: Path, event_id: str, expected_version: str, who: Who, reason: 
         table = pa.concat_tables([table.slice(0, pos), table.slice(pos + 1)])
         return table, {"event_id": event_id, "before": now, "after": None}
 
-    return _write(path, who, history.RETRACT, why, plan)
+    return _write(path, who, history.RETRACT, why, [event_id], plan)
 
 
 def _add_back(table: pa.Table, values: Values) -> tuple[pa.Table, Values]:
@@ -471,7 +478,7 @@ def restore(path: Path, event_id: str, who: Who, reason: str | None) -> Saved:
         table, values = _add_back(table, removal.before)
         return table, {"event_id": event_id, "before": None, "after": values}
 
-    return _write(path, who, history.RESTORE, why, plan)
+    return _write(path, who, history.RESTORE, why, [event_id], plan)
 
 
 def _later(target: Path, change: Change, event_id: str) -> str:
@@ -486,7 +493,7 @@ def revert(path: Path, change_id: str, who: Who, reason: str | None) -> Saved:
     """Undo one logged change by writing its opposite, checked like any other change. Refused
     when the fields it changed have changed again since (revert the later change first)."""
     why = _reason(reason)
-    target = store.dataset_target(path)
+    target = datasets.at(path).target
     log = history.read(target)
     try:
         change = log.find(change_id)
@@ -511,7 +518,22 @@ def revert(path: Path, change_id: str, who: Who, reason: str | None) -> Saved:
             return _revert_one(table, target, change)
         return _revert_batch(table, target, change, change_id)
 
-    return _write(path, who, history.REVERT, why, plan)
+    ids = [change.event_id] if change.event_id is not None else _batch_ids(target, change)
+    return _write(path, who, history.REVERT, why, ids, plan)
+
+
+def _batch_rows(target: Path, change: Change) -> tuple[pa.Table, pa.Table]:
+    """The rows a batch change wrote and the rows they replaced, as kept beside the log."""
+    batch = change.batch or {}
+    empty = ARROW_SCHEMA.empty_table()
+    wrote = history.read_rows(target, batch["rows"]) if batch.get("rows") else empty
+    replaced = history.read_rows(target, batch["before_rows"]) if batch.get("before_rows") else empty
+    return wrote, replaced
+
+
+def _batch_ids(target: Path, change: Change) -> list[str]:
+    wrote, replaced = _batch_rows(target, change)
+    return list(dict.fromkeys(pa.concat_tables([wrote, replaced]).column(str(Col.EVENT_ID)).to_pylist()))
 
 
 def _revert_one(table: pa.Table, target: Path, change: Change) -> tuple[pa.Table, dict[str, Any]]:
@@ -550,10 +572,7 @@ def _revert_batch(
     table: pa.Table, target: Path, change: Change, change_id: str
 ) -> tuple[pa.Table, dict[str, Any]]:
     """The opposite of a batch: the rows it wrote leave, the rows it replaced come back."""
-    batch = change.batch or {}
-    empty = ARROW_SCHEMA.empty_table()
-    wrote = history.read_rows(target, batch["rows"]) if batch.get("rows") else empty
-    replaced = history.read_rows(target, batch["before_rows"]) if batch.get("before_rows") else empty
+    wrote, replaced = _batch_rows(target, change)
     wrote_ids = wrote.column(str(Col.EVENT_ID)).to_pylist()
     present = table.filter(
         pc.is_in(table.column(str(Col.EVENT_ID)), value_set=pa.array(wrote_ids, pa.string()))
@@ -574,7 +593,7 @@ def _revert_batch(
     removed = [i for i in wrote_ids if i not in back]
     changed = _field_changes(list(now.values()), history.rows_of(replaced))
     summary = _batch(replaced, present, changed, removed)
-    return pa.concat_tables([history.without(table, wrote_ids), replaced]), {
+    return pa.concat_tables([replay.without(table, wrote_ids), replaced]), {
         "reverts": change.change_id,
         "batch": summary,
     }

@@ -322,3 +322,54 @@ def test_no_write_without_a_session(tall_page, editor_app, monkeypatch):
     with pytest.raises(access.NotAnEditor):
         writes.retract("2024-11-25-ru-drone-attack-ua", "any", "forged")
     assert data.read_bytes() == before
+
+
+@pytest.fixture(scope="session")
+def folder_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The app with sign-in configured, on the curated events as a folder of parts (the
+    layout of `timeline synth --out FOLDER/` and `import --into FOLDER/`)."""
+    from timeline.storage import parts, store
+
+    top = tmp_path_factory.mktemp("editor-folder")
+    data = top / "events"
+    parts.create(data)
+    parts.commit(data, add=parts.write_parts(data, store.read_schema_table(ROOT / "data" / "events.parquet")))
+    port = _free_port()
+    secrets = write_secrets(top / "secrets.toml", port=port, provider=provider, emails=[EDITOR], groups=[])
+    proc, url = start_server(data, top / "streamlit.log", secrets=secrets, port=port)
+    yield url, data
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_an_editor_corrects_a_partitioned_dataset_and_the_history_and_dashboard_show_it(
+    tall_page, provider, folder_app
+):
+    page = tall_page
+    app, data = folder_app
+    event = "2024-11-25-ru-drone-attack-ua"
+    sign_in(page, app, provider, EDITOR)
+    page.goto(f"{app}/editor?event={event}")
+    wait_for_app(page)
+    assert main(page).get_by_label("Count", exact=True).input_value() == "188"
+    fill(page, "Count", "190")
+    fill(page, "Why is it corrected? (required; kept in the history)", "Air Force update: 190")
+    main(page).get_by_role("button", name="Save correction").click()
+    wait_for_rerun(page)
+    assert any(f"Saved: count of {event}" in a for a in alerts(page)), alerts(page)
+    logged = [json.loads(line) for line in (data.parent / "events.changes.jsonl").read_text().splitlines()]
+    assert [(c["action"], c["after"]) for c in logged] == [("correct", {"count": 190})]
+
+    main(page).get_by_test_id("stButtonGroup").get_by_text("History", exact=True).click()
+    wait_for_rerun(page)
+    text = main(page).inner_text()
+    assert f"editor {EDITOR} (Editor)  correct  {event}" in text and "why: Air Force update: 190" in text
+    shot(page, "editor-folder-history")
+
+    page.goto(f"{app}/?event={event}")
+    wait_for_app(page)
+    card = page.locator(f".st-key-card-{event}")
+    card.wait_for()
+    assert "190 drones" in card.inner_text() and "(1 change)" in card.inner_text()
+    shot(page, "editor-folder-card")
+    assert page.errors == []

@@ -22,10 +22,10 @@ def history_command(
 ) -> None:
     """Who changed what, when and why: every logged change, oldest first (or one event's)."""
     from timeline import service
-    from timeline.storage import history, store
+    from timeline.storage import datasets, history, store
 
-    try:
-        store.check_readable(store.dataset_target(data))
+    try:  # a file, or a folder of parts: the log is beside either
+        datasets.at(data).check_readable()
     except store.DatasetError as err:
         fail(str(err))
     log = history.read(data, event_id)
@@ -82,7 +82,7 @@ def rebuild_command(
 ) -> None:
     """Rebuild the dataset from an earlier version of it and the change log, into --out."""
     from timeline.domain.schema import from_arrow
-    from timeline.storage import diff, history, store
+    from timeline.storage import diff, replay, store
 
     target = store.dataset_target(data)
     if store.dataset_target(out) in (target, store.dataset_target(base)):
@@ -92,8 +92,8 @@ def rebuild_command(
         )
     try:
         store.check_readable(base)
-        table, changes = history.rebuild(data, base)
-    except history.ReplayError as err:
+        table, changes = replay.rebuild(data, base)
+    except replay.ReplayError as err:
         fail(f"{base}: {err}; nothing was written")
     except store.DatasetError as err:
         fail(str(err))

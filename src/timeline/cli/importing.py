@@ -317,13 +317,9 @@ def import_command(
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects
         try:
-            if datasets.is_partitioned(target):  # a folder of parts keeps no change log
-                result = datasets.upsert(target, outcome.checked, dataset=source.name, dry_run=dry_run)
-            else:  # logged as one batch change (timeline.storage.history)
-                who = history.import_user(f"{source.name} {file.name}")
-                result = service.import_rows(
-                    target, outcome.checked, who, dataset=source.name, dry_run=dry_run
-                )
+            # logged as one batch change (timeline.storage.history), whichever the layout
+            who = history.import_user(f"{source.name} {file.name}")
+            result = service.import_rows(target, outcome.checked, who, dataset=source.name, dry_run=dry_run)
         except ValidationFailed as err:
             report(err.problems, f"nothing was written to {target}")
         except store.DatasetError as err:

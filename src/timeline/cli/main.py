@@ -150,15 +150,12 @@ def _check_target(path: Path, create: bool) -> None:
 def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool, action: str = "append") -> None:
     from timeline import service  # every write is logged, as the OS user
     from timeline.domain.validation import ValidationFailed
-    from timeline.storage import datasets, history, store
+    from timeline.storage import history, store
 
-    try:
-        if datasets.is_partitioned(path):  # a folder of parts keeps no change log (docs/editing.md)
-            result = datasets.append(path, raw, dataset=dataset, create=create)
-        else:
-            result, _ = service.append_rows(
-                path, raw, history.cli_user(), dataset=dataset, create=create, action=action
-            )
+    try:  # either layout, logged in the change log beside it (docs/editing.md)
+        result, _ = service.append_rows(
+            path, raw, history.cli_user(), dataset=dataset, create=create, action=action
+        )
     except ValidationFailed as err:
         report(err.problems, f"nothing was written to {path}")
     except store.DatasetError as err:

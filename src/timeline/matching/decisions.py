@@ -118,7 +118,7 @@ def decide(path: Path, who: Who, action: str, event_ids: Sequence[str], reason: 
         raise ValidationFailed(problems)
     if path.is_dir():
         raise Refused(
-            f"{path}: decisions go to a one-file dataset's change log; a partitioned dataset has none"
+            f"{path}: decisions on incidents need a one-file dataset for now; this is a folder of parts"
         )
     target = store.dataset_target(path)
     named = list(dict.fromkeys(event_ids))

@@ -1,6 +1,7 @@
 """The change log: every write to a dataset, who made it, when, what changed and why.
 
-The log is `<dataset>.changes.jsonl` beside the dataset's real file (a symlink's target), one
+The log is `<dataset>.changes.jsonl` beside the dataset's real file (a symlink's target), or
+beside the folder of a partitioned dataset (`events/` -> `events.changes.jsonl`), one
 JSON object per line, only ever appended to, under the dataset's writer lock. A change of one
 event holds the values of the fields it changed, before and after (the whole row when the
 event was added, retracted or restored). A change of many rows at once (an import, an append
@@ -11,7 +12,8 @@ changed again before the line naming them is appended.
 
 Crash safety: a writer, holding the lock, (1) writes the new version of the dataset to a temp
 file and fsyncs it, (2) appends the log line, which records the SHA-256 of the dataset before
-and of that temp file, and fsyncs the log, (3) renames the temp file over the dataset. A
+and of that temp file (`Dataset.digest`: a file's bytes; a folder's manifest, written after its
+new parts, and whose rename is the folder's change), and fsyncs the log, (3) renames the temp file over the dataset. A
 crash before (2) changes nothing; a crash between (2) and (3) leaves a line whose change the
 dataset never got. The next writer finds that out before it writes (`prepare`): the dataset's
 hash is the line's `dataset_before`, not its `dataset_after`, so it appends a `void` line
@@ -33,21 +35,19 @@ import os
 import re
 import socket
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
-from timeline.domain.validation import coerce
-from timeline.storage import tempfiles
+from timeline.domain.schema import ARROW_SCHEMA, COLUMNS
+from timeline.storage import datasets, tempfiles
+from timeline.storage.store import file_digest as file_digest  # the version the log names
 from timeline.storage.store import fsync_dir, write_atomic
 
 LOG_SUFFIX = ".changes.jsonl"
@@ -167,18 +167,10 @@ def rows_folder(dataset: Path) -> Path:
     return real.with_name(real.name + ROWS_SUFFIX)
 
 
-def file_digest(path: Path) -> str | None:
-    """SHA-256 of a file's bytes (None when there is no file)."""
-    try:
-        with path.open("rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except FileNotFoundError:
-        return None
-
-
 def _mode_of(dataset: Path) -> int:
+    """The log's mode: the dataset's, without execute bits (a folder of parts has them)."""
     try:
-        return stat.S_IMODE(dataset.stat().st_mode)
+        return stat.S_IMODE(dataset.stat().st_mode) & 0o666
     except OSError:
         return 0o666
 
@@ -450,7 +442,7 @@ def prepare(dataset: Path) -> str | None:
     dataset changed outside the log gets an `external` line. Returns the dataset's SHA-256."""
     real = Path(os.path.realpath(dataset))
     remove_abandoned_rows(real)
-    current = file_digest(real)
+    current = datasets.at(real).digest()
     last = last_change(real)
     log = log_path(real)
     if last is None:
@@ -527,114 +519,6 @@ def read_rows(dataset: Path, name: str) -> pa.Table:
 def record(dataset: Path, change: Change) -> None:
     """Append a change (hold the dataset's lock; call `prepare` first in the same hold)."""
     append_line(log_path(dataset), change.as_json(), mode=_mode_of(Path(os.path.realpath(dataset))))
-
-
-# --- rebuilding -----------------------------------------------------------------------------
-
-
-class ReplayError(Exception):
-    """The log cannot take a dataset version forward (a change outside the log, a missing
-    rows file)."""
-
-
-def _position(table: pa.Table, event_id: str) -> int | None:
-    index = pc.index(table.column(str(Col.EVENT_ID)), pa.scalar(event_id, pa.string())).as_py()
-    return None if index is None or index < 0 else int(index)
-
-
-def table_of(values: Iterable[Values]) -> pa.Table:
-    """Rows of JSON values as a table in the schema (values already checked when logged)."""
-    frame, problems = coerce(pd.DataFrame(list(values), columns=list(COLUMNS), dtype=object))
-    if problems:
-        raise ReplayError("; ".join(str(p) for p in problems[:3]))
-    return to_arrow(frame)
-
-
-def without(table: pa.Table, ids: Iterable[str]) -> pa.Table:
-    ids = list(ids)
-    if not ids:
-        return table
-    gone = pc.is_in(table.column(str(Col.EVENT_ID)), value_set=pa.array(ids, pa.string()))
-    return table.filter(pc.invert(gone))
-
-
-def apply_one(table: pa.Table, event_id: str, before: Values | None, after: Values | None) -> pa.Table:
-    """One event's change on a table: added at the end, removed, or its fields replaced in
-    place (the row keeps its position)."""
-    pos = _position(table, event_id)
-    if before is None:
-        if pos is not None:
-            raise ReplayError(f"{event_id}: added, but already in the dataset")
-        return pa.concat_tables([table, table_of([after or {}])])
-    if pos is None:
-        raise ReplayError(f"{event_id}: changed or removed, but not in the dataset")
-    if after is None:
-        return pa.concat_tables([table.slice(0, pos), table.slice(pos + 1)])
-    current = rows_of(table.slice(pos, 1))[0]
-    row = table_of([current | after])
-    return pa.concat_tables([table.slice(0, pos), row, table.slice(pos + 1)])
-
-
-def apply(table: pa.Table, change: Change, dataset: Path) -> pa.Table:
-    """A logged change on a table in the schema, as the writer made it."""
-    if change.marker:
-        if change.action == EXTERNAL:
-            raise ReplayError(
-                f"change {change.change_id}: the dataset was changed outside the log here; rebuild "
-                "from a version written after it"
-            )
-        return table
-    if change.event_id is not None:
-        return apply_one(table, change.event_id, change.before, change.after)
-    batch = change.batch or {}
-    try:
-        rows = read_rows(dataset, batch["rows"]) if batch.get("rows") else ARROW_SCHEMA.empty_table()
-    except (OSError, pa.ArrowInvalid) as err:
-        raise ReplayError(f"change {change.change_id}: its rows file cannot be read ({err})") from err
-    removed = [*batch.get("removed", []), *rows.column(str(Col.EVENT_ID)).to_pylist()]
-    return pa.concat_tables([without(table, removed), rows])
-
-
-def replay(base: pa.Table, changes: Iterable[Change], dataset: Path) -> pa.Table:
-    """`base` (a version of the dataset) with `changes` applied in order."""
-    table = base.select(list(COLUMNS)).cast(ARROW_SCHEMA)
-    for change in changes:
-        table = apply(table, change, dataset)
-    return table
-
-
-def changes_since(dataset: Path, base_digest: str) -> list[Change]:
-    """The effective changes after the dataset version whose SHA-256 is `base_digest`:
-    after the last line that left the dataset in that version (or, for the version before
-    the first logged change, all of them). Raises ReplayError if the log never had it."""
-    log = read(dataset)
-    gone = log.voided()
-    start: int | None = None
-    for i, change in enumerate(log.changes):
-        if change.change_id in gone:
-            continue
-        if change.dataset_after == base_digest:
-            start = i + 1
-    if start is None:
-        first = next((c for c in log.changes if c.change_id not in gone), None)
-        if first is None or first.dataset_before != base_digest:
-            raise ReplayError(
-                "this version of the dataset is not in the log: give a version it recorded "
-                "(the .bak of a logged write, or a copy taken after one)"
-            )
-        start = 0
-    later = log.changes[start:]
-    return [c for c in later if c.change_id not in gone and c.action != VOID]
-
-
-def rebuild(dataset: Path, base: Path) -> tuple[pa.Table, list[Change]]:
-    """The dataset rebuilt from an earlier version of it (`base`) and the log: the table and
-    the changes applied."""
-    digest = file_digest(base)
-    if digest is None:
-        raise ReplayError(f"{base}: no such file")
-    changes = changes_since(dataset, digest)
-    return replay(pq.read_table(base), changes, dataset), changes
 
 
 def describe_change(change: Change, event_id: str | None = None) -> list[str]:

@@ -24,7 +24,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +48,7 @@ PART_ROWS = 2_000_000
 """Largest part written at once; `compact` merges parts of a month up to this size."""
 
 
-class PartsError(Exception):
+class PartsError(store.DatasetError):
     """A partitioned dataset folder is missing, unreadable, or its manifest is damaged."""
 
 
@@ -68,11 +68,6 @@ class Manifest:
     @property
     def rows(self) -> int:
         return sum(p.rows for p in self.parts)
-
-
-def is_partitioned(path: Path) -> bool:
-    """A folder is a partitioned dataset; a file is a single-file dataset."""
-    return path.is_dir()
 
 
 def manifest_path(root: Path) -> Path:
@@ -126,7 +121,9 @@ def version(root: Path) -> str:
     return f"glob:{hash(tuple(stamp)) & 0xFFFFFFFFFFFF:x}"
 
 
-def _write_manifest(root: Path, manifest: Manifest) -> None:
+def _write_manifest(
+    root: Path, manifest: Manifest, before_replace: store.BeforeReplace | None = None
+) -> None:
     body = {
         "format": FORMAT,
         "id": manifest.id,
@@ -135,7 +132,9 @@ def _write_manifest(root: Path, manifest: Manifest) -> None:
         "rows": manifest.rows,
         "parts": [{"path": p.path, "rows": p.rows} for p in manifest.parts],
     }
-    store.write_bytes_atomic(manifest_path(root), json.dumps(body, indent=1).encode("utf-8"))
+    store.write_bytes_atomic(
+        manifest_path(root), json.dumps(body, indent=1).encode("utf-8"), before_replace=before_replace
+    )
 
 
 def create(root: Path) -> Manifest:
@@ -236,15 +235,22 @@ def _part_id() -> str:
     return f"{time.time_ns():x}-{secrets.token_hex(4)}"
 
 
-def commit(root: Path, *, add: Iterable[Part] = (), remove: Iterable[str] = ()) -> Manifest:
-    """Swap parts in and out of the manifest in one atomic rename. Caller holds the lock."""
+def commit(
+    root: Path,
+    *,
+    add: Iterable[Part] = (),
+    remove: Iterable[str] = (),
+    before_replace: store.BeforeReplace | None = None,
+) -> Manifest:
+    """Swap parts in and out of the manifest in one atomic rename. Caller holds the lock.
+    `before_replace` gets the fsynced new manifest before the rename (the change log)."""
     current = read_manifest(root)
     if current is None:
         raise PartsError(f"{root}: no {MANIFEST}; create the dataset with `timeline synth` or `--create`")
     gone = set(remove)
     parts = tuple(p for p in current.parts if p.path not in gone) + tuple(add)
     manifest = Manifest(current.id, current.version + 1, parts)
-    _write_manifest(root, manifest)
+    _write_manifest(root, manifest, before_replace)
     for path in gone:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(root / path)
@@ -318,11 +324,17 @@ def _ids(frame: pd.DataFrame) -> pa.Array:
 
 
 def append(
-    root: Path, raw: pd.DataFrame, *, now: datetime | None = None, dataset: str = "curated"
+    root: Path,
+    raw: pd.DataFrame,
+    *,
+    now: datetime | None = None,
+    dataset: str = "curated",
+    journal: Callable[[pd.DataFrame], store.BeforeReplace] | None = None,
 ) -> store.AppendResult:
     """`store.append` for a partitioned dataset: every row checked, an id already in any part
     refused, the new rows written as new parts and committed in one manifest rename. No part
-    is rewritten, so the cost does not grow with the dataset (beyond looking the ids up)."""
+    is rewritten, so the cost does not grow with the dataset (beyond looking the ids up).
+    `journal`, as for `store.append`, gives what runs before the manifest is replaced."""
     rows, notes = store.with_append_defaults(raw, now, dataset)
     with store.locked(manifest_path(root)):
         if read_manifest(root) is None:
@@ -335,7 +347,8 @@ def append(
             problems += store.duplicate_id_problems(taken, new)
         if problems:
             raise ValidationFailed(problems)
-        manifest = commit(root, add=write_parts(root, to_arrow(new)))
+        hook = journal(new) if journal else None
+        manifest = commit(root, add=write_parts(root, to_arrow(new)), before_replace=hook)
     return store.AppendResult(added=len(new), total=manifest.rows, warnings=notes)
 
 
@@ -346,10 +359,11 @@ def upsert(
     dataset: str,
     now: datetime | None = None,
     dry_run: bool = False,
+    journal: Callable[[store.UpsertResult, pa.Table, pa.Table], store.BeforeReplace] | None = None,
 ) -> store.UpsertResult:
     """`store.upsert` for a partitioned dataset: new ids become new parts; the parts holding a
     changed row are rewritten without it and its new version is added, all in one manifest
-    commit; unchanged rows cost nothing."""
+    commit; unchanged rows cost nothing. `journal` as for `store.upsert`."""
     key = str(Col.EVENT_ID)
     new = store.stamped(rows, dataset, now)
     ids = _ids(new)
@@ -375,10 +389,39 @@ def upsert(
         holding = list(parts_holding(root, changed)) if len(changed) else []
         added = [p for part in holding for p in rewrite_without(root, part, changed)]
         wanted = store.member(new[key], changed) | ~store.member(new[key], existing.column(key))
-        added += write_parts(root, to_arrow(new[wanted]))
-        commit(root, add=added, remove=holding)
+        incoming = to_arrow(new[wanted])
+        added += write_parts(root, incoming)
+        replaced = existing.filter(pa.array(store.member(existing.column(key), changed)))
+        hook = journal(result, incoming, replaced) if journal else None
+        commit(root, add=added, remove=holding, before_replace=hook)
     result.written = True
     return result
+
+
+def check_writable(root: Path) -> None:
+    """Raise PartsError unless a change can be written to the folder: it has a manifest (a
+    dataset written by timeline) and we may create files in it."""
+    if read_manifest(root) is None:
+        raise PartsError(f"{root}: is a folder, not a dataset file or a partitioned dataset (no {MANIFEST})")
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise PartsError(
+            f"{root}: cannot create files in this dataset folder (permission denied); nothing was written"
+        )
+
+
+def rows_with(root: Path, ids: pa.Array) -> pa.Table:
+    """The dataset's rows whose ids are among `ids`, in the schema."""
+    return _existing(root, ids)
+
+
+def replace_rows(root: Path, ids: pa.Array, table: pa.Table, before_replace: store.BeforeReplace) -> None:
+    """The rows with `ids` become `table`'s rows (a correction, retraction or revert): the
+    parts holding them rewritten without them, `table` added as new parts, one commit.
+    Caller holds the lock."""
+    holding = list(parts_holding(root, ids)) if len(ids) else []
+    added = [p for part in holding for p in rewrite_without(root, part, ids)]
+    added += write_parts(root, table.select(ARROW_SCHEMA.names).cast(ARROW_SCHEMA))
+    commit(root, add=added, remove=holding, before_replace=before_replace)
 
 
 def load(root: Path) -> pd.DataFrame:

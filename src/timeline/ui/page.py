@@ -36,9 +36,9 @@ PAGE_CSS = "<style>.block-container{padding-top:3.2rem} h1{font-size:1.75rem !im
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking the dataset…")
-def _checked(path: str, version: tuple[int, int]) -> tuple[Path, list[str]]:
-    """Once per file version: the rows that pass every rule (a hostile or damaged file's
-    good rows are shown, the others named)."""
+def _checked(path: str, version: str) -> tuple[Path, list[str]]:
+    """Once per dataset version: the rows that pass every rule (a hostile or damaged file's
+    good rows are shown, the others named; a folder of parts is shown as it is)."""
     return datasets.checked(Path(path), Path(tempfile.gettempdir()))
 
 
@@ -46,16 +46,15 @@ def load_engine(path: Path) -> Engine:
     """The engine on the dataset as it is now (a new file version gets a new summary); rows
     that break a rule are left out and listed, never drawn."""
     try:
-        shown = path
-        if not path.is_dir():
-            store.check_readable(path)  # a missing or unreadable file is a message, not a traceback
-            shown, problems = _checked(str(path.resolve()), store.file_version(path))
-            if problems:
-                st.warning(
-                    f"Some rows of this dataset break the rules and are not shown "
-                    f"(run `timeline validate` on it):\n{bullets(problems, limit=12)}",
-                    icon=":material/report:",
-                )
+        dataset = datasets.at(path)
+        dataset.check_readable()  # a missing or unreadable dataset is a message, not a traceback
+        shown, problems = _checked(str(path.resolve()), dataset.version())
+        if problems:
+            st.warning(
+                f"Some rows of this dataset break the rules and are not shown "
+                f"(run `timeline validate` on it):\n{bullets(problems, limit=12)}",
+                icon=":material/report:",
+            )
         return open_engine(shown)
     except (store.DatasetError, EngineError, OSError) as err:
         reason = describe_os_error(err) if isinstance(err, OSError) else str(err)

@@ -11,23 +11,23 @@ a formula, flagged: it is stored as typed, shown as text, and neutralised in exp
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import streamlit as st
 
 from timeline.domain import entry, taxonomy
 from timeline.domain.schema import Col
 from timeline.domain.validation import ISO3, Problem
+from timeline.engine import EngineError, open_engine
 from timeline.export.data import FORMULA_STARTS
 from timeline.formatting import country_name, escape_markdown, format_dates
-from timeline.storage import store
+from timeline.storage import datasets, store
 from timeline.storage.history import Values
+from timeline.view import View
 
 PHRASE, EXACT = "As reported", "Exact dates"
 
@@ -77,26 +77,30 @@ class Options:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _options(path: str, version: tuple[int, int]) -> Options:
-    del version  # the cache key: a new version of the file is read again
-    columns = [str(Col.ACTORS), str(Col.SOURCE_OUTLET), str(Col.COUNTRIES)]
-    table = pq.read_table(path, columns=columns)
+def _options(path: str, version: str) -> Options:
+    """Asked of the engine, as the dashboard asks it: the dataset's summary (from the parts'
+    footers for a folder) and its outlets, whichever the layout."""
+    del version  # the cache key: a new version of the dataset is asked again
+    engine = open_engine(Path(path))
+    summary = engine.summary
 
     def unique(values: Any) -> tuple[str, ...]:
-        return tuple(sorted(str(v) for v in pc.unique(values).to_pylist() if v))
+        return tuple(sorted(str(v) for v in values if v))
 
     return Options(
-        actors=unique(pc.list_flatten(table.column(str(Col.ACTORS)))),
-        outlets=unique(table.column(str(Col.SOURCE_OUTLET))),
-        countries=unique(pc.list_flatten(table.column(str(Col.COUNTRIES)))),
+        actors=unique(summary.actors),
+        outlets=unique(engine.outlets(View()).index),
+        countries=unique(summary.countries),
     )
 
 
 def options(path: Path) -> Options:
-    target = store.dataset_target(path)
     try:
-        return _options(str(target), store.file_version(target))
-    except (OSError, store.DatasetError):
+        dataset = datasets.at(path)
+        if not dataset.files():  # a new, empty folder: nothing to offer, nothing for the engine to read
+            return Options()
+        return _options(str(dataset.target), dataset.version())
+    except (OSError, store.DatasetError, EngineError):
         return Options()
 
 
@@ -296,9 +300,13 @@ def say_problems(reasons: list[str]) -> None:
         st.error(escape_markdown(reason), icon=":material/error:")
 
 
+Beside = Callable[[str], None]
+"""Shows a field's problems (and a formula warning) under it."""
+
+
 def render(form: Form, opts: Options, reading: Reading, problems: Mapping[str, list[str]]) -> None:
-    """Draw the fields, each problem beside its field, the interval and place as typed."""
-    correcting = form.base is not None
+    """Draw the fields, each problem beside its field, the interval and place as typed: what
+    and when on the left; who, where, how many and the source on the right."""
 
     def beside(name: str) -> None:
         say_problems(problems.get(name, []))
@@ -307,122 +315,134 @@ def render(form: Form, opts: Options, reading: Reading, problems: Mapping[str, l
 
     left, right = st.columns(2, gap="large")
     with left:
-        st.text_input("Title (in our own words)", key=form.key("title"), placeholder="Drones over Kyiv")
-        beside("title")
-        st.selectbox(
-            "Event type",
-            taxonomy.EVENT_TYPE_KEYS,
-            index=None,
-            key=form.key("event_type"),
-            format_func=lambda k: f"{taxonomy.LABELS[k]} ({taxonomy.group_of(k)})",
-            placeholder="Choose a type",
-        )
-        beside("event_type")
-        st.radio(
-            "Confidence",
-            taxonomy.CONFIDENCES,
-            key=form.key("confidence"),
-            index=None,
-            horizontal=True,
-            captions=[taxonomy.CONFIDENCE_HELP[c] for c in taxonomy.CONFIDENCES],
-        )
-        beside("confidence")
-        st.radio("Dates", (PHRASE, EXACT), key=form.key("date_mode"), horizontal=True)
-        if form.get("date_mode", PHRASE) == PHRASE:
-            st.text_input(
-                "Date as reported",
-                key=form.key("when"),
-                placeholder="Monday night, last week, Oct. 29",
-                help="Turned into the interval it means, counted from the publication date.",
-            )
-            beside("when")
-        else:
-            a, b, c = st.columns(3)
-            a.text_input("First day", key=form.key("start"), placeholder="YYYY-MM-DD")
-            b.text_input("Last day", key=form.key("end"), placeholder="same day")
-            c.selectbox("Dated to the", taxonomy.PRECISIONS, key=form.key("precision"))
-            for name in ("start", "end", "precision"):
-                beside(name)
-            st.text_input(
-                "Date as reported (optional)", key=form.key("date_text"), placeholder="Monday night"
-            )
-            beside("date_text")
-        st.text_input("Source published", key=form.key("published"), placeholder="YYYY-MM-DD")
-        beside("published")
-        if reading.interval:
-            st.info(f"Means **{escape_markdown(reading.interval)}**", icon=":material/date_range:")
-        st.text_input(
-            "Identifier",
-            key=form.key("event_id"),
-            disabled=correcting,
-            placeholder=f"{reading.raw.get('event_id') or 'from the first day and the title'}",
-            help="Never changes once saved. Leave empty to make it from the first day and the title.",
-        )
-        beside("event_id")
-        st.text_area("Summary (one to three sentences, our own words)", key=form.key("summary"), height=110)
-        beside("summary")
-        st.text_input("Key event label (optional, at most 60 characters)", key=form.key("key_label"))
-        beside("key_label")
+        _what_and_when(form, reading, beside)
     with right:
-        _multiselect("Actors", form.key("actors"), opts.actors, form.get("actors", []), new=True)
-        beside("actors")
-        codes = sorted(set(opts.countries) | set(form.get("countries", [])) | ISO3)
-        _multiselect(
-            "Countries",
-            form.key("countries"),
-            codes,
-            form.get("countries", []),
-            fmt=country_name,
-            first=opts.countries,
-        )
-        beside("countries")
-        if reading.countries and reading.countries.startswith("warning"):
-            st.warning(
-                escape_markdown(reading.countries.removeprefix("warning: ").replace(" (--country)", ""))
-            )
-        elif reading.countries:
-            st.caption(escape_markdown("Stored as " + reading.countries.replace(" (--country)", "")))
-        _multiselect(
-            "Side that acted (required for strikes)",
-            form.key("initiators"),
-            codes,
-            form.get("initiators", []),
-            fmt=country_name,
-            first=opts.countries,
-        )
-        beside("initiators")
-        st.text_input("Place", key=form.key("location"), placeholder="Kyiv; near Lotarevka; Kursk region")
-        beside("location")
-        if reading.place:
-            st.caption(escape_markdown(reading.place[:1].upper() + reading.place[1:]))
-        a, b = st.columns(2)
-        a.text_input("Latitude", key=form.key("latitude"), placeholder="from the place")
-        b.text_input("Longitude", key=form.key("longitude"), placeholder="from the place")
-        beside("latitude")
-        beside("longitude")
-        a, b, c = st.columns(3)
-        a.text_input("Count", key=form.key("count"), placeholder="none given")
-        b.selectbox("Unit", list(taxonomy.COUNT_UNITS), index=None, key=form.key("unit"), placeholder="-")
-        c.text_input("Intercepted", key=form.key("intercepted"), placeholder="none given")
-        for name in ("count", "unit", "intercepted"):
-            beside(name)
-        st.text_input("Weapon (';'-separated)", key=form.key("weapon"))
-        beside("weapon")
-        outlets = sorted(set(opts.outlets) | ({form.get("outlet")} - {None}))
-        st.selectbox(
-            "Source outlet",
-            outlets,
-            index=None,
-            key=form.key("outlet"),
-            accept_new_options=True,
-            placeholder="Pick or type the outlet",
-        )
-        beside("outlet")
-        st.text_input("Source address (http or https)", key=form.key("url"), placeholder="https://")
-        beside("url")
-        st.text_area("Other sources (one address a line)", key=form.key("other_sources"), height=80)
-        beside("other_sources")
+        _who(form, opts, reading, beside)
+        _where_how_many_and_source(form, opts, reading, beside)
     say_problems(problems.get("", []))
+
+
+def _what_and_when(form: Form, reading: Reading, beside: Beside) -> None:
+    """Title, type, confidence, the dates (as reported or exact), the identifier, the summary."""
+    correcting = form.base is not None
+    st.text_input("Title (in our own words)", key=form.key("title"), placeholder="Drones over Kyiv")
+    beside("title")
+    st.selectbox(
+        "Event type",
+        taxonomy.EVENT_TYPE_KEYS,
+        index=None,
+        key=form.key("event_type"),
+        format_func=lambda k: f"{taxonomy.LABELS[k]} ({taxonomy.group_of(k)})",
+        placeholder="Choose a type",
+    )
+    beside("event_type")
+    st.radio(
+        "Confidence",
+        taxonomy.CONFIDENCES,
+        key=form.key("confidence"),
+        index=None,
+        horizontal=True,
+        captions=[taxonomy.CONFIDENCE_HELP[c] for c in taxonomy.CONFIDENCES],
+    )
+    beside("confidence")
+    st.radio("Dates", (PHRASE, EXACT), key=form.key("date_mode"), horizontal=True)
+    if form.get("date_mode", PHRASE) == PHRASE:
+        st.text_input(
+            "Date as reported",
+            key=form.key("when"),
+            placeholder="Monday night, last week, Oct. 29",
+            help="Turned into the interval it means, counted from the publication date.",
+        )
+        beside("when")
+    else:
+        a, b, c = st.columns(3)
+        a.text_input("First day", key=form.key("start"), placeholder="YYYY-MM-DD")
+        b.text_input("Last day", key=form.key("end"), placeholder="same day")
+        c.selectbox("Dated to the", taxonomy.PRECISIONS, key=form.key("precision"))
+        for name in ("start", "end", "precision"):
+            beside(name)
+        st.text_input("Date as reported (optional)", key=form.key("date_text"), placeholder="Monday night")
+        beside("date_text")
+    st.text_input("Source published", key=form.key("published"), placeholder="YYYY-MM-DD")
+    beside("published")
+    if reading.interval:
+        st.info(f"Means **{escape_markdown(reading.interval)}**", icon=":material/date_range:")
+    st.text_input(
+        "Identifier",
+        key=form.key("event_id"),
+        disabled=correcting,
+        placeholder=f"{reading.raw.get('event_id') or 'from the first day and the title'}",
+        help="Never changes once saved. Leave empty to make it from the first day and the title.",
+    )
+    beside("event_id")
+    st.text_area("Summary (one to three sentences, our own words)", key=form.key("summary"), height=110)
+    beside("summary")
+    st.text_input("Key event label (optional, at most 60 characters)", key=form.key("key_label"))
+    beside("key_label")
+
+
+def _who(form: Form, opts: Options, reading: Reading, beside: Beside) -> None:
+    """Actors, countries (and what they will be stored as) and the side that acted."""
+    _multiselect("Actors", form.key("actors"), opts.actors, form.get("actors", []), new=True)
+    beside("actors")
+    codes = sorted(set(opts.countries) | set(form.get("countries", [])) | ISO3)
+    _multiselect(
+        "Countries",
+        form.key("countries"),
+        codes,
+        form.get("countries", []),
+        fmt=country_name,
+        first=opts.countries,
+    )
+    beside("countries")
+    if reading.countries and reading.countries.startswith("warning"):
+        st.warning(escape_markdown(reading.countries.removeprefix("warning: ").replace(" (--country)", "")))
+    elif reading.countries:
+        st.caption(escape_markdown("Stored as " + reading.countries.replace(" (--country)", "")))
+    _multiselect(
+        "Side that acted (required for strikes)",
+        form.key("initiators"),
+        codes,
+        form.get("initiators", []),
+        fmt=country_name,
+        first=opts.countries,
+    )
+    beside("initiators")
+
+
+def _where_how_many_and_source(form: Form, opts: Options, reading: Reading, beside: Beside) -> None:
+    """The place (and where the gazetteer puts it), the counts, the weapon and the sources."""
+    st.text_input("Place", key=form.key("location"), placeholder="Kyiv; near Lotarevka; Kursk region")
+    beside("location")
+    if reading.place:
+        st.caption(escape_markdown(reading.place[:1].upper() + reading.place[1:]))
+    a, b = st.columns(2)
+    a.text_input("Latitude", key=form.key("latitude"), placeholder="from the place")
+    b.text_input("Longitude", key=form.key("longitude"), placeholder="from the place")
+    beside("latitude")
+    beside("longitude")
+    a, b, c = st.columns(3)
+    a.text_input("Count", key=form.key("count"), placeholder="none given")
+    b.selectbox("Unit", list(taxonomy.COUNT_UNITS), index=None, key=form.key("unit"), placeholder="-")
+    c.text_input("Intercepted", key=form.key("intercepted"), placeholder="none given")
+    for name in ("count", "unit", "intercepted"):
+        beside(name)
+    st.text_input("Weapon (';'-separated)", key=form.key("weapon"))
+    beside("weapon")
+    outlets = sorted(set(opts.outlets) | ({form.get("outlet")} - {None}))
+    st.selectbox(
+        "Source outlet",
+        outlets,
+        index=None,
+        key=form.key("outlet"),
+        accept_new_options=True,
+        placeholder="Pick or type the outlet",
+    )
+    beside("outlet")
+    st.text_input("Source address (http or https)", key=form.key("url"), placeholder="https://")
+    beside("url")
+    st.text_area("Other sources (one address a line)", key=form.key("other_sources"), height=80)
+    beside("other_sources")
 
 
 def _multiselect(

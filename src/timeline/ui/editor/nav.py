@@ -28,7 +28,7 @@ def card_footer(event_id: str) -> None:
         return
     st.page_link(editor_page(), label="Edit", icon=":material/edit:", query_params={"event": event_id})
     if seen is not None:
-        from timeline.ui.editor.page import show_changes
+        from timeline.ui.editor.changes import show_changes
 
         with st.expander(f"Full history ({seen.changes:,} change{'' if seen.changes == 1 else 's'})"):
             show_changes(history.read(store.default_path(), event_id).changes[::-1], event_id)

@@ -1,15 +1,14 @@
-"""The editor page: sign in; add an event; correct, retract or restore one; confirm, split
-or merge matched incidents; read and revert the change log. Only signed-in editors see the forms, and every write checks again
-(`writes.py`). Everything editors typed is shown as text: `st.text`, tables, or markdown with
-every special character escaped."""
+"""The editor page: sign in; add an event; correct or retract one, on a dataset of either
+layout (a file, or a folder of parts). The sections that read the change log (incidents,
+retracted events, history and revert) are in `changes.py`. Only signed-in editors see the
+forms, and every write checks again (`writes.py`). Everything editors typed is shown as text:
+`st.text`, tables, or markdown with every special character escaped."""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import streamlit as st
 
 from timeline import service
@@ -20,6 +19,16 @@ from timeline.formatting import escape_markdown
 from timeline.storage import datasets, history, store
 from timeline.storage.history import Change, Values
 from timeline.ui.editor import access, form, writes
+from timeline.ui.editor.changes import (
+    flash,
+    history_section,
+    incidents_section,
+    retracted_section,
+    say,
+    show_changes,
+    show_flash,
+    text_table,
+)
 from timeline.ui.editor.form import Form
 from timeline.ui.safe import inert
 
@@ -33,38 +42,6 @@ SECTIONS = {
 SECTION = "editor_section"
 PICK, OPENED, CONFLICT = "fix_pick", "fix_opened", "fix_conflict"
 MAX_PICKS = 200
-
-
-TABLE_CSS = (
-    "<style>.tl-changes{border-collapse:collapse;width:100%;font-size:.88rem}"
-    ".tl-changes th,.tl-changes td{border:1px solid rgba(128,128,128,.35);padding:.25rem .5rem;"
-    "text-align:left;vertical-align:top;white-space:pre-wrap;overflow-wrap:anywhere}"
-    ".tl-changes th{font-weight:600}</style>"
-)
-
-
-def text_table(columns: list[str], rows: list[tuple[str, ...]]) -> None:
-    """A small table of values as text: every cell escaped, never markdown or HTML."""
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    st.html(
-        f'{TABLE_CSS}<table class="tl-changes"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    )
-
-
-def _say(kind: str, text: str) -> None:
-    """A message with every markdown character escaped (it may quote what someone typed)."""
-    getattr(st, kind)(escape_markdown(text))
-
-
-def _flash(where: str, kind: str, text: str) -> None:
-    st.session_state[f"{where}_message"] = (kind, text)
-
-
-def _show_flash(where: str) -> None:
-    message = st.session_state.pop(f"{where}_message", None)
-    if message:
-        _say(*message)
 
 
 # --- who is here ----------------------------------------------------------------------------
@@ -110,20 +87,12 @@ def main() -> None:
     if not _account():
         return
     path = writes.dataset()
-    try:
-        if not datasets.is_partitioned(path):
-            store.check_readable(path)  # a missing file is a message, not a traceback
+    try:  # either layout: a file, or a folder of parts; a missing one is a message, not a traceback
+        datasets.at(path).check_readable()
     except store.DatasetError as err:
         st.error(
             f"Cannot read the dataset: {inert(err)}. {inert(datasets.next_step(path))}",
             icon=":material/error:",
-        )
-        return
-    if datasets.is_partitioned(path):
-        st.info(
-            "The editor works on a single-file dataset; this one is a folder of parts, changed with the "
-            "`timeline` command (docs/editing.md).",
-            icon=":material/folder:",
         )
         return
     if st.query_params.get("event") and SECTION not in st.session_state:
@@ -142,11 +111,11 @@ def main() -> None:
     elif section == "fix":
         _fix_section(path)
     elif section == "retracted":
-        _retracted_section(path)
+        retracted_section(path)
     elif section == "incidents":
-        _incidents_section(path)
+        incidents_section(path)
     else:
-        _history_section(path)
+        history_section(path)
 
 
 # --- add ------------------------------------------------------------------------------------
@@ -169,7 +138,7 @@ def _problems_now(frm: Form, reading: form.Reading, path: Any) -> tuple[list[Pro
 
 def _add_section(path: Any) -> None:
     frm = Form("new")
-    _show_flash("add")
+    show_flash("add")
     reading = form.read(frm)
     tried = st.session_state.get("add_tried", False)
     problems, similar = _problems_now(frm, reading, path) if tried else ([], [])
@@ -210,7 +179,7 @@ def _save_add(path: Any) -> None:
     if problems:
         return
     if (similar or reading.formulas) and not st.session_state.get("add_anyway"):
-        _flash(
+        flash(
             "add", "warning", "Not saved yet: read the warnings, then tick 'Save anyway' or change the event."
         )
         return
@@ -219,12 +188,12 @@ def _save_add(path: Any) -> None:
     except ValidationFailed:
         return  # shown beside the fields on the rerun
     except (access.NotAnEditor, UserError) as err:
-        _flash("add", "error", str(err))
+        flash("add", "error", str(err))
         return
     frm.clear()
     st.session_state["add_tried"] = False
     st.session_state.pop("add_anyway", None)
-    _flash(
+    flash(
         "add",
         "success",
         f"Saved “{saved.change.after[Col.TITLE]}” as {saved.change.event_id} "
@@ -233,17 +202,6 @@ def _save_add(path: Any) -> None:
 
 
 # --- correct and retract --------------------------------------------------------------------
-
-
-def _matches(path: Any, words: str) -> list[tuple[str, str]]:
-    """(event_id, label) of events whose id or title has every word, newest first."""
-    names = [str(Col.EVENT_ID), str(Col.TITLE), str(Col.DATE_START)]
-    table = pq.read_table(store.dataset_target(path), columns=names)
-    for word in words.lower().split():
-        hay = pc.utf8_lower(pc.binary_join_element_wise(table.column(names[0]), table.column(names[1]), " "))
-        table = table.filter(pc.match_substring(hay, word))
-    table = table.sort_by([(names[2], "descending"), (names[0], "ascending")]).slice(0, MAX_PICKS)
-    return [(r[names[0]], f"{r[names[2]]} · {r[names[1]]} · {r[names[0]]}") for r in table.to_pylist()]
 
 
 def _open(event_id: str, path: Any) -> Values | None:
@@ -260,13 +218,13 @@ def _open(event_id: str, path: Any) -> Values | None:
 
 
 def _fix_section(path: Any) -> None:
-    _show_flash("fix")
+    show_flash("fix")
     wanted = st.query_params.get("event")
     if wanted and st.session_state.get("fix_from_link") != wanted:
         st.session_state["fix_from_link"] = wanted
         st.session_state["fix_q"] = wanted
     words = st.text_input("Find an event (words of its title, or its id)", key="fix_q")
-    found = _matches(path, words or "")
+    found = service.find(path, words or "", MAX_PICKS)
     labels = dict(found)
     ids = list(labels)
     opened = st.session_state.get(OPENED)
@@ -287,7 +245,7 @@ def _fix_section(path: Any) -> None:
         return
     if not opened or opened["event_id"] != pick:
         if _open(pick, path) is None:
-            _say("warning", f"{pick} is no longer in the dataset (retracted?). See Retracted events.")
+            say("warning", f"{pick} is no longer in the dataset (retracted?). See Retracted events.")
             return
         opened = st.session_state[OPENED]
     _conflict_panel(path)
@@ -339,10 +297,10 @@ def _save_fix(path: Any) -> None:
     if problems:
         return
     if not changes:
-        _flash("fix", "info", "Nothing to save: the form holds what the event already says.")
+        flash("fix", "info", "Nothing to save: the form holds what the event already says.")
         return
     if reading.formulas and not st.session_state.get("fix_anyway"):
-        _flash(
+        flash(
             "fix", "warning", "Not saved yet: read the warnings, then tick 'Save anyway' or change the text."
         )
         return
@@ -359,12 +317,12 @@ def _save_fix(path: Any) -> None:
     except ValidationFailed:
         return
     except (access.NotAnEditor, UserError) as err:
-        _flash("fix", "error", str(err))
+        flash("fix", "error", str(err))
         return
     _open(opened["event_id"], path)
     st.session_state["fix_tried"] = False
     fields = ", ".join(saved.change.after or {})
-    _flash("fix", "success", f"Saved: {fields} of {saved.change.event_id} (change {saved.change.change_id}).")
+    flash("fix", "success", f"Saved: {fields} of {saved.change.event_id} (change {saved.change.change_id}).")
 
 
 def _conflict_panel(path: Any) -> None:
@@ -376,7 +334,7 @@ def _conflict_panel(path: Any) -> None:
     last = since[-1] if since else None
     current, base, attempted = conflict["current"], conflict["base"], conflict["attempted"]
     what = "retracted" if current is None else "changed"
-    _say(
+    say(
         "warning",
         f"Not saved: this event was {what} by someone else after you opened it. Your changes are still "
         "in the form and listed below next to theirs.",
@@ -427,7 +385,7 @@ def _rebase(path: Any, keep_mine: bool) -> None:
     if keep_mine:
         form.load(Form("edit"), current | conflict["attempted"])
         st.session_state["fix_reason"] = reason
-        _flash("fix", "info", "Your changes are on the current version now: check them and save again.")
+        flash("fix", "info", "Your changes are on the current version now: check them and save again.")
 
 
 def _retract(path: Any) -> None:
@@ -450,204 +408,13 @@ def _retract(path: Any) -> None:
         }
         return
     except (access.NotAnEditor, UserError) as err:
-        _flash("fix", "error", str(err))
+        flash("fix", "error", str(err))
         return
     for key in (OPENED, PICK, "retract_reason", "fix_from_link"):
         st.session_state.pop(key, None)
-    _flash(
+    flash(
         "fix",
         "success",
         f"Retracted {saved.change.event_id} (change {saved.change.change_id}). It can be "
         "restored from Retracted events.",
     )
-
-
-# --- incidents ------------------------------------------------------------------------------
-
-INCIDENT_ROWS = 200
-DECISIONS = {"confirm": "Confirm: these reports are one incident", "split": "Split: these events stand alone",
-             "merge": "Merge: the incidents of these events are one"}  # fmt: skip
-
-
-def _incidents_section(path: Any) -> None:
-    """The incidents `timeline match` stored, those with several reports or a review flag
-    first, and a decision on them (docs/matching.md)."""
-    from timeline.matching import decisions, project
-    from timeline.matching.core import Out, Role
-
-    _show_flash("incidents")
-    status = project.status(path)
-    if not status.exists:
-        st.info("No incidents yet: run `timeline match` (docs/matching.md).", icon=":material/join:")
-        return
-    if status.stale:
-        st.warning(
-            "The incidents are stale: the data changed since they were matched. Run `timeline match` "
-            "again before deciding.",
-            icon=":material/update:",
-        )
-    frame = project.load_incidents(path)
-    sizes = frame[Out.INCIDENT].map(frame[Out.INCIDENT].value_counts())
-    wanted = (sizes > 1) | (frame[Out.REVIEW] != "") | (frame[decisions.DECISION] != "")
-    shown = frame[wanted].sort_values([str(Out.INCIDENT), str(Out.ROLE)], ascending=[True, False])
-    st.caption(
-        f"{(frame[Out.ROLE] == Role.REPRESENTATIVE).sum():,} incidents from {len(frame):,} reports; "
-        f"{len(shown):,} reports in incidents of several reports, flagged for review or decided"
-        + (f" (the first {INCIDENT_ROWS} shown)" if len(shown) > INCIDENT_ROWS else "")
-    )
-    cols = [Out.INCIDENT, Col.DATASET, Col.EVENT_ID, Out.ROLE, Out.REVIEW, decisions.DECISION]
-    if shown.empty:
-        st.info("Every report is an incident of its own, and none is flagged.", icon=":material/done_all:")
-    else:
-        text_table(
-            ["incident", "dataset", "event", "role", "review", "decision"],
-            [
-                tuple(str(v) for v in row)
-                for row in shown[[str(c) for c in cols]].head(INCIDENT_ROWS).itertuples(index=False)
-            ],
-        )
-    with st.container(border=True, key="incident-decision"):
-        st.radio("Decision", list(DECISIONS), format_func=DECISIONS.get, key="incident_action")
-        st.text_input("Events (their ids, separated by spaces)", key="incident_events")
-        st.text_input("Why? (required)", key="incident_reason")
-        form.say_problems(st.session_state.get("incident_problems", []))
-        st.button("Save decision", key="incident_save", on_click=_decide)
-
-
-def _decide() -> None:
-    from timeline.matching import decisions
-
-    action = st.session_state.get("incident_action") or "confirm"
-    ids = [e for e in (st.session_state.get("incident_events") or "").replace(",", " ").split() if e]
-    reason = st.session_state.get("incident_reason")
-    problems = [p.reason for p in service.reason_problems(reason)]
-    if not ids:
-        problems.append("name the events (their ids)")
-    st.session_state["incident_problems"] = problems
-    if problems:
-        return
-    names = {"confirm": decisions.CONFIRM, "split": decisions.SPLIT, "merge": decisions.MERGE}
-    try:
-        change = writes.decide(names[action], ids, reason or "")
-    except ValidationFailed as err:
-        st.session_state["incident_problems"] = [str(p) for p in err.problems]
-        return
-    except (access.NotAnEditor, UserError) as err:
-        _flash("incidents", "error", str(err))
-        return
-    for key in ("incident_events", "incident_reason"):
-        st.session_state[key] = ""
-    _flash("incidents", "success", f"Logged: {action} {', '.join(ids)} (change {change.change_id}).")
-
-
-# --- retracted ------------------------------------------------------------------------------
-
-
-def _retracted_section(path: Any) -> None:
-    _show_flash("retracted")
-    gone = service.retracted(path)
-    if not gone:
-        st.info("No retracted events.", icon=":material/inbox:")
-        return
-    for event_id, change in reversed(gone):
-        with st.container(border=True, key=f"retracted-{event_id}"):
-            title = (change.before or {}).get(Col.TITLE, "")
-            st.text(
-                f"{title}\n{event_id}\nretracted {change.at} by {change.who_text}\nwhy: {change.reason or ''}"
-            )
-            key = f"restore_reason_{event_id}"
-            st.text_input("Why restore it? (required)", key=key)
-            form.say_problems(st.session_state.get(f"{key}_problems", []))
-            st.button("Restore", key=f"restore_{event_id}", on_click=_restore, args=(event_id, key))
-
-
-def _restore(event_id: str, key: str) -> None:
-    reason = st.session_state.get(key)
-    problems = service.reason_problems(reason)
-    st.session_state[f"{key}_problems"] = [p.reason for p in problems]
-    if problems:
-        return
-    try:
-        saved = writes.restore(event_id, reason or "")
-    except ValidationFailed as err:
-        st.session_state[f"{key}_problems"] = [str(p) for p in err.problems]
-        return
-    except (access.NotAnEditor, UserError) as err:
-        _flash("retracted", "error", str(err))
-        return
-    _flash("retracted", "success", f"Restored {event_id} (change {saved.change.change_id}).")
-
-
-# --- history --------------------------------------------------------------------------------
-
-
-def show_changes(changes: list[Change], event_id: str | None = None, limit: int = 100) -> None:
-    """Changes as text: who, when, what, why, and each field before and after."""
-    if not changes:
-        st.caption("No logged changes.")
-        return
-    for change in changes[:limit]:
-        with st.container(border=True):
-            lines = history.describe_change(change, event_id)
-            st.text(lines[0])
-            if change.reason:
-                st.text(f"why: {change.reason}")
-            ids = [event_id] if event_id else ([change.event_id] if change.event_id else [])
-            rows = [
-                (one, name, history.display(old), history.display(new))
-                for one in ids
-                for name, (old, new) in change.fields_for(one).items()
-                if history.display(old) or history.display(new)  # an empty field added empty: nothing to say
-            ]
-            if change.batch and not event_id:
-                batch = change.batch
-                st.text(
-                    f"{len(batch.get('added', []))} added, {len(batch.get('changed', {}))} changed, "
-                    f"{len(batch.get('removed', []))} removed"
-                )
-            if rows and event_id:  # one event: its id is in the line above
-                text_table(["field", "before", "after"], [row[1:] for row in rows])
-            elif rows:
-                text_table(["event", "field", "before", "after"], rows)
-    if len(changes) > limit:
-        st.caption(f"The newest {limit:,} of {len(changes)} changes; `timeline history` lists them all.")
-
-
-def _history_section(path: Any) -> None:
-    _show_flash("history")
-    wanted = st.text_input("Event (its id; empty for every change)", key="history_event")
-    log = history.read(path, wanted.strip() or None)
-    if log.damaged:
-        st.caption(
-            f"{len(log.damaged)} line(s) of the log cannot be read (a write interrupted while logged)."
-        )
-    changes = log.changes[::-1]
-    revertible = [c.change_id for c in changes if not c.marker and c.action]
-    if revertible:
-        with st.expander("Revert a change"):
-            st.caption(
-                "Writes the opposite of one change, checked like any other; refused if a later change "
-                "touched the same fields."
-            )
-            st.selectbox("Change", revertible, key="revert_pick")
-            st.text_input("Why revert it? (required)", key="revert_reason")
-            form.say_problems(st.session_state.get("revert_problems", []))
-            st.button("Revert", key="revert", on_click=_revert)
-    show_changes(changes, wanted.strip() or None)
-
-
-def _revert() -> None:
-    change_id, reason = st.session_state.get("revert_pick"), st.session_state.get("revert_reason")
-    problems = service.reason_problems(reason)
-    st.session_state["revert_problems"] = [p.reason for p in problems]
-    if problems or not change_id:
-        return
-    try:
-        saved = writes.revert(change_id, reason or "")
-    except ValidationFailed as err:
-        st.session_state["revert_problems"] = [str(p) for p in err.problems]
-        return
-    except (access.NotAnEditor, UserError) as err:
-        _flash("history", "error", str(err))
-        return
-    _flash("history", "success", f"Reverted {change_id} as change {saved.change.change_id}.")
