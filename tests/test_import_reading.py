@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from timeline.cli.main import app
 from timeline.domain.schema import Col
-from timeline.importers import base
+from timeline.importers import base, encodings, reading
 from timeline.storage import store
 
 from conftest import ROOT
@@ -33,8 +33,8 @@ MESSY = (
 def read(
     path: Path, chunk_rows: int, fmt: base.Format = PLAIN
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    encoding = base.detect_encoding(path)
-    pieces = list(base._chunks(fmt, path, chunk_rows, lambda _rows, _share: None, encoding))
+    encoding = encodings.detect_encoding(path)
+    pieces = list(reading.chunks(fmt, path, chunk_rows, lambda _rows, _share: None, encoding))
     rows = pd.concat([p.rows for p in pieces])
     bad = [p for p in pieces if p.malformed is not None and len(p.malformed)]
     malformed = pd.concat([p.malformed for p in bad]) if bad else pd.DataFrame()
