@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from timeline.domain.schema import FIELDS, Col, Kind
+from timeline.domain.schema import Col
 from timeline.domain.validation import check
 from timeline.importers.rejects import problem_reasons, reasons_frame
 from timeline.storage import store
@@ -132,7 +132,7 @@ def accept_first_valid(
                                             + why + "; --on-duplicate-id suffix keeps both"))  # fmt: skip
         if lead.any():
             raw, _ = store.with_append_defaults(rows if lead.all() else rows[lead], now, dataset=dataset)
-            canonical, problems = check(_as_categories(raw).reset_index(drop=True))
+            canonical, problems = check(raw.reset_index(drop=True))
             canonical.index = raw.index
             if problems:
                 bad = problem_reasons(raw, problems)
@@ -146,15 +146,3 @@ def accept_first_valid(
     if not accepted:
         return rows
     return pd.concat(accepted).sort_index() if len(accepted) > 1 else accepted[0]
-
-
-def _as_categories(raw: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as categories before `validation.check`. Speed only: the validator's
-    per-value blank test is a Python loop over text columns, while categories take its
-    vectorised path, which strips and blanks them just the same; every rule still runs."""
-    out = raw.copy()
-    for f in FIELDS:
-        name = str(f.col)
-        if f.kind is Kind.STRING and name in out.columns and pd.api.types.is_string_dtype(out[name].dtype):
-            out[name] = out[name].astype("category")
-    return out
