@@ -50,12 +50,12 @@ def test_examples_write_imports_where_git_ignores_them():
 
 
 def test_placeholders_skips_and_duplicate_modes_are_documented():
-    from timeline.importers import base
+    from timeline.importers import base, reading
 
     row = next(line for line in DOC.splitlines() if line.startswith("| ACLED, UCDP, `--format csv` |"))
     assert {v for v in base.PLACEHOLDERS if v} == set(re.findall(r"`([^`]+)`", row.split("|")[2]))
     flat = " ".join(DOC.split())  # wrapped lines read as one
-    assert gdelt.OUTSIDE in flat and base.HXL_SKIP in flat
+    assert gdelt.OUTSIDE in flat and reading.HXL_SKIP in flat
     for mode in command.DUPLICATE_MODES:
         assert f"`{mode}`" in DOC
     assert "--encoding NAME" in DOC and "--date-format FORMAT" in DOC

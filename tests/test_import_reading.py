@@ -7,8 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from timeline.cli.main import app
+from timeline.domain.errors import InputError
 from timeline.domain.schema import Col
-from timeline.importers import base
+from timeline.importers import base, encodings, reading
 from timeline.storage import store
 
 from conftest import ROOT
@@ -33,8 +34,8 @@ MESSY = (
 def read(
     path: Path, chunk_rows: int, fmt: base.Format = PLAIN
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    encoding = base.detect_encoding(path)
-    pieces = list(base._chunks(fmt, path, chunk_rows, lambda _rows, _share: None, encoding))
+    encoding = encodings.detect_encoding(path)
+    pieces = list(reading.chunks(fmt, path, chunk_rows, lambda _rows, _share: None, encoding))
     rows = pd.concat([p.rows for p in pieces])
     bad = [p for p in pieces if p.malformed is not None and len(p.malformed)]
     malformed = pd.concat([p.malformed for p in bad]) if bad else pd.DataFrame()
@@ -166,3 +167,49 @@ def test_an_unreadable_header_is_a_clean_error(tmp_path: Path):
     )
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and "nothing was written" in result.stderr
+
+
+NUMBERED = base.Format(name="plain", title="a test CSV", map=lambda chunk, options: None, required=("id",))
+
+
+@pytest.mark.parametrize("broken", ["nothing", "too long", "too short", "unclosed quote", "not utf-8"])
+def test_the_fast_reader_reads_what_pandas_reads_and_hands_over_at_a_row_it_refuses(
+    tmp_path: Path, broken: str
+):
+    """pyarrow's reader gives the first chunks; a row it refuses (row 30 of 40, chunks of 7)
+    makes pandas read from the first chunk not yet given: the same rows, the same rejects and
+    the same messages as pandas alone."""
+    lines = ["id,text,n"] + [f'{i},"t, {i}",{i:03d}' for i in range(1, 41)]
+    lines[30] = {
+        "nothing": lines[30],
+        "too long": lines[30] + ",EXTRA",
+        "too short": "30",
+        "unclosed quote": '30,"never closed,030',
+        "not utf-8": "30,K\xf6ln,030",
+    }[broken]
+    path = tmp_path / "numbered.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252" if broken == "not utf-8" else "utf-8"))
+    encoding = encodings.Encoding("utf-8")
+    assert reading._arrow_can_read(NUMBERED, encoding)  # this file is pyarrow's to read first
+    seen: list[int] = []
+
+    def pieces(read_with, told):  # the rows, the rejected rows and their reasons; or the message
+        try:
+            got = list(read_with(NUMBERED, path, 7, lambda rows, _share: told.append(rows), encoding))
+        except InputError as err:
+            return str(err)
+        return [(p.rows, p.malformed, p.reasons) for p in got]
+
+    fast, slow = pieces(reading.chunks, seen), pieces(reading._pandas_chunks, [])
+    if isinstance(slow, str):
+        assert fast == slow
+        return
+    assert len(fast) == len(slow)
+    for (rows, malformed, reasons), (rows2, malformed2, reasons2) in zip(fast, slow, strict=True):
+        pd.testing.assert_frame_equal(rows, rows2)
+        if malformed2 is not None:
+            pd.testing.assert_frame_equal(malformed, malformed2)
+            pd.testing.assert_series_equal(reasons, reasons2)
+    everything = pd.concat([rows for rows, _, _ in fast])
+    assert everything.loc[12, "n"] == "012" and everything.loc[12, "text"] == "t, 12"  # text as written
+    assert seen == sorted(seen) and seen[-1] == everything.index[-1]  # counts up, no row twice

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from timeline.cli.main import app
 from timeline.domain.schema import Col
 from timeline.importers import acled, gdelt, ucdp
-from timeline.importers.base import HXL_SKIP
+from timeline.importers.reading import HXL_SKIP
 from timeline.storage import store
 
 runner = CliRunner()

@@ -11,7 +11,8 @@ from timeline.cli import importing as command
 from timeline.cli.main import app
 from timeline.domain.schema import Col
 from timeline.domain.validation import ValidationFailed, validate
-from timeline.importers import base
+from timeline.importers import pipeline
+from timeline.importers.base import Options
 from timeline.storage import parts, store
 
 from conftest import checked, make_row
@@ -156,8 +157,8 @@ MESSY = [
 ]
 
 
-def imported(fmt: str, name: str) -> base.Outcome:
-    outcome = base.run(command.formats()[fmt], FIXTURES / name, base.Options(), now=NOW)
+def imported(fmt: str, name: str) -> pipeline.Outcome:
+    outcome = pipeline.run(command.formats()[fmt], FIXTURES / name, Options(), now=NOW)
     assert outcome.imported and outcome.rejected  # the messy fixtures have rows of both kinds
     return outcome
 

@@ -1,6 +1,6 @@
 """`timeline import`: bring an ACLED, UCDP, GDELT, Air Force or mapped CSV file into a dataset.
 
-A thin shell over `importers.base.run` (read, map, validate) and `store.upsert` (write):
+A thin shell over `importers.pipeline.run` (read, map, validate) and `store.upsert` (write):
 flags are checked before anything is read, the summary goes to stdout, progress and
 problems to stderr, and a failed import leaves the dataset and the rejects file untouched.
 The importers, pandas and the dataset modules are imported when the command runs, not when
@@ -14,14 +14,14 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from timeline.cli.kit import fail, fail_unwritten, report, warn
 
 if TYPE_CHECKING:
-    from timeline.importers import base
+    from timeline.importers import base, pipeline, rejects
 
 CSV = "csv"
 FORMAT_NAMES = ("acled", "ucdp", "gdelt", "missile-attacks", CSV)
@@ -270,10 +270,10 @@ def import_command(
     ] = "reject",
 ) -> None:
     """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
-    from timeline import service
-    from timeline.domain.validation import ValidationFailed
+    # Long only by its option declarations above: the steps are the functions below.
     from timeline.importers import base
-    from timeline.storage import datasets, diff, history, store
+    from timeline.importers import rejects as rejected_rows
+    from timeline.storage import datasets, store
 
     options = base.Options(
         cameo_roots=tuple(cameo_root or ()),
@@ -294,40 +294,73 @@ def import_command(
     except store.DatasetError as err:
         fail_unwritten(err)
     existed = target.exists()
-    sink = base.RejectsFile(None if dry_run else rejects_path)
-    bar = ProgressBar(f"{source.name}: {file.name}")
+    sink = rejected_rows.RejectsFile(None if dry_run else rejects_path)
     try:
-        try:
-            outcome = base.run(
-                source, file, options, foreign=foreign, rejects=sink, chunk_rows=chunk_rows,
-                say=lambda line: typer.echo(line, err=True), progress=bar,
-            )  # fmt: skip
-        except base.InputError as err:
-            fail_unwritten(err)
-        finally:
-            bar.close()
-        typer.echo(outcome.summary())
-        if outcome.renamed:
-            shown = outcome.renamed[:100]
-            more = len(outcome.renamed) - len(shown)
-            for line in ["kept under a derived id (--on-duplicate-id suffix):", *shown,
-                         *([f"... and {more:,} more"] if more else [])]:  # fmt: skip
-                typer.echo(f"  {line}" if line in shown else line, err=True)
+        outcome = _read(source, file, options, foreign, sink, chunk_rows)
         if strict and outcome.rejected:
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects
-        try:
-            # logged as one batch change (timeline.storage.history), whichever the layout
-            who = history.import_user(f"{source.name} {file.name}")
-            result = service.import_rows(target, outcome.checked, who, dataset=source.name, dry_run=dry_run)
-        except ValidationFailed as err:
-            report(err.problems, f"nothing was written to {target}")
-        except store.DatasetError as err:
-            fail_unwritten(err)
+        result = _write(target, outcome, source, file, dry_run)
     except BaseException:
         sink.abandon()  # the previous rejects file, if any, is put back
         raise
     sink.finish()
+    _say_written(result, outcome, target, written, existed, dry_run)
+
+
+def _read(
+    source: base.Format,
+    file: Path,
+    options: base.Options,
+    foreign: frozenset[str],
+    sink: rejects.RejectsFile,
+    chunk_rows: int,
+) -> pipeline.Outcome:
+    """Read, map and check the file (progress on stderr); print the summary and renamed rows."""
+    from timeline.domain.errors import InputError
+    from timeline.importers import pipeline
+
+    bar = ProgressBar(f"{source.name}: {file.name}")
+    try:
+        outcome = pipeline.run(
+            source, file, options, foreign=foreign, rejects=sink, chunk_rows=chunk_rows,
+            say=lambda line: typer.echo(line, err=True), progress=bar,
+        )  # fmt: skip
+    except InputError as err:
+        fail_unwritten(err)
+    finally:
+        bar.close()
+    typer.echo(outcome.summary())
+    if outcome.renamed:
+        shown = outcome.renamed[:100]
+        more = len(outcome.renamed) - len(shown)
+        for line in ["kept under a derived id (--on-duplicate-id suffix):", *shown,
+                     *([f"... and {more:,} more"] if more else [])]:  # fmt: skip
+            typer.echo(f"  {line}" if line in shown else line, err=True)
+    return outcome
+
+
+def _write(target: Path, outcome: pipeline.Outcome, source: base.Format, file: Path, dry_run: bool) -> Any:
+    """Upsert the accepted rows into the target, logged as one change whichever the layout."""
+    from timeline import service
+    from timeline.domain.validation import ValidationFailed
+    from timeline.storage import history, store
+
+    try:
+        who = history.import_user(f"{source.name} {file.name}")  # one batch change (storage.history)
+        return service.import_rows(target, outcome.checked, who, dataset=source.name, dry_run=dry_run)
+    except ValidationFailed as err:
+        report(err.problems, f"nothing was written to {target}")
+    except store.DatasetError as err:
+        fail_unwritten(err)
+
+
+def _say_written(
+    result: Any, outcome: pipeline.Outcome, target: Path, written: Path | None, existed: bool, dry_run: bool
+) -> None:
+    """What the import did to the dataset, or, for --dry-run, would do."""
+    from timeline.storage import diff
+
     warn(result.notes)
     if dry_run:
         if outcome.examples:

@@ -129,9 +129,13 @@ def _no_control(flat: pa.Array) -> object:
     return pc.invert(pc.match_substring_regex(flat, CONTROL)).fill_null(True)
 
 
+def _item_counts(s: pd.Series) -> np.ndarray:
+    """How many items each list holds (a missing list: 0), in Arrow, not a Python call per row."""
+    return np.asarray(pc.list_value_length(as_arrow(s)).fill_null(0))
+
+
 def _few_items(s: pd.Series, limit: int) -> pd.Series:
-    lengths = pc.list_value_length(as_arrow(s)).fill_null(0)
-    return pd.Series(np.asarray(lengths) <= limit, index=s.index)
+    return pd.Series(_item_counts(s) <= limit, index=s.index)
 
 
 def _no_control_text(s: pd.Series, pattern: str) -> pd.Series:
@@ -176,7 +180,7 @@ def _units_present(df: pd.DataFrame) -> pd.Series:
 
 def _initiator_for_strikes(df: pd.DataFrame) -> pd.Series:
     strike = df[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES)
-    named = df[Col.INITIATOR_COUNTRIES].map(lambda v: v is not None and len(v) > 0).astype(bool)
+    named = pd.Series(_item_counts(df[Col.INITIATOR_COUNTRIES]) > 0, index=df.index)
     return ~strike | named
 
 

@@ -162,30 +162,14 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     r.add(bad1, "unknown ACLED inter code", "inter1 " + quoted(chunk["inter1"]))
     r.add(bad2, "unknown ACLED inter code", "inter2 " + quoted(chunk["inter2"]))
 
-    lat, bad_lat = floats(chunk["latitude"])
-    lon, bad_lon = floats(chunk["longitude"])
-    r.add(bad_lat, "latitude is not a number", quoted(chunk["latitude"]))
-    r.add(bad_lon, "longitude is not a number", quoted(chunk["longitude"]))
-    # ACLED's geo_precision is this schema's 1-3 (exact place, near it, region).
-    geo_precision, _ = whole_numbers(chunk.get("geo_precision", pd.Series("", index=idx)))
-    geo_precision = geo_precision.where(geo_precision.isin([1, 2, 3]) & lat.notna())
+    lat, lon, geo_precision = _coordinates(chunk, r)
     fatalities, bad_count = whole_numbers(chunk["fatalities"])
     r.add(bad_count, "fatalities is not a whole number", quoted(chunk["fatalities"]))
 
     actor1, actor2 = text(chunk["actor1"]), text(chunk["actor2"])
     assoc1 = text(chunk.get("assoc_actor_1", pd.Series("", index=idx)))
     assoc2 = text(chunk.get("assoc_actor_2", pd.Series("", index=idx)))
-    country = text(chunk["country"])
-    iso = text(chunk.get("iso", pd.Series("", index=idx)))
-    alpha3 = iso.map({v: countries.from_numeric(v) for v in iso.dropna().unique()}).astype(STRING)
-    alpha3 = alpha3.fillna(
-        country.map({v: countries.from_name(v) for v in country.dropna().unique()}).astype(STRING)
-    )
-    place = text(chunk["location"])
-    admin1 = text(chunk.get("admin1", pd.Series("", index=idx)))
-    location = join(place, clause(admin1.notna() & admin1.ne(place), ", ", admin1))
-    location = location.mask(location.eq(""))
-    where = join(location, clause(country.notna(), ", ", country))
+    alpha3, location, where = _place(chunk)
     source = text(chunk["source"])
 
     title = join(labels, clause(actor1.notna(), " by ", actor1), " in ", where)
@@ -227,6 +211,34 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         Col.SOURCE_OUTLET: OUTLET,  # one outlet, however many sources it drew on (in the summary)
     }
     return mapped(rows, idx, r)
+
+
+def _coordinates(chunk: pd.DataFrame, r: Reasons) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Latitude, longitude and geo_precision (ACLED's 1-3 is this schema's: exact place, near
+    it, region); a coordinate that is not a number rejects its row."""
+    lat, bad_lat = floats(chunk["latitude"])
+    lon, bad_lon = floats(chunk["longitude"])
+    r.add(bad_lat, "latitude is not a number", quoted(chunk["latitude"]))
+    r.add(bad_lon, "longitude is not a number", quoted(chunk["longitude"]))
+    geo_precision, _ = whole_numbers(chunk.get("geo_precision", pd.Series("", index=chunk.index)))
+    return lat, lon, geo_precision.where(geo_precision.isin([1, 2, 3]) & lat.notna())
+
+
+def _place(chunk: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The place's country (alpha-3, from the numeric iso code or the name), its location
+    ('Kupiansk, Kharkiv') and where, for sentences ('Kupiansk, Kharkiv, Ukraine')."""
+    idx = chunk.index
+    country = text(chunk["country"])
+    iso = text(chunk.get("iso", pd.Series("", index=idx)))
+    alpha3 = iso.map({v: countries.from_numeric(v) for v in iso.dropna().unique()}).astype(STRING)
+    alpha3 = alpha3.fillna(
+        country.map({v: countries.from_name(v) for v in country.dropna().unique()}).astype(STRING)
+    )
+    place = text(chunk["location"])
+    admin1 = text(chunk.get("admin1", pd.Series("", index=idx)))
+    location = join(place, clause(admin1.notna() & admin1.ne(place), ", ", admin1))
+    location = location.mask(location.eq(""))
+    return alpha3, location, join(location, clause(country.notna(), ", ", country))
 
 
 FORMAT = Format(

@@ -20,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from timeline.domain import taxonomy
+from timeline.domain.errors import InputError
 from timeline.domain.schema import COLUMNS, FIELDS_BY_COL, LIST_COLUMNS, Col, Kind
 from timeline.domain.validation import SLUG
-from timeline.importers.base import PLACEHOLDERS, Format, InputError, Mapped, Options, Reasons, mapped, quoted
+from timeline.importers.base import PLACEHOLDERS, Format, Mapped, Options, Reasons, mapped, quoted
 from timeline.importers.fields import STRING, join, slug, string_lists, text
 
 KEYS = ("name", "columns", "values", "constants", "date_format", "list_separator", "delimiter", "id_columns")
@@ -127,14 +128,7 @@ class _Checker:
 def load_mapping(path: Path) -> Mapping:
     """Read and check a mapping file; raises MappingError listing every mistake, each naming
     its key, before any row of the CSV is read."""
-    if not path.is_file():
-        raise MappingError(
-            path, ["is a folder, not a mapping file" if path.is_dir() else "no such mapping file"]
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise MappingError(path, [f"not a valid TOML mapping ({err})"]) from err
+    data = _read_toml(path)
     check = _Checker()
     problems = check.problems
     for key in data:
@@ -146,31 +140,86 @@ def load_mapping(path: Path) -> Mapping:
         problems.append("name must be a slug such as 'my-sheet' (it labels the imported rows)")
     elif name in RESERVED_NAMES:
         problems.append(f"name {name!r} is reserved; imported rows need a name of their own")
-
-    columns: dict[Col, str] = {}
     malformed: set[Col] = set()  # given, but wrongly: not reported again as missing
+    columns = _columns(check, data, malformed)
+    values = _values(check, data)
+    constants = _constants(check, data, malformed)
+    both = sorted(set(columns) & set(constants))
+    if both:
+        problems.append(f"{', '.join(both)} is both in [columns] and [constants]; keep one")
+    id_columns = _id_columns(check, data, malformed)
+    if check.bad_tables & {"columns", "constants"}:  # what they would give is unknown
+        malformed.update(Col(c) for c in COLUMNS)
+    if Col.EVENT_ID not in malformed and (Col.EVENT_ID in columns) == bool(id_columns):
+        problems.append("give either [columns] event_id or id_columns (source columns that identify a row)")
+    for col in (Col.DATE_START, Col.EVENT_TYPE, Col.TITLE, Col.CONFIDENCE, Col.SOURCE_OUTLET):
+        if col not in columns and col not in constants and col not in malformed:
+            problems.append(f"no value for {col}: add it to [columns] or [constants]")
+    date_format = _date_format(check, data)
+    list_separator = check.text(data, "list_separator", ";")
+    delimiter = check.text(data, "delimiter", ",", single=True)
+    if problems:
+        raise MappingError(path, problems)
+    assert isinstance(name, str)
+    return Mapping(
+        name=name,
+        columns=columns,
+        values=values,
+        constants=constants,
+        date_format=date_format,
+        list_separator=list_separator,
+        delimiter=delimiter,
+        id_columns=id_columns,
+    )
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.is_file():
+        raise MappingError(
+            path, ["is a folder, not a mapping file" if path.is_dir() else "no such mapping file"]
+        )
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise MappingError(path, [f"not a valid TOML mapping ({err})"]) from err
+
+
+def _columns(check: _Checker, data: dict, malformed: set[Col]) -> dict[Col, str]:
+    """[columns]: event field = source column."""
+    columns: dict[Col, str] = {}
     for key, value in check.table(data, "columns", "event field = source column").items():
         col = check.field(key, "[columns]")
         if not isinstance(value, str) or not value.strip():
-            problems.append(
+            check.problems.append(
                 f"[columns] {key}: must be a source column name (text), not {_kind(value)} ({value!r})"
             )
             malformed.update([col] if col else [])
         elif col is not None:
             columns[col] = value
+    return columns
 
+
+def _values(check: _Checker, data: dict) -> dict[Col, dict[str, str]]:
+    """[values.<field>]: source value = value."""
     values: dict[Col, dict[str, str]] = {}
     for key, table in check.table(data, "values", "[values.<field>] tables").items():
         col = check.field(key, f"[values.{key}]")
         if not isinstance(table, dict):
-            problems.append(f"[values.{key}] must be a table of source value = value, not {_kind(table)}")
+            check.problems.append(
+                f"[values.{key}] must be a table of source value = value, not {_kind(table)}"
+            )
             continue
         wrong = [k for k, v in table.items() if not isinstance(v, str)]
         if wrong:
-            problems.append(f'[values.{key}] {wrong[0]!r}: values must be text (quote them: "...")')
+            check.problems.append(f'[values.{key}] {wrong[0]!r}: values must be text (quote them: "...")')
         elif col is not None:
             values[col] = {str(k): v for k, v in table.items()}
+    return values
 
+
+def _constants(check: _Checker, data: dict, malformed: set[Col]) -> dict[Col, object]:
+    """[constants]: event field = one value for every row."""
+    problems = check.problems
     constants: dict[Col, object] = {}
     for key, value in check.table(data, "constants", "event field = value").items():
         col = check.field(key, "[constants]")
@@ -189,52 +238,35 @@ def load_mapping(path: Path) -> Mapping:
             malformed.add(col)
         else:
             constants[col] = value
-    both = sorted(set(columns) & set(constants))
-    if both:
-        problems.append(f"{', '.join(both)} is both in [columns] and [constants]; keep one")
+    return constants
 
+
+def _id_columns(check: _Checker, data: dict, malformed: set[Col]) -> tuple[str, ...]:
+    """id_columns: the source columns whose values make a row's id."""
     raw_ids = data.get("id_columns", [])
-    id_columns: tuple[str, ...] = ()
     if isinstance(raw_ids, str):  # not split into characters: say what was meant
-        problems.append(f'id_columns must be a list of column names, e.g. id_columns = ["{raw_ids}"]')
+        check.problems.append(f'id_columns must be a list of column names, e.g. id_columns = ["{raw_ids}"]')
         malformed.add(Col.EVENT_ID)
     elif not isinstance(raw_ids, list) or not all(isinstance(c, str) and c.strip() for c in raw_ids):
-        problems.append(f"id_columns must be a list of source column names (text), not {raw_ids!r}")
+        check.problems.append(f"id_columns must be a list of source column names (text), not {raw_ids!r}")
         malformed.add(Col.EVENT_ID)
     else:
-        id_columns = tuple(raw_ids)
-    if check.bad_tables & {"columns", "constants"}:  # what they would give is unknown
-        malformed.update(Col(c) for c in COLUMNS)
-    if Col.EVENT_ID not in malformed and (Col.EVENT_ID in columns) == bool(id_columns):
-        problems.append("give either [columns] event_id or id_columns (source columns that identify a row)")
-    for col in (Col.DATE_START, Col.EVENT_TYPE, Col.TITLE, Col.CONFIDENCE, Col.SOURCE_OUTLET):
-        if col not in columns and col not in constants and col not in malformed:
-            problems.append(f"no value for {col}: add it to [columns] or [constants]")
+        return tuple(raw_ids)
+    return ()
 
+
+def _date_format(check: _Checker, data: dict) -> str | None:
     date_format = data.get("date_format")
-    if date_format is not None:
-        if not isinstance(date_format, str):
-            problems.append(
-                f"date_format must be text such as '%d/%m/%Y', not {_kind(date_format)} ({date_format!r})"
-            )
-            date_format = None
-        elif why := date_format_problem(date_format):
-            problems.append(why)
-    list_separator = check.text(data, "list_separator", ";")
-    delimiter = check.text(data, "delimiter", ",", single=True)
-    if problems:
-        raise MappingError(path, problems)
-    assert isinstance(name, str)
-    return Mapping(
-        name=name,
-        columns=columns,
-        values=values,
-        constants=constants,
-        date_format=date_format,
-        list_separator=list_separator,
-        delimiter=delimiter,
-        id_columns=id_columns,
-    )
+    if date_format is None:
+        return None
+    if not isinstance(date_format, str):
+        check.problems.append(
+            f"date_format must be text such as '%d/%m/%Y', not {_kind(date_format)} ({date_format!r})"
+        )
+        return None
+    if why := date_format_problem(date_format):
+        check.problems.append(why)
+    return date_format
 
 
 def _constant(value: object, index: pd.Index, col: Col) -> pd.Series:

@@ -204,9 +204,35 @@ def _extra_figures(chunk: pd.DataFrame) -> pd.Series:
     )  # fmt: skip
 
 
-def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
-    idx = chunk.index
-    r = Reasons(idx)
+@dataclass
+class _Tally:
+    """A chunk's rows as read and parsed, before they become events (one per row, or one per
+    window with --combine)."""
+
+    start: pd.Series
+    end: pd.Series
+    starts: pd.Series
+    """'af-2024-11-25[-1930]': the start as written into ids."""
+    ends: pd.Series
+    post: pd.Series
+    """The source post, as written."""
+    event_id: pd.Series
+    window: pd.Series
+    model: pd.Series
+    weapon: pd.Series
+    role: pd.Series
+    kinds: pd.Series
+    launched: pd.Series
+    destroyed: pd.Series
+    launch_place: pd.Series
+    area: pd.Series
+    outlet: pd.Series
+    url: pd.Series
+    extra: pd.Series
+
+
+def _tally(chunk: pd.DataFrame, r: Reasons) -> _Tally:
+    """Parse a chunk's times, models and figures, rejecting what cannot be read."""
     start, start_hhmm, start_text, bad_start = _times(chunk["time_start"])
     end, end_hhmm, end_text, bad_end = _times(chunk["time_end"])
     r.add(bad_start, "bad date", "time_start " + quoted(chunk["time_start"]))
@@ -233,7 +259,6 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     area = target_main.fillna(target)
     area = area.str.casefold().map(DIRECTIONS).fillna(area).astype(STRING)
     outlet, url = _sources(chunk["source"])
-    extra = _extra_figures(chunk)
 
     # Every id comes from its own row: the start, then a digest of the rest of what makes the
     # row one report (window end, route, source post), so a newer copy of the file that adds a
@@ -241,20 +266,25 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     starts = join("af-", start.dt.strftime("%Y-%m-%d"), clause(start_hhmm.notna(), "-", start_hhmm))
     ends = _moment(end, end_hhmm)
     post = text(chunk["source"])
-
     identity = short_digest(ends, _folded(launch_place), _folded(target), post)
     event_id = join(starts, "-", slug(model), "-", identity)
+    return _Tally(start, end, starts, ends, post, event_id, window, model, weapon, role, kinds, launched,
+                  destroyed, launch_place, area, outlet, url, _extra_figures(chunk))  # fmt: skip
 
+
+def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
+    idx = chunk.index
+    r = Reasons(idx)
+    t = _tally(chunk, r)
     if options.combine:
-        return _combined(chunk, r, start, end, starts, ends, post, event_id, window, model, weapon, kinds,
-                         launched, destroyed, area, outlet, url, extra)  # fmt: skip
-
-    types_units = kinds.map(_type_and_unit)
+        return _combined(chunk, r, t)
+    launched, destroyed, model, window = t.launched, t.destroyed, t.model, t.window
+    types_units = t.kinds.map(_type_and_unit)
     said = join(
         "Ukraine's Air Force reported ",
-        clause(launched.notna(), launched.astype(STRING), " "), model, " (", role, ")",
+        clause(launched.notna(), launched.astype(STRING), " "), model, " (", t.role, ")",
         clause(launched.isna(), ", number launched not given,"), " launched",
-        clause(launch_place.notna(), " from ", launch_place), clause(area.notna(), " towards ", area),
+        clause(t.launch_place.notna(), " from ", t.launch_place), clause(t.area.notna(), " towards ", t.area),
         ", ", window, ".",
         clause(destroyed.notna(), " ", destroyed.astype(STRING), clause(destroyed.eq(1), " was"),
                clause(destroyed.ne(1), " were"), " destroyed."),
@@ -264,27 +294,27 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
         clause(destroyed.notna(), ", ", destroyed.astype(STRING), " destroyed"),
     )  # fmt: skip
     rows = {
-        Col.EVENT_ID: event_id,
-        Col.DATE_START: start,
-        Col.DATE_END: end,
+        Col.EVENT_ID: t.event_id,
+        Col.DATE_START: t.start,
+        Col.DATE_END: t.end,
         Col.DATE_PRECISION: "day",
         Col.DATE_TEXT: window,
         Col.EVENT_TYPE: types_units.map(lambda tu: tu[0]).astype(STRING),
         Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
-        Col.SUMMARY: join(said, extra),
+        Col.SUMMARY: join(said, t.extra),
         Col.ACTORS: _constant_list(idx, ACTORS),
         Col.COUNTRIES: _constant_list(idx, COUNTRIES),
         Col.INITIATOR_COUNTRIES: _constant_list(idx, LAUNCHED_BY),
-        Col.LOCATION: area,
+        Col.LOCATION: t.area,
         Col.COUNT: launched,
         Col.COUNT_UNIT: types_units.map(lambda tu: tu[1])
         .astype(STRING)
         .where(launched.notna() | destroyed.notna()),
         Col.INTERCEPTED: destroyed.where(launched.notna()),  # of no known total: the title says it
-        Col.WEAPON: weapon,
+        Col.WEAPON: t.weapon,
         Col.CONFIDENCE: CONFIDENCE,
-        Col.SOURCE_OUTLET: outlet,
-        Col.SOURCE_URL: url,
+        Col.SOURCE_OUTLET: t.outlet,
+        Col.SOURCE_URL: t.url,
     }
     return mapped(rows, idx, r)
 
@@ -305,57 +335,17 @@ def _total(frame: pd.DataFrame, column: str, lead: pd.Index) -> tuple[pd.Series,
     return total.where(given.eq(size)), missing.where(given.gt(0) & given.lt(size))
 
 
-def _combined(
-    chunk: pd.DataFrame,
-    r: Reasons,
-    start: pd.Series,
-    end: pd.Series,
-    starts: pd.Series,
-    ends: pd.Series,
-    post: pd.Series,
-    row_id: pd.Series,
-    window: pd.Series,
-    model: pd.Series,
-    weapon: pd.Series,
-    kinds: pd.Series,
-    launched: pd.Series,
-    destroyed: pd.Series,
-    area: pd.Series,
-    outlet: pd.Series,
-    url: pd.Series,
-    extra: pd.Series,
-) -> Mapped:
+def _combined(chunk: pd.DataFrame, r: Reasons, t: _Tally) -> Mapped:
     """One event per (window, report): models merged, per-model figures in the summary. A row
     repeating another (the same per-model id) is rejected alone, so it is not counted twice."""
     idx = chunk.index
-    group = join(starts, "|", ends, "|", post)
-    group = group.where(r.category.ne("bad date").fillna(True), join("bad date|", window, "|", post))
-    first = pd.Series(idx, index=idx).groupby(group.to_numpy()).transform("min")
-    bad_rows = r.rejected
-    bad_groups = set(group[bad_rows])
-    r.add(group.isin(bad_groups) & ~bad_rows, "window has a rejected row",
-          "another model of this window was rejected (row " + first.astype(str) + " onwards)")  # fmt: skip
-    ids = row_id[~r.rejected]
-    repeated = ids.duplicated(keep="first")
-    original = pd.Series(ids.index, index=ids.index).groupby(ids.to_numpy()).transform("first")
-    r.add(repeated.reindex(idx, fill_value=False), "duplicate row",
-          "same model, window, route and post as row " + original.astype(str).reindex(idx))  # fmt: skip
-    part = join(
-        clause(launched.notna(), launched.astype(STRING), " "), model,
-        clause(launched.isna(), " (number launched not given)"),
-        clause(destroyed.notna(), ", ", destroyed.astype(STRING), " destroyed"),
-        clause(extra.ne(""), ",", extra.str.replace(".", ";", regex=False).str.rstrip(";")),
-    )  # fmt: skip
-    ok = ~r.rejected
-    frame = pd.DataFrame(
-        {"group": group, "first": first, "launched": launched, "destroyed": destroyed, "model": model, "weapon": weapon, "part": part,
-         "kinds": kinds}
-    )[ok]  # fmt: skip
-    grouped = frame.groupby("first", sort=True)
-    lead = frame.index[frame.index.isin(grouped.groups.keys())]
+    first = _windows(idx, r, t)
+    frame, lead, skipped = _merged(idx, r, t, first)
+    start, end, starts, ends, post, window, area = t.start, t.end, t.starts, t.ends, t.post, t.window, t.area
     # A blank figure is unknown, not zero: a sum over a window with a blank is no total.
     total, total_gap = _total(frame, "launched", lead)
     down, down_gap = _total(frame, "destroyed", lead)
+    grouped = frame.groupby("first", sort=True)
     models = (
         grouped["weapon"]
         .agg(lambda w: "; ".join(dict.fromkeys(n for v in w for n in v.split("; "))))
@@ -365,7 +355,6 @@ def _combined(
     parts = grouped["part"].agg(lambda p: "; ".join(p)).astype(STRING).reindex(lead)
     merged_kinds = grouped["kinds"].agg(lambda k: frozenset().union(*k)).reindex(lead)
     types_units = merged_kinds.map(_type_and_unit)
-    skipped = int(ok.sum()) - len(lead)
 
     event_id = join(starts[lead], "-combined-", short_digest(ends[lead], post[lead]))
     said_launched = join(clause(total.notna(), total.astype(STRING), " launched"),
@@ -398,11 +387,49 @@ def _combined(
         Col.INTERCEPTED: down.where(total.notna()),  # of no known total: the summary says it
         Col.WEAPON: models,
         Col.CONFIDENCE: CONFIDENCE,
-        Col.SOURCE_OUTLET: outlet[lead],
-        Col.SOURCE_URL: url[lead],
+        Col.SOURCE_OUTLET: t.outlet[lead],
+        Col.SOURCE_URL: t.url[lead],
     }  # fmt: skip
     result = mapped(rows, lead, Reasons(lead))
     return Mapped(result.rows, r.frame(), skipped, "merged into the same window's event")
+
+
+def _windows(idx: pd.Index, r: Reasons, t: _Tally) -> pd.Series:
+    """Each row's window (the lead row's number); a window with a rejected row is rejected
+    whole, and a row repeating another of its window (same per-model id) alone."""
+    group = join(t.starts, "|", t.ends, "|", t.post)
+    group = group.where(r.category.ne("bad date").fillna(True), join("bad date|", t.window, "|", t.post))
+    first = pd.Series(idx, index=idx).groupby(group.to_numpy()).transform("min")
+    bad_rows = r.rejected
+    bad_groups = set(group[bad_rows])
+    r.add(group.isin(bad_groups) & ~bad_rows, "window has a rejected row",
+          "another model of this window was rejected (row " + first.astype(str) + " onwards)")  # fmt: skip
+    ids = t.event_id[~r.rejected]
+    repeated = ids.duplicated(keep="first")
+    original = pd.Series(ids.index, index=ids.index).groupby(ids.to_numpy()).transform("first")
+    r.add(repeated.reindex(idx, fill_value=False), "duplicate row",
+          "same model, window, route and post as row " + original.astype(str).reindex(idx))  # fmt: skip
+    return first
+
+
+def _merged(idx: pd.Index, r: Reasons, t: _Tally, first: pd.Series) -> tuple[pd.DataFrame, pd.Index, int]:
+    """The kept rows with their window and per-model sentence; the windows' lead rows; how
+    many rows were merged into another's event."""
+    launched, destroyed, extra = t.launched, t.destroyed, t.extra
+    part = join(
+        clause(launched.notna(), launched.astype(STRING), " "), t.model,
+        clause(launched.isna(), " (number launched not given)"),
+        clause(destroyed.notna(), ", ", destroyed.astype(STRING), " destroyed"),
+        clause(extra.ne(""), ",", extra.str.replace(".", ";", regex=False).str.rstrip(";")),
+    )  # fmt: skip
+    ok = ~r.rejected
+    frame = pd.DataFrame(
+        {"first": first, "launched": launched, "destroyed": destroyed, "model": t.model, "weapon": t.weapon,
+         "part": part, "kinds": t.kinds}
+    )[ok]  # fmt: skip
+    grouped = frame.groupby("first", sort=True)
+    lead = frame.index[frame.index.isin(grouped.groups.keys())]
+    return frame, lead, int(ok.sum()) - len(lead)
 
 
 FORMAT = Format(

@@ -27,6 +27,7 @@ from timeline.importers.base import (
 )
 from timeline.importers.fields import (
     STRING,
+    DateOrder,
     actor_countries,
     clause,
     event_dates,
@@ -71,6 +72,36 @@ WHERE_PREC = {"1": 1, "2": 2, "3": 2, "4": 3, "5": 3, "6": 4}
 """UCDP GED's where_prec (1 exact place ... 6 country, 7 international waters) as geo_precision."""
 
 
+def _dates(
+    chunk: pd.DataFrame, r: Reasons, order: DateOrder | None
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """date_start, date_end, UCDP's date_prec (1-5) and the schema's precision for it."""
+    start, bad_start = event_dates(chunk["date_start"], order)
+    end, bad_end = event_dates(chunk["date_end"], order)
+    for name, day, bad in (("date_start", start, bad_start), ("date_end", end, bad_end)):
+        reject_dates(r, chunk[name], name, day, bad, order)
+    level, bad_level = whole_numbers(chunk["date_prec"])
+    precision = level.map(PRECISIONS).astype(STRING)
+    r.add(
+        bad_level | precision.isna(), "unknown date_prec", quoted(chunk["date_prec"]) + " (expected 1 to 5)"
+    )
+    return start, end, level, precision
+
+
+def _violence(chunk: pd.DataFrame, r: Reasons) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """type_of_violence (1-3), the event type it maps to, and how the summary describes it."""
+    violence, bad_violence = whole_numbers(chunk["type_of_violence"])
+    kind = violence.map(VIOLENCE)
+    r.add(
+        bad_violence | kind.isna(),
+        "unknown type_of_violence",
+        quoted(chunk["type_of_violence"]) + " (expected 1, 2 or 3)",
+    )
+    types = kind.map(lambda k: k[0] if isinstance(k, tuple) else None).astype(STRING)
+    described = kind.map(lambda k: k[1] if isinstance(k, tuple) else None).astype(STRING)
+    return violence, types, described
+
+
 def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     idx = chunk.index
     r = Reasons(idx)
@@ -81,25 +112,8 @@ def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     source_id = col("id").str.replace(r"\.0$", "", regex=True)
     r.add(source_id.isna(), "missing id")
     order = options.date_order
-    start, bad_start = event_dates(chunk["date_start"], order)
-    end, bad_end = event_dates(chunk["date_end"], order)
-    for name, day, bad in (("date_start", start, bad_start), ("date_end", end, bad_end)):
-        reject_dates(r, chunk[name], name, day, bad, order)
-    level, bad_level = whole_numbers(chunk["date_prec"])
-    precision = level.map(PRECISIONS).astype(STRING)
-    r.add(
-        bad_level | precision.isna(), "unknown date_prec", quoted(chunk["date_prec"]) + " (expected 1 to 5)"
-    )
-
-    violence, bad_violence = whole_numbers(chunk["type_of_violence"])
-    kind = violence.map(VIOLENCE)
-    r.add(
-        bad_violence | kind.isna(),
-        "unknown type_of_violence",
-        quoted(chunk["type_of_violence"]) + " (expected 1, 2 or 3)",
-    )
-    types = kind.map(lambda k: k[0] if isinstance(k, tuple) else None).astype(STRING)
-    described = kind.map(lambda k: k[1] if isinstance(k, tuple) else None).astype(STRING)
+    start, end, level, precision = _dates(chunk, r, order)
+    violence, types, described = _violence(chunk, r)
 
     lat, bad_lat = floats(chunk["latitude"])
     lon, bad_lon = floats(chunk["longitude"])

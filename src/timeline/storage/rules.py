@@ -210,7 +210,7 @@ def _validate_in_slices(df: pd.DataFrame, size: int = 200_000) -> list[Problem]:
 @dataclass(frozen=True)
 class Checked:
     """Rows that already passed every rule for `dataset`: `validation.check` on each, and one
-    row per event_id across them. Only `importers.base.run` makes these (it checks chunk by
+    row per event_id across them. Only `importers.pipeline.run` makes these (it checks chunk by
     chunk as it reads), so `upsert` need not check the same rows twice; any other frame, or a
     `Checked` for another dataset, is checked in full. The write's `added_at` replaces the
     importer's (a stamp, which no rule looks at beyond its being there)."""

@@ -1,0 +1,148 @@
+"""One row per event id: the first valid row of an id is kept; a later one is a repeated
+row (same source text) or a different event sharing the id (rejected, or renamed with
+--on-duplicate-id suffix). Every row is checked by `validation.check`, as for `append`."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from timeline.domain.schema import Col
+from timeline.domain.validation import check
+from timeline.importers.rejects import problem_reasons, reasons_frame
+from timeline.storage import store
+
+
+class SeenIds:
+    """The ids of accepted rows, the rows they came from and a fingerprint of each row's
+    source text, kept as sorted 64-bit hashes: 24 bytes an id instead of a Python dict entry.
+    A false 'duplicate' would need two ids with the same 64-bit hash (about one chance in ten
+    million for two million ids)."""
+
+    def __init__(self) -> None:
+        self.hashes = np.empty(0, dtype=np.uint64)
+        self.rows = np.empty(0, dtype=np.int64)
+        self.prints = np.empty(0, dtype=np.uint64)
+
+    @staticmethod
+    def _hash(ids: pd.Series) -> np.ndarray:
+        return pd.util.hash_pandas_object(ids.astype("object"), index=False).to_numpy()
+
+    def first_rows(self, ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """The accepted row of each id (or missing) and that row's fingerprint."""
+        out = pd.Series(np.nan, index=ids.index)
+        prints = pd.Series(np.zeros(len(ids), dtype=np.uint64), index=ids.index)
+        if not len(self.hashes) or not len(ids):
+            return out, prints
+        h = self._hash(ids)
+        pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
+        hit = self.hashes[pos] == h
+        out[hit] = self.rows[pos[hit]]
+        prints[hit] = self.prints[pos[hit]]
+        return out, prints
+
+    def add(self, ids: pd.Series, rows: pd.Index, prints: np.ndarray) -> None:
+        hashes = np.concatenate([self.hashes, self._hash(ids)])
+        order = np.argsort(hashes, kind="stable")
+        self.hashes = hashes[order]
+        self.rows = np.concatenate([self.rows, rows.to_numpy(dtype=np.int64)])[order]
+        self.prints = np.concatenate([self.prints, prints])[order]
+
+
+def fingerprints(originals: pd.DataFrame) -> pd.Series:
+    """A 64-bit hash of each source row's text: equal for rows that repeat one another."""
+    return pd.util.hash_pandas_object(originals, index=False)
+
+
+def _differing(originals: pd.DataFrame, rows: pd.Series) -> list[str]:
+    """' (differs from row N in a, b)' for each row (index) and the row N it shares an id with
+    (value), naming the source columns when row N is in this chunk."""
+    firsts = rows.astype("int64").to_numpy()
+    here = np.isin(firsts, originals.index.to_numpy())
+    columns = np.array([str(c) for c in originals.columns], dtype=object)
+    mine = originals.loc[rows.index[here]].astype(object).to_numpy()
+    theirs = originals.loc[firsts[here]].astype(object).to_numpy()
+    listed = iter([list(columns[mine[i] != theirs[i]]) for i in range(len(mine))])
+    out = []
+    for first, known in zip(firsts, here, strict=True):
+        if not known:
+            out.append(f" (its fields differ from row {first:,})")
+            continue
+        names = next(listed)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        out.append(f" (differs from row {first:,} in {shown})")
+    return out
+
+
+def _derived_ids(ids: pd.Series, originals: pd.DataFrame) -> pd.Series:
+    """`<id>-<6 hex>`: a stable id for a different event sharing `ids`, from its source text."""
+    text_rows = originals.loc[ids.index].astype("object").fillna("").agg("\x1f".join, axis=1)
+    digest = text_rows.map(lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:6])
+    return ids + "-" + digest.astype(str)
+
+
+def accept_first_valid(
+    rows: pd.DataFrame,
+    now: datetime,
+    dataset: str,
+    refused: list[pd.DataFrame],
+    seen: SeenIds,
+    originals: pd.DataFrame,
+    prints: pd.Series,
+    suffix: bool,
+    renamed: list[str],
+) -> pd.DataFrame:
+    """Validate `rows` (`validation.check`, as `timeline append` does) keeping one row per id:
+    the first valid one. A later row with the id of an accepted row (in this chunk or an
+    earlier one) is a `repeated row` when its source text is the same, else a different event
+    sharing the id: rejected as `duplicate event_id`, or with `suffix` given a derived id and
+    checked again. An id whose row was rejected passes to its next row, so a duplicate never
+    points at a rejected row. Returns the accepted canonical rows indexed by source row, in
+    source order; rejections go to `refused`, renamings to `renamed`."""
+    key = str(Col.EVENT_ID)
+    accepted: list[pd.DataFrame] = []
+    while len(rows):
+        ids = rows[key].astype("object")
+        first, first_prints = seen.first_rows(ids)
+        hit = first.notna()
+        lead = ~hit & ~ids.duplicated(keep="first")
+        again = rows.iloc[0:0]
+        if hit.any():
+            same = hit & (prints[rows.index].to_numpy() == first_prints.to_numpy())
+            if same.any():
+                refused.append(reasons_frame(rows.index[same], "repeated row",
+                                        "repeated row: repeats row " + first[same].astype("int64").astype(str)
+                                        + " (" + ids[same] + ") exactly"))  # fmt: skip
+            other = hit & ~same
+            if other.any():
+                why = pd.Series(_differing(originals, first[other]), index=rows.index[other], dtype=object)
+                if suffix:
+                    again = rows[other].copy()
+                    new = _derived_ids(ids[other], originals)
+                    again[key] = new.astype(again[key].dtype)
+                    renamed.extend(f"row {r:,}: {old} -> {n}{w}" for r, old, n, w
+                                   in zip(again.index, ids[other], new, why, strict=True))  # fmt: skip
+                else:
+                    refused.append(reasons_frame(rows.index[other], "duplicate event_id",
+                                            "duplicate event_id: " + ids[other] + " is also row "
+                                            + first[other].astype("int64").astype(str) + "'s, a different event"
+                                            + why + "; --on-duplicate-id suffix keeps both"))  # fmt: skip
+        if lead.any():
+            raw, _ = store.with_append_defaults(rows if lead.all() else rows[lead], now, dataset=dataset)
+            canonical, problems = check(raw.reset_index(drop=True))
+            canonical.index = raw.index
+            if problems:
+                bad = problem_reasons(raw, problems)
+                refused.append(bad)
+                canonical = canonical[~canonical.index.isin(bad.index)]
+            accepted.append(canonical)
+            seen.add(canonical[key], canonical.index, prints[canonical.index].to_numpy())
+        rest = ~lead & ~hit
+        rest_rows = rows[rest] if rest.any() else rows.iloc[0:0]
+        rows = pd.concat([rest_rows, again]) if len(again) else rest_rows
+    if not accepted:
+        return rows
+    return pd.concat(accepted).sort_index() if len(accepted) > 1 else accepted[0]

@@ -1,0 +1,203 @@
+"""The import pipeline shared by every format: read in chunks, map, validate, collect.
+
+A format module only knows how its columns become event fields (`Format.map`). This module
+does the rest the same way for all of them, so every format behaves alike:
+
+- the source is read in chunks (`reading`: every value as text, so "010" stays "010" and
+  blanks stay blank), with progress on stderr, keeping memory bounded by the chunk plus the
+  accepted rows;
+- a row that cannot be mapped, repeats an earlier id, takes an id of another dataset, or
+  breaks a schema rule (`validation.check`, exactly as for `timeline append`; `ids`) is
+  rejected: it goes to the rejected-rows CSV (`rejects`: its original columns plus `row`
+  and `reason`) and is counted in the summary by reason; the other rows are imported;
+- the accepted rows come back as one canonical frame for `store.upsert` to write.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from timeline.domain.schema import Col, empty_frame, to_arrow
+from timeline.importers.base import DEFAULT_CHUNK_ROWS, Format, Options
+from timeline.importers.dateorder import FileOrder
+from timeline.importers.encodings import detect_encoding
+from timeline.importers.fields import STRING, DateOrder
+from timeline.importers.ids import SeenIds, accept_first_valid, fingerprints
+from timeline.importers.reading import (
+    HXL_SKIP,
+    MALFORMED,
+    Progress,
+    check_source,
+    chunks,
+    is_hxl,
+    short,
+)
+from timeline.importers.rejects import RejectsFile, reasons_frame
+from timeline.storage import store
+
+
+@dataclass
+class Outcome:
+    rows: pd.DataFrame
+    """Every accepted row, canonical, ready for `store.upsert`."""
+    read: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Rows left out on purpose, by why ('not selected'), never rejected."""
+    rejected: Counter[str] = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+    """The first few rejections as 'row N: reason', for output when no file is written."""
+    renamed: list[str] = field(default_factory=list)
+    """Rows kept under a derived id (--on-duplicate-id suffix), as 'row N: old -> new (...)'."""
+
+    dataset: str = ""
+    """The dataset the rows were checked for (`checked`)."""
+
+    @property
+    def imported(self) -> int:
+        return len(self.rows)
+
+    @property
+    def checked(self) -> store.Checked:
+        """The accepted rows with the promise that every rule was checked, for `store.upsert`."""
+        return store.Checked(self.rows, self.dataset)
+
+    def summary(self) -> str:
+        """'3,512 imported, 73 rejected: 60 unknown model, 13 bad date'."""
+        line = f"{self.imported:,} imported, {sum(self.rejected.values()):,} rejected"
+        if self.rejected:
+            line += ": " + ", ".join(f"{n:,} {what}" for what, n in self.rejected.most_common())
+        if self.skipped:
+            line += (
+                " ("
+                + ", ".join(f"{n:,} row{'' if n == 1 else 's'} {why}" for why, n in self.skipped.items())
+                + ")"
+            )
+        if self.renamed:
+            line += f"; {len(self.renamed):,} kept under a derived id (--on-duplicate-id suffix)"
+        return line
+
+
+def _refuse(
+    outcome: Outcome, rejects: RejectsFile, refused: list[pd.DataFrame], originals: pd.DataFrame
+) -> None:
+    """Count a chunk's rejections by category, keep the first examples, write the rows."""
+    frames = [r for r in refused if len(r)]
+    if not frames:
+        return
+    refused_all = pd.concat(frames).sort_index()
+    outcome.rejected.update(refused_all["category"].tolist())
+    for row, reason in refused_all["reason"].head(20 - len(outcome.examples)).items():
+        outcome.examples.append(f"row {row}: {reason}")
+    rejects.write(originals.loc[refused_all.index], refused_all["reason"])
+
+
+def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
+    """The chunk with the format's 'unknown' placeholders ('NA', '-', UCDP's 1753-01-01 in
+    a date column) as blanks, so they read as missing values; `chunk` itself is unchanged
+    (the rejects file keeps the values as read)."""
+    if not fmt.placeholders and not fmt.placeholder_dates:
+        return chunk
+    out = chunk.copy(deep=False)
+    values = pa.array(sorted(fmt.placeholders - {""}), type=pa.string())
+    for name in out.columns:
+        arr = pc.utf8_trim_whitespace(pa.array(out[name].astype(STRING).array))
+        mask = pc.is_in(arr, value_set=values)
+        if fmt.placeholder_dates and name in fmt.date_columns:
+            mask = pc.or_(mask, pc.match_substring_regex(arr, fmt.placeholder_dates))
+        hits = np.asarray(mask.fill_null(False), dtype=bool)
+        if hits.any():
+            out[name] = out[name].mask(hits, "")
+    return out
+
+
+def run(
+    fmt: Format,
+    path: Path,
+    options: Options,
+    *,
+    foreign: frozenset[str] = frozenset(),
+    rejects: RejectsFile | None = None,
+    now: datetime | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    say: Callable[[str], None] = lambda _: None,
+    progress: Progress = lambda _rows, _share: None,
+) -> Outcome:
+    """Read, map and validate `path`; rejected rows go to `rejects`; notes on how the file was
+    read (its encoding, its date order) go to `say`. Raises InputError when the file is not
+    this format at all, or cannot be read without guessing."""
+    now = now or datetime.now(UTC)
+    rejects = rejects or RejectsFile(None)
+    outcome = Outcome(rows=empty_frame(), dataset=fmt.name)
+    tables: list[pa.Table] = []
+    seen = SeenIds()
+    check_source(fmt, path)
+    encoding = detect_encoding(path, options.encoding)
+    say(f"{path.name}: read as {encoding.name} ({encoding.how})")
+    if options.date_format and options.date_order is None and fmt.date_columns:
+        options = replace(options, date_order=DateOrder(date_format=options.date_format))
+        say(f"{path.name}: {options.date_order.describe()}")
+    dates = FileOrder(fmt, path, lambda: chunks(fmt, path, chunk_rows, lambda _r, _s: None, encoding))
+    for piece in chunks(fmt, path, chunk_rows, progress, encoding):
+        chunk, originals = piece.rows, piece.rows
+        refused: list[pd.DataFrame] = []
+        if piece.malformed is not None and len(piece.malformed):
+            refused.append(reasons_frame(piece.malformed.index, MALFORMED, piece.reasons))
+            originals = pd.concat([chunk, piece.malformed])
+        outcome.read += len(originals)
+        if is_hxl(piece):
+            chunk = chunk.drop(index=1)
+            outcome.skipped[HXL_SKIP] += 1
+            say(
+                f"{path.name}: row 1 holds HXL hashtags ({short(', '.join(piece.rows.loc[1].head(3)))}...); skipped"
+            )
+        if len(chunk) and fmt.date_columns and not options.date_format:
+            order = dates.see(chunk, options.date_order)
+            if order is not None:
+                options = replace(options, date_order=order)
+                say(f"{path.name}: {order.describe()}; --date-format overrides")
+        if len(chunk):
+            accepted = _accept(fmt, chunk, originals, options, foreign, now, seen, refused, outcome)
+            if len(accepted):
+                tables.append(to_arrow(accepted.reset_index(drop=True)))
+        _refuse(outcome, rejects, refused, originals)
+    if tables:
+        outcome.rows = store.frame_from_table(pa.concat_tables(tables))
+    return outcome
+
+
+def _accept(
+    fmt: Format,
+    chunk: pd.DataFrame,
+    originals: pd.DataFrame,
+    options: Options,
+    foreign: frozenset[str],
+    now: datetime,
+    seen: SeenIds,
+    refused: list[pd.DataFrame],
+    outcome: Outcome,
+) -> pd.DataFrame:
+    """Map a chunk and keep its valid rows, one per id and none of another dataset's ids;
+    rejections go to `refused`, rows left out on purpose to `outcome.skipped`."""
+    result = fmt.map(_blank_placeholders(fmt, chunk), options)
+    if result.skipped:
+        outcome.skipped[result.skipped_label] += result.skipped
+    outcome.skipped.update(result.also_skipped)
+    rows = result.rows
+    refused.append(result.rejected)
+    ids = rows[str(Col.EVENT_ID)].astype("object")
+    taken = ids.isin(foreign) if foreign else pd.Series(False, index=ids.index)
+    if taken.any():
+        refused.append(reasons_frame(rows.index[taken], "event_id of another dataset",
+                                     "event_id of another dataset: " + ids[taken]
+                                     + " is already in the target from another dataset"))  # fmt: skip
+    return accept_first_valid(rows[~taken] if taken.any() else rows, now, fmt.name, refused, seen, originals,
+                              fingerprints(originals), options.on_duplicate_id == "suffix", outcome.renamed)  # fmt: skip
