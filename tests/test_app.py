@@ -196,6 +196,7 @@ def test_a_selection_of_several_stays_in_the_link_and_the_panel(monkeypatch: pyt
     assert at.query_params["event"] == chosen  # repeated, in the order picked
     at.segmented_control(key=state.key("lanes")).set_value("country").run()  # any later rerun
     assert at.query_params["event"] == chosen, "the selection stays until cleared"
+    at.run()  # the lanes switch reran only its chart: the whole page again, with its buttons
     next(b for b in at.button if b.label == "Clear selection").click().run()
     assert "event" not in at.query_params
 
@@ -262,6 +263,35 @@ def test_a_chart_option_asks_the_engine_one_question_at_most(monkeypatch: pytest
     if option == "lanes":  # and the timeline did change: one lane per country
         lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
         assert "Ukraine (UKR)" in lanes and taxonomy.LABELS["drone_attack"] not in lanes
+
+
+@pytest.mark.parametrize(("option", "value"), [("lanes", "actor"), ("per", "week"), ("strikes", "side")])
+def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, option, value):
+    """A chart option reruns its chart alone (a fragment) and the share link: the table, the
+    export panel and the other charts are not drawn again, and the address bar, the share link
+    and the downloads follow the option."""
+    from timeline.ui import cards, export_panel
+
+    at = run_app(monkeypatch, type="drone_attack")
+    drawn: list[str] = []
+    for module, name in ((cards, "render_table"), (export_panel, "render")):
+        original = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _f=original, _n=name, **k: (drawn.append(_n), _f(*a, **k))[1]
+        )
+    built = FIGURES.builds
+    at.segmented_control(key=state.key(option)).set_value(value).run()
+    assert drawn == []  # neither the table nor the export panel ran again
+    assert FIGURES.builds - built == 1  # the option's own chart, nothing else
+    assert len(at.get("plotly_chart")) == 1  # only that chart was sent again
+    assert at.query_params[option] in (value, [value])
+    assert at.query_params["type"] in ("drone_attack", ["drone_attack"])
+    share = next(c.value for c in at.code if "?" in c.value)
+    assert f"{option}={value}" in share and "type=drone_attack" in share
+    at.run()  # the next rerun of the whole page keeps the option and builds nothing new
+    assert at.session_state[state.key(option)] == value
+    assert at.query_params[option] in (value, [value])
+    assert FIGURES.builds - built == 1
 
 
 def test_a_selection_rebuilds_neither_the_counts_chart_nor_the_map(monkeypatch: pytest.MonkeyPatch):

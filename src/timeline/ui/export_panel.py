@@ -6,6 +6,8 @@ page does not render images on every rerun.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from timeline.engine import Engine, Match
@@ -36,9 +38,11 @@ def _follow_defaults(texts: exports.Texts) -> None:
     state.resend((TITLE, SUBTITLE))
 
 
-def render(engine: Engine, view: View, match: Match) -> None:
+def render(engine: Engine, current: Callable[[], View], match: Match) -> None:
+    """The panel; `current` gives the view when a file is made, as a chart option changed
+    since (it reruns only its chart, not this panel) shapes the chart exported."""
     st.subheader("Export for a briefing")
-    defaults = exports.default_texts(engine, view, match)
+    defaults = exports.default_texts(engine, current(), match)
     _follow_defaults(defaults)
     left, right = st.columns(2)
     chart = (
@@ -64,7 +68,7 @@ def render(engine: Engine, view: View, match: Match) -> None:
     for column, fmt in zip(columns[:3], briefing.IMAGE_FORMATS, strict=True):
 
         def make(fmt: str = fmt) -> bytes:
-            return exports.chart_file(chart, fmt, engine, view, size, texts)
+            return exports.chart_file(chart, fmt, engine, current(), size, texts)
 
         column.download_button(
             inert(fmt.upper()),
@@ -81,7 +85,7 @@ def render(engine: Engine, view: View, match: Match) -> None:
         )
     columns[3].download_button(
         "HTML",
-        data=lambda: exports.chart_file(chart, "html", engine, view, size, texts),
+        data=lambda: exports.chart_file(chart, "html", engine, current(), size, texts),
         file_name=exports.file_name(chart, "html", None),
         mime="text/html",
         on_click="ignore",
@@ -92,7 +96,7 @@ def render(engine: Engine, view: View, match: Match) -> None:
     columns[4].download_button(
         "PowerPoint",
         data=lambda: decks.to_pptx(
-            decks.view_deck(engine, view.without_story(), (chart,), texts.title, texts.subtitle)
+            decks.view_deck(engine, current().without_story(), (chart,), texts.title, texts.subtitle)
         ),
         file_name=f"{chart}-slide.pptx",
         mime=decks.MIME["pptx"],
@@ -107,7 +111,7 @@ def render(engine: Engine, view: View, match: Match) -> None:
     for column, fmt in zip(columns[5:], export_data.DATA_FORMATS, strict=True):
 
         def rows(fmt: str = fmt) -> bytes:
-            return exports.data_file(fmt, engine, view)
+            return exports.data_file(fmt, engine, current())
 
         column.download_button(
             {"csv": "CSV", "xlsx": "Excel", "parquet": "Parquet"}[fmt],

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -14,7 +15,7 @@ import streamlit as st
 from timeline import view
 from timeline.domain.errors import describe_os_error
 from timeline.domain.schema import Col
-from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
+from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, Summary, open_engine
 from timeline.figures import counts_figure, map_figure, timeline_figure
 from timeline.figures.cache import FIGURES
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
@@ -31,6 +32,8 @@ from timeline.view import View
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 PHONE_CONFIG = PLOTLY_CONFIG | {"displayModeBar": False}
 """On a touch screen plotly's toolbar is always shown, over the dates: pinch and drag zoom instead."""
+SHARE, LIVE = "share", "live_view"
+"""The share link's fragment, and where the view the page last drew is kept (`Live`)."""
 PAGE_CSS = "<style>.block-container{padding-top:3.2rem} h1{font-size:1.75rem !important}</style>"
 """Less blank space above a smaller title, so the timeline and its axis fit the first screen."""
 
@@ -67,6 +70,40 @@ def load_engine(path: Path) -> Engine:
     raise AssertionError  # st.stop() does not return
 
 
+@dataclass
+class Live:
+    """The view as the last run left it, the page's or a chart's own (`st.fragment`): a chart
+    option reruns only its chart, which keeps the address bar and the downloads in step here."""
+
+    view: View
+    active: story_ui.Active | None
+    summary: Summary
+
+
+def _chart_view(engine: Engine, live: Live) -> View:
+    """Inside a chart's fragment: the view with the options as its widgets hold them now.
+    What changes more than the chart (a new selection opens the panel, a story left by hand
+    drops its caption) reruns the whole page instead."""
+    v = state.current_view(engine.summary)
+    if v.values != live.view.values or v.events != live.view.events:
+        st.rerun()
+    if live.active is not None and story_ui.keep(live.active, v) is None:
+        st.rerun()
+    if v != live.view:
+        live.view = v
+        state.write_url(story_ui.url_view(live.active, v))
+    return v
+
+
+@st.fragment(key=SHARE)
+def _share() -> None:
+    """The link to this view; drawn again with a chart whose option changed (`_segmented`)."""
+    live: Live = st.session_state[LIVE]
+    v = story_ui.url_view(live.active, state.current_view(live.summary))  # the widgets as they are now
+    st.caption("The address bar always holds this view. Copy it, or this link:")
+    st.code(state.share_url(v), language=None, wrap_lines=True)
+
+
 def _header(engine: Engine, v: View, n: int) -> None:
     summary = engine.summary
     st.title(inert(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows)))
@@ -76,8 +113,7 @@ def _header(engine: Engine, v: View, n: int) -> None:
         f"**{inert(incidents.header_count(engine, v, n))}** · data as of {inert(as_of)} · conflict timeline"
     )
     with right.popover("Share this view", width="stretch"):
-        st.caption("The address bar always holds this view. Copy it, or this link:")
-        st.code(state.share_url(v), language=None, wrap_lines=True)
+        _share()
     warnings = st.session_state.get(state.WARNINGS) or []
     if warnings:
         st.warning(
@@ -96,19 +132,28 @@ def _no_results(engine: Engine, v: View) -> None:
     st.button("Reset filters", on_click=state.reset, args=(engine.summary,), key="reset-empty")
 
 
-def _segmented(name: str, where: object = st) -> None:
+def _segmented(name: str, chart: str, where: object = st) -> None:
+    """A chart option's switch: a change reruns that chart's fragment and the share link."""
     option = view.option_named(name)
     where.segmented_control(
-        option.label, list(option.choices), format_func=option.choices.get, key=state.key(name)
+        option.label,
+        list(option.choices),
+        format_func=option.choices.get,
+        key=state.key(name),
+        on_change=st.rerun,
+        args=([chart, SHARE],),
     )
 
 
+@st.fragment(key="timeline")
 def _timeline(
-    engine: Engine, v: View, match: Match, selected: list[str], phone: bool, plot_px: int | None = None
+    engine: Engine, live: Live, match: Match, selected: list[str], phone: bool, plot_px: int | None = None
 ) -> None:
+    """The timeline and its lanes switch, rerun alone when the switch changes."""
+    v = _chart_view(engine, live)
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.subheader("Timeline")
-    _segmented("lanes", control)
+    _segmented("lanes", "timeline", control)
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
     width = plot_px or viewport.current().plot_px
 
@@ -148,11 +193,14 @@ def _timeline(
         )
 
 
-def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
+@st.fragment(key="counts")
+def _counts(engine: Engine, live: Live, match: Match, focus: list[str]) -> None:
+    """The counts chart and its two options, rerun alone when one changes."""
+    v = _chart_view(engine, live)
     head, what, per = st.columns([2, 2, 1], vertical_alignment="bottom")
     head.subheader("Launched and intercepted")
-    _segmented("strikes", what)
-    _segmented("per", per)
+    _segmented("strikes", "counts", what)
+    _segmented("per", "counts", per)
     series = engine.strikes(v)
     if series.empty:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
@@ -248,6 +296,7 @@ def main() -> None:
     screen = viewport.current()
     phone = screen.phone
     match = engine.match(v)
+    live = st.session_state[LIVE] = Live(v, active, summary)
     _header(engine, story_ui.url_view(active, v), match.count)
 
     if not match.count:
@@ -264,12 +313,12 @@ def main() -> None:
                 # a story's desktop layout has a plot width of its own: there, only whether it is a phone
                 viewport.probe(screen, planned=plot_px if active is None or phone else 0)
             focus = selected or story_ui.highlight(active)  # bright; every other mark fades
-            _timeline(engine, v, match, focus, phone, plot_px)
-            _counts(engine, v, match, focus)
+            _timeline(engine, live, match, focus, phone, plot_px)
+            _counts(engine, live, match, focus)
             _map(engine, v, match, focus, story_ui.map_extent(active))
         st.subheader("Events")
         cards.render_table(engine, v, match.count, selected, compact=phone)
-        export_panel.render(engine, v, match)
+        export_panel.render(engine, lambda: live.view, match)
     if selected and not match.count:
         cards.selection_panel(engine, v, selected)
 
