@@ -294,19 +294,33 @@ def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, o
     assert FIGURES.builds - built == 1
 
 
-def test_a_selection_rebuilds_neither_the_counts_chart_nor_the_map(monkeypatch: pytest.MonkeyPatch):
-    """Selecting events highlights the kept figures (a copy of each, faded in place); the
-    counts chart and the map are not built again (the timeline is, for its own fading)."""
+def test_a_selection_rebuilds_no_figure(monkeypatch: pytest.MonkeyPatch):
+    """Selecting events fades copies of the kept figures in place: the counts chart and the map
+    are never built again, and the timeline only once for the narrower width beside the open
+    panel; picking other events then builds nothing, and the faded timeline is the one a
+    build with the selection draws (`test_figures`)."""
     at = run_app(monkeypatch, type=["drone_attack", "missile_strike"], **{"from": "2024-11-01"})
     _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     kept = set(FIGURES.items)
     at.session_state[state.EVENT] = ["2024-11-21-ru-oreshnik-strike-dnipro"]  # what a click sets
     at.run()
     built = {key[1] for key in set(FIGURES.items) - kept}
-    assert built <= {"timeline"}
+    assert built <= {"timeline"}  # the panel narrows it: laid out once for that width
     _timeline, faded_counts, faded_map = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     assert [t.get("x") for t in faded_counts["data"]] == [t.get("x") for t in counts["data"]]  # same bars
     assert faded_map != map_ and faded_counts != counts  # only the highlight changed
+    builds = FIGURES.builds
+    chosen = ["2024-11-25-ru-drone-attack-ua", "2024-11-21-ru-oreshnik-strike-dnipro"]
+    at.session_state[state.EVENT] = chosen  # another click, the panel open
+    at.run()
+    assert FIGURES.builds == builds, "a selection builds no figure"
+    shown = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bright = [
+        array(t["marker"]["opacity"])
+        for t in shown["data"]
+        if t.get("customdata") and isinstance(t.get("marker", {}).get("opacity"), (list, dict))
+    ]
+    assert sum(o.count(max(o)) for o in bright) == len(chosen)  # the two picked, the rest faded
 
 
 def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.MonkeyPatch):

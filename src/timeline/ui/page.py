@@ -18,7 +18,7 @@ from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, Summary, open_engine
 from timeline.figures import counts_figure, map_figure, timeline_figure
 from timeline.figures.cache import FIGURES
-from timeline.figures.highlight import bins_of, fade_bins, fade_events
+from timeline.figures.highlight import bins_of, fade_bins, fade_events, fade_timeline
 from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
@@ -158,18 +158,16 @@ def _timeline(
     width = plot_px or viewport.current().plot_px
 
     def build() -> tuple[go.Figure, TimelineInfo]:
-        fig, info = timeline_figure(
-            engine.timeline(v, match), lanes=v.lanes, selected=selected, window=window, width=width
-        )
+        fig, info = timeline_figure(engine.timeline(v, match), lanes=v.lanes, window=window, width=width)
         if phone:  # pinch to zoom instead of range buttons, which would cover the dates
             fig.update_layout(xaxis_rangeselector_visible=False)
         return fig, info
 
-    # The timeline fades unselected marks, callouts and spans itself: kept per selection too.
-    key = (engine.source.key, "timeline", v.values, v.lanes, tuple(selected), window, width, phone)
+    # Kept without a selection: a click fades a copy (its width, beside the panel, is its own).
+    key = (engine.source.key, "timeline", v.values, v.lanes, window, width, phone)
     fig, info = FIGURES.get(key, build)
     st.plotly_chart(
-        fig,
+        fade_timeline(fig, selected, info.key_events),
         key=state.selection_key("timeline_chart"),
         on_select=functools.partial(state.take_selection, "timeline_chart"),
         selection_mode=("points", "box", "lasso"),
