@@ -196,12 +196,27 @@ def measure(page, pid: int, case: Case, act) -> None:
     if VERBOSE:
         print(f"  {case.name}", file=sys.stderr)
     try:
+        settle(page)
+        # A fragment's rerun (a chart option) may start after the page first looks idle: wait
+        # for the server to be idle too, then read the last redraw again.
+        wait_cpu_quiet(pid)
         case.wall.append(settle(page))
     except TimeoutError as err:  # reported as a failure; the other interactions still run
         case.failures.append(str(err))
         page.evaluate("() => { window.__probe.watch = null; }")
         return
     case.cpu.append(cpu_seconds(pid) - before)  # an idle server spends next to nothing
+
+
+def wait_cpu_quiet(pid: int, quiet_s: float = 0.4, timeout_s: float = 120) -> None:
+    """Until the server has spent no CPU for `quiet_s` (its clock ticks are 10 ms)."""
+    deadline = time.monotonic() + timeout_s
+    last, since = cpu_seconds(pid), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet_s:
+        time.sleep(0.05)
+        now = cpu_seconds(pid)
+        if now != last:
+            last, since = now, time.monotonic()
 
 
 # --- the floor: DuckDB alone on the data in memory -----------------------------------------

@@ -217,6 +217,7 @@ def test_a_selection_of_several_stays_in_the_link_and_the_panel(monkeypatch: pyt
     assert at.query_params["event"] == chosen  # repeated, in the order picked
     at.segmented_control(key=state.key("lanes")).set_value("country").run()  # any later rerun
     assert at.query_params["event"] == chosen, "the selection stays until cleared"
+    at.run()  # the lanes switch reran only its chart: the whole page again, with its buttons
     next(b for b in at.button if b.label == "Clear selection").click().run()
     assert "event" not in at.query_params
 
@@ -285,19 +286,62 @@ def test_a_chart_option_asks_the_engine_one_question_at_most(monkeypatch: pytest
         assert "Ukraine (UKR)" in lanes and taxonomy.LABELS["drone_attack"] not in lanes
 
 
-def test_a_selection_rebuilds_neither_the_counts_chart_nor_the_map(monkeypatch: pytest.MonkeyPatch):
-    """Selecting events highlights the kept figures (a copy of each, faded in place); the
-    counts chart and the map are not built again (the timeline is, for its own fading)."""
+@pytest.mark.parametrize(("option", "value"), [("lanes", "actor"), ("per", "week"), ("strikes", "side")])
+def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, option, value):
+    """A chart option reruns its chart alone (a fragment) and the share link: the table, the
+    export panel and the other charts are not drawn again, and the address bar, the share link
+    and the downloads follow the option."""
+    from timeline.ui import cards, export_panel
+
+    at = run_app(monkeypatch, type="drone_attack")
+    drawn: list[str] = []
+    for module, name in ((cards, "render_table"), (export_panel, "render")):
+        original = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _f=original, _n=name, **k: (drawn.append(_n), _f(*a, **k))[1]
+        )
+    built = FIGURES.builds
+    at.segmented_control(key=state.key(option)).set_value(value).run()
+    assert drawn == []  # neither the table nor the export panel ran again
+    assert FIGURES.builds - built == 1  # the option's own chart, nothing else
+    assert len(at.get("plotly_chart")) == 1  # only that chart was sent again
+    assert at.query_params[option] in (value, [value])
+    assert at.query_params["type"] in ("drone_attack", ["drone_attack"])
+    share = next(c.value for c in at.code if "?" in c.value)
+    assert f"{option}={value}" in share and "type=drone_attack" in share
+    at.run()  # the next rerun of the whole page keeps the option and builds nothing new
+    assert at.session_state[state.key(option)] == value
+    assert at.query_params[option] in (value, [value])
+    assert FIGURES.builds - built == 1
+
+
+def test_a_selection_rebuilds_no_figure(monkeypatch: pytest.MonkeyPatch):
+    """Selecting events fades copies of the kept figures in place: the counts chart and the map
+    are never built again, and the timeline only once for the narrower width beside the open
+    panel; picking other events then builds nothing, and the faded timeline is the one a
+    build with the selection draws (`test_figures`)."""
     at = run_app(monkeypatch, type=["drone_attack", "missile_strike"], **{"from": "2024-11-01"})
     _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     kept = set(FIGURES.items)
     at.session_state[state.EVENT] = ["2024-11-21-ru-oreshnik-strike-dnipro"]  # what a click sets
     at.run()
     built = {key[1] for key in set(FIGURES.items) - kept}
-    assert built <= {"timeline"}
+    assert built <= {"timeline"}  # the panel narrows it: laid out once for that width
     _timeline, faded_counts, faded_map = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     assert [t.get("x") for t in faded_counts["data"]] == [t.get("x") for t in counts["data"]]  # same bars
     assert faded_map != map_ and faded_counts != counts  # only the highlight changed
+    builds = FIGURES.builds
+    chosen = ["2024-11-25-ru-drone-attack-ua", "2024-11-21-ru-oreshnik-strike-dnipro"]
+    at.session_state[state.EVENT] = chosen  # another click, the panel open
+    at.run()
+    assert FIGURES.builds == builds, "a selection builds no figure"
+    shown = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bright = [
+        array(t["marker"]["opacity"])
+        for t in shown["data"]
+        if t.get("customdata") and isinstance(t.get("marker", {}).get("opacity"), (list, dict))
+    ]
+    assert sum(o.count(max(o)) for o in bright) == len(chosen)  # the two picked, the rest faded
 
 
 def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.MonkeyPatch):

@@ -238,3 +238,39 @@ def test_a_dataset_held_in_memory_answers_as_its_files_do(tmp_path: Path, monkey
     assert not backend("duckdb").holding, "the files were read"
     assert held == from_files
     assert held[0].count == MAX_EVENTS * 2
+
+
+def test_only_the_current_version_stays_in_memory(tmp_path: Path):
+    """A long-running server meets a new version per edit: after five, DuckDB holds the view,
+    the in-memory copy and the kept matches of the current one alone, and no answer of an old
+    one is kept."""
+    from timeline.engine import backend
+
+    duckdb = backend("duckdb")
+    path = tmp_path / "e.parquet"
+    made: set[str] = set()
+    for n in range(5):
+        store.append(path, frame(make_row(event_id=f"event-{n}", title=f"Kyiv strike {n}")))
+        engine = open_engine(path, "duckdb")
+        v = view_of(engine, q="kyiv strike")  # a text search: its matches are kept in memory
+        assert engine.match(v).count == n + 1
+        assert set(engine.newest(v)[Col.EVENT_ID]) == {f"event-{i}" for i in range(n + 1)}
+        made |= {name for key, name in duckdb.views.items() if key[0] == str(path)}
+        made |= {name for key, name in duckdb.holding.items() if key[0] == str(path)}
+        made |= {name for key, name in duckdb.tables.items() if key[0][0] == str(path)}
+    current = engine.source.key
+    with duckdb.lock:
+        listed = duckdb.db.sql(
+            "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
+        )
+        present = {row[0] for row in listed.fetchall()}
+    mine = {
+        duckdb.views[current],
+        duckdb.holding[current],
+        *(name for key, name in duckdb.tables.items() if key[0] == current),
+    }
+    assert len(made) >= 3 * 5 - 2, "each version had its view, its copy and its kept matches"
+    assert made & present == mine
+    assert all(
+        key[0] == current for key in duckdb._results if isinstance(key, tuple) and key[0][0] == str(path)
+    )

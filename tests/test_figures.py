@@ -83,7 +83,11 @@ def test_day_events_are_points_and_overnight_spans_both_dates(curated_engine):
     row = list(night.customdata[:, 0]).index("2024-11-25-ru-drone-attack-ua")
     assert when(night.x[row]) == pd.Timestamp("2024-11-26 00:00")  # midnight between the two dates
     assert night.text[row] == "188 drones"
-    spans = [t for t in fig.data if getattr(t, "mode", None) == "lines" and t.legendgroup == "drone_attack"]
+    spans = [
+        t
+        for t in fig.data
+        if getattr(t, "mode", None) == "lines" and t.legendgroup == "drone_attack" and len(t.x)
+    ]
     starts = [when(x) for x in spans[0].x if x == x]
     assert pd.Timestamp("2024-11-25") in starts and pd.Timestamp("2024-11-27") in starts
     (meeting,) = traces_for(fig, "2024-11-27-umerov-yoon-meeting")
@@ -371,3 +375,24 @@ def test_a_narrow_timeline_reserves_room_for_its_wrapped_legend(curated_engine):
     for fig in (wide, narrow):
         lanes = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
         assert lanes == pytest.approx(abs(fig.layout.yaxis.range[0] - fig.layout.yaxis.range[1]), abs=1)
+
+
+@pytest.mark.parametrize("picked", [1, 4, 0])
+def test_a_kept_timeline_faded_is_the_timeline_built_with_the_selection(curated_engine, picked):
+    """A click fades a copy of the kept timeline (`fade_timeline`) instead of building it
+    again: markers, hatched bars, span lines and call-outs end as a build with the selection
+    draws them, to the byte."""
+    import json
+
+    from timeline.figures.cache import FigureCache
+    from timeline.figures.highlight import fade_timeline
+
+    data = curated_engine.timeline(view_of())
+    events = data.events
+    spans = events[events[Col.DATE_END] > events[Col.DATE_START]][Col.EVENT_ID]
+    chosen = [*list(spans)[:picked], "2024-11-21-ru-oreshnik-strike-dnipro"]
+    direct, _ = figures.timeline_figure(data, selected=chosen, width=1200)
+    kept, info = FigureCache().get("k", lambda: figures.timeline_figure(data, width=1200))
+    assert info.key_events, "the curated data has call-outs to fade"
+    faded = fade_timeline(kept, chosen, info.key_events)
+    assert json.loads(faded.to_json()) == json.loads(direct.to_json())

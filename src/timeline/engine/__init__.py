@@ -9,18 +9,8 @@ cards. Figures draw these results; they never see the whole dataset.
 """
 
 from timeline.engine.backends import ENGINES, EngineError, Source, backend, open_source
-from timeline.engine.queries import (
-    MAX_EVENTS,
-    MAX_LANES,
-    Engine,
-    MapData,
-    Match,
-    StrikeSeries,
-    Summary,
-    TimelineData,
-    choose_bin,
-    open_engine,
-)
+from timeline.engine.queries import MAX_EVENTS, MAX_LANES, Engine, open_engine
+from timeline.engine.results import MapData, Match, StrikeSeries, Summary, TimelineData, choose_bin
 
 __all__ = [
     "ENGINES",

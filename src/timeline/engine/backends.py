@@ -30,10 +30,11 @@ SPARK_VAR = "TIMELINE_SPARK"
 THREADS_VAR = "TIMELINE_THREADS"
 ENGINES = ("duckdb", "spark")
 KEPT_VIEWS = 4
-"""Views whose matching rows DuckDB keeps in memory, the most recently used (see `Engine._keep`)."""
+"""Views whose matching rows DuckDB keeps in memory, the most recently used (see
+`queries.Engine._keep`)."""
 KEPT_RESULTS = 64
-"""Query results (a chart's bins, a table's rows) kept per backend: the home view and a view
-met again are answered without a query until the data changes."""
+"""Answers kept per backend (a dataset version's summary, a chart's bins, a table's rows): the
+home view and a view met again are answered without a query until the data changes."""
 HOLD_ROWS = 3_000_000
 """A dataset version of at most this many rows is held in DuckDB's own in-memory tables (about
 0.5 GB per million synthetic rows), so a view filters memory instead of scanning Parquet."""
@@ -108,23 +109,62 @@ class Backend:
     def __init__(self) -> None:
         self._results: OrderedDict[Hashable, object] = OrderedDict()
         self._results_lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
+        self._versions: dict[str, str] = {}
+        """Each dataset path's current version: what is kept for an older one is dropped."""
         self.queries = 0
         """Statements run for views so far (what a test counts to show a change asks little)."""
 
-    def remember(self, key: Hashable, compute: Callable[[], R]) -> R:
-        """The result under `key` (a dataset version and a view), computed once and kept
-        among the `KEPT_RESULTS` most recently used; each caller gets its own copy."""
+    def remember(self, key: tuple[object, ...], compute: Callable[[], R]) -> R:
+        """The answer under `key` (a dataset version's `Source.key` first, then what the
+        question reads), computed once even when two sessions ask at once, and kept among the
+        `KEPT_RESULTS` most recently used until its version is replaced (`adopt`); each caller
+        gets its own copy. The one cache of answers: summaries, row counts and view queries."""
+        found = self._found(key)
+        if found is None:
+            with self._results_lock:
+                computing = self._computing.setdefault(key, threading.Lock())
+            with computing:
+                found = self._found(key)
+                if found is None:
+                    found = compute()
+                    with self._results_lock:
+                        self._results[key] = found
+                        while len(self._results) > KEPT_RESULTS:
+                            self._results.popitem(last=False)
+            with self._results_lock:
+                self._computing.pop(key, None)
+        return copy.deepcopy(found)  # type: ignore[return-value]
+
+    def _found(self, key: Hashable) -> object | None:
         with self._results_lock:
             found = self._results.get(key)
             if found is not None:
                 self._results.move_to_end(key)
-        if found is None:
-            found = compute()
-            with self._results_lock:
-                self._results[key] = found
-                while len(self._results) > KEPT_RESULTS:
-                    self._results.popitem(last=False)
-        return copy.deepcopy(found)  # type: ignore[return-value]
+            return found
+
+    def adopt(self, source: Source) -> None:
+        """Make `source` its dataset's current version: the answers, tables and views kept for
+        any other version of it are dropped (a long-running server meets a new version per
+        edit). A rerun still on the old version makes what it asks for again (a view; never
+        a held copy, see `current`), and the next new version drops that too."""
+        path = str(source.path)
+        with self._results_lock:
+            old = self._versions.get(path)
+            self._versions[path] = source.version
+            if old is None or old == source.version:
+                return
+            for key in [k for k in self._results if _stale(k, source)]:
+                del self._results[key]
+        self._drop_versions(source)
+
+    def current(self, key: tuple[str, str]) -> bool:
+        """Whether the dataset version `key` is its path's current one (or the only one seen)."""
+        with self._results_lock:
+            return self._versions.get(key[0], key[1]) == key[1]
+
+    def _drop_versions(self, current: Source) -> None:
+        """Drop what this engine holds for other versions of `current`'s dataset (views, copies)."""
 
     def table(self, source: Source) -> ir.Table:
         raise NotImplementedError
@@ -190,9 +230,12 @@ class DuckDBBackend(Backend):
         with self.lock:
             name = self.views.get(source.key)
             if name is None:
-                name = f"events_{len(self.views)}"
+                name = f"events_{secrets.token_hex(6)}"
                 files = [str(p) for p in source.files]
                 if files:
+                    # By SQL: Ibis's `read_parquet(table_name=...)` makes a view of the one
+                    # connection it runs on (a temporary one), which the pooled cursors of
+                    # other sessions would not see.
                     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
                     self.db.execute(
                         f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
@@ -240,37 +283,38 @@ class DuckDBBackend(Backend):
         """A table in the shared in-memory database (every cursor sees it), written in one
         scan that stops after `limit` + 1 rows (no limit: all of them); the few most recently
         used are kept."""
-        cursor = self._current().con  # this thread's DuckDB connection
+        con = self._current()
         name = f"kept_{secrets.token_hex(6)}"
-        bounded = expr if limit is None else expr.limit(limit + 1)
-        cursor.execute(f"CREATE TABLE {name} AS {ibis.to_sql(bounded, dialect='duckdb')}").fetchall()
+        # Not `temp=True`: a temporary table is seen by its own connection only, and the
+        # cursors of other sessions read these copies too.
+        made = con.create_table(name, obj=expr if limit is None else expr.limit(limit + 1))
         self.queries += 1
-        rows = int(cursor.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        rows = int(made.count().execute())
         if limit is not None and rows > limit:
-            cursor.execute(f"DROP TABLE {name}").fetchall()
+            self._drop_tables([name])
             return None
+        self.bound[(id(con), name)] = made
         with self.lock:
             self.tables[key] = name
             dropped = [self.tables.pop(next(iter(self.tables))) for _ in range(len(self.tables) - KEPT_VIEWS)]
-        for old in dropped:
-            cursor.execute(f"DROP TABLE IF EXISTS {old}").fetchall()
-        self._unbind(dropped)
+        self._drop_tables(dropped)
         return rows
 
     def hold(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
+        if not self.current(key):
+            return None  # a rerun that began before the data changed reads the files
         with self.hold_lock:  # one copy per version, even when two sessions ask at once
             name = self.holding.get(key)
             if name is None:
                 name = f"held_{secrets.token_hex(6)}"
-                self._current().con.execute(
-                    f"CREATE TABLE {name} AS {ibis.to_sql(expr, dialect='duckdb')}"
-                ).fetchall()
+                con = self._current()
+                self.bound[(id(con), name)] = con.create_table(name, obj=expr)
                 self.queries += 1
                 self.holding[key] = name
+                dropped = []
                 while len(self.holding) > HELD_VERSIONS:
-                    _, old = self.holding.popitem(last=False)
-                    self.db.execute(f"DROP TABLE IF EXISTS {old}")
-                    self._unbind([old])
+                    dropped.append(self.holding.popitem(last=False)[1])
+                self._drop_tables(dropped)
         return self.held(key)
 
     def held(self, key: tuple[str, str]) -> ir.Table | None:
@@ -284,8 +328,7 @@ class DuckDBBackend(Backend):
         super().forget()
         with self.lock:
             names, self.tables = list(self.tables.values()), {}
-        for name in names:
-            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+        self._drop_tables(names)
 
     def release(self) -> None:
         """Drop the held datasets too (a benchmark measuring a start)."""
@@ -293,8 +336,32 @@ class DuckDBBackend(Backend):
         with self.hold_lock:
             names = list(self.holding.values())
             self.holding.clear()
-        for name in names:
-            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+        self._drop_tables(names)
+
+    def _drop_versions(self, current: Source) -> None:
+        with self.hold_lock:
+            held = [self.holding.pop(k) for k in [k for k in self.holding if _stale((k,), current)]]
+        with self.lock:
+            kept = [self.tables.pop(k) for k in [k for k in self.tables if _stale(k, current)]]
+            views = [self.views.pop(k) for k in [k for k in self.views if _stale((k,), current)]]
+        self._drop_tables([*kept, *held])
+        self._unbind(views)
+        with self.lock:
+            for view in views:
+                self.db.execute(f"DROP VIEW IF EXISTS {view}")
+                with contextlib.suppress(Exception):  # a folder of no parts registered an empty table
+                    self.db.unregister(view)
+
+    def _drop_tables(self, names: list[str]) -> None:
+        """Drop these in-memory tables (on the main connection: every cursor sees the drop)."""
+        if not names:
+            return
+        self._unbind(names)
+        with self.lock:
+            for name in names:
+                # By SQL: Ibis 12's `drop_table`/`drop_view` render no table name with the
+                # sqlglot installed beside it ("DROP TABLE IF EXISTS", a syntax error).
+                self.db.execute(f"DROP TABLE IF EXISTS {name}")
 
     def kept(self, key: object) -> ir.Table | None:
         with self.lock:
@@ -336,7 +403,7 @@ class SparkBackend(Backend):
         with self.lock:
             name = self.views.get(source.key)
             if name is None:
-                name = f"events_{len(self.views)}"
+                name = f"events_{secrets.token_hex(6)}"
                 if source.files:
                     frame = self.session_.read.parquet(*[_uri(p, source.path) for p in source.files])
                 else:
@@ -344,6 +411,21 @@ class SparkBackend(Backend):
                 frame.createOrReplaceTempView(name)
                 self.views[source.key] = name
         return self.con.table(name)
+
+    def _drop_versions(self, current: Source) -> None:
+        with self.lock:
+            names = [self.views.pop(k) for k in [k for k in self.views if _stale((k,), current)]]
+        for name in names:
+            self.session_.catalog.dropTempView(name)
+
+
+def _stale(key: object, current: Source) -> bool:
+    """Whether a cache key (a tuple led by a `Source.key`) is of another version of `current`'s
+    dataset."""
+    if not isinstance(key, tuple) or not key or not isinstance(key[0], tuple) or len(key[0]) != 2:
+        return False
+    path, version = key[0]
+    return path == str(current.path) and version != current.version
 
 
 DATA_URI_VAR = "TIMELINE_SPARK_DATA_URI"

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -22,14 +19,26 @@ from timeline.domain.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SE
 from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
 from timeline.engine.incidents import attach as attach_incidents
 from timeline.engine.incidents import versioned, with_incidents
-from timeline.storage import parts
+from timeline.engine.results import (
+    MAP_CELL_DEGREES,
+    MapData,
+    Match,
+    StrikeSeries,
+    Summary,
+    TimelineData,
+    as_days,
+    bin_of,
+    choose_bin,
+    lists,
+    summary_from_footers,
+    to_day,
+    to_schema,
+)
 from timeline.view import View
 
 MAX_EVENTS = 3000
 """Above this many events in view, the timeline and map draw counts per bin, not events."""
 MAX_LANES = 30
-MAX_BINS = 150
-MAP_CELL_DEGREES = 0.5
 KEEP_ROWS = 500_000
 """A view of a large dataset that matches at most this many events has its matches kept in
 memory after the first query, so its charts, table and map do not each scan the files."""
@@ -70,150 +79,6 @@ COUNT_CHOICES = {
 always keeps each launching side apart; 'side' colours the bars by side."""
 UNKNOWN_SIDE = "?"
 """The side of a strike that names none (a schema v1 file, or an import that could not say)."""
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What a dataset version holds, for the sidebar, the header and link checking."""
-
-    rows: int
-    first_day: date | None
-    last_day: date | None
-    as_of: date | None
-    """The latest day the data is known to reach: the newest end of an event dated to the day,
-    or the newest start of one dated only to a week, month or year (a 'December' event does
-    not make the data current to 31 December)."""
-    max_span_days: int
-    located: int
-    counts: dict[str, dict[str, int]]
-    """For each column a filter chooses from: its values and how many events have each, most
-    frequent first (an event counts once per value of a list column)."""
-
-    def values(self, col: str) -> tuple[str, ...]:
-        return tuple(self.counts.get(str(col), {}))
-
-    @property
-    def type_counts(self) -> dict[str, int]:
-        return self.counts.get(str(Col.EVENT_TYPE), {})
-
-    @property
-    def countries(self) -> tuple[str, ...]:
-        return self.values(Col.COUNTRIES)
-
-    @property
-    def actors(self) -> tuple[str, ...]:
-        return self.values(Col.ACTORS)
-
-    @property
-    def datasets(self) -> tuple[str, ...]:
-        return tuple(sorted(self.values(Col.DATASET)))
-
-    def options(self, f: view.AnyOf) -> tuple[str, ...]:
-        """A filter's choices as the sidebar offers them: what the data holds, most frequent
-        first, in the registry's order for a fixed vocabulary."""
-        present = self.counts.get(str(f.column), {})
-        if f.choices is not None and not f.list_column:
-            return tuple(c for c in f.choices if c in present)
-        return tuple(present)
-
-    def known(self, has_event: Callable[[str], bool] | None = None) -> view.Known:
-        values = {
-            f.name: frozenset(self.counts.get(str(f.column), {}))
-            for f in view.FILTERS
-            if isinstance(f, view.AnyOf) and f.choices is None
-        }
-        return view.Known(values, has_event)
-
-
-@dataclass(frozen=True)
-class Match:
-    count: int
-    first: date | None
-    last: date | None
-    located: int
-
-
-@dataclass(frozen=True)
-class TimelineData:
-    """Either the events themselves (few) or counts per lane and time bin (many)."""
-
-    count: int
-    events: pd.DataFrame | None = None
-    bins: pd.DataFrame | None = None
-    """Columns lane, bin (first day), n; `lanes` gives the lanes in display order."""
-    lanes: tuple[str, ...] = ()
-    freq: str | None = None
-
-    @property
-    def aggregated(self) -> bool:
-        return self.bins is not None
-
-
-@dataclass(frozen=True)
-class StrikeSeries:
-    """Launched and intercepted per day or week and event type."""
-
-    frame: pd.DataFrame
-    """bin (first day), event_type, side (the launching countries, 'RUS' or 'UKR+GBR'),
-    launched, intercepted (missing when none reported), events."""
-    per: str
-    what: str
-    strikes: int
-    left_out: int
-    """Strikes with counts dated too coarsely to sit in one bin (monthly totals)."""
-    datasets: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        return self.frame.empty
-
-
-@dataclass(frozen=True)
-class MapData:
-    total: int
-    located: int
-    points: pd.DataFrame | None = None
-    cells: pd.DataFrame | None = None
-    """Columns x, y (cell centre, degrees), event_type, n."""
-    cell: float = MAP_CELL_DEGREES
-
-
-def choose_bin(first: date, last: date, max_bins: int = MAX_BINS) -> str:
-    """Day, week or month bins, whichever keeps the number of bins under `max_bins`."""
-    days = (last - first).days + 1
-    if days <= max_bins:
-        return "day"
-    if days / 7 <= max_bins:
-        return "week"
-    return "month"
-
-
-def _bin(column: ir.DateValue, freq: str) -> ir.DateValue:
-    if freq == "day":
-        return column
-    return column.truncate("W" if freq == "week" else "M")
-
-
-def _day(value: object) -> date | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).date()
-
-
-def _as_days(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """Dates as datetime64[ms] whatever the engine returned (date objects, seconds, ns)."""
-    for name in columns:
-        if name in frame.columns:
-            frame[name] = pd.to_datetime(frame[name]).astype("datetime64[ms]")
-    return frame
-
-
-def _lists(frame: pd.DataFrame) -> pd.DataFrame:
-    """List columns as Python lists (engines return arrays, lists or None)."""
-    for col in (Col.ACTORS, Col.COUNTRIES, Col.INITIATOR_COUNTRIES, Col.OTHER_SOURCES):
-        if str(col) in frame.columns:
-            frame[str(col)] = [list(v) if v is not None else [] for v in frame[str(col)]]
-    return frame
 
 
 def _in_session(method: Callable[..., T]) -> Callable[..., T]:
@@ -263,7 +128,7 @@ class Engine:
         held = self.backend.held(self.source.key)
         if held is not None:
             return held
-        if _file_rows(self.source) <= HOLD_ROWS:
+        if _file_rows(self.source, self.backend) <= HOLD_ROWS:
             held = self.backend.hold(self.source.key, self._scan())
             if held is not None:
                 return held
@@ -338,10 +203,11 @@ class Engine:
 
     @cached_property
     def summary(self) -> Summary:
-        return _summaries.get(self)
+        """Kept per dataset version, like every answer (`Backend.remember`)."""
+        return self.backend.remember((self.source.key, "summary"), self._compute_summary)
 
     def _compute_summary(self) -> Summary:
-        stored = _summary_from_footers(self.source)
+        stored = summary_from_footers(self.source)
         if stored is not None:
             return stored
         with self.backend.session():
@@ -361,9 +227,9 @@ class Engine:
         rows = int(row["rows"])
         return Summary(
             rows=rows,
-            first_day=_day(row["first"]) if rows else None,
-            last_day=_day(row["last"]) if rows else None,
-            as_of=_day(row["as_of"]) if rows else None,
+            first_day=to_day(row["first"]) if rows else None,
+            last_day=to_day(row["last"]) if rows else None,
+            as_of=to_day(row["as_of"]) if rows else None,
             max_span_days=int(row["span"]) if rows and not pd.isna(row["span"]) else 0,
             located=int(row["located"]) if rows else 0,
             counts=counts,
@@ -411,7 +277,7 @@ class Engine:
         n = int(row["n"])
         if held and not text and n <= KEEP_HELD:
             self._keep(v)
-        return Match(n, _day(row["first"]), _day(row["last"]), int(row["located"] or 0) if n else 0)
+        return Match(n, to_day(row["first"]), to_day(row["last"]), int(row["located"] or 0) if n else 0)
 
     @_remembered()
     @_in_session
@@ -444,7 +310,7 @@ class Engine:
         t = self._where(v, columns or EVENT_COLUMNS)
         wanted = [str(c) for c in columns or EVENT_COLUMNS]
         expr = t.select(wanted).order_by([Col.DATE_START, Col.EVENT_ID]).limit(limit)
-        return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
+        return lists(as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
 
     @_remembered()
     @_in_session
@@ -465,12 +331,12 @@ class Engine:
         since = days["day"][reached].iloc[0] if reached.any() else days["day"].iloc[-1]
         t = self._where(v)
         expr = (
-            t.filter(t[Col.DATE_START] >= _day(since))
+            t.filter(t[Col.DATE_START] >= to_day(since))
             .select([str(c) for c in EVENT_COLUMNS])
             .order_by([ibis.desc(Col.DATE_START), ibis.asc(Col.EVENT_ID)])
             .limit(limit)
         )
-        return _lists(_as_days(self.run(expr), (Col.DATE_START, Col.DATE_END)))
+        return lists(as_days(self.run(expr), (Col.DATE_START, Col.DATE_END)))
 
     def by_ids(self, ids: list[str]) -> pd.DataFrame:
         """Whole rows of these events (for cards), in the order asked; kept per dataset version
@@ -484,7 +350,7 @@ class Engine:
     def _rows_of(self, ids: list[str]) -> pd.DataFrame:
         t = self._base()
         frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
-        frame = _lists(_as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
+        frame = lists(as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
         order = {i: n for n, i in enumerate(ids)}
         return frame.sort_values(Col.EVENT_ID, key=lambda s: s.map(order)).reset_index(drop=True)
 
@@ -503,7 +369,7 @@ class Engine:
         t = self._where(v, ARROW_SCHEMA.names)
         expr = t.select(ARROW_SCHEMA.names).order_by([Col.DATE_START, Col.EVENT_ID])
         self.backend.queries += 1
-        return _to_schema(expr.to_pyarrow())
+        return to_schema(expr.to_pyarrow())
 
     @_in_session
     def value_counts(self, v: View, col: Col) -> dict[str, int]:
@@ -545,19 +411,19 @@ class Engine:
 
     def _lane_bins(self, v: View, freq: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
         t = self._where(v, [Col.EVENT_TYPE, Col.DATE_START, Col.COUNTRIES, Col.ACTORS])
-        start = _bin(t[Col.DATE_START], freq)
+        start = bin_of(t[Col.DATE_START], freq)
         if v.lanes == "type":
             frame = self.run(t.group_by(lane=t[Col.EVENT_TYPE], bin=start).agg(n=t.count()))
             present = set(frame["lane"])
             order = tuple(taxonomy.LABELS[k] for k in taxonomy.EVENT_TYPE_KEYS if k in present)
             frame["lane"] = frame["lane"].map(taxonomy.LABELS)
-            return _as_days(frame, ["bin"]), order
+            return as_days(frame, ["bin"]), order
         col = Col.COUNTRIES if v.lanes == "country" else Col.ACTORS
         listed = t.filter(t[col].length() > 0)
-        pairs = listed.select(bin=_bin(listed[Col.DATE_START], freq), lane=listed[col].unnest())
+        pairs = listed.select(bin=bin_of(listed[Col.DATE_START], freq), lane=listed[col].unnest())
         unlisted = t.filter(t[col].length() == 0)
         pairs = pairs.union(
-            unlisted.select(bin=_bin(unlisted[Col.DATE_START], freq), lane=ibis.literal(NONE_LANE))
+            unlisted.select(bin=bin_of(unlisted[Col.DATE_START], freq), lane=ibis.literal(NONE_LANE))
         )
         frame = self.run(pairs.group_by(["lane", "bin"]).agg(n=pairs.count()))
         totals = (
@@ -568,10 +434,10 @@ class Engine:
             # The rest in one 'Other' lane, where an event counts once however many it names.
             top = order[: MAX_LANES - 1]
             other = t.filter(t[col].filter(lambda x: ~x.isin(top)).length() > 0)
-            rest = self.run(other.group_by(bin=_bin(other[Col.DATE_START], freq)).agg(n=other.count()))
+            rest = self.run(other.group_by(bin=bin_of(other[Col.DATE_START], freq)).agg(n=other.count()))
             frame = pd.concat([frame[frame["lane"].isin(top)], rest.assign(lane=OTHER)], ignore_index=True)
             order = [*top, OTHER]
-        return _as_days(frame, ["bin"]), tuple(order)
+        return as_days(frame, ["bin"]), tuple(order)
 
     @_remembered("per", "strikes")
     @_in_session
@@ -589,12 +455,12 @@ class Engine:
         )
         fits = t[Col.DATE_PRECISION] == "day"
         if per == "week":
-            same_week = _bin(t[Col.DATE_START], "week") == _bin(t[Col.DATE_END], "week")
+            same_week = bin_of(t[Col.DATE_START], "week") == bin_of(t[Col.DATE_END], "week")
             fits |= (t[Col.DATE_PRECISION] == "week") & same_week
         side = t[Col.INITIATOR_COUNTRIES].join("+").nullif("").fill_null(UNKNOWN_SIDE)
         grouped = t.group_by(
             fits=fits,
-            bin=_bin(t[Col.DATE_START], per),
+            bin=bin_of(t[Col.DATE_START], per),
             event_type=t[Col.EVENT_TYPE],
             side=side,
             dataset=t[Col.DATASET],
@@ -604,7 +470,7 @@ class Engine:
             reported=t[Col.INTERCEPTED].count(),
             events=t.count(),
         )
-        frame = _as_days(self.run(grouped), ["bin"])
+        frame = as_days(self.run(grouped), ["bin"])
         kept = frame[frame["fits"].astype(bool)]
         left_out = int(frame.loc[~frame["fits"].astype(bool), "events"].sum())
         datasets = tuple(sorted(str(d) for d in kept["dataset"].unique()))
@@ -633,7 +499,7 @@ class Engine:
                 t.select([str(c) for c in EVENT_COLUMNS]).order_by([Col.DATE_START, Col.EVENT_ID])
             )
             return MapData(
-                match.count, match.located, points=_lists(_as_days(points, (Col.DATE_START, Col.DATE_END)))
+                match.count, match.located, points=lists(as_days(points, (Col.DATE_START, Col.DATE_END)))
             )
         size = MAP_CELL_DEGREES
         cells = t.group_by(
@@ -647,77 +513,20 @@ class Engine:
         return MapData(match.count, match.located, cells=frame)
 
 
-_row_counts: dict[tuple[str, str], int] = {}
-
-
-def _file_rows(source: Source) -> int:
+def _file_rows(source: Source, runner: Backend) -> int:
     """A dataset version's rows from its files' footers (no data read), once per version."""
-    found = _row_counts.get(source.key)
-    if found is None:
+
+    def count() -> int:
         import pyarrow.parquet as pq
 
-        found = _row_counts[source.key] = sum(pq.ParquetFile(p).metadata.num_rows for p in source.files)
-    return found
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in source.files)
 
-
-def _summary_from_footers(source: Source) -> Summary | None:
-    """The summary of a partitioned dataset from its parts' footer stats (`parts.table_stats`),
-    or None when a part has none or a filter's column is not counted there."""
-    if not source.partitioned or not source.files:
-        return None
-    wanted = {str(f.column) for f in view.FILTERS if isinstance(f, view.AnyOf)}
-    stats = [parts.read_stats(p) for p in source.files]
-    if any(s is None or not wanted <= set(s["counts"]) for s in stats):
-        return None
-    counts: dict[str, dict[str, int]] = {}
-    for col in wanted:
-        merged: dict[str, int] = {}
-        for s in stats:
-            for value, n in s["counts"][col].items():
-                merged[value] = merged.get(value, 0) + n
-        counts[col] = dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
-    days = [s for s in stats if s["rows"]]
-    return Summary(
-        rows=sum(s["rows"] for s in stats),
-        first_day=min(date.fromisoformat(s["first"]) for s in days) if days else None,
-        last_day=max(date.fromisoformat(s["last"]) for s in days) if days else None,
-        as_of=max(date.fromisoformat(s["as_of"]) for s in days) if days else None,
-        max_span_days=max((s["max_span_days"] for s in stats), default=0),
-        located=sum(s["located"] for s in stats),
-        counts=counts,
-    )
-
-
-def _to_schema(table: pa.Table) -> pa.Table:
-    """An engine's Arrow result in `ARROW_SCHEMA` (engines differ in timestamp units)."""
-    return pa.Table.from_arrays(
-        [table.column(f.name).cast(f.type) for f in ARROW_SCHEMA], schema=ARROW_SCHEMA
-    )
-
-
-class _SummaryCache:
-    """One summary per (backend, dataset version), computed once even if asked concurrently."""
-
-    def __init__(self, size: int = 8):
-        self.size = size
-        self.lock = threading.Lock()
-        self.items: dict[tuple[int, str, str], Summary] = {}
-
-    def get(self, engine: Engine) -> Summary:
-        key = (id(engine.backend), str(engine.source.path), engine.source.version)
-        with self.lock:
-            found = self.items.get(key)
-            if found is None:
-                found = engine._compute_summary()
-                if len(self.items) >= self.size:
-                    self.items.pop(next(iter(self.items)))
-                self.items[key] = found
-            return found
-
-
-_summaries = _SummaryCache()
+    return runner.remember((source.key, "file_rows"), count)
 
 
 def open_engine(path: Path, engine: str | None = None) -> Engine:
-    """An engine on the dataset at `path` as it is now (its current version)."""
-    return Engine(versioned(open_source(path)), backend(engine))
+    """An engine on the dataset at `path` as it is now (its current version); what the backend
+    kept for the versions before is dropped."""
+    runner, source = backend(engine), versioned(open_source(path))
+    runner.adopt(source)
+    return Engine(source, runner)

@@ -16,9 +16,6 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pyarrow.parquet as pq
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from timeline import view
 from timeline.domain.schema import COLUMNS, FIELDS, Col, Kind, to_arrow
@@ -75,6 +72,12 @@ def to_csv(rows: pd.DataFrame, info: ExportInfo) -> bytes:
 
 
 def to_xlsx(rows: pd.DataFrame, info: ExportInfo) -> bytes:
+    # openpyxl (with Pillow) is most of a second to import: loaded when a workbook is asked
+    # for, not with the dashboard or the command.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = "events"

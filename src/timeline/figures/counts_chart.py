@@ -82,10 +82,11 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
         offset = (1 - FILL) / 2 * bin_ms + i * width  # x is the bin's first midnight
         part = frame[frame["side"] == side]
         base = pd.Series(0.0, index=part["bin"].unique())
+        present = set(part["event_type"])  # a mask per type in view, not per type there is
         groups = (
             [(None, part)]
             if by_side
-            else [(t, part[part["event_type"] == t.key]) for t in taxonomy.EVENT_TYPES]
+            else [(t, part[part["event_type"] == t.key]) for t in taxonomy.EVENT_TYPES if t.key in present]
         )
         for etype, rows in groups:
             if rows.empty:

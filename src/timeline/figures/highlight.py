@@ -1,6 +1,6 @@
-"""Selected events (or a story step's) on the counts chart and the map: they stay bright, the rest
-fades (the timeline does this itself, `timeline_figure(selected=...)`). In place, on figures
-the builders made; nothing here adds or removes a mark.
+"""Selected events (or a story step's) on every chart: they stay bright, the rest fades. In
+place, on kept figures the builders made without a selection (`figures.cache`), so a click
+builds no figure; nothing here adds or removes a mark.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from timeline.figures.common import DAY_MS, ms
+from timeline.figures import timeline_chart as tl
+from timeline.figures.common import DAY_MS, HOVER, ms
+from timeline.figures.timeline_layout import CALLOUT_FADED
 
 FADED = 0.22
 BRIGHT = 0.95
@@ -31,6 +33,40 @@ def fade_events(fig: go.Figure, ids: Iterable[str]) -> go.Figure:
         rows = np.asarray(trace.customdata, dtype=object)
         picked = np.isin(rows[:, 0], list(wanted))
         trace.marker.opacity = np.where(picked, BRIGHT, FADED)
+    return fig
+
+
+def fade_timeline(fig: go.Figure, ids: Iterable[str], key_events: Iterable[str] = ()) -> go.Figure:
+    """The timeline as `timeline_figure(selected=ids)` draws it, from the one drawn without a
+    selection: markers and hatched bars faded per event, span lines moved to their type's
+    faded trace, call-outs (`key_events`, in the order of their annotations) faded."""
+    wanted = set(ids)
+    if not wanted:
+        return fig
+    spans: dict[str, list] = {}
+    for trace in fig.data:
+        if isinstance(trace.meta, dict) and "spans" in trace.meta:
+            spans.setdefault(trace.legendgroup, []).append(trace)
+        elif (
+            trace.type in ("scatter", "bar") and trace.customdata is not None and trace.hovertemplate == HOVER
+        ):
+            picked = np.isin(np.asarray(trace.customdata, dtype=object)[:, 0], list(wanted))
+            opacity = np.where(picked, tl.BRIGHT, tl.FADED)
+            trace.marker.opacity = opacity * tl.BAR_SHARE if trace.type == "bar" else opacity
+    for pair in spans.values():  # each line is three points: start, end, a gap
+        x = np.concatenate([np.asarray(t.x, dtype="float64") for t in pair])
+        y = np.concatenate([np.asarray(t.y, dtype="float64") for t in pair])
+        owner = np.asarray([i for t in pair for i in t.meta["events"]], dtype=object)
+        picked = np.isin(owner, list(wanted))
+        for trace in pair:
+            part = ~picked if trace.meta["spans"] == tl.SPANS_FADED else picked
+            trace.x, trace.y = x[np.repeat(part, 3)], y[np.repeat(part, 3)]
+            trace.meta = {"spans": trace.meta["spans"], "events": list(owner[part])}
+    called = list(key_events)
+    for kind, items in (("key-event", fig.layout.annotations), ("key-event-leader", fig.layout.shapes)):
+        marks = [item for item in items if item.name == kind]
+        for item, event_id in zip(marks, called, strict=False):
+            item.opacity = 1.0 if event_id in wanted else CALLOUT_FADED
     return fig
 
 

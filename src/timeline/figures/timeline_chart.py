@@ -59,6 +59,11 @@ TOP_MARGIN, BOTTOM_MARGIN = 64, 110
 """Room for the dates and range buttons above the lanes, and for the legend below."""
 FADED = 0.18
 """Opacity of the marks that are not selected while a selection is open."""
+BRIGHT, BAR_SHARE, SPAN_OPACITY = 0.95, 0.85, 0.6
+"""Opacity of a selected (or every) marker, the hatched bars' share of it, and span lines'
+(a faded call-out's is `timeline_layout.CALLOUT_FADED`)."""
+SPANS, SPANS_FADED = "bright", "faded"
+"""`meta["spans"]` of a type's two span-line traces: its selected (or every) event's, the others'."""
 SMALLEST, LARGEST, PLAIN = 9.0, 30.0, 11.0
 """Marker diameters: strike counts scale between the first two; everything else is plain."""
 
@@ -283,8 +288,9 @@ def _traces(
 ) -> list[dict]:
     """Per event type: hatched bars, the lines of multi-day spans (faded ones first), and
     markers; then the legend's key for hatched bars."""
-    opacity = np.where(picked, 0.95, FADED)
+    opacity = np.where(picked, BRIGHT, FADED)
     custom = hover_data(m.laned)
+    ids = m.laned[Col.EVENT_ID].to_numpy(dtype=object)
     types = m.laned[Col.EVENT_TYPE].to_numpy(dtype=object)
     start, end, mid, y = m.start, m.end, m.mid, m.y
     traces: list[dict] = []
@@ -297,11 +303,11 @@ def _traces(
             traces.append(_interval_bars(start[bars], end[bars], y[bars], custom[bars], shown_labels[bars],
                                          opacity[bars], etype, legend=not marks.any(), font=font,
                                          height=2 * m.bar - 2))  # fmt: skip
-        for faded in (True, False):
-            part = spans & (picked != faded)
-            if part.any():
+        if spans.any():  # both, the faded one empty without a selection: a highlight moves lines between them
+            for faded in (True, False):
+                part = spans & (picked != faded)
                 traces.append(
-                    _span_lines(start[part], end[part], y[part], etype, FADED if faded else 0.6, 5 * scale)
+                    _span_lines(start[part], end[part], y[part], ids[part], etype, faded, 5 * scale)
                 )
         if marks.any():
             traces.append(_markers(etype, mid[marks], y[marks], m.diameter[marks], opacity[marks], custom[marks],
@@ -449,11 +455,14 @@ def _span_lines(
     start: np.ndarray,
     end: np.ndarray,
     y: np.ndarray,
+    ids: np.ndarray,
     etype: taxonomy.EventType,
-    opacity: float,
+    faded: bool,
     thickness: float = 5,
 ) -> dict:
-    """A line across all the known days of a multi-day event, under its marker."""
+    """A line across all the known days of a multi-day event, under its marker; `meta` names
+    each line's event (not customdata, which marks a trace of selectable events), for
+    `highlight.fade_timeline`."""
     n = len(start)
     xs, ys = np.full(3 * n, np.nan), np.full(3 * n, np.nan)
     xs[0::3], xs[1::3] = start, end
@@ -462,9 +471,10 @@ def _span_lines(
         "type": "scatter",
         "x": xs,
         "y": ys,
+        "meta": {"spans": SPANS_FADED if faded else SPANS, "events": [str(i) for i in ids]},
         "mode": "lines",
         "line": {"color": etype.colour, "width": thickness},
-        "opacity": opacity,
+        "opacity": FADED if faded else SPAN_OPACITY,
         "hoverinfo": "skip",
         "showlegend": False,
         "legendgroup": etype.key,
@@ -485,7 +495,7 @@ def _interval_bars(
         "width": height,
         "marker": {
             "color": etype.colour,
-            "opacity": opacity * 0.85,
+            "opacity": opacity * BAR_SHARE,
             "pattern": {
                 "shape": UNCERTAIN_PATTERN,
                 "fillmode": "overlay",

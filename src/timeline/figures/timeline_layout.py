@@ -100,6 +100,8 @@ KEY_GAP = 7
 
 
 KEY_COLOUR = "#1f2328"
+CALLOUT_FADED = 0.35
+"""Opacity of a call-out whose event is not selected while a selection is open."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ def callout_marks(
     notes, leaders = [], []
     for c in callouts:
         colour = taxonomy.COLOURS.get(laned[Col.EVENT_TYPE].iloc[c.index], NEUTRAL)
-        opacity = 1.0 if picked[c.index] or not chosen else 0.35
+        opacity = 1.0 if picked[c.index] or not chosen else CALLOUT_FADED
         x0, y0, x1, y1 = c.box
         centre_x = layout_px.x0 + (x0 + x1) / 2 / layout_px.px_per_ms
         notes.append(

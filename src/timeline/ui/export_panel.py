@@ -6,6 +6,8 @@ page does not render images on every rerun.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from timeline.engine import Engine, Match
@@ -37,13 +39,15 @@ def _follow_defaults(texts: exports.Texts) -> None:
     state.resend((TITLE, SUBTITLE))
 
 
-def render(engine: Engine, view: View, match: Match) -> None:
+def render(engine: Engine, current: Callable[[], View], match: Match) -> None:
+    """The panel; `current` gives the view when a file is made, as a chart option changed
+    since (it reruns only its chart, not this panel) shapes the chart exported."""
     st.subheader("Export for a briefing")
-    chart, size, texts = _choices(engine, view, match)
+    chart, size, texts = _choices(engine, current(), match)
     chromium = export_images.find_chromium()
     columns = st.columns(8)
-    _chart_buttons(columns[:5], chart, size, texts, engine, view, chromium is not None)
-    _data_buttons(columns[5:], engine, view)
+    _chart_buttons(columns[:5], chart, size, texts, engine, current, chromium is not None)
+    _data_buttons(columns[5:], engine, current)
     if chromium is None:
         st.info(
             f"{export_images.INSTALL_HINT} HTML and data downloads work without it.", icon=":material/info:"
@@ -77,14 +81,14 @@ def _choices(engine: Engine, view: View, match: Match) -> tuple[str, briefing.Si
 
 
 def _chart_buttons(
-    columns: list, chart: str, size: briefing.Size, texts: exports.Texts, engine: Engine, view: View,
-    chromium: bool,
+    columns: list, chart: str, size: briefing.Size, texts: exports.Texts, engine: Engine,
+    current: Callable[[], View], chromium: bool,
 ) -> None:  # fmt: skip
     """The chart as PNG, SVG and PDF (Kaleido, which needs Chromium), HTML, and a pptx slide."""
     for column, fmt in zip(columns[:3], briefing.IMAGE_FORMATS, strict=True):
 
         def make(fmt: str = fmt) -> bytes:
-            return exports.chart_file(chart, fmt, engine, view, size, texts)
+            return exports.chart_file(chart, fmt, engine, current(), size, texts)
 
         column.download_button(
             inert(fmt.upper()),
@@ -99,7 +103,7 @@ def _chart_buttons(
         )
     columns[3].download_button(
         "HTML",
-        data=lambda: exports.chart_file(chart, "html", engine, view, size, texts),
+        data=lambda: exports.chart_file(chart, "html", engine, current(), size, texts),
         file_name=exports.file_name(chart, "html", None),
         mime="text/html",
         on_click="ignore",
@@ -110,7 +114,7 @@ def _chart_buttons(
     columns[4].download_button(
         "PowerPoint",
         data=lambda: decks.to_pptx(
-            decks.view_deck(engine, view.without_story(), (chart,), texts.title, texts.subtitle)
+            decks.view_deck(engine, current().without_story(), (chart,), texts.title, texts.subtitle)
         ),
         file_name=f"{chart}-slide.pptx",
         mime=decks.MIME["pptx"],
@@ -124,12 +128,12 @@ def _chart_buttons(
     )
 
 
-def _data_buttons(columns: list, engine: Engine, view: View) -> None:
+def _data_buttons(columns: list, engine: Engine, current: Callable[[], View]) -> None:
     """The matching rows as CSV, Excel and Parquet, with the filters inside the file."""
     for column, fmt in zip(columns, export_data.DATA_FORMATS, strict=True):
 
         def rows(fmt: str = fmt) -> bytes:
-            return exports.data_file(fmt, engine, view)
+            return exports.data_file(fmt, engine, current())
 
         column.download_button(
             {"csv": "CSV", "xlsx": "Excel", "parquet": "Parquet"}[fmt],

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -14,10 +15,10 @@ import streamlit as st
 from timeline import view
 from timeline.domain.errors import describe_os_error
 from timeline.domain.schema import Col
-from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, open_engine
+from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, Summary, open_engine
 from timeline.figures import counts_chart, counts_figure, map_figure, timeline_figure
 from timeline.figures.cache import FIGURES
-from timeline.figures.highlight import bins_of, fade_bins, fade_events
+from timeline.figures.highlight import bins_of, fade_bins, fade_events, fade_timeline
 from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
@@ -31,6 +32,8 @@ from timeline.view import View
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 PHONE_CONFIG = PLOTLY_CONFIG | {"displayModeBar": False}
 """On a touch screen plotly's toolbar is always shown, over the dates: pinch and drag zoom instead."""
+SHARE, LIVE = "share", "live_view"
+"""The share link's fragment, and where the view the page last drew is kept (`Live`)."""
 PAGE_CSS = "<style>.block-container{padding-top:3.2rem} h1{font-size:1.75rem !important}</style>"
 """Less blank space above a smaller title, so the timeline and its axis fit the first screen."""
 
@@ -66,6 +69,40 @@ def load_engine(path: Path) -> Engine:
     raise AssertionError  # st.stop() does not return
 
 
+@dataclass
+class Live:
+    """The view as the last run left it, the page's or a chart's own (`st.fragment`): a chart
+    option reruns only its chart, which keeps the address bar and the downloads in step here."""
+
+    view: View
+    active: story_ui.Active | None
+    summary: Summary
+
+
+def _chart_view(engine: Engine, live: Live) -> View:
+    """Inside a chart's fragment: the view with the options as its widgets hold them now.
+    What changes more than the chart (a new selection opens the panel, a story left by hand
+    drops its caption) reruns the whole page instead."""
+    v = state.current_view(engine.summary)
+    if v.values != live.view.values or v.events != live.view.events:
+        st.rerun()
+    if live.active is not None and story_ui.keep(live.active, v) is None:
+        st.rerun()
+    if v != live.view:
+        live.view = v
+        state.write_url(story_ui.url_view(live.active, v))
+    return v
+
+
+@st.fragment(key=SHARE)
+def _share() -> None:
+    """The link to this view; drawn again with a chart whose option changed (`_segmented`)."""
+    live: Live = st.session_state[LIVE]
+    v = story_ui.url_view(live.active, state.current_view(live.summary))  # the widgets as they are now
+    st.caption("The address bar always holds this view. Copy it, or this link:")
+    st.code(state.share_url(v), language=None, wrap_lines=True)
+
+
 def _header(engine: Engine, v: View, n: int) -> None:
     summary = engine.summary
     st.title(inert(coverage(summary.countries, summary.first_day, summary.last_day, summary.rows)))
@@ -75,8 +112,7 @@ def _header(engine: Engine, v: View, n: int) -> None:
         f"**{inert(incidents.header_count(engine, v, n))}** · data as of {inert(as_of)} · conflict timeline"
     )
     with right.popover("Share this view", width="stretch"):
-        st.caption("The address bar always holds this view. Copy it, or this link:")
-        st.code(state.share_url(v), language=None, wrap_lines=True)
+        _share()
     warnings = st.session_state.get(state.WARNINGS) or []
     if warnings:
         st.warning(
@@ -95,35 +131,42 @@ def _no_results(engine: Engine, v: View) -> None:
     st.button("Reset filters", on_click=state.reset, args=(engine.summary,), key="reset-empty")
 
 
-def _segmented(name: str, where: object = st) -> None:
+def _segmented(name: str, chart: str, where: object = st) -> None:
+    """A chart option's switch: a change reruns that chart's fragment and the share link."""
     option = view.option_named(name)
     where.segmented_control(
-        option.label, list(option.choices), format_func=option.choices.get, key=state.key(name)
+        option.label,
+        list(option.choices),
+        format_func=option.choices.get,
+        key=state.key(name),
+        on_change=st.rerun,
+        args=([chart, SHARE],),
     )
 
 
+@st.fragment(key="timeline")
 def _timeline(
-    engine: Engine, v: View, match: Match, selected: list[str], phone: bool, plot_px: int | None = None
+    engine: Engine, live: Live, match: Match, selected: list[str], phone: bool, plot_px: int | None = None
 ) -> None:
+    """The timeline and its lanes switch, rerun alone when the switch changes."""
+    v = _chart_view(engine, live)
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.subheader("Timeline")
-    _segmented("lanes", control)
+    _segmented("lanes", "timeline", control)
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
     width = plot_px or viewport.current().plot_px
 
     def build() -> tuple[go.Figure, TimelineInfo]:
-        fig, info = timeline_figure(
-            engine.timeline(v, match), lanes=v.lanes, selected=selected, window=window, width=width
-        )
+        fig, info = timeline_figure(engine.timeline(v, match), lanes=v.lanes, window=window, width=width)
         if phone:  # pinch to zoom instead of range buttons, which would cover the dates
             fig.update_layout(xaxis_rangeselector_visible=False)
         return fig, info
 
-    # The timeline fades unselected marks, callouts and spans itself: kept per selection too.
-    key = (engine.source.key, "timeline", v.values, v.lanes, tuple(selected), window, width, phone)
+    # Kept without a selection: a click fades a copy (its width, beside the panel, is its own).
+    key = (engine.source.key, "timeline", v.values, v.lanes, window, width, phone)
     fig, info = FIGURES.get(key, build)
     st.plotly_chart(
-        fig,
+        fade_timeline(fig, selected, info.key_events),
         key=state.selection_key("timeline_chart"),
         on_select=functools.partial(state.take_selection, "timeline_chart"),
         selection_mode=("points", "box", "lasso"),
@@ -147,11 +190,14 @@ def _timeline(
         )
 
 
-def _counts(engine: Engine, v: View, match: Match, focus: list[str]) -> None:
+@st.fragment(key="counts")
+def _counts(engine: Engine, live: Live, match: Match, focus: list[str]) -> None:
+    """The counts chart and its two options, rerun alone when one changes."""
+    v = _chart_view(engine, live)
     head, what, per = st.columns([2, 2, 1], vertical_alignment="bottom")
     head.subheader(counts_chart.TITLE)
-    _segmented("strikes", what)
-    _segmented("per", per)
+    _segmented("strikes", "counts", what)
+    _segmented("per", "counts", per)
     series = engine.strikes(v)
     if series.empty:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
@@ -247,6 +293,7 @@ def main() -> None:
     screen = viewport.current()
     phone = screen.phone
     match = engine.match(v)
+    live = st.session_state[LIVE] = Live(v, active, summary)
     _header(engine, story_ui.url_view(active, v), match.count)
 
     if not match.count:
@@ -263,12 +310,12 @@ def main() -> None:
                 # a story's desktop layout has a plot width of its own: there, only whether it is a phone
                 viewport.probe(screen, planned=plot_px if active is None or phone else 0)
             focus = selected or story_ui.highlight(active)  # bright; every other mark fades
-            _timeline(engine, v, match, focus, phone, plot_px)
-            _counts(engine, v, match, focus)
+            _timeline(engine, live, match, focus, phone, plot_px)
+            _counts(engine, live, match, focus)
             _map(engine, v, match, focus, story_ui.map_extent(active))
         st.subheader("Events")
         cards.render_table(engine, v, match.count, selected, compact=phone)
-        export_panel.render(engine, v, match)
+        export_panel.render(engine, lambda: live.view, match)
     if selected and not match.count:
         cards.selection_panel(engine, v, selected)
 
