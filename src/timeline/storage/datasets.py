@@ -98,9 +98,8 @@ CHECKED_ROWS = 250_000
 partitioned dataset is written only through the checked path, and too big to check per view)."""
 
 
-@register("file")
-class FileDataset:
-    """One Parquet file: rewritten whole, atomically, with `<name>.bak` kept (`store`)."""
+class _AtPath:
+    """What both layouts share: the path they were opened at, and where writes go."""
 
     layout: ClassVar[str]
 
@@ -110,6 +109,11 @@ class FileDataset:
     @property
     def target(self) -> Path:
         return store.dataset_target(self.path)
+
+
+@register("file")
+class FileDataset(_AtPath):
+    """One Parquet file: rewritten whole, atomically, with `<name>.bak` kept (`store`)."""
 
     def exists(self) -> bool:
         return self.target.exists()
@@ -186,18 +190,9 @@ class FileDataset:
 
 
 @register("parts")
-class PartsDataset:
+class PartsDataset(_AtPath):
     """A folder of parts with a manifest (`parts`): a change writes new parts and swaps them in
     with one rename of the manifest; nothing else is rewritten."""
-
-    layout: ClassVar[str]
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @property
-    def target(self) -> Path:
-        return store.dataset_target(self.path)
 
     def exists(self) -> bool:
         return self.path.is_dir()
