@@ -2,6 +2,7 @@
 as a single file, read by every command and by the engine."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -22,12 +23,19 @@ def run(*args: str):
     return runner.invoke(app, list(args))
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "events"
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`timeline synth` into a folder, once per module: tests get copies (`folder`)."""
+    root = tmp_path_factory.mktemp("parts") / "events"
     result = run("synth", "--events", "5000", "--out", str(root), "--seed", "3")
     assert result.exit_code == 0, result.output
     return root
+
+
+@pytest.fixture
+def folder(synthesized: Path, tmp_path: Path) -> Path:
+    """A copy of the synthesized folder of parts, this test's own to change."""
+    return Path(shutil.copytree(synthesized, tmp_path / "events"))
 
 
 def part_stamps(root: Path) -> dict[str, int]:
