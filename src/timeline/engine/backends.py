@@ -12,6 +12,7 @@ import contextlib
 import copy
 import os
 import secrets
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -458,6 +459,9 @@ def spark_session(url: str) -> object:
         builder = SparkSession.builder.appName("conflict-timeline")
         if url.startswith("sc://"):
             return builder.remote(url).getOrCreate()
+        # A Python worker (a frame without Arrow, a UDF) runs this interpreter, with its
+        # packages, not whatever `python3` the PATH finds first (PySpark reads only the variable).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         session = (
             builder.master(url)
             .config("spark.ui.enabled", "false")
