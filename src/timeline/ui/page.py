@@ -194,8 +194,8 @@ def _timeline(
 def _counts(engine: Engine, live: Live, match: Match, focus: list[str]) -> None:
     """The counts chart and its two options, rerun alone when one changes."""
     v = _chart_view(engine, live)
-    head, what, per = st.columns([2, 2, 1], vertical_alignment="bottom")
-    head.subheader(counts_chart.TITLE)
+    st.subheader(counts_chart.TITLE)  # a row of its own: beside the options, an open card squeezed them
+    what, per = st.columns([3, 2], vertical_alignment="bottom")
     _segmented("strikes", "counts", what)
     _segmented("per", "counts", per)
     series = engine.strikes(v)
