@@ -110,6 +110,6 @@ def test_a_two_lane_timeline_fills_the_slide(curated_engine):
 
     def coloured(top: float, bottom: float) -> int:
         band = image.crop((0, int(top * height), width, int(bottom * height)))
-        return sum(1 for r, g, b in band.getdata() if max(r, g, b) - min(r, g, b) > 80)
+        return sum(1 for r, g, b in band.get_flattened_data() if max(r, g, b) - min(r, g, b) > 80)
 
     assert coloured(0.5, 0.85) > 0.25 * coloured(0.1, 0.85)  # marks in the lower half too

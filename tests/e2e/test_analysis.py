@@ -254,7 +254,7 @@ def test_every_bar_of_the_counts_chart_is_painted_hatched_ones_too(page, app_url
     for box in boxes:
         left, top = int(box["x"]) + 1, int(box["y"]) + 1
         inner = shot.crop((left, top, int(box["x"] + box["width"]) - 1, int(box["y"] + box["height"]) - 1))
-        pixels = list(inner.getdata())
+        pixels = list(inner.get_flattened_data())
         painted = sum(1 for r, g, b in pixels if r > 150 and g < 120 and b < 120)  # the strike red
         assert painted > 0.4 * len(pixels), f"bar at x={box['x']:.0f} is {painted}/{len(pixels)} painted"
     page.screenshot(path=str(ARTIFACTS / "counts-hatched-bars.png"))

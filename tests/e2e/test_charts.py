@@ -385,7 +385,7 @@ def test_an_exported_slide_has_no_empty_half_and_no_cut_mark(browser, app_url, t
         band = image.crop(box)
         return [
             (i % band.width + box[0], i // band.width + box[1])
-            for i, (r, g, b) in enumerate(band.getdata())
+            for i, (r, g, b) in enumerate(band.get_flattened_data())
             if max(r, g, b) - min(r, g, b) > 80
         ]
 
