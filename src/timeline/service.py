@@ -19,7 +19,6 @@ editor only through `timeline.ui.editor.writes`, which checks the signed-in iden
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +31,11 @@ import pyarrow.compute as pc
 from timeline.domain import taxonomy
 from timeline.domain.errors import UserError
 from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
-from timeline.domain.validation import CONTROL_MULTILINE, Problem, ValidationFailed, check
+from timeline.domain.validation import Problem, ValidationFailed, check
 from timeline.storage import datasets, history, replay, store
 from timeline.storage.history import Change, Values, Who
+from timeline.storage.history import reason_problems as reason_problems
 
-MAX_REASON = 1_000
 FIXED = (str(Col.EVENT_ID), str(Col.ADDED_AT))
 """Fields a correction never changes: the id is stable, `added_at` is set by the append path."""
 
@@ -69,28 +68,6 @@ class Saved:
 
 
 # --- checks ---------------------------------------------------------------------------------
-
-
-def reason_problems(reason: str | None) -> list[Problem]:
-    """Why is required for every change made by hand: not blank, at most 1,000 characters,
-    no control characters (line breaks and tabs allowed)."""
-    text = (reason or "").strip()
-    if not text:
-        return [Problem("say why: a reason is required", column="reason")]
-    problems = []
-    if len(text) > MAX_REASON:
-        problems.append(
-            Problem(f"too long: {len(text):,} characters, at most {MAX_REASON:,}", column="reason")
-        )
-    found = re.search(CONTROL_MULTILINE, text)
-    if found:
-        problems.append(
-            Problem(
-                f"control character U+{ord(found.group()):04X} at character {found.start() + 1:,}",
-                column="reason",
-            )
-        )
-    return problems
 
 
 def _reason(reason: str | None) -> str:

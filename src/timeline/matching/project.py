@@ -243,7 +243,7 @@ def run(path: Path, settings: MatchSettings = DEFAULTS, engine: object = None) -
 
 def save(path: Path, result: MatchResult, version: str) -> Path:
     """Write the incidents beside the dataset, atomically, stamped with version and settings;
-    decisions logged for the dataset are applied on top (`decisions.py`)."""
+    decisions logged for the dataset are applied on top (`decision_log.py`)."""
     stamp = _stamp(version, result.settings, result.sources, result.summary, result.taxonomy)
     return _write(path, _auto(result), stamp)
 
@@ -301,7 +301,7 @@ AUTO_REVIEW = "auto_review"
 
 def _stored(auto: pd.DataFrame, logged: list, sources: list[str]) -> pd.DataFrame:
     """The automatic result with the decisions applied, and the automatic review kept."""
-    from timeline.matching import decisions
+    from timeline.matching import decision_log as decisions
 
     applied = decisions.overlay(auto, logged, sources)
     applied[AUTO_REVIEW] = auto[Out.REVIEW].to_numpy()
@@ -309,7 +309,7 @@ def _stored(auto: pd.DataFrame, logged: list, sources: list[str]) -> pd.DataFram
 
 
 def _write(path: Path, auto: pd.DataFrame, stamp: dict[str, object]) -> Path:
-    from timeline.matching import decisions
+    from timeline.matching import decision_log as decisions
 
     logged = [] if path.is_dir() else decisions.decisions(path)
     applied = _stored(auto, logged, list(stamp["sources"]))  # type: ignore[call-overload]
@@ -321,7 +321,7 @@ def _write(path: Path, auto: pd.DataFrame, stamp: dict[str, object]) -> Path:
 
 def rewrite_decisions(path: Path) -> Path:
     """The stored automatic result with the decisions now in the log applied (after one)."""
-    from timeline.matching import decisions
+    from timeline.matching import decision_log as decisions
 
     target = incidents_path(path)
     stamp = stamp_of(target)
@@ -381,7 +381,8 @@ def run_sliced(
     import shutil
     import tempfile
 
-    from timeline.matching import candidates, core, decisions, slices
+    from timeline.matching import candidates, core, slices
+    from timeline.matching import decision_log as decisions
 
     if not path.is_dir() and decisions.decisions(path):
         raise core.MatchError(

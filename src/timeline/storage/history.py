@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from timeline.domain.schema import ARROW_SCHEMA, COLUMNS
+from timeline.domain.validation import CONTROL_MULTILINE, Problem
 from timeline.storage import datasets, tempfiles
 from timeline.storage.store import file_digest as file_digest  # the version the log names
 from timeline.storage.store import fsync_dir, write_atomic
@@ -53,6 +54,8 @@ from timeline.storage.store import fsync_dir, write_atomic
 LOG_SUFFIX = ".changes.jsonl"
 ROWS_SUFFIX = ".changes.d"
 FORMAT_VERSION = 1
+MAX_REASON = 1_000
+"""The longest reason a change may give."""
 
 ADD, CORRECT, RETRACT, RESTORE, REVERT = "add", "correct", "retract", "restore", "revert"
 APPEND, IMPORT = "append", "import"
@@ -558,3 +561,25 @@ def printable(text: str) -> str:
     """Text safe for a terminal: control characters (an escape sequence in a name from the
     identity provider) shown as \\uXXXX instead of acted on."""
     return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def reason_problems(reason: str | None) -> list[Problem]:
+    """Why is required for every change made by hand: not blank, at most 1,000 characters,
+    no control characters (line breaks and tabs allowed)."""
+    text = (reason or "").strip()
+    if not text:
+        return [Problem("say why: a reason is required", column="reason")]
+    problems = []
+    if len(text) > MAX_REASON:
+        problems.append(
+            Problem(f"too long: {len(text):,} characters, at most {MAX_REASON:,}", column="reason")
+        )
+    found = re.search(CONTROL_MULTILINE, text)
+    if found:
+        problems.append(
+            Problem(
+                f"control character U+{ord(found.group()):04X} at character {found.start() + 1:,}",
+                column="reason",
+            )
+        )
+    return problems
