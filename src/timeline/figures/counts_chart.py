@@ -123,31 +123,38 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
         here = totals["side"] == side
         totals.loc[here, "x"] = ms(totals.loc[here, "bin"]) + offset + width / 2
     if not by_side and len(sides) > 1:  # a legend key for the hatching of each side
-        for side in sides:
-            traces.append(
-                {"type": "bar", "x": [None], "y": [None], "name": f"launched by {escape_text(side_name(side))}",
-                 "marker": {"color": "rgba(140,140,140,0.7)",
-                            "pattern": {"shape": side_style(side).pattern, "fillmode": PATTERN_FILL,
-                                        "fgcolor": "white"}},
-                 "hoverinfo": "skip"}
-            )  # fmt: skip
+        traces += [_hatch_key(side) for side in sides]
     intercepted = frame.groupby(["bin", "side"])["intercepted"].sum(min_count=1).dropna().reset_index()
     if len(intercepted):
-        at = intercepted.merge(totals, on=["bin", "side"])
-        traces.append(
-            {
-                "type": "scatter",
-                "x": at["x"].to_numpy(),
-                "y": at["intercepted"].to_numpy(dtype="int64"),
-                "mode": "markers",
-                "marker": {"symbol": "diamond", "size": 9, "color": INTERCEPTED_COLOUR,
-                           "line": {"width": 1, "color": "#fff"}},
-                "customdata": [escape_text(side_name(s)) for s in at["side"]],
-                "name": "Intercepted (as claimed)",
-                "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,} intercepted</b> of %{customdata}'s<extra></extra>",
-            }
-        )  # fmt: skip
+        traces.append(_intercepted(intercepted.merge(totals, on=["bin", "side"])))
     return traces, totals
+
+
+def _hatch_key(side: str) -> dict[str, Any]:
+    """The legend's key for a side's hatching: a grey bar drawn nowhere."""
+    return {"type": "bar", "x": [None], "y": [None], "name": f"launched by {escape_text(side_name(side))}",
+            "marker": {"color": "rgba(140,140,140,0.7)",
+                       "pattern": {"shape": side_style(side).pattern, "fillmode": PATTERN_FILL, "fgcolor": "white"}},
+            "hoverinfo": "skip"}  # fmt: skip
+
+
+def _intercepted(at: pd.DataFrame) -> dict[str, Any]:
+    """A diamond per (bin, side) with interceptions, on the centre of that side's bar."""
+    return {
+        "type": "scatter",
+        "x": at["x"].to_numpy(),
+        "y": at["intercepted"].to_numpy(dtype="int64"),
+        "mode": "markers",
+        "marker": {
+            "symbol": "diamond",
+            "size": 9,
+            "color": INTERCEPTED_COLOUR,
+            "line": {"width": 1, "color": "#fff"},
+        },
+        "customdata": [escape_text(side_name(s)) for s in at["side"]],
+        "name": "Intercepted (as claimed)",
+        "hovertemplate": "%{x|%d %b %Y}: <b>%{y:,} intercepted</b> of %{customdata}'s<extra></extra>",
+    }
 
 
 def _stacked_areas(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd.DataFrame]:
