@@ -126,6 +126,16 @@ def write_sources(n: int, path: Path) -> None:
             writer.close()
 
 
+def scores(true_pos: int, predicted: int, actual: int) -> dict[str, object]:
+    """The planted pairs, the pairs found, and precision and recall of the second against the first."""
+    return {
+        "true_pairs": actual,
+        "found_pairs": predicted,
+        "precision": round(true_pos / predicted, 4) if predicted else None,
+        "recall": round(true_pos / actual, 4) if actual else None,
+    }
+
+
 def pair_counts(files: list[str]) -> tuple[int, int, int]:
     """(true positive, found, true) pairs over result files, counted by DuckDB."""
     con = duckdb.connect()
@@ -185,10 +195,7 @@ def _sliced(args: argparse.Namespace, folder: Path) -> None:
         "generation_seconds": round(generated, 1),
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1),
-        "true_pairs": actual,
-        "found_pairs": predicted,
-        "precision": round(true_pos / predicted, 4) if predicted else None,
-        "recall": round(true_pos / actual, 4) if actual else None,
+        **scores(true_pos, predicted, actual),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "summary": {k: v for k, v in summarise_files(files, ["a", "b", "c"]).items() if k != "overlap"},
     }
@@ -233,10 +240,7 @@ def main() -> None:
                 "reports": len(data),
                 "seconds": round(seconds, 1),
                 "cpu_seconds": round(cpu, 1),
-                "true_pairs": actual,
-                "found_pairs": predicted,
-                "precision": round(true_pos / predicted, 4) if predicted else None,
-                "recall": round(true_pos / actual, 4) if actual else None,
+                **scores(true_pos, predicted, actual),
                 "peak_rss_mb": round(peak_mb),
                 "summary": {k: v for k, v in result.summary.items() if k != "overlap"},
             },
