@@ -139,6 +139,13 @@ def run_page(at, params: dict[str, str | list[str]]):
     return at
 
 
+def editor_page() -> None:
+    """The editor page alone, for `AppTest.from_function` (which runs this body as a script)."""
+    from timeline.ui.editor.page import main
+
+    main()
+
+
 def run_app(monkeypatch: pytest.MonkeyPatch, data: Path = CURATED, **params: str | list[str]):
     """The dashboard (app.py) on `data`, opened with these URL parameters."""
     from streamlit.testing.v1 import AppTest

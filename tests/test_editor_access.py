@@ -15,7 +15,7 @@ from timeline.domain import entry
 from timeline.storage import history, parts, store
 from timeline.ui.editor import access, writes
 
-from conftest import APP, CURATED, curated_folder, run_page
+from conftest import APP, CURATED, curated_folder, editor_page, run_page
 from mdlinks import links_in, markdown_of, shown_text
 
 EDITOR, OUTSIDER = "editor@example.org", "reader@example.org"
@@ -37,12 +37,6 @@ ANONYMOUS: dict[str, object] = {"is_logged_in": False}
 
 def signed_in(email: str, **claims: object) -> dict[str, object]:
     return {"is_logged_in": True, "email": email, "email_verified": True, "name": "Ed Itor", **claims}
-
-
-def editor_page() -> None:
-    from timeline.ui.editor.page import main
-
-    main()
 
 
 @pytest.fixture

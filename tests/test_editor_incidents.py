@@ -17,7 +17,7 @@ from timeline.matching.core import Out
 from timeline.storage import history, store
 from timeline.ui.editor import access, writes
 
-from conftest import CURATED, frame, make_row, run_page
+from conftest import CURATED, editor_page, frame, make_row, run_page
 
 EDITOR = "editor@example.org"
 NIGHT = "2024-11-25-ru-drone-attack-ua"
@@ -34,12 +34,6 @@ SECRETS = {
     },
     "editor": {"emails": [EDITOR]},
 }
-
-
-def editor_page() -> None:
-    from timeline.ui.editor.page import main
-
-    main()
 
 
 @pytest.fixture
