@@ -14,9 +14,9 @@ from timeline.cli.main import app
 from timeline.domain.schema import Col
 from timeline.matching import decisions, project
 from timeline.matching.core import Out, Role
-from timeline.storage import history, store
+from timeline.storage import datasets, history, parts, store
 
-from conftest import frame, make_row, matched_night
+from conftest import curated_folder, frame, make_row, matched_night
 
 runner = CliRunner()
 CURATED_NIGHT = "2024-11-25-ru-drone-attack-ua"
@@ -127,3 +127,29 @@ def test_history_json_carries_the_decided_events(matched: Path):
     last = json.loads(lines[-1])
     assert last["action"] == "incident-split" and last["batch"]["decided"] == [AF]
     assert last["dataset_before"] == last["dataset_after"]
+
+
+def test_a_folder_of_parts_takes_decisions_logged_beside_it(tmp_path: Path):
+    """A partitioned dataset keeps its change log beside the folder, so its incidents take the
+    same decisions: applied, shown in history, kept by a new match, undone by a revert."""
+    folder = curated_folder(tmp_path / "events")
+    datasets.at(folder).append(frame(air_force_row()), dataset="missile-attacks", create=False)
+    assert runner.invoke(app, ["match", str(folder)]).exit_code == 0
+    assert incident_of(folder)[AF] == CURATED_NIGHT
+    manifest = parts.manifest_path(folder).read_bytes()
+
+    result = decide(folder, "split", AF, "--reason", "the tally counts a different wave")
+    assert result.exit_code == 0, result.output
+    assert incident_of(folder)[AF] == AF
+    assert parts.manifest_path(folder).read_bytes() == manifest  # no event changed
+    shown = runner.invoke(app, ["history", AF, "--data", str(folder)])
+    assert "incident-split" in shown.stdout and "different wave" in shown.stdout
+
+    assert runner.invoke(app, ["match", str(folder)]).exit_code == 0
+    assert incident_of(folder)[AF] == AF  # a new match re-applies the decision
+    change_id = history.last_change(folder).change_id
+    undone = runner.invoke(
+        app, ["revert", change_id, "--reason", "same wave after all", "--data", str(folder)]
+    )
+    assert undone.exit_code == 0, undone.output
+    assert incident_of(folder)[AF] == CURATED_NIGHT

@@ -24,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS
-from timeline.storage import parts, store
+from timeline.storage import datasets, store
 
 ENGINE_VAR = "TIMELINE_ENGINE"
 SPARK_VAR = "TIMELINE_SPARK"
@@ -66,23 +66,14 @@ class Source:
 
 
 def open_source(path: Path) -> Source:
-    """The dataset at `path`: one Parquet file, or a folder of parts."""
-    if path.is_dir():
-        try:
-            files = tuple(parts.files(path))
-            version = parts.version(path)
-        except parts.PartsError as err:
-            raise store.DatasetError(str(err)) from err
-    else:
-        store.check_readable(path)  # a pipe or device would block, a missing folder explains itself
-        files = (path,)
-        mtime, size = store.file_version(path)
-        version = f"file:{mtime}:{size}"
+    """The dataset at `path`: one Parquet file, or a folder of parts (`datasets.at` decides)."""
+    dataset = datasets.at(path)
+    files = tuple(dataset.files())  # a pipe or device would block, a missing folder explains itself
     columns = _file_columns(files[0]) if files else []
     if store.is_v1(columns):
         raise store.v1_error(path)
     derived = bool(files) and set(DERIVED_COLUMNS) <= set(columns)
-    return Source(path, files, version, path.is_dir(), derived)
+    return Source(path, files, dataset.version(), dataset.layout == "parts", derived)
 
 
 def _file_columns(path: Path) -> list[str]:

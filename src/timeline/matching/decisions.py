@@ -26,7 +26,7 @@ from timeline.domain.schema import Col
 from timeline.domain.validation import ValidationFailed
 from timeline.matching.core import Out
 from timeline.matching.decision_log import ACTIONS, AUTO_INCIDENT, CONFIRM, DECISION, MERGE, SPLIT, ids_of
-from timeline.storage import history, store
+from timeline.storage import datasets, history
 from timeline.storage.history import Change, Who
 
 __all__ = ["ACTIONS", "AUTO_INCIDENT", "CONFIRM", "DECISION", "MERGE", "SPLIT", "Refused", "decide", "revert"]
@@ -46,16 +46,13 @@ def decide(path: Path, who: Who, action: str, event_ids: Sequence[str], reason: 
     problems = history.reason_problems(reason)
     if problems:
         raise ValidationFailed(problems)
-    if path.is_dir():
-        raise Refused(
-            f"{path}: decisions on incidents need a one-file dataset for now; this is a folder of parts"
-        )
-    target = store.dataset_target(path)
+    dataset = datasets.at(path)
+    target = dataset.target
     named = list(dict.fromkeys(event_ids))
     if not named:
         raise Refused("name at least one event")
-    store.check_writable(target, create=False)
-    with store.locked(target):
+    dataset.check_writable(create=False)
+    with dataset.locked():
         status = project.status(path)
         if not status.exists:
             raise Refused(f"{path}: no incidents yet; run `timeline match` first")
@@ -103,8 +100,9 @@ def revert(path: Path, change: Change, who: Who, reason: str) -> Change:
     stored incidents rewritten. `service.revert` sends decisions here."""
     from timeline.matching import project
 
-    target = store.dataset_target(path)
-    with store.locked(target):
+    dataset = datasets.at(path)
+    target = dataset.target
+    with dataset.locked():
         digest = history.prepare(target)
         line = Change(
             change_id=history.new_change_id(target),

@@ -41,7 +41,7 @@ from timeline.matching.core import (
     Role,
     match,
 )
-from timeline.storage import parts, store
+from timeline.storage import datasets, parts, store
 
 PRECEDENCE: tuple[str, ...] = ("curated", "missile-attacks", "acled", "ucdp", "gdelt")
 """Whose report represents an incident: the curated rows, then the Air Force tallies, then
@@ -118,13 +118,7 @@ def dataset_version(path: Path) -> str:
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        try:
-            return parts.files(path)
-        except parts.PartsError as err:
-            raise store.DatasetError(str(err)) from err
-    store.check_readable(path)
-    return [path]
+    return datasets.at(path).files()
 
 
 def read_reports(path: Path) -> pd.DataFrame:
@@ -311,7 +305,7 @@ def _stored(auto: pd.DataFrame, logged: list, sources: list[str]) -> pd.DataFram
 def _write(path: Path, auto: pd.DataFrame, stamp: dict[str, object]) -> Path:
     from timeline.matching import decision_log as decisions
 
-    logged = [] if path.is_dir() else decisions.decisions(path)
+    logged = decisions.decisions(path)
     applied = _stored(auto, logged, list(stamp["sources"]))  # type: ignore[call-overload]
     table = pa.Table.from_pandas(applied.sort_values(str(Col.EVENT_ID)), preserve_index=False)
     target = incidents_path(path)
@@ -384,7 +378,7 @@ def run_sliced(
     from timeline.matching import candidates, core, slices
     from timeline.matching import decision_log as decisions
 
-    if not path.is_dir() and decisions.decisions(path):
+    if decisions.decisions(path):
         raise core.MatchError(
             f"{path}: decisions on incidents are logged for this dataset; match it whole (without --slice-days)"
         )
