@@ -303,10 +303,13 @@ NAMES = (
     "per week",
     "text search, two words",
     "click a point: card + highlight",
+    "click a point: timeline highlighted",
     "story: next step",
     "back button",
 )
 TYPES = ["missile_strike", "meeting", "statement", "drone_attack"]
+HIGHLIGHT = "click a point: timeline highlighted"
+"""The same click, to the timeline's first redraw (the highlight) rather than to the card."""
 
 
 def interactions(
@@ -370,6 +373,11 @@ def interactions(
         page.evaluate("() => { window.__probe.watch = '[class*=st-key-card-]'; }")
         measure(page, pid, cases["click a point: card + highlight"], click)
         cases["click a point: card + highlight"].floor.append(floor.answers("event_id = 'x'"))
+        # When the timeline first showed the highlight: its first redraw after the click.
+        first = [ms for chart, ms in page.evaluate("() => window.__probe.charts") if chart == 0]
+        if first and cases["click a point: card + highlight"].wall:
+            cases[HIGHLIGHT].wall.append(first[0] / 1000)
+            cases[HIGHLIGHT].cpu.append(float("nan"))  # the click's CPU is the row above
 
     if bundled:  # a story's next step
         open_view(page, f"{url}/?story=seed-article&step={1 + n % 6}")
