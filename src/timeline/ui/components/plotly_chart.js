@@ -127,5 +127,7 @@ export default function (component) {
       gd.on("plotly_click", pick);
       gd.on("plotly_selected", pick);
     }
+  }).catch(() => {  // a message, as text, where the chart would be
+    gd.textContent = "The timeline could not be drawn: plotly.js did not load. Reload the page.";
   });
 }
