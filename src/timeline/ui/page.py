@@ -171,7 +171,8 @@ def _timeline(
             fig.update_layout(xaxis_rangeselector_visible=False)
         return fig, info
 
-    # Kept without a selection: a click fades a copy (its width, beside the panel, is its own).
+    # Kept without a selection, which the page fades in the browser (its width beside the panel
+    # is its own).
     key = (engine.source.key, "timeline", v.values, v.lanes, window, width, phone)
     fig, info = FIGURES.get(key, build)
     # Drawn without the selection and faded in the browser: a click highlights at once, and a
