@@ -306,3 +306,32 @@ def test_a_box_selection_stays_open_beside_highlighted_charts_and_in_the_link(pa
     wait_for_rerun(page)
     panel.wait_for(state="detached", timeout=20_000)
     assert "event" not in parse_qs(urlparse(page.url).query)
+
+
+MARK_OPACITY_JS = """(gd) => {
+  const out = {};
+  gd.data.forEach((trace) => {
+    const opacity = trace.marker && trace.marker.opacity;
+    if (trace.type !== 'scatter' || !Array.isArray(trace.customdata) || !opacity || !opacity.length) return;
+    trace.customdata.forEach((row, i) => { if (row && row[0]) out[row[0]] = opacity[i]; });
+  });
+  return out;
+}"""
+"""Each event's marker opacity on the timeline as drawn (after the page's fade)."""
+
+
+def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page, app_url):
+    """Issue #17: the timeline fades in the page itself (a component over plotly.js), so the
+    highlight does not wait for the rerun; after it, the picked event is bright, every other
+    event's mark faded, the card open and the event in the link."""
+    open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
+    points = timeline(page).locator(".js-plotly-plot").evaluate(POINTS_JS)
+    spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels
+    page.mouse.click(spot["x"], spot["y"])
+    wait_for_rerun(page)
+    page.locator(".st-key-selection-panel").wait_for(timeout=20_000)
+    assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]
+    opacity = timeline(page).locator(".js-plotly-plot").evaluate(MARK_OPACITY_JS)
+    assert opacity[spot["id"]] >= 0.9
+    others = [o for event, o in opacity.items() if event != spot["id"]]
+    assert others and max(others) <= 0.3
