@@ -20,7 +20,12 @@ interaction allows it):
   /proc, Linux only);
 - floor: the same answers (count, timeline lanes x days, strikes per day and type, map
   cells, the newest 1,000 rows) computed by DuckDB alone on the data held in its own
-  in-memory table, in this process, on one thread: what the page cannot go below.
+  in-memory table, in this process, on one thread: what the page cannot go below;
+- two floors for the browser, measured in the same run (`browser_floors.py`): the
+  dashboard's three figures, built once for two views, switched on a radio in a minimal
+  Streamlit page (plain `st.plotly_chart`s) and in a static page with plotly.js alone
+  (`Plotly.react`). Each interaction's ratio to them says what the dashboard adds to what
+  Streamlit's rerun model costs by itself, and to what drawing the figures costs.
 
 The wait for "no redraw for 0.5 s" is not counted in the wall time. It is a benchmark, not a
 test: nothing here asserts a time.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -148,13 +154,14 @@ def wait_healthy(url: str, proc: subprocess.Popen) -> None:
     raise RuntimeError("streamlit did not start")
 
 
-def settle(page, timeout_s: float = 300) -> float:
+def settle(page, timeout_s: float = 300, idle_js: str = IDLE_JS) -> float:
     """Wait for the rerun an input started to end and the charts to stop changing; the time
-    from the input to the last redraw (or to the script's end when nothing was redrawn), in s."""
+    from the input to the last redraw (or to the script's end when nothing was redrawn), in s.
+    `idle_js`: when the page has no script running (always, for a static page)."""
     deadline = time.monotonic() + timeout_s
     page.wait_for_timeout(50)
     while time.monotonic() < deadline:
-        idle = page.evaluate(IDLE_JS)
+        idle = page.evaluate(idle_js)
         t0, last, ran, now = page.evaluate(
             "() => [window.__probe.t0, window.__probe.last, window.__probe.ran, performance.now()]"
         )
@@ -188,24 +195,26 @@ def open_view(page, url: str) -> None:
     page.wait_for_timeout(QUIET_MS)
 
 
-def measure(page, pid: int, case: Case, act) -> None:
-    """Run one interaction `act(page)` and record its wall time and the server's CPU."""
+def measure(page, pid: int | None, case: Case, act, idle_js: str = IDLE_JS) -> None:
+    """Run one interaction `act(page)` and record its wall time and the server's CPU (none
+    for a static page: `pid` None)."""
     page.evaluate(PROBE_JS)
-    before = cpu_seconds(pid)
+    before = cpu_seconds(pid) if pid else 0.0
     act(page)
     if VERBOSE:
         print(f"  {case.name}", file=sys.stderr)
     try:
-        settle(page)
+        settle(page, idle_js=idle_js)
         # A fragment's rerun (a chart option) may start after the page first looks idle: wait
         # for the server to be idle too, then read the last redraw again.
-        wait_cpu_quiet(pid)
-        case.wall.append(settle(page))
+        if pid:
+            wait_cpu_quiet(pid)
+        case.wall.append(settle(page, idle_js=idle_js))
     except TimeoutError as err:  # reported as a failure; the other interactions still run
         case.failures.append(str(err))
         page.evaluate("() => { window.__probe.watch = null; }")
         return
-    case.cpu.append(cpu_seconds(pid) - before)  # an idle server spends next to nothing
+    case.cpu.append(cpu_seconds(pid) - before if pid else 0.0)  # an idle server spends next to nothing
 
 
 def wait_cpu_quiet(pid: int, quiet_s: float = 0.4, timeout_s: float = 120) -> None:
@@ -294,10 +303,13 @@ NAMES = (
     "per week",
     "text search, two words",
     "click a point: card + highlight",
+    "click a point: timeline highlighted",
     "story: next step",
     "back button",
 )
 TYPES = ["missile_strike", "meeting", "statement", "drone_attack"]
+HIGHLIGHT = "click a point: timeline highlighted"
+"""The same click, to the timeline's first redraw (the highlight) rather than to the card."""
 
 
 def interactions(
@@ -361,6 +373,11 @@ def interactions(
         page.evaluate("() => { window.__probe.watch = '[class*=st-key-card-]'; }")
         measure(page, pid, cases["click a point: card + highlight"], click)
         cases["click a point: card + highlight"].floor.append(floor.answers("event_id = 'x'"))
+        # When the timeline first showed the highlight: its first redraw after the click.
+        first = [ms for chart, ms in page.evaluate("() => window.__probe.charts") if chart == 0]
+        if first and cases["click a point: card + highlight"].wall:
+            cases[HIGHLIGHT].wall.append(first[0] / 1000)
+            cases[HIGHLIGHT].cpu.append(float("nan"))  # the click's CPU is the row above
 
     if bundled:  # a story's next step
         open_view(page, f"{url}/?story=seed-article&step={1 + n % 6}")
@@ -384,25 +401,80 @@ def _narrow(floor: Floor, size: int) -> str:
     return f"type=drone_attack&from={first}&to={rows[0][0]}"
 
 
-def report(size: int, cases: dict[str, Case]) -> None:
+# --- the floors: the same three figures switched without the dashboard ---------------------
+
+ST_FLOOR, JS_FLOOR = "floor: minimal Streamlit page", "floor: plotly.js alone (static page)"
+
+
+def floors(data: Path, repeats: int, port: int, browser) -> dict[str, Case]:
+    """Switch the dashboard's three figures between two views, `2 * repeats` times, in a
+    minimal Streamlit page and in a static page with plotly.js (`browser_floors.py`)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import browser_floors
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    browser_floors.write(folder, data)
+    cases = {name: Case(name) for name in (ST_FLOOR, JS_FLOOR)}
+    context = browser.new_context(viewport={"width": 1440, "height": 1100})
+    page = context.new_page()
+    switches = [browser_floors.VIEWS[(i + 1) % 2] for i in range(2 * repeats)]
+    try:
+        with browser_floors.static_server(folder) as url:
+            page.goto(url)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            page.evaluate(PROBE_JS)
+            page.wait_for_timeout(QUIET_MS)
+            for name in switches:
+                radio = page.locator(f"input[value={name}]")
+                measure(page, None, cases[JS_FLOOR], lambda p, r=radio: r.click(), idle_js="() => true")
+        log = Path(tempfile.gettempdir()) / "bench-browser-floor.log"
+        proc = browser_floors.start_streamlit(folder, port + 1, log)
+        try:
+            url = f"http://127.0.0.1:{port + 1}"
+            wait_healthy(url, proc)
+            open_view(page, url)
+            for name in switches:
+                radio = page.locator('[data-testid="stRadio"] label').filter(has_text=name)
+                measure(page, proc.pid, cases[ST_FLOOR], lambda p, r=radio: r.first.click())
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    finally:
+        context.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return cases
+
+
+def report(size: int, cases: dict[str, Case], floor_cases: dict[str, Case]) -> None:
     label = "90 (bundled)" if size <= 1000 else f"{size:,}"
     print(f"\n### {label} events\n")
+    st_wall, st_cpu = _medians(floor_cases.get(ST_FLOOR))
+    js_wall, _ = _medians(floor_cases.get(JS_FLOOR))
     print(
-        "| interaction | wall s (median) | wall s (all) | server CPU s | floor CPU s | wall / floor | CPU / floor |"
+        "| interaction | wall s (median) | wall s (all) | server CPU s | DuckDB floor CPU s | CPU / DuckDB "
+        "| wall / Streamlit floor | CPU / Streamlit floor | wall / plotly.js floor |"
     )
-    print("|---|---:|---|---:|---:|---:|---:|")
-    for case in cases.values():
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for case in [*cases.values(), *floor_cases.values()]:
         for failure in case.failures:
-            print(f"| {case.name} | failed: {failure} | | | | | |")
+            print(f"| {case.name} | failed: {failure} | | | | | | | |")
         if not case.wall:
             continue
-        wall, cpu = statistics.median(case.wall), statistics.median(case.cpu)
+        wall, cpu = _medians(case)
         floor = statistics.median(case.floor) if case.floor else float("nan")
         print(
             f"| {case.name} | {wall:.3f} | {' / '.join(f'{w:.2f}' for w in case.wall)} | {cpu:.3f} | "
-            f"{floor:.4f} | {wall / floor:.0f}x | {cpu / floor:.0f}x |",
+            f"{floor:.4f} | {cpu / floor:.0f}x | {wall / st_wall:.1f}x | {cpu / st_cpu:.1f}x | "
+            f"{wall / js_wall:.1f}x |",
             flush=True,
         )
+
+
+def _medians(case: Case | None) -> tuple[float, float]:
+    """Median wall and CPU seconds of a case (NaN when it has none)."""
+    if case is None or not case.wall:
+        return float("nan"), float("nan")
+    return statistics.median(case.wall), statistics.median(case.cpu) or float("nan")
 
 
 def main() -> None:
@@ -413,6 +485,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--verbose", action="store_true", help="when each chart was redrawn")
+    parser.add_argument(
+        "--no-floors", action="store_true", help="skip the minimal Streamlit and plotly.js pages"
+    )
     args = parser.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
@@ -425,7 +500,9 @@ def main() -> None:
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
         )
         for size in args.sizes:
-            report(size, run_size(size, args.repeats, args.port, browser))
+            cases = run_size(size, args.repeats, args.port, browser)
+            floor_cases = {} if args.no_floors else floors(dataset(size), args.repeats, args.port, browser)
+            report(size, cases, floor_cases)
         browser.close()
 
 

@@ -154,6 +154,23 @@ def run_app(monkeypatch: pytest.MonkeyPatch, data: Path = CURATED, **params: str
     return run_page(AppTest.from_file(APP, default_timeout=60), params)
 
 
+def shown_charts(at) -> list[dict]:
+    """The charts' figures as the browser draws them, in page order: the timeline (a custom
+    component that gets its figure unfaded with the selection beside it, and fades it in the
+    page as `highlight.fade_timeline` does) first, then the `st.plotly_chart`s (counts, map)."""
+    import json
+
+    from timeline.figures.cache import from_plain
+    from timeline.figures.highlight import fade_timeline
+
+    shown = []
+    for component in at.get("bidi_component"):
+        data = json.loads(component.proto.json)
+        figure = from_plain(json.loads(data["figure"]))
+        shown.append(json.loads(fade_timeline(figure, data["selected"], data["key_events"]).to_json()))
+    return shown + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
 def engine_on(path: Path):
     """The DuckDB engine on a dataset file or folder, as the dashboard opens it."""
     from timeline.engine import open_engine

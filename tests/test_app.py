@@ -1,6 +1,5 @@
 """The Streamlit page through streamlit.testing.v1.AppTest: widgets, URL, bad parameters."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from timeline.figures.cache import FIGURES
 from timeline.storage import store
 from timeline.ui import state
 
-from conftest import CURATED, curated_folder, engine_on, frame, make_row, run_app
+from conftest import CURATED, curated_folder, engine_on, frame, make_row, run_app, shown_charts
 
 
 def cards_html(at: AppTest) -> str:
@@ -34,7 +33,7 @@ def test_opens_on_the_bundled_dataset(monkeypatch: pytest.MonkeyPatch):
         at.title[0].value
         == "Russia, Ukraine, North Korea, South Korea · Oct–Dec 2024 · 90 events in the data"
     )
-    assert len(at.get("plotly_chart")) == 3  # timeline, counts, map
+    assert len(shown_charts(at)) == 3  # timeline, counts, map
     assert not at.warning
 
 
@@ -92,7 +91,7 @@ def test_no_results_explains_which_filter_to_loosen(monkeypatch: pytest.MonkeyPa
     at = run_app(monkeypatch, type="visit", country="UKR")
     assert counter(at).startswith("**0 of 90 events**")
     assert "without the **countries** filter: 1 events" in at.info[0].value
-    assert not at.get("plotly_chart")
+    assert not shown_charts(at)
 
 
 def test_appended_rows_appear_on_the_next_rerun(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -234,7 +233,7 @@ def test_an_open_card_keeps_its_event_bright_on_the_map_and_counts(monkeypatch: 
 
     chosen = "2024-11-21-ru-oreshnik-strike-dnipro"
     at = run_app(monkeypatch, event=chosen, type="drone_attack,missile_strike", **{"from": "2024-11-01"})
-    _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    _timeline, counts, map_ = shown_charts(at)
     marks = {}  # event id -> opacity of its map marker
     for trace in map_["data"]:
         opacity = trace.get("marker", {}).get("opacity")
@@ -282,7 +281,7 @@ def test_a_chart_option_asks_the_engine_one_question_at_most(monkeypatch: pytest
     assert duckdb.queries - before <= 1
     assert at.query_params[option] in (value, [value])
     if option == "lanes":  # and the timeline did change: one lane per country
-        lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
+        lanes = shown_charts(at)[0]["layout"]["yaxis"]["ticktext"]
         assert "Ukraine (UKR)" in lanes and taxonomy.LABELS["drone_attack"] not in lanes
 
 
@@ -304,7 +303,7 @@ def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, o
     at.segmented_control(key=state.key(option)).set_value(value).run()
     assert drawn == []  # neither the table nor the export panel ran again
     assert FIGURES.builds - built == 1  # the option's own chart, nothing else
-    assert len(at.get("plotly_chart")) == 1  # only that chart was sent again
+    assert len(shown_charts(at)) == 1  # only that chart was sent again
     assert at.query_params[option] in (value, [value])
     assert at.query_params["type"] in ("drone_attack", ["drone_attack"])
     share = next(c.value for c in at.code if "?" in c.value)
@@ -321,13 +320,13 @@ def test_a_selection_rebuilds_no_figure(monkeypatch: pytest.MonkeyPatch):
     panel; picking other events then builds nothing, and the faded timeline is the one a
     build with the selection draws (`test_figures`)."""
     at = run_app(monkeypatch, type=["drone_attack", "missile_strike"], **{"from": "2024-11-01"})
-    _timeline, counts, map_ = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    _timeline, counts, map_ = shown_charts(at)
     kept = set(FIGURES.items)
     at.session_state[state.EVENT] = ["2024-11-21-ru-oreshnik-strike-dnipro"]  # what a click sets
     at.run()
     built = {key[1] for key in set(FIGURES.items) - kept}
     assert built <= {"timeline"}  # the panel narrows it: laid out once for that width
-    _timeline, faded_counts, faded_map = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    _timeline, faded_counts, faded_map = shown_charts(at)
     assert [t.get("x") for t in faded_counts["data"]] == [t.get("x") for t in counts["data"]]  # same bars
     assert faded_map != map_ and faded_counts != counts  # only the highlight changed
     builds = FIGURES.builds
@@ -335,7 +334,7 @@ def test_a_selection_rebuilds_no_figure(monkeypatch: pytest.MonkeyPatch):
     at.session_state[state.EVENT] = chosen  # another click, the panel open
     at.run()
     assert FIGURES.builds == builds, "a selection builds no figure"
-    shown = json.loads(at.get("plotly_chart")[0].proto.spec)
+    shown = shown_charts(at)[0]
     bright = [
         array(t["marker"]["opacity"])
         for t in shown["data"]
@@ -354,5 +353,5 @@ def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.Monke
     at.run()
     assert at.session_state[state.key("lanes")] == "type"
     assert at.session_state[state.group_key(view.filter_named("type"), "military")] == ["drone_attack"]
-    lanes = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["ticktext"]
+    lanes = shown_charts(at)[0]["layout"]["yaxis"]["ticktext"]
     assert taxonomy.LABELS["drone_attack"] in lanes

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from timeline import stories
 from timeline.ui import state
 
-from conftest import ROOT, run_app
+from conftest import ROOT, run_app, shown_charts
 
 SEED = ROOT / "data" / "stories" / "seed-article.toml"
 
@@ -97,7 +97,7 @@ def test_bad_story_links_warn_and_the_page_still_works(monkeypatch, params, mess
     at = run_app(monkeypatch, **params)
     shown = [w.value.replace("\\", "") for w in at.warning]  # markdown escapes removed
     assert any(message in w for w in shown), shown
-    assert at.get("plotly_chart")
+    assert shown_charts(at)
 
 
 def test_a_highlighted_events_card_opens_without_leaving_the_story(monkeypatch, seed):

@@ -43,11 +43,13 @@ POINTS_JS = """
 def open_page(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
+    )
 
 
 def timeline(page):
-    return page.locator('[data-testid="stPlotlyChart"]').first
+    return page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
 
 
 def label_boxes(chart) -> list[dict]:
@@ -156,7 +158,9 @@ def test_phone_no_toolbar_over_the_dates_and_one_tap_opens_a_card_from_the_list(
 
 def test_timeline_and_counts_share_one_date_range(page, app_url):
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&type=combined_strike")
-    ranges = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').evaluate_all(
+    ranges = page.locator(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .js-plotly-plot'
+    ).evaluate_all(
         "nodes => nodes.slice(0, 2).map(gd => gd._fullLayout.xaxis.range.map(v => new Date(v).getTime()))"
     )
     timeline_range, counts_range = ranges
@@ -176,7 +180,9 @@ nodes => nodes.map(gd => gd._fullData.map(t => ({
 
 
 def chart_traces(page) -> list[list[dict]]:
-    return page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').evaluate_all(TRACES_JS)
+    return page.locator(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .js-plotly-plot'
+    ).evaluate_all(TRACES_JS)
 
 
 def test_counts_show_who_launched_what_side_by_side(page, app_url):
@@ -223,7 +229,7 @@ def test_map_draws_each_place_at_its_precision(page, app_url):
     # every strike with a named place is on the map, its place in the hover
     for name in ("Karachev", "Maryino", "Dnipro", "Lotarevka", "Khalino", "Kyiv"):
         assert any(name in p for p in places), name
-    map_chart = page.locator('[data-testid="stPlotlyChart"]').nth(
+    map_chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(
         next(i for i, c in enumerate(chart_traces(page)) if any(t["fill"] == "toself" for t in c))
     )
     map_chart.scroll_into_view_if_needed()
@@ -240,7 +246,7 @@ def test_every_bar_of_the_counts_chart_is_painted_hatched_ones_too(page, app_url
 
     page.set_viewport_size({"width": 1600, "height": 1000})
     open_page(page, f"{app_url}/?type=missile_strike&from=2024-11-01&to=2024-11-30")
-    chart = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(1)
     chart.scroll_into_view_if_needed()
     bars = chart.locator(".barlayer .point path")
     bars.first.wait_for(timeout=20_000)
@@ -287,7 +293,7 @@ def test_a_box_selection_stays_open_beside_highlighted_charts_and_in_the_link(pa
     assert sorted(parse_qs(urlparse(page.url).query)["event"]) == chosen
     assert f"Selected: {len(chosen)} event(s)" in panel.inner_text()
     assert page.locator('[role="dialog"]').count() == 0, "no modal over the page"
-    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
     for n, name in ((1, "counts"), (2, "map")):
         opacity = charts.nth(n).locator(".js-plotly-plot").evaluate(OPACITY_JS)
         assert max(opacity) >= 0.9 and min(opacity) <= 0.3, f"{name}: the selection stands out"
@@ -300,3 +306,32 @@ def test_a_box_selection_stays_open_beside_highlighted_charts_and_in_the_link(pa
     wait_for_rerun(page)
     panel.wait_for(state="detached", timeout=20_000)
     assert "event" not in parse_qs(urlparse(page.url).query)
+
+
+MARK_OPACITY_JS = """(gd) => {
+  const out = {};
+  gd.data.forEach((trace) => {
+    const opacity = trace.marker && trace.marker.opacity;
+    if (trace.type !== 'scatter' || !Array.isArray(trace.customdata) || !opacity || !opacity.length) return;
+    trace.customdata.forEach((row, i) => { if (row && row[0]) out[row[0]] = opacity[i]; });
+  });
+  return out;
+}"""
+"""Each event's marker opacity on the timeline as drawn (after the page's fade)."""
+
+
+def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page, app_url):
+    """Issue #17: the timeline fades in the page itself (a component over plotly.js), so the
+    highlight does not wait for the rerun; after it, the picked event is bright, every other
+    event's mark faded, the card open and the event in the link."""
+    open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
+    points = timeline(page).locator(".js-plotly-plot").evaluate(POINTS_JS)
+    spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels
+    page.mouse.click(spot["x"], spot["y"])
+    wait_for_rerun(page)
+    page.locator(".st-key-selection-panel").wait_for(timeout=20_000)
+    assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]
+    opacity = timeline(page).locator(".js-plotly-plot").evaluate(MARK_OPACITY_JS)
+    assert opacity[spot["id"]] >= 0.9
+    others = [o for event, o in opacity.items() if event != spot["id"]]
+    assert others and max(others) <= 0.3

@@ -50,11 +50,13 @@ def open_page(page, url: str, viewport: dict | None = None) -> None:
     page.set_viewport_size(viewport or DESKTOP)
     page.goto(url)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
+    )
 
 
 def counts_chart(page):
-    chart = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(1)
     chart.scroll_into_view_if_needed()
     chart.locator(".barlayer .point path").first.wait_for(timeout=20_000)
     return chart
@@ -149,7 +151,7 @@ def test_an_event_added_with_the_cli_is_found_by_its_country(browser, tmp_path):
         open_page(page, f"{url}/?country=UKR&q=zebrafinch")
         assert page.get_by_text(re.compile(r"\b1 of \d+ events")).count() >= 1
         ids = (
-            page.locator('[data-testid="stPlotlyChart"]')
+            page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
             .first.locator(".js-plotly-plot")
             .evaluate("gd => gd._fullData.flatMap(t => (t.customdata || []).map(c => c && c[0]))")
         )
@@ -198,7 +200,7 @@ def test_the_default_map_fits_where_most_events_are(page, app_url):
     from timeline.domain import gazetteer
 
     open_page(page, f"{app_url}/")
-    chart = page.locator('[data-testid="stPlotlyChart"]').nth(2)
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(2)
     chart.scroll_into_view_if_needed()
     chart.locator(".scatterlayer .point").first.wait_for(timeout=20_000)
     places = {name: gazetteer.lookup(name) for name in ("Kyiv", "Dnipro", "Kursk", "Moscow")}
@@ -233,7 +235,9 @@ def _settled(page) -> None:
     page.wait_for_function("() => document.cookie.includes('tl_viewport=')", timeout=60_000)
     page.wait_for_timeout(1500)  # a reload, if the first layout was for another width
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
+    )
 
 
 def test_every_event_is_reachable_in_the_phone_list(browser, app_url):
@@ -304,11 +308,13 @@ def test_no_label_or_call_out_overlaps_another_at_any_width(browser, app_url):
         try:
             page.goto(f"{app_url}/")
             _settled(page)
-            chart = page.locator('[data-testid="stPlotlyChart"]').first.locator(".js-plotly-plot")
+            chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first.locator(
+                ".js-plotly-plot"
+            )
             boxes = chart.evaluate(LABELS_JS)
             assert any(b["t"].startswith("call-out") for b in boxes) or width < 640, width
             assert _overlapping(boxes) == [], (width, _overlapping(boxes))
-            page.locator('[data-testid="stPlotlyChart"]').first.screenshot(
+            page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first.screenshot(
                 path=str(ARTIFACTS / f"charts-labels-{width}.png")
             )
         finally:
@@ -323,7 +329,9 @@ def test_a_story_on_a_phone_puts_the_chart_right_under_the_caption(browser, app_
         page.goto(f"{app_url}/?story=seed-article&step=6")
         _settled(page)
         head = page.locator(".st-key-story-panel").bounding_box()
-        chart = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
+        chart = page.locator(
+            ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])'
+        ).first.bounding_box()
         nxt = page.locator(".st-key-story-panel").get_by_role("button", name="Next").bounding_box()
         assert head["y"] + head["height"] <= chart["y"] + 1
         assert chart["y"] - (nxt["y"] + nxt["height"]) < 200  # right under Previous/Next
@@ -410,7 +418,7 @@ def test_on_a_phone_the_first_tap_on_a_point_selects_it(browser, app_url):
     try:
         page.goto(f"{app_url}/?story=seed-article&step=6")
         _settled(page)
-        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
         chart.scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         points = chart.locator(".js-plotly-plot").evaluate(POINTS_JS)

@@ -15,7 +15,9 @@ RECORD_NIGHT = "2024-11-25-ru-drone-attack-ua"
 def open_app(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
+    )
 
 
 def counter(page) -> str:
@@ -28,14 +30,14 @@ def svg_texts(locator) -> list[str]:
 
 
 def lane_labels(page) -> list[str]:
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
     return svg_texts(chart.locator(".yaxislayer-above .ytick text"))
 
 
 def test_timeline_renders_the_dataset(page, app_url):
     open_app(page, app_url)
     assert counter(page).startswith("90 of 90 events")
-    timeline = page.locator('[data-testid="stPlotlyChart"]').first
+    timeline = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
     assert timeline.locator(".scatterlayer .point").count() >= 70  # day-dated events as points
     assert timeline.locator(".barlayer .point").count() >= 2  # week and month events as bars
     assert {"Meeting", "Drone attack", "Missile strike"} <= set(lane_labels(page))
@@ -47,14 +49,16 @@ def test_drone_attacks_in_november_and_the_188_drone_night(page, app_url):
     open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
     assert counter(page).startswith("3 of 90 events")
     assert lane_labels(page) == ["Drone attack"]
-    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
     assert "188 drones" in svg_texts(charts.nth(0).locator(".scatterlayer text"))
     assert "188 launched by Russia" in svg_texts(charts.nth(1).locator(".annotation-text"))
 
 
 def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):
     open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
-    points = page.locator('[data-testid="stPlotlyChart"]').first.locator(".scatterlayer .point")
+    points = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first.locator(
+        ".scatterlayer .point"
+    )
     biggest = max(range(points.count()), key=lambda i: points.nth(i).bounding_box()["width"])
     box = points.nth(biggest).bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -152,7 +156,7 @@ def test_the_back_button_returns_to_the_previous_view(page, app_url):
     wait_for_rerun(page)
     assert "lanes" not in parse_qs(urlparse(page.url).query)
     page.wait_for_function(
-        "(labels) => Array.from(document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .ytick text'))"
+        '(labels) => Array.from(document.querySelectorAll(\':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .ytick text\'))'
         ".map(n => n.textContent).join('|').includes(labels[0])",
         arg=by_type,
         timeout=20_000,

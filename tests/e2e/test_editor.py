@@ -115,7 +115,7 @@ def beside(page, label: str) -> str:
 def test_without_sign_in_configured_the_dashboard_says_nothing_of_editing(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"]')
+    page.wait_for_selector(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
     assert page.get_by_text("Editor", exact=True).count() == 0
     assert page.get_by_role("button", name="Sign in").count() == 0
     page.goto(f"{app_url}/?event=2024-11-25-ru-drone-attack-ua")
@@ -172,7 +172,7 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     page.goto(f"{app}/?q=Finland+closes&event={NEW_ID}")
     wait_for_app(page)
     assert page.get_by_text(re.compile(r"1 of 91 events")).count() == 1
-    timeline = page.locator('[data-testid="stPlotlyChart"]').first
+    timeline = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
     assert timeline.locator(".barlayer .point").count() >= 1  # drawn as a week-long bar
     card = page.locator(f".st-key-card-{NEW_ID}")
     card.wait_for()

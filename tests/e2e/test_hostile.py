@@ -53,8 +53,10 @@ def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_markup_in_actor_lanes_is_text(page, hostile_url: str):
     page.goto(f"{hostile_url}/?lanes=actor&q=onerror")
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .ytick text', timeout=30_000)
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .ytick text', timeout=30_000
+    )
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
     ticks = chart.locator(".ytick text").evaluate_all("ns => ns.map(n => n.textContent)")
     assert EVIL_ACTOR in ticks  # the markup shown as its characters
     assert chart.locator(".ytick a, .ytick b, .ytick [style*='bold']").count() == 0

@@ -79,16 +79,20 @@ def tallies(data: Path) -> dict[str, str]:
 def open_view(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
+    )
 
 
 def points(page) -> set[str]:
-    chart = page.locator('[data-testid="stPlotlyChart"]').first.locator(".js-plotly-plot")
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first.locator(
+        ".js-plotly-plot"
+    )
     return {p["id"] for p in chart.evaluate(POINTS_JS)}
 
 
 def counts_annotations(page) -> list[str]:
-    chart = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(1)
     return chart.locator(".annotation-text").evaluate_all("nodes => nodes.map(n => n.textContent)")
 
 
@@ -119,7 +123,9 @@ def test_one_incident_per_night_and_the_switch_shows_both_reports(page, matched_
 
     page.locator('[data-testid="stSidebar"]').get_by_role("radio", name="Every report").click()
     wait_for_rerun(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .scatterlayer .point', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
+    )
     shown = points(page)
     assert set(NIGHTS) | set(af.values()) <= shown  # both reports of each night
     assert f"{2 * night} launched by Russia" in counts_annotations(page)  # added together, as said

@@ -50,7 +50,9 @@ def open_story(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)
     page.locator(".st-key-story-panel").wait_for(timeout=30_000)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .js-plotly-plot', timeout=30_000
+    )
 
 
 def query(page) -> dict[str, list[str]]:
@@ -71,7 +73,7 @@ def check_step(page, step, total: int) -> None:
     assert " ".join(step.caption.split()) in text
     assert query(page) == {"story": ["seed-article"], "step": [str(step.number)]}
     assert not page.locator('[data-testid="stException"]').count()
-    charts = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    charts = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .js-plotly-plot')
     # The panel's text can come a moment before the timeline is redrawn for the step: wait
     # (bounded) until the step's fading is drawn, then check it.
     deadline = time.monotonic() + 20
@@ -162,7 +164,9 @@ def test_the_story_on_a_phone(browser, app_url, story):
         step = story.steps[5]
         open_story(page, f"{app_url}/?story=seed-article&step={step.number}")
         panel = page.locator(".st-key-story-panel").bounding_box()
-        chart = page.locator('[data-testid="stPlotlyChart"]').first.bounding_box()
+        chart = page.locator(
+            ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])'
+        ).first.bounding_box()
         assert panel["y"] + panel["height"] <= chart["y"] + 1  # the caption first, then the charts
         assert panel["width"] <= 390
         assert step.title in panel_text(page)
@@ -177,7 +181,7 @@ def test_key_event_call_outs_clear_the_count_labels_in_the_browser(browser, app_
     page = context.new_page()
     try:
         open_story(page, f"{app_url}/?story=seed-article&step=8")
-        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
         calls = chart.locator(".annotation").evaluate_all(
             "ns => ns.map(n => { const r = n.getBoundingClientRect();"
             " return {t: n.textContent, x: r.x, y: r.y, w: r.width, h: r.height}; })"
@@ -219,7 +223,9 @@ def test_the_story_downloads_are_a_deck(browser, app_url, story, tmp_path):
 def test_a_bad_story_link_says_so_and_the_page_still_works(page, app_url):
     page.goto(f"{app_url}/?story=no-such-story&step=2")
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=30_000)
+    page.wait_for_selector(
+        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .js-plotly-plot', timeout=30_000
+    )
     warning = page.locator('[data-testid="stAlertContentWarning"]')
     assert "no story 'no-such-story'" in warning.inner_text()
     assert not page.locator('[data-testid="stException"]').count()

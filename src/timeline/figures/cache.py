@@ -49,7 +49,13 @@ class FigureCache:
                 while len(self.items) > self.size:
                     self.items.popitem(last=False)
         plain, extra = found
-        return go.Figure(_copy(plain), _validate=False), extra
+        return from_plain(plain), extra
+
+
+def from_plain(plain: dict[str, Any]) -> go.Figure:
+    """A figure from a copy of its plain data (a kept figure's, or its JSON's), wrapped
+    without plotly's validation."""
+    return go.Figure(_copy(plain), _validate=False)
 
 
 def _copy(value: Any) -> Any:

@@ -18,13 +18,14 @@ from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, Summary, open_engine
 from timeline.figures import counts_chart, counts_figure, map_figure, timeline_figure
 from timeline.figures.cache import FIGURES
-from timeline.figures.highlight import bins_of, fade_bins, fade_events, fade_timeline
+from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.storage import datasets, store
 from timeline.ui import cards, export_panel, incidents, sidebar, state, viewport
 from timeline.ui import story as story_ui
+from timeline.ui.components.plotly_chart import picked, plotly_chart
 from timeline.ui.safe import bullets, inert
 from timeline.view import View
 
@@ -144,6 +145,14 @@ def _segmented(name: str, chart: str, where: object = st) -> None:
     )
 
 
+TIMELINE_CHART = "timeline_chart"
+
+
+def _take_timeline_pick() -> None:
+    """The events picked on the timeline become the selection (an empty pick leaves it)."""
+    state.take_ids(picked(TIMELINE_CHART))
+
+
 @st.fragment(key="timeline")
 def _timeline(
     engine: Engine, live: Live, match: Match, selected: list[str], phone: bool, plot_px: int | None = None
@@ -162,15 +171,19 @@ def _timeline(
             fig.update_layout(xaxis_rangeselector_visible=False)
         return fig, info
 
-    # Kept without a selection: a click fades a copy (its width, beside the panel, is its own).
+    # Kept without a selection, which the page fades in the browser (its width beside the panel
+    # is its own).
     key = (engine.source.key, "timeline", v.values, v.lanes, window, width, phone)
     fig, info = FIGURES.get(key, build)
-    st.plotly_chart(
-        fade_timeline(fig, selected, info.key_events),
-        key=state.selection_key("timeline_chart"),
-        on_select=functools.partial(state.take_selection, "timeline_chart"),
-        selection_mode=("points", "box", "lasso"),
-        config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
+    # Drawn without the selection and faded in the browser: a click highlights at once, and a
+    # rerun that changes only the selection sends no figure the page has to draw again.
+    plotly_chart(
+        fig,
+        key=TIMELINE_CHART,
+        selected=selected,
+        key_events=info.key_events,
+        chart_config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
+        on_select=_take_timeline_pick,
     )
     if info.aggregated:
         st.caption(

@@ -124,9 +124,13 @@ def take_selection(name: str) -> None:
     becomes the selection, which then stays (panel open, highlighted on every chart, in the
     URL) until cleared, whatever the charts redraw. An empty pick (a click beside the marks)
     leaves it."""
-    ids = _chosen(name)
+    take_ids(_chosen(name))
+
+
+def take_ids(ids: list[str]) -> None:
+    """These events become the selection (none: it stays as it was)."""
     if ids:
-        st.session_state[EVENT] = ids
+        st.session_state[EVENT] = list(dict.fromkeys(ids))[: view.MAX_SELECTED]
 
 
 def selected_ids() -> list[str]:

@@ -66,8 +66,8 @@ PROBE = """<script>
   const planned = %(planned)s, phone = %(phone)s, limit = %(limit)s, cookie = "%(cookie)s";
   const started = Date.now();
   const look = () => {
-    const gd = window.parent.document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot')
-      || document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+    const charts = '[data-testid="tlChart"] .js-plotly-plot, [data-testid="stPlotlyChart"] .js-plotly-plot';
+    const gd = window.parent.document.querySelector(charts) || document.querySelector(charts);
     if (!gd || !gd._fullLayout || !gd._fullLayout._size) {
       if (Date.now() - started < 30000) setTimeout(look, 250);
       return;
