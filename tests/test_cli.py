@@ -218,11 +218,13 @@ HEAVY = (
     "streamlit",
     "openpyxl",
     "pptx",
+    "pyspark",
 )
 """What `timeline --help` must not wait for: each of these takes from a tenth of a second to
 a second to import (docs/performance.md, "Command start-up")."""
-COMMAND_ONLY = ("ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx")
-"""What `timeline add` and `timeline import` do not need: the engine, the charts, the exports."""
+COMMAND_ONLY = ("ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx", "pyspark")
+"""What `timeline add` and `timeline import` do not need: the engine, the charts, the exports,
+and PySpark, which pandera would import for its Spark types (domain/rulebook.py)."""
 
 
 def _loaded_after(script: str) -> set[str]:

@@ -35,6 +35,9 @@ APP_SETTINGS = {
     "no_args_is_help": True,
     "add_completion": False,
     "pretty_exceptions_enable": False,
+    # Plain click help and usage errors: typer's Rich renderer imports Rich's markdown,
+    # syntax and traceback modules, about 0.2 s of `timeline --help` (docs/performance.md).
+    "rich_markup_mode": None,
 }
 app = typer.Typer(**APP_SETTINGS)
 
