@@ -200,6 +200,33 @@ def test_dump_is_sorted_csv(dataset: Path):
     assert [line.split(",")[0] for line in lines[1:]] == sorted(line.split(",")[0] for line in lines[1:])
 
 
+def test_to_parts_copies_a_file_into_a_folder_that_appends_new_rows_only(tmp_path: Path):
+    data = tmp_path / "events.parquet"
+    data.write_bytes(CURATED.read_bytes())
+    folder = tmp_path / "events"
+    result = run("to-parts", str(data), str(folder))
+    assert result.exit_code == 0, result.output
+    rows = len(store.load(CURATED))
+    assert f"wrote {rows:,} events" in result.output
+    assert data.read_bytes() == CURATED.read_bytes()  # the file is left as it is
+    copied = store.load(CURATED).sort_values(Col.EVENT_ID).reset_index(drop=True)
+    from timeline.storage import datasets, parts
+
+    in_parts = datasets.load(folder).sort_values(Col.EVENT_ID).reset_index(drop=True)
+    assert in_parts[copied.columns].equals(copied)
+    before = set(parts.files(folder))
+    added = run("add", "--title", "A call", "--type", "call", "--outlet", "Test", "--confidence",
+                "reported", "--start", "2024-11-20", "--actor", "A", "--country", "UKR",
+                "--data", str(folder))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert before < set(parts.files(folder))  # a new part, and every old one kept as it was
+    assert len(datasets.load(folder)) == rows + 1
+    again = run("to-parts", str(data), str(folder))
+    assert again.exit_code == 1 and "not empty" in again.output  # never over an existing folder
+    missing = run("to-parts", str(tmp_path / "none.parquet"), str(tmp_path / "x"))
+    assert missing.exit_code == 1 and "not a dataset file" in missing.output
+
+
 def test_console_entry_point_runs():
     result = subprocess.run(
         [sys.executable, "-m", "timeline.cli.main", "--help"], capture_output=True, text=True
