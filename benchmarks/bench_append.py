@@ -52,6 +52,7 @@ ROW = {
     "title": "Benchmark drone attack {i}",
     "actors": ["Russian Armed Forces", "Ukrainian Air Force"],
     "countries": ["RUS", "UKR"],
+    "initiator_countries": ["RUS"],
     "count": 100,
     "count_unit": "drones",
     "confidence": "reported",
