@@ -273,6 +273,21 @@ def test_starting_the_command_imports_no_heavy_library():
     )
 
 
+def test_help_is_printed_without_the_rich_renderer():
+    """typer's Rich help renderer imports Rich's markdown, syntax and traceback modules (about
+    0.1 s of `timeline --help`); plain click help lists every command all the same."""
+    code = (
+        "import sys\nfrom timeline.cli.main import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit as exit:\n    assert exit.code == 0\n"
+        "print([m for m in ('typer.rich_utils', 'rich.markdown') if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+    for command in ("validate", "add", "append", "import", "export", "to-parts"):
+        assert f"  {command} " in result.stdout, command
+
+
 def test_add_and_import_import_neither_the_engine_nor_the_charts(tmp_path: Path):
     data = tmp_path / "events.parquet"
     data.write_bytes(CURATED.read_bytes())
