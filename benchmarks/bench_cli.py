@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,13 +48,17 @@ def commands(folder: Path, run: int) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def timed(src: Path, args: list[str]) -> float:
-    """Seconds for `python -m timeline.cli.main ARGS` with `src` first on the path (exit 0 required)."""
+def timed(src: Path, args: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of `python -m timeline.cli.main ARGS` with `src`
+    first on the path (exit 0 required): CPU is what the load of a shared machine inflates least."""
     command = [sys.executable, "-m", "timeline.cli.main", *args] if args else [sys.executable, "-c", "pass"]
     env = {**os.environ, "PYTHONPATH": str(src)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -64,7 +69,7 @@ def main() -> None:
     parser.add_argument("--src", type=Path, action="append", default=[], help="Another source tree to time.")
     args = parser.parse_args()
     trees = [ROOT / "src", *args.src]
-    times: dict[tuple[Path, str], list[float]] = {}
+    times: dict[tuple[Path, str], list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folders = {src: Path(tmp) / str(i) for i, src in enumerate(trees)}
         for folder in folders.values():
@@ -76,10 +81,15 @@ def main() -> None:
                 for name, line in commands(folders[src], run).items():
                     times.setdefault((src, name), []).append(timed(src, line))
     print(f"{args.repeats} runs each, in fresh processes; load average {load:.1f} at the start")
-    print("| source | command | median s | fastest s |\n|---|---|---:|---:|")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    print("| source | command | wall s: median / fastest | CPU s: median / fastest |\n|---|---|---:|---:|")
     for (src, name), found in times.items():
         where = "this tree" if src == ROOT / "src" else str(src)
-        print(f"| {where} | {name} | {statistics.median(found):.2f} | {min(found):.2f} |")
+        wall, cpu = [w for w, _ in found], [c for _, c in found]
+        print(
+            f"| {where} | {name} | {statistics.median(wall):.2f} / {min(wall):.2f} "
+            f"| {statistics.median(cpu):.2f} / {min(cpu):.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -33,3 +33,21 @@ def test_a_benchmark_imports_and_explains_itself(path: Path):
     done = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+def test_the_appended_row_of_bench_append_passes_the_rules():
+    """bench_append's row once lacked a field the rules came to require, so every run failed."""
+    import pandas as pd
+
+    from timeline.domain.validation import check
+    from timeline.storage import store
+
+    spec = importlib.util.spec_from_file_location(
+        "benchmark_append_row", ROOT / "benchmarks" / "bench_append.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    raw, _ = store.with_append_defaults(pd.DataFrame([module.one_row(0)], dtype=object))
+    _, problems = check(raw)
+    assert problems == []

@@ -200,6 +200,33 @@ def test_dump_is_sorted_csv(dataset: Path):
     assert [line.split(",")[0] for line in lines[1:]] == sorted(line.split(",")[0] for line in lines[1:])
 
 
+def test_to_parts_copies_a_file_into_a_folder_that_appends_new_rows_only(tmp_path: Path):
+    data = tmp_path / "events.parquet"
+    data.write_bytes(CURATED.read_bytes())
+    folder = tmp_path / "events"
+    result = run("to-parts", str(data), str(folder))
+    assert result.exit_code == 0, result.output
+    rows = len(store.load(CURATED))
+    assert f"wrote {rows:,} events" in result.output
+    assert data.read_bytes() == CURATED.read_bytes()  # the file is left as it is
+    copied = store.load(CURATED).sort_values(Col.EVENT_ID).reset_index(drop=True)
+    from timeline.storage import datasets, parts
+
+    in_parts = datasets.load(folder).sort_values(Col.EVENT_ID).reset_index(drop=True)
+    assert in_parts[copied.columns].equals(copied)
+    before = set(parts.files(folder))
+    added = run("add", "--title", "A call", "--type", "call", "--outlet", "Test", "--confidence",
+                "reported", "--start", "2024-11-20", "--actor", "A", "--country", "UKR",
+                "--data", str(folder))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert before < set(parts.files(folder))  # a new part, and every old one kept as it was
+    assert len(datasets.load(folder)) == rows + 1
+    again = run("to-parts", str(data), str(folder))
+    assert again.exit_code == 1 and "not empty" in again.output  # never over an existing folder
+    missing = run("to-parts", str(tmp_path / "none.parquet"), str(tmp_path / "x"))
+    assert missing.exit_code == 1 and "not a dataset file" in missing.output
+
+
 def test_console_entry_point_runs():
     result = subprocess.run(
         [sys.executable, "-m", "timeline.cli.main", "--help"], capture_output=True, text=True
@@ -218,11 +245,13 @@ HEAVY = (
     "streamlit",
     "openpyxl",
     "pptx",
+    "pyspark",
 )
 """What `timeline --help` must not wait for: each of these takes from a tenth of a second to
 a second to import (docs/performance.md, "Command start-up")."""
-COMMAND_ONLY = ("ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx")
-"""What `timeline add` and `timeline import` do not need: the engine, the charts, the exports."""
+COMMAND_ONLY = ("ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx", "pyspark")
+"""What `timeline add` and `timeline import` do not need: the engine, the charts, the exports,
+and PySpark, which pandera would import for its Spark types (domain/rulebook.py)."""
 
 
 def _loaded_after(script: str) -> set[str]:
@@ -242,6 +271,21 @@ def test_starting_the_command_imports_no_heavy_library():
         )
         == set()
     )
+
+
+def test_help_is_printed_without_the_rich_renderer():
+    """typer's Rich help renderer imports Rich's markdown, syntax and traceback modules (about
+    0.1 s of `timeline --help`); plain click help lists every command all the same."""
+    code = (
+        "import sys\nfrom timeline.cli.main import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit as exit:\n    assert exit.code == 0\n"
+        "print([m for m in ('typer.rich_utils', 'rich.markdown') if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+    for command in ("validate", "add", "append", "import", "export", "to-parts"):
+        assert f"  {command} " in result.stdout, command
 
 
 def test_add_and_import_import_neither_the_engine_nor_the_charts(tmp_path: Path):

@@ -29,6 +29,21 @@ def test_append_writes_schema_and_keeps_backup(dataset: Path):
     assert (df[Col.DATASET] == "curated").all()
 
 
+def test_a_large_file_says_that_a_folder_of_parts_appends_faster(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Every append rewrites a single file: past `SPLIT_ROWS` the append still happens, and
+    says how to copy the file into a folder of parts, whose appends write only new rows."""
+    quiet = store.append(dataset, frame(make_row(event_id="small-file", actors=["A"])))
+    assert not [w for w in quiet.warnings if "to-parts" in w]
+    monkeypatch.setattr(store, "SPLIT_ROWS", 5)
+    result = store.append(dataset, frame(make_row(event_id="big-file", actors=["B"])))
+    assert result.total == 5 and store.load(dataset)[Col.EVENT_ID].tolist()[-1] == "big-file"
+    (said,) = [w for w in result.warnings if "to-parts" in w]
+    assert f"timeline to-parts {dataset} {dataset.with_suffix('')}" in said
+    assert "5 rows" in said
+
+
 def test_failed_append_leaves_file_byte_for_byte_unchanged(dataset: Path):
     before = dataset.read_bytes()
     bad = frame(make_row(event_id="ok-row", actors=["X"]), make_row(event_id="bad-row", latitude=200))

@@ -111,7 +111,7 @@ class LazyCommand(TyperCommand):
     loader: Callable[[], Callable[..., Any]]
 
     def load(self) -> click.Command:
-        real = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        real = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
         real.command(self.name)(self.loader())
         return typer.main.get_command(real)
 

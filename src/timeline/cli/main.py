@@ -35,6 +35,9 @@ APP_SETTINGS = {
     "no_args_is_help": True,
     "add_completion": False,
     "pretty_exceptions_enable": False,
+    # Plain click help and usage errors: typer's Rich renderer imports Rich's markdown,
+    # syntax and traceback modules, about 0.2 s of `timeline --help` (docs/performance.md).
+    "rich_markup_mode": None,
 }
 app = typer.Typer(**APP_SETTINGS)
 
@@ -372,6 +375,30 @@ def compact_command(
     except parts.PartsError as err:
         fail(str(err))
     typer.echo(f"{path}: {before:,} parts -> {after:,}")
+
+
+@app.command("to-parts")
+def to_parts(
+    path: Annotated[Path, typer.Argument(help="A dataset file (.parquet).")],
+    out: Annotated[Path, typer.Argument(help="A new folder for the partitioned dataset.")],
+) -> None:
+    """Copy a dataset file into a new folder of parts, whose appends write only the new rows
+    (the file is left as it is; its change log stays with it)."""
+    from timeline.storage import parts, store
+
+    if path.is_dir() or not path.exists():
+        fail(f"{path}: not a dataset file (a folder is partitioned already)")
+    try:
+        with store.locked(path):  # no writer changes the file while it is copied
+            table = store.read_schema_table(path)
+            parts.create(out)
+            with store.locked(parts.manifest_path(out)):
+                manifest = parts.commit(out, add=parts.write_parts(out, table))
+    except (store.DatasetError, parts.PartsError) as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"{out}: could not write it: {errors.hint(err)}")
+    typer.echo(f"wrote {manifest.rows:,} events from {path} to {out} ({len(manifest.parts)} parts)")
 
 
 @app.command("migrate")

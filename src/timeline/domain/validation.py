@@ -25,7 +25,6 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pdr
 import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
@@ -38,6 +37,7 @@ from timeline.domain.problems import PROBLEMS_PER_RULE, Problem, problems_for
 from timeline.domain.problems import ValidationFailed as ValidationFailed
 from timeline.domain.problems import count as count
 from timeline.domain.problems import summarise as summarise
+from timeline.domain.rulebook import pdr
 from timeline.domain.schema import FIELDS, Col, Kind, as_arrow
 
 SLUG = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"

@@ -500,7 +500,27 @@ def append(
         combined = pd.concat([existing, new], ignore_index=True) if len(existing) else new
         save(combined, target, before_replace=journal(new) if journal else None)
     backup = backup_path(target) if had_file else None
+    warnings += split_suggested(path, len(combined))
     return AppendResult(added=len(new), total=len(combined), backup=backup, warnings=warnings)
+
+
+SPLIT_ROWS = 250_000
+"""From this many rows a single file's append suggests a folder of parts: each append
+rewrites the whole file (docs/reliability.md), about 2 s at a million rows on the standard
+machine, where a folder's append writes only its new rows (docs/performance.md, "Appending
+to one file")."""
+
+
+def split_suggested(path: Path, rows: int) -> list[str]:
+    """What to say after appending to a single file of `rows` rows: nothing below `SPLIT_ROWS`."""
+    if rows < SPLIT_ROWS:
+        return []
+    folder = path.with_suffix("")
+    return [
+        f"{path} holds {rows:,} rows in one file, which every append rewrites whole; a folder of "
+        f"parts appends only the new rows: `timeline to-parts {path} {folder}` copies it into one "
+        f"(the file is left as it is), then give `--data {folder}`"
+    ]
 
 
 # --- imports: add or update the rows of one dataset ---------------------------------------

@@ -1,0 +1,40 @@
+"""pandera without PySpark: a faster `timeline add` and dashboard start, the rules unchanged."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def _run(script: str) -> str:
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_rules_load_without_pyspark_and_pyspark_still_imports_after():
+    pytest.importorskip("pyspark")  # installed by the `spark` extra, as in the test environment
+    out = _run(
+        "import sys\n"
+        "from timeline.domain import validation\n"
+        "print('pyspark' in sys.modules)\n"
+        "import pyspark.sql\n"
+        "print(pyspark.sql.SparkSession.__name__)\n"
+        "print(sum(1 for _ in validation.rules_schema().columns))"
+    )
+    loaded, session, columns = out.splitlines()[-3:]
+    assert loaded == "False"  # the rules did not import PySpark
+    assert session == "SparkSession"  # the Spark engine can still import it afterwards
+    assert int(columns) > 10  # and the rules are all there
+
+
+def test_pyspark_already_imported_is_left_alone():
+    pytest.importorskip("pyspark")
+    out = _run(
+        "import sys\nimport pyspark.sql\nmod = sys.modules['pyspark']\n"
+        "from timeline.domain import rulebook\n"
+        "print(sys.modules['pyspark'] is mod, rulebook.pdr.__name__)"
+    )
+    assert out.splitlines()[-1] == "True pandera.pandas"
