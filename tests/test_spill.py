@@ -1,6 +1,7 @@
 """An import into a new dataset file is written while its source is read (`storage.spill`):
 the same rows as the write-at-the-end path, logged the same way, and nothing left on failure."""
 
+import errno
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -84,3 +85,21 @@ def test_a_spilled_upsert_adds_every_row(tmp_path: Path):
     written = store.load(target)
     assert written[str(Col.EVENT_ID)].tolist() == ["a", "b"] and set(written[str(Col.DATASET)]) == {"acled"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["acled.parquet", "acled.parquet.lock"]
+
+
+def test_a_full_disk_while_writing_says_so_and_leaves_nothing(tmp_path: Path, monkeypatch):
+    from timeline.storage import spill
+
+    class FullDisk(pq.ParquetWriter):
+        def write_table(self, table, row_group_size=None):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spill.pq, "ParquetWriter", FullDisk)
+    out = tmp_path / "new" / "acled.parquet"
+    result = run("--format", "acled", str(ACLED), "--out", str(out), "--rejects", str(tmp_path / "bad.csv"))
+    assert result.exit_code == 1, result.output
+    assert (
+        f"{out}: could not write the new version" in result.stderr and "Nothing was written" in result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []

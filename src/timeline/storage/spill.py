@@ -18,6 +18,7 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from timeline.domain.errors import hint
 from timeline.domain.schema import Col
 from timeline.storage import store, tempfiles
 from timeline.storage.rules import Spilled
@@ -37,9 +38,21 @@ class Spill:
         self.created: list[Path] = []
 
     def write(self, table: pa.Table) -> None:
-        """Append checked rows (the dataset's schema, stamped) to the file."""
+        """Append checked rows (the dataset's schema, stamped) to the file; a full disk or an
+        I/O error is `store.WriteFailed`, the dataset untouched (the caller discards)."""
         if not table.num_rows:
             return
+        try:
+            self._write(table)
+        except OSError as err:
+            raise self._failed(err) from err
+
+    def _failed(self, err: OSError) -> store.WriteFailed:
+        return store.WriteFailed(
+            f"{self.target}: could not write the new version: {hint(err)}. Nothing was written"
+        )
+
+    def _write(self, table: pa.Table) -> None:
         if self.writer is None:
             folder = self.target.parent
             self.created = [f for f in (folder, *folder.parents) if not f.exists()]
@@ -54,10 +67,13 @@ class Spill:
         """The written rows, the file complete and fsynced; None when no row was written."""
         if self.writer is None or self.fh is None or self.tmp is None:
             return None
-        self.writer.close()
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
+        try:
+            self.writer.close()
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+        except OSError as err:
+            raise self._failed(err) from err
         ids = pa.chunked_array([c for ids in self.ids for c in ids.chunks], type=pa.string())
         return Spilled(self.tmp, self.dataset, ids)
 

@@ -3,7 +3,9 @@
 A write goes to `.<name>.<pid>.<hex>.tmp` beside the file and is renamed over it. A writer
 killed before the rename leaves that temp file behind. Its name says which process made it,
 so a later writer holding the dataset's lock can prove it abandoned (every writer of a
-dataset holds the lock while its temp file exists, and that pid is gone) and remove it.
+dataset holds the lock while its temp file exists, and that pid is gone) and remove it. (An
+import into a new file, `spill`, fills its temp file before it takes the lock to rename it: a
+live writer's file, which no one removes, and an abandoned one once that pid is gone.)
 Names without a pid come from earlier versions and are only reported: nothing proves them
 abandoned.
 """
