@@ -82,8 +82,9 @@ ZYGOTE = textwrap.dedent(
                 return real_replace(src, dst)
             store.os.replace = replace
         elif point == "after-rename":  # the dataset's rename (not a change log rows file's)
-            real_fsync_dir = store.fsync_dir
-            store.fsync_dir = lambda folder: real_fsync_dir(folder) if folder.name.endswith(timeline.storage.history.ROWS_SUFFIX) else die()
+            temps = timeline.storage.tempfiles  # the one atomic write's home
+            real_fsync_dir = temps.fsync_dir
+            temps.fsync_dir = lambda folder: real_fsync_dir(folder) if folder.name.endswith(timeline.storage.history.ROWS_SUFFIX) else die()
         elif point == "during-fsync":
             store.os.fsync = lambda fd: die()
 

@@ -273,10 +273,10 @@ def _logged(target: Path, change: Change) -> Change:
     return last if last is not None and last.change_id == change.change_id else change
 
 
-def _batch(rows: pa.Table, before: pa.Table, changed: dict, removed: list[str]) -> dict:
+def _batch(rows: pa.Table | store.Spilled, before: pa.Table, changed: dict, removed: list[str]) -> dict:
     """A batch's summary for its log line; its rows (`_rows`, what it wrote, and `_before`,
     what those replaced) are kept beside the log by `_logger`."""
-    ids = rows.column(str(Col.EVENT_ID)).to_pylist()
+    ids = (rows.ids if isinstance(rows, store.Spilled) else rows.column(str(Col.EVENT_ID))).to_pylist()
     return {
         "added": [i for i in ids if i not in changed],
         "changed": changed,
@@ -352,7 +352,7 @@ def add(path: Path, values: Values, who: Who, *, reason: str | None = None, crea
 
 def import_rows(
     path: Path,
-    rows: pd.DataFrame | store.Checked,
+    rows: pd.DataFrame | store.Checked | store.Spilled,
     who: Who,
     *,
     dataset: str,
@@ -363,7 +363,9 @@ def import_rows(
     added, the fields changed (before and after) and the rows kept beside the log."""
     target = store.dataset_target(path)
 
-    def journal(result: store.UpsertResult, incoming: pa.Table, replaced: pa.Table) -> Callable[[Path], None]:
+    def journal(
+        result: store.UpsertResult, incoming: pa.Table | store.Spilled, replaced: pa.Table
+    ) -> Callable[[Path], None]:
         digest = history.prepare(target)
         changed = {
             event_id: {c.column: [c.old, c.new] for c in changes}

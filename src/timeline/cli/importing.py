@@ -22,6 +22,7 @@ from timeline.cli.kit import fail, fail_unwritten, report, warn
 
 if TYPE_CHECKING:
     from timeline.importers import base, pipeline, rejects
+    from timeline.storage import spill as spilling
 
 CSV = "csv"
 FORMAT_NAMES = ("acled", "ucdp", "gdelt", "missile-attacks", CSV)
@@ -274,6 +275,7 @@ def import_command(
     from timeline.importers import base
     from timeline.importers import rejects as rejected_rows
     from timeline.storage import datasets, store
+    from timeline.storage import spill as spilling
 
     options = base.Options(
         cameo_roots=tuple(cameo_root or ()),
@@ -295,15 +297,20 @@ def import_command(
         fail_unwritten(err)
     existed = target.exists()
     sink = rejected_rows.RejectsFile(None if dry_run else rejects_path)
+    # A new dataset file is written as the source is read (`storage.spill`), not held whole.
+    spill = None if existed or dry_run else spilling.Spill(target, source.name)
     try:
-        outcome = _read(source, file, options, foreign, sink, chunk_rows)
+        outcome = _read(source, file, options, foreign, sink, chunk_rows, spill)
         if strict and outcome.rejected:
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects
-        result = _write(target, outcome, source, file, dry_run)
+        result = _write(target, outcome, source, file, dry_run, spill)
     except BaseException:
         sink.abandon()  # the previous rejects file, if any, is put back
         raise
+    finally:
+        if spill is not None:
+            spill.discard()  # what a failed import wrote; nothing once the file is in place
     sink.finish()
     _say_written(result, outcome, target, written, existed, dry_run)
 
@@ -315,6 +322,7 @@ def _read(
     foreign: frozenset[str],
     sink: rejects.RejectsFile,
     chunk_rows: int,
+    spill: spilling.Spill | None = None,
 ) -> pipeline.Outcome:
     """Read, map and check the file (progress on stderr); print the summary and renamed rows."""
     from timeline.domain.errors import InputError
@@ -325,6 +333,7 @@ def _read(
         outcome = pipeline.run(
             source, file, options, foreign=foreign, rejects=sink, chunk_rows=chunk_rows,
             say=lambda line: typer.echo(line, err=True), progress=bar,
+            spill=None if spill is None else spill.write,
         )  # fmt: skip
     except InputError as err:
         fail_unwritten(err)
@@ -340,15 +349,25 @@ def _read(
     return outcome
 
 
-def _write(target: Path, outcome: pipeline.Outcome, source: base.Format, file: Path, dry_run: bool) -> Any:
-    """Upsert the accepted rows into the target, logged as one change whichever the layout."""
+def _write(
+    target: Path,
+    outcome: pipeline.Outcome,
+    source: base.Format,
+    file: Path,
+    dry_run: bool,
+    spill: spilling.Spill | None = None,
+) -> Any:
+    """Upsert the accepted rows into the target, logged as one change whichever the layout
+    (for a new file, the rows `spill` wrote, renamed into place)."""
     from timeline import service
     from timeline.domain.validation import ValidationFailed
     from timeline.storage import history, store
 
     try:
         who = history.import_user(f"{source.name} {file.name}")  # one batch change (storage.history)
-        return service.import_rows(target, outcome.checked, who, dataset=source.name, dry_run=dry_run)
+        spilled = spill.close() if spill is not None else None
+        rows = spilled if spilled is not None else outcome.checked
+        return service.import_rows(target, rows, who, dataset=source.name, dry_run=dry_run)
     except ValidationFailed as err:
         report(err.problems, f"nothing was written to {target}")
     except store.DatasetError as err:

@@ -19,6 +19,7 @@ most that many are made per rule, the last one counting the rest (`Problem.more`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from functools import cache
@@ -376,8 +377,11 @@ def validate(df: pd.DataFrame, shown: pd.DataFrame | None = None, limit: int | N
     return _rule_problems(_failures(df), shown, limit)
 
 
-def _checked(raw: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, list[Problem], np.ndarray | None]:
-    """`check`, plus a mask of the rows with any problem (None when a column is missing)."""
+def _checked(
+    raw: pd.DataFrame, limit: int | None, failures: Failures | None = None
+) -> tuple[pd.DataFrame, list[Problem], np.ndarray | None]:
+    """`check`, plus a mask of the rows with any problem (None when a column is missing);
+    `failures` finds the rule violations (pandera's, `_failures`, unless given)."""
     problems = check_columns([str(c) for c in raw.columns], limit)
     if any(p.rule == "missing column" for p in problems):
         return raw, problems, None
@@ -389,10 +393,10 @@ def _checked(raw: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, list[P
         for name, bad in found.items()
         if bad
     }
-    failures = _failures(df)
-    problems += _rule_problems(failures, raw, limit, skip=unparsed)
+    found_rules = (failures or _failures)(df)
+    problems += _rule_problems(found_rules, raw, limit, skip=unparsed)
     bad_rows = np.zeros(len(df), dtype=bool)
-    bad_rows[failures["index"].to_numpy(dtype=np.int64)] = True
+    bad_rows[found_rules["index"].to_numpy(dtype=np.int64)] = True
     for mask in unparsed.values():
         bad_rows |= mask
     return df, problems, bad_rows
@@ -403,6 +407,28 @@ def check(raw: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, li
     `limit`, at most that many problems per rule and column are made, the last one counting
     the rest (`Problem.more`): two million bad rows cost a few hundred objects."""
     df, problems, _ = _checked(raw, limit)
+    return df, problems
+
+
+Failures = Callable[[pd.DataFrame], pd.DataFrame]
+"""What finds every rule violation of a canonical frame (index reset): rows of (reason,
+column, index), as `_failures` makes them from pandera's failure cases."""
+
+BUILTIN_REASONS = _BUILTIN_REASONS
+"""How pandera's own checks (nulls, duplicates) are reported, by their name."""
+
+
+def rule_column(reason: str) -> str:
+    """The column a frame-wide rule's problem is reported under, by the rule's reason."""
+    return _RULE_COLUMN_BY_REASON[reason]
+
+
+def check_with(
+    raw: pd.DataFrame, failures: Failures, limit: int | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """`check`, the rule violations found by `failures` instead of pandera (the same rules,
+    evaluated column by column: `vectorised.failures`, what imports use)."""
+    df, problems, _ = _checked(raw, limit, failures)
     return df, problems
 
 

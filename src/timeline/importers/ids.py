@@ -1,6 +1,7 @@
 """One row per event id: the first valid row of an id is kept; a later one is a repeated
 row (same source text) or a different event sharing the id (rejected, or renamed with
---on-duplicate-id suffix). Every row is checked by `validation.check`, as for `append`."""
+--on-duplicate-id suffix). Every row is checked by the rules of `validation`, as for `append`
+(run by `vectorised.check`: the same problems, without pandera's bookkeeping)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from timeline.domain.schema import Col
-from timeline.domain.validation import check
+from timeline.domain.vectorised import check
 from timeline.importers.rejects import problem_reasons, reasons_frame
 from timeline.storage import store
 

@@ -48,7 +48,10 @@ from timeline.storage import store
 @dataclass
 class Outcome:
     rows: pd.DataFrame
-    """Every accepted row, canonical, ready for `store.upsert`."""
+    """Every accepted row, canonical, ready for `store.upsert` (none when `run` wrote them
+    to its `spill` as they came)."""
+    count: int = 0
+    """How many rows were accepted."""
     read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     """Rows left out on purpose, by why ('not selected'), never rejected."""
@@ -63,7 +66,7 @@ class Outcome:
 
     @property
     def imported(self) -> int:
-        return len(self.rows)
+        return self.count
 
     @property
     def checked(self) -> store.Checked:
@@ -130,10 +133,13 @@ def run(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     say: Callable[[str], None] = lambda _: None,
     progress: Progress = lambda _rows, _share: None,
+    spill: Callable[[pa.Table], None] | None = None,
 ) -> Outcome:
     """Read, map and validate `path`; rejected rows go to `rejects`; notes on how the file was
-    read (its encoding, its date order) go to `say`. Raises InputError when the file is not
-    this format at all, or cannot be read without guessing."""
+    read (its encoding, its date order) go to `say`; the accepted rows of each chunk go to
+    `spill` when given (`storage.spill`: a new dataset file written as it is read), else they
+    are collected in `Outcome.rows`. Raises InputError when the file is not this format at
+    all, or cannot be read without guessing."""
     now = now or datetime.now(UTC)
     rejects = rejects or RejectsFile(None)
     outcome = Outcome(rows=empty_frame(), dataset=fmt.name)
@@ -167,7 +173,9 @@ def run(
         if len(chunk):
             accepted = _accept(fmt, chunk, originals, options, foreign, now, seen, refused, outcome)
             if len(accepted):
-                tables.append(to_arrow(accepted.reset_index(drop=True)))
+                outcome.count += len(accepted)
+                table = to_arrow(accepted.reset_index(drop=True))
+                spill(table) if spill is not None else tables.append(table)
         _refuse(outcome, rejects, refused, originals)
     if tables:
         outcome.rows = store.frame_from_table(pa.concat_tables(tables))

@@ -19,13 +19,14 @@ import pyarrow.parquet as pq
 from timeline.domain.schema import ARROW_SCHEMA, Col, to_arrow
 from timeline.domain.validation import summarise
 from timeline.storage import parts, store, tempfiles
-from timeline.storage.rules import AppendResult, Checked, UpsertResult
+from timeline.storage.rules import AppendResult, Checked, Spilled, UpsertResult
 
 Journal = Callable[[pd.DataFrame], store.BeforeReplace]
 """Given an append's checked new rows under the lock: what runs before the new version
 replaces the old (the change log's line)."""
-ImportJournal = Callable[[UpsertResult, pa.Table, pa.Table], store.BeforeReplace]
-"""Given an import's plan, the rows it writes and the rows they replace, under the lock."""
+ImportJournal = Callable[[UpsertResult, pa.Table | Spilled, pa.Table], store.BeforeReplace]
+"""Given an import's plan, the rows it writes (or the file it wrote them to) and the rows they
+replace, under the lock."""
 
 
 class Dataset(Protocol):
@@ -57,7 +58,7 @@ class Dataset(Protocol):
     ) -> AppendResult: ...
     def upsert(
         self,
-        rows: pd.DataFrame | Checked,
+        rows: pd.DataFrame | Checked | Spilled,
         *,
         dataset: str,
         dry_run: bool = False,
@@ -163,7 +164,7 @@ class FileDataset(_AtPath):
 
     def upsert(
         self,
-        rows: pd.DataFrame | Checked,
+        rows: pd.DataFrame | Checked | Spilled,
         *,
         dataset: str,
         dry_run: bool = False,
@@ -238,7 +239,7 @@ class PartsDataset(_AtPath):
 
     def upsert(
         self,
-        rows: pd.DataFrame | Checked,
+        rows: pd.DataFrame | Checked | Spilled,
         *,
         dataset: str,
         dry_run: bool = False,
@@ -288,7 +289,9 @@ def append(path: Path, raw: pd.DataFrame, *, dataset: str, create: bool) -> Appe
     return at(path).append(raw, dataset=dataset, create=create)
 
 
-def upsert(path: Path, rows: pd.DataFrame | Checked, *, dataset: str, dry_run: bool = False) -> UpsertResult:
+def upsert(
+    path: Path, rows: pd.DataFrame | Checked | Spilled, *, dataset: str, dry_run: bool = False
+) -> UpsertResult:
     return at(path).upsert(rows, dataset=dataset, dry_run=dry_run)
 
 

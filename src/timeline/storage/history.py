@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 from collections.abc import Iterator
@@ -48,6 +49,7 @@ import pyarrow.parquet as pq
 from timeline.domain.schema import ARROW_SCHEMA, COLUMNS
 from timeline.domain.validation import CONTROL_MULTILINE, Problem
 from timeline.storage import datasets, tempfiles
+from timeline.storage.rules import Spilled
 from timeline.storage.store import file_digest as file_digest  # the version the log names
 from timeline.storage.store import fsync_dir, write_atomic
 
@@ -488,13 +490,22 @@ def _marker(dataset: Path, action: str, current: str | None, **extra: Any) -> No
     append_line(log_path(dataset), record, mode=_mode_of(dataset))
 
 
-def write_rows(dataset: Path, name: str, table: pa.Table) -> str:
+def write_rows(dataset: Path, name: str, table: pa.Table | Spilled) -> str:
     """Keep a batch's rows beside the log: a temp file, fsynced, renamed, never changed
-    again. Returns the file name the log line gives."""
+    again. Rows an import wrote as it read them (`Spilled`) are that file, linked (its inode
+    is never changed: a dataset is replaced by renaming) or copied. Returns the file name the
+    log line gives."""
     folder = rows_folder(dataset)
     created = not folder.exists()
     folder.mkdir(exist_ok=True)
-    write_atomic(folder / name, lambda fh: pq.write_table(table, fh, compression="zstd"))
+    if isinstance(table, Spilled):
+        try:
+            os.link(table.tmp, folder / name)
+        except OSError:
+            with table.tmp.open("rb") as source:
+                write_atomic(folder / name, lambda fh: shutil.copyfileobj(source, fh))
+    else:
+        write_atomic(folder / name, lambda fh: pq.write_table(table, fh, compression="zstd"))
     if created:
         fsync_dir(folder.parent)
     return name

@@ -219,6 +219,22 @@ class Checked:
     dataset: str
 
 
+@dataclass
+class Spilled:
+    """Rows of one import into a new dataset file, checked as `Checked` rows are and already
+    written, chunk by chunk as they were accepted, to `tmp` (a fsynced temp file beside the
+    target, `storage.spill`), so that no process holds them all: `store.upsert` renames the
+    file into place. `ids` are its event ids, in file order."""
+
+    tmp: Path
+    dataset: str
+    ids: pa.ChunkedArray
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.ids)
+
+
 def stamped(rows: pd.DataFrame | Checked, dataset: str, now: datetime | None = None) -> pd.DataFrame:
     """An import's rows as they will be stored (its dataset label, the time of the write),
     checked against every rule unless they are `Checked` for this dataset; raises

@@ -24,7 +24,6 @@ import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -50,6 +49,7 @@ from timeline.domain.validation import (
     stored_nan,
 )
 from timeline.storage import locking, tempfiles
+from timeline.storage.diff import Diff
 from timeline.storage.paths import DEFAULT_PATH as DEFAULT_PATH
 from timeline.storage.paths import ENV_VAR as ENV_VAR
 from timeline.storage.paths import default_path as default_path
@@ -58,6 +58,9 @@ from timeline.storage.rules import (  # the rules, named where callers have alwa
 )
 from timeline.storage.rules import (
     Checked as Checked,
+)
+from timeline.storage.rules import (
+    Spilled as Spilled,
 )
 from timeline.storage.rules import (
     UpsertResult as UpsertResult,
@@ -83,6 +86,10 @@ from timeline.storage.rules import (
 from timeline.storage.rules import (
     with_append_defaults as with_append_defaults,
 )
+from timeline.storage.tempfiles import BeforeReplace as BeforeReplace  # the one atomic write, named here too
+from timeline.storage.tempfiles import fsync_dir as fsync_dir
+from timeline.storage.tempfiles import temp_file_beside as temp_file_beside
+from timeline.storage.tempfiles import write_atomic as write_atomic
 
 
 class DatasetError(UserError):
@@ -323,37 +330,6 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (best effort: some file systems refuse)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def temp_file_beside(path: Path) -> tuple[int, Path]:
-    """A new, exclusively created temp file in `path`'s folder, to be renamed over `path`: an
-    open descriptor and its path. It gets the mode `path` has, or, for a new file, the mode any
-    ordinary file gets (0o666 less the umask, applied by the kernel), so a dataset written by
-    one user stays readable by the app's user; `tempfile.mkstemp` would make it 0o600."""
-    try:
-        mode: int | None = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
-    for _ in range(100):
-        tmp = tempfiles.temp_path(path)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-        except FileExistsError:
-            continue
-        if mode is not None:
-            os.fchmod(fd, mode)
-        return fd, tmp
-    raise FileExistsError(f"{path.parent}: no free temp file name for {path.name}")
-
-
 def write_table_atomic(
     table: pa.Table,
     path: Path,
@@ -378,34 +354,6 @@ def write_bytes_atomic(path: Path, data: bytes, *, before_replace: BeforeReplace
     """Any file (an export, a manifest) written the same way: a reader never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, lambda fh: fh.write(data), before_replace=before_replace)
-
-
-BeforeReplace = Callable[[Path], None]
-"""Called with the fsynced temp file of a new version, before it replaces the dataset: the
-change log (`timeline.storage.history`) records the change there, so no version lacks its entry."""
-
-
-def write_atomic(
-    path: Path, write: Callable[[BinaryIO], object], *, before_replace: BeforeReplace | None = None
-) -> None:
-    """The one atomic write, behind every file this project writes whole (datasets, parts,
-    manifests, the change log's rows, exports): `write` fills a temp file beside `path`
-    (`temp_file_beside`), which is fsynced, handed to `before_replace`, renamed over `path`,
-    and the folder fsynced. On any failure the temp file is removed and `path` is as it was."""
-    fd, tmp = temp_file_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if before_replace is not None:
-            before_replace(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
 
 
 def _keep_backup(path: Path) -> None:
@@ -552,7 +500,7 @@ def datasets_in(path: Path) -> dict[str, int]:
 
 def upsert(
     path: Path,
-    rows: pd.DataFrame | Checked,
+    rows: pd.DataFrame | Checked | Spilled,
     *,
     dataset: str,
     now: datetime | None = None,
@@ -572,6 +520,8 @@ def upsert(
     `journal`, given the plan, the rows to write and the rows they replace, under the lock,
     returns what `save_table` calls before the rename (the change log).
     """
+    if isinstance(rows, Spilled) and rows.dataset == dataset and not dry_run:
+        return _commit_spilled(path, rows, create=create, journal=journal)
     key = str(Col.EVENT_ID)
     new = stamped(rows, dataset, now)
     if dry_run or not len(new):
@@ -599,6 +549,45 @@ def upsert(
         save_table(pa.concat_tables([kept, incoming]), target, backup=had_file, before_replace=hook)
     result.written = True
     result.backup = backup_path(target) if had_file else None
+    return result
+
+
+def _commit_spilled(
+    path: Path,
+    rows: Spilled,
+    *,
+    create: bool,
+    journal: Callable[[UpsertResult, pa.Table | Spilled, pa.Table], BeforeReplace] | None,
+) -> UpsertResult:
+    """`upsert` of rows already written to a temp file (`Spilled`): a new dataset file, so
+    every row is added; the file is renamed into place under the lock with its change-log
+    entry, as `save_table` does. The dataset appearing meanwhile (another writer) refuses it."""
+    target = dataset_target(path)
+    try:
+        check_writable(target, create=create)
+        with locked(target):
+            check_writable(target, create=create)
+            notes = tempfiles.remove_abandoned(target, keep=rows.tmp)
+            if target.exists():
+                raise DatasetError(
+                    f"{path}: another writer created this file while the import read its source; "
+                    "import again (--into adds to it); nothing was written"
+                )
+            total = rows.num_rows
+            # The added rows are in the file, not repeated as a frame here: only a dry run
+            # (which never spills) lists them.
+            diff = Diff(added=empty_frame(), removed=empty_frame())
+            result = UpsertResult(added=total, changed=0, unchanged=0, total=total, diff=diff, written=True)
+            result.notes = notes
+            hook = journal(result, rows, ARROW_SCHEMA.empty_table()) if journal else None
+            try:
+                tempfiles.replace_atomic(rows.tmp, target, before_replace=hook)
+            except OSError as err:
+                raise WriteFailed(_write_failure(path, err)) from err
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(rows.tmp)
+        raise
     return result
 
 

@@ -1,0 +1,105 @@
+"""An import into a new dataset file is written while its source is read (`storage.spill`):
+the same rows as the write-at-the-end path, logged the same way, and nothing left on failure."""
+
+import errno
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from timeline.cli.main import app
+from timeline.domain.schema import ARROW_SCHEMA, Col, to_arrow
+from timeline.storage import history, store
+from timeline.storage.spill import Spill
+
+from conftest import ROOT, checked, make_row
+
+ACLED = ROOT / "tests" / "fixtures" / "import" / "acled_messy.csv"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, ["import", *args])
+
+
+def without_stamp(path: Path):
+    return pq.read_table(path).drop_columns([str(Col.ADDED_AT)])
+
+
+def test_a_new_file_holds_what_adding_to_an_existing_one_holds(tmp_path: Path):
+    spilled, upserted = tmp_path / "new.parquet", tmp_path / "old.parquet"
+    assert run("--format", "acled", str(ACLED), "--out", str(spilled), "--chunk-rows", "3").exit_code == 0
+    store.save(store.load(spilled).iloc[:0], upserted)  # an existing, empty dataset: the upsert path
+    result = run("--format", "acled", str(ACLED), "--into", str(upserted), "--chunk-rows", "3")
+    assert result.exit_code == 0, result.output
+    assert pq.ParquetFile(spilled).metadata.num_row_groups > 1  # written chunk by chunk
+    assert without_stamp(spilled).equals(without_stamp(upserted))
+    again = run("--format", "acled", str(ACLED), "--into", str(spilled))
+    assert "0 added, 0 changed" in again.stdout and "unchanged, not rewritten" in again.stdout
+
+
+def test_the_change_log_keeps_the_rows_of_a_spilled_import(tmp_path: Path):
+    out = tmp_path / "acled.parquet"
+    result = run("--format", "acled", str(ACLED), "--out", str(out), "--chunk-rows", "2")
+    assert result.exit_code == 0, result.output
+    (change,) = history.read(out).changes
+    assert change.batch["added"] == pq.read_table(out).column(str(Col.EVENT_ID)).to_pylist()
+    assert history.read_rows(out, change.batch["rows"]).equals(pq.read_table(out).cast(ARROW_SCHEMA))
+    assert change.dataset_after == history.file_digest(out)
+
+
+def test_a_strict_failure_leaves_no_file_temp_file_or_folder(tmp_path: Path):
+    out = tmp_path / "new" / "deeper" / "acled.parquet"
+    result = run("--format", "acled", str(ACLED), "--out", str(out), "--strict", "--chunk-rows", "2")
+    assert result.exit_code == 1
+    assert "--strict: rows were rejected; nothing was written" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _spilled(target: Path):
+    spill = Spill(target, "acled")
+    df, problems = checked(make_row(event_id="a"), make_row(event_id="b"))
+    assert not problems
+    df[str(Col.DATASET)] = "acled"
+    spill.write(to_arrow(df))
+    return spill, spill.close()
+
+
+def test_a_file_created_meanwhile_is_not_replaced(tmp_path: Path):
+    target = tmp_path / "acled.parquet"
+    spill, rows = _spilled(target)
+    target.write_bytes(b"another writer's file")
+    with pytest.raises(store.DatasetError, match="another writer created this file"):
+        store.upsert(target, rows, dataset="acled")
+    assert target.read_bytes() == b"another writer's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acled.parquet", "acled.parquet.lock"]
+    spill.discard()
+
+
+def test_a_spilled_upsert_adds_every_row(tmp_path: Path):
+    target = tmp_path / "acled.parquet"
+    _, rows = _spilled(target)
+    result = store.upsert(target, rows, dataset="acled")
+    assert (result.added, result.changed, result.total, result.written) == (2, 0, 2, True)
+    written = store.load(target)
+    assert written[str(Col.EVENT_ID)].tolist() == ["a", "b"] and set(written[str(Col.DATASET)]) == {"acled"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acled.parquet", "acled.parquet.lock"]
+
+
+def test_a_full_disk_while_writing_says_so_and_leaves_nothing(tmp_path: Path, monkeypatch):
+    from timeline.storage import spill
+
+    class FullDisk(pq.ParquetWriter):
+        def write_table(self, table, row_group_size=None):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spill.pq, "ParquetWriter", FullDisk)
+    out = tmp_path / "new" / "acled.parquet"
+    result = run("--format", "acled", str(ACLED), "--out", str(out), "--rejects", str(tmp_path / "bad.csv"))
+    assert result.exit_code == 1, result.output
+    assert (
+        f"{out}: could not write the new version" in result.stderr and "Nothing was written" in result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
