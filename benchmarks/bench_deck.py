@@ -27,8 +27,7 @@ from pathlib import Path
 
 from timeline import stories
 from timeline.engine import open_engine
-from timeline.export import decks
-from timeline.export import images as export_images
+from timeline.export import decks, images as export_images
 
 ROOT = Path(__file__).resolve().parent.parent
 

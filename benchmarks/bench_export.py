@@ -17,9 +17,7 @@ from pathlib import Path
 
 from timeline import view
 from timeline.engine import open_engine
-from timeline.export import briefing
-from timeline.export import downloads as exports
-from timeline.export import images as export_images
+from timeline.export import briefing, downloads as exports, images as export_images
 
 ROOT = Path(__file__).resolve().parent.parent
 

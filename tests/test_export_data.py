@@ -11,8 +11,7 @@ from openpyxl import load_workbook
 from timeline.domain import rowfiles
 from timeline.domain.schema import Col
 from timeline.domain.validation import check
-from timeline.export import data as export_data
-from timeline.export import downloads as exports
+from timeline.export import data as export_data, downloads as exports
 from timeline.storage import diff, store
 
 import reference

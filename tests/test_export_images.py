@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from timeline.export import briefing
-from timeline.export import downloads as exports
+from timeline.export import briefing, downloads as exports
 from timeline.storage import store
 from timeline.view import View
 

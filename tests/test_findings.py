@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from timeline.domain.schema import Col
-from timeline.export import downloads as exports
-from timeline.export import findings
+from timeline.export import downloads as exports, findings
 from timeline.storage import store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of

@@ -21,8 +21,7 @@ from timeline.storage import parts, store
 from timeline.view import View
 
 import reference
-from conftest import CURATED, view_of
-from conftest import frame as store_frame
+from conftest import CURATED, frame as store_frame, view_of
 
 pytestmark = pytest.mark.spark
 

@@ -5,8 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from timeline.export import briefing
-from timeline.export import downloads as exports
+from timeline.export import briefing, downloads as exports
 from timeline.figures import map_chart
 
 from conftest import require_chromium, view_of

@@ -14,8 +14,7 @@ from test_engine_incidents import NIGHT
 from timeline.domain.schema import Col
 from timeline.storage import store
 
-from conftest import AIR_FORCE_TALLY as TALLY
-from conftest import air_force_row, frame, matched_night, run_app
+from conftest import AIR_FORCE_TALLY as TALLY, air_force_row, frame, matched_night, run_app
 
 runner = CliRunner()
 

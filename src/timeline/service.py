@@ -33,8 +33,7 @@ from timeline.domain.errors import UserError
 from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
 from timeline.domain.validation import Problem, ValidationFailed, check
 from timeline.storage import datasets, history, replay, store
-from timeline.storage.history import Change, Values, Who
-from timeline.storage.history import reason_problems as reason_problems
+from timeline.storage.history import Change, Values, Who, reason_problems as reason_problems
 
 FIXED = (str(Col.EVENT_ID), str(Col.ADDED_AT))
 """Fields a correction never changes: the id is stable, `added_at` is set by the append path."""

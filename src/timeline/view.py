@@ -23,12 +23,12 @@ import ibis.expr.types as ir
 from timeline.domain import taxonomy
 from timeline.domain.schema import Col
 from timeline.domain.validation import ISO3
-from timeline.filters import ALL_REPORTS as ALL_REPORTS  # the kinds' names, as view's API had them
-from timeline.filters import COUNTING as COUNTING
-from timeline.filters import INCIDENTS as INCIDENTS
-from timeline.filters import MAX_QUERY_LENGTH as MAX_QUERY_LENGTH
-from timeline.filters import MAX_VALUES as MAX_VALUES
 from timeline.filters import (
+    ALL_REPORTS as ALL_REPORTS,  # the kinds' names, as view's API had them
+    COUNTING as COUNTING,
+    INCIDENTS as INCIDENTS,
+    MAX_QUERY_LENGTH as MAX_QUERY_LENGTH,
+    MAX_VALUES as MAX_VALUES,
     WHOLE_NUMBER,
     AnyOf,
     DateRange,
@@ -44,8 +44,8 @@ from timeline.filters import (
     TextWords,
     Warnings,
     single,
+    words as words,
 )
-from timeline.filters import words as words
 from timeline.formatting import country_name, day_range
 
 EVENT_KEY = "event"

@@ -25,10 +25,13 @@ import typer
 from timeline import stories, view
 from timeline.cli.kit import DataOption, fail
 from timeline.engine import EngineError, open_engine
-from timeline.export import briefing, decks
-from timeline.export import data as export_data
-from timeline.export import downloads as exports
-from timeline.export import images as export_images
+from timeline.export import (
+    briefing,
+    data as export_data,
+    decks,
+    downloads as exports,
+    images as export_images,
+)
 from timeline.storage import paths, store
 
 

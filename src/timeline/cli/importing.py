@@ -272,10 +272,8 @@ def import_command(
 ) -> None:
     """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
     # Long only by its option declarations above: the steps are the functions below.
-    from timeline.importers import base
-    from timeline.importers import rejects as rejected_rows
-    from timeline.storage import datasets, store
-    from timeline.storage import spill as spilling
+    from timeline.importers import base, rejects as rejected_rows
+    from timeline.storage import datasets, spill as spilling, store
 
     options = base.Options(
         cameo_roots=tuple(cameo_root or ()),

@@ -31,13 +31,21 @@ import pyarrow.compute as pc
 import pycountry
 
 from timeline.domain import taxonomy
-from timeline.domain.coercion import INT64_MAX as INT64_MAX  # the API of validation, named here too
-from timeline.domain.coercion import check_columns, coerce_frame, coercion_problems
-from timeline.domain.coercion import coerce as coerce
-from timeline.domain.problems import PROBLEMS_PER_RULE, Problem, problems_for
-from timeline.domain.problems import ValidationFailed as ValidationFailed
-from timeline.domain.problems import count as count
-from timeline.domain.problems import summarise as summarise
+from timeline.domain.coercion import (
+    INT64_MAX as INT64_MAX,  # the API of validation, named here too
+    check_columns,
+    coerce as coerce,
+    coerce_frame,
+    coercion_problems,
+)
+from timeline.domain.problems import (
+    PROBLEMS_PER_RULE,
+    Problem,
+    ValidationFailed as ValidationFailed,
+    count as count,
+    problems_for,
+    summarise as summarise,
+)
 from timeline.domain.rulebook import pdr
 from timeline.domain.schema import FIELDS, Col, Kind, as_arrow
 

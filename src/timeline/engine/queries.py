@@ -17,8 +17,7 @@ from timeline import view
 from timeline.domain import taxonomy
 from timeline.domain.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
 from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
-from timeline.engine.incidents import attach as attach_incidents
-from timeline.engine.incidents import versioned, with_incidents
+from timeline.engine.incidents import attach as attach_incidents, versioned, with_incidents
 from timeline.engine.results import (
     MAP_CELL_DEGREES,
     MapData,

@@ -31,8 +31,7 @@ import plotly.graph_objects as go
 from timeline import stories, view
 from timeline.domain.schema import Col
 from timeline.engine import Engine, TimelineData
-from timeline.export import briefing, framing
-from timeline.export import images as export_images
+from timeline.export import briefing, framing, images as export_images
 from timeline.export.briefing import Frame, Size
 from timeline.figures import counts_figure, map_figure
 from timeline.figures.highlight import bins_of, fade_bins, fade_events

@@ -14,9 +14,7 @@ import plotly.graph_objects as go
 from timeline import view
 from timeline.domain.schema import from_arrow
 from timeline.engine import Engine, Match
-from timeline.export import briefing, framing
-from timeline.export import data as export_data
-from timeline.export import images as export_images
+from timeline.export import briefing, data as export_data, framing, images as export_images
 from timeline.export.briefing import Size
 from timeline.export.framing import Texts
 from timeline.figures import counts_figure, map_figure, timeline_figure

@@ -40,15 +40,15 @@ from timeline.figures.common import (
 )
 from timeline.figures.map_fit import (
     PLOT_PX,
+    MapCounts as MapCounts,  # the caption's numbers, named here too
     MapView,
     PlacedEvents,
     fit_events,
     fit_view,
+    map_counts as map_counts,
     outside_note,
     sort_events,
 )
-from timeline.figures.map_fit import MapCounts as MapCounts  # the caption's numbers, named here too
-from timeline.figures.map_fit import map_counts as map_counts
 from timeline.figures.map_labels import (
     EVENT_LABEL,
     Labels,

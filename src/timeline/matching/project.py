@@ -375,8 +375,7 @@ def run_sliced(
     import shutil
     import tempfile
 
-    from timeline.matching import candidates, core, slices
-    from timeline.matching import decision_log as decisions
+    from timeline.matching import candidates, core, decision_log as decisions, slices
 
     if decisions.decisions(path):
         raise core.MatchError(

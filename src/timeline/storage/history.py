@@ -50,8 +50,11 @@ from timeline.domain.schema import ARROW_SCHEMA, COLUMNS
 from timeline.domain.validation import CONTROL_MULTILINE, Problem
 from timeline.storage import datasets, tempfiles
 from timeline.storage.rules import Spilled
-from timeline.storage.store import file_digest as file_digest  # the version the log names
-from timeline.storage.store import fsync_dir, write_atomic
+from timeline.storage.store import (
+    file_digest as file_digest,  # the version the log names
+    fsync_dir,
+    write_atomic,
+)
 
 LOG_SUFFIX = ".changes.jsonl"
 ROWS_SUFFIX = ".changes.d"

@@ -50,46 +50,30 @@ from timeline.domain.validation import (
 )
 from timeline.storage import locking, tempfiles
 from timeline.storage.diff import Diff
-from timeline.storage.paths import DEFAULT_PATH as DEFAULT_PATH
-from timeline.storage.paths import ENV_VAR as ENV_VAR
-from timeline.storage.paths import default_path as default_path
+from timeline.storage.paths import (
+    DEFAULT_PATH as DEFAULT_PATH,
+    ENV_VAR as ENV_VAR,
+    default_path as default_path,
+)
 from timeline.storage.rules import (  # the rules, named where callers have always found them
     AppendResult as AppendResult,
-)
-from timeline.storage.rules import (
     Checked as Checked,
-)
-from timeline.storage.rules import (
     Spilled as Spilled,
-)
-from timeline.storage.rules import (
     UpsertResult as UpsertResult,
-)
-from timeline.storage.rules import (
     duplicate_id_problems as duplicate_id_problems,
-)
-from timeline.storage.rules import (
     frame_from_table as frame_from_table,
-)
-from timeline.storage.rules import (
     likely_duplicates as likely_duplicates,
-)
-from timeline.storage.rules import (
     member as member,
-)
-from timeline.storage.rules import (
     plan_against as plan_against,
-)
-from timeline.storage.rules import (
     stamped as stamped,
-)
-from timeline.storage.rules import (
     with_append_defaults as with_append_defaults,
 )
-from timeline.storage.tempfiles import BeforeReplace as BeforeReplace  # the one atomic write, named here too
-from timeline.storage.tempfiles import fsync_dir as fsync_dir
-from timeline.storage.tempfiles import temp_file_beside as temp_file_beside
-from timeline.storage.tempfiles import write_atomic as write_atomic
+from timeline.storage.tempfiles import (
+    BeforeReplace as BeforeReplace,  # the one atomic write, named here too
+    fsync_dir as fsync_dir,
+    temp_file_beside as temp_file_beside,
+    write_atomic as write_atomic,
+)
 
 
 class DatasetError(UserError):

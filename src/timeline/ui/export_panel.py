@@ -11,10 +11,13 @@ from collections.abc import Callable
 import streamlit as st
 
 from timeline.engine import Engine, Match
-from timeline.export import briefing, decks
-from timeline.export import data as export_data
-from timeline.export import downloads as exports
-from timeline.export import images as export_images
+from timeline.export import (
+    briefing,
+    data as export_data,
+    decks,
+    downloads as exports,
+    images as export_images,
+)
 from timeline.figures import counts_chart
 from timeline.ui import state
 from timeline.ui.safe import inert

@@ -10,8 +10,7 @@ import streamlit as st
 
 from timeline import view
 from timeline.cards import reports_html
-from timeline.engine import Engine
-from timeline.engine import incidents as inc
+from timeline.engine import Engine, incidents as inc
 from timeline.ui.safe import inert
 from timeline.ui.widgets import FRESH
 from timeline.view import View

@@ -23,8 +23,7 @@ from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.storage import datasets, store
-from timeline.ui import cards, export_panel, incidents, sidebar, state, viewport
-from timeline.ui import story as story_ui
+from timeline.ui import cards, export_panel, incidents, sidebar, state, story as story_ui, viewport
 from timeline.ui.components.plotly_chart import picked, plotly_chart
 from timeline.ui.safe import bullets, inert
 from timeline.view import View

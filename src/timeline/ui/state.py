@@ -17,10 +17,15 @@ import streamlit as st
 
 from timeline import view
 from timeline.engine import Engine, Summary
-from timeline.ui.widgets import PRESET as PRESET  # callers know the widgets' keys by these names
-from timeline.ui.widgets import WARNINGS, clear_warnings, key, widget_for
-from timeline.ui.widgets import group_key as group_key
-from timeline.ui.widgets import groups as groups
+from timeline.ui.widgets import (
+    PRESET as PRESET,  # callers know the widgets' keys by these names
+    WARNINGS,
+    clear_warnings,
+    group_key as group_key,
+    groups as groups,
+    key,
+    widget_for,
+)
 from timeline.view import View
 
 EVENT = "view_event"

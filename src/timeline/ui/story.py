@@ -25,8 +25,7 @@ import streamlit as st
 from timeline import stories, view
 from timeline.domain.schema import Col
 from timeline.engine import Engine
-from timeline.export import decks
-from timeline.export import images as export_images
+from timeline.export import decks, images as export_images
 from timeline.formatting import format_dates
 from timeline.ui import state
 from timeline.ui.safe import inert
