@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -128,6 +130,21 @@ def dataset(tmp_path: Path) -> Path:
         ),
     )
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _components_scanned_once() -> Iterator[None]:
+    """Each new `AppTest` scans every installed package's metadata for Streamlit components
+    (0.1 CPU s and 0.4-0.7 s of waiting on threads per page test); the installed packages do
+    not change during a run, so the scan is made once per worker and its answer reused."""
+    from streamlit.components.v2 import manifest_scanner
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(
+        manifest_scanner, "scan_component_manifests", cache(manifest_scanner.scan_component_manifests)
+    )
+    yield
+    patch.undo()
 
 
 def run_page(at, params: dict[str, str | list[str]]):
