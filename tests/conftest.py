@@ -21,6 +21,46 @@ CURATED = ROOT / "data" / "events.parquet"
 APP = str(ROOT / "app.py")
 
 
+SCHEDULED_TOGETHER = {
+    "tests/test_parity.py": "spark",
+    "tests/test_matching_spark.py": "spark",
+    "tests/test_spark_connect.py": "spark",
+    "tests/e2e/test_editor.py": "e2e: the editor's server",
+    "tests/e2e/test_editor_incidents.py": "e2e: the editor's server",
+    "tests/e2e/test_charts.py": "e2e: the editor's server",
+}
+"""Files that share an expensive start-up, run by one xdist worker one after the other: the
+Spark files (one worker starts the JVM, once), and the browser files that serve the editor
+with sign-in (its session fixture `editor_app` starts an identity provider and a server)."""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist=loadfile`, but with the groups of `SCHEDULED_TOGETHER` each one unit, and the
+    slow units (Spark, then the browser) handed out first so that no worker starts one of
+    them while the other has finished (xdist orders units by their number of tests)."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduler(LoadFileScheduling):
+        ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return SCHEDULED_TOGETHER.get(file, file)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the first call comes once the whole queue is built
+                self.ordered = True
+                slow = sorted(
+                    self.workqueue, key=lambda s: (s != "spark", not s.startswith(("e2e", "tests/e2e/")))
+                )
+                self.workqueue = type(self.workqueue)((s, self.workqueue[s]) for s in slow)
+            super()._assign_work_unit(node)
+
+    if config.getvalue("dist") != "loadfile":
+        return None
+    return Scheduler(config, log)
+
+
 def require_chromium() -> None:
     """Skip (locally) or fail (CI, TIMELINE_REQUIRE_BROWSER=1) when Debian's Chromium is absent."""
     from timeline.export.images import find_chromium
