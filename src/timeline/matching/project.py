@@ -41,7 +41,7 @@ from timeline.matching.core import (
     Role,
     match,
 )
-from timeline.storage import parts, store
+from timeline.storage import datasets, parts, store
 
 PRECEDENCE: tuple[str, ...] = ("curated", "missile-attacks", "acled", "ucdp", "gdelt")
 """Whose report represents an incident: the curated rows, then the Air Force tallies, then
@@ -118,13 +118,11 @@ def dataset_version(path: Path) -> str:
 
 
 def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        try:
-            return parts.files(path)
-        except parts.PartsError as err:
-            raise store.DatasetError(str(err)) from err
-    store.check_readable(path)
-    return [path]
+    """The dataset's Parquet files, as its layout lists them (`storage.datasets`)."""
+    try:
+        return datasets.at(path).files()
+    except parts.PartsError as err:
+        raise store.DatasetError(str(err)) from err
 
 
 def read_reports(path: Path) -> pd.DataFrame:
