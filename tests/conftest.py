@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,46 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 CURATED = ROOT / "data" / "events.parquet"
 APP = str(ROOT / "app.py")
+
+
+SCHEDULED_TOGETHER = {
+    "tests/test_parity.py": "spark",
+    "tests/test_matching_spark.py": "spark",
+    "tests/test_spark_connect.py": "spark",
+    "tests/e2e/test_editor.py": "e2e: the editor's server",
+    "tests/e2e/test_editor_incidents.py": "e2e: the editor's server",
+    "tests/e2e/test_charts.py": "e2e: the editor's server",
+}
+"""Files that share an expensive start-up, run by one xdist worker one after the other: the
+Spark files (one worker starts the JVM, once), and the browser files that serve the editor
+with sign-in (its session fixture `editor_app` starts an identity provider and a server)."""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist=loadfile`, but with the groups of `SCHEDULED_TOGETHER` each one unit, and the
+    slow units (Spark, then the browser) handed out first so that no worker starts one of
+    them while the other has finished (xdist orders units by their number of tests)."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduler(LoadFileScheduling):
+        ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return SCHEDULED_TOGETHER.get(file, file)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the first call comes once the whole queue is built
+                self.ordered = True
+                slow = sorted(
+                    self.workqueue, key=lambda s: (s != "spark", not s.startswith(("e2e", "tests/e2e/")))
+                )
+                self.workqueue = type(self.workqueue)((s, self.workqueue[s]) for s in slow)
+            super()._assign_work_unit(node)
+
+    if config.getvalue("dist") != "loadfile":
+        return None
+    return Scheduler(config, log)
 
 
 def require_chromium() -> None:
@@ -128,6 +170,21 @@ def dataset(tmp_path: Path) -> Path:
         ),
     )
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _components_scanned_once() -> Iterator[None]:
+    """Each new `AppTest` scans every installed package's metadata for Streamlit components
+    (0.1 CPU s and 0.4-0.7 s of waiting on threads per page test); the installed packages do
+    not change during a run, so the scan is made once per worker and its answer reused."""
+    from streamlit.components.v2 import manifest_scanner
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(
+        manifest_scanner, "scan_component_manifests", cache(manifest_scanner.scan_component_manifests)
+    )
+    yield
+    patch.undo()
 
 
 def run_page(at, params: dict[str, str | list[str]]):

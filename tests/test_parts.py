@@ -66,6 +66,22 @@ def test_every_command_reads_a_folder(folder: Path, tmp_path: Path):
     assert run("diff", str(single), str(folder), "--exit-code").exit_code == 0
 
 
+def test_validate_names_the_part_row_and_field_of_a_bad_value_among_many_parts(folder: Path):
+    """The parts are checked together when they pass; a bad one is still named, as alone."""
+    manifest = parts.read_manifest(folder)
+    bad = manifest.parts[len(manifest.parts) // 2].path
+    table = pq.read_table(folder / bad)
+    titles = table.column(str(Col.TITLE)).to_pylist()
+    titles[2] = "a\x00b"
+    at = table.schema.get_field_index(str(Col.TITLE))
+    pq.write_table(table.set_column(at, table.schema.field(at), [titles]), folder / bad)
+    result = run("validate", str(folder))
+    assert result.exit_code == 1
+    assert f"row 3, event_id {table.column(str(Col.EVENT_ID))[2]}, column title = 'a\\x00b'" in result.stderr
+    assert "contains control character U+0000" in result.stderr and f"(in {bad})" in result.stderr
+    assert result.stderr.count("control character") == 1  # no other part is blamed
+
+
 def test_an_append_adds_a_part_and_rewrites_none(folder: Path):
     before = part_stamps(folder)
     result = run(

@@ -118,6 +118,7 @@ def dataset_version(path: Path) -> str:
 
 
 def _files(path: Path) -> list[Path]:
+    """The dataset's Parquet files, as its layout lists them (`storage.datasets`)."""
     return datasets.at(path).files()
 
 
@@ -194,6 +195,8 @@ def _places(frame: pd.DataFrame, area: np.ndarray) -> tuple[np.ndarray, np.ndarr
     codes = frame[Col.AREA_CODE].astype("string")
     country = np.full(len(frame), None, dtype=object)
     region = np.full(len(frame), None, dtype=object)
+    # the list columns as Python lists once: a pandas lookup per row cost ~0.1 ms each
+    all_parties, all_acting = frame[Col.COUNTRIES].tolist(), frame[Col.INITIATOR_COUNTRIES].tolist()
     for i, code in enumerate(codes):
         if isinstance(code, str) and code:
             if "-" in code:
@@ -202,12 +205,8 @@ def _places(frame: pd.DataFrame, area: np.ndarray) -> tuple[np.ndarray, np.ndarr
             else:
                 country[i] = code
         elif area[i]:
-            parties = set(frame[Col.COUNTRIES].iloc[i] if frame[Col.COUNTRIES].iloc[i] is not None else [])
-            acting = set(
-                frame[Col.INITIATOR_COUNTRIES].iloc[i]
-                if frame[Col.INITIATOR_COUNTRIES].iloc[i] is not None
-                else []
-            )
+            parties = set(all_parties[i] if all_parties[i] is not None else [])
+            acting = set(all_acting[i] if all_acting[i] is not None else [])
             rest = sorted(parties - acting)
             country[i] = rest[0] if len(rest) == 1 else None
     return country, region
