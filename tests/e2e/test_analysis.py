@@ -5,6 +5,7 @@ each other; at desktop size and at phone size."""
 from __future__ import annotations
 
 import itertools
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -40,12 +41,28 @@ POINTS_JS = """
 """
 
 
+def settled_points(plot, timeout: float = 15.0) -> list[dict]:
+    """The chart's points once it stops moving: the page may draw it once more after its first
+    paint (the width probe's rerun), later on a loaded machine, and a click aimed at the
+    first drawing then lands beside its mark."""
+    deadline = time.monotonic() + timeout
+    last = plot.evaluate(POINTS_JS)
+    while time.monotonic() < deadline:
+        time.sleep(0.4)
+        now = plot.evaluate(POINTS_JS)
+        if now == last:
+            break
+        last = now
+    return last
+
+
 def open_page(page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)
     page.wait_for_selector(
         ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
     )
+    page.wait_for_selector('[data-testid="tlChart"] .js-plotly-plot .main-svg', timeout=30_000)  # drawn last
 
 
 def timeline(page):
@@ -89,7 +106,7 @@ def test_no_two_count_labels_overlap(browser, app_url, size: str):
 
 def test_the_three_seoul_meetings_are_three_marks_each_opening_its_card(page, app_url):
     open_page(page, f"{app_url}/?type=meeting&from=2024-11-27&to=2024-11-27")
-    points = timeline(page).locator(".js-plotly-plot").evaluate(POINTS_JS)
+    points = settled_points(timeline(page).locator(".js-plotly-plot"))
     seoul = {p["id"]: p for p in points}
     assert len(seoul) >= 3, "one mark per meeting"
     assert len({(round(p["x"]), round(p["y"])) for p in seoul.values()}) == len(seoul), "no mark on another"
@@ -109,7 +126,7 @@ def test_the_three_seoul_meetings_are_three_marks_each_opening_its_card(page, ap
 def test_a_click_opens_the_card_in_view(page, app_url):
     page.set_viewport_size({"width": 1600, "height": 1000})
     open_page(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
-    point = max(timeline(page).locator(".js-plotly-plot").evaluate(POINTS_JS), key=lambda p: p["y"])
+    point = max(settled_points(timeline(page).locator(".js-plotly-plot")), key=lambda p: p["y"])
     page.mouse.click(point["x"], point["y"])
     wait_for_rerun(page)
     card = page.locator('[class*="st-key-card-"]').first
@@ -276,7 +293,7 @@ def test_a_box_selection_stays_open_beside_highlighted_charts_and_in_the_link(pa
     event of a box-select is in the link; the counts chart and the map show the highlight."""
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
     chart = timeline(page)
-    points = chart.locator(".js-plotly-plot").evaluate(POINTS_JS)
+    points = settled_points(chart.locator(".js-plotly-plot"))
     lane = [p for p in points if abs(p["y"] - points[0]["y"]) < 1]  # one lane's marks
     assert len(lane) >= 3
     chart.hover()
@@ -325,7 +342,7 @@ def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page,
     highlight does not wait for the rerun; after it, the picked event is bright, every other
     event's mark faded, the card open and the event in the link."""
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
-    points = timeline(page).locator(".js-plotly-plot").evaluate(POINTS_JS)
+    points = settled_points(timeline(page).locator(".js-plotly-plot"))
     spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels
     page.mouse.click(spot["x"], spot["y"])
     wait_for_rerun(page)

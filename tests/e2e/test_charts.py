@@ -53,6 +53,7 @@ def open_page(page, url: str, viewport: dict | None = None) -> None:
     page.wait_for_selector(
         ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
     )
+    page.wait_for_selector('[data-testid="tlChart"] .js-plotly-plot .main-svg', timeout=30_000)  # drawn last
 
 
 def counts_chart(page):
@@ -411,7 +412,7 @@ def test_an_exported_slide_has_no_empty_half_and_no_cut_mark(browser, app_url, t
 def test_on_a_phone_the_first_tap_on_a_point_selects_it(browser, app_url):
     """In story mode on a touch phone one tap on the timeline's 188-drone night selects it (the
     address names it, its card opens); it took two taps, the first only hovering."""
-    from e2e.test_analysis import PHONE, POINTS_JS
+    from e2e.test_analysis import PHONE, settled_points
 
     context = browser.new_context(**PHONE)
     page = context.new_page()
@@ -421,7 +422,7 @@ def test_on_a_phone_the_first_tap_on_a_point_selects_it(browser, app_url):
         chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
         chart.scroll_into_view_if_needed()
         page.wait_for_timeout(500)
-        points = chart.locator(".js-plotly-plot").evaluate(POINTS_JS)
+        points = settled_points(chart.locator(".js-plotly-plot"))
         night = next(p for p in points if p["id"] == "2024-11-25-ru-drone-attack-ua")
         page.touchscreen.tap(night["x"], night["y"])
         page.wait_for_function(

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from e2e.browser import wait_for_app, wait_for_rerun
 from e2e.conftest import ARTIFACTS, ROOT
-from e2e.test_analysis import PHONE, POINTS_JS, label_boxes, overlap
+from e2e.test_analysis import PHONE, label_boxes, overlap, settled_points
 
 DESKTOP = {"viewport": {"width": 1600, "height": 1000}}
 STORY_FILE = ROOT / "data" / "stories" / "seed-article.toml"
@@ -192,7 +192,7 @@ def test_key_event_call_outs_clear_the_count_labels_in_the_browser(browser, app_
         clashes = [(c["t"], b["t"]) for c in calls for b in labels if overlap(c, b)]
         clashes += [(a["t"], b["t"]) for i, a in enumerate(calls) for b in calls[i + 1 :] if overlap(a, b)]
         assert clashes == []
-        points = chart.locator(".js-plotly-plot").evaluate(POINTS_JS)
+        points = settled_points(chart.locator(".js-plotly-plot"))
         assert points
     finally:
         context.close()

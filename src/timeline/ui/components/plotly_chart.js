@@ -97,6 +97,7 @@ export default function (component) {
   kept.data = data;  // the newest run's, for the listeners set up by the first
   kept.trigger = setTriggerValue;
   host.dataset.revision = data.revision;
+  if (data.height) gd.style.minHeight = `${data.height}px`;  // the chart's room before plotly.js loads
 
   const draw = (ids) => {
     const d = kept.data;

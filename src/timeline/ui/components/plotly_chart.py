@@ -68,7 +68,8 @@ def payload(
     figure: go.Figure, selected: Iterable[str], key_events: Iterable[str], chart_config: Mapping[str, Any]
 ) -> dict[str, Any]:
     """What the browser gets: the figure's JSON and its revision, the selection to fade it
-    to, the call-outs' events (in the order of their annotations) and plotly's config."""
+    to, the call-outs' events (in the order of their annotations), plotly's config, and the
+    chart's height, kept free while plotly.js loads so the page below does not jump."""
     text = figure.to_json()
     return {
         "figure": text,
@@ -78,6 +79,7 @@ def payload(
         "config": {**chart_config, "responsive": True},
         "fade": FADE,
         "plotly": plotly_url(),
+        "height": figure.layout.height,
     }
 
 
