@@ -330,3 +330,29 @@ def test_a_real_sigkill_between_the_log_and_the_manifest_rename(folder: Path):
     assert any("removed the abandoned temp file" in w for w in saved.warnings)
     assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
     assert service.current(folder, EVENT)["count"] == 200
+
+
+def test_a_folder_is_rebuilt_from_a_copy_of_it_and_the_log_into_a_new_folder(folder: Path, tmp_path: Path):
+    base = tmp_path / "events-copy"
+    shutil.copytree(folder, base)  # a version of the folder, its manifest with it
+    correct(folder, 300)
+    rows = tmp_path / "rows.json"
+    rows.write_text(
+        json.dumps([make_row(), make_row(**{"event_id": "2024-11-26-second-test", "title": "Second"})])
+    )
+    data = ["--data", str(folder)]
+    appended = runner.invoke(app, ["append", str(rows), *data])
+    assert appended.exit_code == 0, appended.output
+    out = tmp_path / "rebuilt"
+    rebuilt = runner.invoke(app, ["rebuild", str(base), "--out", str(out), *data])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "2 logged change(s)" in rebuilt.output and "the same rows as" in rebuilt.output
+    assert parts.read_manifest(out) is not None  # a folder of parts, like the dataset
+    by_id = [("event_id", "ascending")]
+    assert datasets.at(out).scan().sort_by(by_id).equals(datasets.at(folder).scan().sort_by(by_id))
+    assert service.current(out, EVENT)["count"] == 300
+    empty = tmp_path / "no-manifest"
+    empty.mkdir()
+    refused = runner.invoke(app, ["rebuild", str(empty), "--out", str(tmp_path / "again"), *data])
+    assert refused.exit_code == 1 and "no _manifest.json" in refused.output
+    assert not (tmp_path / "again").exists()

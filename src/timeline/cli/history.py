@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from timeline.cli.kit import DataOption, fail, fail_unwritten, report, warn
+from timeline.domain import errors
 from timeline.storage import paths
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def history_command(
@@ -76,13 +80,21 @@ def revert_command(
 
 
 def rebuild_command(
-    base: Annotated[Path, typer.Argument(help="An earlier version of the dataset (e.g. its .bak).")],
-    out: Annotated[Path, typer.Option(help="Where to write the rebuilt dataset (never the dataset itself).")],
+    base: Annotated[
+        Path,
+        typer.Argument(help="An earlier version of the dataset (e.g. its .bak, or a copy of its folder)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Where to write the rebuilt dataset (never the dataset itself; a new folder for a folder)."
+        ),
+    ],
     data: DataOption = paths.DEFAULT_PATH,
 ) -> None:
     """Rebuild the dataset from an earlier version of it and the change log, into --out."""
     from timeline.domain.schema import from_arrow
-    from timeline.storage import diff, replay, store
+    from timeline.storage import datasets, diff, replay, store
 
     target = store.dataset_target(data)
     if store.dataset_target(out) in (target, store.dataset_target(base)):
@@ -91,25 +103,39 @@ def rebuild_command(
             code=2,
         )
     try:
-        store.check_readable(base)
+        datasets.at(base).check_readable()
         table, changes = replay.rebuild(data, base)
     except replay.ReplayError as err:
         fail(f"{base}: {err}; nothing was written")
     except store.DatasetError as err:
         fail(str(err))
-    try:
-        store.check_writable(store.dataset_target(out))
-        store.write_table_atomic(table, store.dataset_target(out))
-    except store.DatasetError as err:
-        fail_unwritten(err)
+    _write_rebuilt(table, out, folder=datasets.layout_of(data) == "parts")
     typer.echo(f"wrote {out}: {base} with {len(changes):,} logged change(s), {table.num_rows:,} rows")
     if target.exists():
-        found = diff.compare(from_arrow(store.read_schema_table(target)), from_arrow(table))
+        found = diff.compare(from_arrow(datasets.at(data).scan()), from_arrow(table))
         same = "the same rows as" if found.empty else "rows that differ from"
         typer.echo(
             f"{out} holds {same} {data}"
             + ("" if found.empty else f" ({diff.format_text(found).splitlines()[0]})")
         )
+
+
+def _write_rebuilt(table: pa.Table, out: Path, *, folder: bool) -> None:
+    """The rebuilt rows in the dataset's own layout: a file, or a new folder of parts."""
+    from timeline.storage import parts, store
+
+    try:
+        if folder:
+            parts.create(out)
+            with store.locked(parts.manifest_path(out)):
+                parts.commit(out, add=parts.write_parts(out, table))
+        else:
+            store.check_writable(store.dataset_target(out))
+            store.write_table_atomic(table, store.dataset_target(out))
+    except (store.DatasetError, parts.PartsError) as err:
+        fail_unwritten(err)
+    except OSError as err:
+        fail(f"{out}: could not write it: {errors.hint(err)}")
 
 
 def register(app: typer.Typer) -> None:

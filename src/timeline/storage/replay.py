@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from timeline.domain.schema import ARROW_SCHEMA, COLUMNS, Col, to_arrow
 from timeline.domain.validation import coerce
-from timeline.storage.history import EXTERNAL, VOID, Change, Values, file_digest, read, read_rows, rows_of
+from timeline.storage import datasets
+from timeline.storage.history import EXTERNAL, VOID, Change, Values, read, read_rows, rows_of
 
 
 class ReplayError(Exception):
@@ -162,10 +162,12 @@ def changes_since(dataset: Path, base_digest: str) -> list[Change]:
 
 
 def rebuild(dataset: Path, base: Path) -> tuple[pa.Table, list[Change]]:
-    """The dataset rebuilt from an earlier version of it (`base`) and the log: the table and
-    the changes applied."""
-    digest = file_digest(base)
+    """The dataset rebuilt from an earlier version of it (`base`: a copy of the file, or of
+    the folder of parts with its manifest) and the log: the table and the changes applied."""
+    source = datasets.at(base)
+    digest = source.digest()
     if digest is None:
-        raise ReplayError(f"{base}: no such file")
+        what = "no manifest in that folder" if source.layout == "parts" else "no such file"
+        raise ReplayError(f"{base}: {what}")
     changes = changes_since(dataset, digest)
-    return replay(pq.read_table(base), changes, dataset), changes
+    return replay(source.scan(), changes, dataset), changes
