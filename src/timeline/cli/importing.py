@@ -271,6 +271,7 @@ def import_command(
     ] = "reject",
 ) -> None:
     """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
+    # Long mostly by its signature: typer declares each option there.
     # Long only by its option declarations above: the steps are the functions below.
     from timeline.importers import base, rejects as rejected_rows
     from timeline.storage import datasets, spill as spilling, store
