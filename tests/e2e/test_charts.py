@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from e2e.browser import wait_for_app
 from e2e.conftest import ARTIFACTS
 from e2e.test_editor import editor_app, provider  # noqa: F401 (fixtures: sign-in configured)
@@ -179,11 +181,11 @@ def test_the_header_and_sidebar_say_what_matches_and_what_the_data_holds(page, a
     matching = engine.frequencies(v, Col.EVENT_TYPE)["drone_attack"]
     assert matching < held
     open_page(page, f"{app_url}/?from=2024-11-20&to=2024-11-30")
-    title = page.locator("h1").first.inner_text()
-    assert title.endswith(f"{engine.summary.rows} events in the data"), title
-    assert page.get_by_text(f"{engine.match(v).count} of {engine.summary.rows} events").count() >= 1
+    # expect() retries until the page says it (a rerun may still be drawing the header)
+    expect(page.locator("h1").first).to_have_text(re.compile(f"{engine.summary.rows} events in the data$"))
+    expect(page.get_by_text(f"{engine.match(v).count} of {engine.summary.rows} events").first).to_be_visible()
     sidebar = page.get_by_test_id("stSidebar")
-    assert sidebar.get_by_text(f"Drone attack ({matching} of {held})").count() == 1
+    expect(sidebar.get_by_text(f"Drone attack ({matching} of {held})")).to_have_count(1)
     sidebar.screenshot(path=str(ARTIFACTS / "charts-sidebar-counts.png"))
 
 
