@@ -18,11 +18,11 @@ def test_the_rules_load_without_pyspark_and_pyspark_still_imports_after():
     pytest.importorskip("pyspark")  # installed by the `spark` extra, as in the test environment
     out = _run(
         "import sys\n"
-        "from timeline.domain import validation\n"
+        "from timeline.domain import rulebook\n"
         "print('pyspark' in sys.modules)\n"
         "import pyspark.sql\n"
         "print(pyspark.sql.SparkSession.__name__)\n"
-        "print(sum(1 for _ in validation.rules_schema().columns))"
+        "print(sum(1 for _ in rulebook.rules_schema().columns))"
     )
     loaded, session, columns = out.splitlines()[-3:]
     assert loaded == "False"  # the rules did not import PySpark

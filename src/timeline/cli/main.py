@@ -26,7 +26,6 @@ from timeline.storage import paths
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
     from timeline.domain.validation import Problem
 
@@ -101,13 +100,13 @@ def validate(path: PathArgument = None) -> None:
 
 
 def _validate_dataset(path: Path) -> tuple[list[Problem], int]:
-    """Every rule, file by file (a folder's parts in runs checked together, see
-    `_same_schema_runs`), and ids unique across all of them."""
+    """Every rule, file by file (each part of a folder alone, so its problems name it), and
+    ids unique across all of them."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from timeline.domain.schema import DERIVED_COLUMNS, Col
-    from timeline.domain.validation import PROBLEMS_PER_RULE, Problem, stored_nan
+    from timeline.domain.schema import DERIVED_COLUMNS, Col, from_arrow
+    from timeline.domain.validation import PROBLEMS_PER_RULE, Problem, check, stored_nan
     from timeline.storage import datasets, store
 
     problems: list[Problem] = []
@@ -117,9 +116,9 @@ def _validate_dataset(path: Path) -> tuple[list[Problem], int]:
         (name, table.drop_columns([c for c in DERIVED_COLUMNS if c in table.column_names]))
         for name, table in datasets.tables(path)
     ]
-    rules = {name: found for run in _same_schema_runs(tables) for name, found in _rule_problems(run)}
     for name, table in tables:
-        found = store.schema_problems(table) + stored_nan(table, PROBLEMS_PER_RULE)[1] + rules[name]
+        rules = check(from_arrow(table), PROBLEMS_PER_RULE)[1]
+        found = store.schema_problems(table) + stored_nan(table, PROBLEMS_PER_RULE)[1] + rules
         problems += [replace(p, reason=f"{p.reason} (in {name})") if several else p for p in found]
         if str(Col.EVENT_ID) in table.column_names:
             ids.append(table.column(str(Col.EVENT_ID)))
@@ -133,51 +132,6 @@ def _validate_dataset(path: Path) -> tuple[list[Problem], int]:
             for c in repeated.to_pylist()[:PROBLEMS_PER_RULE]
         ]  # fmt: skip
     return problems, rows
-
-
-CHECKED_TOGETHER_ROWS = 100_000
-"""Parts checked in one call to `check` when they all pass: its fixed cost (0.1-0.4 s) is
-paid per call, so a folder of many small parts is checked in a few calls; a run with a
-problem is halved until each part with one is checked alone (`_rule_problems`), for the
-same messages naming each part."""
-
-
-def _rule_problems(run: list[tuple[str, pa.Table]]) -> list[tuple[str, list[Problem]]]:
-    """Each part's problems with the rules, as `check` finds them in the part alone: a run
-    that passes as a whole has none; one that does not is halved until the parts with a
-    problem are checked alone (so a bad part among 91 costs about 14 calls, not 91)."""
-    import pyarrow as pa
-
-    from timeline.domain.schema import from_arrow
-    from timeline.domain.validation import PROBLEMS_PER_RULE, check
-
-    if len(run) == 1:
-        name, table = run[0]
-        return [(name, check(from_arrow(table), PROBLEMS_PER_RULE)[1])]
-    if not check(from_arrow(pa.concat_tables(t for _, t in run)), 1)[1]:
-        return [(name, []) for name, _ in run]
-    half = len(run) // 2
-    return _rule_problems(run[:half]) + _rule_problems(run[half:])
-
-
-def _same_schema_runs(tables: list[tuple[str, pa.Table]]) -> list[list[tuple[str, pa.Table]]]:
-    """Consecutive parts with one schema, up to `CHECKED_TOGETHER_ROWS` rows a run. The rules
-    pass on a run only if they pass on each of its parts (each rule is about one row, except
-    unique ids, which are checked across the whole folder anyway)."""
-    runs: list[list[tuple[str, pa.Table]]] = []
-    size = 0
-    for name, table in tables:
-        if (
-            runs
-            and runs[-1][0][1].schema.equals(table.schema)
-            and size + table.num_rows <= CHECKED_TOGETHER_ROWS
-        ):
-            runs[-1].append((name, table))
-            size += table.num_rows
-        else:
-            runs.append([(name, table)])
-            size = table.num_rows
-    return runs
 
 
 CreateOption = Annotated[
