@@ -166,3 +166,20 @@ def test_the_same_problems_as_pandera_on_hostile_rows(limit):
 def test_valid_rows_have_no_problems(dataset):
     raw = store.load(dataset)
     assert check(raw)[1] == vectorised.check_with(raw, rulebook.failures)[1] == []
+
+
+@pytest.mark.parametrize("limit", [None, 2])
+def test_parts_checked_together_get_the_problems_each_gets_alone(limit):
+    """`timeline validate` of a folder checks its parts in one call (`check_parts`): each
+    part's problems, rows and counts are those of the part checked alone; an id repeated in
+    two parts is no problem of either (the folder-wide check reports it)."""
+    raw = _hostile_frame(repeat=2)
+    raw.loc[5, str(Col.EVENT_ID)] = raw.loc[4, str(Col.EVENT_ID)]  # a repeat inside a part
+    raw.loc[len(raw) - 1, str(Col.EVENT_ID)] = raw.loc[0, str(Col.EVENT_ID)]  # across parts
+    sizes = [3, 0, 40, 1, len(raw) - 44]
+    alone = [check(raw.iloc[a : a + n], limit)[1] for a, n in zip([0, 3, 3, 43, 44], sizes, strict=True)]
+    assert vectorised.check_parts(raw, sizes, limit) == alone
+    assert [bool(found) for found in alone] == [True, False, True, True, True]
+    assert any(p.reason.startswith("duplicate event_id") for p in alone[2])  # the repeat inside
+    good = _raw([make_row(event_id=f"ok-{i}") for i in range(6)])
+    assert vectorised.check_parts(good, [2, 4], limit) == [[], []]

@@ -16,11 +16,12 @@ rows (append, add, the editor, imports, `timeline validate`, the dashboard's loa
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
-from timeline.domain.coercion import check_columns, coerce_frame, coercion_problems
+from timeline.domain.coercion import Bad, check_columns, coerce_frame, coercion_problems
 from timeline.domain.problems import Problem, problems_for
 from timeline.domain.ruleset import (
     CONTROL,
@@ -54,16 +55,19 @@ def rule_column(reason: str) -> str:
     return _RULE_COLUMN_BY_REASON[reason]
 
 
-def _column_failures(name: str, column: ColumnRules, s: pd.Series) -> list[tuple[str, str, np.ndarray]]:
+def _column_failures(
+    name: str, column: ColumnRules, s: pd.Series, groups: np.ndarray | None
+) -> list[tuple[str, str, np.ndarray]]:
     """(reason, column, failing positions) for one column, in the order pandera reports them
-    (which decides the order of a row's problems in one column): nulls, duplicates, then
-    each check."""
+    (which decides the order of a row's problems in one column): nulls, duplicates (within
+    each of `groups`, if given), then each check."""
     out: list[tuple[str, str, np.ndarray]] = []
     isna = np.asarray(s.isna(), dtype=bool)
     if not column.nullable and isna.any():
         out.append(("not_nullable", name, np.flatnonzero(isna)))
     if column.unique:
-        dup = np.asarray(s.duplicated(keep=False), dtype=bool) & ~isna
+        keyed = s if groups is None else pd.DataFrame({"group": groups, "value": s.to_numpy()})
+        dup = np.asarray(keyed.duplicated(keep=False), dtype=bool) & ~isna
         if dup.any():
             out.append(("field_uniqueness", name, np.flatnonzero(dup)))
     present = np.flatnonzero(~isna)
@@ -77,9 +81,11 @@ def _column_failures(name: str, column: ColumnRules, s: pd.Series) -> list[tuple
     return out
 
 
-def failures(df: pd.DataFrame) -> pd.DataFrame:
+def failures(df: pd.DataFrame, groups: np.ndarray | None = None) -> pd.DataFrame:
     """Every rule violation of a canonical frame (index reset) as (reason, column, index), the
-    rows pandera's failure cases give (`rulebook.failures`), built column by column."""
+    rows pandera's failure cases give (`rulebook.failures`), built column by column. Every
+    rule is about one row except unique values: with `groups` (a label per row), a value
+    is unique within its group, as if each group were checked alone."""
     found: list[tuple[str, str, np.ndarray]] = []  # frame-wide rules first, as pandera lists them
     all_null: np.ndarray | None = None
     for rule in ROW_RULES:
@@ -93,7 +99,7 @@ def failures(df: pd.DataFrame) -> pd.DataFrame:
             found.append((rule.error, str(rule.column), bad))
     for col, column in column_rules().items():
         if str(col) in df.columns:
-            found += _column_failures(str(col), column, df[str(col)])
+            found += _column_failures(str(col), column, df[str(col)], groups)
     if not found:
         return pd.DataFrame({"reason": [], "column": [], "index": []})
     return pd.DataFrame(
@@ -122,6 +128,16 @@ def rule_problems(
     return problems
 
 
+def _unparsed(found: dict[str, Bad]) -> dict[str, np.ndarray]:
+    """Per column with a value that did not parse, a mask of those rows (their rule problems
+    are not reported: the value's own problem is)."""
+    return {
+        name: np.logical_or.reduce([m.to_numpy(dtype=bool) for _, m in bad])
+        for name, bad in found.items()
+        if bad
+    }
+
+
 def checked(
     raw: pd.DataFrame, limit: int | None, found_by: Failures = failures
 ) -> tuple[pd.DataFrame, list[Problem], np.ndarray | None]:
@@ -133,11 +149,7 @@ def checked(
     raw = raw.reset_index(drop=True)
     df, found = coerce_frame(raw)
     problems += coercion_problems(raw, found, limit)
-    unparsed = {
-        name: np.logical_or.reduce([m.to_numpy(dtype=bool) for _, m in bad])
-        for name, bad in found.items()
-        if bad
-    }
+    unparsed = _unparsed(found)
     found_rules = found_by(df)
     problems += rule_problems(found_rules, raw, limit, skip=unparsed)
     bad_rows = np.zeros(len(df), dtype=bool)
@@ -161,3 +173,38 @@ def check(raw: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, li
     counting the rest (`Problem.more`): two million bad rows cost a few hundred objects."""
     df, problems, _ = checked(raw, limit)
     return df, problems
+
+
+def check_parts(raw: pd.DataFrame, sizes: list[int], limit: int | None = None) -> list[list[Problem]]:
+    """The problems `check` finds in each of the consecutive slices of `raw` of these
+    `sizes` (a folder's parts, concatenated), as if each slice were checked alone, at the
+    cost of one check: each rule but unique ids is about one row, and ids are checked within
+    each slice. The messages, row numbers and limits are each slice's own."""
+    columns = check_columns([str(c) for c in raw.columns], limit)
+    if any(p.rule == "missing column" for p in columns):
+        return [list(columns) for _ in sizes]
+    raw = raw.reset_index(drop=True)
+    df, found = coerce_frame(raw)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    slice_of = np.repeat(np.arange(len(sizes)), sizes)
+    found_rules = failures(df, groups=slice_of)
+    rule_slice = slice_of[found_rules["index"].to_numpy(dtype=np.int64)]
+    bad_slices = set(rule_slice.tolist())
+    for bad in found.values():
+        for _, mask in bad:
+            bad_slices |= set(slice_of[mask.to_numpy(dtype=bool)].tolist())
+    out: list[list[Problem]] = []
+    for k, (a, b) in enumerate(pairwise(starts)):
+        problems = list(columns)
+        if k in bad_slices:  # the slice's own problems, from its rows of what was found
+            part = raw.iloc[a:b].reset_index(drop=True)
+            part_found = {
+                name: [(r, m.iloc[a:b].reset_index(drop=True)) for r, m in bad if m.iloc[a:b].any()]
+                for name, bad in found.items()
+            }
+            problems += coercion_problems(part, part_found, limit)
+            rows = found_rules[rule_slice == k]
+            rows = rows.assign(index=rows["index"].to_numpy(dtype=np.int64) - a)
+            problems += rule_problems(rows, part, limit, skip=_unparsed(part_found))
+        out.append(problems)
+    return out
