@@ -249,9 +249,10 @@ HEAVY = (
 )
 """What `timeline --help` must not wait for: each of these takes from a tenth of a second to
 a second to import (docs/performance.md, "Command start-up")."""
-COMMAND_ONLY = ("ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx", "pyspark")
-"""What `timeline add` and `timeline import` do not need: the engine, the charts, the exports,
-and PySpark, which pandera would import for its Spark types (domain/rulebook.py)."""
+COMMAND_ONLY = ("pandera", "ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx", "pyspark")
+"""What `timeline add`, `import` and `validate` do not need: pandera (the rules are checked by
+domain/vectorised.py; pandera is only their reference in the tests), the engine, the charts,
+the exports, and PySpark."""
 
 
 def _loaded_after(script: str) -> set[str]:
@@ -288,7 +289,7 @@ def test_help_is_printed_without_the_rich_renderer():
         assert f"  {command} " in result.stdout, command
 
 
-def test_add_and_import_import_neither_the_engine_nor_the_charts(tmp_path: Path):
+def test_add_import_and_validate_import_neither_pandera_nor_the_engine_nor_the_charts(tmp_path: Path):
     data = tmp_path / "events.parquet"
     data.write_bytes(CURATED.read_bytes())
     acled = Path(__file__).parent / "fixtures" / "import" / "acled_messy.csv"
@@ -296,6 +297,7 @@ def test_add_and_import_import_neither_the_engine_nor_the_charts(tmp_path: Path)
         ["add", "--title", "A call", "--type", "call", "--outlet", "Test", "--confidence", "reported",
          "--start", "2024-11-20", "--actor", "A", "--country", "UKR", "--data", str(data)],
         ["import", "--format", "acled", str(acled), "--into", str(data), "--rejects", str(tmp_path / "r.csv")],
+        ["validate", str(data)],
     ):  # fmt: skip
         loaded = _loaded_after(
             "from timeline.cli.main import app\n"

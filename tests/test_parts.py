@@ -67,7 +67,7 @@ def test_every_command_reads_a_folder(folder: Path, tmp_path: Path):
 
 
 def test_validate_names_the_part_row_and_field_of_a_bad_value_among_many_parts(folder: Path):
-    """The parts are checked together when they pass; a bad one is still named, as alone."""
+    """The parts are checked in one call, each with its own problems: a bad one is named, no other blamed."""
     manifest = parts.read_manifest(folder)
     bad = manifest.parts[len(manifest.parts) // 2].path
     table = pq.read_table(folder / bad)

@@ -1,11 +1,14 @@
-"""The import path's rules (`vectorised`, no pandera) report exactly what pandera reports."""
+"""The rule check (`vectorised`, no pandera) reports exactly what pandera reports when it
+runs the same rules (`rulebook`, the reference): on hostile rows that break every rule."""
 
 import pandas as pd
 import pytest
 
-from timeline.domain import vectorised
-from timeline.domain.schema import Col
-from timeline.domain.validation import check
+from timeline.domain import rulebook, vectorised
+from timeline.domain.coercion import coerce_frame
+from timeline.domain.ruleset import MAX_ITEMS, MAX_LENGTH, ROW_RULES, column_rules
+from timeline.domain.schema import FIELDS, Col, Kind
+from timeline.domain.validation import check, validate
 from timeline.storage import store
 
 from conftest import frame, make_row
@@ -68,7 +71,39 @@ HOSTILE = [
     {"geo_precision": 2, "latitude": None, "longitude": None},
     {"dataset": "Not A Slug"},
     {"date_precision": None, "date_start": None, "event_type": None, "source_outlet": None},
+    {"longitude": 200},
+    {"intercepted": -1, "count": 5},
+    {"initiator_countries": ["XYZ"]},
 ]
+
+
+def _every_field_broken() -> list[dict[str, object]]:
+    """Per text field: too long, and a control character; per list: too many items; per
+    required field: empty."""
+    rows: list[dict[str, object]] = []
+    for f in FIELDS:
+        name = str(f.col)
+        if f.col in MAX_LENGTH and f.kind is Kind.LIST:
+            too_many = [f"i{i}" for i in range(MAX_ITEMS[f.col] + 1)]
+            rows += [{name: ["x" * (MAX_LENGTH[f.col] + 1)]}, {name: ["a\x07b"]}, {name: too_many}]
+        elif f.col in MAX_LENGTH:
+            rows += [{name: "x" * (MAX_LENGTH[f.col] + 1)}, {name: "a\x07b"}]
+        if f.required:
+            rows.append({name: None})
+    return rows
+
+
+CANONICAL_ONLY = {
+    Col.TITLE: "",
+    Col.SOURCE_OUTLET: "",
+    Col.ACTORS: [" "],
+    Col.COUNTRIES: None,
+    Col.INITIATOR_COUNTRIES: None,
+    Col.OTHER_SOURCES: None,
+    Col.ADDED_AT: None,
+}
+"""Values that parsing never produces (a blank becomes empty, a missing list an empty one,
+`added_at` is filled in), set in the canonical frame itself so those rules are compared too."""
 
 
 def _raw(rows):
@@ -77,16 +112,51 @@ def _raw(rows):
 
 def _hostile_frame(repeat: int = 1) -> pd.DataFrame:
     rows = [make_row(event_id="good-row")]
-    for i, overrides in enumerate(HOSTILE * repeat):
+    for i, overrides in enumerate((HOSTILE + _every_field_broken()) * repeat):
         rows.append(make_row(**{str(Col.EVENT_ID): f"row-{i}", **overrides}))
     return _raw(rows)
+
+
+def _canonical_hostile() -> pd.DataFrame:
+    """The hostile rows parsed, plus one row per `CANONICAL_ONLY` value, a duplicated id and a
+    row empty throughout (which pandera's frame-wide checks let pass)."""
+    df, _ = coerce_frame(_hostile_frame().reset_index(drop=True))
+    extra = df.iloc[[0] * (len(CANONICAL_ONLY) + 2)].reset_index(drop=True)
+    for i, (col, value) in enumerate(CANONICAL_ONLY.items()):
+        values = extra[str(col)].tolist()
+        values[i] = value
+        extra[str(col)] = pd.Series(values, dtype=extra[str(col)].dtype)
+    extra.iloc[-1] = None
+    return pd.concat([df, extra], ignore_index=True)
+
+
+def _sorted(failures: pd.DataFrame) -> list[tuple[str, str, int]]:
+    return sorted(zip(failures["reason"], failures["column"], failures["index"].astype(int), strict=True))
+
+
+def test_the_hostile_rows_break_every_rule():
+    """What the comparisons below cover: each check of each column, each frame-wide rule,
+    each required field empty and the unique id repeated."""
+    found = {(r, c) for r, c, _ in _sorted(rulebook.failures(_canonical_hostile()))}
+    every = {(r.error, str(r.column)) for r in ROW_RULES}
+    for col, spec in column_rules().items():
+        every |= {(r.error, str(col)) for r in spec.rules}
+        every |= set() if spec.nullable else {(vectorised.BUILTIN_REASONS["not_nullable"], str(col))}
+        every |= {(vectorised.BUILTIN_REASONS["field_uniqueness"], str(col))} if spec.unique else set()
+    assert every - found == set()
+
+
+def test_the_same_failures_as_pandera_on_canonical_frames():
+    df = _canonical_hostile()
+    assert _sorted(vectorised.failures(df)) == _sorted(rulebook.failures(df))
+    assert validate(df) == vectorised.rule_problems(rulebook.failures(df), df, None)
 
 
 @pytest.mark.parametrize("limit", [None, 2])
 def test_the_same_problems_as_pandera_on_hostile_rows(limit):
     raw = _hostile_frame(repeat=3)
-    expected_df, expected = check(raw, limit)
-    got_df, got = vectorised.check(raw, limit)
+    expected_df, expected = vectorised.check_with(raw, rulebook.failures, limit)
+    got_df, got = check(raw, limit)
     assert expected, "the hostile rows must break rules"
     assert [str(p) for p in got] == [str(p) for p in expected]
     assert got == expected
@@ -95,4 +165,21 @@ def test_the_same_problems_as_pandera_on_hostile_rows(limit):
 
 def test_valid_rows_have_no_problems(dataset):
     raw = store.load(dataset)
-    assert vectorised.check(raw)[1] == check(raw)[1] == []
+    assert check(raw)[1] == vectorised.check_with(raw, rulebook.failures)[1] == []
+
+
+@pytest.mark.parametrize("limit", [None, 2])
+def test_parts_checked_together_get_the_problems_each_gets_alone(limit):
+    """`timeline validate` of a folder checks its parts in one call (`check_parts`): each
+    part's problems, rows and counts are those of the part checked alone; an id repeated in
+    two parts is no problem of either (the folder-wide check reports it)."""
+    raw = _hostile_frame(repeat=2)
+    raw.loc[5, str(Col.EVENT_ID)] = raw.loc[4, str(Col.EVENT_ID)]  # a repeat inside a part
+    raw.loc[len(raw) - 1, str(Col.EVENT_ID)] = raw.loc[0, str(Col.EVENT_ID)]  # across parts
+    sizes = [3, 0, 40, 1, len(raw) - 44]
+    alone = [check(raw.iloc[a : a + n], limit)[1] for a, n in zip([0, 3, 3, 43, 44], sizes, strict=True)]
+    assert vectorised.check_parts(raw, sizes, limit) == alone
+    assert [bool(found) for found in alone] == [True, False, True, True, True]
+    assert any(p.reason.startswith("duplicate event_id") for p in alone[2])  # the repeat inside
+    good = _raw([make_row(event_id=f"ok-{i}") for i in range(6)])
+    assert vectorised.check_parts(good, [2, 4], limit) == [[], []]

@@ -1,111 +1,105 @@
-"""Every rule of `validation.rules_schema`, run as one column operation per rule, without
-pandera's bookkeeping: what an import checks a chunk with.
+"""The rule check: every rule of `ruleset.py` run as one column operation over the whole
+frame, and the problems it finds, said the way a maintainer reads them.
 
-Why: pandera builds a frame of failure cases for every check and copies the frame it checks;
-on an import of a million rows that bookkeeping cost as much as the rules themselves. The
-rules are not restated here: they are read from the pandera schema (its checks, their
-errors and parameters, the frame-wide rules), so `validation.py` stays their one
-definition. What this module adds is how each kind of pandera check is evaluated, the same
-way pandera's pandas backend does (`pandera.backends.pandas.builtin_checks`): nulls skipped
+Why not pandera, which the rules were first written in: pandera builds a frame of failure
+cases for every check and copies the frame it checks, a fixed 0.1-0.4 s a call and about
+0.65 s of CPU to import; on an import of a million rows that bookkeeping cost as much as the
+rules themselves (docs/performance.md). This module evaluates the same rules the way
+pandera's pandas backend does (`pandera.backends.pandas.builtin_checks`): nulls skipped
 (`ignore_na`), a required column's nulls reported as `not_nullable`, duplicated ids as
-`field_uniqueness`. `failures` gives the same (reason, column, index) rows as pandera, so
-the problems are the same (`tests/test_vectorised.py` compares both on hostile frames).
+`field_uniqueness`, a frame-wide rule passing a row that is empty throughout. `rulebook.py`
+builds the pandera schema from the same rules, and `tests/test_vectorised.py` holds this
+checker to it on hostile frames. `validation.check` is `check`, for every path that checks
+rows (append, add, the editor, imports, `timeline validate`, the dashboard's load check).
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
-from typing import Any
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pdr
 
-from timeline.domain.problems import Problem
-from timeline.domain.validation import BUILTIN_REASONS, check_with, rule_column, rules_schema
+from timeline.domain.coercion import Bad, check_columns, coerce_frame, coercion_problems
+from timeline.domain.problems import Problem, problems_for
+from timeline.domain.ruleset import (
+    CONTROL,
+    CONTROL_MULTILINE,
+    MAX_LENGTH,
+    MULTILINE,
+    ROW_RULES,
+    ColumnRules,
+    column_rules,
+    control_reason,
+)
 
-_BUILTIN: dict[str, Callable[..., pd.Series]] = {
-    "str_matches": lambda s, pattern: s.str.match(pattern, na=False),
-    "isin": lambda s, allowed_values: s.isin(allowed_values),
-    "greater_than_or_equal_to": lambda s, min_value: s >= min_value,
-    "in_range": lambda s, min_value, max_value, include_min=True, include_max=True: (
-        (operator.le if include_min else operator.lt)(min_value, s)
-        & (operator.ge if include_max else operator.gt)(max_value, s)
-    ),
+BUILTIN_REASONS = {
+    "not_nullable": "is required but empty",
+    "field_uniqueness": "duplicate event_id (appears more than once)",
 }
-"""pandera's built-in checks as its pandas backend computes them, by check name."""
+"""How pandera's own checks (nulls, duplicates) are reported, by their name."""
+_RULE_COLUMN_BY_REASON = {rule.error: str(rule.column) for rule in ROW_RULES}
+_CONTROL_REASONS = {
+    control_reason(col): CONTROL_MULTILINE if col in MULTILINE else CONTROL for col in MAX_LENGTH
+}
+"""Problems whose value is shown around its first control character."""
+
+Failures = Callable[[pd.DataFrame], pd.DataFrame]
+"""What finds every rule violation of a canonical frame (index reset): rows of (reason,
+column, index). `failures` here; pandera's in `rulebook.failures`, the reference."""
 
 
-def _str_length(
-    s: pd.Series, min_value: Any = None, max_value: Any = None, exact_value: Any = None
-) -> pd.Series:
-    length = s.str.len()
-    if exact_value is not None:
-        return length == exact_value
-    ok = pd.Series(True, index=s.index)
-    if min_value is not None:
-        ok &= length >= min_value
-    if max_value is not None:
-        ok &= length <= max_value
-    return ok
+def rule_column(reason: str) -> str:
+    """The column a frame-wide rule's problem is reported under, by the rule's reason."""
+    return _RULE_COLUMN_BY_REASON[reason]
 
 
-_BUILTIN["str_length"] = _str_length
-
-
-def _passes(check: pdr.Check, s: pd.Series) -> np.ndarray:
-    """Per value of `s` (no nulls): does it pass `check`?"""
-    builtin = _BUILTIN.get(str(check.name))
-    if builtin is not None:
-        out = builtin(s, **(check.statistics or {}))
-    elif check.statistics:  # a built-in check this module does not know: never skip a rule
-        raise NotImplementedError(f"vectorised: pandera's {check.name} check is not implemented here")
-    else:
-        out = check._check_fn(s)  # the schema's own vectorised function
-    return np.asarray(pd.Series(out).fillna(False), dtype=bool)
-
-
-def _column_failures(name: str, column: pdr.Column, s: pd.Series) -> list[tuple[str, str, np.ndarray]]:
-    """(reason, column, failing positions) for one column, in the order pandera reports them:
-    nulls, duplicates, then each check."""
+def _column_failures(
+    name: str, column: ColumnRules, s: pd.Series, groups: np.ndarray | None
+) -> list[tuple[str, str, np.ndarray]]:
+    """(reason, column, failing positions) for one column, in the order pandera reports them
+    (which decides the order of a row's problems in one column): nulls, duplicates (within
+    each of `groups`, if given), then each check."""
     out: list[tuple[str, str, np.ndarray]] = []
     isna = np.asarray(s.isna(), dtype=bool)
     if not column.nullable and isna.any():
         out.append(("not_nullable", name, np.flatnonzero(isna)))
     if column.unique:
-        dup = np.asarray(s.duplicated(keep=False), dtype=bool) & ~isna
+        keyed = s if groups is None else pd.DataFrame({"group": groups, "value": s.to_numpy()})
+        dup = np.asarray(keyed.duplicated(keep=False), dtype=bool) & ~isna
         if dup.any():
             out.append(("field_uniqueness", name, np.flatnonzero(dup)))
     present = np.flatnonzero(~isna)
     if not len(present):
         return out
     values = s if len(present) == len(s) else s.iloc[present]
-    for check in column.checks:
-        ok = _passes(check, values)
+    for rule in column.rules:
+        ok = np.asarray(pd.Series(rule.ok(values)).fillna(False), dtype=bool)
         if not ok.all():
-            out.append((str(check.error), name, present[~ok]))
+            out.append((rule.error, name, present[~ok]))
     return out
 
 
-def failures(df: pd.DataFrame) -> pd.DataFrame:
+def failures(df: pd.DataFrame, groups: np.ndarray | None = None) -> pd.DataFrame:
     """Every rule violation of a canonical frame (index reset) as (reason, column, index), the
-    rows `validation` makes from pandera's failure cases, built column by column."""
-    schema = rules_schema()
-    found: list[tuple[str, str, np.ndarray]] = []
-    for name, column in schema.columns.items():
-        if name in df.columns:
-            found += _column_failures(name, column, df[name])
+    rows pandera's failure cases give (`rulebook.failures`), built column by column. Every
+    rule is about one row except unique values: with `groups` (a label per row), a value
+    is unique within its group, as if each group were checked alone."""
+    found: list[tuple[str, str, np.ndarray]] = []  # frame-wide rules first, as pandera lists them
     all_null: np.ndarray | None = None
-    for rule in schema.checks:
-        ok = np.asarray(pd.Series(rule._check_fn(df)).fillna(False), dtype=bool)
+    for rule in ROW_RULES:
+        ok = np.asarray(pd.Series(rule.ok(df)).fillna(False), dtype=bool)
         if ok.all():
             continue
         if all_null is None:  # pandera's ignore_na for a frame-wide check: an empty row passes
             all_null = np.asarray(df.isna().all(axis="columns"), dtype=bool)
         bad = np.flatnonzero(~ok & ~all_null)
         if len(bad):
-            found.append((str(rule.error), rule_column(str(rule.error)), bad))
+            found.append((rule.error, str(rule.column), bad))
+    for col, column in column_rules().items():
+        if str(col) in df.columns:
+            found += _column_failures(str(col), column, df[str(col)], groups)
     if not found:
         return pd.DataFrame({"reason": [], "column": [], "index": []})
     return pd.DataFrame(
@@ -117,6 +111,100 @@ def failures(df: pd.DataFrame) -> pd.DataFrame:
     ).replace({"reason": BUILTIN_REASONS})
 
 
+def rule_problems(
+    failures: pd.DataFrame, shown: pd.DataFrame, limit: int | None, skip: dict[str, np.ndarray] | None = None
+) -> list[Problem]:
+    """The failures as problems quoting `shown`'s values, in row order; with `limit`, at most
+    that many per rule and column. `skip`: per column, rows whose value did not parse (they
+    are reported as that)."""
+    problems: list[Problem] = []
+    for (reason, column), group in failures.groupby(["reason", "column"], sort=False):
+        positions = np.sort(group["index"].to_numpy(dtype=np.int64))
+        if skip and str(column) in skip:
+            positions = positions[~skip[str(column)][positions]]
+        control = _CONTROL_REASONS.get(str(reason))
+        problems += problems_for(shown, positions, str(column), str(reason), limit, control)
+    problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+    return problems
+
+
+def _unparsed(found: dict[str, Bad]) -> dict[str, np.ndarray]:
+    """Per column with a value that did not parse, a mask of those rows (their rule problems
+    are not reported: the value's own problem is)."""
+    return {
+        name: np.logical_or.reduce([m.to_numpy(dtype=bool) for _, m in bad])
+        for name, bad in found.items()
+        if bad
+    }
+
+
+def checked(
+    raw: pd.DataFrame, limit: int | None, found_by: Failures = failures
+) -> tuple[pd.DataFrame, list[Problem], np.ndarray | None]:
+    """`check`, plus a mask of the rows with any problem (None when a column is missing);
+    `found_by` finds the rule violations (`failures` unless given)."""
+    problems = check_columns([str(c) for c in raw.columns], limit)
+    if any(p.rule == "missing column" for p in problems):
+        return raw, problems, None
+    raw = raw.reset_index(drop=True)
+    df, found = coerce_frame(raw)
+    problems += coercion_problems(raw, found, limit)
+    unparsed = _unparsed(found)
+    found_rules = found_by(df)
+    problems += rule_problems(found_rules, raw, limit, skip=unparsed)
+    bad_rows = np.zeros(len(df), dtype=bool)
+    bad_rows[found_rules["index"].to_numpy(dtype=np.int64)] = True
+    for mask in unparsed.values():
+        bad_rows |= mask
+    return df, problems, bad_rows
+
+
+def check_with(
+    raw: pd.DataFrame, found_by: Failures, limit: int | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """`check`, the rule violations found by `found_by` (pandera's, for the reference test)."""
+    df, problems, _ = checked(raw, limit, found_by)
+    return df, problems
+
+
 def check(raw: pd.DataFrame, limit: int | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """`validation.check` (columns, coercion, every rule), the rules run by `failures`."""
-    return check_with(raw, failures, limit)
+    """Columns, coercion and rules in one call: what `timeline validate`, append and imports
+    use. With `limit`, at most that many problems per rule and column are made, the last one
+    counting the rest (`Problem.more`): two million bad rows cost a few hundred objects."""
+    df, problems, _ = checked(raw, limit)
+    return df, problems
+
+
+def check_parts(raw: pd.DataFrame, sizes: list[int], limit: int | None = None) -> list[list[Problem]]:
+    """The problems `check` finds in each of the consecutive slices of `raw` of these
+    `sizes` (a folder's parts, concatenated), as if each slice were checked alone, at the
+    cost of one check: each rule but unique ids is about one row, and ids are checked within
+    each slice. The messages, row numbers and limits are each slice's own."""
+    columns = check_columns([str(c) for c in raw.columns], limit)
+    if any(p.rule == "missing column" for p in columns):
+        return [list(columns) for _ in sizes]
+    raw = raw.reset_index(drop=True)
+    df, found = coerce_frame(raw)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    slice_of = np.repeat(np.arange(len(sizes)), sizes)
+    found_rules = failures(df, groups=slice_of)
+    rule_slice = slice_of[found_rules["index"].to_numpy(dtype=np.int64)]
+    bad_slices = set(rule_slice.tolist())
+    for bad in found.values():
+        for _, mask in bad:
+            bad_slices |= set(slice_of[mask.to_numpy(dtype=bool)].tolist())
+    out: list[list[Problem]] = []
+    for k, (a, b) in enumerate(pairwise(starts)):
+        problems = list(columns)
+        if k in bad_slices:  # the slice's own problems, from its rows of what was found
+            part = raw.iloc[a:b].reset_index(drop=True)
+            part_found = {
+                name: [(r, m.iloc[a:b].reset_index(drop=True)) for r, m in bad if m.iloc[a:b].any()]
+                for name, bad in found.items()
+            }
+            problems += coercion_problems(part, part_found, limit)
+            rows = found_rules[rule_slice == k]
+            rows = rows.assign(index=rows["index"].to_numpy(dtype=np.int64) - a)
+            problems += rule_problems(rows, part, limit, skip=_unparsed(part_found))
+        out.append(problems)
+    return out

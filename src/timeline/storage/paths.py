@@ -1,4 +1,4 @@
-"""Where the dataset is by default. Kept apart from `store` (pandas, pandera) so that the
+"""Where the dataset is by default. Kept apart from `store` (pandas, pyarrow, the rules) so that the
 `timeline` command can declare its `--data` options without importing them (`timeline --help`
 stays fast)."""
 
