@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,6 +75,16 @@ def select(sql: str, table: pa.Table, **params: object) -> pa.Table:
         return con.sql(sql, params=params).to_arrow_table()
     finally:
         con.close()
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """DuckDB's 64-bit hash of each row's values (all columns, as text; the columns are
+    renamed, so no name from a file reaches the query)."""
+    if not len(frame.columns):
+        return np.zeros(len(frame), dtype=np.uint64)
+    columns = {f"c{i}": pa.array(frame[c].astype(STRING).array) for i, c in enumerate(frame.columns)}
+    sql = "SELECT hash(" + ", ".join(columns) + ") AS h FROM chunk"
+    return select(sql, pa.table(columns)).column("h").to_numpy()
 
 
 def series(table: pa.Table, name: str, index: pd.Index, dtype: object = STRING) -> pd.Series:
