@@ -233,26 +233,25 @@ SELECT
     CAST(CASE precision WHEN 'week' THEN day + INTERVAL 3 DAY
          WHEN 'month' THEN last_day(day) ELSE day END AS TIMESTAMP) AS date_end,
     precision,
-    coalesce(event_date, '') || CASE precision
+    concat(event_date, CASE precision
         WHEN 'week' THEN ' (ACLED: within a week around this date)'
-        WHEN 'month' THEN ' (ACLED: sometime this month)' ELSE '' END AS date_text,
+        WHEN 'month' THEN ' (ACLED: sometime this month)' END) AS date_text,
     type,
-    coalesce(label, '') || CASE WHEN actor1 IS NOT NULL THEN ' by ' || actor1 ELSE '' END
-        || ' in ' || place AS title,
-    'ACLED codes this as ' || coalesce(sub_text, '')
-        || CASE WHEN event_type IS NOT NULL THEN ' (' || event_type || ')' ELSE '' END
-        || CASE WHEN actor1 IS NOT NULL THEN ' by ' || actor1 ELSE '' END
-        || CASE WHEN inter1_label IS NOT NULL THEN ' [' || inter1_label || ']' ELSE '' END
-        || CASE WHEN actor2 IS NOT NULL THEN ', involving ' || actor2 ELSE '' END
-        || CASE WHEN inter2_label IS NOT NULL THEN ' [' || inter2_label || ']' ELSE '' END
-        || ' in ' || place || '. '
-        || CASE WHEN fatalities_value IS NOT NULL
-                THEN 'Fatalities reported: ' || fatalities_value || '. '
-                ELSE 'No fatality figure given. ' END
-        || CASE WHEN by_notes THEN 'Filed as ' || lower(label)
-                || ' because ACLED''s notes name the weapon. ' ELSE '' END
-        || CASE WHEN source IS NOT NULL THEN 'ACLED''s sources: ' || source || '. ' ELSE '' END
-        || 'ACLED event ' || coalesce(event_id_cnty, '') || '.' AS summary,
+    concat(label, CASE WHEN actor1 IS NOT NULL THEN concat(' by ', actor1) END, ' in ', place) AS title,
+    concat(
+        'ACLED codes this as ', sub_text,
+        CASE WHEN event_type IS NOT NULL THEN concat(' (', event_type, ')') END,
+        CASE WHEN actor1 IS NOT NULL THEN concat(' by ', actor1) END,
+        CASE WHEN inter1_label IS NOT NULL THEN concat(' [', inter1_label, ']') END,
+        CASE WHEN actor2 IS NOT NULL THEN concat(', involving ', actor2) END,
+        CASE WHEN inter2_label IS NOT NULL THEN concat(' [', inter2_label, ']') END,
+        ' in ', place, '. ',
+        CASE WHEN fatalities_value IS NOT NULL THEN concat('Fatalities reported: ', fatalities_value, '. ')
+             ELSE 'No fatality figure given. ' END,
+        CASE WHEN by_notes THEN concat('Filed as ', lower(label), ' because ACLED''s notes name the weapon. ') END,
+        CASE WHEN source IS NOT NULL THEN concat('ACLED''s sources: ', source, '. ') END,
+        'ACLED event ', event_id_cnty, '.'
+    ) AS summary,
     location,
     CASE WHEN geo_precision_value IN (1, 2, 3) AND latitude_value IS NOT NULL
          THEN geo_precision_value END AS geo_precision,
@@ -286,12 +285,11 @@ SELECT
         WHEN fatalities_bad THEN 'fatalities is not a whole number: ''' || fatalities_raw || ''''
     END AS reason
 FROM (
-    SELECT *, coalesce(location, '') || CASE WHEN country IS NOT NULL THEN ', ' || country ELSE '' END
-        AS place
+    SELECT *, concat(location, CASE WHEN country IS NOT NULL THEN concat(', ', country) END) AS place
     FROM (
-        SELECT * REPLACE (nullif(coalesce(location, '') || CASE
-            WHEN admin1 IS NOT NULL AND admin1 IS DISTINCT FROM location THEN ', ' || admin1
-            ELSE '' END, '') AS location)
+        SELECT * REPLACE (nullif(concat(location, CASE
+            WHEN admin1 IS NOT NULL AND admin1 IS DISTINCT FROM location THEN concat(', ', admin1) END), '')
+            AS location)
         FROM chunk
     )
 )
