@@ -80,13 +80,29 @@ def _messy() -> pd.DataFrame:
 
 def _hostile(rows: int = 1500) -> pd.DataFrame:
     """`rows` rows of the messy fixture's first, each cell swapped for a hostile value with
-    probability 1/5; its columns are slices of one Arrow table, as the CSV reader hands them."""
+    probability 1/5, then notes against sub-event types; its columns are slices of one Arrow
+    table, as the CSV reader hands them."""
     rng = np.random.default_rng(20)
     first = _messy().iloc[0]
     frame = pd.DataFrame({c: [first[c]] * rows for c in first.index})
     for column, values in HOSTILE.items():
         pick = np.array(values, dtype=object)[rng.integers(0, len(values), rows)]
         frame[column] = np.where(rng.random(rows) < 0.8, frame[column].to_numpy(dtype=object), pick)
+    # notes that casefold into a weapon's name ('mißile', the Kelvin sign's 'Kh-101', the long
+    # s of 'ſhahed') under each sub-event type the notes decide, and one they do not
+    subs = ["Air/drone strike", "Shelling/artillery/missile attack", "Armed clash"]
+    notes = [
+        "Stra\u00dfe mi\u00dfile",
+        "\u212ah-101 strike",
+        "\u017fhahed",
+        "a drone\u2019s strike",
+        "dr\u00f6ne",
+    ]
+    pairs = pd.DataFrame(
+        [{**first.to_dict(), "sub_event_type": sub, "notes": note} for sub in subs for note in notes]
+    )
+    frame = pd.concat([frame, pairs], ignore_index=True)
+    rows = len(frame)
     table = pa.Table.from_pandas(pd.concat([frame.head(7), frame]), preserve_index=False).slice(7)
     sliced = pd.DataFrame({c: pd.arrays.ArrowStringArray(table.column(c)) for c in table.column_names})
     sliced.index = pd.RangeIndex(1, rows + 1)
