@@ -103,7 +103,9 @@ def _event_types(sub: pa.Array, notes: pa.Array) -> dict[str, pa.Array]:
             kind = None if plain is None else taxonomy.acled_event_type(value, probe)
             types.append(kind)
             by_notes.append(kind is not None and kind != plain)
-    drone, missile = _weapon_words(notes)
+    dependent = [i for i in range(len(distinct)) if len(set(types[4 * i : 4 * i + 4])) > 1]
+    needed = pc.is_in(encoded.indices, value_set=pa.array(dependent, type=encoded.indices.type))
+    drone, missile = _weapon_words(notes, needed)
     case = pc.add(
         pc.multiply(encoded.indices.cast(pa.int64()), 4),
         pc.add(pc.multiply(drone.cast(pa.int64()), 2), missile.cast(pa.int64())),
@@ -123,15 +125,16 @@ def _any_of(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in words)
 
 
-def _weapon_words(notes: pa.Array) -> tuple[pa.Array, pa.Array]:
+def _weapon_words(notes: pa.Array, needed: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Whether each row's notes name a drone, and a missile, compared casefolded as the
     taxonomy does: ASCII notes by RE2 ignoring case (on ASCII text that is casefolding),
-    others by Python's `casefold`."""
+    others by Python's `casefold`, only in the rows whose type the notes decide (`needed`;
+    ACLED's notes often hold a curly apostrophe)."""
     found = [pc.match_substring_regex(notes, _any_of(words), ignore_case=True) for words in _WEAPON_WORDS]
-    ascii_only = pc.string_is_ascii(notes)
-    if pc.all(ascii_only).as_py() is not False:
+    python = pc.and_(pc.invert(pc.string_is_ascii(notes)), needed)
+    if not pc.any(python).as_py():
         return found[0], found[1]
-    others = pc.indices_nonzero(pc.invert(ascii_only)).to_numpy()
+    others = pc.indices_nonzero(python).to_numpy()
     texts = [v.casefold() for v in notes.take(others).to_pylist()]
     fixed = []
     for words, arr in zip(_WEAPON_WORDS, found, strict=True):
