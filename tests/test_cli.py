@@ -304,7 +304,9 @@ def test_add_import_and_validate_import_neither_pandera_nor_the_engine_nor_the_c
             f"try:\n    app({args!r})\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code"
         )
         assert "pandas" in loaded, args  # the command ran
-        assert loaded.isdisjoint(COMMAND_ONLY), (args, loaded & set(COMMAND_ONLY))
+        # an ACLED import maps its chunks with DuckDB (importers/onepass.py), nothing else heavy
+        allowed = {"duckdb"} if args[0] == "import" else set()
+        assert loaded.isdisjoint(set(COMMAND_ONLY) - allowed), (args, loaded & set(COMMAND_ONLY))
     assert len(store.load(data)) > len(store.load(CURATED)) + 1
 
 

@@ -15,6 +15,12 @@ def test_whole_numbers_keep_blank_missing_and_refuse_fractions():
     assert bad.tolist() == [False, False, False, True, True, False]
 
 
+def test_whole_numbers_too_large_for_a_count_are_bad_not_a_crash():
+    numbers, bad = fields.whole_numbers(s("99999999999999999999", "-1e300", "12"))
+    assert bad.tolist() == [True, True, False]
+    assert numbers.isna().tolist() == [True, True, False] and numbers[2] == 12
+
+
 def test_event_dates_spellings_and_ambiguous_digits_without_a_file_order():
     parsed, bad = fields.event_dates(
         s(

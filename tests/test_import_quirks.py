@@ -89,6 +89,21 @@ def test_acled_placeholders_read_as_unknown(tmp_path: Path):
     }
 
 
+def test_a_count_too_large_for_any_number_is_rejected_not_a_crash(tmp_path: Path):
+    source = write(tmp_path / "a.csv", acled.COLUMNS, [
+        acled_row(event_id_cnty="UKR1", fatalities="99999999999999999999"),
+        acled_row(event_id_cnty="UKR2", time_precision="1e30"),
+        acled_row(event_id_cnty="UKR3"),
+    ])  # fmt: skip
+    result = run("acled", source, tmp_path / "a.parquet")
+    assert result.exit_code == 0, result.output
+    assert list(load(tmp_path / "a.parquet").index) == ["acled-ukr3"]
+    assert rejected_reasons(tmp_path / "a.rejected.csv") == {
+        "1": "fatalities is not a whole number: '99999999999999999999'",
+        "2": "unknown time_precision: '1e30' (expected 1, 2 or 3)",
+    }
+
+
 # --- 2. encodings -------------------------------------------------------------------------
 
 

@@ -6,43 +6,42 @@ the taxonomy's ACLED table (`taxonomy.acled_event_type`, which reads the notes t
 from aircraft and missiles from artillery), and write a short factual title and summary
 from the fields. ACLED's own `notes` are not copied: titles and summaries are in our words,
 and the ACLED id lets an analyst look the notes up.
+
+How: one pass (`onepass`). The columns with few distinct values (dates, codes, numbers as
+text, actor names, countries) are read once per distinct value by the shared parsers, and
+one DuckDB query (`_QUERY`) builds the rest and the first reason a row is rejected for.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from timeline.domain import sides, taxonomy
 from timeline.domain.schema import Col
 from timeline.domain.validation import MAX_TITLE_LENGTH
 from timeline.importers import countries
-from timeline.importers.base import (
-    PLACEHOLDERS,
-    Format,
-    Mapped,
-    Options,
-    Reasons,
-    mapped,
-    quoted,
-    reject_dates,
-)
+from timeline.importers.base import PLACEHOLDERS, Format, Mapped, Options, mapped
 from timeline.importers.fields import (
     STRING,
     DateOrder,
     actor_countries,
-    clause,
     event_dates,
+    expected_dates,
     floats,
-    join,
+    numeric_parts,
     slug,
     string_lists,
     text,
     truncate,
     whole_numbers,
 )
+from timeline.importers.onepass import per_value, reasons, select, series, source_text, trimmed
 
 NAME = "acled"
 COLUMNS = (
@@ -87,158 +86,261 @@ def inter_labels(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return label.mask(none), (~none & label.isna())
 
 
-def event_types(sub: pd.Series, notes: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """taxonomy.acled_event_type per row, and whether the notes decided it (asked once per
-    sub-event type, and once per drone/missile mention for types the notes decide)."""
-    out = pd.Series(pd.NA, index=sub.index, dtype=STRING)
-    by_notes = pd.Series(False, index=sub.index)
-    for value in sub.dropna().unique():
-        rows = sub.eq(value).fillna(False)
-        plain = taxonomy.acled_event_type(value, "")
-        if plain is None:
-            continue
-        if plain == taxonomy.acled_event_type(value, "drone missile"):
-            out[rows] = plain
-            continue
-        # The notes matter only through whether they name a drone or a missile: ask the
-        # taxonomy once for each of the four cases rather than once per row.
-        lowered = notes[rows].fillna("").str.casefold()
-        drone = lowered.str.contains(_any_of(taxonomy.DRONE_WORDS)).to_numpy(dtype=bool)
-        missile = lowered.str.contains(_any_of(taxonomy.MISSILE_WORDS)).to_numpy(dtype=bool)
+def _event_types(sub: pa.Array, notes: pa.Array) -> dict[str, pa.Array]:
+    """taxonomy.acled_event_type per row, its label, and whether the notes decided it: asked
+    once per distinct sub-event type and each of the four drone/missile cases (the notes
+    matter only through whether they name a drone or a missile)."""
+    encoded = pc.dictionary_encode(sub)
+    distinct = text(pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary), dtype=STRING))
+    types: list[str | None] = []
+    by_notes: list[bool] = []
+    for value in distinct:
+        plain = None if pd.isna(value) else taxonomy.acled_event_type(value, "")
         for d, m in itertools.product((False, True), repeat=2):
             probe = " ".join(
                 w for w, on in ((taxonomy.DRONE_WORDS[0], d), (taxonomy.MISSILE_WORDS[0], m)) if on
             )
-            out[lowered.index[(drone == d) & (missile == m)]] = taxonomy.acled_event_type(value, probe)
-        by_notes[rows] = out[rows].ne(plain)
-    return out, by_notes
+            kind = None if plain is None else taxonomy.acled_event_type(value, probe)
+            types.append(kind)
+            by_notes.append(kind is not None and kind != plain)
+    dependent = [i for i in range(len(distinct)) if len(set(types[4 * i : 4 * i + 4])) > 1]
+    needed = pc.is_in(encoded.indices, value_set=pa.array(dependent, type=encoded.indices.type))
+    drone, missile = _weapon_words(notes, needed)
+    case = pc.add(
+        pc.multiply(encoded.indices.cast(pa.int64()), 4),
+        pc.add(pc.multiply(drone.cast(pa.int64()), 2), missile.cast(pa.int64())),
+    )
+    return {
+        "sub_text": pa.array(distinct, from_pandas=True, type=pa.string()).take(encoded.indices),
+        "type": pa.array(types, pa.string()).take(case),
+        "label": pa.array([taxonomy.LABELS[k] if k else None for k in types], pa.string()).take(case),
+        "by_notes": pa.array(by_notes, pa.bool_()).take(case),
+    }
+
+
+_WEAPON_WORDS = (taxonomy.DRONE_WORDS, taxonomy.MISSILE_WORDS)
 
 
 def _any_of(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w) for w in words)
 
 
-def _dates(
-    chunk: pd.DataFrame, r: Reasons, order: DateOrder | None
-) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    day, bad = event_dates(chunk["event_date"], order)
-    reject_dates(r, chunk["event_date"], "event_date", day, bad, order)
-    level, bad_level = whole_numbers(chunk["time_precision"])
+def _weapon_words(notes: pa.Array, needed: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Whether each row's notes name a drone, and a missile, compared casefolded as the
+    taxonomy does: ASCII notes by RE2 ignoring case (on ASCII text that is casefolding),
+    others by Python's `casefold`, only in the rows whose type the notes decide (`needed`;
+    ACLED's notes often hold a curly apostrophe)."""
+    found = [pc.match_substring_regex(notes, _any_of(words), ignore_case=True) for words in _WEAPON_WORDS]
+    python = pc.and_(pc.invert(pc.string_is_ascii(notes)), needed)
+    if not pc.any(python).as_py():
+        return found[0], found[1]
+    others = pc.indices_nonzero(python).to_numpy()
+    texts = [v.casefold() for v in notes.take(others).to_pylist()]
+    fixed = []
+    for words, arr in zip(_WEAPON_WORDS, found, strict=True):
+        pattern = re.compile(_any_of(words))
+        values = arr.to_numpy(zero_copy_only=False).copy()
+        values[others] = [pattern.search(t) is not None for t in texts]
+        fixed.append(pa.array(values))
+    return fixed[0], fixed[1]
+
+
+def _date_values(order: DateOrder | None) -> Callable[[pd.Series], dict[str, pd.Series]]:
+    """The day of each distinct date text (in the file's decided shape), whether it is
+    unreadable, and whether it is all digits in a file that does not tell day-first from
+    month-first."""
+
+    def parse(values: pd.Series) -> dict[str, pd.Series]:
+        day, bad = event_dates(values, order)
+        ambiguous = bad & False
+        if order is None or not (order.order or order.date_format):
+            ambiguous = bad & numeric_parts(values)["a"].notna()
+        return {"day": day, "date_bad": bad, "date_ambiguous": ambiguous}
+
+    return parse
+
+
+def _precision(values: pd.Series) -> dict[str, pd.Series]:
+    level, bad = whole_numbers(values)
     precision = level.map(PRECISIONS).astype(STRING)
-    r.add(bad_level | precision.isna(), "unknown time_precision",
-          quoted(chunk["time_precision"]) + " (expected 1, 2 or 3)")  # fmt: skip
-    start, end = day.copy(), day.copy()
-    week = precision.eq("week").fillna(False)
-    start[week] = day[week] - pd.Timedelta(days=3)
-    end[week] = day[week] + pd.Timedelta(days=3)
-    month = precision.eq("month").fillna(False)
-    start[month] = day[month].dt.to_period("M").dt.start_time.astype("datetime64[ms]")
-    end[month] = day[month].dt.to_period("M").dt.end_time.dt.normalize().astype("datetime64[ms]")
-    original = text(chunk["event_date"])
-    date_text = join(
-        original,
-        clause(week, " (ACLED: within a week around this date)"),
-        clause(month, " (ACLED: sometime this month)"),
+    return {"precision": precision, "precision_bad": bad | precision.isna()}
+
+
+def _inter(values: pd.Series) -> dict[str, pd.Series]:
+    label, bad = inter_labels(values)
+    return {"label": label, "bad": bad}
+
+
+def _float(values: pd.Series) -> dict[str, pd.Series]:
+    number, bad = floats(values)
+    return {"value": number, "bad": bad}
+
+
+def _whole(values: pd.Series) -> dict[str, pd.Series]:
+    number, bad = whole_numbers(values)
+    return {"value": number, "bad": bad}
+
+
+def _actor(launching: bool) -> Callable[[pd.Series], dict[str, pd.Series]]:
+    """Each distinct actor cell's countries (`countries.of_actor`), and for actor 1 its side
+    (sides.py): ACLED codes the side that acts as actor 1."""
+
+    def look(values: pd.Series) -> dict[str, pd.Series]:
+        out = {"countries": actor_countries(values, split=";")}
+        if launching:
+            out["side"] = sides.launching(text(values), NAME, split=";")
+        return out
+
+    return look
+
+
+def _alpha3(read: Callable[[str], str | None]) -> Callable[[pd.Series], dict[str, pd.Series]]:
+    def look(values: pd.Series) -> dict[str, pd.Series]:
+        return {"alpha3": pd.Series([None if pd.isna(v) else read(v) for v in text(values)], dtype=STRING)}
+
+    return look
+
+
+_ACTORS = ("actor1", "assoc_actor_1", "actor2", "assoc_actor_2")
+_QUOTED = ("event_date", "time_precision", "sub_event_type", "inter1", "inter2", "latitude", "longitude",
+           "fatalities")  # fmt: skip
+_TEXT = ("event_id_cnty", "event_date", "event_type", "location", "admin1", "country", "source", *_ACTORS)
+
+
+def _columns(chunk: pd.DataFrame, options: Options) -> dict[str, pa.Array]:
+    """Every input of the query: the chunk's text (trimmed, blank -> null; as read, for the
+    messages) and what the per-value lookups made of it."""
+    raw = {name: source_text(chunk, name) for name in {*_QUOTED, *_TEXT, "notes", "geo_precision", "iso"}}
+    cols = {f"{name}_raw": raw[name] for name in _QUOTED}
+    cols.update({name: trimmed(raw[name]) for name in _TEXT})
+    cols["slug"] = pa.array(slug(chunk["event_id_cnty"]).array).cast(pa.string())
+    cols.update(per_value(raw["event_date"], _date_values(options.date_order)))
+    cols.update(per_value(raw["time_precision"], _precision))
+    cols.update(_event_types(raw["sub_event_type"], raw["notes"]))
+    for name, look in (("inter1", _inter), ("inter2", _inter), ("latitude", _float), ("longitude", _float),
+                       ("fatalities", _whole), ("geo_precision", _whole)):  # fmt: skip
+        cols.update({f"{name}_{k}": v for k, v in per_value(raw[name], look).items()})
+    iso = per_value(raw["iso"], _alpha3(countries.from_numeric))["alpha3"]
+    named = per_value(raw["country"], _alpha3(countries.from_name))["alpha3"]
+    cols["alpha3"] = pc.coalesce(iso, named)
+    for name in _ACTORS:
+        cols.update({f"{name}_{k}": v for k, v in per_value(raw[name], _actor(name == "actor1")).items()})
+    return cols
+
+
+_QUERY = r"""
+SELECT
+    'acled-' || slug AS event_id,
+    CAST(CASE precision WHEN 'week' THEN day - INTERVAL 3 DAY
+         WHEN 'month' THEN date_trunc('month', day) ELSE day END AS TIMESTAMP) AS date_start,
+    CAST(CASE precision WHEN 'week' THEN day + INTERVAL 3 DAY
+         WHEN 'month' THEN last_day(day) ELSE day END AS TIMESTAMP) AS date_end,
+    precision,
+    concat(event_date, CASE precision
+        WHEN 'week' THEN ' (ACLED: within a week around this date)'
+        WHEN 'month' THEN ' (ACLED: sometime this month)' END) AS date_text,
+    type,
+    concat(label, CASE WHEN actor1 IS NOT NULL THEN concat(' by ', actor1) END, ' in ', place) AS title,
+    concat(
+        'ACLED codes this as ', sub_text,
+        CASE WHEN event_type IS NOT NULL THEN concat(' (', event_type, ')') END,
+        CASE WHEN actor1 IS NOT NULL THEN concat(' by ', actor1) END,
+        CASE WHEN inter1_label IS NOT NULL THEN concat(' [', inter1_label, ']') END,
+        CASE WHEN actor2 IS NOT NULL THEN concat(', involving ', actor2) END,
+        CASE WHEN inter2_label IS NOT NULL THEN concat(' [', inter2_label, ']') END,
+        ' in ', place, '. ',
+        CASE WHEN fatalities_value IS NOT NULL THEN concat('Fatalities reported: ', fatalities_value, '. ')
+             ELSE 'No fatality figure given. ' END,
+        CASE WHEN by_notes THEN concat('Filed as ', lower(label), ' because ACLED''s notes name the weapon. ') END,
+        CASE WHEN source IS NOT NULL THEN concat('ACLED''s sources: ', source, '. ') END,
+        'ACLED event ', event_id_cnty, '.'
+    ) AS summary,
+    location,
+    CASE WHEN geo_precision_value IN (1, 2, 3) AND latitude_value IS NOT NULL
+         THEN geo_precision_value END AS geo_precision,
+    CASE WHEN fatalities_value IS NOT NULL THEN 'fatalities' END AS count_unit,
+    CASE
+        WHEN event_id_cnty IS NULL THEN 'missing event_id_cnty'
+        WHEN day IS NULL AND NOT date_bad THEN 'missing date'
+        WHEN date_ambiguous THEN 'ambiguous date'
+        WHEN date_bad THEN 'bad date'
+        WHEN precision_bad THEN 'unknown time_precision'
+        WHEN type IS NULL THEN 'unknown ACLED sub-event type'
+        WHEN inter1_bad OR inter2_bad THEN 'unknown ACLED inter code'
+        WHEN latitude_bad THEN 'latitude is not a number'
+        WHEN longitude_bad THEN 'longitude is not a number'
+        WHEN fatalities_bad THEN 'fatalities is not a whole number'
+    END AS category,
+    CASE
+        WHEN event_id_cnty IS NULL THEN 'missing event_id_cnty'
+        WHEN day IS NULL AND NOT date_bad THEN 'missing date: event_date is blank or says unknown'
+        WHEN date_ambiguous THEN 'ambiguous date: event_date ''' || event_date_raw || ''' could be '
+            || 'day-first or month-first and no date in this file tells which; '
+            || 'give --date-format %d/%m/%Y or %m/%d/%Y'
+        WHEN date_bad THEN 'bad date: event_date ''' || event_date_raw || ''' (' || $expected || ')'
+        WHEN precision_bad THEN 'unknown time_precision: ''' || time_precision_raw
+            || ''' (expected 1, 2 or 3)'
+        WHEN type IS NULL THEN 'unknown ACLED sub-event type: ''' || sub_event_type_raw || ''''
+        WHEN inter1_bad THEN 'unknown ACLED inter code: inter1 ''' || inter1_raw || ''''
+        WHEN inter2_bad THEN 'unknown ACLED inter code: inter2 ''' || inter2_raw || ''''
+        WHEN latitude_bad THEN 'latitude is not a number: ''' || latitude_raw || ''''
+        WHEN longitude_bad THEN 'longitude is not a number: ''' || longitude_raw || ''''
+        WHEN fatalities_bad THEN 'fatalities is not a whole number: ''' || fatalities_raw || ''''
+    END AS reason
+FROM (
+    SELECT *, concat(location, CASE WHEN country IS NOT NULL THEN concat(', ', country) END) AS place
+    FROM (
+        SELECT * REPLACE (nullif(concat(location, CASE
+            WHEN admin1 IS NOT NULL AND admin1 IS DISTINCT FROM location THEN concat(', ', admin1) END), '')
+            AS location)
+        FROM chunk
     )
-    return start, end, precision, date_text
+)
+"""
+"""An ACLED row after the per-value lookups: its id, dates, title and summary in our words,
+and the first reason it is rejected for (checked in this order: id, date, precision, type,
+inter codes, coordinates, fatalities)."""
 
 
 def map_chunk(chunk: pd.DataFrame, options: Options) -> Mapped:
     idx = chunk.index
-    r = Reasons(idx)
+    cols = _columns(chunk, options)
+    out = select(_QUERY, pa.table(cols), expected=expected_dates(options.date_order))
 
-    source_id = text(chunk["event_id_cnty"])
-    r.add(source_id.isna(), "missing event_id_cnty")
-    start, end, precision, date_text = _dates(chunk, r, options.date_order)
+    def col(name: str, dtype: object = STRING) -> pd.Series:
+        return series(out, name, idx, dtype)
 
-    sub = text(chunk["sub_event_type"])
-    notes = text(chunk["notes"])
-    types, by_notes = event_types(sub, notes)
-    r.add(types.isna(), "unknown ACLED sub-event type", quoted(chunk["sub_event_type"]))
-    labels = types.map(taxonomy.LABELS).astype(STRING)
+    def looked_up(name: str, dtype: object = STRING) -> pd.Series:
+        return series(pa.table({name: cols[name]}), name, idx, dtype)
 
-    inter1, bad1 = inter_labels(chunk["inter1"])
-    inter2, bad2 = inter_labels(chunk["inter2"])
-    r.add(bad1, "unknown ACLED inter code", "inter1 " + quoted(chunk["inter1"]))
-    r.add(bad2, "unknown ACLED inter code", "inter2 " + quoted(chunk["inter2"]))
-
-    lat, lon, geo_precision = _coordinates(chunk, r)
-    fatalities, bad_count = whole_numbers(chunk["fatalities"])
-    r.add(bad_count, "fatalities is not a whole number", quoted(chunk["fatalities"]))
-
-    actor1, actor2 = text(chunk["actor1"]), text(chunk["actor2"])
-    assoc1 = text(chunk.get("assoc_actor_1", pd.Series("", index=idx)))
-    assoc2 = text(chunk.get("assoc_actor_2", pd.Series("", index=idx)))
-    alpha3, location, where = _place(chunk)
-    source = text(chunk["source"])
-
-    title = join(labels, clause(actor1.notna(), " by ", actor1), " in ", where)
-    summary = join(
-        "ACLED codes this as ", sub, clause(text(chunk["event_type"]).notna(), " (", text(chunk["event_type"]), ")"),
-        clause(actor1.notna(), " by ", actor1), clause(inter1.notna(), " [", inter1, "]"),
-        clause(actor2.notna(), ", involving ", actor2), clause(inter2.notna(), " [", inter2, "]"),
-        " in ", where, ". ",
-        clause(fatalities.notna(), "Fatalities reported: ", fatalities.astype(STRING), ". "),
-        clause(fatalities.isna(), "No fatality figure given. "),
-        clause(by_notes, "Filed as ", labels.str.lower(), " because ACLED's notes name the weapon. "),
-        clause(source.notna(), "ACLED's sources: ", source, ". "),
-        "ACLED event ", source_id, ".",
-    )  # fmt: skip
+    fatalities = looked_up("fatalities_value", pd.Int64Dtype())
     rows = {
-        Col.EVENT_ID: "acled-" + slug(source_id),
-        Col.DATE_START: start,
-        Col.DATE_END: end,
-        Col.DATE_PRECISION: precision,
-        Col.DATE_TEXT: date_text,
-        Col.EVENT_TYPE: types,
-        Col.TITLE: truncate(title, MAX_TITLE_LENGTH),
-        Col.SUMMARY: summary,
-        Col.ACTORS: string_lists(idx, actor1, assoc1, actor2, assoc2, split=";"),
+        Col.EVENT_ID: col("event_id"),
+        Col.DATE_START: col("date_start", "datetime64[ms]"),
+        Col.DATE_END: col("date_end", "datetime64[ms]"),
+        Col.DATE_PRECISION: col("precision"),
+        Col.DATE_TEXT: col("date_text"),
+        Col.EVENT_TYPE: col("type"),
+        Col.TITLE: truncate(col("title"), MAX_TITLE_LENGTH),
+        Col.SUMMARY: col("summary"),
+        Col.ACTORS: string_lists(idx, *[looked_up(name) for name in _ACTORS], split=";"),
         Col.COUNTRIES: string_lists(  # the place's country, then those the actors' names state
-            idx, alpha3, *[actor_countries(a, split=";") for a in (actor1, assoc1, actor2, assoc2)], split=";"
+            idx, looked_up("alpha3"), *[looked_up(f"{name}_countries") for name in _ACTORS], split=";"
         ),
         # ACLED codes the side that acts as actor 1, its side from the actor table (sides.py);
         # a strike whose side is unknown is rejected (a strike must say who launched it),
         # never given the place's country.
-        Col.INITIATOR_COUNTRIES: string_lists(idx, sides.launching(actor1, NAME, split=";"), split=";"),
-        Col.LOCATION: location,
-        Col.LATITUDE: lat,
-        Col.LONGITUDE: lon,
-        Col.GEO_PRECISION: geo_precision,
+        Col.INITIATOR_COUNTRIES: string_lists(idx, looked_up("actor1_side"), split=";"),
+        Col.LOCATION: col("location"),
+        Col.LATITUDE: looked_up("latitude_value", "float64"),
+        Col.LONGITUDE: looked_up("longitude_value", "float64"),
+        Col.GEO_PRECISION: col("geo_precision", pd.Int64Dtype()),
         Col.COUNT: fatalities,
-        Col.COUNT_UNIT: pd.Series("fatalities", index=idx, dtype=STRING).where(fatalities.notna()),
+        Col.COUNT_UNIT: col("count_unit"),
         Col.CONFIDENCE: CONFIDENCE,
         Col.SOURCE_OUTLET: OUTLET,  # one outlet, however many sources it drew on (in the summary)
     }
-    return mapped(rows, idx, r)
-
-
-def _coordinates(chunk: pd.DataFrame, r: Reasons) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Latitude, longitude and geo_precision (ACLED's 1-3 is this schema's: exact place, near
-    it, region); a coordinate that is not a number rejects its row."""
-    lat, bad_lat = floats(chunk["latitude"])
-    lon, bad_lon = floats(chunk["longitude"])
-    r.add(bad_lat, "latitude is not a number", quoted(chunk["latitude"]))
-    r.add(bad_lon, "longitude is not a number", quoted(chunk["longitude"]))
-    geo_precision, _ = whole_numbers(chunk.get("geo_precision", pd.Series("", index=chunk.index)))
-    return lat, lon, geo_precision.where(geo_precision.isin([1, 2, 3]) & lat.notna())
-
-
-def _place(chunk: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """The place's country (alpha-3, from the numeric iso code or the name), its location
-    ('Kupiansk, Kharkiv') and where, for sentences ('Kupiansk, Kharkiv, Ukraine')."""
-    idx = chunk.index
-    country = text(chunk["country"])
-    iso = text(chunk.get("iso", pd.Series("", index=idx)))
-    alpha3 = iso.map({v: countries.from_numeric(v) for v in iso.dropna().unique()}).astype(STRING)
-    alpha3 = alpha3.fillna(
-        country.map({v: countries.from_name(v) for v in country.dropna().unique()}).astype(STRING)
-    )
-    place = text(chunk["location"])
-    admin1 = text(chunk.get("admin1", pd.Series("", index=idx)))
-    location = join(place, clause(admin1.notna() & admin1.ne(place), ", ", admin1))
-    location = location.mask(location.eq(""))
-    return alpha3, location, join(location, clause(country.notna(), ", ", country))
+    return mapped(rows, idx, reasons(out, idx))
 
 
 FORMAT = Format(

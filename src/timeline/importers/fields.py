@@ -41,10 +41,12 @@ def text(s: pd.Series) -> pd.Series:
 
 
 def whole_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """'188', '188.0' -> 188; blank -> missing (never 0); '1.5', 'many' -> bad."""
+    """'188', '188.0' -> 188; blank -> missing (never 0); '1.5', 'many' and numbers too large
+    for a 64-bit count ('99999999999999999999') -> bad."""
     t = text(s)
     numbers = pd.to_numeric(t.astype("object"), errors="coerce")
     whole = numbers.notna() & np.isfinite(numbers) & (numbers == np.floor(numbers))
+    whole &= numbers.astype("float64").abs() < 2.0**63  # Int64's range, compared without rounding ints
     bad = t.notna() & ~whole
     return numbers.where(whole).astype("Int64"), bad.fillna(False).astype(bool)
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from timeline.domain.schema import Col
 from timeline.domain.vectorised import check
+from timeline.importers.onepass import row_hashes
 from timeline.importers.rejects import problem_reasons, reasons_frame
 from timeline.storage import store
 
@@ -54,8 +55,10 @@ class SeenIds:
 
 
 def fingerprints(originals: pd.DataFrame) -> pd.Series:
-    """A 64-bit hash of each source row's text: equal for rows that repeat one another."""
-    return pd.util.hash_pandas_object(originals, index=False)
+    """A 64-bit hash of each source row's text: equal for rows that repeat one another
+    (compared within one import only, so any stable hash serves: DuckDB's, over all columns
+    at once, a quarter of the time pandas' took)."""
+    return pd.Series(row_hashes(originals), index=originals.index)
 
 
 def _differing(originals: pd.DataFrame, rows: pd.Series) -> list[str]:

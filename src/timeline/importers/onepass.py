@@ -1,0 +1,108 @@
+"""One pass over a chunk: per-value lookups spread by Arrow, then one DuckDB query.
+
+Why this shape: a format's mapping used to be some sixty pandas and Arrow column operations,
+each a full pass over the chunk. Here the columns with few distinct values (codes, dates,
+numbers as text, actor names) are mapped once per distinct value by the same parsers as
+before (`fields`, `countries`, `sides`, the taxonomy), so every value keeps its fate, and the
+results are spread back to the rows by dictionary index (`per_value`); the rest (generated
+sentences, date intervals, the first reason a row is rejected for) is one SELECT that DuckDB
+runs over the chunk as an Arrow table (`select`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from timeline.importers.base import Reasons
+from timeline.importers.fields import STRING
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def source_text(chunk: pd.DataFrame, name: str) -> pa.Array:
+    """A source column as Arrow text, '' for a missing column or value (read the same: the
+    parsers treat blank and missing alike)."""
+    if name not in chunk.columns:
+        return pa.array([""] * len(chunk), type=pa.string())
+    arr = pa.array(chunk[name].astype(STRING).array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pc.fill_null(arr, "")  # string or large_string, as read: a cast would copy it
+
+
+def trimmed(values: pa.Array) -> pa.Array:
+    """`fields.text` in Arrow: whitespace trimmed (the kernel pandas' `str.strip` uses), blank
+    -> null."""
+    out = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, out.type), out)
+
+
+def per_value(
+    values: pa.Array, compute: Callable[[pd.Series], Mapping[str, pd.Series]]
+) -> dict[str, pa.Array]:
+    """`compute` (pandas parsers over a column) run on the distinct values only, its result
+    columns spread back to every row by dictionary index."""
+    encoded = pc.dictionary_encode(values)
+    distinct = pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary), dtype=STRING)
+    out = {}
+    for name, column in compute(distinct).items():
+        arr = pa.array(column.reset_index(drop=True), from_pandas=True)
+        out[name] = arr.take(encoded.indices)
+    return out
+
+
+@functools.cache
+def _connection() -> duckdb.DuckDBPyConnection:
+    import duckdb  # here: `timeline --help` and the commands that map nothing never load it
+
+    return duckdb.connect(":memory:")
+
+
+def select(sql: str, table: pa.Table, **params: object) -> pa.Table:
+    """Run `sql` over `table` (named `chunk` in the query; `$name` for each of `params`) in
+    DuckDB, which keeps the rows in order; the result as Arrow."""
+    con = _connection().cursor()
+    try:
+        con.register("chunk", table)
+        return con.sql(sql, params=params).to_arrow_table()
+    finally:
+        con.close()
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """DuckDB's 64-bit hash of each row's values (all columns, as text; the columns are
+    renamed, so no name from a file reaches the query)."""
+    if not len(frame.columns):
+        return np.zeros(len(frame), dtype=np.uint64)
+    columns = {f"c{i}": pa.array(frame[c].astype(STRING).array) for i, c in enumerate(frame.columns)}
+    sql = "SELECT hash(" + ", ".join(columns) + ") AS h FROM chunk"
+    return select(sql, pa.table(columns)).column("h").to_numpy()
+
+
+def series(table: pa.Table, name: str, index: pd.Index, dtype: object = STRING) -> pd.Series:
+    """A result column as a pandas column of the schema's dtype, on the chunk's index."""
+    column = table.column(name)
+    if dtype == STRING:
+        arr = pd.arrays.ArrowStringArray(column.cast(pa.large_string()), dtype=STRING)
+        return pd.Series(arr, index=index)
+    if dtype == "datetime64[ms]":
+        column = column.cast(pa.timestamp("ms"))
+    mapper = {pa.int64(): dtype}.get if dtype == pd.Int64Dtype() else None  # not through float64
+    values = column.to_pandas(types_mapper=mapper).array  # values only: never realigned by index
+    return pd.Series(values, index=index).astype(dtype)
+
+
+def reasons(table: pa.Table, index: pd.Index) -> Reasons:
+    """The `category` and `reason` columns of a result as a chunk's `Reasons`."""
+    r = Reasons(index)
+    r.category = series(table, "category", index)
+    r.reason = series(table, "reason", index)
+    return r
