@@ -291,6 +291,9 @@ def test_a_small_view_reads_its_rows_once_for_timeline_map_and_table(curated_eng
     assert backend("duckdb").queries - asked == 1, "one read of the rows, shared"
     assert len(rows) == len(table) == match.count and len(points) == match.located
     assert set(points[Col.EVENT_ID]) <= set(rows[Col.EVENT_ID])
+    picked = [str(rows[Col.EVENT_ID].iloc[0]), "2024-11-01-not-in-this-view"]
+    assert curated_engine.matching_ids(v, picked) == {picked[0]}  # a card's "outside the filters"
+    assert backend("duckdb").queries - asked == 1, "and from the same rows"
     few = curated_engine.newest(v, 5)  # fewer than match: the engine's query answers
     # the same newest rows in the same order (a count column with no gap in 5 rows is int64)
     pd.testing.assert_frame_equal(few, table.head(5), check_dtype=False)
