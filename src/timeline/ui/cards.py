@@ -94,7 +94,10 @@ def selection_panel(engine: Engine, v: View, ids: list[str]) -> None:
 def render_table(engine: Engine, v: View, matched: int, selected: list[str], compact: bool) -> list[str]:
     """The newest matches, selected events highlighted; on a phone (`compact`) as a list of
     short cards. Returns the event_ids the analyst selected in the table."""
-    table = table_frame(engine.newest(v, MAX_TABLE_ROWS))
+    # Kept per view with the engine's answers: a new selection redraws the table, not its rows.
+    table = engine.backend.remember(
+        (engine.source.key, "table", v.values), lambda: table_frame(engine.newest(v, MAX_TABLE_ROWS))
+    )
     st.session_state[state.TABLE_IDS] = list(table["event_id"])
     if matched > MAX_TABLE_ROWS:
         st.caption(

@@ -248,10 +248,13 @@ def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, f
             icon=":material/location_off:",
         )
         return
-    data = engine.map(v, match)
-    fig, _ = FIGURES.get(
-        (engine.source.key, "map", v.values, extent), lambda: (map_figure(data, extent=extent), None)
-    )
+
+    def build() -> tuple[go.Figure, str]:
+        data = engine.map(v, match)
+        return map_figure(data, extent=extent), map_counts(data, extent).caption()
+
+    # The caption is kept with the figure: a new selection reruns this and reads neither again.
+    fig, caption = FIGURES.get((engine.source.key, "map", v.values, extent), build)
     st.plotly_chart(
         fade_events(fig, focus),
         key=state.selection_key("map_chart"),
@@ -259,7 +262,6 @@ def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, f
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
-    caption = map_counts(data, extent).caption()
     if caption:
         st.caption(escape_markdown(caption))
 
