@@ -10,8 +10,9 @@ interaction allows it):
 
 - cold start: from starting the server process to the first chart drawn;
 - a filter pill (an event type), a date preset, the lanes switch, a text search of two
-  words, a click on a point (its card in the selection panel and the highlight), a story's
-  next step (bundled data only: the story's events are in it), the browser's back button;
+  words, a click on a point (its card in the selection panel and the highlight on every
+  chart; also, apart, to the timeline's first redraw and to the card alone), a story's next
+  step (bundled data only: the story's events are in it), the browser's back button;
 - wall: from the input event (time-stamped in the page on pointerdown or Enter) until the
   script is idle again and no chart has been redrawn for 0.5 s (a chart is redrawn when
   plotly's `calcdata` is replaced, checked on every animation frame, the way Streamlit's
@@ -56,8 +57,8 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PROBE_JS = """
 () => {
   if (window.__probe) return;
-  const probe = window.__probe = {t0: null, last: null, ran: null, charts: [], watch: null, seen: new WeakMap()};
-  const mark = () => { probe.t0 = performance.now(); probe.last = null; probe.ran = null; probe.charts = []; };
+  const probe = window.__probe = {t0: null, last: null, ran: null, charts: [], watch: null, found: null, seen: new WeakMap()};
+  const mark = () => { probe.t0 = performance.now(); probe.last = null; probe.ran = null; probe.charts = []; probe.found = null; };
   document.addEventListener('pointerdown', mark, true);
   document.addEventListener('keydown', e => { if (e.key === 'Enter') mark(); }, true);
   window.addEventListener('popstate', mark, true);
@@ -75,6 +76,7 @@ PROBE_JS = """
     });
     if (probe.watch && document.querySelector(probe.watch)) {
       probe.watch = null;
+      probe.found = performance.now();
       probe.last = Math.max(probe.last || 0, performance.now());
     }
     requestAnimationFrame(tick);
@@ -304,12 +306,14 @@ NAMES = (
     "text search, two words",
     "click a point: card + highlight",
     "click a point: timeline highlighted",
+    "click a point: card visible",
     "story: next step",
     "back button",
 )
 TYPES = ["missile_strike", "meeting", "statement", "drone_attack"]
-HIGHLIGHT = "click a point: timeline highlighted"
-"""The same click, to the timeline's first redraw (the highlight) rather than to the card."""
+HIGHLIGHT, CARD = "click a point: timeline highlighted", "click a point: card visible"
+"""The same click, to the timeline's first redraw (the highlight), and to its card in the
+panel, rather than to the last chart redrawn."""
 
 
 def interactions(
@@ -378,6 +382,10 @@ def interactions(
         if first and cases["click a point: card + highlight"].wall:
             cases[HIGHLIGHT].wall.append(first[0] / 1000)
             cases[HIGHLIGHT].cpu.append(float("nan"))  # the click's CPU is the row above
+        found = page.evaluate("() => window.__probe.found && window.__probe.found - window.__probe.t0")
+        if found and cases["click a point: card + highlight"].wall:
+            cases[CARD].wall.append(found / 1000)
+            cases[CARD].cpu.append(float("nan"))
 
     if bundled:  # a story's next step
         open_view(page, f"{url}/?story=seed-article&step={1 + n % 6}")

@@ -329,17 +329,16 @@ def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, o
 
 
 def test_a_selection_rebuilds_no_figure(monkeypatch: pytest.MonkeyPatch):
-    """Selecting events fades copies of the kept figures in place: the counts chart and the map
-    are never built again, and the timeline only once for the narrower width beside the open
-    panel; picking other events then builds nothing, and the faded timeline is the one a
-    build with the selection draws (`test_figures`)."""
+    """Selecting events fades copies of the kept figures in place: no chart is built again
+    (the panel's column is kept from the start, so the timeline keeps its width); picking
+    other events then builds nothing, and the faded timeline is the one a build with the
+    selection draws (`test_figures`)."""
     at = run_app(monkeypatch, type=["drone_attack", "missile_strike"], **{"from": "2024-11-01"})
     _timeline, counts, map_ = shown_charts(at)
     kept = set(FIGURES.items)
     at.session_state[state.EVENT] = ["2024-11-21-ru-oreshnik-strike-dnipro"]  # what a click sets
     at.run()
-    built = {key[1] for key in set(FIGURES.items) - kept}
-    assert built <= {"timeline"}  # the panel narrows it: laid out once for that width
+    assert set(FIGURES.items) == kept, "the first selection builds nothing either"
     _timeline, faded_counts, faded_map = shown_charts(at)
     assert [t.get("x") for t in faded_counts["data"]] == [t.get("x") for t in counts["data"]]  # same bars
     assert faded_map != map_ and faded_counts != counts  # only the highlight changed
@@ -355,6 +354,41 @@ def test_a_selection_rebuilds_no_figure(monkeypatch: pytest.MonkeyPatch):
         if t.get("customdata") and isinstance(t.get("marker", {}).get("opacity"), (list, dict))
     ]
     assert sum(o.count(max(o)) for o in bright) == len(chosen)  # the two picked, the rest faded
+
+
+def test_a_new_selection_reruns_only_what_shows_it(monkeypatch: pytest.MonkeyPatch):
+    """A card opened (here from a phone's list; a click on a chart calls the same callback)
+    reruns the panel, the charts' fades, the table and the share link only: the sidebar and
+    the export panel are not run again, no figure is built, and the card, the highlight and
+    the address bar follow. "Clear selection" does the same the other way."""
+    from timeline.ui import export_panel, sidebar, viewport
+
+    monkeypatch.setattr(viewport, "current", lambda: viewport.Viewport(True, 300, True))  # a phone
+    at = run_app(monkeypatch, type="drone_attack")
+    drawn: list[str] = []
+    for module, name in ((sidebar, "render"), (export_panel, "render")):
+        original = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _f=original, _n=name, **k: (drawn.append(_n), _f(*a, **k))[1]
+        )
+    builds = FIGURES.builds
+    chosen = "2024-11-25-ru-drone-attack-ua"
+    at.button(key=f"open-{chosen}").click().run()
+    assert drawn == [], "only the fragments that show the selection ran"
+    assert FIGURES.builds == builds
+    assert at.query_params["event"] in (chosen, [chosen])
+    card = f'<div class="tl-id">{chosen} · '
+    assert card in cards_html(at)  # its card (not only its row in the list)
+    assert any(m.value == "**Selected: 1 event(s)**" for m in at.markdown)  # in the panel
+    _timeline, counts, map_ = shown_charts(at)  # every chart faded to it
+    for figure in (counts, map_):
+        opacity = [array(t["marker"]["opacity"]) for t in figure["data"] if "opacity" in t.get("marker", {})]
+        assert opacity, "the chart shows the highlight"
+    at.button(key=next(b.key for b in at.button if b.label == "Clear selection")).click().run()
+    assert drawn == []
+    assert "event" not in at.query_params
+    assert card not in cards_html(at)
+    assert not any(m.value.startswith("**Selected:") for m in at.markdown)
 
 
 def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.MonkeyPatch):

@@ -274,3 +274,26 @@ def test_only_the_current_version_stays_in_memory(tmp_path: Path):
     assert all(
         key[0] == current for key in duckdb._results if isinstance(key, tuple) and key[0][0] == str(path)
     )
+
+
+def test_a_small_view_reads_its_rows_once_for_timeline_map_and_table(curated_engine):
+    """A view drawn event by event asks for its rows once: the timeline, the map's points and
+    the table share them, and the table's order is the one the engine's own query gives (the
+    newest `limit` of a larger set come from a query: the same rows, in the same order)."""
+    from timeline.engine import backend
+
+    v = view_of(type=["drone_attack", "missile_strike", "statement"], lanes="country")
+    match = curated_engine.match(v)
+    asked = backend("duckdb").queries
+    rows = curated_engine.timeline(v, match).events
+    points = curated_engine.map(v, match).points
+    table = curated_engine.newest(v, 1000)
+    assert backend("duckdb").queries - asked == 1, "one read of the rows, shared"
+    assert len(rows) == len(table) == match.count and len(points) == match.located
+    assert set(points[Col.EVENT_ID]) <= set(rows[Col.EVENT_ID])
+    picked = [str(rows[Col.EVENT_ID].iloc[0]), "2024-11-01-not-in-this-view"]
+    assert curated_engine.matching_ids(v, picked) == {picked[0]}  # a card's "outside the filters"
+    assert backend("duckdb").queries - asked == 1, "and from the same rows"
+    few = curated_engine.newest(v, 5)  # fewer than match: the engine's query answers
+    # the same newest rows in the same order (a count column with no gap in 5 rows is int64)
+    pd.testing.assert_frame_equal(few, table.head(5), check_dtype=False)

@@ -233,12 +233,20 @@ class _HasTable(Protocol):
     """What `reports_of` needs of an `Engine` (which imports this module)."""
 
     backend: Backend
+    source: Source
 
     def table(self) -> ir.Table: ...
 
 
 def reports_of(engine: _HasTable, event_id: str) -> pd.DataFrame:
-    """Every report of this event's incident (the card's list), the representative first."""
+    """Every report of this event's incident (the card's list), the representative first;
+    kept per dataset version (which names its incidents' version) like a view's answers, as
+    an open card is drawn again with every new selection."""
+    key = (engine.source.key, "reports_of", event_id)
+    return engine.backend.remember(key, lambda: _reports_of(engine, event_id))
+
+
+def _reports_of(engine: _HasTable, event_id: str) -> pd.DataFrame:
     with engine.backend.session():
         t = engine.table()
         mine = t.filter(t[Col.EVENT_ID] == event_id).select(IncidentCol.INCIDENT)

@@ -312,9 +312,21 @@ class Engine:
         return lists(as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
 
     @_remembered()
+    def drawn(self, v: View) -> pd.DataFrame:
+        """Every matching event of a view drawn one by one (at most `MAX_EVENTS`), oldest
+        first: read once per view and shared by the timeline, the map's points and the table,
+        which would each ask the engine again for rows it already has."""
+        return self.events(v)
+
+    @_remembered()
     @_in_session
     def newest(self, v: View, limit: int = 1000) -> pd.DataFrame:
         """The `limit` newest matching events, newest first, for the table."""
+        if self.match(v).count <= min(limit, MAX_EVENTS):  # all of them, already read
+            frame = self.drawn(v).sort_values(
+                [Col.DATE_START, Col.EVENT_ID], ascending=[False, True], kind="stable"
+            )
+            return frame.reset_index(drop=True)
         # First the day of the `limit`-th newest event, from the start dates alone; then only
         # rows from that day on are read whole (the parts' date statistics skip the rest).
         starts = self._where(v, [Col.DATE_START])
@@ -355,9 +367,12 @@ class Engine:
 
     @_in_session
     def matching_ids(self, v: View, ids: list[str]) -> set[str]:
-        """Which of these events the view shows."""
+        """Which of these events the view shows (of a view drawn event by event, from the rows
+        its charts drew: a card opened on a click asks the engine nothing more)."""
         if not ids:
             return set()
+        if self.match(v).count <= MAX_EVENTS:
+            return set(self.drawn(v)[Col.EVENT_ID]) & set(ids)
         t = self._where(v, [Col.EVENT_ID])
         found = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(Col.EVENT_ID))
         return set(found[str(Col.EVENT_ID)])
@@ -403,7 +418,7 @@ class Engine:
         """The events when there are at most `MAX_EVENTS`, else counts per lane and bin."""
         match = match or self.match(v)
         if match.count <= MAX_EVENTS:
-            return TimelineData(match.count, events=self.events(v))
+            return TimelineData(match.count, events=self.drawn(v))
         freq = choose_bin(match.first, match.last) if match.first and match.last else "month"
         bins, lanes = self._lane_bins(v, freq)
         return TimelineData(match.count, bins=bins, lanes=lanes, freq=freq)
@@ -490,6 +505,10 @@ class Engine:
     @_in_session
     def map(self, v: View, match: Match | None = None) -> MapData:
         match = match or self.match(v)
+        if match.count <= MAX_EVENTS:  # the located ones of the events the timeline draws
+            rows = self.drawn(v)
+            located = rows[rows[Col.LATITUDE].notna() & rows[Col.LONGITUDE].notna()]
+            return MapData(match.count, match.located, points=located.reset_index(drop=True))
         few = match.located <= MAX_EVENTS
         t = self._where(v, EVENT_COLUMNS if few else [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE])
         t = t.filter(t[Col.LATITUDE].notnull() & t[Col.LONGITUDE].notnull())

@@ -32,7 +32,6 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
     hidden = [i for i in ids if i not in shown]
     if hidden:
         st.caption(f"{len(hidden)} selected event(s) are outside the current filters.")
-    st.html(CARD_CSS)
     for event_id in ids:
         with st.container(border=True, key=f"card-{event_id}"):
             st.html(card_html(rows.loc[event_id]))
@@ -48,17 +47,42 @@ PANEL_CSS = """<style>
   .st-key-selection-panel{position:fixed;left:0;right:0;top:auto;bottom:0;z-index:999990;max-height:45vh;
     overflow-y:auto;background:var(--background-color,#fff);border-radius:.8rem .8rem 0 0;
     box-shadow:0 -6px 18px rgba(0,0,0,.25)}
-  .block-container{padding-bottom:48vh}
+  .block-container:has(.st-key-selection-panel){padding-bottom:48vh}
 }
+.st-key-selection-hint{border:1px dashed rgba(128,128,128,.45);border-radius:.5rem;padding:.6rem .8rem;
+  position:sticky;top:3.5rem;opacity:.8}
+@media (max-width: 640px){.st-key-selection-hint{display:none}}
 </style>"""
 """Beside the charts on a desktop; on a narrow screen (the columns stack) a bottom sheet over
-the lower part of the page, which still scrolls behind it."""
+the lower part of the page, which still scrolls behind it. Where the cards will open while
+none is (the hint) is shown beside the charts only."""
+
+
+def panel_styles() -> None:
+    """The panel's and the cards' styles, sent by the run of the whole page: a style sent
+    from a fragment's rerun does not reach the page (Streamlit puts style-only HTML in its
+    event container), so a panel a click opens would not be a bottom sheet on a phone."""
+    st.html(PANEL_CSS + CARD_CSS)
+
+
+HINT_KEY = "selection-hint"
+
+
+def panel_hint() -> None:
+    """The panel's column while nothing is selected: what it is for, so the space beside the
+    charts does not look like a layout fault (hidden on a narrow screen, `PANEL_CSS`)."""
+    with st.container(key=HINT_KEY):
+        st.markdown("**Event cards**")
+        st.caption(
+            "Click or box-select events on the timeline or the map, or tick rows in the table: "
+            "their cards open here, with the dates as reported, actors, counts, confidence and sources."
+        )
 
 
 def selection_panel(engine: Engine, v: View, ids: list[str]) -> None:
     """The selected events' cards, in a panel that stays open (the page is never dimmed or
-    blocked) until "Clear selection", so their highlight on every chart can be seen."""
-    st.html(PANEL_CSS)
+    blocked) until "Clear selection", so their highlight on every chart can be seen. Its
+    styles: `panel_styles`."""
     with st.container(key=PANEL_KEY):
         st.markdown(f"**Selected: {len(ids)} event(s)**")
         st.button("Clear selection", on_click=state.close_cards, width="stretch", icon=":material/close:")
@@ -70,7 +94,10 @@ def selection_panel(engine: Engine, v: View, ids: list[str]) -> None:
 def render_table(engine: Engine, v: View, matched: int, selected: list[str], compact: bool) -> list[str]:
     """The newest matches, selected events highlighted; on a phone (`compact`) as a list of
     short cards. Returns the event_ids the analyst selected in the table."""
-    table = table_frame(engine.newest(v, MAX_TABLE_ROWS))
+    # Kept per view with the engine's answers: a new selection redraws the table, not its rows.
+    table = engine.backend.remember(
+        (engine.source.key, "table", v.values), lambda: table_frame(engine.newest(v, MAX_TABLE_ROWS))
+    )
     st.session_state[state.TABLE_IDS] = list(table["event_id"])
     if matched > MAX_TABLE_ROWS:
         st.caption(

@@ -32,8 +32,8 @@ from timeline.view import View
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 PHONE_CONFIG = PLOTLY_CONFIG | {"displayModeBar": False}
 """On a touch screen plotly's toolbar is always shown, over the dates: pinch and drag zoom instead."""
-SHARE, LIVE = "share", "live_view"
-"""The share link's fragment, and where the view the page last drew is kept (`Live`)."""
+LIVE = "live_view"
+"""Where the view the page last drew is kept (`Live`)."""
 PAGE_CSS = "<style>.block-container{padding-top:3.2rem} h1{font-size:1.75rem !important}</style>"
 """Less blank space above a smaller title, so the timeline and its axis fit the first screen."""
 
@@ -80,11 +80,12 @@ class Live:
 
 
 def _chart_view(engine: Engine, live: Live) -> View:
-    """Inside a chart's fragment: the view with the options as its widgets hold them now.
-    What changes more than the chart (a new selection opens the panel, a story left by hand
-    drops its caption) reruns the whole page instead."""
+    """Inside a fragment: the view with the options and the selection as the widgets hold
+    them now. What changes more than the fragments (new filters; a new selection where the
+    panel's column is not kept, in a story; a story left by hand) reruns the whole page."""
     v = state.current_view(engine.summary)
-    if v.values != live.view.values or v.events != live.view.events:
+    kept = st.session_state.get(state.PANEL_KEPT)
+    if v.values != live.view.values or (v.events != live.view.events and not kept):
         st.rerun()
     if live.active is not None and story_ui.keep(live.active, v) is None:
         st.rerun()
@@ -94,7 +95,7 @@ def _chart_view(engine: Engine, live: Live) -> View:
     return v
 
 
-@st.fragment(key=SHARE)
+@st.fragment(key=state.SHARE)
 def _share() -> None:
     """The link to this view; drawn again with a chart whose option changed (`_segmented`)."""
     live: Live = st.session_state[LIVE]
@@ -140,7 +141,7 @@ def _segmented(name: str, chart: str, where: object = st) -> None:
         format_func=option.choices.get,
         key=state.key(name),
         on_change=st.rerun,
-        args=([chart, SHARE],),
+        args=([chart, state.SHARE],),
     )
 
 
@@ -148,19 +149,24 @@ TIMELINE_CHART = "timeline_chart"
 
 
 def _take_timeline_pick() -> None:
-    """The events picked on the timeline become the selection (an empty pick leaves it)."""
-    state.take_ids(picked(TIMELINE_CHART))
+    """The events picked on the timeline become the selection (an empty pick leaves it); the
+    timeline has faded itself in the browser, so it is not run again."""
+    state.take_ids(picked(TIMELINE_CHART), picked_on=state.TIMELINE)
 
 
-@st.fragment(key="timeline")
-def _timeline(
-    engine: Engine, live: Live, match: Match, selected: list[str], phone: bool, plot_px: int | None = None
-) -> None:
+def _focus(live: Live, v: View) -> list[str]:
+    """The events bright on every chart: the selection, else a story step's; the rest fade."""
+    return list(v.events) or story_ui.highlight(live.active)
+
+
+@st.fragment(key=state.TIMELINE)
+def _timeline(engine: Engine, live: Live, match: Match, phone: bool, plot_px: int | None = None) -> None:
     """The timeline and its lanes switch, rerun alone when the switch changes."""
     v = _chart_view(engine, live)
+    selected = _focus(live, v)
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.subheader("Timeline")
-    _segmented("lanes", "timeline", control)
+    _segmented("lanes", state.TIMELINE, control)
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
     width = plot_px or viewport.current().plot_px
 
@@ -202,14 +208,15 @@ def _timeline(
         )
 
 
-@st.fragment(key="counts")
-def _counts(engine: Engine, live: Live, match: Match, focus: list[str]) -> None:
+@st.fragment(key=state.COUNTS)
+def _counts(engine: Engine, live: Live, match: Match) -> None:
     """The counts chart and its two options, rerun alone when one changes."""
     v = _chart_view(engine, live)
+    focus = _focus(live, v)
     st.subheader(counts_chart.TITLE)  # a row of its own: beside the options, an open card squeezed them
     what, per = st.columns([3, 2], vertical_alignment="bottom")
-    _segmented("strikes", "counts", what)
-    _segmented("per", "counts", per)
+    _segmented("strikes", state.COUNTS, what)
+    _segmented("per", state.COUNTS, per)
     series = engine.strikes(v)
     if series.empty:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
@@ -229,13 +236,11 @@ def _counts(engine: Engine, live: Live, match: Match, focus: list[str]) -> None:
     st.caption(escape_markdown(note))
 
 
-def _map(
-    engine: Engine,
-    v: View,
-    match: Match,
-    focus: list[str],
-    extent: tuple[float, float, float, float] | None = None,
-) -> None:
+@st.fragment(key=state.MAP)
+def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, float, float] | None) -> None:
+    """The map, rerun with the other fragments that show a new selection."""
+    v = _chart_view(engine, live)
+    focus = _focus(live, v)
     st.subheader("Map")
     if not match.located:
         st.info(
@@ -243,10 +248,13 @@ def _map(
             icon=":material/location_off:",
         )
         return
-    data = engine.map(v, match)
-    fig, _ = FIGURES.get(
-        (engine.source.key, "map", v.values, extent), lambda: (map_figure(data, extent=extent), None)
-    )
+
+    def build() -> tuple[go.Figure, str]:
+        data = engine.map(v, match)
+        return map_figure(data, extent=extent), map_counts(data, extent).caption()
+
+    # The caption is kept with the figure: a new selection reruns this and reads neither again.
+    fig, caption = FIGURES.get((engine.source.key, "map", v.values, extent), build)
     st.plotly_chart(
         fade_events(fig, focus),
         key=state.selection_key("map_chart"),
@@ -254,27 +262,47 @@ def _map(
         selection_mode=("points", "box"),
         config=PLOTLY_CONFIG,
     )
-    caption = map_counts(data, extent).caption()
     if caption:
         st.caption(escape_markdown(caption))
 
 
 PANEL_SHARE = 0.68
-"""The charts' share of the page's width while the selection panel stands beside them."""
+"""The charts' share of the page's width beside the selection panel's column."""
+
+
+@st.fragment(key=state.PANEL)
+def _panel(engine: Engine, live: Live, phone: bool) -> None:
+    """The selected events' cards, or (none selected, on a wide screen) where they will open.
+    A new selection reruns this first, with the charts that show it (`state.rerun_selection`)."""
+    v = _chart_view(engine, live)
+    if v.events:
+        cards.selection_panel(engine, v, list(v.events))
+    elif not phone:
+        cards.panel_hint()
 
 
 @contextlib.contextmanager
-def _beside_selection(engine: Engine, v: View, selected: list[str]) -> Iterator[None]:
-    """The charts, with the selection panel in a column to their right while events are
-    selected (on a narrow screen the columns stack and the panel becomes a bottom sheet)."""
-    if not selected:
+def _beside_panel(engine: Engine, live: Live, kept: bool, phone: bool) -> Iterator[None]:
+    """The charts, with the selection panel in a column to their right: kept from the start
+    (`kept`) so that a card opening changes no layout and the charts are not mounted again; in
+    a story (its caption at the side) only while events are selected. On a narrow screen the
+    columns stack and the panel becomes a bottom sheet."""
+    if not kept and not live.view.events:
         yield
         return
+    cards.panel_styles()
     charts, panel = st.columns([PANEL_SHARE, 1 - PANEL_SHARE], gap="medium")
     with panel:
-        cards.selection_panel(engine, v, selected)
+        _panel(engine, live, phone)
     with charts:
         yield
+
+
+@st.fragment(key=state.TABLE)
+def _table(engine: Engine, live: Live, count: int, phone: bool) -> None:
+    """The matching events, the selected ones marked; rerun with a new selection."""
+    v = _chart_view(engine, live)
+    cards.render_table(engine, v, count, list(v.events), compact=phone)
 
 
 def main() -> None:
@@ -306,6 +334,7 @@ def main() -> None:
     phone = screen.phone
     match = engine.match(v)
     live = st.session_state[LIVE] = Live(v, active, summary)
+    kept = st.session_state[state.PANEL_KEPT] = bool(match.count) and active is None
     _header(engine, story_ui.url_view(active, v), match.count)
 
     if not match.count:
@@ -313,22 +342,22 @@ def main() -> None:
     else:
         # The selected events' cards stay open beside the charts; a story's caption too (above
         # the charts on a phone).
-        with _beside_selection(engine, v, selected), story_ui.layout(active, engine, v, phone):
+        with _beside_panel(engine, live, kept, phone), story_ui.layout(active, engine, v, phone):
             plot_px = story_ui.plot_px(active, phone, screen.plot_px)
-            if selected and not phone:
-                # narrower beside the panel; not measured then, so the kept width stays the full one
+            if selected and not phone and not kept:
+                # a story's, narrower beside the panel: not measured, the kept width stays its own
                 plot_px = int(plot_px * PANEL_SHARE)
             else:
                 # a story's desktop layout has a plot width of its own: there, only whether it is a phone
                 viewport.probe(screen, planned=plot_px if active is None or phone else 0)
-            focus = selected or story_ui.highlight(active)  # bright; every other mark fades
-            _timeline(engine, live, match, focus, phone, plot_px)
-            _counts(engine, live, match, focus)
-            _map(engine, v, match, focus, story_ui.map_extent(active))
+            _timeline(engine, live, match, phone, plot_px)
+            _counts(engine, live, match)
+            _map(engine, live, match, story_ui.map_extent(active))
         st.subheader("Events")
-        cards.render_table(engine, v, match.count, selected, compact=phone)
+        _table(engine, live, match.count, phone)
         export_panel.render(engine, lambda: live.view, match)
     if selected and not match.count:
+        cards.panel_styles()
         cards.selection_panel(engine, v, selected)
 
     sources = ", ".join(summary.datasets)

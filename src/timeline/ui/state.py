@@ -31,6 +31,12 @@ from timeline.view import View
 EVENT = "view_event"
 LOADED, WRITTEN = "url_loaded", "url_written"
 SELECTION_ROUND = "selection_round"
+PANEL, TIMELINE, COUNTS, MAP, TABLE, SHARE = "panel", "timeline", "counts", "map", "table", "share"
+"""The page's fragments (`st.fragment(key=...)`), in the order a new selection reruns them:
+the card first."""
+PANEL_KEPT = "panel_kept"
+"""Set by each run of the whole page: its layout keeps the selection panel's column, so a new
+selection changes no layout and reruns only the fragments that show it."""
 
 
 def view_keys() -> list[str]:
@@ -108,6 +114,16 @@ TABLE_IDS, LAST_FILTERS = "table_ids", "last_filters"
 
 def open_card(event_id: str) -> None:
     st.session_state[EVENT] = [event_id]
+    rerun_selection()
+
+
+def rerun_selection(picked_on: str | None = None) -> None:
+    """In a callback that changed the selection: when the page keeps the panel's column, rerun
+    only the fragments that show the selection (the card first), not the chart it was picked
+    on (`picked_on`: it faded itself in the browser). Else the callback's own rerun, which
+    reruns the page when it sees the new selection (`page._chart_view`)."""
+    if st.session_state.get(PANEL_KEPT):
+        st.rerun([k for k in (PANEL, TIMELINE, COUNTS, MAP, TABLE, SHARE) if k != picked_on])
 
 
 def _chosen(name: str) -> list[str]:
@@ -132,10 +148,12 @@ def take_selection(name: str) -> None:
     take_ids(_chosen(name))
 
 
-def take_ids(ids: list[str]) -> None:
-    """These events become the selection (none: it stays as it was)."""
+def take_ids(ids: list[str], picked_on: str | None = None) -> None:
+    """These events become the selection (none: it stays as it was), shown by the fragments
+    that show it (`rerun_selection`)."""
     if ids:
         st.session_state[EVENT] = list(dict.fromkeys(ids))[: view.MAX_SELECTED]
+        rerun_selection(picked_on)
 
 
 def selected_ids() -> list[str]:
@@ -159,6 +177,7 @@ def close_cards() -> None:
     """Clear the selection, and every chart and table selection that would reopen it."""
     st.session_state[EVENT] = []
     st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
+    rerun_selection()
 
 
 def reset(summary: Summary) -> None:

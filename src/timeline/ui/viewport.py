@@ -21,9 +21,10 @@ import streamlit as st
 COOKIE = "tl_viewport"
 PHONE_MAX_PX = 640
 """Viewports narrower than this are phones: one column, the list instead of the table."""
-DESKTOP_PLOT_PX, PHONE_PLOT_PX = 800, 165
+DESKTOP_PLOT_PX, PHONE_PLOT_PX = 480, 165
 """The plot widths assumed before the browser has measured: a 1440-pixel screen with the
-sidebar open, and a 360-pixel phone (a wider plot only spreads the labels further apart)."""
+sidebar open and the selection panel's column beside the charts (about 490 pixels), and a
+360-pixel phone (a wider plot only spreads the labels further apart)."""
 MIN_PLOT_PX = 120
 
 
