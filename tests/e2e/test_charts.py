@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from e2e.browser import wait_for_app
+from e2e.browser import open_page as open_charts, wait_for_app
 from e2e.conftest import ARTIFACTS
 from e2e.test_editor import editor_app, provider  # noqa: F401 (fixtures: sign-in configured)
 
@@ -47,13 +47,8 @@ BARS_JS = r"""
 
 
 def open_page(page, url: str, viewport: dict | None = None) -> None:
-    page.set_viewport_size(viewport or DESKTOP)
-    page.goto(url)
-    wait_for_app(page)
-    page.wait_for_selector(
-        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
-    )
-    page.wait_for_selector('[data-testid="tlChart"] .js-plotly-plot .main-svg', timeout=30_000)  # drawn last
+    """The dashboard at `url`, at desktop size unless told, charts drawn."""
+    open_charts(page, url, viewport or DESKTOP)
 
 
 def counts_chart(page):
