@@ -27,7 +27,6 @@ SCHEDULED_TOGETHER = {
     "tests/test_spark_connect.py": "spark",
     "tests/e2e/test_editor.py": "e2e: the editor's server",
     "tests/e2e/test_editor_incidents.py": "e2e: the editor's server",
-    "tests/e2e/test_charts.py": "e2e: the editor's server",
 }
 """Files that share an expensive start-up, run by one xdist worker one after the other: the
 Spark files (one worker starts the JVM, once), and the browser files that serve the editor

@@ -8,7 +8,6 @@ import re
 
 from e2e.browser import open_page as open_charts, wait_for_app
 from e2e.conftest import ARTIFACTS
-from e2e.test_editor import editor_app, provider  # noqa: F401 (fixtures: sign-in configured)
 
 DESKTOP = {"width": 1600, "height": 1000}
 
@@ -335,29 +334,6 @@ def test_a_story_on_a_phone_puts_the_chart_right_under_the_caption(browser, app_
         more = page.locator(".st-key-story-panel-more").bounding_box()
         assert more["y"] >= chart["y"] + chart["height"] - 1  # cards, steps and decks below
         page.screenshot(path=str(ARTIFACTS / "charts-story-phone.png"), full_page=True)
-    finally:
-        context.close()
-
-
-def test_after_sign_in_an_editor_lands_on_the_editor(browser, provider, editor_app):  # noqa: F811
-    """Sign in from the editor page: the provider sends the browser back to the app's root,
-    and the app takes the editor on to the editor (it used to leave them on the dashboard)."""
-    from e2e.test_editor import EDITOR
-
-    url, _ = editor_app
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    try:
-        page.goto(f"{url}/editor")
-        wait_for_app(page)
-        page.get_by_test_id("stMain").get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/authorize\?"), timeout=30_000)
-        page.get_by_placeholder("sub").fill(EDITOR)
-        page.get_by_role("button", name="Authorize").click()
-        page.wait_for_url(re.compile(re.escape(url) + r"/editor"), timeout=30_000)
-        wait_for_app(page)
-        assert page.get_by_text(EDITOR).count() >= 1  # signed in, on the editor page
-        page.screenshot(path=str(ARTIFACTS / "charts-after-sign-in.png"))
     finally:
         context.close()
 
