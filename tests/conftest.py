@@ -27,7 +27,6 @@ SCHEDULED_TOGETHER = {
     "tests/test_spark_connect.py": "spark",
     "tests/e2e/test_editor.py": "e2e: the editor's server",
     "tests/e2e/test_editor_incidents.py": "e2e: the editor's server",
-    "tests/e2e/test_charts.py": "e2e: the editor's server",
 }
 """Files that share an expensive start-up, run by one xdist worker one after the other: the
 Spark files (one worker starts the JVM, once), and the browser files that serve the editor
@@ -71,6 +70,45 @@ def require_chromium() -> None:
     if os.environ.get("TIMELINE_REQUIRE_BROWSER"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+SPARK_TEST_CONF = {
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+}
+"""Spark SQL settings for the tests' tiny data, where Spark's fixed costs are all there is:
+adaptive execution re-plans every query in extra jobs (half of the jobs of a view's answers),
+and whole-stage code generation compiles Java for each new query plan (more than the query
+takes on a few thousand rows). The answers are the same; the product keeps both (on large
+data they pay). Measured in docs/performance.md's CI section."""
+SPARK_TEST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+"""The test JVM lives a few minutes: the quick JIT compiler alone and one GC thread cost about
+half the JVM's CPU of the optimising compiler's warm-up, which a short run never pays back."""
+
+
+def require_java() -> None:
+    """Skip (locally) or fail (CI, TIMELINE_REQUIRE_SPARK=1) without a Java runtime for Spark."""
+    import shutil
+
+    if shutil.which("java"):
+        return
+    message = "no Java runtime for Spark: apt-get install default-jre-headless"
+    if os.environ.get("TIMELINE_REQUIRE_SPARK"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def local_spark():
+    """The process's local Spark backend (`local[1]`: small data, one task thread schedules
+    fastest), started with `SPARK_TEST_JVM` and set up with `SPARK_TEST_CONF`."""
+    from timeline.engine.backends import backend
+
+    require_java()
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{SPARK_TEST_JVM}" pyspark-shell')
+    spark = backend("spark", "local[1]")
+    for key, value in SPARK_TEST_CONF.items():
+        spark.session_.conf.set(key, value)
+    return spark
 
 
 def make_row(**overrides: object) -> dict[str, object]:

@@ -9,21 +9,18 @@ import pandas as pd
 import pytest
 
 from timeline.domain.schema import Col
-from timeline.engine.backends import backend
 from timeline.matching import core, project
 from timeline.matching.core import MatchSettings, Out, Place, R
 from timeline.storage import store
 
-from conftest import CURATED, frame, make_row
+from conftest import CURATED, frame, local_spark, make_row
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
 def spark():
-    if not shutil.which("java"):
-        pytest.skip("no Java runtime for Spark: apt-get install default-jre-headless")
-    return backend("spark", "local[1]").session_
+    return local_spark().session_
 
 
 def reports(rng: np.random.Generator, n: int, source: str) -> pd.DataFrame:

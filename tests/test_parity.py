@@ -7,7 +7,6 @@ skip locally and fail in CI (TIMELINE_REQUIRE_SPARK=1)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from timeline.storage import parts, store
 from timeline.view import View
 
 import reference
-from conftest import CURATED, frame as store_frame, view_of
+from conftest import CURATED, frame as store_frame, local_spark, view_of
 
 pytestmark = pytest.mark.spark
 
@@ -80,19 +79,9 @@ SYNTHETIC_VIEWS: dict[str, dict[str, str | list[str]]] = {
 }
 
 
-def _require_java() -> None:
-    if shutil.which("java"):
-        return
-    message = "no Java runtime for Spark: apt-get install default-jre-headless"
-    if os.environ.get("TIMELINE_REQUIRE_SPARK"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def spark():
-    _require_java()
-    return backend("spark", "local[1]")  # small data: one task thread schedules fastest
+    return local_spark()
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +89,17 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("parity") / "synth"
     synth.write_parts(100_000, root, seed=11, say=lambda _: None)
     return root
+
+
+@pytest.fixture(scope="session")
+def synthetic_in_spark(spark, synthetic: Path) -> Path:
+    """The 100,000 events, with Spark's view of their 137-odd Parquet parts cached in its
+    memory once: each view's queries then read the same rows without reopening every part
+    (a third of the JVM's time per view). The bundled-data and incident views still read
+    Parquet in every query, as the product does."""
+    spark.table(open_source(synthetic))
+    spark.session_.catalog.cacheTable(spark.views[open_source(synthetic).key])
+    return synthetic
 
 
 def engines(path: Path, spark) -> tuple[Engine, Engine]:
@@ -164,12 +164,12 @@ def test_bundled_data_same_on_duckdb_spark_and_pandas(name: str, spark):
 
 
 @pytest.mark.parametrize("name", list(SYNTHETIC_VIEWS))
-def test_100k_synthetic_events_same_on_duckdb_spark_and_pandas(name: str, spark, synthetic: Path):
-    duck, sparked = engines(synthetic, spark)
+def test_100k_synthetic_events_same_on_duckdb_spark_and_pandas(name: str, spark, synthetic_in_spark: Path):
+    duck, sparked = engines(synthetic_in_spark, spark)
     v = view_of(duck, **SYNTHETIC_VIEWS[name])
     a, b = answers(duck, v), answers(sparked, v)
     assert_same(a, b, name)
-    events = _frame(synthetic)
+    events = _frame(synthetic_in_spark)
     assert set(a.get("ids", [])) == reference.ids(events, v), name
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pyspark
 import pytest
 
-from test_parity import _require_java, answers, assert_same
+from test_parity import answers, assert_same
 from timeline.engine import Engine, backend, open_source
 from timeline.engine.backends import close_spark
 
-from conftest import CURATED, view_of
+from conftest import CURATED, SPARK_TEST_CONF, SPARK_TEST_JVM, require_java, view_of
 
 pytestmark = pytest.mark.spark
 
@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def connect_url(tmp_path_factory: pytest.TempPathFactory):
-    _require_java()
+    require_java()
     close_spark()  # a local session (the parity tests') and a Connect session cannot share a process
     home = Path(pyspark.__file__).parent
     port = _free_port()
@@ -39,7 +39,9 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory):
         str(home / "bin" / "spark-submit"), "--master", "local[1]",
         "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
         "--conf", f"spark.connect.grpc.binding.port={port}", "--conf", "spark.ui.enabled=false",
-        "--conf", "spark.sql.shuffle.partitions=1", "spark-internal",
+        "--conf", "spark.sql.shuffle.partitions=1", "--driver-java-options", SPARK_TEST_JVM,
+        *[arg for key, value in SPARK_TEST_CONF.items() for arg in ("--conf", f"{key}={value}")],
+        "spark-internal",
     ]  # fmt: skip
     server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT,
                               env={**os.environ, "SPARK_HOME": str(home)})  # fmt: skip

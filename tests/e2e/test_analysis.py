@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from e2e.browser import wait_for_app, wait_for_rerun
+from e2e.browser import open_page, wait_for_rerun
 from e2e.conftest import ARTIFACTS
 
 PHONE = {
@@ -54,15 +54,6 @@ def settled_points(plot, timeout: float = 15.0) -> list[dict]:
             break
         last = now
     return last
-
-
-def open_page(page, url: str) -> None:
-    page.goto(url)
-    wait_for_app(page)
-    page.wait_for_selector(
-        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
-    )
-    page.wait_for_selector('[data-testid="tlChart"] .js-plotly-plot .main-svg', timeout=30_000)  # drawn last
 
 
 def timeline(page):

@@ -8,9 +8,8 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.browser import wait_for_app
+from e2e.browser import open_page as open_charts, wait_for_app
 from e2e.conftest import ARTIFACTS
-from e2e.test_editor import editor_app, provider  # noqa: F401 (fixtures: sign-in configured)
 
 DESKTOP = {"width": 1600, "height": 1000}
 
@@ -49,13 +48,8 @@ BARS_JS = r"""
 
 
 def open_page(page, url: str, viewport: dict | None = None) -> None:
-    page.set_viewport_size(viewport or DESKTOP)
-    page.goto(url)
-    wait_for_app(page)
-    page.wait_for_selector(
-        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
-    )
-    page.wait_for_selector('[data-testid="tlChart"] .js-plotly-plot .main-svg', timeout=30_000)  # drawn last
+    """The dashboard at `url`, at desktop size unless told, charts drawn."""
+    open_charts(page, url, viewport or DESKTOP)
 
 
 def counts_chart(page):
@@ -342,29 +336,6 @@ def test_a_story_on_a_phone_puts_the_chart_right_under_the_caption(browser, app_
         more = page.locator(".st-key-story-panel-more").bounding_box()
         assert more["y"] >= chart["y"] + chart["height"] - 1  # cards, steps and decks below
         page.screenshot(path=str(ARTIFACTS / "charts-story-phone.png"), full_page=True)
-    finally:
-        context.close()
-
-
-def test_after_sign_in_an_editor_lands_on_the_editor(browser, provider, editor_app):  # noqa: F811
-    """Sign in from the editor page: the provider sends the browser back to the app's root,
-    and the app takes the editor on to the editor (it used to leave them on the dashboard)."""
-    from e2e.test_editor import EDITOR
-
-    url, _ = editor_app
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    try:
-        page.goto(f"{url}/editor")
-        wait_for_app(page)
-        page.get_by_test_id("stMain").get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/authorize\?"), timeout=30_000)
-        page.get_by_placeholder("sub").fill(EDITOR)
-        page.get_by_role("button", name="Authorize").click()
-        page.wait_for_url(re.compile(re.escape(url) + r"/editor"), timeout=30_000)
-        wait_for_app(page)
-        assert page.get_by_text(EDITOR).count() >= 1  # signed in, on the editor page
-        page.screenshot(path=str(ARTIFACTS / "charts-after-sign-in.png"))
     finally:
         context.close()
 

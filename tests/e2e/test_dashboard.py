@@ -6,18 +6,10 @@ import re
 import struct
 from urllib.parse import parse_qs, urlparse
 
-from e2e.browser import wait_for_app, wait_for_rerun
+from e2e.browser import open_page as open_app, wait_for_rerun
 
 SOURCE = "https://koreadailyus.com/ukrainian-defense-minister-meets-with-south-koreas-president-as-seoul-mulls-over-lethal-aid"
 RECORD_NIGHT = "2024-11-25-ru-drone-attack-ua"
-
-
-def open_app(page, url: str) -> None:
-    page.goto(url)
-    wait_for_app(page)
-    page.wait_for_selector(
-        ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
-    )
 
 
 def counter(page) -> str:

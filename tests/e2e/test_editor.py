@@ -373,3 +373,24 @@ def test_an_editor_corrects_a_partitioned_dataset_and_the_history_and_dashboard_
     assert "190 drones" in card.inner_text() and "(1 change)" in card.inner_text()
     shot(page, "editor-folder-card")
     assert page.errors == []
+
+
+def test_after_sign_in_an_editor_lands_on_the_editor(browser, provider, editor_app):
+    """Sign in from the editor page: the provider sends the browser back to the app's root,
+    and the app takes the editor on to the editor (it used to leave them on the dashboard)."""
+    url, _ = editor_app
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/editor")
+        wait_for_app(page)
+        page.get_by_test_id("stMain").get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/authorize\?"), timeout=30_000)
+        page.get_by_placeholder("sub").fill(EDITOR)
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(re.compile(re.escape(url) + r"/editor"), timeout=30_000)
+        wait_for_app(page)
+        assert page.get_by_text(EDITOR).count() >= 1  # signed in, on the editor page
+        page.screenshot(path=str(ARTIFACTS / "editor-after-sign-in.png"))
+    finally:
+        context.close()
