@@ -299,6 +299,17 @@ def test_a_chart_option_asks_the_engine_one_question_at_most(monkeypatch: pytest
         assert "Ukraine (UKR)" in lanes and taxonomy.LABELS["drone_attack"] not in lanes
 
 
+def calls_to(monkeypatch: pytest.MonkeyPatch, *functions: tuple[object, str]) -> list[str]:
+    """The names of these (module, function) pairs, in the order they are called from now on."""
+    called: list[str] = []
+    for module, name in functions:
+        original = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda *a, _f=original, _n=name, **k: (called.append(_n), _f(*a, **k))[1]
+        )
+    return called
+
+
 @pytest.mark.parametrize(("option", "value"), [("lanes", "actor"), ("per", "week"), ("strikes", "side")])
 def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, option, value):
     """A chart option reruns its chart alone (a fragment) and the share link: the table, the
@@ -307,12 +318,7 @@ def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, o
     from timeline.ui import cards, export_panel
 
     at = run_app(monkeypatch, type="drone_attack")
-    drawn: list[str] = []
-    for module, name in ((cards, "render_table"), (export_panel, "render")):
-        original = getattr(module, name)
-        monkeypatch.setattr(
-            module, name, lambda *a, _f=original, _n=name, **k: (drawn.append(_n), _f(*a, **k))[1]
-        )
+    drawn = calls_to(monkeypatch, (cards, "render_table"), (export_panel, "render"))
     built = FIGURES.builds
     at.segmented_control(key=state.key(option)).set_value(value).run()
     assert drawn == []  # neither the table nor the export panel ran again
@@ -326,6 +332,7 @@ def test_a_chart_option_reruns_only_its_chart(monkeypatch: pytest.MonkeyPatch, o
     assert at.session_state[state.key(option)] == value
     assert at.query_params[option] in (value, [value])
     assert FIGURES.builds - built == 1
+    assert sorted(drawn) == ["render", "render_table"]  # a whole-page run is seen by the spies
 
 
 def test_a_selection_rebuilds_no_figure(monkeypatch: pytest.MonkeyPatch):
@@ -365,12 +372,7 @@ def test_a_new_selection_reruns_only_what_shows_it(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(viewport, "current", lambda: viewport.Viewport(True, 300, True))  # a phone
     at = run_app(monkeypatch, type="drone_attack")
-    drawn: list[str] = []
-    for module, name in ((sidebar, "render"), (export_panel, "render")):
-        original = getattr(module, name)
-        monkeypatch.setattr(
-            module, name, lambda *a, _f=original, _n=name, **k: (drawn.append(_n), _f(*a, **k))[1]
-        )
+    drawn = calls_to(monkeypatch, (sidebar, "render"), (export_panel, "render"))
     builds = FIGURES.builds
     chosen = "2024-11-25-ru-drone-attack-ua"
     at.button(key=f"open-{chosen}").click().run()
@@ -389,6 +391,8 @@ def test_a_new_selection_reruns_only_what_shows_it(monkeypatch: pytest.MonkeyPat
     assert "event" not in at.query_params
     assert card not in cards_html(at)
     assert not any(m.value.startswith("**Selected:") for m in at.markdown)
+    at.run()
+    assert sorted(drawn) == ["render", "render"]  # a whole-page run is seen by the spies
 
 
 def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.MonkeyPatch):
