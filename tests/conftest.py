@@ -310,6 +310,5 @@ def curated_folder(root: Path) -> Path:
     layout `timeline synth --out FOLDER/` and `import --into FOLDER/` write."""
     from timeline.storage import parts
 
-    parts.create(root)
-    parts.commit(root, add=parts.write_parts(root, store.read_schema_table(CURATED)))
+    parts.create_from(root, store.read_schema_table(CURATED))
     return root

@@ -152,8 +152,7 @@ def test_partitioned_and_single_file_give_the_same_answers(tmp_path: Path):
     single = tmp_path / "one.parquet"
     store.write_table_atomic(table, single)
     root = tmp_path / "parts"
-    parts.create(root)
-    parts.commit(root, add=parts.write_parts(root, table))
+    parts.create_from(root, table)
     a, b = engine_on(single), engine_on(root)
     for v in (view_of(), view_of(country="PRK", q="drone"), view_of(type="meeting", lanes="actor")):
         assert ids(a, v) == ids(b, v)

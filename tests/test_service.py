@@ -49,8 +49,7 @@ def small(request: pytest.FixtureRequest, dataset: Path, tmp_path: Path) -> Path
     if request.param == "file":
         return dataset
     root = tmp_path / "events"
-    parts.create(root)
-    parts.commit(root, add=parts.write_parts(root, store.read_schema_table(dataset)))
+    parts.create_from(root, store.read_schema_table(dataset))
     return root
 
 

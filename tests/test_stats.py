@@ -20,6 +20,5 @@ def test_stats_count_rows_types_and_range(dataset: Path):
 
 def test_a_folder_of_parts_gives_the_same_stats(dataset: Path, tmp_path: Path):
     root = tmp_path / "parts"
-    parts.create(root)
-    parts.commit(root, add=parts.write_parts(root, store.read_schema_table(dataset)))
+    parts.create_from(root, store.read_schema_table(dataset))
     assert stats.compute(engine_on(root)) == stats.compute(engine_on(dataset))

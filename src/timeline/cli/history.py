@@ -126,9 +126,7 @@ def _write_rebuilt(table: pa.Table, out: Path, *, folder: bool) -> None:
 
     try:
         if folder:
-            parts.create(out)
-            with store.locked(parts.manifest_path(out)):
-                parts.commit(out, add=parts.write_parts(out, table))
+            parts.create_from(out, table)
         else:
             store.check_writable(store.dataset_target(out))
             store.write_table_atomic(table, store.dataset_target(out))

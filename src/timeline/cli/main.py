@@ -427,10 +427,7 @@ def to_parts(
         fail(f"{path}: not a dataset file (a folder is partitioned already)")
     try:
         with store.locked(path):  # no writer changes the file while it is copied
-            table = store.read_schema_table(path)
-            parts.create(out)
-            with store.locked(parts.manifest_path(out)):
-                manifest = parts.commit(out, add=parts.write_parts(out, table))
+            manifest = parts.create_from(out, store.read_schema_table(path))
     except (store.DatasetError, parts.PartsError) as err:
         fail(str(err))
     except OSError as err:

@@ -149,6 +149,14 @@ def create(root: Path) -> Manifest:
     return manifest
 
 
+def create_from(root: Path, table: pa.Table) -> Manifest:
+    """A new partitioned dataset holding `table`'s rows (`timeline to-parts`, a rebuilt
+    folder): created, then its parts committed under its lock."""
+    create(root)
+    with store.locked(manifest_path(root)):
+        return commit(root, add=write_parts(root, table))
+
+
 def with_derived(table: pa.Table) -> pa.Table:
     """The table in schema order plus its derived columns (recomputed, never trusted)."""
     table = table.select(ARROW_SCHEMA.names)
