@@ -82,9 +82,9 @@ groups = {json.dumps(list(groups))}
     return path
 
 
-def sign_in(page, app: str, provider: str, sub: str) -> None:
-    """Click 'Sign in' on the editor page and authorize `sub` at the provider; Streamlit
-    lands on '/' afterwards, so go back to the editor."""
+def authorize(page, app: str, provider: str, sub: str) -> None:
+    """Click 'Sign in' on the editor page and authorize `sub` at the provider, which sends
+    the browser back to the app."""
     from e2e.browser import wait_for_app
 
     page.goto(f"{app}/editor")
@@ -93,6 +93,14 @@ def sign_in(page, app: str, provider: str, sub: str) -> None:
     page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/authorize\?"), timeout=30_000)
     page.get_by_placeholder("sub").fill(sub)
     page.get_by_role("button", name="Authorize").click()
+
+
+def sign_in(page, app: str, provider: str, sub: str) -> None:
+    """`authorize`, then open the editor page once the app has taken the browser back to
+    its root."""
+    from e2e.browser import wait_for_app
+
+    authorize(page, app, provider, sub)
     page.wait_for_url(re.compile(re.escape(app) + r"/(\?.*)?$"), timeout=30_000)
     wait_for_app(page)
     page.goto(f"{app}/editor")

@@ -16,7 +16,7 @@ import pytest
 
 from e2e.browser import wait_for_app, wait_for_rerun
 from e2e.conftest import ARTIFACTS, _free_port, _require_browser, start_server
-from e2e.oidc import run_oidc_provider, set_provider_user, sign_in, write_secrets
+from e2e.oidc import authorize, run_oidc_provider, set_provider_user, sign_in, write_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITOR, SECOND, VIEWER = "editor@example.org", "second@example.org", "viewer@example.org"
@@ -332,8 +332,7 @@ def folder_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
     top = tmp_path_factory.mktemp("editor-folder")
     data = top / "events"
-    parts.create(data)
-    parts.commit(data, add=parts.write_parts(data, store.read_schema_table(ROOT / "data" / "events.parquet")))
+    parts.create_from(data, store.read_schema_table(ROOT / "data" / "events.parquet"))
     port = _free_port()
     secrets = write_secrets(top / "secrets.toml", port=port, provider=provider, emails=[EDITOR], groups=[])
     proc, url = start_server(data, top / "streamlit.log", secrets=secrets, port=port)
@@ -382,12 +381,7 @@ def test_after_sign_in_an_editor_lands_on_the_editor(browser, provider, editor_a
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     try:
-        page.goto(f"{url}/editor")
-        wait_for_app(page)
-        page.get_by_test_id("stMain").get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(re.escape(provider) + r"/oauth2/authorize\?"), timeout=30_000)
-        page.get_by_placeholder("sub").fill(EDITOR)
-        page.get_by_role("button", name="Authorize").click()
+        authorize(page, url, provider, EDITOR)
         page.wait_for_url(re.compile(re.escape(url) + r"/editor"), timeout=30_000)
         wait_for_app(page)
         assert page.get_by_text(EDITOR).count() >= 1  # signed in, on the editor page
