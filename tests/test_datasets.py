@@ -3,10 +3,15 @@ path, and the same rows give the same answers through every method, whichever th
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from timeline import service
@@ -68,3 +73,42 @@ def test_a_dataset_neither_layout_can_read_is_one_message(tmp_path: Path):
         datasets.at(empty).check_readable()
     with pytest.raises(store.DatasetError, match="no such dataset file"):
         datasets.at(tmp_path / "missing.parquet").check_readable()
+
+
+def _damaged(path: Path, bad_rows: int) -> None:
+    """The curated events with the first `bad_rows` counts made negative (a rule breaks)."""
+    table = store.read_table(CURATED)
+    counts = table.column(str(Col.COUNT)).to_pylist()
+    for i in range(bad_rows):
+        counts[i] = -1
+    table = table.set_column(table.schema.get_field_index(str(Col.COUNT)), str(Col.COUNT),
+                             pa.array(counts, type=table.schema.field(str(Col.COUNT)).type))  # fmt: skip
+    pq.write_table(table, path)
+
+
+def test_every_server_process_shows_one_copy_of_a_damaged_files_valid_rows(tmp_path: Path):
+    """The dashboard shows a damaged file's valid rows from a copy in the temp folder: each
+    new server process (its own `hash()` seed) must find the same copy, and a new version
+    of the file replaces the old copy instead of piling up beside it."""
+    data, temp = tmp_path / "events.parquet", tmp_path / "tmp"
+    temp.mkdir()
+    _damaged(data, 1)
+    total = store.read_table(data).num_rows
+    show = (
+        "import sys; from pathlib import Path; from timeline.storage import datasets; "
+        "p, problems = datasets.checked(Path(sys.argv[1]), Path(sys.argv[2])); print(p)"
+    )
+
+    def shown_by_a_new_process(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [sys.executable, "-c", show, str(data), str(temp)]
+        return subprocess.run(command, check=True, text=True, capture_output=True, env=env).stdout.strip()
+
+    shown = {shown_by_a_new_process(seed) for seed in ("1", "2")}
+    assert len(shown) == 1 and list(temp.iterdir()) == [Path(shown.pop())]
+    assert store.read_table(next(temp.iterdir())).num_rows == total - 1
+
+    _damaged(data, 2)  # a new version of the file
+    copy, problems = datasets.checked(data, temp)
+    assert problems and list(temp.iterdir()) == [copy]
+    assert store.read_table(copy).num_rows == total - 2

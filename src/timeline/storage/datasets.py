@@ -6,6 +6,7 @@ hold. Each layout keeps its own mechanics (the file's backup, the folder's manif
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -324,8 +325,21 @@ def _checked_file(path: Path, folder: Path) -> tuple[Path, list[str]]:
     valid, problems = store.load_valid(path)
     if not problems:
         return path, []
-    mtime, size = store.file_version(path)
-    copy = folder / f"valid-{abs(hash((str(path.resolve()), mtime, size))):x}.parquet"
+    copy = _valid_copy(path, folder)
     if not copy.exists():
         store.write_table_atomic(to_arrow(valid.reset_index(drop=True)), copy)
     return copy, summarise(problems)
+
+
+def _valid_copy(path: Path, folder: Path) -> Path:
+    """Where the valid rows of this version of `path` are kept in `folder`: named by digests
+    (not `hash()`, which differs per process) of the file's path and of its version, so every
+    server process finds the same copy; copies of the file's older versions are removed."""
+    mtime, size = store.file_version(path)
+    which = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    version = hashlib.sha256(f"{mtime}:{size}".encode()).hexdigest()[:16]
+    copy = folder / f"valid-{which}-{version}.parquet"
+    for old in folder.glob(f"valid-{which}-*.parquet"):
+        if old != copy:
+            old.unlink(missing_ok=True)
+    return copy
