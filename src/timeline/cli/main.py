@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -114,24 +115,22 @@ def _validate_dataset(path: Path) -> tuple[list[Problem], int]:
     problems: list[Problem] = []
     ids, rows = [], 0
     several = path.is_dir()
-    tables = [
+    tables = (
         (name, table.drop_columns([c for c in DERIVED_COLUMNS if c in table.column_names]))
         for name, table in datasets.tables(path)
-    ]
-    rules: dict[str, list[Problem]] = {}
-    for chunk in _chunks(tables):
-        found = check_parts(
+    )
+    for chunk in _chunks(tables):  # one chunk of parts in memory at a time, and the ids
+        rules = check_parts(
             from_arrow(pa.concat_tables(t for _, t in chunk)),
             [t.num_rows for _, t in chunk],
             PROBLEMS_PER_RULE,
         )
-        rules.update(zip([name for name, _ in chunk], found, strict=True))
-    for name, table in tables:
-        found = store.schema_problems(table) + stored_nan(table, PROBLEMS_PER_RULE)[1] + rules[name]
-        problems += [replace(p, reason=f"{p.reason} (in {name})") if several else p for p in found]
-        if str(Col.EVENT_ID) in table.column_names:
-            ids.append(table.column(str(Col.EVENT_ID)))
-        rows += table.num_rows
+        for (name, table), found_by_rules in zip(chunk, rules, strict=True):
+            found = store.schema_problems(table) + stored_nan(table, PROBLEMS_PER_RULE)[1] + found_by_rules
+            problems += [replace(p, reason=f"{p.reason} (in {name})") if several else p for p in found]
+            if str(Col.EVENT_ID) in table.column_names:
+                ids.append(table.column(str(Col.EVENT_ID)))
+            rows += table.num_rows
     if several and ids:
         counts = pc.value_counts(pa.chunked_array([c for i in ids for c in i.chunks], pa.string()))
         repeated = counts.filter(pc.greater(counts.field("counts"), 1))
@@ -149,23 +148,21 @@ cost of some 40 ms a call (pandas' per-operation overhead over 28 columns), so 9
 checked one by one cost 3 s more than in one call; the bound keeps a chunk's memory small."""
 
 
-def _chunks(tables: list[tuple[str, pa.Table]]) -> list[list[tuple[str, pa.Table]]]:
+def _chunks(tables: Iterable[tuple[str, pa.Table]]) -> Iterator[list[tuple[str, pa.Table]]]:
     """Consecutive parts with one schema (so they concatenate), up to
-    `CHECKED_TOGETHER_ROWS` rows a chunk."""
-    chunks: list[list[tuple[str, pa.Table]]] = []
+    `CHECKED_TOGETHER_ROWS` rows a chunk, each read when the one before is done."""
+    chunk: list[tuple[str, pa.Table]] = []
     size = 0
     for name, table in tables:
-        if (
-            chunks
-            and chunks[-1][0][1].schema.equals(table.schema)
-            and size + table.num_rows <= CHECKED_TOGETHER_ROWS
+        if chunk and (
+            not chunk[0][1].schema.equals(table.schema) or size + table.num_rows > CHECKED_TOGETHER_ROWS
         ):
-            chunks[-1].append((name, table))
-            size += table.num_rows
-        else:
-            chunks.append([(name, table)])
-            size = table.num_rows
-    return chunks
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((name, table))
+        size += table.num_rows
+    if chunk:
+        yield chunk
 
 
 CreateOption = Annotated[

@@ -7,7 +7,7 @@ hold. Each layout keeps its own mechanics (the file's backup, the folder's manif
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -51,7 +51,7 @@ class Dataset(Protocol):
     def digest(self) -> str | None: ...
     def files(self) -> list[Path]: ...
     def load(self) -> pd.DataFrame: ...
-    def tables(self) -> list[tuple[str, pa.Table]]: ...
+    def tables(self) -> Iterator[tuple[str, pa.Table]]: ...
     def scan(self, columns: list[str] | None = None, filter: pc.Expression | None = None) -> pa.Table: ...
     def foreign_ids(self, dataset: str) -> frozenset[str]: ...
     def append(
@@ -144,8 +144,8 @@ class FileDataset(_AtPath):
     def load(self) -> pd.DataFrame:
         return store.load(self.path)
 
-    def tables(self) -> list[tuple[str, pa.Table]]:
-        return [(self.path.name, store.read_table(self.path))]
+    def tables(self) -> Iterator[tuple[str, pa.Table]]:
+        yield self.path.name, store.read_table(self.path)
 
     def scan(self, columns: list[str] | None = None, filter: pc.Expression | None = None) -> pa.Table:
         """The file's rows (schema columns unless asked), filtered as they are read."""
@@ -222,8 +222,9 @@ class PartsDataset(_AtPath):
     def load(self) -> pd.DataFrame:
         return parts.load(self.path)
 
-    def tables(self) -> list[tuple[str, pa.Table]]:
-        return [(str(p.relative_to(self.path)), pq.read_table(p)) for p in parts.files(self.path)]
+    def tables(self) -> Iterator[tuple[str, pa.Table]]:
+        for p in parts.files(self.path):
+            yield str(p.relative_to(self.path)), pq.read_table(p)
 
     def scan(self, columns: list[str] | None = None, filter: pc.Expression | None = None) -> pa.Table:
         return parts.scan(self.path, columns, filter=filter)
@@ -301,8 +302,9 @@ def foreign_ids(path: Path, dataset: str) -> frozenset[str]:
     return at(path).foreign_ids(dataset)
 
 
-def tables(path: Path) -> list[tuple[str, pa.Table]]:
-    """(name, table as stored) of each file of the dataset, for checking them one by one."""
+def tables(path: Path) -> Iterator[tuple[str, pa.Table]]:
+    """(name, table as stored) of each file of the dataset, for checking them one by one: each
+    read when asked for, so a folder is never in memory whole."""
     return at(path).tables()
 
 
