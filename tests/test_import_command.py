@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from timeline.cli.main import app
 from timeline.domain.schema import Col
-from timeline.storage import store
+from timeline.storage import datasets, store
 
 from conftest import ROOT, frame, make_row
 
@@ -178,7 +178,7 @@ def test_a_failed_dataset_write_puts_the_previous_rejects_back(tmp_path: Path, m
     def broken(*args, **kwargs):
         raise store.DatasetError(f"{out}: disk trouble")
 
-    monkeypatch.setattr(store, "upsert", broken)
+    monkeypatch.setattr(datasets.FileDataset, "upsert", broken)  # the file's write, spilled or not
     result = run("--format", "acled", str(ACLED), "--out", str(out), "--rejects", str(bad))
     assert result.exit_code == 1 and "disk trouble; nothing was written" in result.stderr
     assert list(tmp_path.iterdir()) == []  # no rejects, and the folder made for them is gone

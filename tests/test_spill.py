@@ -4,13 +4,16 @@ the same rows as the write-at-the-end path, logged the same way, and nothing lef
 import errno
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from timeline import service
 from timeline.cli.main import app
 from timeline.domain.schema import ARROW_SCHEMA, Col, to_arrow
-from timeline.storage import history, store
+from timeline.domain.validation import ValidationFailed
+from timeline.storage import datasets, history, spill, store
 from timeline.storage.spill import Spill
 
 from conftest import ROOT, checked, make_row
@@ -68,19 +71,19 @@ def _spilled(target: Path):
 
 def test_a_file_created_meanwhile_is_not_replaced(tmp_path: Path):
     target = tmp_path / "acled.parquet"
-    spill, rows = _spilled(target)
+    writer, rows = _spilled(target)
     target.write_bytes(b"another writer's file")
     with pytest.raises(store.DatasetError, match="another writer created this file"):
-        store.upsert(target, rows, dataset="acled")
+        spill.commit(target, rows)
     assert target.read_bytes() == b"another writer's file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["acled.parquet", "acled.parquet.lock"]
-    spill.discard()
+    writer.discard()
 
 
 def test_a_spilled_upsert_adds_every_row(tmp_path: Path):
     target = tmp_path / "acled.parquet"
     _, rows = _spilled(target)
-    result = store.upsert(target, rows, dataset="acled")
+    result = datasets.upsert(target, rows, dataset="acled")
     assert (result.added, result.changed, result.total, result.written) == (2, 0, 2, True)
     written = store.load(target)
     assert written[str(Col.EVENT_ID)].tolist() == ["a", "b"] and set(written[str(Col.DATASET)]) == {"acled"}
@@ -88,8 +91,6 @@ def test_a_spilled_upsert_adds_every_row(tmp_path: Path):
 
 
 def test_a_full_disk_while_writing_says_so_and_leaves_nothing(tmp_path: Path, monkeypatch):
-    from timeline.storage import spill
-
     class FullDisk(pq.ParquetWriter):
         def write_table(self, table, row_group_size=None):
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -103,3 +104,91 @@ def test_a_full_disk_while_writing_says_so_and_leaves_nothing(tmp_path: Path, mo
     )
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def _rows(dataset: str, *rows: dict) -> pd.DataFrame:
+    df, problems = checked(*rows)
+    assert not problems
+    df[str(Col.DATASET)] = dataset
+    return df
+
+
+def test_an_import_into_an_existing_file_merges_its_spill_as_the_frame_upsert_writes(
+    tmp_path: Path, monkeypatch
+):
+    """The spill merged a batch at a time (here one row a batch) into an existing file gives
+    the file, counts, field changes and change-log rows that the frame upsert gives."""
+    monkeypatch.setattr(spill, "MERGED_ROWS", 1)
+    base = _rows("acled", make_row(event_id="a"), make_row(event_id="b"), make_row(event_id="c"))
+    incoming = _rows("acled", make_row(event_id="d"), make_row(event_id="b", count=500),
+                     make_row(event_id="c"), make_row(event_id="e", title="Another"))  # fmt: skip
+    who = history.import_user("acled test")
+    outcomes = {}
+    for how in ("frame", "spill"):
+        path = tmp_path / how / "acled.parquet"
+        service.import_rows(path, store.Checked(base, "acled"), who, dataset="acled")
+        if how == "frame":
+            result = service.import_rows(path, store.Checked(incoming, "acled"), who, dataset="acled")
+        else:
+            writer = Spill(path, "acled", merge=True)
+            writer.write(to_arrow(incoming))
+            result = service.import_rows(path, writer.close(), who, dataset="acled")
+        change = history.read(path).changes[-1]
+        outcomes[how] = (result, without_stamp(path), change, history.read_rows(path, change.batch["rows"]),
+                         history.read_rows(path, change.batch["before_rows"]))  # fmt: skip
+        assert sorted(p.name for p in path.parent.iterdir() if "tmp" in p.name) == []  # no temp file left
+    (frame_result, frame_file, frame_change, frame_rows, frame_before) = outcomes["frame"]
+    (result, written, change, rows, before) = outcomes["spill"]
+    assert (result.added, result.changed, result.unchanged, result.total, result.written) == (
+        2,
+        1,
+        1,
+        5,
+        True,
+    )
+    assert (frame_result.added, frame_result.changed, frame_result.unchanged, frame_result.total) == (
+        2,
+        1,
+        1,
+        5,
+    )
+    assert result.diff.changed == frame_result.diff.changed and set(result.diff.changed) == {"b"}
+    assert written.equals(frame_file.cast(written.schema))
+    assert written.column(str(Col.EVENT_ID)).to_pylist() == ["a", "c", "d", "b", "e"]
+    assert (change.batch["added"], change.batch["changed"]) == (
+        frame_change.batch["added"],
+        frame_change.batch["changed"],
+    )
+    assert change.dataset_after == history.file_digest(tmp_path / "spill" / "acled.parquet")
+    assert rows.drop_columns([str(Col.ADDED_AT)]).equals(frame_rows.drop_columns([str(Col.ADDED_AT)]))
+    assert before.drop_columns([str(Col.ADDED_AT)]).equals(frame_before.drop_columns([str(Col.ADDED_AT)]))
+
+
+def test_a_merged_spill_that_changes_nothing_rewrites_nothing_and_leaves_no_temp_file(tmp_path: Path):
+    path = tmp_path / "acled.parquet"
+    rows = _rows("acled", make_row(event_id="a"), make_row(event_id="b"))
+    datasets.upsert(path, store.Checked(rows, "acled"), dataset="acled")
+    before = path.read_bytes()
+    writer = Spill(path, "acled", merge=True)
+    writer.write(to_arrow(rows))
+    result = datasets.upsert(path, writer.close(), dataset="acled")
+    assert (result.added, result.changed, result.unchanged, result.written) == (0, 0, 2, False)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acled.parquet", "acled.parquet.lock"]
+
+
+def test_a_merged_spill_refuses_another_datasets_ids_naming_the_spills_row(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(spill, "MERGED_ROWS", 2)
+    path = tmp_path / "events.parquet"
+    datasets.upsert(path, store.Checked(_rows("ucdp", make_row(event_id="taken")), "ucdp"), dataset="ucdp")
+    before = path.read_bytes()
+    writer = Spill(path, "acled", merge=True)
+    writer.write(
+        to_arrow(_rows("acled", make_row(event_id="a"), make_row(event_id="b"), make_row(event_id="taken")))
+    )
+    with pytest.raises(ValidationFailed) as err:
+        datasets.upsert(path, writer.close(), dataset="acled")
+    (problem,) = err.value.problems
+    assert (problem.row, problem.event_id) == (3, "taken") and "from dataset 'ucdp'" in problem.reason
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.parquet", "events.parquet.lock"]

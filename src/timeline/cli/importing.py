@@ -296,8 +296,10 @@ def import_command(
         fail_unwritten(err)
     existed = target.exists()
     sink = rejected_rows.RejectsFile(None if dry_run else rejects_path)
-    # A new dataset file is written as the source is read (`storage.spill`), not held whole.
-    spill = None if existed or dry_run else spilling.Spill(target, source.name)
+    # The accepted rows are written as the source is read (`storage.spill`), not held whole: a
+    # new file, or rows merged into an existing file. A folder of parts takes them as a frame.
+    folder = datasets.layout_of(target) == "parts"
+    spill = None if folder or dry_run else spilling.Spill(target, source.name, merge=existed)
     try:
         outcome = _read(source, file, options, foreign, sink, chunk_rows, spill)
         if strict and outcome.rejected:

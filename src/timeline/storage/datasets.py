@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from timeline.domain.schema import ARROW_SCHEMA, Col, to_arrow
 from timeline.domain.validation import summarise
-from timeline.storage import parts, store, tempfiles
+from timeline.storage import parts, spill, store, tempfiles
 from timeline.storage.rules import AppendResult, Checked, Spilled, UpsertResult
 
 Journal = Callable[[pd.DataFrame], store.BeforeReplace]
@@ -172,6 +172,8 @@ class FileDataset(_AtPath):
         create: bool = True,
         journal: ImportJournal | None = None,
     ) -> UpsertResult:
+        if isinstance(rows, Spilled) and rows.dataset == dataset and not dry_run:
+            return spill.commit(self.path, rows, create=create, journal=journal)
         return store.upsert(self.path, rows, dataset=dataset, dry_run=dry_run, create=create, journal=journal)
 
     def working(self, ids: Iterable[str]) -> pa.Table:

@@ -221,14 +221,16 @@ class Checked:
 
 @dataclass
 class Spilled:
-    """Rows of one import into a new dataset file, checked as `Checked` rows are and already
-    written, chunk by chunk as they were accepted, to `tmp` (a fsynced temp file beside the
-    target, `storage.spill`), so that no process holds them all: `store.upsert` renames the
-    file into place. `ids` are its event ids, in file order."""
+    """Rows of one import, checked as `Checked` rows are and already written, chunk by chunk
+    as they were accepted, to `tmp` (a fsynced temp file beside the target, `storage.spill`),
+    so that no process holds them all: `spill.commit` renames the file into place, or merges
+    it into the existing file. `ids` are its event ids, in file order."""
 
     tmp: Path
     dataset: str
     ids: pa.ChunkedArray
+    merge: bool = False
+    """Made for an existing file, to be merged with it (`spill.commit`), not to replace it."""
 
     @property
     def num_rows(self) -> int:

@@ -21,9 +21,10 @@ import os
 import pwd
 import shutil
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -49,7 +50,6 @@ from timeline.domain.validation import (
     stored_nan,
 )
 from timeline.storage import locking, tempfiles
-from timeline.storage.diff import Diff
 from timeline.storage.paths import (
     DEFAULT_PATH as DEFAULT_PATH,
     ENV_VAR as ENV_VAR,
@@ -368,9 +368,14 @@ def save(
 
 
 def save_table(
-    table: pa.Table, path: Path, *, backup: bool = True, before_replace: BeforeReplace | None = None
+    table: pa.Table | Iterable[pa.Table],
+    path: Path,
+    *,
+    backup: bool = True,
+    before_replace: BeforeReplace | None = None,
 ) -> None:
-    """`save` for rows already in `ARROW_SCHEMA`, such as a file's table plus new rows.
+    """`save` for rows already in `ARROW_SCHEMA`, such as a file's table plus new rows (or
+    tables of them one after another, so that they are never in memory together).
 
     The new version is written and fsynced first; only then is the backup link made and the
     file renamed over the dataset (a symlink's target, see `dataset_target`), and the folder
@@ -385,13 +390,20 @@ def save_table(
         if backup:
             _keep_backup(target)
 
+    def write(fh: BinaryIO) -> None:
+        if isinstance(table, pa.Table):
+            return pq.write_table(table, fh, compression="zstd")
+        with pq.ParquetWriter(fh, ARROW_SCHEMA, compression="zstd") as writer:
+            for piece in table:
+                writer.write_table(piece.cast(ARROW_SCHEMA))
+
     try:
-        write_atomic(target, lambda fh: pq.write_table(table, fh, compression="zstd"), before_replace=ready)
+        write_atomic(target, write, before_replace=ready)
     except OSError as err:
-        raise WriteFailed(_write_failure(path, err)) from err
+        raise WriteFailed(write_failure(path, err)) from err
 
 
-def _write_failure(path: Path, err: OSError) -> str:
+def write_failure(path: Path, err: OSError) -> str:
     return f"{path}: could not write the new version: {hint(err)}. The dataset is unchanged"
 
 
@@ -484,7 +496,7 @@ def datasets_in(path: Path) -> dict[str, int]:
 
 def upsert(
     path: Path,
-    rows: pd.DataFrame | Checked | Spilled,
+    rows: pd.DataFrame | Checked,
     *,
     dataset: str,
     now: datetime | None = None,
@@ -495,7 +507,8 @@ def upsert(
     """Add or update one dataset's rows, keyed by event_id: what `timeline import` writes.
 
     `rows` is a canonical frame (the output of `validation.check`), checked again here so
-    nothing invalid is ever written, or the importer's `Checked` rows, not checked twice. New ids are added; an id already in the
+    nothing invalid is ever written, or the importer's `Checked` rows, not checked twice (rows
+    it wrote to a file as it read them go to `spill.commit`). New ids are added; an id already in the
     file for the same `dataset` is replaced when any field but `added_at` differs and left
     alone otherwise, so importing the same file twice changes nothing. An id that belongs
     to another dataset is refused (ValidationFailed, file untouched). Rows of the dataset
@@ -504,8 +517,6 @@ def upsert(
     `journal`, given the plan, the rows to write and the rows they replace, under the lock,
     returns what `save_table` calls before the rename (the change log).
     """
-    if isinstance(rows, Spilled) and rows.dataset == dataset and not dry_run:
-        return _commit_spilled(path, rows, create=create, journal=journal)
     key = str(Col.EVENT_ID)
     new = stamped(rows, dataset, now)
     if dry_run or not len(new):
@@ -533,45 +544,6 @@ def upsert(
         save_table(pa.concat_tables([kept, incoming]), target, backup=had_file, before_replace=hook)
     result.written = True
     result.backup = backup_path(target) if had_file else None
-    return result
-
-
-def _commit_spilled(
-    path: Path,
-    rows: Spilled,
-    *,
-    create: bool,
-    journal: Callable[[UpsertResult, pa.Table | Spilled, pa.Table], BeforeReplace] | None,
-) -> UpsertResult:
-    """`upsert` of rows already written to a temp file (`Spilled`): a new dataset file, so
-    every row is added; the file is renamed into place under the lock with its change-log
-    entry, as `save_table` does. The dataset appearing meanwhile (another writer) refuses it."""
-    target = dataset_target(path)
-    try:
-        check_writable(target, create=create)
-        with locked(target):
-            check_writable(target, create=create)
-            notes = tempfiles.remove_abandoned(target, keep=rows.tmp)
-            if target.exists():
-                raise DatasetError(
-                    f"{path}: another writer created this file while the import read its source; "
-                    "import again (--into adds to it); nothing was written"
-                )
-            total = rows.num_rows
-            # The added rows are in the file, not repeated as a frame here: only a dry run
-            # (which never spills) lists them.
-            diff = Diff(added=empty_frame(), removed=empty_frame())
-            result = UpsertResult(added=total, changed=0, unchanged=0, total=total, diff=diff, written=True)
-            result.notes = notes
-            hook = journal(result, rows, ARROW_SCHEMA.empty_table()) if journal else None
-            try:
-                tempfiles.replace_atomic(rows.tmp, target, before_replace=hook)
-            except OSError as err:
-                raise WriteFailed(_write_failure(path, err)) from err
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(rows.tmp)
-        raise
     return result
 
 
