@@ -5,6 +5,7 @@ import errno
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -192,3 +193,21 @@ def test_a_merged_spill_refuses_another_datasets_ids_naming_the_spills_row(tmp_p
     assert (problem.row, problem.event_id) == (3, "taken") and "from dataset 'ucdp'" in problem.reason
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.parquet", "events.parquet.lock"]
+
+
+def test_a_merged_spill_reads_a_file_stored_in_other_types_as_the_schema_says(tmp_path: Path):
+    """A file whose titles are `large_string` (another tool wrote it) converts, as for every
+    write; the merged file is in the schema's types."""
+    path = tmp_path / "acled.parquet"
+    table = to_arrow(_rows("acled", make_row(event_id="a"), make_row(event_id="b")))
+    title = table.schema.get_field_index(str(Col.TITLE))
+    pq.write_table(table.set_column(title, str(Col.TITLE), table.column(title).cast(pa.large_string())), path)
+    writer = Spill(path, "acled", merge=True)
+    writer.write(to_arrow(_rows("acled", make_row(event_id="b", title="Retitled"), make_row(event_id="c"))))
+    result = datasets.upsert(path, writer.close(), dataset="acled")
+    assert (result.added, result.changed, result.unchanged) == (1, 1, 0)
+    assert [c.column for c in result.diff.changed["b"]] == [str(Col.TITLE)]
+    stored = pq.read_table(path)
+    assert stored.schema.field(str(Col.TITLE)).type == pa.string()
+    assert stored.column(str(Col.EVENT_ID)).to_pylist() == ["a", "b", "c"]
+    assert stored.column(str(Col.TITLE)).to_pylist()[1] == "Retitled"

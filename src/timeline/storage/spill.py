@@ -17,20 +17,24 @@ file's kept rows followed by those, batch by batch: the accepted rows are never 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
+import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from timeline.domain.errors import hint
 from timeline.domain.schema import ARROW_SCHEMA, Col, empty_frame
 from timeline.domain.validation import ValidationFailed
 from timeline.storage import store, tempfiles
-from timeline.storage.diff import Change, Diff
+from timeline.storage.diff import Diff
 from timeline.storage.rules import Spilled, UpsertResult, frame_from_table, member, plan_against
 
 MERGED_ROWS = 100_000
@@ -159,21 +163,52 @@ def _rename(target: Path, path: Path, rows: Spilled, journal: Callable | None) -
 
 def _merge(target: Path, path: Path, rows: Spilled, journal: Callable | None) -> UpsertResult:
     """The existing file merged with the spill (module docstring): what `store.upsert`
-    writes for the same rows given as a frame."""
+    writes for the same rows given as a frame. Rows are told apart by fingerprints (a hash of
+    every column but `added_at`); only rows whose fingerprints differ are read and compared
+    field by field (`plan_against`), and the file is streamed, never held whole."""
+    key = str(Col.EVENT_ID)
+    existing = _readable(target)
+    old, new = _fingerprints(existing), _fingerprints(rows.tmp)
+    at = pc.index_in(new.column("id"), value_set=old.column("id"))
+    in_file = np.asarray(at.is_valid())
+    same = in_file & np.asarray(pc.equal(old.column("fp").take(at), new.column("fp")).fill_null(False))
+    other = in_file & np.asarray(pc.not_equal(old.column("ds").take(at), rows.dataset).fill_null(True))
+    look = np.flatnonzero((in_file & ~same) | other)  # the rows to compare field by field
+    before, changes = ARROW_SCHEMA.empty_table(), {}
+    if len(look):
+        ids = new.column("id").take(pa.array(look))
+        before = _rows_with(existing, ids)
+        try:
+            changes = plan_against(
+                before, frame_from_table(_rows_with(rows.tmp, ids)), rows.dataset, path
+            ).diff.changed
+        except ValidationFailed as err:  # row numbers are the spill's
+            problems = [
+                replace(p, row=None if p.row is None else int(look[p.row - 1]) + 1) for p in err.problems
+            ]
+            raise ValidationFailed(problems) from err
+    changed, added = pa.array(list(changes), pa.string()), int((~in_file).sum())
+    result = UpsertResult(
+        added=added, changed=len(changed), unchanged=int(in_file.sum()) - len(changed), total=old.num_rows + added,
+        diff=Diff(added=empty_frame(), removed=empty_frame(), changed=changes), written=False,
+    )  # fmt: skip
+    if not (result.added or result.changed):
+        return result
     wanted = Spill(target, rows.dataset)
     try:
-        existing = store.read_schema_table(target)
-        result = _plan(existing, rows, path, wanted)
-        if not (result.added or result.changed):
-            return result
+        offset, keep = 0, ~in_file | member(new.column("id"), changed)
+        for batch in _batches(rows.tmp):
+            wanted.write(batch.filter(pa.array(keep[offset : offset + batch.num_rows])))
+            offset += batch.num_rows
         incoming = wanted.close()
         assert incoming is not None  # something was added or changed
-        replaced = member(
-            existing.column(str(Col.EVENT_ID)), pa.array(list(result.diff.changed), pa.string())
+        hook = (
+            journal(result, incoming, before.filter(pa.array(member(before.column(key), changed))))
+            if journal
+            else None
         )
-        hook = journal(result, incoming, existing.filter(pa.array(replaced))) if journal else None
-        kept = existing.filter(pa.array(~replaced)) if replaced.any() else existing
-        store.save_table(_batches(kept, incoming.tmp), target, before_replace=hook)
+        kept = (b.filter(pa.array(~member(b.column(key), changed))) for b in _batches(existing))
+        store.save_table(itertools.chain(kept, _batches(incoming.tmp)), target, before_replace=hook)
     finally:
         wanted.discard()
     result.written = True
@@ -181,34 +216,55 @@ def _merge(target: Path, path: Path, rows: Spilled, journal: Callable | None) ->
     return result
 
 
-def _plan(existing: pa.Table, rows: Spilled, path: Path, wanted: Spill) -> UpsertResult:
-    """Plan the spill against the file a batch at a time (`plan_against`), writing each
-    batch's new and changed rows to `wanted`; one result for the whole spill."""
-    key = str(Col.EVENT_ID)
-    added, unchanged, offset = 0, 0, 0
-    changed: dict[str, list[Change]] = {}
-    for batch in pq.ParquetFile(rows.tmp).iter_batches(batch_size=MERGED_ROWS):
-        new = frame_from_table(pa.Table.from_batches([batch]))
-        try:
-            planned = plan_against(existing, new, rows.dataset, path)
-        except ValidationFailed as err:  # row numbers are the spill's, not the batch's
-            problems = [replace(p, row=None if p.row is None else p.row + offset) for p in err.problems]
-            raise ValidationFailed(problems) from err
-        added, unchanged = added + planned.added, unchanged + planned.unchanged
-        changed.update(planned.diff.changed)
-        ids = pa.array(list(planned.diff.changed), pa.string())
-        keep = member(new[key], ids) | ~member(new[key], existing.column(key))
-        wanted.write(pa.Table.from_batches([batch]).filter(pa.array(keep)))
-        offset += batch.num_rows
-    diff = Diff(added=empty_frame(), removed=empty_frame(), changed=dict(sorted(changed.items())))
-    return UpsertResult(
-        added=added, changed=len(changed), unchanged=unchanged,
-        total=existing.num_rows + added, diff=diff, written=False,
-    )  # fmt: skip
+Source = Path | pa.Table
+"""Rows on disk (streamed) or, for a file stored in other types than the schema's, in memory."""
 
 
-def _batches(kept: pa.Table, written: Path) -> Iterator[pa.Table]:
-    """The new version: the file's kept rows, then the new and changed rows as written."""
-    yield kept
-    for batch in pq.ParquetFile(written).iter_batches(batch_size=MERGED_ROWS):
-        yield pa.Table.from_batches([batch])
+def _readable(target: Path) -> Source:
+    """The file, to stream, when stored in the schema's types (as timeline writes it); else
+    its table, read and checked by `store.read_schema_table` (which explains a file it
+    cannot use: a v1 file, a missing column, text in a count column)."""
+    schema = pq.read_schema(target)
+    if not store.is_v1(schema.names) and all(
+        f.name in schema.names and schema.field(f.name).type.equals(f.type) for f in ARROW_SCHEMA
+    ):
+        return target
+    return store.read_schema_table(target).cast(ARROW_SCHEMA)
+
+
+def _fingerprints(source: Source) -> pa.Table:
+    """Per row, in order: its id (`id`), dataset (`ds`) and a hash of every column but
+    `added_at` (`fp`), by DuckDB, which reads a file a row group at a time."""
+    columns = [c for c in ARROW_SCHEMA.names if c != str(Col.ADDED_AT)]
+    con = duckdb.connect()
+    try:
+        if isinstance(source, Path):
+            rows = con.read_parquet(str(source), file_row_number=True)
+        else:
+            numbered = source.select(columns).append_column(
+                "file_row_number", pa.array(range(source.num_rows), pa.int64())
+            )
+            rows = con.from_arrow(numbered)
+        fingerprint = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")"
+        return rows.query(
+            "rows",
+            f'SELECT "{Col.EVENT_ID}" AS id, "{Col.DATASET}" AS ds, {fingerprint} AS fp FROM rows '
+            "ORDER BY file_row_number",
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
+def _rows_with(source: Source, ids: pa.Array) -> pa.Table:
+    """The rows whose ids are among `ids`, in order."""
+    found = [b.filter(pa.array(member(b.column(str(Col.EVENT_ID)), ids))) for b in _batches(source)]
+    return pa.concat_tables([ARROW_SCHEMA.empty_table(), *found])
+
+
+def _batches(source: Source) -> Iterator[pa.Table]:
+    """The rows, in the schema, as tables of up to `MERGED_ROWS`."""
+    if isinstance(source, pa.Table):
+        yield from (source.slice(i, MERGED_ROWS) for i in range(0, source.num_rows, MERGED_ROWS))
+        return
+    for batch in pq.ParquetFile(source).iter_batches(MERGED_ROWS, columns=ARROW_SCHEMA.names):
+        yield pa.Table.from_batches([batch]).select(ARROW_SCHEMA.names).cast(ARROW_SCHEMA)
