@@ -202,14 +202,10 @@ def _few_items(s: pd.Series, limit: int) -> pd.Series:
     return pd.Series(_item_counts(s) <= limit, index=s.index)
 
 
-def control_rows(values: pa.Array | pa.ChunkedArray, multiline: bool) -> np.ndarray:
-    """Per value of an Arrow text array: whether it holds a character `CONTROL` (or, with
-    `multiline`, `CONTROL_MULTILINE`) matches; a null: False.
-
-    Read from the UTF-8 bytes in a few numpy passes instead of a regex per value (a third
-    of the rules' time on an import): in UTF-8 a C0 character or DEL is a byte below 0x80,
-    which no other character contains, and a C1 character (U+0080..U+009F) is the pair
-    0xC2 0x80..0x9F, 0xC2 being only ever a lead byte."""
+def text_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """An Arrow text array as one plain string array, its value offsets (int64, relative to
+    `data`) and the UTF-8 bytes they index, without copying the text: for checks that read
+    bytes rather than values."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
@@ -219,13 +215,26 @@ def control_rows(values: pa.Array | pa.ChunkedArray, multiline: bool) -> np.ndar
     n = len(arr)
     _, offsets_buffer, data_buffer = arr.buffers()
     if n == 0 or data_buffer is None:
-        return np.zeros(n, dtype=bool)
+        return arr, np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.uint8)
     width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(offsets_buffer, dtype=width)[arr.offset : arr.offset + n + 1].astype(np.int64)
     data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    # one pass for the candidates, any byte outside 0x20..0x7E (wrapping subtraction), then
-    # the few of them looked at closely
-    at = np.flatnonzero((data - np.uint8(0x20)) >= np.uint8(0x5F))
+    return arr, offsets - offsets[0], data
+
+
+def control_rows(values: pa.Array | pa.ChunkedArray, multiline: bool) -> np.ndarray:
+    """Per value of an Arrow text array: whether it holds a character `CONTROL` (or, with
+    `multiline`, `CONTROL_MULTILINE`) matches; a null: False.
+
+    Read from the UTF-8 bytes in a few numpy passes instead of a regex per value (a third
+    of the rules' time on an import): in UTF-8 a C0 character or DEL is a byte below 0x80,
+    which no other character contains, and a C1 character (U+0080..U+009F) is the pair
+    0xC2 0x80..0x9F, 0xC2 being only ever a lead byte."""
+    arr, offsets, data = text_bytes(values)
+    n = len(arr)
+    if not len(data):
+        return np.zeros(n, dtype=bool)
+    at = _unusual_bytes(data)
     byte = data[at]
     follow = np.where(at + 1 < len(data), data[np.minimum(at + 1, len(data) - 1)], 0)
     c0 = byte < 0x20
@@ -234,10 +243,31 @@ def control_rows(values: pa.Array | pa.ChunkedArray, multiline: bool) -> np.ndar
     at = at[c0 | (byte == 0x7F) | ((byte == 0xC2) & (follow >= 0x80) & (follow <= 0x9F))]
     out = np.zeros(n, dtype=bool)
     if len(at):
-        out[np.searchsorted(offsets, at + offsets[0], side="right") - 1] = True
+        out[np.searchsorted(offsets, at, side="right") - 1] = True
     if arr.null_count:
         out &= np.asarray(arr.is_valid())
     return out
+
+
+_BLOCK = 1 << 18
+"""Bytes scanned at a time by `_unusual_bytes`: its temporaries stay in the cache and are
+never fresh pages (a summary column is some 30 MB a chunk)."""
+
+
+def _unusual_bytes(data: np.ndarray) -> np.ndarray:
+    """Positions of the bytes outside 0x20..0x7E (printable ASCII), in one pass of wrapping
+    subtraction, block by block; `control_rows` then looks at those few closely."""
+    shifted = np.empty(min(len(data), _BLOCK), dtype=np.uint8)
+    unusual = np.empty(len(shifted), dtype=bool)
+    found = []
+    for start in range(0, len(data), _BLOCK):
+        block = data[start : start + _BLOCK]
+        n = len(block)
+        np.subtract(block, np.uint8(0x20), out=shifted[:n])
+        np.greater_equal(shifted[:n], np.uint8(0x5F), out=unusual[:n])
+        if unusual[:n].any():
+            found.append(np.flatnonzero(unusual[:n]) + start)
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
 
 def _no_control_text(s: pd.Series, multiline: bool) -> pd.Series:
