@@ -26,7 +26,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline.domain.ruleset import text_bytes
 from timeline.domain.schema import Col, empty_frame, to_arrow
 from timeline.importers.base import DEFAULT_CHUNK_ROWS, Format, Options
 from timeline.importers.dateorder import FileOrder
@@ -112,41 +111,14 @@ def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
         return chunk
     out = chunk.copy(deep=False)
     values = pa.array(sorted(fmt.placeholders - {""}), type=pa.string())
-    longest = max((len(v.encode("utf-8")) for v in fmt.placeholders), default=0)
     for name in out.columns:
-        arr = pa.array(out[name].astype(STRING).array)
+        arr = pc.utf8_trim_whitespace(pa.array(out[name].astype(STRING).array))
+        mask = pc.is_in(arr, value_set=values)
         if fmt.placeholder_dates and name in fmt.date_columns:
-            trimmed = pc.utf8_trim_whitespace(arr)
-            mask = pc.or_(
-                pc.is_in(trimmed, value_set=values), pc.match_substring_regex(trimmed, fmt.placeholder_dates)
-            )
-            hits = np.asarray(mask.fill_null(False), dtype=bool)
-        else:
-            hits = _placeholder_rows(arr, values, longest)
+            mask = pc.or_(mask, pc.match_substring_regex(arr, fmt.placeholder_dates))
+        hits = np.asarray(mask.fill_null(False), dtype=bool)
         if hits.any():
             out[name] = out[name].mask(hits, "")
-    return out
-
-
-def _placeholder_rows(values: pa.Array | pa.ChunkedArray, placeholders: pa.Array, longest: int) -> np.ndarray:
-    """Where a text column, trimmed, is one of `placeholders` (at most `longest` bytes).
-
-    Only values that could be are trimmed and looked up: a value longer than that whose
-    first and last bytes are printable ASCII other than a space trims to itself, so it is no
-    placeholder (trimming and looking up every value of every column cost about 0.9 CPU s
-    per million ACLED rows, nearly all of it on long text such as the notes)."""
-    arr, offsets, data = text_bytes(values)
-    lengths = np.diff(offsets)
-    edges = np.flatnonzero(lengths > longest)
-    firsts, lasts = data[offsets[edges]], data[offsets[edges + 1] - 1]
-    plain = (firsts > 0x20) & (firsts < 0x7F) & (lasts > 0x20) & (lasts < 0x7F)
-    maybe = np.ones(len(arr), dtype=bool)
-    maybe[edges[plain]] = False
-    out = np.zeros(len(arr), dtype=bool)
-    if maybe.any():
-        at = np.flatnonzero(maybe)
-        looked = pc.is_in(pc.utf8_trim_whitespace(arr.take(pa.array(at))), value_set=placeholders)
-        out[at] = np.asarray(looked.fill_null(False), dtype=bool)
     return out
 
 
