@@ -116,6 +116,31 @@ def test_a_torn_last_line_is_skipped_and_the_next_write_starts_a_new_line(curate
     assert "line 2 cannot be read" in result.output and result.exit_code == 0
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\n\n",
+        b"one",
+        b"one\n",
+        b"one\ntwo\n\n\n",
+        b"first\n" + b"x" * 300 + b"\n" + b"\n" * 150,  # line breaks across pieces
+        b"x" * 1000,  # one line longer than many pieces
+        b"a\n" + b"y" * 999 + b"\n",
+        b'{"v":1}\n{"v":1,"change_id":"20',  # a torn last line is still the last line
+    ],
+)
+def test_the_last_line_of_a_long_log_is_read_from_its_end(tmp_path: Path, content: bytes):
+    """`last_line` reads pieces from the end (64 KiB; 7 bytes here, so lines span many):
+    the last non-empty line, or None for a file without one."""
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(content)
+    expected = content.rstrip(b"\n").rsplit(b"\n", 1)[-1] or None
+    assert history.last_line(path, chunk=7) == expected
+    assert history.last_line(path) == expected
+    assert history.last_line(tmp_path / "missing.jsonl") is None
+
+
 def test_a_dataset_changed_outside_the_log_is_marked(curated: Path):
     correct(curated, 200)
     store.append(curated, frame(make_row(event_id="behind-the-logs-back", actors=["X"])))  # no log line

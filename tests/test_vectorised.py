@@ -1,13 +1,26 @@
 """The rule check (`vectorised`, no pandera) reports exactly what pandera reports when it
 runs the same rules (`rulebook`, the reference): on hostile rows that break every rule."""
 
+import dataclasses
+import re
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from timeline.domain import rulebook, vectorised
 from timeline.domain.coercion import coerce_frame
-from timeline.domain.ruleset import MAX_ITEMS, MAX_LENGTH, ROW_RULES, column_rules
-from timeline.domain.schema import FIELDS, Col, Kind
+from timeline.domain.ruleset import (
+    CONTROL,
+    CONTROL_MULTILINE,
+    MAX_ITEMS,
+    MAX_LENGTH,
+    ROW_RULES,
+    column_rules,
+    control_rows,
+)
+from timeline.domain.schema import FIELDS, PANDAS_DTYPES, Col, Kind
 from timeline.domain.validation import check, validate
 from timeline.storage import store
 
@@ -183,3 +196,52 @@ def test_parts_checked_together_get_the_problems_each_gets_alone(limit):
     assert any(p.reason.startswith("duplicate event_id") for p in alone[2])  # the repeat inside
     good = _raw([make_row(event_id=f"ok-{i}") for i in range(6)])
     assert vectorised.check_parts(good, [2, 4], limit) == [[], []]
+
+
+def test_control_characters_are_found_in_the_bytes_as_the_pattern_finds_them():
+    """`ruleset.control_rows` reads UTF-8 bytes instead of running `CONTROL` per value: every
+    character up to U+0800 and a few beyond, alone and inside other text, in slices of both
+    Arrow string layouts, is refused exactly where the pattern refuses it."""
+    chars = [chr(c) for c in range(0x800)] + ["\u2028", "\ufeff", "\U0001f600", "\u00c2"]
+    values = chars + [f"ab{c}cd" for c in chars] + ["Київ\x85", "Â\x80", "\xc2", "", None]
+    for pattern, multiline in ((CONTROL, False), (CONTROL_MULTILINE, True)):
+        expected = np.array([v is not None and re.search(pattern, v) is not None for v in values])
+        assert expected.any() and not expected.all()
+        for arrow_type in (pa.string(), pa.large_string()):
+            arr = pa.array(values, arrow_type)
+            assert (control_rows(arr, multiline) == expected).all()
+            for start, stop in ((1, 700), (650, 2100), (2000, len(values))):
+                assert (control_rows(arr.slice(start, stop - start), multiline) == expected[start:stop]).all()
+
+
+def _unquoted_missing(problems):
+    return [dataclasses.replace(p, value=None) if p.value in ("nan", "None", "<NA>") else p for p in problems]
+
+
+@pytest.mark.parametrize("limit", [None, 2])
+def test_typed_columns_get_the_problems_of_the_same_values_as_objects(limit):
+    """An import hands the check Arrow-backed text, Arrow lists and float columns, which take
+    a faster path than the loose values of a JSON file: the same problems, the same frame."""
+    raw = _hostile_frame(repeat=2)
+    typed = raw.copy()
+    for f in FIELDS:
+        name = str(f.col)
+        values = raw[name]
+        if f.kind is Kind.STRING:
+            typed[name] = values.astype(PANDAS_DTYPES[Kind.STRING])
+        elif f.kind is Kind.LIST and values.map(lambda v: v is None or isinstance(v, list)).all():
+            typed[name] = pd.Series(
+                pd.array(values.tolist(), dtype=PANDAS_DTYPES[Kind.LIST]), index=raw.index
+            )
+    (typed_df, typed_problems), (raw_df, raw_problems) = check(typed, limit), check(raw, limit)
+    assert typed_problems  # a missing value is quoted as the input holds it: nan, None, <NA>
+    assert _unquoted_missing(typed_problems) == _unquoted_missing(raw_problems)
+    pd.testing.assert_frame_equal(typed_df, raw_df)
+    numbers = pd.Series([1.5, float("nan"), float("inf"), -float("inf"), 200.0, None])
+    rows = _raw([make_row()] * 6)
+    as_float = coerce_frame(rows.assign(latitude=numbers))
+    as_object = coerce_frame(rows.assign(latitude=numbers.astype(object)))
+    pd.testing.assert_frame_equal(as_float[0], as_object[0])
+    assert [(r, m.tolist()) for r, m in as_float[1]["latitude"]] == [
+        (r, m.tolist()) for r, m in as_object[1]["latitude"]
+    ]

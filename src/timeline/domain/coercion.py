@@ -54,6 +54,24 @@ Bad = list[tuple[str, pd.Series]]
 """What a coercer found wrong: (reason, mask of the rows with that problem)."""
 
 
+def _arrow_text(s: pd.Series) -> pa.Array | None:
+    """The Arrow text behind a column of the canonical text dtype (pyarrow storage), else None."""
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return None
+    arr = pa.array(s.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _coerce_arrow_text(arr: pa.Array, index: pd.Index) -> tuple[pd.Series, Bad]:
+    """`_blank_to_na` then `_coerce_string` on Arrow-backed text in one pass: trimmed by the
+    kernel pandas' `str.strip` runs, blank -> missing (a mapped import chunk is all text of
+    this dtype, and the two steps cost a pandas copy each)."""
+    out = pc.utf8_trim_whitespace(arr)
+    out = pc.if_else(pc.equal(out, ""), pa.scalar(None, out.type), out)
+    text = pd.Series(pd.arrays.ArrowStringArray(out, dtype=PANDAS_DTYPES[Kind.STRING]), index=index)
+    return text, [("expected text", pd.Series(False, index=index))]
+
+
 def _coerce_string(s: pd.Series) -> tuple[pd.Series, Bad]:
     bad = s.map(lambda v: isinstance(v, (list, dict, tuple))) if s.dtype == object else None
     out = s.where(bad.eq(False), None) if bad is not None else s
@@ -141,6 +159,10 @@ def _coerce_int(s: pd.Series) -> tuple[pd.Series, Bad]:
 
 def _coerce_float(s: pd.Series) -> tuple[pd.Series, Bad]:
     """Finite numbers; text, booleans, NaN and infinity are reported."""
+    if pd.api.types.is_float_dtype(s.dtype):  # numbers already: no detour through objects
+        numbers = s.astype("float64")
+        bad = s.notna() & ~np.isfinite(numbers.fillna(np.inf))
+        return numbers.where(~bad), [("not a finite number", bad)]
     values = s.astype("object")
     is_bool = _booleans(s)
     numbers = pd.to_numeric(values.where(~is_bool), errors="coerce").astype("float64")
@@ -151,8 +173,11 @@ def _coerce_float(s: pd.Series) -> tuple[pd.Series, Bad]:
 def _coerce_list(s: pd.Series) -> tuple[pd.Series, Bad]:
     dtype = PANDAS_DTYPES[Kind.LIST]
     reason = "expected a list of text (';'-separated in CSV)"
-    if s.dtype == dtype:
-        return s.fillna(pd.Series([[]] * len(s), index=s.index, dtype=dtype)), []
+    if s.dtype == dtype:  # lists already: a missing one is an empty list, filled in Arrow
+        if not s.isna().any():
+            return s, []
+        filled = pc.fill_null(as_arrow(s), pa.scalar([], type=STRING_LIST))
+        return pd.Series(pd.array(filled, dtype=dtype), index=s.index), []
     if isinstance(s.dtype, pd.StringDtype):
         return _split_text_lists(s), []
 
@@ -214,7 +239,11 @@ def coerce_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Bad]]:
             empty = pd.Series([None] * len(raw), index=raw.index, dtype="object")
             out[name] = _COERCERS[f.kind](empty)[0]
             continue
-        out[name], bad = _COERCERS[f.kind](_blank_to_na(raw[name]))
+        text = _arrow_text(raw[name]) if f.kind is Kind.STRING else None
+        if text is not None:
+            out[name], bad = _coerce_arrow_text(text, raw.index)
+        else:
+            out[name], bad = _COERCERS[f.kind](_blank_to_na(raw[name]))
         found[name] = [(reason, mask) for reason, mask in bad if mask.any()]
     return pd.DataFrame(out, index=raw.index), found
 

@@ -360,24 +360,25 @@ def read(dataset: Path, event_id: str | None = None) -> Log:
 
 
 def last_line(path: Path, chunk: int = 1 << 16) -> bytes | None:
-    """The last non-empty line of a file, read from its end (a log of big imports is long)."""
+    """The last non-empty line of a file, from its end, each piece searched once (1 M rows: 18 MB a line)."""
     try:
         fh = path.open("rb")
     except FileNotFoundError:
         return None
     with fh:
-        end = fh.seek(0, os.SEEK_END)
-        tail = b""
-        pos = end
+        pos = fh.seek(0, os.SEEK_END)
+        pieces: list[bytes] = []  # from the end backwards; the breaks ending the file end no line
         while pos > 0:
             step = min(chunk, pos)
             pos -= step
             fh.seek(pos)
-            tail = fh.read(step) + tail
-            stripped = tail.rstrip(b"\n")
-            if b"\n" in stripped:
-                return stripped.rsplit(b"\n", 1)[1]
-        return tail.rstrip(b"\n") or None
+            piece = fh.read(step) if pieces else fh.read(step).rstrip(b"\n")
+            cut = piece.rfind(b"\n")
+            if cut >= 0:
+                return piece[cut + 1 :] + b"".join(reversed(pieces))
+            if piece:
+                pieces.append(piece)
+        return b"".join(reversed(pieces)) or None
 
 
 def last_change(dataset: Path) -> Change | None:
