@@ -370,8 +370,7 @@ def last_line(path: Path, chunk: int = 1 << 16) -> bytes | None:
         pieces: list[bytes] = []  # from the end backwards; the breaks ending the file end no line
         while pos > 0:
             step = min(chunk, pos)
-            pos -= step
-            fh.seek(pos)
+            fh.seek(pos := pos - step)
             piece = fh.read(step) if pieces else fh.read(step).rstrip(b"\n")
             cut = piece.rfind(b"\n")
             if cut >= 0:
