@@ -212,12 +212,20 @@ def _label_points(
         return [c.label]
     grid = [(w + (e - w) * i / 8, s + (n - s) * j / 8) for i in range(1, 8) for j in range(1, 8)]
     grid.sort(key=lambda p: abs(p[0] - (w + e) / 2) + abs(p[1] - (s + n) / 2))
-    # each point with its name's four corners, all tested at once (`Area.contains_all`)
-    centre = np.asarray(grid)
+    # each point with its name's four corners, tested a row of the grid at a time
+    # (`Area.contains_all`), nearest first, until three fit
     corners = np.array([(0, 0), (-half_w, -half_h), (half_w, -half_h), (-half_w, half_h), (half_w, half_h)])
-    tested = centre[:, None, :] + corners[None, :, :]
-    fits = c.contains_all(tested[..., 0].ravel(), tested[..., 1].ravel()).reshape(len(grid), 5).all(axis=1)
-    return [grid[i] for i in np.flatnonzero(fits)[:3]]
+    inside: list[tuple[float, float]] = []
+    for first in range(0, len(grid), 7):
+        batch = grid[first : first + 7]
+        tested = np.asarray(batch)[:, None, :] + corners[None, :, :]
+        fits = (
+            c.contains_all(tested[..., 0].ravel(), tested[..., 1].ravel()).reshape(len(batch), 5).all(axis=1)
+        )
+        inside += [batch[i] for i in np.flatnonzero(fits)]
+        if len(inside) >= 3:
+            break
+    return inside[:3]
 
 
 def city_labels(labels: Labels, named: set[str]) -> None:
