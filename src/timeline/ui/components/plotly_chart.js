@@ -167,15 +167,19 @@ export default function (component) {
         const said = picked.join("\n"), now = performance.now();
         if (said === kept.last && now - kept.lastAt < 500) return;  // a click is also a selection
         kept.last = said; kept.lastAt = now;
-        // after plotly has finished with the click: this chart and every other one of the page
-        setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0);
-        kept.trigger("select", picked);
+        kept.trigger("select", picked);  // Python first: the card's round trip starts now
+        // After plotly has finished with the click, this chart; once the browser has painted
+        // it, every other chart of the page, each in a task of its own.
+        setTimeout(() => {
+          draw(picked);
+          requestAnimationFrame(() => setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0));
+        }, 0);
       };
       gd.on("plotly_click", pick);
       gd.on("plotly_selected", pick);
       const others = (event) => {
         if (!gd.isConnected) { window.removeEventListener(PICK, others); return; }  // a chart removed
-        if (kept.figure && kept.shown !== event.detail.join("\n")) draw(event.detail);
+        if (kept.figure && kept.shown !== event.detail.join("\n")) setTimeout(() => draw(event.detail), 0);
       };
       window.addEventListener(PICK, others);
     }
