@@ -129,6 +129,35 @@ function faded(kept, ids) {
   return fadedTimeline(kept.figure, ids, d.key_events || [], f);
 }
 
+// The map's fade in place: each mark's opacity set on the drawn chart (its point's style, and
+// plotly's own per-point value, which a zoom or pan draws again), not the whole map drawn again
+// (a new map held the page for 0.3-1 s, the card waiting behind it). False when the chart is not
+// as expected: the caller draws it again instead.
+function restyled(gd, traces) {
+  try {
+    const changed = new Map();
+    traces.forEach((t, i) => {
+      const want = t.marker ? t.marker.opacity : undefined, now = gd.data[i].marker ? gd.data[i].marker.opacity : undefined;
+      if (want !== now) changed.set(i, want);
+    });
+    const groups = [...gd.querySelectorAll(".scatterlayer .trace")].filter((g) => g.__data__ && g.__data__[0]
+      && changed.has(g.__data__[0].trace.index));
+    if (groups.length !== changed.size || gd.data.length !== traces.length) return false;
+    for (const group of groups) {
+      const cd = group.__data__, i = cd[0].trace.index, want = changed.get(i);
+      gd.data[i].marker = {...gd.data[i].marker, opacity: want};
+      const all = want === undefined ? 1 : want;  // unfaded: the trace's own (plotly's default 1)
+      cd.forEach((d, n) => { d.mo = Array.isArray(all) ? all[n] : all; });
+      group.querySelectorAll("path.point").forEach((node) => {
+        if (node.__data__ && node.__data__.mo !== undefined) node.style.opacity = node.__data__.mo;
+      });
+    }
+    return true;
+  } catch (err) {
+    return false;
+  }
+}
+
 export default function (component) {
   const {data, parentElement, setTriggerValue} = component;
   const host = parentElement.querySelector(".tl-chart");
@@ -142,6 +171,8 @@ export default function (component) {
   const draw = (ids) => {
     const {data: traces, layout} = faded(kept, ids);
     kept.shown = ids.join("\n");
+    if (kept.data.kind === "map" && kept.drawn === kept.revision && restyled(gd, traces)) return Promise.resolve(gd);
+    kept.drawn = kept.revision;
     return window.Plotly.react(gd, traces, layout, kept.data.config);
   };
 
