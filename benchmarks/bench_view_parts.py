@@ -3,8 +3,7 @@ view met for the first time (match, timeline, counts series, map) and each chart
 and serialised to the JSON the page sends, on the bundled 90 events.
 
     .venv/bin/python benchmarks/bench_view_parts.py
-    (cd /tmp/before && PYTHONPATH=/tmp/before/src ../path/to/.venv/bin/python \\
-        /path/to/benchmarks/bench_view_parts.py --data /tmp/before/data/events.parquet)
+    PYTHONPATH=/tmp/before/src .venv/bin/python benchmarks/bench_view_parts.py   # a `git archive` tree
 
 Views: every event type alone and every pair of the eight most frequent (one process, each view
 asked once, so every answer is computed, not taken from the engine's cache). CPU seconds of
