@@ -250,19 +250,14 @@ def run_app(monkeypatch: pytest.MonkeyPatch, data: Path = CURATED, **params: str
 
 
 def shown_charts(at) -> list[dict]:
-    """The charts' figures as the browser draws them, in page order: the timeline (a custom
-    component that gets its figure unfaded with the selection beside it, and fades it in the
-    page as `highlight.fade_timeline` does) first, then the `st.plotly_chart`s (counts, map)."""
+    """The charts' figures as the browser draws them, in page order (the timeline, the counts
+    chart, the map): each a custom component that gets its figure unfaded with the selection
+    beside it and fades it in the page (`plotly_chart.as_drawn` is that fade in Python)."""
     import json
 
-    from timeline.figures.cache import from_plain
-    from timeline.figures.highlight import fade_timeline
+    from timeline.ui.components.plotly_chart import as_drawn
 
-    shown = []
-    for component in at.get("bidi_component"):
-        data = json.loads(component.proto.json)
-        figure = from_plain(json.loads(data["figure"]))
-        shown.append(json.loads(fade_timeline(figure, data["selected"], data["key_events"]).to_json()))
+    shown = [as_drawn(json.loads(component.proto.json)) for component in at.get("bidi_component")]
     return shown + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 

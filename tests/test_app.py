@@ -407,3 +407,19 @@ def test_the_back_button_brings_the_previous_view_back(monkeypatch: pytest.Monke
     assert at.session_state[state.group_key(view.filter_named("type"), "military")] == ["drone_attack"]
     lanes = shown_charts(at)[0]["layout"]["yaxis"]["ticktext"]
     assert taxonomy.LABELS["drone_attack"] in lanes
+
+
+def test_a_pick_on_a_chart_reruns_the_panel_table_and_link_but_no_chart(monkeypatch: pytest.MonkeyPatch):
+    """Every chart fades itself in the browser when events are picked on any of them
+    (`plotly_chart.js`), so the pick reruns the card, the table and the share link only; a
+    pick elsewhere (a table row, a phone's card) reruns the charts' fades as well."""
+    import types
+
+    reran: list[list[str]] = []
+    fake = types.SimpleNamespace(session_state={state.PANEL_KEPT: True}, rerun=reran.append)
+    monkeypatch.setattr(state, "st", fake)
+    state.take_ids(["2024-11-21-ru-oreshnik-strike-dnipro"], picked_on="map_chart")
+    assert reran == [[state.PANEL, state.TABLE, state.SHARE]]
+    assert fake.session_state[state.EVENT] == ["2024-11-21-ru-oreshnik-strike-dnipro"]
+    state.take_ids(["2024-11-25-ru-drone-attack-ua"])
+    assert reran[-1] == [state.PANEL, state.TIMELINE, state.COUNTS, state.MAP, state.TABLE, state.SHARE]

@@ -191,6 +191,26 @@ def test_region_and_country_outlines_hold_their_places():
     assert gazetteer.region("XX-NOPE") is None and gazetteer.country("XXX") is None
 
 
+def test_many_points_at_once_get_the_answers_one_at_a_time_gets():
+    """`contains_all` (the map's country-name placement tests a grid at once) answers as
+    `contains` does, point by point, islands and holes included."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for area in (gazetteer.country("RUS"), gazetteer.country("UKR"), gazetteer.region("RU-KRS")):
+        w, s, e, n = area.bbox
+        lon, lat = rng.uniform(w - 1, e + 1, 400), rng.uniform(s - 1, n + 1, 400)
+        one_by_one = [area.contains(x, y) for x, y in zip(lon, lat, strict=True)]
+        assert area.contains_all(lon, lat).tolist() == one_by_one
+        assert any(one_by_one) and not all(one_by_one)
+    assert gazetteer.country("UKR").contains_all(
+        np.array([30.52, 37.62]), np.array([50.45, 55.75])
+    ).tolist() == [
+        True,
+        False,
+    ]
+
+
 def test_moscow_city_and_oblast_have_their_own_iso_codes():
     assert gazetteer.region("RU-MOW").type == "Federal City"
     assert gazetteer.region("RU-MOW").contains(37.62, 55.75)

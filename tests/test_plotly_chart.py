@@ -71,3 +71,43 @@ def _figure():
     import plotly.graph_objects as go
 
     return go.Figure(go.Scatter(x=[1, 2], y=[1, 2]))
+
+
+def test_the_counts_chart_and_the_map_are_sent_unfaded_with_what_their_fade_needs(
+    monkeypatch, curated_engine
+):
+    """The counts chart and the map are the same component: each gets its figure as built
+    (the selection is faded in the page), the selection, and for the counts chart each drawn
+    event's bin, so a pick on another chart fades its bars without asking Python."""
+    from timeline.domain.schema import Col
+    from timeline.ui import state
+
+    at = run_app(monkeypatch, type=["drone_attack", "missile_strike"], **{"from": "2024-11-01"})
+    before = [json.loads(c.proto.json) for c in at.get("bidi_component")]
+    chosen = "2024-11-21-ru-oreshnik-strike-dnipro"
+    at.session_state[state.EVENT] = [chosen]
+    at.run()
+    sent = [json.loads(c.proto.json) for c in at.get("bidi_component")]
+    assert [d["kind"] for d in sent] == ["timeline", "counts", "map"]
+    assert [d["revision"] for d in sent] == [d["revision"] for d in before], "no figure sent anew"
+    _timeline, counts, map_ = sent
+    assert counts["selected"] == map_["selected"] == [chosen]
+    assert not counts["pickable"] and map_["pickable"]  # the counts chart's bars are no events
+    first_day = curated_engine.by_ids([chosen]).iloc[0][Col.DATE_START]
+    assert counts["bins"][chosen] == first_day.value / 1_000_000  # its day's midnight, ms since 1970
+    faded = chart.as_drawn(counts)  # the fade the page applies, in Python
+    opacity = [
+        o for t in faded["data"] if "opacity" in t.get("marker", {}) for o in _values(t["marker"]["opacity"])
+    ]
+    assert 1.0 in opacity and min(opacity) < 0.3
+
+
+def _values(value: object) -> list:
+    """A figure array as plotly writes it: a list, or typed bytes in base64."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value) if isinstance(value, list) else [value]

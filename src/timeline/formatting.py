@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import pycountry
@@ -114,7 +116,8 @@ def coverage(
     return " · ".join(parts)
 
 
-def row_dates(row: pd.Series) -> str:
+def row_dates(row: pd.Series | Mapping[str, Any]) -> str:
+    """An event's dates as reported, from its row (a frame's row, or its values by column)."""
     text = row[Col.DATE_TEXT]
     return format_dates(
         row[Col.DATE_START].date(),

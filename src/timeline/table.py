@@ -27,9 +27,19 @@ HEADERS = {
 """Column headers as shown, all in sentence case."""
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Text with blanks (not 'None') where the source gave nothing."""
-    return series.astype("object").where(series.notna(), "").astype(str)
+def _text(series: pd.Series) -> list[str]:
+    """Text with blanks (not 'None') where the source gave nothing (a plain list: a table has
+    at most `MAX_TABLE_ROWS`, where pandas' conversions cost more than the loop)."""
+    return ["" if pd.isna(value) else str(value) for value in series.tolist()]
+
+
+def _dates(newest: pd.DataFrame) -> list[str]:
+    """Each row's dates as reported (`row_dates`, without a Series per row)."""
+    columns = [Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.DATE_TEXT]
+    return [
+        row_dates(dict(zip(columns, row, strict=True)))
+        for row in zip(*(newest[c].tolist() for c in columns), strict=True)
+    ]
 
 
 def table_frame(newest: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +50,7 @@ def table_frame(newest: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "start": newest[Col.DATE_START],
-            "dates": newest.apply(row_dates, axis=1) if len(newest) else pd.Series(dtype="str"),
+            "dates": _dates(newest) if len(newest) else pd.Series(dtype="str"),
             "type": newest[Col.EVENT_TYPE].map(taxonomy.LABELS).fillna(newest[Col.EVENT_TYPE]),
             "title": _text(newest[Col.TITLE]),
             "countries": newest[Col.COUNTRIES].map(", ".join),

@@ -343,3 +343,69 @@ def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page,
     assert opacity[spot["id"]] >= 0.9
     others = [o for event, o in opacity.items() if event != spot["id"]]
     assert others and max(others) <= 0.3
+
+
+# Each event's mark on a chart: its id, its count as the hover says it, its centre on the page.
+MARKS_JS = """(gd) => {
+  const out = [], rect = gd.getBoundingClientRect(), L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis;
+  gd._fullData.forEach((trace, t) => {
+    if (trace.type !== 'scatter' || !trace.customdata || !String(trace.mode).includes('markers')) return;
+    (gd.calcdata[t] || []).forEach((pt, i) => {
+      const row = trace.customdata[i];
+      if (!row || !row[0]) return;
+      out.push({id: row[0], count: String(row[3]),
+                x: rect.left + L._size.l + xa.l2p(xa.d2l(pt.x)), y: rect.top + L._size.t + ya.l2p(ya.d2l(pt.y))});
+    });
+  });
+  return out;
+}"""
+
+
+def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(page, app_url):
+    """Issue #17: the counts chart and the map are the timeline's component too, so a click
+    on the timeline fades them in the page itself: with every message to the server held
+    back (no rerun can happen), the clicked event's bars and mark stay bright and the rest
+    fade; let through, the message opens the card as before."""
+    import re
+
+    hold: dict = {"on": False, "held": [], "server": None}
+
+    def route(ws) -> None:
+        server = hold["server"] = ws.connect_to_server()
+        ws.on_message(lambda m: hold["held"].append(m) if hold["on"] else server.send(m))
+        server.on_message(ws.send)
+
+    page.route_web_socket(re.compile(r"_stcore/stream"), route)
+    open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
+    charts = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
+    on_map = {m["id"] for m in charts.nth(2).locator(".js-plotly-plot").evaluate(MARKS_JS)}
+    marks = settled_points(timeline(page).locator(".js-plotly-plot"))
+    counted = {
+        m["id"]
+        for m in timeline(page).locator(".js-plotly-plot").evaluate(MARKS_JS)
+        if m["count"][0].isdigit()
+    }
+    spot = max((p for p in marks if p["id"] in on_map and p["id"] in counted), key=lambda p: p["x"])
+    for n in (1, 2):  # nothing faded before the click
+        assert min(charts.nth(n).locator(".js-plotly-plot").evaluate(OPACITY_JS)) > 0.3
+    hold["on"] = True
+    page.mouse.click(spot["x"], spot["y"])
+    page.wait_for_function(
+        "(gd) => Array.from(gd.querySelectorAll('.scatterlayer .point')).some(n => parseFloat(getComputedStyle(n).opacity) < 0.3)",
+        arg=charts.nth(2).locator(".js-plotly-plot").element_handle(),
+        timeout=10_000,
+    )
+    for n, name in ((1, "counts"), (2, "map")):
+        opacity = charts.nth(n).locator(".js-plotly-plot").evaluate(OPACITY_JS)
+        assert max(opacity) >= 0.9 and min(opacity) <= 0.3, f"{name}: faded in the browser"
+    map_opacity = charts.nth(2).locator(".js-plotly-plot").evaluate(MARK_OPACITY_JS)
+    assert map_opacity[spot["id"]] >= 0.9 and max(o for e, o in map_opacity.items() if e != spot["id"]) <= 0.3
+    assert hold["held"], "the pick waits to be sent"
+    assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
+    page.screenshot(path=str(ARTIFACTS / "click-faded-before-rerun.png"))
+    hold["on"] = False
+    for message in hold["held"]:
+        hold["server"].send(message)
+    wait_for_rerun(page)
+    page.locator(".st-key-selection-panel [class*=st-key-card-]").first.wait_for(timeout=20_000)
+    assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS
@@ -274,18 +275,26 @@ class DuckDBBackend(Backend):
     def keep(self, key: object, expr: ir.Table, limit: int | None) -> int | None:
         """A table in the shared in-memory database (every cursor sees it), written in one
         scan that stops after `limit` + 1 rows (no limit: all of them); the few most recently
-        used are kept."""
+        used are kept.
+
+        One statement (`CREATE TABLE ... AS`, which answers how many rows it wrote), where
+        Ibis's `create_table` runs three (create, insert, read the schema back) and counting
+        the copy a fourth: on a small view each is a few milliseconds of a filter change."""
         con = self._current()
         name = f"kept_{secrets.token_hex(6)}"
-        # Not `temp=True`: a temporary table is seen by its own connection only, and the
-        # cursors of other sessions read these copies too.
-        made = con.create_table(name, obj=expr if limit is None else expr.limit(limit + 1))
+        query = con.compile(expr if limit is None else expr.limit(limit + 1))
+        # Not a temporary table: one is seen by its own connection only, and the cursors of
+        # other sessions read these copies too.
+        rows = int(con.con.execute(f'CREATE TABLE "{name}" AS {query}').fetchone()[0])
         self.queries += 1
-        rows = int(made.count().execute())
         if limit is not None and rows > limit:
             self._drop_tables([name])
             return None
-        self.bound[(id(con), name)] = made
+        # The copy's schema is the query's: bound without asking DuckDB for it (`Backend.table`
+        # builds the same node after a statement of its own).
+        self.bound[(id(con), name)] = ops.DatabaseTable(
+            name, schema=expr.schema(), source=con, namespace=ops.Namespace(catalog=None, database=None)
+        ).to_expr()
         with self.lock:
             self.tables[key] = name
             dropped = [self.tables.pop(next(iter(self.tables))) for _ in range(len(self.tables) - KEPT_VIEWS)]

@@ -488,12 +488,8 @@ class Engine:
         kept = frame[frame["fits"].astype(bool)]
         left_out = int(frame.loc[~frame["fits"].astype(bool), "events"].sum())
         datasets = tuple(sorted(str(d) for d in kept["dataset"].unique()))
-        series = kept.groupby(["bin", "event_type", "side"], as_index=False).agg(
-            launched=("launched", "sum"),
-            intercepted=("intercepted", "sum"),
-            reported=("reported", "sum"),
-            events=("events", "sum"),
-        )
+        sums = ["launched", "intercepted", "reported", "events"]  # one grouped sum, not four
+        series = kept.groupby(["bin", "event_type", "side"], as_index=False)[sums].sum()
         series["launched"] = series["launched"].astype("int64")
         series["intercepted"] = series["intercepted"].where(series["reported"] > 0).astype("Int64")
         series = (

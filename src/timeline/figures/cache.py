@@ -1,18 +1,22 @@
-"""Built figures kept per dataset version and view, as plain data.
+"""Built figures kept per dataset version and view, as the JSON the page draws.
 
-Building a figure (laying out lanes, dodging marks, placing labels, plotly validating every
-property) costs more than the engine's answer it draws. A rerun that leaves a chart's inputs
-as they were (another chart's option, a selection, the back button, a second session on the
-same view) takes the kept figure instead: a copy of its plain dict wrapped without plotly's
-validation, which the highlight then changes in place.
+Building a figure (laying out lanes, dodging marks, placing labels) and serialising it cost
+more than the engine's answer it draws. A rerun that leaves a chart's inputs as they were
+(another chart's option, a selection, the back button, a second session on the same view)
+takes the kept figure instead: its JSON, serialised once, which the page's chart component
+sends as it is (the selection is faded in the browser), or a copy of its plain data wrapped
+without plotly's validation for a caller that changes it.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,6 +26,27 @@ T = TypeVar("T")
 KEPT_FIGURES = 48
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A figure as the browser gets it: plotly's own JSON of it (what `st.plotly_chart` sends),
+    a digest of that (its revision), and its height."""
+
+    json: str
+    revision: str
+    height: int | None
+
+    @classmethod
+    def of(cls, figure: go.Figure) -> Sent:
+        text = figure.to_json()
+        return cls(
+            text, hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest(), figure.layout.height
+        )
+
+    def figure(self) -> go.Figure:
+        """A figure of its own to change, wrapped without plotly's validation."""
+        return from_plain(json.loads(self.json))
+
+
 class FigureCache:
     """The most recently used figures, keyed by everything that shapes them (the caller
     names the dataset version, the chart, the filters and the options it reads)."""
@@ -29,27 +54,32 @@ class FigureCache:
     def __init__(self, size: int = KEPT_FIGURES) -> None:
         self.size = size
         self.lock = threading.Lock()
-        self.items: OrderedDict[Hashable, tuple[dict[str, Any], Any]] = OrderedDict()
+        self.items: OrderedDict[Hashable, tuple[Sent, Any]] = OrderedDict()
         self.builds = 0
         """Figures built so far (what a test counts to show that a selection builds none)."""
 
-    def get(self, key: Hashable, build: Callable[[], tuple[go.Figure, T]]) -> tuple[go.Figure, T]:
-        """The figure under `key` (and what `build` returned beside it), built at most once
-        while kept; each caller gets its own copy to change."""
+    def sent(self, key: Hashable, build: Callable[[], tuple[go.Figure, T]]) -> tuple[Sent, T]:
+        """The figure under `key` as the browser gets it (and what `build` returned beside
+        it), built and serialised at most once while kept."""
         with self.lock:
             found = self.items.get(key)
             if found is not None:
                 self.items.move_to_end(key)
         if found is None:
             fig, extra = build()
-            found = (fig.to_dict(), extra)
+            found = (Sent.of(fig), extra)
             with self.lock:
                 self.builds += 1
                 self.items[key] = found
                 while len(self.items) > self.size:
                     self.items.popitem(last=False)
-        plain, extra = found
-        return from_plain(plain), extra
+        return found
+
+    def get(self, key: Hashable, build: Callable[[], tuple[go.Figure, T]]) -> tuple[go.Figure, T]:
+        """The figure under `key` (and what `build` returned beside it), built at most once
+        while kept; each caller gets its own copy to change."""
+        sent, extra = self.sent(key, build)
+        return sent.figure(), extra
 
 
 def from_plain(plain: dict[str, Any]) -> go.Figure:

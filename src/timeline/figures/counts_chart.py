@@ -91,7 +91,10 @@ def _bars(series: StrikeSeries, bin_ms: float) -> tuple[list[dict[str, Any]], pd
         for etype, rows in groups:
             if rows.empty:
                 continue
-            rows = rows.groupby("bin", as_index=False).agg(launched=("launched", "sum"))
+            if rows["bin"].is_unique:  # one type's rows: one per bin already, in order (`Engine.strikes`)
+                rows = rows[["bin", "launched"]].sort_values("bin", kind="stable").reset_index(drop=True)
+            else:
+                rows = rows.groupby("bin", as_index=False).agg(launched=("launched", "sum"))
             start = base.reindex(rows["bin"]).to_numpy()
             base = base.add(pd.Series(rows["launched"].to_numpy(), index=rows["bin"]), fill_value=0)
             who = escape_text(side_name(side))

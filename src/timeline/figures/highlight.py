@@ -70,13 +70,23 @@ def fade_timeline(fig: go.Figure, ids: Iterable[str], key_events: Iterable[str] 
     return fig
 
 
+def bin_starts(days: Iterable[date], per: str) -> np.ndarray:
+    """The first midnight (ms since 1970) of each day's counts-chart bin: the day itself, or
+    the Monday starting its week."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(list(days)))
+    if per == "week":
+        stamps = stamps - pd.to_timedelta(stamps.day_of_week, unit="D")
+    return ms(stamps)
+
+
+def days_of(starts: Iterable[float]) -> list[date]:
+    """Dates from their first midnights in ms since 1970 (`bin_starts`)."""
+    return [stamp.date() for stamp in pd.to_datetime(list(starts), unit="ms")]
+
+
 def bins_of(days: Iterable[date], per: str) -> list[date]:
     """The counts chart's bins (a day, or the Monday starting its week) holding these days."""
-    out = []
-    for day in days:
-        stamp = pd.Timestamp(day)
-        out.append((stamp - pd.Timedelta(days=stamp.weekday()) if per == "week" else stamp).date())
-    return sorted(set(out))
+    return days_of(np.unique(bin_starts(days, per)))
 
 
 def fade_bins(fig: go.Figure, bins: Iterable[date], per: str) -> go.Figure:

@@ -135,22 +135,19 @@ def place_labels(labels: Labels, points: pd.DataFrame) -> set[str]:
     names labelled, so a city is not named twice."""
     if not len(points):
         return set()
-    frame = pd.DataFrame(
-        {
-            "name": [gazetteer.named_place(v) if isinstance(v, str) else "" for v in points[Col.LOCATION]],
-            "near": points["_precision"].to_numpy() == 2,
-            "lon": points[Col.LONGITUDE].to_numpy(dtype="float64"),
-            "lat": points[Col.LATITUDE].to_numpy(dtype="float64"),
-        }
-    )
-    frame = frame[frame["name"] != ""]
-    places = frame.groupby(["lon", "lat"], sort=False).agg(
-        name=("name", "first"), near=("near", "all"), n=("name", "size")
-    )
+    names = [gazetteer.named_place(v) if isinstance(v, str) else "" for v in points[Col.LOCATION]]
+    near = points["_precision"].to_numpy() == 2
+    lons = points[Col.LONGITUDE].to_numpy(dtype="float64")
+    lats = points[Col.LATITUDE].to_numpy(dtype="float64")
+    places: dict[tuple[float, float], dict] = {}  # per spot, in order of first mention
+    for name, is_near, lon, lat in zip(names, near, lons, lats, strict=True):
+        if name:
+            place = places.setdefault((lon, lat), {"name": name, "near": True, "n": 0})
+            place["near"] = place["near"] and bool(is_near)
+            place["n"] += 1
     named = set()
-    for (lon, lat), place in (
-        places.sort_values("n", ascending=False, kind="stable").head(MAX_PLACE_LABELS).iterrows()
-    ):
+    busiest = sorted(places.items(), key=lambda item: -item[1]["n"])[:MAX_PLACE_LABELS]  # ties in order
+    for (lon, lat), place in busiest:
         text = f"near {place['name']}" if place["near"] else place["name"]
         x, y = labels.px(lon, lat)
         gap = (labels.mark_at(x, y) or 4) * 1.3 + 3  # exports draw marks up to ~1.4x larger
@@ -215,19 +212,20 @@ def _label_points(
         return [c.label]
     grid = [(w + (e - w) * i / 8, s + (n - s) * j / 8) for i in range(1, 8) for j in range(1, 8)]
     grid.sort(key=lambda p: abs(p[0] - (w + e) / 2) + abs(p[1] - (s + n) / 2))
-    inside = []
-    for x, y in grid:
-        corners = (
-            (x - half_w, y - half_h),
-            (x + half_w, y - half_h),
-            (x - half_w, y + half_h),
-            (x + half_w, y + half_h),
+    # each point with its name's four corners, tested a row of the grid at a time
+    # (`Area.contains_all`), nearest first, until three fit
+    corners = np.array([(0, 0), (-half_w, -half_h), (half_w, -half_h), (-half_w, half_h), (half_w, half_h)])
+    inside: list[tuple[float, float]] = []
+    for first in range(0, len(grid), 7):
+        batch = grid[first : first + 7]
+        tested = np.asarray(batch)[:, None, :] + corners[None, :, :]
+        fits = (
+            c.contains_all(tested[..., 0].ravel(), tested[..., 1].ravel()).reshape(len(batch), 5).all(axis=1)
         )
-        if c.contains(x, y) and all(c.contains(*p) for p in corners):
-            inside.append((x, y))
-            if len(inside) == 3:
-                break
-    return inside
+        inside += [batch[i] for i in np.flatnonzero(fits)]
+        if len(inside) >= 3:
+            break
+    return inside[:3]
 
 
 def city_labels(labels: Labels, named: set[str]) -> None:

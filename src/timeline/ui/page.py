@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +17,12 @@ from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, Summary, open_engine
 from timeline.figures import counts_chart, counts_figure, map_figure, timeline_figure
 from timeline.figures.cache import FIGURES
-from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.figures.map_chart import map_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.storage import datasets, store
 from timeline.ui import cards, export_panel, incidents, sidebar, state, story as story_ui, viewport
-from timeline.ui.components.plotly_chart import picked, plotly_chart
+from timeline.ui.components.plotly_chart import event_bins, picked, plotly_chart
 from timeline.ui.safe import bullets, inert
 from timeline.view import View
 
@@ -145,13 +143,13 @@ def _segmented(name: str, chart: str, where: object = st) -> None:
     )
 
 
-TIMELINE_CHART = "timeline_chart"
+TIMELINE_CHART, COUNTS_CHART, MAP_CHART = "timeline_chart", "counts_chart", "map_chart"
 
 
-def _take_timeline_pick() -> None:
-    """The events picked on the timeline become the selection (an empty pick leaves it); the
-    timeline has faded itself in the browser, so it is not run again."""
-    state.take_ids(picked(TIMELINE_CHART), picked_on=state.TIMELINE)
+def _take_pick(chart: str) -> Callable[[], None]:
+    """The events picked on a chart become the selection (an empty pick leaves it); every
+    chart has faded itself in the browser, so none is run again."""
+    return lambda: state.take_ids(picked(chart), picked_on=chart)
 
 
 def _focus(live: Live, v: View) -> list[str]:
@@ -179,16 +177,16 @@ def _timeline(engine: Engine, live: Live, match: Match, phone: bool, plot_px: in
     # Kept without a selection, which the page fades in the browser (its width beside the panel
     # is its own).
     key = (engine.source.key, "timeline", v.values, v.lanes, window, width, phone)
-    fig, info = FIGURES.get(key, build)
+    sent, info = FIGURES.sent(key, build)
     # Drawn without the selection and faded in the browser: a click highlights at once, and a
     # rerun that changes only the selection sends no figure the page has to draw again.
     plotly_chart(
-        fig,
+        sent,
         key=TIMELINE_CHART,
         selected=selected,
         key_events=info.key_events,
         chart_config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
-        on_select=_take_timeline_pick,
+        on_select=_take_pick(TIMELINE_CHART),
     )
     if info.aggregated:
         st.caption(
@@ -223,17 +221,36 @@ def _counts(engine: Engine, live: Live, match: Match) -> None:
         return
     window = shared_range((v.span.start, v.span.end), match.first, match.last)
     key = (engine.source.key, "counts", v.values, v.per, v.strikes, window)
-    fig, _ = FIGURES.get(key, lambda: (counts_figure(series, window=window), None))
-    if focus:  # the bins holding the selected (or a story step's) events
-        days = [d.date() for d in engine.by_ids(focus)[Col.DATE_START]]
-        fig = fade_bins(fig, bins_of(days, series.per), series.per)
-    st.plotly_chart(fig, key="counts_chart", config=PLOTLY_CONFIG)
+    sent, bins = FIGURES.sent(key, lambda: (counts_figure(series, window=window), _bins(engine, v, match)))
+    missing = [i for i in focus if i not in bins]  # picked outside the rows drawn (a link, a large view)
+    if missing:
+        rows = engine.by_ids(missing)
+        bins = bins | event_bins(rows[Col.EVENT_ID], rows[Col.DATE_START], v.per)
+    # Faded in the browser, also when events are picked on the timeline or the map
+    plotly_chart(
+        sent,
+        key=COUNTS_CHART,
+        selected=focus,
+        chart_config=PLOTLY_CONFIG,
+        kind="counts",
+        bins=bins,
+        per=v.per,
+    )
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
         note += incidents.counts_note(v, series.datasets)  # added together, or each incident once
     if series.left_out:
         note += f" {series.left_out:,} figure(s) dated only to a month or week (e.g. monthly totals) are not spread over days."
     st.caption(escape_markdown(note))
+
+
+def _bins(engine: Engine, v: View, match: Match) -> dict[str, float]:
+    """Each drawn event's bin on the counts chart (none when the view is too large to draw
+    event by event): what the page fades the counts chart to when events are picked."""
+    if match.count > MAX_EVENTS:
+        return {}
+    rows = engine.drawn(v)
+    return event_bins(rows[Col.EVENT_ID], rows[Col.DATE_START], v.per)
 
 
 @st.fragment(key=state.MAP)
@@ -254,13 +271,14 @@ def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, f
         return map_figure(data, extent=extent), map_counts(data, extent).caption()
 
     # The caption is kept with the figure: a new selection reruns this and reads neither again.
-    fig, caption = FIGURES.get((engine.source.key, "map", v.values, extent), build)
-    st.plotly_chart(
-        fade_events(fig, focus),
-        key=state.selection_key("map_chart"),
-        on_select=functools.partial(state.take_selection, "map_chart"),
-        selection_mode=("points", "box"),
-        config=PLOTLY_CONFIG,
+    sent, caption = FIGURES.sent((engine.source.key, "map", v.values, extent), build)
+    plotly_chart(
+        sent,
+        key=MAP_CHART,
+        selected=focus,
+        chart_config=PLOTLY_CONFIG,
+        on_select=_take_pick(MAP_CHART),
+        kind="map",
     )
     if caption:
         st.caption(escape_markdown(caption))

@@ -119,11 +119,12 @@ def open_card(event_id: str) -> None:
 
 def rerun_selection(picked_on: str | None = None) -> None:
     """In a callback that changed the selection: when the page keeps the panel's column, rerun
-    only the fragments that show the selection (the card first), not the chart it was picked
-    on (`picked_on`: it faded itself in the browser). Else the callback's own rerun, which
-    reruns the page when it sees the new selection (`page._chart_view`)."""
+    only the fragments that show the selection (the card first), not the charts when it was
+    picked on one (`picked_on`: every chart faded itself in the browser). Else the callback's
+    own rerun, which reruns the page when it sees the new selection (`page._chart_view`)."""
     if st.session_state.get(PANEL_KEPT):
-        st.rerun([k for k in (PANEL, TIMELINE, COUNTS, MAP, TABLE, SHARE) if k != picked_on])
+        charts = (TIMELINE, COUNTS, MAP) if picked_on else ()
+        st.rerun([k for k in (PANEL, TIMELINE, COUNTS, MAP, TABLE, SHARE) if k not in charts])
 
 
 def _chosen(name: str) -> list[str]:

@@ -1,9 +1,12 @@
-// A plotly chart that answers a click in the browser: the picked events stay bright and the
-// others fade at once (the same fade as figures/highlight.py's fade_timeline), then their ids
-// go to Python as a trigger so the selection panel opens. A figure whose revision is the one
-// already drawn is not drawn again: a rerun that changes only the selection restyles it.
+// The dashboard's plotly charts (the timeline, the counts chart, the map) answering a click in
+// the browser: the picked events stay bright and the others fade at once on every chart of the
+// page (the same fades as figures/highlight.py's fade_timeline, fade_bins and fade_events), then
+// their ids go to Python as a trigger so the selection panel opens. A figure whose revision is
+// the one already drawn is not drawn again: a rerun that changes only the selection restyles it.
 // Figures are the plotly JSON the figures package builds (event text escaped for plotly); no
 // HTML from data is written here.
+
+const PICK = "tl-charts-pick";  // a window event: events picked on one chart, for all of them
 
 const TYPED = {f8: Float64Array, f4: Float32Array, i4: Int32Array, i2: Int16Array, i1: Int8Array,
                u4: Uint32Array, u2: Uint16Array, u1: Uint8Array};
@@ -38,10 +41,10 @@ function eventId(custom) {
   return Array.isArray(custom) && typeof custom[0] === "string" && custom[0] ? custom[0] : null;
 }
 
-// The figure with `ids` bright and every other event faded: markers and hatched bars per
+// The timeline with `ids` bright and every other event faded: markers and hatched bars per
 // event, span lines moved to their type's faded trace, call-outs faded. Traces that do not
 // change keep their objects, so plotly recomputes only the changed ones.
-function faded(figure, ids, keyEvents, f) {
+function fadedTimeline(figure, ids, keyEvents, f) {
   if (!ids.length) return {data: figure.data, layout: figure.layout};
   const wanted = new Set(ids);
   const spans = new Map();
@@ -89,21 +92,88 @@ function faded(figure, ids, keyEvents, f) {
   return {data, layout};
 }
 
+// The map: each mark that carries an event (markers, rings, an area's squares) bright when its
+// event is picked, faded otherwise (figures/highlight.py's fade_events).
+function fadedEvents(figure, ids, f) {
+  if (!ids.length) return {data: figure.data, layout: figure.layout};
+  const wanted = new Set(ids);
+  const data = figure.data.map((trace) => {
+    if (trace.type !== "scatter" || !Array.isArray(trace.customdata)
+        || !String(trace.hovertemplate || "").includes("customdata[4]")) return trace;
+    const opacity = trace.customdata.map((c) => (wanted.has(eventId(c)) ? f.event_bright : f.event_faded));
+    return {...trace, marker: {...trace.marker, opacity}};
+  });
+  return {data, layout: figure.layout};
+}
+
+// The counts chart: the bars and intercept marks of the bins holding the picked events bright,
+// the others faded (figures/highlight.py's fade_bins); `bins` gives each event's bin.
+function fadedBins(figure, ids, bins, binMs, f) {
+  const starts = [...new Set(ids.filter((id) => id in bins).map((id) => bins[id]))];
+  if (!starts.length) return {data: figure.data, layout: figure.layout};
+  const data = figure.data.map((trace) => {
+    if ((trace.type !== "bar" && trace.type !== "scatter") || !trace.x || !trace.x.length) return trace;
+    const xs = Array.from(trace.x, (v) => (v === null || v === undefined ? NaN : Number(v)));
+    if (xs.every(Number.isNaN)) return trace;  // a legend key
+    const shift = trace.type === "bar" ? (trace.offset || 0) + (trace.width || 0) / 2 : 0;  // a bar's centre
+    const opacity = xs.map((x) => (starts.some((s) => x + shift >= s && x + shift < s + binMs) ? 1.0 : f.event_faded));
+    return {...trace, marker: {...trace.marker, opacity}};
+  });
+  return {data, layout: figure.layout};
+}
+
+function faded(kept, ids) {
+  const d = kept.data, f = d.fade;
+  if (d.kind === "map") return fadedEvents(kept.figure, ids, f);
+  if (d.kind === "counts") return fadedBins(kept.figure, ids, d.bins || {}, d.bin_ms, f);
+  return fadedTimeline(kept.figure, ids, d.key_events || [], f);
+}
+
+// The map's fade in place: each mark's opacity set on the drawn chart (its point's style, and
+// plotly's own per-point value, which a zoom or pan draws again), not the whole map drawn again
+// (a new map held the page for 0.3-1 s, the card waiting behind it). False when the chart is not
+// as expected: the caller draws it again instead.
+function restyled(gd, traces) {
+  try {
+    const changed = new Map();
+    traces.forEach((t, i) => {
+      const want = t.marker ? t.marker.opacity : undefined, now = gd.data[i].marker ? gd.data[i].marker.opacity : undefined;
+      if (want !== now) changed.set(i, want);
+    });
+    const groups = [...gd.querySelectorAll(".scatterlayer .trace")].filter((g) => g.__data__ && g.__data__[0]
+      && changed.has(g.__data__[0].trace.index));
+    if (groups.length !== changed.size || gd.data.length !== traces.length) return false;
+    for (const group of groups) {
+      const cd = group.__data__, i = cd[0].trace.index, want = changed.get(i);
+      gd.data[i].marker = {...gd.data[i].marker, opacity: want};
+      const all = want === undefined ? 1 : want;  // unfaded: the trace's own (plotly's default 1)
+      cd.forEach((d, n) => { d.mo = Array.isArray(all) ? all[n] : all; });
+      group.querySelectorAll("path.point").forEach((node) => {
+        if (node.__data__ && node.__data__.mo !== undefined) node.style.opacity = node.__data__.mo;
+      });
+    }
+    return true;
+  } catch (err) {
+    return false;
+  }
+}
+
 export default function (component) {
   const {data, parentElement, setTriggerValue} = component;
   const host = parentElement.querySelector(".tl-chart");
   const gd = host.querySelector(".tl-plot");
-  const kept = host.__tl || (host.__tl = {revision: null, figure: null, shown: null, last: ""});
+  const kept = host.__tl || (host.__tl = {revision: null, figure: null, shown: null, sent: null, last: ""});
   kept.data = data;  // the newest run's, for the listeners set up by the first
   kept.trigger = setTriggerValue;
   host.dataset.revision = data.revision;
   if (data.height) gd.style.minHeight = `${data.height}px`;  // the chart's room before plotly.js loads
 
   const draw = (ids) => {
-    const d = kept.data;
-    const {data: traces, layout} = faded(kept.figure, ids, d.key_events || [], d.fade);
+    const {data: traces, layout} = faded(kept, ids);
     kept.shown = ids.join("\n");
-    return window.Plotly.react(gd, traces, layout, d.config);
+    if (kept.data.kind === "map" && kept.drawn === kept.revision && restyled(gd, traces)) return Promise.resolve(gd);
+    kept.drawn = kept.revision;
+    return window.Plotly.react(gd, traces, layout, kept.data.config);
   };
 
   loadPlotly(data.plotly).then(() => {
@@ -112,23 +182,39 @@ export default function (component) {
       kept.figure = decode(JSON.parse(data.figure));
       kept.revision = data.revision;
     }
-    const ids = data.selected || [];
-    if (fresh || kept.shown !== ids.join("\n")) draw(ids);
+    const ids = (data.selected || []).slice(0, data.fade.max_selected);
+    const said = ids.join("\n");
+    if (fresh || kept.sent !== said) {  // a new figure, or a selection the server changed
+      kept.sent = said;
+      if (fresh || kept.shown !== said) draw(ids);
+    }
     if (!gd.__tlListening) {
       gd.__tlListening = true;
       const pick = (event) => {
-        const picked = [...new Set(((event && event.points) || []).map((p) => eventId(p.customdata)).filter(Boolean))];
+        if (!kept.data.pickable) return;
+        const picked = [...new Set(((event && event.points) || []).map((p) => eventId(p.customdata)).filter(Boolean))]
+          .slice(0, kept.data.fade.max_selected);
         if (!picked.length) return;  // a click beside the marks leaves the selection
         const said = picked.join("\n"), now = performance.now();
         if (said === kept.last && now - kept.lastAt < 500) return;  // a click is also a selection
         kept.last = said; kept.lastAt = now;
-        setTimeout(() => draw(picked), 0);  // after plotly has finished with the click
-        kept.trigger("select", picked);
+        kept.trigger("select", picked);  // Python first: the card's round trip starts now
+        // After plotly has finished with the click, this chart; once the browser has painted
+        // it, every other chart of the page, each in a task of its own.
+        setTimeout(() => {
+          draw(picked);
+          requestAnimationFrame(() => setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0));
+        }, 0);
       };
       gd.on("plotly_click", pick);
       gd.on("plotly_selected", pick);
+      const others = (event) => {
+        if (!gd.isConnected) { window.removeEventListener(PICK, others); return; }  // a chart removed
+        if (kept.figure && kept.shown !== event.detail.join("\n")) setTimeout(() => draw(event.detail), 0);
+      };
+      window.addEventListener(PICK, others);
     }
   }).catch(() => {  // a message, as text, where the chart would be
-    gd.textContent = "The timeline could not be drawn: plotly.js did not load. Reload the page.";
+    gd.textContent = "This chart could not be drawn: plotly.js did not load. Reload the page.";
   });
 }
