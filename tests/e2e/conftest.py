@@ -75,7 +75,7 @@ def start_server(
                 if response.status == 200:
                     return proc, url
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.05)  # refused until it listens: a short poll, the deadline stays 60 s
         if proc.poll() is not None:
             break
     proc.kill()
