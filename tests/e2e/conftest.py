@@ -1,10 +1,7 @@
 """A real `streamlit run` server and Debian's Chromium driven by Playwright.
 
-No browser is ever downloaded: Playwright launches Debian's headless Chromium,
-/usr/bin/chromium-headless-shell where installed (`apt-get install chromium-headless-shell`,
-the headless build Playwright itself prefers for headless runs), else /usr/bin/chromium. Where
-neither is there the tests skip with a reason, except in CI (TIMELINE_REQUIRE_BROWSER=1), where
-they fail. The server's image exports (Kaleido) always use /usr/bin/chromium, as the app does.
+No browser is ever downloaded: Playwright launches /usr/bin/chromium. Where it is missing
+the tests skip with a reason, except in CI (TIMELINE_REQUIRE_BROWSER=1), where they fail.
 """
 
 from __future__ import annotations
@@ -23,12 +20,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))
-"""The full browser: the server's image exports (Kaleido) run it, as the app does."""
-HEADLESS_SHELL = Path("/usr/bin/chromium-headless-shell")
-BROWSER = Path(os.environ.get("TIMELINE_CHROMIUM", HEADLESS_SHELL if HEADLESS_SHELL.exists() else CHROMIUM))
-"""The browser the tests drive: the same Chromium as its headless-only build, which spends
-about a tenth less CPU per page load than the full browser in headless mode (Chromium is the
-browser tests' largest cost; docs/performance.md, "The test suite")."""
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -47,9 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _require_browser() -> None:
-    if BROWSER.exists():
+    if CHROMIUM.exists():
         return
-    message = f"{BROWSER} not found: install Debian's chromium (apt-get install chromium)"
+    message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
     if os.environ.get("TIMELINE_REQUIRE_BROWSER"):
         pytest.fail(message)
     pytest.skip(message)
@@ -110,7 +101,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(BROWSER), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         # Every page the tests open asks for reduced motion (Streamlit's spinners, skeletons
         # and fades are then not animated: about a seventh less of Chromium's CPU per page load,
         # docs/performance.md); what a page shows once drawn is the same.
