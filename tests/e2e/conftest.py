@@ -102,9 +102,10 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        # Every page the tests open asks for reduced motion (Streamlit's spinners, skeletons
-        # and fades are then not animated: about a seventh less of Chromium's CPU per page load,
-        # docs/performance.md); what a page shows once drawn is the same.
+        # Every page the tests open asks for reduced motion: Streamlit's CSS then skips its
+        # entrance animations, transitions and smooth scrolling, about a sixth less of
+        # Chromium's CPU per page load (docs/performance.md); what a page shows once drawn is
+        # the same (screenshots pixel-identical).
         browser.new_context = functools.partial(browser.new_context, reduced_motion="reduce")
         browser.new_page = functools.partial(browser.new_page, reduced_motion="reduce")
         yield browser
