@@ -50,7 +50,7 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory):
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
             pytest.fail(f"Spark Connect did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
+        time.sleep(0.1)  # the log is a small file: a short poll, the deadline stays 120 s
     yield f"sc://127.0.0.1:{port}"
     close_spark()
     server.terminate()

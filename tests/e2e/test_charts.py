@@ -4,9 +4,10 @@ over each other, a map fitted to the events, exports that fill their canvas."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from e2e.browser import open_page as open_charts, wait_for_app
 from e2e.conftest import ARTIFACTS
@@ -228,9 +229,13 @@ def _phone_page(browser, viewport: dict | None = None):
 
 
 def _settled(page) -> None:
-    """Wait for the width to be measured (cookie set) and the page loaded for it."""
+    """Wait for the width to be measured (cookie set) and the page loaded for it. The probe
+    (`ui/viewport.PROBE`) marks a reload it starts in sessionStorage (`tl-viewport-reloads`)
+    and clears the mark in the page whose layout fits, so the wait ends with that page rather
+    than after a fixed pause; past two reloads the probe gives up and the mark stays."""
     page.wait_for_function("() => document.cookie.includes('tl_viewport=')", timeout=60_000)
-    page.wait_for_timeout(1500)  # a reload, if the first layout was for another width
+    with contextlib.suppress(PlaywrightTimeout):  # the probe gave up reloading: go on as it does
+        page.wait_for_function("() => !sessionStorage.getItem('tl-viewport-reloads')", timeout=30_000)
     wait_for_app(page)
     page.wait_for_selector(
         ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .scatterlayer .point', timeout=30_000
@@ -258,8 +263,10 @@ def test_every_event_is_reachable_in_the_phone_list(browser, app_url):
         assert page.get_by_text(oldest, exact=True).count() == 0
         more = page.get_by_role("button", name=re.compile(r"Show \d+ more"))
         while more.count():
+            counted = re.compile(r"\d+ of \d+ shown")
+            shown = counted.search(page.get_by_text(counted).first.inner_text()).group()
             more.first.click()
-            page.wait_for_timeout(500)
+            expect(page.get_by_text(shown)).to_have_count(0, timeout=60_000)  # the list grew
             wait_for_app(page)
         assert page.get_by_text(f"All {total} shown").count() >= 1
         last = page.get_by_text(oldest, exact=True)
