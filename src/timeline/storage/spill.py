@@ -4,14 +4,17 @@ Why: holding every accepted row until one write at the end made the memory of an
 with the rows (about 600 bytes each, the generated summaries most of it: 4.4x a 1 M-row file
 at the peak). Here each checked chunk goes to a `pyarrow.parquet.ParquetWriter` on a temp
 file beside the target (`tempfiles.temp_file_beside`, so a killed import leaves a temp file
-the next writer removes), and `store.upsert` renames it into place with its change-log entry
+the next writer removes), and `commit` renames it into place with its change-log entry
 (`tempfiles.replace_atomic`): the same atomic write, in two halves. Only the ids are kept.
 
-An import into an existing file (`merge`) is read back from its spill a batch at a time: each
-batch is planned against the file as `store.upsert` plans a frame, its new and changed rows go
-to a second spill (the rows the change log keeps), and the new version is written as the
-file's kept rows followed by those, batch by batch: the accepted rows are never all in memory
-(a re-import of 1 M rows held them as a frame beside the file: about 7x the source's size).
+An import into an existing file (`Spill(merge=True)`) is merged with it instead (`_merge`):
+each row of both is reduced to a fingerprint (DuckDB's 64-bit hash of every column but
+`added_at`; a collision, about 2^-64 a row, would leave a changed row as it was), only rows
+with an id in both and different fingerprints are compared field by field as `store.upsert`
+compares a frame, the new and changed rows go to a second spill (the rows the change log
+keeps), and the new version is the file's kept rows followed by those, streamed a batch at a
+time: neither the accepted rows nor the file are ever held whole (a re-import of 1 M rows
+held both: about 7x the source's size; now 2.5x).
 """
 
 from __future__ import annotations
