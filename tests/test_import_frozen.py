@@ -23,9 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from frozen import ORDERS, as_read, assert_rejects_as_frozen, assert_rows_as_frozen, labelled
 from timeline.importers import gdelt, ucdp
 from timeline.importers.base import Format, Options
-from timeline.importers.fields import STRING, DateOrder
+from timeline.importers.fields import STRING
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SOURCES = {"ucdp": (ucdp.FORMAT, FIXTURES / "ucdp_ged_messy.csv"), "gdelt": (gdelt.FORMAT, FIXTURES / "gdelt_events_messy.tsv")}  # fmt: skip
@@ -37,13 +38,6 @@ HOSTILE = ["", " ", "NA", "-", "#N/A", "1753-01-01", "1753-01-01 00:00:00.000", 
            "PRK", "190", "19", "195", "041", "https://example.org/a", "ftp://x", "Kyiv, Ukraine", "a;b; ;b"]  # fmt: skip
 """Values a cell may hold instead of its own (one in five cells), besides values of other rows."""
 
-ORDERS = {
-    "undecided": None,
-    "day-first": DateOrder(order="day-first", evidence="row 1"),
-    "month-first": DateOrder(order="month-first", evidence="row 1"),
-    "date-format": DateOrder(date_format="%d.%m.%Y"),
-    "ambiguous": DateOrder(evidence="'05/06/2025'"),
-}
 GDELT_OPTIONS = {
     "all": Options(),
     "roots": Options(cameo_roots=("19", "2")),
@@ -71,10 +65,7 @@ def _hostile(messy: pd.DataFrame, rows: int = 1500, seed: int = 20) -> pd.DataFr
     for column in frame.columns:
         swap = rng.random(rows) < 0.2
         frame.loc[swap, column] = pool[rng.integers(0, len(pool), int(swap.sum()))]
-    table = pa.Table.from_pandas(pd.concat([frame.head(7), frame]), preserve_index=False).slice(7)
-    sliced = pd.DataFrame({c: pd.arrays.ArrowStringArray(table.column(c)) for c in table.column_names})
-    sliced.index = pd.RangeIndex(1, rows + 1)
-    return sliced.astype(STRING)
+    return as_read(frame)
 
 
 def cases(name: str) -> dict[str, tuple[pd.DataFrame, Options]]:
@@ -89,13 +80,6 @@ def cases(name: str) -> dict[str, tuple[pd.DataFrame, Options]]:
     return out
 
 
-def _table(case: str, frame: pd.DataFrame, kind: str) -> pa.Table:
-    data = frame.reset_index(names="row")
-    data.insert(0, "case", case)
-    data.insert(1, "kind", kind)
-    return pa.Table.from_pandas(data, preserve_index=False)
-
-
 def mapped_tables(name: str) -> tuple[pa.Table, pa.Table, dict[str, object]]:
     """What the format's mapping makes of every case: rows, rejections, and the rows' dtypes
     and the rows skipped on purpose per case."""
@@ -103,8 +87,8 @@ def mapped_tables(name: str) -> tuple[pa.Table, pa.Table, dict[str, object]]:
     rows, rejected, meta = [], [], {"skipped": {}}
     for case, (frame, options) in cases(name).items():
         result = fmt.map(frame, options)
-        rows.append(_table(case, result.rows, "rows"))
-        rejected.append(_table(case, result.rejected, "rejected"))
+        rows.append(labelled(case, result.rows, "rows"))
+        rejected.append(labelled(case, result.rejected, "rejected"))
         meta["dtypes"] = {c: str(t) for c, t in result.rows.dtypes.items()}
         meta["skipped"][case] = [result.skipped, result.skipped_label, result.also_skipped]
     return pa.concat_tables(rows, promote_options="permissive"), pa.concat_tables(rejected), meta
@@ -134,21 +118,13 @@ def test_every_mapped_row_and_every_skip_is_as_frozen(now):
     name, rows, _, meta = now
     frozen = pq.read_table(_paths(name)[0])
     assert meta == json.loads(frozen.schema.metadata[b"meta"])
-    assert rows.num_rows == frozen.num_rows > 1000
-    for column in frozen.column_names:
-        got, want = rows.column(column).cast(frozen.schema.field(column).type), frozen.column(column)
-        assert got.equals(want), (column, [(r, g, w) for r, g, w in zip(rows.column("row").to_pylist(),
-                                  got.to_pylist(), want.to_pylist(), strict=True) if g != w][:3])  # fmt: skip
+    assert_rows_as_frozen(rows, frozen)
 
 
 def test_every_rejected_row_and_its_reason_are_as_frozen(now):
     name, _, rejected, _ = now
-    want = pq.read_table(_paths(name)[1]).to_pylist()
-    assert len(want) > 500
-    got = rejected.to_pylist()
-    assert [r for r, w in zip(got, want, strict=False) if r != w][:3] == []
-    assert len(got) == len(want)
-    assert len({r["reason"].split(":")[0] for r in want}) >= 4  # the sweep reaches several reasons
+    reasons = assert_rejects_as_frozen(rejected, pq.read_table(_paths(name)[1]), least=500)
+    assert len(reasons) >= 4  # the sweep reaches several reasons
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--freeze"]:

@@ -24,9 +24,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from frozen import ORDERS, as_read, assert_rejects_as_frozen, assert_rows_as_frozen, labelled
 from timeline.importers import acled
 from timeline.importers.base import Options
-from timeline.importers.fields import STRING, DateOrder
+from timeline.importers.fields import STRING
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 FROZEN_ROWS = FIXTURES / "acled_frozen_rows.parquet"
@@ -62,13 +63,6 @@ HOSTILE = {
 }  # fmt: skip
 """Values a row may hold instead of the fixture's first row's (one in five cells)."""
 
-ORDERS = {
-    "undecided": None,
-    "day-first": DateOrder(order="day-first", evidence="row 1"),
-    "month-first": DateOrder(order="month-first", evidence="row 1"),
-    "date-format": DateOrder(date_format="%d.%m.%Y"),
-    "ambiguous": DateOrder(evidence="'05/06/2025'"),
-}
 OPTIONAL = ["assoc_actor_1", "assoc_actor_2", "iso", "admin1", "geo_precision"]
 
 
@@ -103,10 +97,7 @@ def _hostile(rows: int = 1500) -> pd.DataFrame:
     )
     frame = pd.concat([frame, pairs], ignore_index=True)
     rows = len(frame)
-    table = pa.Table.from_pandas(pd.concat([frame.head(7), frame]), preserve_index=False).slice(7)
-    sliced = pd.DataFrame({c: pd.arrays.ArrowStringArray(table.column(c)) for c in table.column_names})
-    sliced.index = pd.RangeIndex(1, rows + 1)
-    return sliced.astype(STRING)
+    return as_read(frame)
 
 
 def cases() -> dict[str, tuple[pd.DataFrame, Options]]:
@@ -118,20 +109,13 @@ def cases() -> dict[str, tuple[pd.DataFrame, Options]]:
     return out
 
 
-def _table(case: str, frame: pd.DataFrame, kind: str) -> pa.Table:
-    data = frame.reset_index(names="row")
-    data.insert(0, "case", case)
-    data.insert(1, "kind", kind)
-    return pa.Table.from_pandas(data, preserve_index=False)
-
-
 def mapped_tables() -> tuple[pa.Table, pa.Table, dict[str, str]]:
     """What `acled.map_chunk` makes of every case: rows, rejections, and the rows' dtypes."""
     rows, rejected, dtypes = [], [], {}
     for case, (frame, options) in cases().items():
         result = acled.map_chunk(frame, options)
-        rows.append(_table(case, result.rows, "rows"))
-        rejected.append(_table(case, result.rejected, "rejected"))
+        rows.append(labelled(case, result.rows, "rows"))
+        rejected.append(labelled(case, result.rejected, "rejected"))
         dtypes = {c: str(t) for c, t in result.rows.dtypes.items()}
     return pa.concat_tables(rows, promote_options="permissive"), pa.concat_tables(rejected), dtypes
 
@@ -153,21 +137,12 @@ def test_every_mapped_row_is_as_the_pandas_mapping_made_it(now):
     rows, _, dtypes = now
     frozen = pq.read_table(FROZEN_ROWS)
     assert dtypes == json.loads(frozen.schema.metadata[b"dtypes"])
-    assert rows.num_rows == frozen.num_rows > 1000
-    for name in frozen.column_names:
-        got, want = rows.column(name).cast(frozen.schema.field(name).type), frozen.column(name)
-        assert got.equals(want), (name, [(r, g, w) for r, g, w in zip(rows.column("row").to_pylist(),
-                                  got.to_pylist(), want.to_pylist(), strict=True) if g != w][:3])  # fmt: skip
+    assert_rows_as_frozen(rows, frozen)
 
 
 def test_every_rejected_row_and_its_reason_are_as_before(now):
     _, rejected, _ = now
-    want = pq.read_table(FROZEN_REJECTED).to_pylist()
-    assert len(want) > 1000
-    got = rejected.to_pylist()
-    assert [r for r, w in zip(got, want, strict=False) if r != w][:3] == []
-    assert len(got) == len(want)
-    reasons = {r["reason"].split(":")[0] for r in want}
+    reasons = assert_rejects_as_frozen(rejected, pq.read_table(FROZEN_REJECTED), least=1000)
     assert {"ambiguous date", "bad date", "missing date", "unknown ACLED inter code"} <= reasons
 
 
