@@ -1,5 +1,6 @@
-"""Comparing a mapping's output with the output frozen from an earlier tree
-(`test_import_onepass.py`, `test_import_frozen.py`): every column of every row, every
+"""The frozen-output tests of the mappings (`test_import_onepass.py`, `test_import_frozen.py`):
+their cases' shared shapes (date orders, text as the CSV reader hands it over) and the
+comparison with the output frozen from an earlier tree: every column of every row, every
 rejection with its reason, and on a difference the first few, to read."""
 
 from __future__ import annotations
