@@ -27,7 +27,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -238,6 +237,8 @@ def _readable(target: Path) -> Source:
 def _fingerprints(source: Source) -> pa.Table:
     """Per row, in order: its id (`id`), dataset (`ds`) and a hash of every column but
     `added_at` (`fp`), by DuckDB, which reads a file a row group at a time."""
+    import duckdb  # here: `timeline add` and `validate` must not pay for its import
+
     columns = [c for c in ARROW_SCHEMA.names if c != str(Col.ADDED_AT)]
     con = duckdb.connect()
     try:
