@@ -128,24 +128,19 @@ def rerun_selection(picked_on: str | None = None) -> None:
 
 
 def _chosen(name: str) -> list[str]:
-    """The events a chart's or the table's selection widget holds now."""
+    """The events whose rows the table's selection widget holds now (the charts report
+    their picks through `plotly_chart.picked`)."""
     widget = st.session_state.get(selection_key(name)) or {}
     chosen = widget.get("selection", {}) if hasattr(widget, "get") else {}
-    ids: list[str] = []
-    for point in chosen.get("points", []) or []:
-        custom = point.get("customdata") if hasattr(point, "get") else None
-        if custom and isinstance(custom[0], str):
-            ids.append(custom[0])
     table = st.session_state.get(TABLE_IDS) or []
-    ids += [table[r] for r in chosen.get("rows", []) or [] if isinstance(r, int) and r < len(table)]
+    ids = [table[r] for r in chosen.get("rows", []) or [] if isinstance(r, int) and r < len(table)]
     return list(dict.fromkeys(ids))[: view.MAX_SELECTED]
 
 
 def take_selection(name: str) -> None:
-    """`on_select` of the timeline, the map and the table: what the analyst just picked there
-    becomes the selection, which then stays (panel open, highlighted on every chart, in the
-    URL) until cleared, whatever the charts redraw. An empty pick (a click beside the marks)
-    leaves it."""
+    """`on_select` of the table: the rows the analyst just ticked become the selection, which
+    then stays (panel open, highlighted on every chart, in the URL) until cleared, whatever
+    the charts redraw. An empty pick leaves it."""
     take_ids(_chosen(name))
 
 
@@ -170,12 +165,13 @@ def forget_selection_on_new_filters(v: View) -> None:
 
 
 def selection_key(name: str) -> str:
-    """Widget key of a selectable chart or table; a new round starts them unselected."""
+    """Widget key of the selectable table; a new round starts it unselected."""
     return f"{name}-{st.session_state.get(SELECTION_ROUND, 0)}"
 
 
 def close_cards() -> None:
-    """Clear the selection, and every chart and table selection that would reopen it."""
+    """Clear the selection, and the table's ticked rows that would reopen it (the charts
+    fade back to the selection the server sends)."""
     st.session_state[EVENT] = []
     st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
     rerun_selection()
