@@ -193,6 +193,13 @@ def test_synth_writes_valid_marked_rows(tmp_path: Path):
     assert run("synth", "--events", "0", "--out", str(out)).exit_code == 2
 
 
+def test_synth_into_a_folder_prints_its_progress_only_on_a_terminal(tmp_path: Path):
+    result = run("synth", "--events", "3000", "--out", str(tmp_path / "parts"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # CliRunner's stderr is not a terminal: no per-month lines
+    assert result.stdout.startswith("wrote 3,000 synthetic events to")
+
+
 def test_dump_is_sorted_csv(dataset: Path):
     result = run("dump", str(dataset))
     lines = result.stdout.splitlines()

@@ -357,6 +357,12 @@ def dump(path: PathArgument = None) -> None:
     out.to_csv(sys.stdout, index=False)
 
 
+def _progress_line(line: str) -> None:
+    """A progress line on stderr when it is a terminal; a log or a pipe gets only the result."""
+    if sys.stderr.isatty():
+        typer.echo(line, err=True)
+
+
 @app.command("synth")
 def synth_command(
     events: Annotated[int, typer.Option(min=1, max=MAX_PARTS_EVENTS, help="How many events.")],
@@ -372,7 +378,7 @@ def synth_command(
 
     if out.suffix.lower() != ".parquet":
         try:
-            manifest = synth.write_parts(events, out, seed=seed, say=lambda line: typer.echo(line, err=True))
+            manifest = synth.write_parts(events, out, seed=seed, say=_progress_line)
         except (parts.PartsError, OSError) as err:
             fail(f"--out {err}; nothing was written")
         typer.echo(f"wrote {manifest.rows:,} synthetic events to {out} ({len(manifest.parts)} parts)")
