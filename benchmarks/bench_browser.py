@@ -52,6 +52,8 @@ QUIET_MS = 500
 WATCH_MS = 60_000
 VERBOSE = False
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+"""Chromium's flags here (and in `bench_start.py`)."""
 
 # Installed once per page: time-stamps input events and every chart redraw.
 PROBE_JS = """
@@ -504,9 +506,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         for size in args.sizes:
             cases = run_size(size, args.repeats, args.port, browser)
             floor_cases = {} if args.no_floors else floors(dataset(size), args.repeats, args.port, browser)
