@@ -134,14 +134,18 @@ def dataset(size: int) -> Path:
     return bench_dashboard.dataset(size)
 
 
-def start(data: Path, port: int, log: Path) -> subprocess.Popen:
+def start(data: Path, port: int, log: Path, tree: Path = ROOT) -> subprocess.Popen:
+    """`streamlit run` of `tree`'s app.py (`bench_start.py` passes other trees: their src/ comes
+    first on the path)."""
     env = {**os.environ, "TIMELINE_DATA": str(data), "TIMELINE_THREADS": "1"}
+    if tree != ROOT:
+        env["PYTHONPATH"] = str(tree / "src")
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", str(tree / "app.py"), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(command, cwd=tree, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen) -> None:

@@ -38,17 +38,6 @@ FLOOR = "minimal Streamlit page (floor)"
 CHART = ".js-plotly-plot .main-svg"
 
 
-def start_tree(tree: Path, data: Path, port: int, log: Path) -> subprocess.Popen:
-    """`streamlit run` of `tree`'s app.py with `tree`'s src/ first on the path."""
-    env = {**os.environ, "TIMELINE_DATA": str(data), "TIMELINE_THREADS": "1", "PYTHONPATH": str(tree / "src")}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(tree / "app.py"), "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    return subprocess.Popen(command, cwd=tree, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-
-
 def one_start(browser, proc: subprocess.Popen, began: float, port: int) -> dict[str, float]:
     """CPU at health, at the first chart and at the first run's end; wall to the first chart."""
     url = f"http://127.0.0.1:{port}"
@@ -100,7 +89,7 @@ def main() -> None:
                     if name == FLOOR:
                         proc = browser_floors.start_streamlit(folder, args.port, log)
                     else:
-                        proc = start_tree(Path(name), args.data, args.port, log)
+                        proc = bench_browser.start(args.data, args.port, log, Path(name))
                     found[name].append(one_start(browser, proc, began, args.port))
             browser.close()
     finally:
