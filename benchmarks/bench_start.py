@@ -8,13 +8,15 @@ drawing the same three figures with `st.plotly_chart` (`browser_floors.py`).
 Per start, in a fresh server and a fresh browser context (nothing cached, as for a first
 visit): the server's CPU seconds (user + system, from /proc) when its health check first
 answers (Streamlit's own start, before any page is asked for), when the first chart is
-drawn, and when the first run has ended (the table, the export panel); the wall time from
-starting the process to the first chart. `--tree` names other trees (a `git archive` of an
-earlier commit: `app.py` and `src/`) started in turn with this one, so all see the same load.
+drawn, the difference (what the page's session cost up to its first chart: the app's
+imports, its first queries and figures, Streamlit's handling of the session), and when the
+first run has ended (the table, the export panel); the wall time from starting the process
+to the first chart. `--tree` names other trees (a `git archive` of an earlier commit:
+`app.py` and `src/`) started in turn with this one, so all see the same load.
 `bench_browser.py` measures the same first chart once per run among its interactions; this
 script measures only starts, more of them, for comparisons of the start itself. It is a
-benchmark, not a test: nothing here asserts a time. Results: docs/performance.md ("Dashboard
-in the browser").
+benchmark, not a test: nothing here asserts a time. Results: docs/performance.md
+("Dashboard in the browser").
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def one_start(browser, proc: subprocess.Popen, began: float, port: int) -> dict[
         chart = bench_browser.cpu_seconds(proc.pid)
         page.wait_for_function(bench_browser.IDLE_JS, timeout=300_000)
         bench_browser.wait_cpu_quiet(proc.pid)
-        return {"wall": wall, "health": healthy, "chart": chart, "run": bench_browser.cpu_seconds(proc.pid)}
+        run = bench_browser.cpu_seconds(proc.pid)
+        return {"wall": wall, "health": healthy, "chart": chart, "app": chart - healthy, "run": run}
     finally:
         context.close()
         proc.terminate()
@@ -102,9 +105,10 @@ def report(found: dict[str, list[dict[str, float]]], repeats: int, load: float) 
         f"{repeats} starts each, interleaved; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     )
     print(
-        "| page | server CPU s at health | at the first chart | first run ended | wall s to the first chart |"
+        "| page | server CPU s at health | at the first chart | the page's part (first chart - health) "
+        "| first run ended | wall s to the first chart |"
     )
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, starts in found.items():
         label = "this tree" if name == str(ROOT) else name
 
@@ -112,7 +116,9 @@ def report(found: dict[str, list[dict[str, float]]], repeats: int, load: float) 
             values = [s[key] for s in starts]
             return f"{statistics.median(values):.2f} ({' / '.join(f'{v:.2f}' for v in values)})"
 
-        print(f"| {label} | {cell('health')} | {cell('chart')} | {cell('run')} | {cell('wall')} |")
+        print(
+            f"| {label} | {cell('health')} | {cell('chart')} | {cell('app')} | {cell('run')} | {cell('wall')} |"
+        )
 
 
 if __name__ == "__main__":
