@@ -3,7 +3,8 @@
 `ibis.backends.sql.compilers` imports the compiler of every SQL engine Ibis knows (BigQuery,
 ClickHouse, Snowflake, Trino, ... twenty of them) and with them sqlglot's dialects, when the
 DuckDB backend needs only DuckDB's: about 0.4 CPU s of the dashboard's first chart and of
-every command that queries (docs/performance.md, "Command start-up"). `lean()` puts a stand-in
+every command that queries (docs/performance.md, "a cold start without Ibis's other SQL
+dialects"). `lean()` puts a stand-in
 for that package in `sys.modules` before Ibis imports it: the same package (its folder, so
 its submodules import as before), whose names (`DuckDBCompiler`, `sc.duckdb`,
 `sc.pyspark`) import their own module when first read.
