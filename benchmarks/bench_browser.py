@@ -52,6 +52,8 @@ QUIET_MS = 500
 WATCH_MS = 60_000
 VERBOSE = False
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+"""Chromium's flags here (and in `bench_start.py`)."""
 
 # Installed once per page: time-stamps input events and every chart redraw.
 PROBE_JS = """
@@ -132,14 +134,18 @@ def dataset(size: int) -> Path:
     return bench_dashboard.dataset(size)
 
 
-def start(data: Path, port: int, log: Path) -> subprocess.Popen:
+def start(data: Path, port: int, log: Path, tree: Path = ROOT) -> subprocess.Popen:
+    """`streamlit run` of `tree`'s app.py (`bench_start.py` passes other trees: their src/ comes
+    first on the path)."""
     env = {**os.environ, "TIMELINE_DATA": str(data), "TIMELINE_THREADS": "1"}
+    if tree != ROOT:
+        env["PYTHONPATH"] = str(tree / "src")
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", str(tree / "app.py"), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(command, cwd=tree, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen) -> None:
@@ -504,9 +510,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         for size in args.sizes:
             cases = run_size(size, args.repeats, args.port, browser)
             floor_cases = {} if args.no_floors else floors(dataset(size), args.repeats, args.port, browser)

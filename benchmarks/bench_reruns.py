@@ -15,7 +15,9 @@ the browser (the switch's callback names the fragments to rerun). Interactions:
   row, a phone's *Open card*): it reruns only the fragments that show the selection, as in
   the browser. AppTest cannot click a plotly point, so the page runs at a phone's width and
   the selection is made by *Open card*, which calls the same callback (`state.take_ids`);
-- another selection, a card already open.
+- another selection, a card already open;
+- once per process, its first run: importing the app's libraries (Streamlit itself is
+  imported before), its first answers and figures, at a phone's width.
 
 `--src` runs the same interactions on another source tree (e.g. a `git archive` of the
 commit before) in a fresh process, for a before/after table. Nothing here asserts a time.
@@ -35,12 +37,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TYPES = ["drone_attack", "missile_strike", "statement", "call", "meeting", "policy_decision", "deployment"]
 CLICKS = ["2024-11-21-ru-oreshnik-strike-dnipro", "2024-11-25-ru-drone-attack-ua"]
+FIRST = "first run of the process (the app's imports, its first answers and figures)"
+"""Once per process: a server's first session costs this beside Streamlit's own start
+(`bench_start.py` measures the whole start in the browser, with more noise)."""
 
 
 def measure(repeats: int) -> dict[str, list[float]]:
     """CPU seconds per interaction, `repeats` times each, in this process."""
     from streamlit.testing.v1 import AppTest
 
+    began = time.process_time()  # the app's own imports count in the process's first run
     from timeline import view
     from timeline.ui import state, viewport
 
@@ -58,6 +64,8 @@ def measure(repeats: int) -> dict[str, list[float]]:
     for n in range(repeats):
         at = AppTest.from_file(str(Path.cwd() / "app.py"), default_timeout=120)  # the tree's own page
         at.run()
+        if n == 0:
+            out[FIRST] = [time.process_time() - began]
         f, kind = view.filter_named("type"), TYPES[n % len(TYPES)]
         key = state.group_key(f, f.group_of(kind))
         at.session_state[key] = [kind]

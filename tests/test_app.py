@@ -1,6 +1,9 @@
 """The Streamlit page through streamlit.testing.v1.AppTest: widgets, URL, bad parameters."""
 
 import gc
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from timeline.figures.cache import FIGURES
 from timeline.storage import store
 from timeline.ui import state
 
-from conftest import CURATED, curated_folder, engine_on, frame, make_row, run_app, shown_charts
+from conftest import APP, CURATED, curated_folder, engine_on, frame, make_row, run_app, shown_charts
 
 
 def cards_html(at: AppTest) -> str:
@@ -49,6 +52,43 @@ def test_after_the_first_run_a_collection_walks_only_what_later_runs_made(
     print(f"frozen {frozen}, walked {walked}")
     assert frozen > walked  # most of the process is out of the collector's reach
     assert not at.exception
+
+
+NOT_BEFORE_THE_FIRST_CHART = (
+    "sqlglot.dialects.bigquery",
+    "sqlglot.dialects.snowflake",
+    "ibis.backends.sql.compilers.postgres",
+    "filelock",
+    "timeline.matching.project",
+    "timeline.importers.pipeline",
+    "timeline.ui.editor.page",
+    "pandera",
+    "kaleido",
+    "pptx",
+    "openpyxl",
+    "pyspark",
+)
+"""What the dashboard's first run does not need and once imported (Ibis's other SQL compilers
+and their dialects, the writers' lock, the matching to find the incidents' file) or could
+(the importers, the editor, the exports' libraries): each costs the first chart after
+`streamlit run` from a few hundredths to tenths of a CPU second (docs/performance.md)."""
+
+
+def test_the_first_run_imports_only_what_the_dashboard_draws():
+    """In a fresh process, as a new server's first session: the page is drawn whole, and none
+    of `NOT_BEFORE_THE_FIRST_CHART` was imported for it."""
+    code = (
+        "import sys\nfrom streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=120).run()\n"
+        "print(len(at.get('bidi_component')), not at.exception)\n"
+        f"print(' '.join(m for m in {NOT_BEFORE_THE_FIRST_CHART!r} if m in sys.modules))"
+    )
+    env = {**os.environ, store.ENV_VAR: str(CURATED)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    charts, loaded = done.stdout.splitlines()[-2:]
+    assert charts == "3 True"  # timeline, counts chart and map, no error
+    assert loaded == ""
 
 
 def test_url_parameters_set_the_widgets(monkeypatch: pytest.MonkeyPatch):

@@ -25,7 +25,10 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS
+from timeline.engine import compilers
 from timeline.storage import datasets, store
+
+compilers.lean()  # before Ibis imports a backend: its compilers one at a time, not all twenty
 
 ENGINE_VAR = "TIMELINE_ENGINE"
 SPARK_VAR = "TIMELINE_SPARK"

@@ -26,6 +26,7 @@ from timeline.domain.schema import Col, IncidentCol
 from timeline.engine.backends import Backend, Source
 from timeline.formatting import count_label
 from timeline.storage import store
+from timeline.storage.paths import incidents_path
 
 SOURCE_NAMES = {"missile-attacks": "Air Force"}
 """How a dataset label reads beside a count (the Air Force tallies' importer name is long)."""
@@ -56,9 +57,7 @@ _lock = threading.Lock()
 def versioned(source: Source) -> Source:
     """The source whose version also names its stored incidents' file version: a new match or
     an editor's decision changes no event, yet every cached answer keyed by version must go."""
-    from timeline.matching import project
-
-    target = project.incidents_path(source.path)
+    target = incidents_path(source.path)
     if not target.exists():
         return source
     mtime, size = store.file_version(target)
@@ -67,9 +66,7 @@ def versioned(source: Source) -> Source:
 
 def stored(source: Source) -> Stored:
     """The stored incidents of this dataset version, read once per version of either file."""
-    from timeline.matching import project
-
-    target = project.incidents_path(source.path)
+    target = incidents_path(source.path)
     stamp = store.file_version(target) if target.exists() else None
     key = (*source.key, stamp)
     with _lock:

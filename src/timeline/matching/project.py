@@ -42,6 +42,7 @@ from timeline.matching.core import (
     match,
 )
 from timeline.storage import datasets, parts, store
+from timeline.storage.paths import incidents_path
 
 PRECEDENCE: tuple[str, ...] = ("curated", "missile-attacks", "acled", "ucdp", "gdelt")
 """Whose report represents an incident: the curated rows, then the Air Force tallies, then
@@ -93,10 +94,6 @@ class Stored:
     """Columns of the stored incidents file (beside the dataset's `event_id` and `dataset`)."""
 
     COLUMNS = (Col.EVENT_ID, Col.DATASET, *Out)
-
-
-def incidents_path(path: Path) -> Path:
-    return path / "_incidents.parquet" if path.is_dir() else path.with_name(path.name + ".incidents.parquet")
 
 
 def dataset_version(path: Path) -> str:

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import filelock
-
 from timeline.domain.errors import UserError
 
 TIMEOUT_ENV = "TIMELINE_LOCK_TIMEOUT"
@@ -151,6 +149,8 @@ def timeout_message(what: Path, lock: Path, waited: float, holder: Holder | None
 def hold(lock: Path, what: Path, timeout: float | None = None) -> Iterator[None]:
     """Hold `lock` (for the file `what`), waiting up to `timeout` seconds (default
     `timeout_seconds()`); raises LockTimeout naming the holder when it does not come free."""
+    import filelock  # a writer's library: the dashboard and the read-only commands never lock
+
     timeout = timeout_seconds() if timeout is None else timeout
     flock = filelock.FileLock(str(lock), timeout=timeout)
     started = time.monotonic()
