@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from timeline.domain.arrowtext import trim_blank
 from timeline.importers.base import Reasons
 from timeline.importers.fields import STRING
 
@@ -40,9 +41,8 @@ def source_text(chunk: pd.DataFrame, name: str) -> pa.Array:
 
 def trimmed(values: pa.Array) -> pa.Array:
     """`fields.text` in Arrow: whitespace trimmed (the kernel pandas' `str.strip` uses), blank
-    -> null."""
-    out = pc.utf8_trim_whitespace(values)
-    return pc.if_else(pc.equal(out, ""), pa.scalar(None, out.type), out)
+    -> null (`arrowtext.trim_blank`: the kernel only where a value could be padded)."""
+    return trim_blank(values)
 
 
 def per_value(
