@@ -3,11 +3,15 @@ kernels would store it: every whitespace character, blanks and nulls, in slices 
 Arrow string layouts, mostly plain columns and mostly padded ones."""
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from timeline.domain.arrowtext import byte_sizes, maybe_padded, trim_blank
+from timeline.domain.arrowtext import byte_sizes, duplicated, maybe_padded, trim_blank
+from timeline.domain.schema import PANDAS_DTYPES, Kind
+
+STRING = PANDAS_DTYPES[Kind.STRING]
 
 SPACES = [chr(c) for c in range(0x3001) if chr(c).isspace() or c < 0x21 or 0x7F <= c <= 0xA0] + [
     "\ufeff",
@@ -52,3 +56,27 @@ def test_sizes_bound_the_length_in_characters():
     lengths = np.array([len(v) for v in values[1:]])
     assert sizes.tolist() == [len(v.encode()) for v in values[1:]]
     assert (sizes >= lengths).all() and (sizes <= 4 * lengths).all()
+
+
+@pytest.mark.parametrize("keep", ["first", False])
+def test_repeated_ids_are_found_as_pandas_finds_them(keep):
+    """An id repeated in a chunk (also a missing one, and ids differing only in case or by a
+    padding space) is marked exactly where pandas marks it, in Arrow text and as objects."""
+    ids = [
+        "acled-1",
+        "acled-2",
+        "acled-1",
+        None,
+        "ACLED-1",
+        "acled-1 ",
+        None,
+        "Київ",
+        "Київ",
+        "acled-2",
+    ] * 3 + ["acled-9", "x"]
+    text = pd.Series(ids, dtype=STRING)
+    expected = text.astype(object).duplicated(keep=keep).to_numpy()
+    assert expected.any() and not expected.all()
+    assert (duplicated(text.iloc[2:], keep=keep) == text.iloc[2:].astype(object).duplicated(keep=keep)).all()
+    assert (duplicated(text, keep=keep) == expected).all()
+    assert (duplicated(text.astype(object), keep=keep) == expected).all()
