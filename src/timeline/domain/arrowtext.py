@@ -15,15 +15,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline.domain.schema import as_arrow
+from timeline.domain.schema import as_arrow, one_array
 
 
 def text_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """An Arrow text array as one plain string array, its value offsets (int64, relative to
     `data`) and the UTF-8 bytes they index, without copying the text: for checks that read
     bytes rather than values."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = one_array(values)
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
         arr = values
     else:  # dictionary or view layouts: their text as a plain string array

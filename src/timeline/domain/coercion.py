@@ -15,7 +15,17 @@ import pyarrow.compute as pc
 
 from timeline.domain.arrowtext import trim_blank
 from timeline.domain.problems import Problem, problems_at, short
-from timeline.domain.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, STRING_LIST, Col, Kind, as_arrow
+from timeline.domain.schema import (
+    COLUMNS,
+    FIELDS,
+    PANDAS_DTYPES,
+    REQUIRED,
+    STRING_LIST,
+    Col,
+    Kind,
+    as_arrow,
+    one_array,
+)
 
 INT64_MAX = 2**63 - 1
 
@@ -60,7 +70,7 @@ def _arrow_text(s: pd.Series) -> pa.Array | None:
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         return None
     arr = pa.array(s.array)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return one_array(arr)
 
 
 def _coerce_arrow_text(arr: pa.Array, index: pd.Index) -> tuple[pd.Series, Bad]:

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timeline.domain.arrowtext import trim_blank
+from timeline.domain.schema import one_array
 from timeline.importers.base import Reasons
 from timeline.importers.fields import STRING
 
@@ -34,8 +35,7 @@ def source_text(chunk: pd.DataFrame, name: str) -> pa.Array:
     if name not in chunk.columns:
         return pa.array([""] * len(chunk), type=pa.string())
     arr = pa.array(chunk[name].astype(STRING).array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = one_array(arr)
     return pc.fill_null(arr, "")  # string or large_string, as read: a cast would copy it
 
 
