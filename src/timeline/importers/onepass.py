@@ -36,7 +36,8 @@ def source_text(chunk: pd.DataFrame, name: str) -> pa.Array:
         return pa.array([""] * len(chunk), type=pa.string())
     arr = pa.array(chunk[name].astype(STRING).array)
     arr = one_array(arr)
-    return pc.fill_null(arr, "")  # string or large_string, as read: a cast would copy it
+    # string or large_string, as read: a cast would copy it
+    return pc.fill_null(arr, "") if arr.null_count else arr
 
 
 def trimmed(values: pa.Array) -> pa.Array:

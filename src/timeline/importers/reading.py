@@ -193,10 +193,7 @@ def _arrow_chunks(
 
 
 def _piece(table: pa.Table, columns: list[str], read: int) -> Piece:
-    """Arrow text columns as the pandas frame `_pandas_chunks` gives (same dtype), each one
-    array: the reader's 4 MiB batches are combined once here, not by every step that needs
-    a column as one array (placeholders, the mapping, the rules each copied it)."""
-    table = table.combine_chunks()
+    """Arrow text columns as the pandas frame `_pandas_chunks` gives (same dtype, no copy)."""
     frame = pd.DataFrame(
         {name: pd.arrays.ArrowStringArray(table.column(i), dtype=STRING) for i, name in enumerate(columns)},
         index=pd.RangeIndex(read + 1, read + table.num_rows + 1),
