@@ -13,8 +13,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from timeline.domain.arrowtext import trim_blank
 from timeline.domain.problems import Problem, problems_at, short
-from timeline.domain.schema import COLUMNS, FIELDS, PANDAS_DTYPES, REQUIRED, STRING_LIST, Col, Kind, as_arrow
+from timeline.domain.schema import (
+    COLUMNS,
+    FIELDS,
+    PANDAS_DTYPES,
+    REQUIRED,
+    STRING_LIST,
+    Col,
+    Kind,
+    as_arrow,
+    one_array,
+)
 
 INT64_MAX = 2**63 - 1
 
@@ -59,15 +70,15 @@ def _arrow_text(s: pd.Series) -> pa.Array | None:
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         return None
     arr = pa.array(s.array)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return one_array(arr)
 
 
 def _coerce_arrow_text(arr: pa.Array, index: pd.Index) -> tuple[pd.Series, Bad]:
     """`_blank_to_na` then `_coerce_string` on Arrow-backed text in one pass: trimmed by the
     kernel pandas' `str.strip` runs, blank -> missing (a mapped import chunk is all text of
-    this dtype, and the two steps cost a pandas copy each)."""
-    out = pc.utf8_trim_whitespace(arr)
-    out = pc.if_else(pc.equal(out, ""), pa.scalar(None, out.type), out)
+    this dtype, and the two steps cost a pandas copy each); only the values that could be
+    padded go through the kernel (`arrowtext.trim_blank`)."""
+    out = trim_blank(arr)
     text = pd.Series(pd.arrays.ArrowStringArray(out, dtype=PANDAS_DTYPES[Kind.STRING]), index=index)
     return text, [("expected text", pd.Series(False, index=index))]
 

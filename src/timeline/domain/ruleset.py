@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pycountry
 
 from timeline.domain import taxonomy
+from timeline.domain.arrowtext import byte_sizes, is_plain_text, text_bytes
 from timeline.domain.schema import FIELDS, Col, Kind, as_arrow
 
 Predicate = Callable[[pd.Series], Any]
@@ -71,6 +72,13 @@ def length(error: str, least: int | None = None, most: int | None = None) -> Rul
     """Text of `least` to `most` characters, as `Check.str_length`."""
 
     def ok(s: pd.Series) -> Any:
+        sizes = _byte_sizes(s)
+        if (
+            sizes is not None
+            and (least is None or least <= 1)
+            and (most is None or sizes.max(initial=0) <= most)
+        ):
+            return pd.Series(sizes >= (least or 0), index=s.index)  # decided by the sizes alone
         n = s.str.len()
         if least is not None and most is not None:
             return (n <= most) & (n >= least)
@@ -78,6 +86,15 @@ def length(error: str, least: int | None = None, most: int | None = None) -> Rul
 
     params = {k: v for k, v in (("min_value", least), ("max_value", most)) if v is not None}
     return Rule(error, ok, "str_length", params)
+
+
+def _byte_sizes(s: pd.Series) -> np.ndarray | None:
+    """The UTF-8 sizes of a column of Arrow text without nulls (None for any other column): a
+    value of at most N bytes has at most N characters, and one of 0 bytes is blank."""
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return None
+    values = as_arrow(s)
+    return byte_sizes(values) if is_plain_text(values) and not values.null_count else None
 
 
 def custom(ok: Predicate, error: str) -> Rule:
@@ -200,26 +217,6 @@ def _item_counts(s: pd.Series) -> np.ndarray:
 
 def _few_items(s: pd.Series, limit: int) -> pd.Series:
     return pd.Series(_item_counts(s) <= limit, index=s.index)
-
-
-def text_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """An Arrow text array as one plain string array, its value offsets (int64, relative to
-    `data`) and the UTF-8 bytes they index, without copying the text: for checks that read
-    bytes rather than values."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        arr = values
-    else:  # dictionary or view layouts: their text as a plain string array
-        arr = values.cast(pa.large_string())
-    n = len(arr)
-    _, offsets_buffer, data_buffer = arr.buffers()
-    if n == 0 or data_buffer is None:
-        return arr, np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.uint8)
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(offsets_buffer, dtype=width)[arr.offset : arr.offset + n + 1].astype(np.int64)
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return arr, offsets - offsets[0], data
 
 
 def control_rows(values: pa.Array | pa.ChunkedArray, multiline: bool) -> np.ndarray:

@@ -202,6 +202,15 @@ def from_arrow(table: pa.Table) -> pd.DataFrame:
     return df
 
 
+def one_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The array behind a column: a chunked array's one chunk as it is (`combine_chunks`
+    copies even a single chunk: a summary column is some 30 MB a chunk of an import), or
+    its chunks combined."""
+    if not isinstance(arr, pa.ChunkedArray):
+        return arr
+    return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+
+
 def as_arrow(series: pd.Series) -> pa.Array:
     """The Arrow array behind a column (one chunk), for pyarrow.compute on list columns."""
     arr = (
@@ -209,7 +218,7 @@ def as_arrow(series: pd.Series) -> pa.Array:
         if isinstance(series.dtype, pd.ArrowDtype)
         else pa.array(series, from_pandas=True)
     )
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return one_array(arr)
 
 
 def to_arrow(df: pd.DataFrame) -> pa.Table:

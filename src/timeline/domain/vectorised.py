@@ -21,6 +21,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from timeline.domain.arrowtext import duplicated
 from timeline.domain.coercion import Bad, check_columns, coerce_frame, coercion_problems
 from timeline.domain.problems import Problem, problems_for
 from timeline.domain.ruleset import (
@@ -66,8 +67,11 @@ def _column_failures(
     if not column.nullable and isna.any():
         out.append(("not_nullable", name, np.flatnonzero(isna)))
     if column.unique:
-        keyed = s if groups is None else pd.DataFrame({"group": groups, "value": s.to_numpy()})
-        dup = np.asarray(keyed.duplicated(keep=False), dtype=bool) & ~isna
+        if groups is None:
+            dup = duplicated(s, keep=False) & ~isna
+        else:
+            keyed = pd.DataFrame({"group": groups, "value": s.to_numpy()})
+            dup = np.asarray(keyed.duplicated(keep=False), dtype=bool) & ~isna
         if dup.any():
             out.append(("field_uniqueness", name, np.flatnonzero(dup)))
     present = np.flatnonzero(~isna)

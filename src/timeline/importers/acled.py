@@ -214,17 +214,24 @@ def _columns(chunk: pd.DataFrame, options: Options) -> dict[str, pa.Array]:
     cols = {f"{name}_raw": raw[name] for name in _QUOTED}
     cols.update({name: trimmed(raw[name]) for name in _TEXT})
     cols["slug"] = pa.array(slug(chunk["event_id_cnty"]).array).cast(pa.string())
-    cols.update(per_value(raw["event_date"], _date_values(options.date_order)))
-    cols.update(per_value(raw["time_precision"], _precision))
+    cols.update(
+        per_value(raw["event_date"], _date_values(options.date_order), (NAME, "date", options.date_order))
+    )
+    cols.update(per_value(raw["time_precision"], _precision, (NAME, "time_precision")))
     cols.update(_event_types(raw["sub_event_type"], raw["notes"]))
     for name, look in (("inter1", _inter), ("inter2", _inter), ("latitude", _float), ("longitude", _float),
                        ("fatalities", _whole), ("geo_precision", _whole)):  # fmt: skip
-        cols.update({f"{name}_{k}": v for k, v in per_value(raw[name], look).items()})
-    iso = per_value(raw["iso"], _alpha3(countries.from_numeric))["alpha3"]
-    named = per_value(raw["country"], _alpha3(countries.from_name))["alpha3"]
+        cols.update({f"{name}_{k}": v for k, v in per_value(raw[name], look, (NAME, name)).items()})
+    iso = per_value(raw["iso"], _alpha3(countries.from_numeric), (NAME, "iso"))["alpha3"]
+    named = per_value(raw["country"], _alpha3(countries.from_name), (NAME, "country"))["alpha3"]
     cols["alpha3"] = pc.coalesce(iso, named)
     for name in _ACTORS:
-        cols.update({f"{name}_{k}": v for k, v in per_value(raw[name], _actor(name == "actor1")).items()})
+        cols.update(
+            {
+                f"{name}_{k}": v
+                for k, v in per_value(raw[name], _actor(name == "actor1"), (NAME, name)).items()
+            }
+        )
     return cols
 
 

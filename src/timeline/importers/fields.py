@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timeline.domain.dates import MONTHS
-from timeline.domain.schema import PANDAS_DTYPES, STRING_LIST, Kind
+from timeline.domain.schema import PANDAS_DTYPES, STRING_LIST, Kind, one_array
 from timeline.importers import countries
 
 STRING = PANDAS_DTYPES[Kind.STRING]
@@ -253,8 +253,7 @@ def string_lists(index: pd.Index, *parts: pd.Series, split: str | None = None) -
     sep = "\x1f"
     joined = join(*[piece for part in parts for piece in (sep, part)][1:])
     arr = pa.array(joined.array).cast(pa.string())
-    if isinstance(arr, pa.ChunkedArray):  # a column built from several pieces
-        arr = arr.combine_chunks()
+    arr = one_array(arr)  # a column built from several pieces: combined
     # built once per distinct joined text, then spread to the rows: a chunk's actor and
     # country cells repeat a few combinations (a third of the ACLED mapping's time before)
     encoded = pc.dictionary_encode(arr)

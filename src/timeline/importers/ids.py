@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from timeline.domain.arrowtext import duplicated
 from timeline.domain.schema import Col
 from timeline.domain.vectorised import check
 from timeline.importers.onepass import row_hashes
@@ -114,12 +115,12 @@ def accept_first_valid(
     key = str(Col.EVENT_ID)
     accepted: list[pd.DataFrame] = []
     while len(rows):
-        ids = rows[key].astype("object")
-        first, first_prints = seen.first_rows(ids)
+        first, first_prints = seen.first_rows(rows[key])
         hit = first.notna()
-        lead = ~hit & ~ids.duplicated(keep="first")
+        lead = ~hit & ~duplicated(rows[key], keep="first")
         again = rows.iloc[0:0]
         if hit.any():
+            ids = rows[key].astype("object")
             same = hit & (prints[rows.index].to_numpy() == first_prints.to_numpy())
             if same.any():
                 refused.append(reasons_frame(rows.index[same], "repeated row",

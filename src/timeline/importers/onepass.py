@@ -12,7 +12,7 @@ runs over the chunk as an Arrow table (`select`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from timeline.domain.arrowtext import trim_blank
+from timeline.domain.schema import one_array
 from timeline.importers.base import Reasons
 from timeline.importers.fields import STRING
 
@@ -33,30 +35,82 @@ def source_text(chunk: pd.DataFrame, name: str) -> pa.Array:
     if name not in chunk.columns:
         return pa.array([""] * len(chunk), type=pa.string())
     arr = pa.array(chunk[name].astype(STRING).array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return pc.fill_null(arr, "")  # string or large_string, as read: a cast would copy it
+    arr = one_array(arr)
+    # string or large_string, as read: a cast would copy it
+    return pc.fill_null(arr, "") if arr.null_count else arr
 
 
 def trimmed(values: pa.Array) -> pa.Array:
     """`fields.text` in Arrow: whitespace trimmed (the kernel pandas' `str.strip` uses), blank
-    -> null."""
-    out = pc.utf8_trim_whitespace(values)
-    return pc.if_else(pc.equal(out, ""), pa.scalar(None, out.type), out)
+    -> null (`arrowtext.trim_blank`: the kernel only where a value could be padded)."""
+    return trim_blank(values)
+
+
+MEMO_VALUES = 50_000
+"""Most distinct values remembered per lookup (`per_value`'s `key`): a column with more (a
+coordinate of every row) is looked up chunk by chunk, as without a memo."""
+_MEMO: dict[Hashable, tuple[pa.Array, dict[str, pa.Array]]] = {}
+
+
+def _looked_up(
+    distinct: pa.Array, compute: Callable[[pd.Series], Mapping[str, pd.Series]]
+) -> dict[str, pa.Array]:
+    """`compute` over distinct values, its result columns as Arrow arrays in their order."""
+    text = pd.Series(pd.arrays.ArrowStringArray(distinct), dtype=STRING)
+    return {
+        name: pa.array(column.reset_index(drop=True), from_pandas=True)
+        for name, column in compute(text).items()
+    }
+
+
+def _remembered(
+    key: Hashable, distinct: pa.Array, compute: Callable[[pd.Series], Mapping[str, pd.Series]]
+) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """The memo of `key` holding every value of `distinct` (looking up and adding the values
+    it lacks), or None when it cannot (full, or a result of another type)."""
+    known = _MEMO.get(key)
+    if known is None:
+        if len(distinct) > MEMO_VALUES:
+            return None
+        _MEMO[key] = known = (distinct, _looked_up(distinct, compute))
+        return known
+    values, results = known
+    if distinct.type != values.type:
+        distinct = distinct.cast(values.type)
+    new = distinct.filter(pc.is_null(pc.index_in(distinct, value_set=values)))
+    if not len(new):
+        return known
+    if len(values) + len(new) > MEMO_VALUES:
+        return None
+    more = _looked_up(new, compute)
+    if more.keys() != results.keys() or any(more[k].type != results[k].type for k in results):
+        return None
+    _MEMO[key] = known = (
+        pa.concat_arrays([values, new]),
+        {k: pa.concat_arrays([results[k], more[k]]) for k in results},
+    )
+    return known
 
 
 def per_value(
-    values: pa.Array, compute: Callable[[pd.Series], Mapping[str, pd.Series]]
+    values: pa.Array, compute: Callable[[pd.Series], Mapping[str, pd.Series]], key: Hashable = None
 ) -> dict[str, pa.Array]:
     """`compute` (pandas parsers over a column) run on the distinct values only, its result
-    columns spread back to every row by dictionary index."""
+    columns spread back to every row by dictionary index. With a `key` (what, besides the
+    value, decides the result: the column's lookup, the file's date order), the results are
+    remembered across chunks and only values not seen before are looked up: a million-row
+    file holds the same few thousand dates and actors in every chunk."""
     encoded = pc.dictionary_encode(values)
-    distinct = pd.Series(pd.arrays.ArrowStringArray(encoded.dictionary), dtype=STRING)
-    out = {}
-    for name, column in compute(distinct).items():
-        arr = pa.array(column.reset_index(drop=True), from_pandas=True)
-        out[name] = arr.take(encoded.indices)
-    return out
+    known = None if key is None else _remembered(key, encoded.dictionary, compute)
+    if known is None:
+        return {
+            name: arr.take(encoded.indices) for name, arr in _looked_up(encoded.dictionary, compute).items()
+        }
+    dictionary = encoded.dictionary
+    if dictionary.type != known[0].type:
+        dictionary = dictionary.cast(known[0].type)
+    rows = pc.index_in(dictionary, value_set=known[0]).take(encoded.indices)
+    return {name: arr.take(rows) for name, arr in known[1].items()}
 
 
 @functools.cache

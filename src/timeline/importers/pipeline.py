@@ -26,12 +26,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from timeline.domain.arrowtext import byte_sizes, maybe_padded
 from timeline.domain.schema import Col, empty_frame, to_arrow
 from timeline.importers.base import DEFAULT_CHUNK_ROWS, Format, Options
 from timeline.importers.dateorder import FileOrder
 from timeline.importers.encodings import detect_encoding
-from timeline.importers.fields import STRING, DateOrder
+from timeline.importers.fields import DateOrder
 from timeline.importers.ids import SeenIds, accept_first_valid, fingerprints
+from timeline.importers.onepass import source_text
 from timeline.importers.reading import (
     HXL_SKIP,
     MALFORMED,
@@ -110,13 +112,25 @@ def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
     if not fmt.placeholders and not fmt.placeholder_dates:
         return chunk
     out = chunk.copy(deep=False)
-    values = pa.array(sorted(fmt.placeholders - {""}), type=pa.string())
+    words = sorted(fmt.placeholders - {""})
+    values = pa.array(words, type=pa.string())
+    longest = max((len(w.encode()) for w in words), default=0)
     for name in out.columns:
-        arr = pc.utf8_trim_whitespace(pa.array(out[name].astype(STRING).array))
+        arr = source_text(out, name)
+        dates = fmt.placeholder_dates if name in fmt.date_columns else None
+        # a value can be a placeholder only if it is as short as one or padded: the others
+        # (notes, summaries) are neither trimmed nor looked up
+        rows = None if dates else np.flatnonzero(maybe_padded(arr) | (byte_sizes(arr) <= longest))
+        if rows is not None and not len(rows):
+            continue
+        few = rows is not None and len(rows) < len(arr) // 2
+        arr = pc.utf8_trim_whitespace(arr.take(pa.array(rows)) if few else arr)
         mask = pc.is_in(arr, value_set=values)
-        if fmt.placeholder_dates and name in fmt.date_columns:
-            mask = pc.or_(mask, pc.match_substring_regex(arr, fmt.placeholder_dates))
+        if dates:
+            mask = pc.or_(mask, pc.match_substring_regex(arr, dates))
         hits = np.asarray(mask.fill_null(False), dtype=bool)
+        if few:
+            hits = np.isin(np.arange(len(out)), rows[hits], assume_unique=True)
         if hits.any():
             out[name] = out[name].mask(hits, "")
     return out
