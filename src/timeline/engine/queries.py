@@ -194,9 +194,9 @@ class Engine:
             if self.backend.keep(key, matched.select([str(c) for c in columns]), limit) is not None:
                 return
 
-    def run(self, expr: ir.Expr) -> pd.DataFrame:
+    def run(self, expr: ir.Table) -> pd.DataFrame:
         self.backend.queries += 1
-        return expr.to_pandas()
+        return self.backend.frame(expr)
 
     # --- per dataset version ---------------------------------------------------------------
 

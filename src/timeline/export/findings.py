@@ -26,6 +26,11 @@ from timeline.view import View
 MAX_TYPES = 3
 """Event types named in a finding without strikes; the rest are 'N other events'."""
 PEOPLE_UNITS = ("troops", "casualties", "fatalities", "people")
+READ = (
+    Col.EVENT_ID, Col.EVENT_TYPE, Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, Col.COUNT,
+    Col.COUNT_UNIT, Col.INTERCEPTED, Col.INITIATOR_COUNTRIES, Col.KEY_LABEL,
+)  # fmt: skip
+"""The columns a finding reads (see `plain`)."""
 
 
 @dataclass(frozen=True)
@@ -105,32 +110,36 @@ def _strike(row: pd.Series) -> Strike:
 
 def totals(events: pd.DataFrame) -> list[Total]:
     """Per unit, in the taxonomy's order: strikes, launched, intercepted (None when no strike
-    of that unit reported any)."""
+    of that unit reported any). Added up over plain lists: a view's few strikes, asked once per
+    side on every filter change, where a pandas filter per unit cost more than the sums."""
     rows = strikes(events)
+    units, counts = rows[Col.COUNT_UNIT].tolist(), rows[Col.COUNT].tolist()
+    intercepted = rows[Col.INTERCEPTED].tolist()
     out = []
     for unit in taxonomy.STRIKE_UNITS:
-        part = rows[rows[Col.COUNT_UNIT] == unit]
-        if part.empty:
+        picked = [i for i, u in enumerate(units) if u == unit]
+        if not picked:
             continue
-        reported = part[Col.INTERCEPTED].dropna()
-        out.append(
-            Total(unit, len(part), int(part[Col.COUNT].sum()), int(reported.sum()) if len(reported) else None)
-        )
+        reported = [intercepted[i] for i in picked if not pd.isna(intercepted[i])]
+        launched = int(sum(counts[i] for i in picked))
+        out.append(Total(unit, len(picked), launched, int(sum(reported)) if reported else None))
     return out
 
 
 def biggest(events: pd.DataFrame) -> Strike | None:
     """The largest strike of the unit that launched most in view (188 drones, not 9 missiles:
-    counts are compared within their unit only); the earliest on a tie."""
+    counts are compared within their unit only); the earliest on a tie, then the first."""
     rows = strikes(events)
     if rows.empty:
         return None
-    by_unit = rows.groupby(Col.COUNT_UNIT)[Col.COUNT].sum()
-    unit = max(by_unit.index, key=lambda u: (by_unit[u], -taxonomy.STRIKE_UNITS.index(u)))
-    part = rows[rows[Col.COUNT_UNIT] == unit].sort_values(
-        [Col.COUNT, Col.DATE_START], ascending=[False, True]
-    )
-    return _strike(part.iloc[0])
+    units, counts = rows[Col.COUNT_UNIT].tolist(), rows[Col.COUNT].tolist()
+    starts = rows[Col.DATE_START].tolist()
+    by_unit: dict[str, float] = {}
+    for u, n in zip(units, counts, strict=True):
+        by_unit[u] = by_unit.get(u, 0) + n
+    unit = max(by_unit, key=lambda u: (by_unit[u], -taxonomy.STRIKE_UNITS.index(u)))
+    top = min((i for i, u in enumerate(units) if u == unit), key=lambda i: (-counts[i], starts[i], i))
+    return _strike(rows.iloc[top])
 
 
 def type_counts(events: pd.DataFrame) -> list[tuple[str, int]]:
@@ -199,6 +208,14 @@ def launched_by_side(counted: pd.DataFrame) -> str:
     return ", ".join(words)
 
 
+def plain(events: pd.DataFrame) -> pd.DataFrame:
+    """The columns a finding reads (`READ`), text as Python strings: every filter below copies
+    each column, and a column of pandas' Arrow-backed strings costs a pyarrow call per copy."""
+    events = events[[str(c) for c in READ if c in events.columns]]
+    text = [c for c, dtype in events.dtypes.items() if isinstance(dtype, pd.StringDtype)]
+    return events.astype(dict.fromkeys(text, object)) if text else events
+
+
 def _others(n: int) -> str:
     return f" · {n:,} other event{'s' if n != 1 else ''}" if n else ""
 
@@ -207,7 +224,7 @@ def headline(events: pd.DataFrame) -> str:
     """The finding of a view's events (each once, whatever its lanes)."""
     if events.empty:
         return "No events"
-    events = events.drop_duplicates(Col.EVENT_ID)
+    events = plain(events).drop_duplicates(Col.EVENT_ID)
     attacks = events[events[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES)]
     counted = strikes(events)
     others = len(events) - len(attacks)
