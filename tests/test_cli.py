@@ -296,6 +296,7 @@ def test_help_is_printed_without_the_rich_renderer():
         assert f"  {command} " in result.stdout, command
 
 
+@pytest.mark.slow  # a fresh interpreter per command
 def test_add_import_and_validate_import_neither_pandera_nor_the_engine_nor_the_charts(tmp_path: Path):
     data = tmp_path / "events.parquet"
     data.write_bytes(CURATED.read_bytes())

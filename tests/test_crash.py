@@ -37,6 +37,8 @@ from timeline.storage.locking import pid_running
 
 from conftest import CURATED, ROOT, frame, make_row
 
+pytestmark = pytest.mark.slow  # real writers killed at random moments
+
 TRIALS = int(os.environ.get("TIMELINE_CRASH_TRIALS", "32"))
 SEED = int(os.environ.get("TIMELINE_CRASH_SEED", str(random.randrange(1_000_000))))
 ACLED = ROOT / "tests" / "fixtures" / "import" / "acled_messy.csv"

@@ -36,21 +36,35 @@ def deck(curated_engine, story) -> decks.Deck:
 
 
 @pytest.fixture(scope="module")
-def pptx(deck) -> Presentation:
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The story's pptx and PDF as `timeline export --story` writes them, once for the module:
+    Kaleido rendering the 8 charts twice is most of this file's cost, and the tests below read
+    the files a briefer gets."""
     require_chromium()
-    return Presentation(io.BytesIO(decks.to_pptx(deck)))
+    out = tmp_path_factory.mktemp("decks") / "briefing"
+    result = runner.invoke(
+        app, ["export", "--story", "seed-article", "--format", "pptx", "--format", "pdf", "--data", str(CURATED),
+              "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
 
 
 @pytest.fixture(scope="module")
-def pdf(deck) -> PdfReader:
-    require_chromium()
-    return PdfReader(io.BytesIO(decks.to_pdf(deck)))
+def pptx(written: Path) -> Presentation:
+    return Presentation(written / "seed-article.pptx")
+
+
+@pytest.fixture(scope="module")
+def pdf(written: Path) -> PdfReader:
+    return PdfReader(written / "seed-article.pdf")
 
 
 def texts(slide) -> list[str]:
     return [s.text_frame.text for s in slide.shapes if s.has_text_frame and s.text_frame.text]
 
 
+@pytest.mark.slow  # Kaleido renders the story's deck
 def test_one_slide_per_step_and_a_title_slide(pptx, story):
     assert len(pptx.slides) == len(story.steps) + 1
     assert (Emu(pptx.slide_width).inches, Emu(pptx.slide_height).inches) == pytest.approx(
@@ -63,6 +77,7 @@ def test_one_slide_per_step_and_a_title_slide(pptx, story):
         assert slide.shapes.title.text_frame.text == step.title  # the outline and screen readers read it
 
 
+@pytest.mark.slow  # Kaleido renders the story's deck
 def test_each_step_slide_has_its_chart_caption_finding_and_footer(pptx, story, curated_engine):
     total = len(story.steps) + 1
     for number, (slide, step) in enumerate(zip(list(pptx.slides)[1:], story.steps, strict=True), 2):
@@ -84,6 +99,7 @@ def test_each_step_slide_has_its_chart_caption_finding_and_footer(pptx, story, c
         assert step.caption in notes and f"?story=seed-article&step={step.number}" in notes
 
 
+@pytest.mark.slow  # Kaleido renders the story's deck
 def test_no_text_on_a_slide_is_smaller_than_18_px(pptx, deck):
     for slide in pptx.slides:
         for shape in slide.shapes:
@@ -97,6 +113,7 @@ def test_no_text_on_a_slide_is_smaller_than_18_px(pptx, deck):
         assert too_small(svg, 18) == [], slide.title
 
 
+@pytest.mark.slow  # Kaleido renders the story's deck
 def test_pictures_and_text_stay_on_the_slide_and_apart(pptx):
     height = pptx.slide_height
     for slide in list(pptx.slides)[1:]:
@@ -113,6 +130,7 @@ def test_pictures_and_text_stay_on_the_slide_and_apart(pptx):
             assert beside or above or below, (shape.text_frame.text[:40], slide.shapes.title.text_frame.text)
 
 
+@pytest.mark.slow  # Kaleido renders the story's deck
 def test_the_pdf_is_the_same_deck(pdf, story):
     assert len(pdf.pages) == len(story.steps) + 1
     page = pdf.pages[0].mediabox
@@ -136,17 +154,11 @@ def test_any_view_goes_to_a_one_slide_pptx(curated_engine):
     assert any(t.startswith("Sources: ") and AS_OF in t for t in texts(slide))
 
 
-def test_story_decks_from_the_command_line(tmp_path: Path):
-    require_chromium()
-    out = tmp_path / "briefing"
-    result = runner.invoke(
-        app, ["export", "--story", "seed-article", "--format", "pptx", "--format", "pdf", "--data", str(CURATED),
-              "--out", str(out)],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["seed-article.pdf", "seed-article.pptx"]
-    assert len(Presentation(out / "seed-article.pptx").slides) == len(
-        PdfReader(out / "seed-article.pdf").pages
+@pytest.mark.slow  # Kaleido renders the story's deck
+def test_story_decks_from_the_command_line(written: Path, tmp_path: Path):
+    assert sorted(p.name for p in written.iterdir()) == ["seed-article.pdf", "seed-article.pptx"]
+    assert len(Presentation(written / "seed-article.pptx").slides) == len(
+        PdfReader(written / "seed-article.pdf").pages
     )
     one = tmp_path / "night.pptx"
     result = runner.invoke(
@@ -180,14 +192,15 @@ def test_a_step_link_and_its_deck_slide_show_the_same_view(deck, story):
         assert view.parse({"story": ["seed-article"], "step": [str(step.number)]})[0].step == step.number
 
 
-def test_libreoffice_opens_the_pptx_and_prints_every_slide(pptx, story, deck, tmp_path: Path):
+@pytest.mark.slow  # Kaleido renders the story's deck
+def test_libreoffice_opens_the_pptx_and_prints_every_slide(written, story, tmp_path: Path):
     """The deck in another office suite: LibreOffice converts it to a PDF with a page per slide
     and the captions as text. The pages go to test-artifacts/ as PNGs, to look at."""
     soffice = shutil.which("soffice")
     if soffice is None:
         pytest.skip("LibreOffice (soffice) not installed: apt-get install libreoffice-impress")
     source = tmp_path / "deck.pptx"
-    source.write_bytes(decks.to_pptx(deck))
+    shutil.copy(written / "seed-article.pptx", source)
     profile = (tmp_path / "profile").as_uri()  # its own profile: no clash with a running LibreOffice
     subprocess.run(
         [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",

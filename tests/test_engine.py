@@ -198,6 +198,7 @@ def test_frequencies_count_what_matches_beside_what_the_data_holds(curated_engin
     assert sum(november.values()) == curated_engine.match(view_of(from_="2024-11-01", to="2024-11-30")).count
 
 
+@pytest.mark.slow  # a dataset past the in-memory limit
 def test_a_dataset_held_in_memory_answers_as_its_files_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Datasets up to HOLD_ROWS are copied into DuckDB's memory; larger ones are read from
     their files. Both paths give the same answers, for every chart, views kept or not."""

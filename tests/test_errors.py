@@ -50,6 +50,7 @@ def test_debug_shows_the_traceback(dataset: Path, monkeypatch: pytest.MonkeyPatc
     assert isinstance(result.exception, ZeroDivisionError)  # raised through, for Python to print
 
 
+@pytest.mark.slow  # real `timeline` processes
 def test_at_the_real_entry_point_a_bug_has_no_traceback_unless_asked(dataset: Path, tmp_path: Path):
     script = (
         "import sys, timeline.stats as s\n"

@@ -80,6 +80,7 @@ def test_a_writer_stopped_after_logging_and_before_the_rename_is_voided_by_the_n
     assert f"void of {ghost.change_id}" in result.output
 
 
+@pytest.mark.slow  # a real process killed
 def test_a_real_sigkill_between_log_and_rename(curated: Path):
     script = textwrap.dedent(
         f"""
@@ -158,6 +159,7 @@ TRIALS = int(os.environ.get("TIMELINE_CRASH_TRIALS", "12"))
 
 # Under 1 CPU second a trial, but on a 2-core machine shared 15 ways this test took 153 s of
 # wall time: the suite's 300 s per test would fail it for being slow (as tests/test_crash.py).
+@pytest.mark.slow  # real writers killed
 @pytest.mark.timeout(300 + 30 * TRIALS)
 def test_writers_killed_at_random_moments_never_leave_a_change_without_its_line(curated: Path):
     """`timeline add` SIGKILLed at random moments of its write: after the next logged write,
@@ -325,6 +327,7 @@ def test_a_writer_stopped_between_the_log_and_the_manifest_rename_loses_nothing(
     assert len(datasets.load(folder)) == len(store.load(CURATED))
 
 
+@pytest.mark.slow  # a real process killed
 def test_a_real_sigkill_between_the_log_and_the_manifest_rename(folder: Path):
     script = textwrap.dedent(
         f"""

@@ -507,6 +507,7 @@ ENTRY_POINT_CASES = [c for c in CASES if c.id in {
 }]  # fmt: skip
 
 
+@pytest.mark.slow  # a real `timeline` process per case
 @pytest.mark.parametrize("case", ENTRY_POINT_CASES, ids=[c.id for c in ENTRY_POINT_CASES])
 def test_hostile_input_at_the_entry_point(case: Case, tmp_path: Path, dataset_bytes: bytes):
     args, env = prepare(case, tmp_path, dataset_bytes)
@@ -558,6 +559,7 @@ UNPRIVILEGED = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # a real `timeline` process per case
 @pytest.mark.parametrize(("id", "args", "message"), UNPRIVILEGED, ids=[u[0] for u in UNPRIVILEGED])
 def test_permission_denied_as_an_unprivileged_user(id: str, args: list[str], message: str, shared: Path):
     prefix = _as_nobody()

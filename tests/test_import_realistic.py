@@ -246,6 +246,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("realistic")
 
 
+@pytest.mark.slow  # a realistic export of thousands of rows
 def test_acled_export_through_a_spreadsheet(folder: Path, tmp_path: Path):
     generated = acled_file(folder)
     df, result = import_and_check("acled", generated, tmp_path)

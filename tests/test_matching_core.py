@@ -207,6 +207,7 @@ def synthetic_sources(n: int, seed: int = 5) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+@pytest.mark.slow  # thousands of reports matched four ways
 def test_time_slices_agree_with_the_whole_match(tmp_path):
     data = synthetic_sources(1500)
     dims = (Dimension("t", ("t",)),)

@@ -169,6 +169,7 @@ def test_unknown_engine_is_a_bad_flag():
     assert "choose duckdb or spark" in result.output
 
 
+@pytest.mark.slow  # 3,000 events matched whole and in slices
 def test_sliced_match_of_a_partitioned_dataset(tmp_path: Path):
     folder = tmp_path / "events"
     assert runner.invoke(app, ["synth", "--events", "3000", "--out", f"{folder}/"]).exit_code == 0

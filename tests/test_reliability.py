@@ -258,6 +258,7 @@ def tiny_disk(tmp_path: Path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.slow  # a real full file system
 def test_a_real_full_disk(tiny_disk: Path, dataset: Path, tmp_path: Path):
     path = tiny_disk / "events.parquet"
     path.write_bytes(dataset.read_bytes())

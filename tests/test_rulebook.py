@@ -14,6 +14,7 @@ def _run(script: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_the_rules_load_without_pyspark_and_pyspark_still_imports_after():
     pytest.importorskip("pyspark")  # installed by the `spark` extra, as in the test environment
     out = _run(
@@ -30,6 +31,7 @@ def test_the_rules_load_without_pyspark_and_pyspark_still_imports_after():
     assert int(columns) > 10  # and the rules are all there
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_pyspark_already_imported_is_left_alone():
     pytest.importorskip("pyspark")
     out = _run(

@@ -173,6 +173,7 @@ def test_the_second_of_two_editors_sees_the_first_change_and_keeps_their_own(cur
     assert service.current(curated, RECORD_NIGHT)["count"] == 200
 
 
+@pytest.mark.slow  # two real processes
 def test_two_processes_correcting_at_once_one_conflict_and_nothing_lost(curated: Path):
     _, version = opened(curated)
     script = textwrap.dedent(

@@ -10,7 +10,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pyspark
 import pytest
 
 from test_parity import answers, assert_same
@@ -30,6 +29,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def connect_url(tmp_path_factory: pytest.TempPathFactory):
+    import pyspark  # here, not at the top: collecting it made every worker's pandera load PySpark's pandas too
+
     require_java()
     close_spark()  # a local session (the parity tests') and a Connect session cannot share a process
     home = Path(pyspark.__file__).parent

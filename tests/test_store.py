@@ -85,6 +85,7 @@ def test_crash_during_write_keeps_the_old_file(dataset: Path, monkeypatch: pytes
     assert not list(dataset.parent.glob(".*.tmp"))
 
 
+@pytest.mark.slow  # two real processes
 def test_two_processes_appending_at_once_lose_nothing(tmp_path: Path):
     path = tmp_path / "events.parquet"
     script = textwrap.dedent(
