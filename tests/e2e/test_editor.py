@@ -174,7 +174,8 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     wait_for_app(page)
     assert page.get_by_text(re.compile(r"1 of 91 events")).count() == 1
     timeline = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
-    assert timeline.locator(".barlayer .point").count() >= 1  # drawn as a week-long bar
+    # drawn as a week-long bar: the chart draws after the script run has ended, so wait for it
+    timeline.locator(".barlayer .point").first.wait_for(timeout=30_000)
     card = page.locator(f".st-key-card-{NEW_ID}")
     card.wait_for()
     assert "Finland closes its border crossings again" in card.inner_text()
