@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline.domain.schema import as_arrow, one_array
+from timeline.domain.schema import one_array
 
 
 def text_bytes(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
@@ -43,6 +43,15 @@ def is_plain_text(values: object) -> bool:
     return isinstance(values, pa.Array) and (
         pa.types.is_string(values.type) or pa.types.is_large_string(values.type)
     )
+
+
+def of_series(s: pd.Series) -> pa.Array | None:
+    """The plain Arrow text behind a column of pandas' Arrow-backed string dtype (one array,
+    not copied), else None: the columns the byte checks here can read."""
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return None
+    values = one_array(pa.array(s.array))
+    return values if is_plain_text(values) else None
 
 
 def byte_sizes(values: pa.Array) -> np.ndarray:
@@ -93,8 +102,8 @@ def duplicated(s: pd.Series, keep: Literal["first", False] = "first") -> np.ndar
     """`Series.duplicated(keep)` (missing values equal to one another), by Arrow's hashing
     for a column of Arrow text: pandas hashes its values as Python objects (0.2-0.4 CPU s per
     million ids)."""
-    values = as_arrow(s) if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" else None
-    if values is None or not is_plain_text(values):
+    values = of_series(s)
+    if values is None:
         return np.asarray(s.duplicated(keep=keep), dtype=bool)
     codes = np.asarray(pc.dictionary_encode(values, null_encoding="encode").indices, dtype=np.int64)
     if keep is False:

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline.domain.arrowtext import trim_blank
+from timeline.domain.arrowtext import of_series, trim_blank
 from timeline.domain.problems import Problem, problems_at, short
 from timeline.domain.schema import (
     COLUMNS,
@@ -24,7 +24,6 @@ from timeline.domain.schema import (
     Col,
     Kind,
     as_arrow,
-    one_array,
 )
 
 INT64_MAX = 2**63 - 1
@@ -63,14 +62,6 @@ def _blank_to_na(s: pd.Series) -> pd.Series:
 
 Bad = list[tuple[str, pd.Series]]
 """What a coercer found wrong: (reason, mask of the rows with that problem)."""
-
-
-def _arrow_text(s: pd.Series) -> pa.Array | None:
-    """The Arrow text behind a column of the canonical text dtype (pyarrow storage), else None."""
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
-        return None
-    arr = pa.array(s.array)
-    return one_array(arr)
 
 
 def _coerce_arrow_text(arr: pa.Array, index: pd.Index) -> tuple[pd.Series, Bad]:
@@ -250,7 +241,7 @@ def coerce_frame(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Bad]]:
             empty = pd.Series([None] * len(raw), index=raw.index, dtype="object")
             out[name] = _COERCERS[f.kind](empty)[0]
             continue
-        text = _arrow_text(raw[name]) if f.kind is Kind.STRING else None
+        text = of_series(raw[name]) if f.kind is Kind.STRING else None
         if text is not None:
             out[name], bad = _coerce_arrow_text(text, raw.index)
         else:

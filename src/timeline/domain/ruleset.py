@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pycountry
 
 from timeline.domain import taxonomy
-from timeline.domain.arrowtext import byte_sizes, is_plain_text, text_bytes
+from timeline.domain.arrowtext import byte_sizes, of_series, text_bytes
 from timeline.domain.schema import FIELDS, Col, Kind, as_arrow
 
 Predicate = Callable[[pd.Series], Any]
@@ -91,10 +91,8 @@ def length(error: str, least: int | None = None, most: int | None = None) -> Rul
 def _byte_sizes(s: pd.Series) -> np.ndarray | None:
     """The UTF-8 sizes of a column of Arrow text without nulls (None for any other column): a
     value of at most N bytes has at most N characters, and one of 0 bytes is blank."""
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
-        return None
-    values = as_arrow(s)
-    return byte_sizes(values) if is_plain_text(values) and not values.null_count else None
+    values = of_series(s)
+    return byte_sizes(values) if values is not None and not values.null_count else None
 
 
 def custom(ok: Predicate, error: str) -> Rule:
