@@ -129,8 +129,9 @@ def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
         if dates:
             mask = pc.or_(mask, pc.match_substring_regex(arr, dates))
         hits = np.asarray(mask.fill_null(False), dtype=bool)
-        if few:
-            hits = np.isin(np.arange(len(out)), rows[hits], assume_unique=True)
+        if few:  # back to the chunk's rows
+            found, hits = hits, np.zeros(len(out), dtype=bool)
+            hits[rows[found]] = True
         if hits.any():
             out[name] = out[name].mask(hits, "")
     return out
