@@ -253,13 +253,17 @@ HEAVY = (
     "openpyxl",
     "pptx",
     "pyspark",
+    "pydantic",
+    "click",
 )
 """What `timeline --help` must not wait for: each of these takes from a tenth of a second to
-a second to import (docs/performance.md, "Command start-up")."""
-COMMAND_ONLY = ("pandera", "ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx", "pyspark")
+a second to import (docs/performance.md, "Command start-up"); pydantic, which typer converts
+flag values with, about 0.07 s (cli/flags.py converts them); click, which typer vendors, 0.01 s."""
+COMMAND_ONLY = ("pandera", "ibis", "duckdb", "plotly", "kaleido", "streamlit", "openpyxl", "pptx", "pyspark",
+                "pydantic", "click")  # fmt: skip
 """What `timeline add`, `import` and `validate` do not need: pandera (the rules are checked by
 domain/vectorised.py; pandera is only their reference in the tests), the engine, the charts,
-the exports, and PySpark."""
+the exports, PySpark, and pydantic and click (typer's flag conversion, done by cli/flags.py)."""
 
 
 def _loaded_after(script: str) -> set[str]:

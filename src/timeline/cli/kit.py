@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from timeline.cli import flags
 from timeline.domain import errors
 from timeline.storage import paths
 
@@ -110,7 +110,7 @@ class LazyCommand(TyperCommand):
 
     loader: Callable[[], Callable[..., Any]]
 
-    def load(self) -> click.Command:
+    def load(self) -> TyperCommand:
         real = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
         real.command(self.name)(self.loader())
         return typer.main.get_command(real)
@@ -137,10 +137,12 @@ def _not_loaded() -> None:
 class Boundary(TyperGroup):
     """The `timeline` group, catching what escapes a command (see the module docstring)."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
         name, command, rest = super().resolve_command(ctx, args)
         if isinstance(command, LazyCommand):
             command = command.load()
+        if command is not None:  # its values converted without pydantic (cli/flags.py)
+            flags.plain(command, ctx)
         return name, command, rest
 
     def make_context(self, info_name: str | None, args: list[str], *rest: Any, **options: Any) -> Any:
@@ -148,6 +150,10 @@ class Boundary(TyperGroup):
         ctx = super().make_context(info_name, args, *rest, **options)
         ctx.meta[_ARGV] = argv
         return ctx
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        flags.plain(self, ctx)  # --debug and --help, without pydantic (cli/flags.py)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
