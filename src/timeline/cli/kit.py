@@ -9,13 +9,16 @@ saved report, exit 70. With `--debug` (or TIMELINE_DEBUG=1) the traceback is sho
 
 Nothing here imports pandas or the validator at start-up, and `lazy_command` lists a command
 whose module is imported only when it runs: `timeline --help` answers before pandas, Ibis,
-plotly or Kaleido would have loaded (docs/performance.md, "Command start-up").
+plotly or Kaleido would have loaded (docs/performance.md, "Command start-up"). `command`
+registers every other command so that typer builds it only when it runs, and the commands'
+values are converted without pydantic (`flags`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
 import os
 import shlex
 import sys
@@ -126,6 +129,26 @@ def lazy_command(
     def register(loader: Callable[[], Callable[..., Any]]) -> None:
         cls = type(f"Lazy_{loader.__name__}", (LazyCommand,), {"loader": staticmethod(loader)})
         app.command(name, cls=cls, help=help, add_help_option=False)(_not_loaded)
+
+    return register
+
+
+def command(app: typer.Typer, name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`app.command(name)`, built only when it runs: typer builds every registered command
+    (its signature, annotations and each parameter) when the group is made, about 1 ms a
+    command on every start (docs/performance.md, "Command start-up"). `timeline --help` lists
+    it with its docstring's first paragraph; the function is returned as it is."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        paragraph = inspect.cleandoc(function.__doc__ or "").split("\n\n")[0]
+        named = name or function.__name__.replace("_", "-")
+
+        def load() -> Callable[..., Any]:
+            return function
+
+        load.__name__ = function.__name__
+        lazy_command(app, named, paragraph)(load)
+        return function
 
     return register
 
