@@ -1,4 +1,4 @@
-"""Command-line values converted without pydantic, for the flags every command has.
+"""Command-line values converted without pydantic, for every command's flags.
 
 typer (0.29) converts each value through a pydantic `TypeAdapter` built per parameter when a
 command runs; importing pydantic and building the adapters was about a seventh of the time
@@ -6,7 +6,7 @@ command runs; importing pydantic and building the adapters was about a seventh o
 typer offers no other converter: click's types are gone from the click it vendors, and a
 `parser=` is itself wrapped in a `TypeAdapter`.
 
-`plain(command)` gives each parameter of a built command a converter that handles the values
+`plain(command, ctx)` gives each parameter of a built command a converter that handles the values
 whose conversion is not in doubt (a text, a plain decimal number within the flag's range, a
 path, lists of them, and the defaults) and hands every other value to typer's own converter,
 built only then. So a value typer would refuse is refused by typer, with its message and exit
