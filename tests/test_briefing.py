@@ -161,3 +161,14 @@ def test_a_map_slide_keeps_its_names_apart_and_at_least_18_px(curated_engine):
     kept = {(a.x, a.y) for a in names}
     dots = [s for s in fig.layout.shapes if s.type == "circle"]
     assert dots and all((s.xanchor, s.yanchor) in kept for s in dots)
+
+
+def test_a_view_without_events_gives_an_empty_slide_not_an_error(curated_engine):
+    """A library caller asking for a slide of a view that matches nothing (the CLI refuses one
+    first) gets each chart at the slide's size, the timeline an empty plot, not a ZeroDivisionError."""
+    exports, v, texts = _slide(curated_engine, "timeline", q="zzzqqq-nothing-matches")
+    assert curated_engine.match(v).count == 0
+    size = briefing.SIZES["slide-16x9"]
+    for chart in ("timeline", "counts", "map"):
+        fig = exports.briefing_figure(chart, curated_engine, v, size, texts)
+        assert (fig.layout.width, fig.layout.height) == (size.width, size.height), chart

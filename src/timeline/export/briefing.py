@@ -205,7 +205,7 @@ def slide_timeline(
     legend = _legend_rows(fig, plot_w, base) * round(base * 1.6) + round(base * 0.6)
     room = size.height - frame.top - frame.bottom - dates - legend
     natural = _plot_height(fig)
-    if not data.aggregated and natural * 1.05 < room:
+    if not data.aggregated and 0 < natural * 1.05 < room:
         # Larger marks, then taller lanes (at most MAX_LANE_PX in a deck's picture), laid out again.
         scale = min(max_scale, room / natural)
         # a slide's lanes share its whole height (two lanes do not leave half of it empty)
@@ -217,7 +217,8 @@ def slide_timeline(
             lane_height=lane_px, whole_marks=True,
         )  # fmt: skip
         natural = _plot_height(fig)
-    plot_h = min(natural, room) if not data.aggregated else room
+    # a view with nothing to lay out (no events) keeps an empty plot of the slide's room
+    plot_h = min(natural, room) if not data.aggregated and natural > 0 else room
     top = frame.top + dates  # under the title, as a slide reads; spare room stays at the bottom
     height = size.height if fill else round(frame.top + dates + plot_h + legend + frame.bottom)
     bottom = height - top - plot_h
