@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from test_vectorised import _canonical_hostile, _hostile_frame, _raw, _sorted
 from timeline.domain import rulebook, screen, vectorised
 from timeline.domain.coercion import coerce_frame
 from timeline.domain.schema import Col
 from timeline.domain.validation import check
 
 from conftest import make_row
-from test_vectorised import _canonical_hostile, _hostile_frame, _raw, _sorted
 
 
 def _interleaved(valid: int = 1_500) -> pd.DataFrame:
