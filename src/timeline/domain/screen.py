@@ -82,10 +82,25 @@ def _not_true(mask: pa.Array) -> np.ndarray:
     return np.asarray(mask.fill_null(False), dtype=bool) if mask.null_count else np.asarray(mask, dtype=bool)
 
 
+def _matching(arr: pa.Array, pattern: str, per_value: bool) -> np.ndarray:
+    """Per row: whether the value matches `pattern` (Arrow's regex kernel, as pandas' `str.match`
+    runs it); with `per_value`, the pattern runs once per distinct value (a dataset label is
+    one value on every row), not once per row."""
+    if not per_value:
+        return _not_true(pc.match_substring_regex(arr, pattern))
+    encoded = pc.dictionary_encode(arr)
+    ok = _not_true(pc.match_substring_regex(encoded.dictionary, pattern))
+    return (
+        ok[np.asarray(encoded.indices.fill_null(0), dtype=np.int64)] if len(ok) else np.zeros(len(arr), bool)
+    )
+
+
 def _text_rows(col: Col, arr: pa.Array) -> np.ndarray:
     """Rows whose text could break the column's rules: too many bytes for its length limit
     (bytes bound characters from above), a control character, a value outside its list or
     pattern, or blank where it must not be."""
+    if arr.null_count == len(arr):  # a column the format leaves empty
+        return np.zeros(len(arr), dtype=bool)
     bad = byte_sizes(arr) > MAX_LENGTH[col] if col in MAX_LENGTH else np.zeros(len(arr), dtype=bool)
     present = ~_nulls(arr)
     if col in MAX_LENGTH:
@@ -93,7 +108,7 @@ def _text_rows(col: Col, arr: pa.Array) -> np.ndarray:
     if col in ALLOWED:
         bad |= present & ~_not_true(pc.is_in(arr, value_set=pa.array(ALLOWED[col], pa.string())))
     if col in PATTERNS:
-        bad |= present & ~_not_true(pc.match_substring_regex(arr, _match_pattern(PATTERNS[col])))
+        bad |= present & ~_matching(arr, _match_pattern(PATTERNS[col]), per_value=col is not Col.EVENT_ID)
     if col in NONBLANK:
         bad |= present & (byte_sizes(arr) == 0)
     return bad
