@@ -54,21 +54,6 @@ def test_slugs_are_schema_slugs_even_from_cyrillic():
     ]
 
 
-def test_ids_of_letters_and_digits_are_lowercased_as_any_other_slug():
-    """ACLED's ids ('UKR12345') take the lowercasing shortcut; a column with one other value
-    does not, and both give what the words-and-dashes rule gives value by value."""
-    plain = ["UKR12345", "ukr7", "", "RUS0"]
-    assert fields.slug(s(*plain)).tolist() == ["ukr12345", "ukr7", "", "rus0"]
-    mixed = [*plain, " UKR9 ", "UKR-1/2", "Ї1"]
-    expected = [fields.slug(s(v)).iloc[0] for v in mixed]
-    assert (
-        fields.slug(s(*mixed)).tolist()
-        == expected
-        == ["ukr12345", "ukr7", "", "rus0", "ukr9", "ukr-1-2", "i1"]
-    )
-    assert fields.slug(s(*plain)).dtype == fields.slug(s(*mixed)).dtype == fields.STRING
-
-
 def test_string_lists_split_trim_and_drop_repeats():
     lists = fields.string_lists(pd.RangeIndex(2), s("A", ""), s("B; A ;", "C"), split=";")
     assert [list(v) for v in lists] == [["A", "B"], ["C"]]

@@ -9,7 +9,6 @@ a two-million-row file fast; nothing here loops over rows in Python.
 from __future__ import annotations
 
 import hashlib
-import string
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from timeline.domain.arrowtext import of_series, text_bytes
 from timeline.domain.dates import MONTHS
 from timeline.domain.schema import PANDAS_DTYPES, STRING_LIST, Kind, one_array
 from timeline.importers import countries
@@ -205,19 +203,9 @@ def event_dates(s: pd.Series, order: DateOrder | None = None) -> tuple[pd.Series
     return parsed, (t.notna() & parsed.isna()).astype(bool)
 
 
-_ALNUM = np.zeros(256, dtype=bool)
-_ALNUM[np.frombuffer(string.ascii_letters.encode() + string.digits.encode(), dtype=np.uint8)] = True
-"""The bytes of ASCII letters and digits: a value of these only is its own slug, lowercased."""
-
-
 def slug(s: pd.Series) -> pd.Series:
     """Lowercase a-z0-9 words joined by '-' (Cyrillic transliterated): 'Shahed-136/131' ->
     'shahed-136-131', 'Молнія' -> 'molniia'."""
-    values = of_series(s)
-    if values is not None and not values.null_count:  # ids such as ACLED's 'UKR12345', one
-        _, _, data = text_bytes(values)  # per row: lowercased in one kernel when the bytes allow
-        if _ALNUM[data].all():
-            return pd.Series(pd.arrays.ArrowStringArray(pc.ascii_lower(values), dtype=STRING), index=s.index)
     lowered = text(s).fillna("").str.lower()
     if lowered.str.contains(r"[а-яґєіїё]", regex=True).any():
         lowered = lowered.map(lambda v: "".join(_CYRILLIC.get(ch, ch) for ch in v)).astype(STRING)
