@@ -211,3 +211,21 @@ def test_a_merged_spill_reads_a_file_stored_in_other_types_as_the_schema_says(tm
     assert stored.schema.field(str(Col.TITLE)).type == pa.string()
     assert stored.column(str(Col.EVENT_ID)).to_pylist() == ["a", "b", "c"]
     assert stored.column(str(Col.TITLE)).to_pylist()[1] == "Retitled"
+
+
+def test_the_spill_keeps_only_the_ids_of_what_it_wrote(tmp_path: Path):
+    """Each chunk's ids are kept to the end (`close`), not the chunk: a column of a batch
+    read as one block (a DuckDB result, an IPC stream) would keep every column of that batch
+    alive, some 40 MB a chunk of summaries on a large import."""
+    rows = _rows("acled", *[make_row(event_id=f"e{i}", summary="x" * 2_000) for i in range(500)])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, ARROW_SCHEMA) as writer:
+        writer.write_table(to_arrow(rows))
+    block = sink.getvalue()  # every column below is a slice of this one buffer
+    table = pa.ipc.open_stream(block).read_all()
+    spill = Spill(tmp_path / "new.parquet", "acled")
+    spill.write(table)
+    start, end = block.address, block.address + block.size
+    kept = [buf for ids in spill.ids for chunk in ids.chunks for buf in chunk.buffers() if buf is not None]
+    assert kept and not any(start <= buf.address < end for buf in kept)
+    assert spill.close().ids.to_pylist() == [f"e{i}" for i in range(500)]

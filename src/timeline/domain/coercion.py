@@ -82,8 +82,16 @@ def _coerce_string(s: pd.Series) -> tuple[pd.Series, Bad]:
     return out, [("expected text", bad if bad is not None else pd.Series(False, index=s.index))]
 
 
+_DAY_MS = 86_400_000
+
+
 def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
     reason = "not a date in YYYY-MM-DD form"
+    if s.dtype == PANDAS_DTYPES[Kind.DATE]:  # canonical already (a mapped import): a time of day
+        values = s.to_numpy()  # is the one problem, found from the milliseconds, not pandas' normalize
+        has_time = ~np.isnat(values) & (values.view(np.int64) % _DAY_MS != 0)
+        if not has_time.any():
+            return s, [(reason, pd.Series(has_time, index=s.index))]
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         naive = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         has_time = naive.notna() & naive.ne(naive.dt.normalize())
@@ -161,6 +169,8 @@ def _coerce_int(s: pd.Series) -> tuple[pd.Series, Bad]:
 
 def _coerce_float(s: pd.Series) -> tuple[pd.Series, Bad]:
     """Finite numbers; text, booleans, NaN and infinity are reported."""
+    if s.dtype == np.float64 and not np.isinf(s.to_numpy()).any():  # finite or missing: as they are
+        return s, [("not a finite number", pd.Series(False, index=s.index))]
     if pd.api.types.is_float_dtype(s.dtype):  # numbers already: no detour through objects
         numbers = s.astype("float64")
         bad = s.notna() & ~np.isfinite(numbers.fillna(np.inf))
@@ -217,6 +227,8 @@ def _split_text_lists(s: pd.Series) -> pd.Series:
 
 
 def _coerce_timestamp(s: pd.Series) -> tuple[pd.Series, Bad]:
+    if s.dtype == PANDAS_DTYPES[Kind.TIMESTAMP]:  # stamped by the append path: nothing to parse
+        return s, [("not an ISO 8601 timestamp", pd.Series(False, index=s.index))]
     parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
     return parsed.astype("datetime64[ms, UTC]"), [("not an ISO 8601 timestamp", s.notna() & parsed.isna())]
 

@@ -34,6 +34,7 @@ from timeline.domain.ruleset import (
     column_rules,
     control_reason,
 )
+from timeline.domain.screen import suspects
 
 BUILTIN_REASONS = {
     "not_nullable": "is required but empty",
@@ -85,11 +86,34 @@ def _column_failures(
     return out
 
 
-def failures(df: pd.DataFrame, groups: np.ndarray | None = None) -> pd.DataFrame:
+def _no_failures() -> pd.DataFrame:
+    return pd.DataFrame({"reason": [], "column": [], "index": []})
+
+
+SCREEN_ROWS = 1_000
+"""Frames of at least this many rows are screened first (`screen.suspects`); smaller ones
+cost less through the rules alone than the screen's own column operations."""
+
+
+def failures(df: pd.DataFrame, groups: np.ndarray | None = None, screened: bool = True) -> pd.DataFrame:
     """Every rule violation of a canonical frame (index reset) as (reason, column, index), the
     rows pandera's failure cases give (`rulebook.failures`), built column by column. Every
     rule is about one row except unique values: with `groups` (a label per row), a value
-    is unique within its group, as if each group were checked alone."""
+    is unique within its group, as if each group were checked alone.
+
+    With `screened`, the rules run only on the rows `screen.suspects` marks (every row
+    sharing an id among them), the positions mapped back: the same failures in the same
+    order, without the pandas bookkeeping for the rows that pass everything."""
+    if screened and groups is None and len(df) >= SCREEN_ROWS:
+        suspect = suspects(df)
+        if suspect is not None and not suspect.any():
+            return _no_failures()
+        if suspect is not None and not suspect.all():
+            rows = np.flatnonzero(suspect)
+            found_in = failures(df.iloc[rows].reset_index(drop=True), screened=False)
+            if not len(found_in):
+                return found_in
+            return found_in.assign(index=rows[found_in["index"].to_numpy(dtype=np.int64)])
     found: list[tuple[str, str, np.ndarray]] = []  # frame-wide rules first, as pandera lists them
     all_null: np.ndarray | None = None
     for rule in ROW_RULES:
@@ -105,7 +129,7 @@ def failures(df: pd.DataFrame, groups: np.ndarray | None = None) -> pd.DataFrame
         if str(col) in df.columns:
             found += _column_failures(str(col), column, df[str(col)], groups)
     if not found:
-        return pd.DataFrame({"reason": [], "column": [], "index": []})
+        return _no_failures()
     return pd.DataFrame(
         {
             "reason": np.concatenate([np.full(len(p), r, dtype=object) for r, _, p in found]),

@@ -82,7 +82,11 @@ class Spill:
             self.fh = os.fdopen(fd, "wb")
             self.writer = pq.ParquetWriter(self.fh, table.schema, compression="zstd")
         self.writer.write_table(table.cast(self.writer.schema))
-        self.ids.append(table.column(str(Col.EVENT_ID)))
+        ids = table.column(str(Col.EVENT_ID))
+        # copied (combine_chunks copies even one chunk): a column taken as it is can share its
+        # owner with every other column of the batch it came from (a DuckDB result: some 40 MB
+        # a chunk of summaries and titles), all kept alive until the import ends
+        self.ids.append(pa.chunked_array([ids.combine_chunks()]))
 
     def close(self) -> Spilled | None:
         """The written rows, the file complete and fsynced; None when no row was written."""
