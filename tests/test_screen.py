@@ -2,12 +2,15 @@
 on its rows alone gives the problems of the whole frame: the same rows, reasons, messages
 and order as the unscreened check and as pandera (`rulebook`, the reference)."""
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from test_vectorised import _canonical_hostile, _hostile_frame, _raw, _sorted
-from timeline.domain import rulebook, screen, vectorised
+from timeline.domain import rulebook, ruleset, screen, vectorised
 from timeline.domain.coercion import coerce_frame
 from timeline.domain.schema import Col
 from timeline.domain.validation import check
@@ -77,3 +80,19 @@ def test_a_large_frame_gets_pandera_s_problems():
     _, got = check(raw)
     _, expected = vectorised.check_with(raw, rulebook.failures)
     assert got == expected
+
+
+SCREENED_RULESET = "bea21e2a0fc9c46417b50808e29ac6ce904fec7382b34fdb2202a0cb4585acae"
+"""sha256 of `domain/ruleset.py` when `screen.py` was last checked to cover each of its rules."""
+
+
+def test_the_screen_was_checked_against_this_ruleset():
+    """The screen restates each rule in Arrow and numpy, and a row it passes is never shown to
+    the rules: a rule added to or changed in ruleset.py but not in the screen would let bad rows
+    through. The hostile frames above cannot know of a new rule, so any change to ruleset.py
+    fails here until someone has checked screen.py against it and updated the digest."""
+    source = Path(ruleset.__file__).read_bytes().replace(b"\r\n", b"\n")
+    assert hashlib.sha256(source).hexdigest() == SCREENED_RULESET, (
+        "domain/ruleset.py changed: make screen.suspects mark every row each new or changed rule "
+        "could reject (and add a hostile row for it in test_vectorised), then update SCREENED_RULESET"
+    )

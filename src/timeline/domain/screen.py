@@ -8,7 +8,8 @@ views (no copies of text) and marks every row that *could* fail: a row it passes
 rule, so the rules themselves run only on the marked rows, and their problems, messages and
 order stay theirs. It may mark more than the rules find (a row with an area code is always
 marked, for one); it must never mark fewer: `tests/test_screen.py` holds it to the rules on
-hostile rows that break every one.
+hostile rows that break every one, and `test_the_screen_was_checked_against_this_ruleset`
+fails on any change to `ruleset.py` until this screen has been checked against it.
 """
 
 from __future__ import annotations
