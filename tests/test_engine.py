@@ -373,3 +373,23 @@ def test_a_large_kept_views_lanes_and_map_cells_run_the_sql_ibis_compiles(tmp_pa
     assert {"type lanes", "listed lanes", "map cells"} <= shapes
     for _, ran, ibis_sql in shaped_sql:
         assert ran == ibis_sql
+
+
+def test_a_kept_answer_is_not_changed_by_what_a_caller_does_to_its_copy(curated_engine):
+    """The timeline, the map and the table each change the rows they get (a column added, a
+    value written, rows dropped): the next reader, and the next rerun, still get the engine's."""
+    engine = curated_engine
+    v = view_of(engine, type="drone_attack")
+    before = engine.drawn(v)
+    mine = engine.drawn(v)
+    mine.loc[0, Col.TITLE] = "changed"
+    mine["lane"] = "x"
+    mine = mine.drop(index=[1])
+    timeline = engine.timeline(v)
+    timeline.events.loc[0, Col.EVENT_TYPE] = "call"
+    series = engine.strikes(v)
+    series.frame.loc[0, "launched"] = -1
+    again = engine.drawn(v)
+    pd.testing.assert_frame_equal(again, before)
+    assert engine.timeline(v).events.loc[0, Col.EVENT_TYPE] == "drone_attack"
+    assert engine.strikes(v).frame.loc[0, "launched"] > 0

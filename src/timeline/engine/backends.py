@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import os
 import secrets
 import sys
@@ -102,6 +103,29 @@ def threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def fresh(value: R) -> R:
+    """A kept answer as a caller gets it, safe to change without changing what is kept: each
+    frame or series a shallow copy (pandas' copy-on-write copies its columns when one is
+    written, as a deep copy did up front; both share the Python lists in a column), each
+    dataclass, dict, list and tuple a new one of fresh values, anything else a deep copy. A
+    view's rows are read by the timeline, the map, the table and the cards' check: copying
+    them whole for each was a few milliseconds of a filter change."""
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=False)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: fresh(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **fields)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {k: fresh(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list | tuple) and type(value) in (list, tuple):
+        return type(value)(fresh(v) for v in value)  # type: ignore[return-value]
+    if value is None or isinstance(value, str | int | float | bool | bytes):
+        return value
+    return copy.deepcopy(value)
+
+
 class Backend:
     """One query engine: gives an Ibis table for a dataset source and runs expressions on it."""
 
@@ -135,7 +159,7 @@ class Backend:
                             self._results.popitem(last=False)
             with self._results_lock:
                 self._computing.pop(key, None)
-        return copy.deepcopy(found)  # type: ignore[return-value]
+        return fresh(found)  # type: ignore[return-value]
 
     def _found(self, key: Hashable) -> object | None:
         with self._results_lock:
