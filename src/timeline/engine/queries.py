@@ -273,12 +273,15 @@ class Engine:
             return Match(s.rows, s.first_day, s.last_day, s.located)
         held = self.backend.held(self.source.key) is not None
         text = any(isinstance(f, view.TextWords) for f in v.active)
-        if not held or text:  # a text search is the costly test: run it once, keep what it found
+        # A text search is the costly test: run it once, keep what it found. A held dataset of
+        # at most `KEEP_HELD` rows is kept first too (no view of it can match more): the count
+        # then reads the copy, from SQL compiled once (`ask`), not the predicates again.
+        if not held or text or self.summary.rows <= KEEP_HELD:
             self._keep(v)
         t = self._where(v, [Col.DATE_START, Col.DATE_END, Col.LATITUDE])
         row = self.ask(t, ("match",), _match_totals).iloc[0]
         n = int(row["n"])
-        if held and not text and n <= KEEP_HELD:
+        if held and not text and n <= KEEP_HELD < self.summary.rows:
             self._keep(v)
         return Match(n, to_day(row["first"]), to_day(row["last"]), int(row["located"] or 0) if n else 0)
 
