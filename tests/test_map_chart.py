@@ -316,3 +316,21 @@ def test_a_story_extent_is_shown_and_what_lies_beyond_it_counted(curated_engine)
     counts = map_counts(data, extent)
     moscow = int((data.points[Col.LOCATION] == "Moscow").sum())
     assert counts.outside > moscow > 0 and f"Moscow ({moscow})" in counts.caption()
+
+
+@pytest.mark.parametrize("extent", [None, (120.0, 30.0, 135.0, 45.0)])
+def test_the_pages_map_and_caption_from_one_fit_are_the_map_and_counts_alone(curated_engine, extent):
+    """The page sorts and fits the events once for the map and its caption: the same figure
+    (its JSON) and the same numbers and places as drawing and counting apart."""
+    from timeline.figures.map_chart import map_with_counts
+
+    for v in (
+        view_of(),
+        view_of(curated_engine, type="drone_attack"),
+        view_of(curated_engine, country="KOR"),
+    ):
+        data = curated_engine.map(v)
+        fig, counts = map_with_counts(data, extent=extent)
+        assert fig.to_json() == map_figure(data, extent=extent).to_json()
+        assert counts == map_counts(data, extent)
+        assert counts.exact + counts.near + counts.shaded > 0

@@ -221,8 +221,12 @@ def map_counts(data: MapData, extent: tuple[float, float, float, float] | None =
     if data.points is None:
         return MapCounts(data.total, data.located, 0, 0, (), data.total - data.located, aggregated=True)
     events = sort_events(data)
+    return counts_of(data, events, fit_events(events, extent))
+
+
+def counts_of(data: MapData, events: PlacedEvents, fitted: Fitted) -> MapCounts:
+    """`map_counts` of events already sorted and fitted (the map's figure does both)."""
     precision = events.points["_precision"].to_numpy() if len(events.points) else np.empty(0)
-    fitted = fit_events(events, extent)
     return MapCounts(
         total=data.total,
         exact=int((precision == 1).sum()),
