@@ -297,6 +297,8 @@ def map_with_counts(
         counts = map_counts(data, extent)
     else:
         events = sort_events(data)
+        if not len(events.points) and not events.areas:  # nothing to draw, nothing to fit
+            return figure([], {}), map_counts(data, extent)
         fitted = fit_events(events, extent)
         counts = counts_of(data, events, fitted)  # before drawing, which adds to what it reads
         drawn = _drawn_events(events, fitted)
