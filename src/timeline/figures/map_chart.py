@@ -282,7 +282,7 @@ def map_figure(
     engine aggregated, squares per cell sized by events. `extent` (west, south, east, north)
     shows that area instead of fitting the events (a story's step). `map_counts(data)` gives
     the numbers for a caption."""
-    return map_with_counts(data, height=height, extent=extent)[0]
+    return _map(data, height, extent, counted=False)[0]
 
 
 def map_with_counts(
@@ -290,17 +290,28 @@ def map_with_counts(
 ) -> tuple[go.Figure, MapCounts]:
     """`map_figure` and `map_counts` of the same data, its events sorted and fitted once for
     both (the page shows the map with its caption)."""
+    fig, counts = _map(data, height, extent, counted=True)
+    assert counts is not None
+    return fig, counts
+
+
+def _map(
+    data: MapData, height: int, extent: tuple[float, float, float, float] | None, counted: bool
+) -> tuple[go.Figure, MapCounts | None]:
+    """The map, and (`counted`) its caption's numbers from the same sort and fit."""
     if data.points is None and data.cells is None:
-        return figure([], {}), map_counts(data, extent)
+        return figure([], {}), map_counts(data, extent) if counted else None
+    counts = None
     if data.cells is not None:
         drawn = _drawn_cells(data, extent)
-        counts = map_counts(data, extent)
+        counts = map_counts(data, extent) if counted else None
     else:
         events = sort_events(data)
         if not len(events.points) and not events.areas:  # nothing to draw, nothing to fit
-            return figure([], {}), map_counts(data, extent)
+            return figure([], {}), map_counts(data, extent) if counted else None
         fitted = fit_events(events, extent)
-        counts = counts_of(data, events, fitted)  # before drawing, which adds to what it reads
+        if counted:  # before drawing, which adds to what it reads
+            counts = counts_of(data, events, fitted)
         drawn = _drawn_events(events, fitted)
     if drawn is None:
         return figure([], {}), counts
