@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from timeline.cli.kit import DataOption, fail, fail_unwritten, report, warn
+from timeline.cli.kit import DataOption, command, fail, fail_unwritten, report, warn
 from timeline.domain import errors
 from timeline.storage import paths
 
@@ -137,6 +137,6 @@ def _write_rebuilt(table: pa.Table, out: Path, *, folder: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("history")(history_command)
-    app.command("revert")(revert_command)
-    app.command("rebuild")(rebuild_command)
+    command(app, "history")(history_command)
+    command(app, "revert")(revert_command)
+    command(app, "rebuild")(rebuild_command)

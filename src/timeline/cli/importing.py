@@ -35,9 +35,14 @@ DEFAULT_CHUNK_ROWS = 100_000
 
 def formats() -> dict[str, base.Format]:
     """The built-in formats by --format name."""
-    from timeline.importers import acled, gdelt, missile_attacks, ucdp
+    return {name: format_named(name) for name in FORMAT_NAMES if name != CSV}
 
-    return {f.name: f for f in (acled.FORMAT, ucdp.FORMAT, gdelt.FORMAT, missile_attacks.FORMAT)}
+
+def format_named(name: str) -> base.Format:
+    """The built-in format `name`, its module alone imported (an import needs one of them)."""
+    import importlib
+
+    return importlib.import_module(f"timeline.importers.{name.replace('-', '_')}").FORMAT
 
 
 DUPLICATE_MODES = ("reject", "suffix")
@@ -111,7 +116,7 @@ def _check_flags(
     for root in options.cameo_roots:
         if not (root.isdigit() and 1 <= len(root) <= 2):
             _usage(f"--cameo-root {root!r}: a CAMEO root code is one or two digits (e.g. 19)")
-    from timeline.importers import countries, mapped_csv
+    from timeline.importers import countries
 
     for code in options.countries:
         if code not in countries.ISO3:
@@ -120,6 +125,8 @@ def _check_flags(
         if fmt not in DATE_FORMATS:
             _usage(f"--date-format is for --format {' or '.join(DATE_FORMATS)}"
                    + ("; a csv mapping says date_format itself" if fmt == CSV else ""))  # fmt: skip
+        from timeline.importers import mapped_csv
+
         why = mapped_csv.date_format_problem(options.date_format)
         if why:
             _usage("--" + why.replace("_", "-", 1))
@@ -135,10 +142,10 @@ def _check_flags(
 
 
 def _resolve_format(fmt: str, mapping: Path | None) -> base.Format:
+    if fmt != CSV:
+        return format_named(fmt)
     from timeline.importers import mapped_csv
 
-    if fmt != CSV:
-        return formats()[fmt]
     assert mapping is not None
     try:
         return mapped_csv.format_for(mapped_csv.load_mapping(mapping))

@@ -9,13 +9,16 @@ saved report, exit 70. With `--debug` (or TIMELINE_DEBUG=1) the traceback is sho
 
 Nothing here imports pandas or the validator at start-up, and `lazy_command` lists a command
 whose module is imported only when it runs: `timeline --help` answers before pandas, Ibis,
-plotly or Kaleido would have loaded (docs/performance.md, "Command start-up").
+plotly or Kaleido would have loaded (docs/performance.md, "Command start-up"). `command`
+registers every other command so that typer builds it only when it runs, and the commands'
+values are converted without pydantic (`flags`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
 import os
 import shlex
 import sys
@@ -23,10 +26,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from timeline.cli import flags
 from timeline.domain import errors
 from timeline.storage import paths
 
@@ -110,7 +113,7 @@ class LazyCommand(TyperCommand):
 
     loader: Callable[[], Callable[..., Any]]
 
-    def load(self) -> click.Command:
+    def load(self) -> TyperCommand:
         real = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
         real.command(self.name)(self.loader())
         return typer.main.get_command(real)
@@ -130,6 +133,26 @@ def lazy_command(
     return register
 
 
+def command(app: typer.Typer, name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`app.command(name)`, built only when it runs: typer builds every registered command
+    (its signature, annotations and each parameter) when the group is made, about 1 ms a
+    command on every start (docs/performance.md, "Command start-up"). `timeline --help` lists
+    it with its docstring's first paragraph; the function is returned as it is."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        paragraph = inspect.cleandoc(function.__doc__ or "").split("\n\n")[0]
+        named = name or function.__name__.replace("_", "-")
+
+        def load() -> Callable[..., Any]:
+            return function
+
+        load.__name__ = function.__name__
+        lazy_command(app, named, paragraph)(load)
+        return function
+
+    return register
+
+
 def _not_loaded() -> None:
     raise RuntimeError("a lazy command runs only after `Boundary.resolve_command` loads it")
 
@@ -137,10 +160,12 @@ def _not_loaded() -> None:
 class Boundary(TyperGroup):
     """The `timeline` group, catching what escapes a command (see the module docstring)."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: typer.Context, args: list[str]) -> Any:
         name, command, rest = super().resolve_command(ctx, args)
         if isinstance(command, LazyCommand):
             command = command.load()
+        if command is not None:  # its values converted without pydantic (cli/flags.py)
+            flags.plain(command, ctx)
         return name, command, rest
 
     def make_context(self, info_name: str | None, args: list[str], *rest: Any, **options: Any) -> Any:
@@ -148,6 +173,10 @@ class Boundary(TyperGroup):
         ctx = super().make_context(info_name, args, *rest, **options)
         ctx.meta[_ARGV] = argv
         return ctx
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        flags.plain(self, ctx)  # --debug and --help, without pydantic (cli/flags.py)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:

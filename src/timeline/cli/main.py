@@ -7,7 +7,8 @@ failure, a saved report for a bug (`--debug` shows tracebacks).
 
 The library (pandas, the validator, the engine) is imported inside each command, and the
 heaviest commands are registered with `lazy_command`: `timeline --help` loads none of it, and
-`timeline add` only what it needs (docs/performance.md, "Command start-up").
+`timeline add` only what it needs (docs/performance.md, "Command start-up"). The others are
+registered with `command`, so typer builds only the command that runs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from timeline.cli.kit import Boundary, DataOption, fail, fail_unwritten, lazy_command, report, warn
+from timeline.cli.kit import Boundary, DataOption, command, fail, fail_unwritten, lazy_command, report, warn
 from timeline.domain import errors, taxonomy
 from timeline.storage import paths
 
@@ -71,7 +72,7 @@ def _dataset_path(path: Path | None) -> Path:
     return path if path is not None else paths.default_path()
 
 
-@app.command()
+@command(app)
 def validate(path: PathArgument = None) -> None:
     """Check a dataset (.parquet file or folder of parts) or a file of rows (.csv/.json/.jsonl)
     against every rule."""
@@ -202,7 +203,7 @@ def _append(path: Path, raw: pd.DataFrame, dataset: str, create: bool, action: s
     typer.echo(f"appended {result.added:,} event(s) to {path} ({result.total:,} rows{kept})")
 
 
-@app.command()
+@command(app)
 def append(
     file: Annotated[Path, typer.Argument(help="Rows to add: .csv (lists ';'-separated), .json or .jsonl.")],
     data: DataOption = paths.DEFAULT_PATH,
@@ -222,7 +223,7 @@ def append(
     _append(data, raw, dataset, create)
 
 
-@app.command()
+@command(app)
 def add(
     title: Annotated[str, typer.Option(help="Headline in your own words.")],
     event_type: Annotated[str, typer.Option("--type", help="Event type, e.g. drone_attack.")],
@@ -304,7 +305,7 @@ def _load(path: Path) -> pd.DataFrame:
         fail(str(err))
 
 
-@app.command("diff")
+@command(app, "diff")
 def diff_command(
     old: Annotated[Path, typer.Argument(help="Earlier dataset (.parquet).")],
     new: Annotated[Path, typer.Argument(help="Later dataset (.parquet).")],
@@ -329,7 +330,7 @@ def diff_command(
         raise typer.Exit(1)
 
 
-@app.command("stats")
+@command(app, "stats")
 def stats_command(path: PathArgument = None) -> None:
     """Rows, date range and counts per type, precision, confidence and dataset (a query: a
     folder of 100 million events is not loaded)."""
@@ -344,7 +345,7 @@ def stats_command(path: PathArgument = None) -> None:
     typer.echo(stats.format_text(found))
 
 
-@app.command()
+@command(app)
 def dump(path: PathArgument = None) -> None:
     """The dataset as CSV sorted by event_id (a textconv for `git diff`, see README)."""
     from timeline.domain.schema import COLUMNS, Col
@@ -363,7 +364,7 @@ def _progress_line(line: str) -> None:
         typer.echo(line, err=True)
 
 
-@app.command("synth")
+@command(app, "synth")
 def synth_command(
     events: Annotated[int, typer.Option(min=1, max=MAX_PARTS_EVENTS, help="How many events.")],
     out: Annotated[
@@ -402,7 +403,7 @@ def synth_command(
     typer.echo(f"wrote {events:,} synthetic events to {out}")
 
 
-@app.command("compact")
+@command(app, "compact")
 def compact_command(
     path: Annotated[Path, typer.Argument(help="A partitioned dataset folder.")],
 ) -> None:
@@ -417,7 +418,7 @@ def compact_command(
     typer.echo(f"{path}: {before:,} parts -> {after:,}")
 
 
-@app.command("to-parts")
+@command(app, "to-parts")
 def to_parts(
     path: Annotated[Path, typer.Argument(help="A dataset file (.parquet).")],
     out: Annotated[Path, typer.Argument(help="A new folder for the partitioned dataset.")],
@@ -438,7 +439,7 @@ def to_parts(
     typer.echo(f"wrote {manifest.rows:,} events from {path} to {out} ({len(manifest.parts)} parts)")
 
 
-@app.command("migrate")
+@command(app, "migrate")
 def migrate_command(
     path: PathArgument = None,
     decide: Annotated[
@@ -497,12 +498,12 @@ def _export() -> Any:
 
 from timeline.cli.story import validate_story  # noqa: E402
 
-app.command("validate-story")(validate_story)
+command(app, "validate-story")(validate_story)
 
 from timeline.cli.match import incidents_command, match_command  # noqa: E402  (light: loads when run)
 
-app.command("match")(match_command)
-app.command("incidents")(incidents_command)
+command(app, "match")(match_command)
+command(app, "incidents")(incidents_command)
 
 
 def build_app() -> typer.Typer:

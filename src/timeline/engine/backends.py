@@ -130,6 +130,8 @@ class Backend:
     """One query engine: gives an Ibis table for a dataset source and runs expressions on it."""
 
     name = "backend"
+    keeps = False
+    """Whether `keep` makes copies (Spark's returns None without a query)."""
 
     def __init__(self) -> None:
         self._results: OrderedDict[Hashable, object] = OrderedDict()
@@ -243,6 +245,7 @@ class DuckDBBackend(Backend):
     borrows a cursor (a connection to the same database) from a pool, one at a time."""
 
     name = "duckdb"
+    keeps = True
 
     def __init__(self) -> None:
         import duckdb

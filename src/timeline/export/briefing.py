@@ -14,10 +14,15 @@ The dashboard's figures stay the dashboard's; `style` returns a restyled copy.
 
 from __future__ import annotations
 
+import base64
+import copy
+import functools
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +30,7 @@ import plotly.graph_objects as go
 
 from timeline.engine import TimelineData
 from timeline.figures import map_chart
-from timeline.figures.common import DAY_MS, Window, escape_text
+from timeline.figures.common import DAY_MS, Window, escape_text, figure
 from timeline.figures.timeline_chart import BOTTOM_MARGIN, TOP_MARGIN, timeline_figure, with_lanes
 
 
@@ -154,9 +159,12 @@ def text_width(text: str, px: float, em: float = CHAR_EM) -> float:
     return em * px * len(text)
 
 
-def _legend_rows(fig: go.Figure, width: float, base: int) -> int:
+def _legend_rows(fig: go.Figure | Plain, width: float, base: int) -> int:
     """How many rows a horizontal legend takes in `width` pixels (estimated)."""
-    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    if isinstance(fig, dict):
+        names = [t.get("name") for t in fig["data"] if t.get("name") and t.get("showlegend") is not False]
+    else:
+        names = [t.name for t in fig.data if t.name and t.showlegend is not False]
     names = list(dict.fromkeys(names))
     if not names:
         return 0
@@ -197,7 +205,7 @@ def slide_timeline(
     legend = _legend_rows(fig, plot_w, base) * round(base * 1.6) + round(base * 0.6)
     room = size.height - frame.top - frame.bottom - dates - legend
     natural = _plot_height(fig)
-    if not data.aggregated and natural * 1.05 < room:
+    if not data.aggregated and 0 < natural * 1.05 < room:
         # Larger marks, then taller lanes (at most MAX_LANE_PX in a deck's picture), laid out again.
         scale = min(max_scale, room / natural)
         # a slide's lanes share its whole height (two lanes do not leave half of it empty)
@@ -209,7 +217,8 @@ def slide_timeline(
             lane_height=lane_px, whole_marks=True,
         )  # fmt: skip
         natural = _plot_height(fig)
-    plot_h = min(natural, room) if not data.aggregated else room
+    # a view with nothing to lay out (no events) keeps an empty plot of the slide's room
+    plot_h = min(natural, room) if not data.aggregated and natural > 0 else room
     top = frame.top + dates  # under the title, as a slide reads; spare room stays at the bottom
     height = size.height if fill else round(frame.top + dates + plot_h + legend + frame.bottom)
     bottom = height - top - plot_h
@@ -239,6 +248,34 @@ def _plot_height(fig: go.Figure) -> float:
     )
 
 
+Plain = dict[str, Any]
+"""A figure as plotly's plain dicts (`plain`): {"data": [...], "layout": {...}}."""
+
+
+def plain(fig: go.Figure) -> Plain:
+    """A copy of `fig` as plain dicts, numbers as numpy arrays (plotly's `to_dict` gives them
+    base64-encoded, as it sends them; its JSON encodes them so again)."""
+    out = _decoded(fig.to_dict())
+    for name in ("annotations", "shapes", "images"):  # empty, as a validated copy leaves them out
+        if out["layout"].get(name) == []:
+            del out["layout"][name]
+    return out
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            shape = value.get("shape")
+            if isinstance(shape, str):
+                array = array.reshape([int(n) for n in shape.split(",")])
+            return array.copy()
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
 def style(
     fig: go.Figure,
     *,
@@ -251,112 +288,179 @@ def style(
     """A copy of `fig` laid out for a slide or page: fixed size, white background, big type,
     title and subtitle at the top, attribution and as-of date at the bottom. A figure
     `laid_out` for the slide already (`slide_timeline`) keeps its size, margins, marks and
-    legend."""
-    out = go.Figure(fig)
+    legend. Restyled as plain dicts and wrapped without validation: plotly's property
+    objects cost most of a warm export's Python time (docs/performance.md)."""
+    out = plain(fig)
+    layout = out["layout"]
     base = base_font(size.width)
     heading = Heading.of(size, title, subtitle, footer_text)
     map_labels = is_map(out)
     look(out, size, laid_out=laid_out)
-    out.update_layout(
-        title={
-            "text": "<br>".join(f"<b>{escape_text(line)}</b>" for line in heading.title),
-            "subtitle": {
-                "text": "<br>".join(escape_text(line) for line in heading.subtitle),
-                "font": {"size": subtitle_px(base), "color": "#555"},
+    merge(
+        layout,
+        {
+            "title": {
+                "text": "<br>".join(f"<b>{escape_text(line)}</b>" for line in heading.title),
+                "subtitle": {
+                    "text": "<br>".join(escape_text(line) for line in heading.subtitle),
+                    "font": {"size": subtitle_px(base), "color": "#555"},
+                },
+                "x": 0.01,
+                "xanchor": "left",
+                "xref": "container",
+                "y": 1 - base * 0.8 / size.height,
+                "yanchor": "top",
+                "yref": "container",
+                "font": {"size": round(base * 1.6)},
             },
-            "x": 0.01,
-            "xanchor": "left",
-            "xref": "container",
-            "y": 1 - base * 0.8 / size.height,
-            "yanchor": "top",
-            "yref": "container",
-            "font": {"size": round(base * 1.6)},
         },
     )
     if not laid_out:
         frame = export_frame(size, heading)
         legend = max(0, _legend_rows(out, size.width - round(base * 6), base) - 1) * round(base * 1.6)
-        out.update_layout(
-            width=size.width,
-            height=size.height,
-            margin={"l": round(base * 4), "r": frame.right, "t": frame.top + legend, "b": frame.bottom},
-            legend={"orientation": "h", "yref": "paper", "y": 1.0, "yanchor": "bottom", "x": 0},
+        merge(
+            layout,
+            {
+                "width": size.width,
+                "height": size.height,
+                "margin": {
+                    "l": round(base * 4),
+                    "r": frame.right,
+                    "t": frame.top + legend,
+                    "b": frame.bottom,
+                },
+                "legend": {"orientation": "h", "yref": "paper", "y": 1.0, "yanchor": "bottom", "x": 0},
+            },
         )
-        out.update_xaxes(tickangle=0)
-    margin = out.layout.margin
-    plot_height = size.height - margin.t - margin.b
-    out.add_annotation(  # in the bottom margin, below the axis labels and the legend
-        text="<br>".join(escape_text(line) for line in heading.footer),
-        xref="paper",
-        yref="paper",
-        x=(0.01 * size.width - margin.l) / (size.width - margin.l - margin.r),  # the slide's left edge
-        y=-(size.height - margin.t - 0.5 * base - plot_height) / plot_height,
-        xanchor="left",
-        yanchor="bottom",
-        align="left",
-        showarrow=False,
-        font={"size": footer_px(base), "color": "#555"},
+        update_axes(out, "x", {"tickangle": 0})
+    margin = layout["margin"]
+    plot_height = size.height - margin["t"] - margin["b"]
+    layout.setdefault("annotations", []).append(
+        {  # in the bottom margin, below the axis labels and the legend
+            "align": "left",
+            "font": {"color": "#555", "size": footer_px(base)},
+            "showarrow": False,
+            "text": "<br>".join(escape_text(line) for line in heading.footer),
+            # the slide's left edge
+            "x": (0.01 * size.width - margin["l"]) / (size.width - margin["l"] - margin["r"]),
+            "xanchor": "left",
+            "xref": "paper",
+            "y": -(size.height - margin["t"] - 0.5 * base - plot_height) / plot_height,
+            "yanchor": "bottom",
+            "yref": "paper",
+        }
     )
     if map_labels:
-        fit_map_labels(out, size.width - margin.l - margin.r, plot_height)
-    return out
+        fit_map_labels(out, size.width - margin["l"] - margin["r"], plot_height)
+    return figure(out["data"], layout)
 
 
-def is_map(fig: go.Figure) -> bool:
+def merge(target: dict[str, Any], update: dict[str, Any]) -> None:
+    """`update` into `target` in place, as plotly's `update` does: nested dicts merged, a None
+    value removing its key, a list of dicts merged into a list of dicts already there item by
+    item (cycling through the update, longer updates appended), anything else replacing."""
+    for key, value in update.items():
+        old = target.get(key)
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(old, dict):
+            merge(old, value)
+        elif _dicts(value) and _dicts(old) and old:
+            for i, item in enumerate(old):
+                merge(item, value[i % len(value)])
+            old.extend(copy.deepcopy(value[len(old) :]))
+        else:
+            target[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+
+
+def _dicts(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+def update_axes(fig: Plain, letter: str, update: dict[str, Any]) -> None:
+    """`update` merged into every x (or y) axis of a figure, `xaxis` always among them (as
+    `go.Figure.update_xaxes`)."""
+    layout = fig["layout"]
+    pattern = re.compile(rf"{letter}axis\d*")
+    for name in dict.fromkeys([f"{letter}axis", *(k for k in layout if pattern.fullmatch(k))]):
+        merge(layout.setdefault(name, {}), update)
+
+
+@functools.cache
+def _white() -> Plain:
+    import plotly.io as pio
+
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def is_map(fig: go.Figure | Plain) -> bool:
+    if isinstance(fig, dict):
+        return any(a.get("text") == map_chart.ATTRIBUTION for a in fig["layout"].get("annotations", ()))
     return any(a.text == map_chart.ATTRIBUTION for a in fig.layout.annotations)
 
 
-def look(fig: go.Figure, size: Size, *, laid_out: bool = False) -> go.Figure:
+def look(fig: Plain, size: Size, *, laid_out: bool = False) -> Plain:
     """In place: white, projector-size type, no range buttons, every text at least
     `MIN_TEXT_PX`, and (unless laid out for the slide) marks grown for the slide's width."""
     base = base_font(size.width)
-    fig.update_layout(
-        template="plotly_white",
-        font={"family": FONT, "size": base, "color": "#222"},
-        legend={"font": {"size": base}, "title": None},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        uniformtext={"minsize": MIN_TEXT_PX, "mode": "hide"},  # never shrink a bar's label
+    layout = fig["layout"]
+    layout["template"] = copy.deepcopy(_white())
+    merge(
+        layout,
+        {
+            "font": {"family": FONT, "size": base, "color": "#222"},
+            "legend": {"font": {"size": base}},
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "uniformtext": {"minsize": MIN_TEXT_PX, "mode": "hide"},  # never shrink a bar's label
+        },
     )
+    layout["legend"]["title"] = {}  # no legend title (what plotly leaves when it is set to None)
     grow = size.width / 1400  # dashboard marks were sized for a ~1400 px wide page
-    for trace in fig.data:
+    for trace in fig["data"]:
+        kind, mode, marker = trace.get("type", "scatter"), trace.get("mode"), trace.get("marker") or {}
         if (
             not laid_out
-            and trace.type == "scatter"
-            and trace.mode
-            and "markers" in trace.mode
-            and trace.marker.size is not None
+            and kind == "scatter"
+            and mode
+            and "markers" in mode
+            and marker.get("size") is not None
         ):
-            sizes = trace.marker.size
-            trace.marker.size = (
+            sizes = marker["size"]
+            marker["size"] = (
                 [v * grow for v in sizes]
                 if isinstance(sizes, (list, tuple)) or hasattr(sizes, "__len__")
                 else sizes * grow
             )
-        if trace.type in ("scatter", "bar") and getattr(trace, "text", None) is not None:
-            trace.textfont.size = max(MIN_TEXT_PX, LABEL_PX if laid_out else round(base * 0.8))
-    fig.update_xaxes(rangeselector={"visible": False}, tickfont={"size": base}, title_font={"size": base})
-    axis = fig.layout.xaxis
-    if not laid_out and axis.type == "date" and axis.range and all(axis.range):
-        days = (pd.Timestamp(axis.range[1]) - pd.Timestamp(axis.range[0])) / pd.Timedelta(days=1)
+        if kind in ("scatter", "bar") and trace.get("text") is not None:
+            merge(
+                trace, {"textfont": {"size": max(MIN_TEXT_PX, LABEL_PX if laid_out else round(base * 0.8))}}
+            )
+    update_axes(fig, "x", {"rangeselector": {"visible": False}, "tickfont": {"size": base},
+                           "title": {"font": {"size": base}}})  # fmt: skip
+    axis = layout.get("xaxis", {})
+    window = axis.get("range")
+    if not laid_out and axis.get("type") == "date" and window and all(window):
+        days = (pd.Timestamp(window[1]) - pd.Timestamp(window[0])) / pd.Timedelta(days=1)
         if days <= SHORT_DAYS:  # one label a day, not two for each noon and midnight
-            fig.update_xaxes(dtick=DAY_MS, tickformatstops=[DAILY])
-    fig.update_yaxes(tickfont={"size": base}, title_font={"size": base})
+            update_axes(fig, "x", {"dtick": DAY_MS, "tickformatstops": [DAILY]})
+    update_axes(fig, "y", {"tickfont": {"size": base}, "title": {"font": {"size": base}}})
     if not is_map(fig):  # a map's names are enlarged and kept apart by `fit_map_labels`
-        for note in fig.layout.annotations:
-            if note.font.size is None or note.font.size < MIN_TEXT_PX:
-                note.font.size = MIN_TEXT_PX
+        for note in layout.get("annotations", ()):
+            font = note.setdefault("font", {})
+            if font.get("size") is None or font["size"] < MIN_TEXT_PX:
+                font["size"] = MIN_TEXT_PX
     return fig
 
 
-def fit_map_labels(fig: go.Figure, plot_w: float, plot_h: float) -> None:
+def fit_map_labels(fig: Plain, plot_w: float, plot_h: float) -> None:
     """In place: a map's place, area, country and city names at `MIN_TEXT_PX` or more, and
     the ones that would then overlap an earlier name (names are listed most important first),
     an event's mark or the attribution left out, with their city dots. The map placed its
     names for a dashboard-sized plot in smaller type; this keeps them apart on the slide."""
-    layout = fig.layout
-    (west, east), (south, north) = layout.xaxis.range, layout.yaxis.range
-    ratio = layout.yaxis.scaleratio or 1.0
+    layout = fig["layout"]
+    (west, east), (south, north) = layout["xaxis"]["range"], layout["yaxis"]["range"]
+    ratio = layout["yaxis"].get("scaleratio") or 1.0
     ppd = min(plot_w / (east - west), plot_h / ((north - south) * ratio))  # pixels per degree
     cx, cy = (west + east) / 2, (south + north) / 2
 
@@ -364,54 +468,65 @@ def fit_map_labels(fig: go.Figure, plot_w: float, plot_h: float) -> None:
         return plot_w / 2 + (lon - cx) * ppd, plot_h / 2 - (lat - cy) * ppd * ratio
 
     marks = []
-    for t in fig.data:
+    for t in fig["data"]:
+        mode = t.get("mode")
         if (
-            t.type == "scatter"
-            and t.mode
-            and "markers" in t.mode
-            and t.customdata is not None
-            and t.x is not None
+            t.get("type", "scatter") == "scatter"
+            and mode
+            and "markers" in mode
+            and t.get("customdata") is not None
+            and t.get("x") is not None
         ):
-            sizes = np.broadcast_to(np.asarray(t.marker.size if t.marker.size is not None else 6, dtype="float64"),
-                                    (len(t.x),))  # fmt: skip
-            for x, y, d in zip(t.x, t.y, sizes, strict=True):
+            size = (t.get("marker") or {}).get("size")
+            sizes = np.broadcast_to(
+                np.asarray(size if size is not None else 6, dtype="float64"), (len(t["x"]),)
+            )
+            for x, y, d in zip(t["x"], t["y"], sizes, strict=True):
                 if x is not None and y is not None:
                     mx, my = px(float(x), float(y))
                     marks.append((mx - d / 2, my - d / 2, mx + d / 2, my + d / 2))
     taken: list[tuple[float, float, float, float]] = list(marks)
-    labels = [a for a in layout.annotations if a.xref == "x"]
-    smallest = min((a.font.size or MIN_TEXT_PX for a in labels), default=MIN_TEXT_PX)
+    notes = layout.get("annotations", [])
+    labels = [a for a in notes if a.get("xref") == "x"]
+    smallest = min((a.get("font", {}).get("size") or MIN_TEXT_PX for a in labels), default=MIN_TEXT_PX)
     grow = max(1.0, MIN_TEXT_PX / smallest)
-    for a in layout.annotations:
-        if a.xref != "x":  # the attribution, bottom right of the plot
-            a.font.size = max(MIN_TEXT_PX, a.font.size or 0)
-            w, h = text_width(a.text, a.font.size), 1.4 * a.font.size
+    for a in notes:
+        if a.get("xref") != "x":  # the attribution, bottom right of the plot
+            font = a.setdefault("font", {})
+            font["size"] = max(MIN_TEXT_PX, font.get("size") or 0)
+            w, h = text_width(a.get("text"), font["size"]), 1.4 * font["size"]
             taken.append((plot_w - w, plot_h - h, plot_w, plot_h))
     kept, dropped = [], set()
-    for a in layout.annotations:
-        if a.xref != "x":
+    for a in notes:
+        if a.get("xref") != "x":
             kept.append(a)
             continue
-        size = (a.font.size or MIN_TEXT_PX) * grow
-        bold = (a.text or "").startswith("<b>")
-        text = (a.text or "").removeprefix("<b>").removesuffix("</b>")
+        size = (a.get("font", {}).get("size") or MIN_TEXT_PX) * grow
+        bold = (a.get("text") or "").startswith("<b>")
+        text = (a.get("text") or "").removeprefix("<b>").removesuffix("</b>")
         w, h = text_width(text, size, 0.66 if bold else CHAR_EM), 1.3 * size
-        x, y = px(a.x, a.y)
-        x += (a.xshift or 0) * grow
-        y -= (a.yshift or 0) * grow
-        x0 = {"left": x, "right": x - w}.get(a.xanchor, x - w / 2)
+        x, y = px(a["x"], a["y"])
+        x += (a.get("xshift") or 0) * grow
+        y -= (a.get("yshift") or 0) * grow
+        x0 = {"left": x, "right": x - w}.get(a.get("xanchor"), x - w / 2)
         box = (x0, y - h / 2, x0 + w, y + h / 2)
         inside = box[0] >= 0 and box[2] <= plot_w and box[1] >= 0 and box[3] <= plot_h
         if inside and not any(
             box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken
         ):
-            a.font.size = size
-            a.xshift, a.yshift = (a.xshift or 0) * grow, (a.yshift or 0) * grow
+            a.setdefault("font", {})["size"] = size
+            a["xshift"], a["yshift"] = (a.get("xshift") or 0) * grow, (a.get("yshift") or 0) * grow
             taken.append(box)
             kept.append(a)
         else:
-            dropped.add((a.x, a.y))
-    layout.annotations = kept
-    layout.shapes = [
-        s for s in layout.shapes if not (s.type == "circle" and (s.xanchor, s.yanchor) in dropped)
+            dropped.add((a["x"], a["y"]))
+    shapes = [
+        s
+        for s in layout.get("shapes", [])
+        if not (s.get("type") == "circle" and (s.get("xanchor"), s.get("yanchor")) in dropped)
     ]
+    for name, items in (("annotations", kept), ("shapes", shapes)):  # plotly leaves out empty lists
+        if items:
+            layout[name] = items
+        else:
+            layout.pop(name, None)

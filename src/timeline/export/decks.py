@@ -34,6 +34,7 @@ from timeline.engine import Engine, TimelineData
 from timeline.export import briefing, framing, images as export_images
 from timeline.export.briefing import Frame, Size
 from timeline.figures import counts_figure, map_figure
+from timeline.figures.common import figure
 from timeline.figures.highlight import bins_of, fade_bins, fade_events
 from timeline.view import View
 
@@ -233,7 +234,8 @@ def chart_figure(
             timeline or engine.timeline(v), lanes=v.lanes, window=window, size=size, selected=tuple(highlight), fill=False,
             frame=Frame(top=4, bottom=4, right=round(base * 1.5)), max_lane=DECK_LANE_PX, max_scale=DECK_SCALE,
         )  # fmt: skip
-        return briefing.look(go.Figure(fig), SLIDE, laid_out=True)
+        plain = briefing.look(briefing.plain(fig), SLIDE, laid_out=True)
+        return figure(plain["data"], plain["layout"])
     if chart == "counts":
         series = engine.strikes(v)
         fig = go.Figure(counts_figure(series, window=window))
@@ -254,21 +256,21 @@ def chart_figure(
         fade_events(fig, highlight)
     else:
         raise ValueError(f"unknown chart {chart!r}; choose {', '.join(stories.CHARTS)}")
-    briefing.look(fig, SLIDE)
-    legend = briefing._legend_rows(fig, size.width, base) * round(base * 1.6)
+    plain = briefing.look(briefing.plain(fig), SLIDE)  # restyled as plain dicts, as `briefing.style`
+    legend = briefing._legend_rows(plain, size.width, base) * round(base * 1.6)
     margin = {"l": round(base * 4), "r": round(base * 1.5), "t": legend + 8, "b": round(base * 3)}
     if chart == "map":
         margin.update(l=4, r=4, b=4)
-    fig.update_layout(
-        width=size.width, height=size.height, margin=margin,
-        legend={"orientation": "h", "yref": "paper", "y": 1.0, "yanchor": "bottom", "x": 0},
-    )  # fmt: skip
-    fig.update_xaxes(tickangle=0)
+    briefing.merge(plain["layout"], {
+        "width": size.width, "height": size.height, "margin": margin,
+        "legend": {"orientation": "h", "yref": "paper", "y": 1.0, "yanchor": "bottom", "x": 0},
+    })  # fmt: skip
+    briefing.update_axes(plain, "x", {"tickangle": 0})
     if chart == "map":
         briefing.fit_map_labels(
-            fig, size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
+            plain, size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
         )
-    return fig
+    return figure(plain["data"], plain["layout"])
 
 
 def _empty(size: Size, text: str) -> go.Figure:
