@@ -35,7 +35,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TYPES = ["drone_attack", "missile_strike", "statement", "call", "meeting", "policy_decision", "deployment"]
+TYPES = [
+    "drone_attack",
+    "missile_strike",
+    "statement",
+    "call",
+    "meeting",
+    "policy_decision",
+    "troop_deployment",
+]
 CLICKS = ["2024-11-21-ru-oreshnik-strike-dnipro", "2024-11-25-ru-drone-attack-ua"]
 FIRST = "first run of the process (the app's imports, its first answers and figures)"
 """Once per process: a server's first session costs this beside Streamlit's own start

@@ -299,6 +299,102 @@ def test_a_small_view_reads_its_rows_once_for_timeline_map_and_table(curated_eng
     pd.testing.assert_frame_equal(few, table.head(5), check_dtype=False)
 
 
+@pytest.fixture
+def shaped_sql(monkeypatch):
+    """Each question run from SQL kept per shape: (the SQL and schema it ran with, the SQL and
+    schema Ibis compiles for the expression built on the view's own kept copy)."""
+    from timeline.engine import backends
+
+    seen = []
+    original = backends.DuckDBBackend.shaped_sql
+
+    def recording(self, t, shape, build):
+        found = original(self, t, shape, build)
+        if found is not None:
+            expr = build(t)
+            seen.append((shape, found, (self._current().compile(expr), expr.schema())))
+        return found
+
+    monkeypatch.setattr(backends.DuckDBBackend, "shaped_sql", recording)
+    return seen
+
+
+def ask_everything(engine, v) -> None:
+    match = engine.match(v)
+    engine.timeline(v, match)
+    engine.strikes(v)
+    engine.map(v, match)
+    engine.newest(v, limit=3)
+    engine.outlets(v)
+    engine.count(v)
+
+
+def test_a_kept_views_questions_run_the_sql_ibis_compiles_for_them(curated_engine, shaped_sql):
+    """A question on a view's kept copy runs SQL compiled once per shape with the copy's name
+    put in: the very text (and schema) Ibis compiles for the copy itself, for every question of
+    every view; views of shapes met before compile nothing, and their answers are their own."""
+    engine, backend = curated_engine, curated_engine.backend
+    backend.forget()
+    views = [
+        view_of(engine, type="drone_attack"),
+        view_of(engine, type="missile_strike"),
+        view_of(engine, type=["missile_strike", "statement"], per="week", strikes="side"),
+        view_of(engine, country="UKR", per="week", strikes="side"),
+        view_of(engine, q="drone", lanes="country"),
+        view_of(engine, from_="2024-11-01", to="2024-11-30", strikes="drones"),
+    ]
+    compiled = []
+    for v in views:
+        ask_everything(engine, v)
+        compiled.append(backend.compiled)
+    assert len(shaped_sql) >= 5 * len(views)
+    for _, ran, ibis_sql in shaped_sql:
+        assert ran == ibis_sql
+    assert compiled[1] == compiled[0] and compiled[3] == compiled[2]  # the same shapes again
+    assert {shape[0] for shape, _, _ in shaped_sql} >= {"match", "events", "strikes", "outlets", "count"}
+    drones = engine.strikes(views[0])
+    missiles = engine.strikes(views[1])
+    assert set(drones.frame["event_type"]) == {"drone_attack"}
+    assert set(missiles.frame["event_type"]) == {"missile_strike"}
+
+
+def test_a_large_kept_views_lanes_and_map_cells_run_the_sql_ibis_compiles(tmp_path: Path, shaped_sql):
+    """The same for a kept view of more than `MAX_EVENTS` events: counts per lane (type,
+    country, actor) and the map's cells."""
+    root = tmp_path / "synth"
+    synth.write_parts(MAX_EVENTS * 3, root, seed=3, say=lambda _: None)
+    engine = engine_on(root)
+    first, last = engine.summary.first_day, engine.summary.last_day
+    for lanes in ("type", "country", "actor"):
+        v = view_of(engine, from_=str(first), to=str(last - pd.Timedelta(days=1)), lanes=lanes)
+        assert engine.timeline(v).aggregated
+        engine.map(v)
+    shapes = {shape[0] for shape, _, _ in shaped_sql}
+    assert {"type lanes", "listed lanes", "map cells"} <= shapes
+    for _, ran, ibis_sql in shaped_sql:
+        assert ran == ibis_sql
+
+
+def test_a_kept_answer_is_not_changed_by_what_a_caller_does_to_its_copy(curated_engine):
+    """The timeline, the map and the table each change the rows they get (a column added, a
+    value written, rows dropped): the next reader, and the next rerun, still get the engine's."""
+    engine = curated_engine
+    v = view_of(engine, type="drone_attack")
+    before = engine.drawn(v)
+    mine = engine.drawn(v)
+    mine.loc[0, Col.TITLE] = "changed"
+    mine["lane"] = "x"
+    mine = mine.drop(index=[1])
+    timeline = engine.timeline(v)
+    timeline.events.loc[0, Col.EVENT_TYPE] = "call"
+    series = engine.strikes(v)
+    series.frame.loc[0, "launched"] = -1
+    again = engine.drawn(v)
+    pd.testing.assert_frame_equal(again, before)
+    assert engine.timeline(v).events.loc[0, Col.EVENT_TYPE] == "drone_attack"
+    assert engine.strikes(v).frame.loc[0, "launched"] > 0
+
+
 def test_a_large_datasets_broad_view_is_counted_not_copied_and_thrown_away(monkeypatch: pytest.MonkeyPatch):
     """Read from its files, a view's matches are kept in memory when they are few enough; a
     broad view's were copied up to the limit and then thrown away (0.83 CPU s of a one-type

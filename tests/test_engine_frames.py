@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from timeline.engine import queries
+from timeline.engine import backends, queries
 from timeline.engine.frames import to_frame
 
 from conftest import view_of
@@ -46,7 +46,9 @@ def in_order_of(ours: pd.DataFrame, ibis_frame: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture
 def compared(curated_engine, monkeypatch):
-    """Every question the engine runs, also answered by Ibis and compared; yields the count."""
+    """Every question the engine runs, also answered by Ibis and compared (a question on a
+    view's kept copy, run from SQL compiled once per shape, with Ibis's frame of the expression
+    built on the copy itself); yields the questions."""
     asked = []
     run = queries.Engine.run
 
@@ -57,7 +59,18 @@ def compared(curated_engine, monkeypatch):
         asked.append(expr)
         return ours
 
+    shaped = backends.DuckDBBackend.shaped
+
+    def compiled_once(self, t, shape, build):  # a question on a kept copy, from SQL kept per shape
+        ours = shaped(self, t, shape, build)
+        if ours is not None:
+            expr = build(t)
+            assert_identical(ours, in_order_of(ours, expr.to_pandas()))
+            asked.append(expr)
+        return ours
+
     monkeypatch.setattr(queries.Engine, "run", both)
+    monkeypatch.setattr(backends.DuckDBBackend, "shaped", compiled_once)
     curated_engine.backend.forget()  # every answer computed, none taken from the cache
     yield asked
     curated_engine.backend.forget()

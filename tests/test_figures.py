@@ -396,3 +396,23 @@ def test_a_kept_timeline_faded_is_the_timeline_built_with_the_selection(curated_
     assert info.key_events, "the curated data has call-outs to fade"
     faded = fade_timeline(kept, chosen, info.key_events)
     assert json.loads(faded.to_json()) == json.loads(direct.to_json())
+
+
+def test_map_markers_compare_each_count_only_with_counts_of_its_unit():
+    """On the map a unit's largest count has the largest marker (188 drones and 11,000 troops
+    both), half of it the area's half; a missing count or unit the smallest."""
+    import math
+
+    from timeline.figures.common import marker_sizes
+
+    rows = pd.DataFrame(
+        {
+            Col.COUNT: pd.array([188, 94, 11000, None, 5], dtype="Int64"),
+            Col.COUNT_UNIT: pd.array(["drones", "drones", "troops", "drones", None], dtype="str"),
+        }
+    )
+    sizes = marker_sizes(rows, smallest=9, largest=34)
+    assert sizes[0] == sizes[2] == 34
+    assert sizes[1] == 9 + 25 * math.sqrt(0.5)
+    assert sizes[3] == sizes[4] == 9
+    assert len(marker_sizes(rows.iloc[:0])) == 0

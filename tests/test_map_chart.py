@@ -316,3 +316,35 @@ def test_a_story_extent_is_shown_and_what_lies_beyond_it_counted(curated_engine)
     counts = map_counts(data, extent)
     moscow = int((data.points[Col.LOCATION] == "Moscow").sum())
     assert counts.outside > moscow > 0 and f"Moscow ({moscow})" in counts.caption()
+
+
+@pytest.mark.parametrize("extent", [None, (120.0, 30.0, 135.0, 45.0)])
+def test_the_pages_map_and_caption_from_one_fit_are_the_map_and_counts_alone(curated_engine, extent):
+    """The page sorts and fits the events once for the map and its caption: the same figure
+    (its JSON) and the same numbers and places as drawing and counting apart."""
+    from timeline.figures.map_chart import map_with_counts
+
+    for v in (
+        view_of(),
+        view_of(curated_engine, type="drone_attack"),
+        view_of(curated_engine, country="KOR"),
+    ):
+        data = curated_engine.map(v)
+        fig, counts = map_with_counts(data, extent=extent)
+        assert fig.to_json() == map_figure(data, extent=extent).to_json()
+        assert counts == map_counts(data, extent)
+        assert counts.exact + counts.near + counts.shaded > 0
+
+
+def test_a_view_whose_located_events_no_outline_holds_draws_an_empty_map_and_says_so():
+    """A regional event with coordinates at sea and an area code the bundled outlines lack is
+    neither a point nor a shaded area: the map is empty, its caption says the event has no
+    place (the caption's fit stopped the page with a ValueError before)."""
+    from timeline.figures.map_chart import map_with_counts
+
+    row = make_row(event_id="at-sea", location="Atlantis region", latitude=0.0, longitude=-30.0)
+    data = frame_of(row, precision=[3], area=["XX-ZZ"])
+    fig, counts = map_with_counts(data)
+    assert fig.to_json() == map_figure(data).to_json() and not fig.data
+    assert counts == map_counts(data) and counts.unplaced == 1 and counts.outside == 0
+    assert "1 of 1 events has no place" in counts.caption()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import os
 import secrets
 import sys
@@ -45,6 +46,11 @@ HOLD_ROWS = 3_000_000
 0.5 GB per million synthetic rows), so a view filters memory instead of scanning Parquet."""
 HELD_VERSIONS = 2
 """Dataset versions held at once: the current one, and the one before while a rerun ends."""
+KEPT_SHAPES = 128
+"""Compiled questions kept per backend, by shape (see `DuckDBBackend.shaped`)."""
+STAND_IN = "kept_view_shape"
+"""The table name a question on a view's kept copy is compiled against, once per shape; the
+copy's own name (`kept_` and 12 hex digits) is put in its place at run time."""
 R = TypeVar("R")
 
 
@@ -97,6 +103,29 @@ def threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def fresh(value: R) -> R:
+    """A kept answer as a caller gets it, safe to change without changing what is kept: each
+    frame or series a shallow copy (pandas' copy-on-write copies its columns when one is
+    written, as a deep copy did up front; both share the Python lists in a column), each
+    dataclass, dict, list and tuple a new one of fresh values, anything else a deep copy. A
+    view's rows are read by the timeline, the map, the table and the cards' check: copying
+    them whole for each was a few milliseconds of a filter change."""
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=False)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: fresh(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **fields)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {k: fresh(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list | tuple) and type(value) in (list, tuple):
+        return type(value)(fresh(v) for v in value)  # type: ignore[return-value]
+    if value is None or isinstance(value, str | int | float | bool | bytes):
+        return value
+    return copy.deepcopy(value)
+
+
 class Backend:
     """One query engine: gives an Ibis table for a dataset source and runs expressions on it."""
 
@@ -132,7 +161,7 @@ class Backend:
                             self._results.popitem(last=False)
             with self._results_lock:
                 self._computing.pop(key, None)
-        return copy.deepcopy(found)  # type: ignore[return-value]
+        return fresh(found)  # type: ignore[return-value]
 
     def _found(self, key: Hashable) -> object | None:
         with self._results_lock:
@@ -170,6 +199,12 @@ class Backend:
     def frame(self, expr: ir.Table) -> object:
         """`expr`'s rows as a pandas frame (Ibis's conversion)."""
         return expr.to_pandas()
+
+    def shaped(self, t: ir.Table, shape: Hashable, build: Callable[[ir.Table], ir.Table]) -> object | None:
+        """`build(t)`'s rows as a frame when this engine can answer it without building and
+        compiling the expression again (a question of a known `shape` on a view's kept copy),
+        else None: the caller builds it and runs it (`frame`)."""
+        return None
 
     def keep(self, key: object, expr: ir.Table, limit: int) -> int | None:
         """Keep `expr`'s rows in memory under `key` if there are at most `limit` of them, and
@@ -228,6 +263,9 @@ class DuckDBBackend(Backend):
         self.bound: dict[tuple[int, str], ir.Table] = {}
         self.holding: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.hold_lock = threading.Lock()
+        self.shapes: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
+        self.compiled = 0
+        """Questions compiled for `shaped` so far (a test counts them: a shape met before, none)."""
 
     def _view(self, source: Source) -> str:
         with self.lock:
@@ -290,6 +328,54 @@ class DuckDBBackend(Backend):
 
         con = self._current()
         return to_frame(con.con.sql(con.compile(expr)).to_arrow_table(), expr.schema())
+
+    def shaped(self, t: ir.Table, shape: Hashable, build: Callable[[ir.Table], ir.Table]) -> object | None:
+        """A question on a view's kept copy, run from SQL compiled once per shape
+        (`shaped_sql`); None for any other table."""
+        found = self.shaped_sql(t, shape, build)
+        if found is None:
+            return None
+        from timeline.engine.frames import to_frame
+
+        sql, schema = found
+        return to_frame(self._current().con.sql(sql).to_arrow_table(), schema)
+
+    def shaped_sql(
+        self, t: ir.Table, shape: Hashable, build: Callable[[ir.Table], ir.Table]
+    ) -> tuple[str, object] | None:
+        """The SQL of `build(t)` and its schema when `t` is a view's kept copy, else None.
+        Compiled once per `shape` (what `build` reads besides the table: the caller names every
+        option and literal it uses) and the copy's schema, against a stand-in table
+        (`STAND_IN`); each view's copy then gets the same SQL with its own name put in.
+        Building and compiling the Ibis expression (sqlglot) was about half of such a
+        question's time, and the same for every view."""
+        op = t.op()
+        if not isinstance(op, ops.DatabaseTable):
+            return None
+        with self.lock:
+            kept = op.name in self.tables.values()
+        if not kept:
+            return None
+        key = (shape, op.schema, op.namespace)
+        with self.lock:
+            found = self.shapes.get(key)
+            if found is not None:
+                self.shapes.move_to_end(key)
+        if found is None:
+            con = self._current()
+            stand_in = ops.DatabaseTable(
+                STAND_IN, schema=op.schema, source=con, namespace=op.namespace
+            ).to_expr()
+            expr = build(stand_in)
+            found = (con.compile(expr), expr.schema())
+            with self.lock:
+                self.compiled += 1
+                self.shapes[key] = found
+                while len(self.shapes) > KEPT_SHAPES:
+                    self.shapes.popitem(last=False)
+        sql, schema = found
+        # Double quotes mark an identifier: a text literal in the SQL is in single quotes.
+        return sql.replace(f'"{STAND_IN}"', f'"{op.name}"'), schema
 
     def keep(self, key: object, expr: ir.Table, limit: int | None) -> int | None:
         """A table in the shared in-memory database (every cursor sees it), written in one

@@ -206,6 +206,17 @@ class Engine:
         self.backend.queries += 1
         return self.backend.frame(expr)
 
+    def ask(
+        self, t: ir.Table, shape: tuple[object, ...], build: Callable[[ir.Table], ir.Table]
+    ) -> pd.DataFrame:
+        """`build(t)`'s rows: on a view's kept copy, from SQL compiled once per `shape` (which
+        must name everything `build` reads besides `t`), else built and run (`run`)."""
+        found = self.backend.shaped(t, shape, build)
+        if found is None:
+            return self.run(build(t))
+        self.backend.queries += 1
+        return found  # type: ignore[return-value]
+
     # --- per dataset version ---------------------------------------------------------------
 
     @cached_property
@@ -270,19 +281,15 @@ class Engine:
             return Match(s.rows, s.first_day, s.last_day, s.located)
         held = self.backend.held(self.source.key) is not None
         text = any(isinstance(f, view.TextWords) for f in v.active)
-        if not held or text:  # a text search is the costly test: run it once, keep what it found
+        # A text search is the costly test: run it once, keep what it found. A held dataset of
+        # at most `KEEP_HELD` rows is kept first too (no view of it can match more): the count
+        # then reads the copy, from SQL compiled once (`ask`), not the predicates again.
+        if not held or text or self.summary.rows <= KEEP_HELD:
             self._keep(v)
         t = self._where(v, [Col.DATE_START, Col.DATE_END, Col.LATITUDE])
-        row = self.run(
-            t.aggregate(
-                n=t.count(),
-                first=t[Col.DATE_START].min(),
-                last=t[Col.DATE_END].max(),
-                located=t[Col.LATITUDE].notnull().sum(),
-            )
-        ).iloc[0]
+        row = self.ask(t, ("match",), _match_totals).iloc[0]
         n = int(row["n"])
-        if held and not text and n <= KEEP_HELD:
+        if held and not text and n <= KEEP_HELD < self.summary.rows:
             self._keep(v)
         return Match(n, to_day(row["first"]), to_day(row["last"]), int(row["located"] or 0) if n else 0)
 
@@ -290,7 +297,8 @@ class Engine:
     @_in_session
     def count(self, v: View) -> int:
         t = self._where(v, [Col.EVENT_ID])
-        return int(self.run(t.count().as_table()).iloc[0, 0])
+        # Named: `t.count()` is named after the table, each view's copy another name.
+        return int(self.ask(t, ("count",), lambda t: t.aggregate(n=t.count())).iloc[0, 0])
 
     @_remembered()
     @_in_session
@@ -316,8 +324,12 @@ class Engine:
         """Up to `limit` matching events, oldest first (ties by id, the same on every engine)."""
         t = self._where(v, columns or EVENT_COLUMNS)
         wanted = [str(c) for c in columns or EVENT_COLUMNS]
-        expr = t.select(wanted).order_by([Col.DATE_START, Col.EVENT_ID]).limit(limit)
-        return lists(as_days(self.run(expr), (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
+        frame = self.ask(
+            t,
+            ("events", tuple(wanted), limit),
+            lambda t: t.select(wanted).order_by([Col.DATE_START, Col.EVENT_ID]).limit(limit),
+        )
+        return lists(as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
 
     @_remembered()
     def drawn(self, v: View) -> pd.DataFrame:
@@ -338,11 +350,12 @@ class Engine:
         # First the day of the `limit`-th newest event, from the start dates alone; then only
         # rows from that day on are read whole (the parts' date statistics skip the rest).
         starts = self._where(v, [Col.DATE_START])
-        days = self.run(
-            starts.group_by(day=starts[Col.DATE_START])
-            .agg(n=starts.count())
-            .order_by(ibis.desc("day"))
-            .limit(limit)
+        days = self.ask(
+            starts,
+            ("newest days", limit),
+            lambda t: (
+                t.group_by(day=t[Col.DATE_START]).agg(n=t.count()).order_by(ibis.desc("day")).limit(limit)
+            ),
         )
         if days.empty:
             return self.events(v, limit=0)
@@ -414,7 +427,7 @@ class Engine:
     def outlets(self, v: View) -> pd.Series:
         """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
         t = self._where(v, [Col.SOURCE_OUTLET])
-        counts = self.run(t.group_by(outlet=t[Col.SOURCE_OUTLET]).agg(n=t.count()))
+        counts = self.ask(t, ("outlets",), lambda t: t.group_by(outlet=t[Col.SOURCE_OUTLET]).agg(n=t.count()))
         counts = counts.sort_values(["n", "outlet"], ascending=[False, True])
         return pd.Series(counts["n"].to_numpy(), index=counts["outlet"].to_numpy(), dtype="int64")
 
@@ -433,21 +446,20 @@ class Engine:
 
     def _lane_bins(self, v: View, freq: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
         t = self._where(v, [Col.EVENT_TYPE, Col.DATE_START, Col.COUNTRIES, Col.ACTORS])
-        start = bin_of(t[Col.DATE_START], freq)
         if v.lanes == "type":
-            frame = self.run(t.group_by(lane=t[Col.EVENT_TYPE], bin=start).agg(n=t.count()))
+            frame = self.ask(
+                t,
+                ("type lanes", freq),
+                lambda t: t.group_by(lane=t[Col.EVENT_TYPE], bin=bin_of(t[Col.DATE_START], freq)).agg(
+                    n=t.count()
+                ),
+            )
             present = set(frame["lane"])
             order = tuple(taxonomy.LABELS[k] for k in taxonomy.EVENT_TYPE_KEYS if k in present)
             frame["lane"] = frame["lane"].map(taxonomy.LABELS)
             return as_days(frame, ["bin"]), order
         col = Col.COUNTRIES if v.lanes == "country" else Col.ACTORS
-        listed = t.filter(t[col].length() > 0)
-        pairs = listed.select(bin=bin_of(listed[Col.DATE_START], freq), lane=listed[col].unnest())
-        unlisted = t.filter(t[col].length() == 0)
-        pairs = pairs.union(
-            unlisted.select(bin=bin_of(unlisted[Col.DATE_START], freq), lane=ibis.literal(NONE_LANE))
-        )
-        frame = self.run(pairs.group_by(["lane", "bin"]).agg(n=pairs.count()))
+        frame = self.ask(t, ("listed lanes", str(col), freq), lambda t: _listed_lanes(t, col, freq))
         totals = (
             frame.groupby("lane")["n"].sum().reset_index().sort_values(["n", "lane"], ascending=[False, True])
         )
@@ -470,29 +482,7 @@ class Engine:
         per, what = v.per, v.strikes
         t = self._where(v, [Col.EVENT_TYPE, Col.COUNT_UNIT, Col.COUNT, Col.INTERCEPTED, Col.DATE_PRECISION,
                             Col.DATE_START, Col.DATE_END, Col.DATASET, Col.INITIATOR_COUNTRIES])  # fmt: skip
-        t = t.filter(
-            t[Col.EVENT_TYPE].isin(list(taxonomy.STRIKE_TYPES))
-            & t[Col.COUNT_UNIT].isin(list(COUNT_CHOICES[what]))
-            & t[Col.COUNT].notnull()
-        )
-        fits = t[Col.DATE_PRECISION] == "day"
-        if per == "week":
-            same_week = bin_of(t[Col.DATE_START], "week") == bin_of(t[Col.DATE_END], "week")
-            fits |= (t[Col.DATE_PRECISION] == "week") & same_week
-        side = t[Col.INITIATOR_COUNTRIES].join("+").nullif("").fill_null(UNKNOWN_SIDE)
-        grouped = t.group_by(
-            fits=fits,
-            bin=bin_of(t[Col.DATE_START], per),
-            event_type=t[Col.EVENT_TYPE],
-            side=side,
-            dataset=t[Col.DATASET],
-        ).agg(
-            launched=t[Col.COUNT].sum(),
-            intercepted=t[Col.INTERCEPTED].sum(),
-            reported=t[Col.INTERCEPTED].count(),
-            events=t.count(),
-        )
-        frame = as_days(self.run(grouped), ["bin"])
+        frame = as_days(self.ask(t, ("strikes", per, what), lambda t: _strike_groups(t, per, what)), ["bin"])
         kept = frame[frame["fits"].astype(bool)]
         left_out = int(frame.loc[~frame["fits"].astype(bool), "events"].sum())
         datasets = tuple(sorted(str(d) for d in kept["dataset"].unique()))
@@ -515,24 +505,85 @@ class Engine:
             return MapData(match.count, match.located, points=located.reset_index(drop=True))
         few = match.located <= MAX_EVENTS
         t = self._where(v, EVENT_COLUMNS if few else [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE])
-        t = t.filter(t[Col.LATITUDE].notnull() & t[Col.LONGITUDE].notnull())
         if few:
-            points = self.run(
-                t.select([str(c) for c in EVENT_COLUMNS]).order_by([Col.DATE_START, Col.EVENT_ID])
-            )
+            points = self.ask(t, ("map points",), _located_events)
             return MapData(
                 match.count, match.located, points=lists(as_days(points, (Col.DATE_START, Col.DATE_END)))
             )
         size = MAP_CELL_DEGREES
-        cells = t.group_by(
-            x=(t[Col.LONGITUDE] / size).floor(),
-            y=(t[Col.LATITUDE] / size).floor(),
-            event_type=t[Col.EVENT_TYPE],
-        ).agg(n=t.count())
-        frame = self.run(cells)
+        frame = self.ask(t, ("map cells", size), lambda t: _map_cells(t, size))
         frame["x"] = (frame["x"].astype("float64") + 0.5) * size
         frame["y"] = (frame["y"].astype("float64") + 0.5) * size
         return MapData(match.count, match.located, cells=frame)
+
+
+def _match_totals(t: ir.Table) -> ir.Table:
+    """A view's count, first and last day and located events, in one row."""
+    return t.aggregate(
+        n=t.count(),
+        first=t[Col.DATE_START].min(),
+        last=t[Col.DATE_END].max(),
+        located=t[Col.LATITUDE].notnull().sum(),
+    )
+
+
+def _strike_groups(t: ir.Table, per: str, what: str) -> ir.Table:
+    """Strikes' launched and intercepted sums per (fits, bin, type, side, dataset): `fits`
+    says whether a row's dates fit the bin (`Engine.strikes`)."""
+    t = t.filter(
+        t[Col.EVENT_TYPE].isin(list(taxonomy.STRIKE_TYPES))
+        & t[Col.COUNT_UNIT].isin(list(COUNT_CHOICES[what]))
+        & t[Col.COUNT].notnull()
+    )
+    fits = t[Col.DATE_PRECISION] == "day"
+    if per == "week":
+        same_week = bin_of(t[Col.DATE_START], "week") == bin_of(t[Col.DATE_END], "week")
+        fits |= (t[Col.DATE_PRECISION] == "week") & same_week
+    side = t[Col.INITIATOR_COUNTRIES].join("+").nullif("").fill_null(UNKNOWN_SIDE)
+    return t.group_by(
+        fits=fits,
+        bin=bin_of(t[Col.DATE_START], per),
+        event_type=t[Col.EVENT_TYPE],
+        side=side,
+        dataset=t[Col.DATASET],
+    ).agg(
+        launched=t[Col.COUNT].sum(),
+        intercepted=t[Col.INTERCEPTED].sum(),
+        reported=t[Col.INTERCEPTED].count(),
+        events=t.count(),
+    )
+
+
+def _located(t: ir.Table) -> ir.Table:
+    return t.filter(t[Col.LATITUDE].notnull() & t[Col.LONGITUDE].notnull())
+
+
+def _located_events(t: ir.Table) -> ir.Table:
+    """The located matching events, drawn one by one, oldest first."""
+    t = _located(t)
+    return t.select([str(c) for c in EVENT_COLUMNS]).order_by([Col.DATE_START, Col.EVENT_ID])
+
+
+def _map_cells(t: ir.Table, size: float) -> ir.Table:
+    """Located events per map cell of `size` degrees and event type."""
+    t = _located(t)
+    return t.group_by(
+        x=(t[Col.LONGITUDE] / size).floor(),
+        y=(t[Col.LATITUDE] / size).floor(),
+        event_type=t[Col.EVENT_TYPE],
+    ).agg(n=t.count())
+
+
+def _listed_lanes(t: ir.Table, col: Col, freq: str) -> ir.Table:
+    """Events per (lane, bin) where each value of list column `col` is a lane, and events
+    naming none are in `NONE_LANE`."""
+    listed = t.filter(t[col].length() > 0)
+    pairs = listed.select(bin=bin_of(listed[Col.DATE_START], freq), lane=listed[col].unnest())
+    unlisted = t.filter(t[col].length() == 0)
+    pairs = pairs.union(
+        unlisted.select(bin=bin_of(unlisted[Col.DATE_START], freq), lane=ibis.literal(NONE_LANE))
+    )
+    return pairs.group_by(["lane", "bin"]).agg(n=pairs.count())
 
 
 def _file_rows(source: Source, runner: Backend) -> int:

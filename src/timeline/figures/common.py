@@ -85,10 +85,29 @@ def hover_data(df: pd.DataFrame) -> np.ndarray:
 def marker_sizes(df: pd.DataFrame, smallest: float = 8, largest: float = 30) -> np.ndarray:
     """Area grows with count, relative to the largest count of the same unit in view
     (188 drones and 11,000 troops are not on one scale)."""
-    counts = df[Col.COUNT].astype("float64")
-    peak = counts.groupby(df[Col.COUNT_UNIT]).transform("max")
-    ratio = (counts / peak).fillna(0).clip(0, 1).to_numpy()
+    counts = df[Col.COUNT].to_numpy(dtype="float64", na_value=np.nan)
+    ratio = share_of_peak(counts, unit_peaks(counts, df[Col.COUNT_UNIT]))
     return smallest + (largest - smallest) * np.sqrt(ratio)
+
+
+def unit_peaks(counts: np.ndarray, units: pd.Series, among: np.ndarray | None = None) -> np.ndarray:
+    """Each row's largest count among the rows (`among`, else all) of its unit; NaN where its
+    unit is missing or none of them has a count. (A pandas grouped `transform("max")` did
+    this with a dozen pandas and pyarrow calls per chart.)"""
+    codes, uniques = pd.factorize(units, use_na_sentinel=True)
+    usable = ~np.isnan(counts) if among is None else among & ~np.isnan(counts)
+    best = np.full(len(uniques), -np.inf)
+    grouped = usable & (codes >= 0)
+    np.maximum.at(best, codes[grouped], counts[grouped])
+    best[np.isneginf(best)] = np.nan
+    return np.where(codes >= 0, best[codes] if len(best) else np.nan, np.nan)
+
+
+def share_of_peak(counts: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """count / peak, from 0 to 1; 0 where either is missing."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = counts / peaks
+    return np.clip(np.where(np.isnan(ratio), 0.0, ratio), 0, 1)
 
 
 def is_point(df: pd.DataFrame) -> pd.Series:

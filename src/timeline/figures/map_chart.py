@@ -40,9 +40,11 @@ from timeline.figures.common import (
 )
 from timeline.figures.map_fit import (
     PLOT_PX,
+    Fitted,
     MapCounts as MapCounts,  # the caption's numbers, named here too
     MapView,
     PlacedEvents,
+    counts_of,
     fit_events,
     fit_view,
     map_counts as map_counts,
@@ -280,11 +282,43 @@ def map_figure(
     engine aggregated, squares per cell sized by events. `extent` (west, south, east, north)
     shows that area instead of fitting the events (a story's step). `map_counts(data)` gives
     the numbers for a caption."""
+    return _map(data, height, extent, counted=False)[0]
+
+
+def map_with_counts(
+    data: MapData, *, height: int = HEIGHT, extent: tuple[float, float, float, float] | None = None
+) -> tuple[go.Figure, MapCounts]:
+    """`map_figure` and `map_counts` of the same data, its events sorted and fitted once for
+    both (the page shows the map with its caption)."""
+    fig, counts = _map(data, height, extent, counted=True)
+    assert counts is not None
+    return fig, counts
+
+
+def _map(
+    data: MapData, height: int, extent: tuple[float, float, float, float] | None, counted: bool
+) -> tuple[go.Figure, MapCounts | None]:
+    """The map, and (`counted`) its caption's numbers from the same sort and fit."""
     if data.points is None and data.cells is None:
-        return figure([], {})
-    drawn = _drawn_cells(data, extent) if data.cells is not None else _drawn_events(data, extent)
+        return figure([], {}), map_counts(data, extent) if counted else None
+    counts = None
+    if data.cells is not None:
+        drawn = _drawn_cells(data, extent)
+        counts = map_counts(data, extent) if counted else None
+    else:
+        events = sort_events(data)
+        if not len(events.points) and not events.areas:  # nothing to draw, nothing to fit
+            return figure([], {}), map_counts(data, extent) if counted else None
+        fitted = fit_events(events, extent)
+        if counted:  # before drawing, which adds to what it reads
+            counts = counts_of(data, events, fitted)
+        drawn = _drawn_events(events, fitted)
     if drawn is None:
-        return figure([], {})
+        return figure([], {}), counts
+    return _figure(drawn, height), counts
+
+
+def _figure(drawn: _Drawn, height: int) -> go.Figure:
     shown = drawn.view.visible()
     scale = "50m" if shown.east - shown.west < 70 else "110m"
     country_labels(drawn.labels, scale, skip=drawn.areas)
@@ -319,13 +353,11 @@ def _drawn_cells(data: MapData, extent: tuple[float, float, float, float] | None
     return _Drawn(view, [], _cells(data.cells, data.cell), labels)
 
 
-def _drawn_events(data: MapData, extent: tuple[float, float, float, float] | None) -> _Drawn | None:
-    """Few events: each drawn at its precision, the view fitted (or `extent`), the events
-    outside it noted, and the areas' and places' names placed."""
-    events = sort_events(data)
+def _drawn_events(events: PlacedEvents, fitted: Fitted) -> _Drawn | None:
+    """Few events: each drawn at its precision in the view fitted to them (or a story's
+    extent), the events outside it noted, and the areas' and places' names placed."""
     if not len(events.points) and not events.areas:
         return None
-    fitted = fit_events(events, extent)
     fills, traces, reach, marks, radii = _event_traces(events, fitted.view)
     drawn = _Drawn(fitted.view, fills, traces, Labels(fitted.view, marks, radii))
     if fitted.outside:  # the note's corner, top left, before any name is placed

@@ -221,8 +221,14 @@ def map_counts(data: MapData, extent: tuple[float, float, float, float] | None =
     if data.points is None:
         return MapCounts(data.total, data.located, 0, 0, (), data.total - data.located, aggregated=True)
     events = sort_events(data)
+    if not len(events.points) and not events.areas:  # none drawn: no view to fit, none outside it
+        return counts_of(data, events, None)
+    return counts_of(data, events, fit_events(events, extent))
+
+
+def counts_of(data: MapData, events: PlacedEvents, fitted: Fitted | None) -> MapCounts:
+    """`map_counts` of events already sorted and fitted (the map's figure does both)."""
     precision = events.points["_precision"].to_numpy() if len(events.points) else np.empty(0)
-    fitted = fit_events(events, extent)
     return MapCounts(
         total=data.total,
         exact=int((precision == 1).sum()),
@@ -230,8 +236,8 @@ def map_counts(data: MapData, extent: tuple[float, float, float, float] | None =
         shaded=sum(len(rows) for _, rows in events.areas),
         areas=tuple(a.display_name for a, _ in events.areas),
         unplaced=events.unplaced,
-        outside=fitted.outside,
-        outside_places=fitted.places,
+        outside=fitted.outside if fitted else 0,
+        outside_places=fitted.places if fitted else (),
     )
 
 

@@ -39,6 +39,8 @@ from timeline.figures.common import (
     hover_data,
     is_point,
     ms,
+    share_of_peak,
+    unit_peaks,
 )
 from timeline.figures.timeline_layout import (
     LABEL_FONT,
@@ -134,12 +136,12 @@ def marker_sizes(df: pd.DataFrame) -> np.ndarray:
     the same unit (188 drones with drones, 9 missiles with missiles); troops, casualties and
     every other figure get a plain marker and a label with their unit instead, so they never
     look like the biggest attack on the page."""
-    counts = df[Col.COUNT].astype("float64")
-    strike = df[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES) & df[Col.COUNT_UNIT].isin(taxonomy.STRIKE_UNITS)
-    strike &= counts.notna()
-    peak = counts.where(strike).groupby(df[Col.COUNT_UNIT]).transform("max")
-    ratio = (counts / peak).where(strike).fillna(0).clip(0, 1).to_numpy()
-    return np.where(strike.to_numpy(), SMALLEST + (LARGEST - SMALLEST) * np.sqrt(ratio), PLAIN)
+    counts = df[Col.COUNT].to_numpy(dtype="float64", na_value=np.nan)
+    strike = (
+        df[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES) & df[Col.COUNT_UNIT].isin(taxonomy.STRIKE_UNITS)
+    ).to_numpy(dtype=bool) & ~np.isnan(counts)
+    ratio = np.where(strike, share_of_peak(counts, unit_peaks(counts, df[Col.COUNT_UNIT], strike)), 0.0)
+    return np.where(strike, SMALLEST + (LARGEST - SMALLEST) * np.sqrt(ratio), PLAIN)
 
 
 def timeline_figure(

@@ -15,9 +15,9 @@ from timeline import view
 from timeline.domain.errors import describe_os_error
 from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, Summary, open_engine
-from timeline.figures import counts_chart, counts_figure, map_figure, timeline_figure
+from timeline.figures import counts_chart, counts_figure, timeline_figure
 from timeline.figures.cache import FIGURES
-from timeline.figures.map_chart import map_counts
+from timeline.figures.map_chart import map_with_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.storage import datasets, store
@@ -267,8 +267,8 @@ def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, f
         return
 
     def build() -> tuple[go.Figure, str]:
-        data = engine.map(v, match)
-        return map_figure(data, extent=extent), map_counts(data, extent).caption()
+        fig, counts = map_with_counts(engine.map(v, match), extent=extent)
+        return fig, counts.caption()
 
     # The caption is kept with the figure: a new selection reruns this and reads neither again.
     sent, caption = FIGURES.sent((engine.source.key, "map", v.values, extent), build)
