@@ -165,7 +165,7 @@ def test_an_area_without_a_code_is_found_from_its_coordinates_and_one_without_ei
     assert [t.name for t in fill_traces(fig)] == ["Ukraine"]
     counts = map_counts(data)
     assert (counts.shaded, counts.unplaced) == (1, 1)
-    assert "1 of 2 events has no place" in counts.caption()
+    assert "1 of 2 events has no place and is not on the map." in counts.caption()
 
 
 def test_near_a_place_is_a_ring_that_says_near():
@@ -347,4 +347,4 @@ def test_a_view_whose_located_events_no_outline_holds_draws_an_empty_map_and_say
     fig, counts = map_with_counts(data)
     assert fig.to_json() == map_figure(data).to_json() and not fig.data
     assert counts == map_counts(data) and counts.unplaced == 1 and counts.outside == 0
-    assert "1 of 1 events has no place" in counts.caption()
+    assert "1 of 1 events has no place and is not on the map." in counts.caption()

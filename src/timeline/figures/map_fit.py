@@ -62,10 +62,9 @@ class MapCounts:
         if self.outside:
             parts.append(outside_note(self.outside, self.outside_places) + ".")
         if self.unplaced:
-            have = "has" if self.unplaced == 1 else "have"
-            parts.append(
-                f"{self.unplaced:,} of {self.total:,} events {have} no place and are not on the map."
-            )
+            one = self.unplaced == 1
+            verbs = "has no place and is" if one else "have no place and are"
+            parts.append(f"{self.unplaced:,} of {self.total:,} events {verbs} not on the map.")
         return " ".join(parts) or None
 
 
