@@ -213,3 +213,68 @@ def test_the_fast_reader_reads_what_pandas_reads_and_hands_over_at_a_row_it_refu
     everything = pd.concat([rows for rows, _, _ in fast])
     assert everything.loc[12, "n"] == "012" and everything.loc[12, "text"] == "t, 12"  # text as written
     assert seen == sorted(seen) and seen[-1] == everything.index[-1]  # counts up, no row twice
+
+
+def _logged(path: Path, chunk_rows: int, ahead: bool) -> list[tuple]:
+    """What the pipeline sees: progress reports and pieces (their rows and malformed rows), in order."""
+    encoding = encodings.detect_encoding(path)
+    log: list[tuple] = []
+
+    def told(rows: int, share: float) -> None:
+        log.append(("progress", rows, share))
+
+    def read(progress: reading.Progress):
+        return reading.chunks(PLAIN, path, chunk_rows, progress, encoding)
+
+    pieces = reading.read_ahead(read, told) if ahead else read(told)
+    for p in pieces:
+        bad = {} if p.malformed is None else p.malformed.to_dict("index")
+        log.append(("piece", p.rows.to_dict("index"), bad))
+    return log
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 100])
+def test_reading_ahead_gives_the_same_pieces_and_progress_in_the_same_order(tmp_path: Path, chunk_rows: int):
+    path = tmp_path / "messy.csv"  # the pandas path, with rows set apart
+    path.write_bytes(MESSY.encode("utf-8"))
+    plain = tmp_path / "plain.csv"  # pyarrow's path
+    plain.write_text("a,b,c\n" + "".join(f"{i},x{i},y\n" for i in range(7)))
+    for source in (path, plain):
+        log = _logged(source, chunk_rows, ahead=True)
+        assert log == _logged(source, chunk_rows, ahead=False)
+        assert log[0][0] == "progress" and log[-1][0] == "piece"  # each report before its piece
+
+
+def test_reading_ahead_reads_one_piece_ahead_and_raises_the_readers_error_in_its_place():
+    made: list[int] = []
+
+    def read(progress: reading.Progress):
+        for i in range(3):
+            made.append(i)
+            progress(i, 0.0)
+            yield i
+        raise InputError("row 4: cannot be read")
+
+    pieces = reading.read_ahead(read, lambda _rows, _share: None)
+    got = [next(pieces)]
+    # the second piece may be read while the first is used, never a third
+    assert made in ([0], [0, 1])
+    got += [next(pieces), next(pieces)]
+    assert got == [0, 1, 2]
+    with pytest.raises(InputError, match="row 4: cannot be read"):
+        next(pieces)
+
+
+def test_an_import_stopped_early_closes_the_reader(tmp_path: Path):
+    closed: list[bool] = []
+
+    def read(progress: reading.Progress):
+        try:
+            yield from range(10)
+        finally:
+            closed.append(True)  # where `chunks` closes its file
+
+    pieces = reading.read_ahead(read, lambda _rows, _share: None)
+    assert next(pieces) == 0
+    pieces.close()
+    assert closed == [True]

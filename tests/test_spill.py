@@ -229,3 +229,37 @@ def test_the_spill_keeps_only_the_ids_of_what_it_wrote(tmp_path: Path):
     kept = [buf for ids in spill.ids for chunk in ids.chunks for buf in chunk.buffers() if buf is not None]
     assert kept and not any(start <= buf.address < end for buf in kept)
     assert spill.close().ids.to_pylist() == [f"e{i}" for i in range(500)]
+
+
+def test_chunks_written_in_the_background_land_in_order(tmp_path: Path):
+    """Each write runs while the caller maps the next chunk: the file still holds every
+    chunk's rows in the order given."""
+    rows = _rows("acled", *[make_row(event_id=f"e{i}") for i in range(40)])
+    spill = Spill(tmp_path / "new.parquet", "acled")
+    for start in range(0, 40, 3):
+        spill.write(to_arrow(rows.iloc[start : start + 3].reset_index(drop=True)))
+    spilled = spill.close()
+    assert pq.read_table(spilled.tmp).column(str(Col.EVENT_ID)).to_pylist() == [f"e{i}" for i in range(40)]
+    assert spilled.ids.to_pylist() == [f"e{i}" for i in range(40)]
+
+
+def test_a_failed_background_write_is_raised_not_lost(tmp_path: Path, monkeypatch):
+    class FailsSecond(pq.ParquetWriter):
+        calls = 0
+
+        def write_table(self, table, row_group_size=None):
+            FailsSecond.calls += 1
+            if FailsSecond.calls == 2:
+                raise OSError(errno.EIO, "Input/output error")
+            super().write_table(table, row_group_size)
+
+    monkeypatch.setattr(spill.pq, "ParquetWriter", FailsSecond)
+    rows = to_arrow(_rows("acled", make_row(event_id="a")))
+    target = tmp_path / "new.parquet"
+    sink = Spill(target, "acled")
+    sink.write(rows)
+    sink.write(rows)  # fails in the background
+    with pytest.raises(store.WriteFailed, match="could not write the new version: input/output error"):
+        sink.wait()
+    sink.discard()
+    assert list(tmp_path.iterdir()) == []

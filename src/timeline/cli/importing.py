@@ -309,6 +309,8 @@ def import_command(
     spill = None if folder or dry_run else spilling.Spill(target, source.name, merge=existed)
     try:
         outcome = _read(source, file, options, foreign, sink, chunk_rows, spill)
+        if spill is not None:
+            spill.wait()  # the last chunk's write, which may fail, before the rejects are kept
         if strict and outcome.rejected:
             fail([*outcome.examples, "--strict: rows were rejected; nothing was written"])
         written = sink.commit()  # before the dataset: never an updated dataset without its rejects

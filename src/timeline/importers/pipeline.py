@@ -15,6 +15,7 @@ does the rest the same way for all of them, so every format behaves alike:
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ from timeline.importers.reading import (
     check_source,
     chunks,
     is_hxl,
+    read_ahead,
     short,
 )
 from timeline.importers.rejects import RejectsFile, reasons_frame
@@ -180,31 +182,33 @@ def run(
         options = replace(options, date_order=DateOrder(date_format=options.date_format))
         say(f"{path.name}: {options.date_order.describe()}")
     dates = FileOrder(fmt, path, lambda: chunks(fmt, path, chunk_rows, lambda _r, _s: None, encoding))
-    for piece in chunks(fmt, path, chunk_rows, progress, encoding):
-        chunk, originals = piece.rows, piece.rows
-        refused: list[pd.DataFrame] = []
-        if piece.malformed is not None and len(piece.malformed):
-            refused.append(reasons_frame(piece.malformed.index, MALFORMED, piece.reasons))
-            originals = pd.concat([chunk, piece.malformed])
-        outcome.read += len(originals)
-        if is_hxl(piece):
-            chunk = chunk.drop(index=1)
-            outcome.skipped[HXL_SKIP] += 1
-            say(
-                f"{path.name}: row 1 holds HXL hashtags ({short(', '.join(piece.rows.loc[1].head(3)))}...); skipped"
-            )
-        if len(chunk) and fmt.date_columns and not options.date_format:
-            order = dates.see(chunk, options.date_order)
-            if order is not None:
-                options = replace(options, date_order=order)
-                say(f"{path.name}: {order.describe()}; --date-format overrides")
-        if len(chunk):
-            accepted = _accept(fmt, chunk, originals, options, foreign, now, seen, refused, outcome)
-            if len(accepted):
-                outcome.count += len(accepted)
-                table = to_arrow(accepted.reset_index(drop=True))
-                spill(table) if spill is not None else tables.append(table)
-        _refuse(outcome, rejects, refused, originals)
+    pieces = read_ahead(lambda told: chunks(fmt, path, chunk_rows, told, encoding), progress)
+    with contextlib.closing(pieces):  # on an error, the reader's thread and file are closed
+        for piece in pieces:
+            chunk, originals = piece.rows, piece.rows
+            refused: list[pd.DataFrame] = []
+            if piece.malformed is not None and len(piece.malformed):
+                refused.append(reasons_frame(piece.malformed.index, MALFORMED, piece.reasons))
+                originals = pd.concat([chunk, piece.malformed])
+            outcome.read += len(originals)
+            if is_hxl(piece):
+                chunk = chunk.drop(index=1)
+                outcome.skipped[HXL_SKIP] += 1
+                say(
+                    f"{path.name}: row 1 holds HXL hashtags ({short(', '.join(piece.rows.loc[1].head(3)))}...); skipped"
+                )
+            if len(chunk) and fmt.date_columns and not options.date_format:
+                order = dates.see(chunk, options.date_order)
+                if order is not None:
+                    options = replace(options, date_order=order)
+                    say(f"{path.name}: {order.describe()}; --date-format overrides")
+            if len(chunk):
+                accepted = _accept(fmt, chunk, originals, options, foreign, now, seen, refused, outcome)
+                if len(accepted):
+                    outcome.count += len(accepted)
+                    table = to_arrow(accepted.reset_index(drop=True))
+                    spill(table) if spill is not None else tables.append(table)
+            _refuse(outcome, rejects, refused, originals)
     if tables:
         outcome.rows = store.frame_from_table(pa.concat_tables(tables))
     return outcome

@@ -14,6 +14,7 @@ import io
 import re
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -459,3 +460,36 @@ def is_hxl(piece: Piece) -> bool:
     cells = [str(v).strip() for v in piece.rows.loc[1].tolist()]
     filled = [c for c in cells if c]
     return bool(filled) and all(re.match(HXL_TAG, c) for c in filled)
+
+
+def read_ahead(read: Callable[[Progress], Iterator[Piece]], progress: Progress) -> Iterator[Piece]:
+    """The pieces of `read(progress)`, the next one read in a background thread while the
+    caller maps the current one.
+
+    Why: pyarrow parses the CSV with the GIL released, so reading overlaps the mapping on a
+    second core instead of taking turns with it. Only one piece is read ahead (memory: one
+    chunk more); pieces, their order and any error come as without the thread, and the
+    progress reports are replayed on the caller's thread just before their piece, as `chunks`
+    gives them."""
+    told: list[tuple[int, float]] = []
+    pieces = read(lambda rows, share: told.append((rows, share)))
+    done = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="timeline-read") as pool:
+        ahead = pool.submit(next, pieces, done)
+        try:
+            while True:
+                piece = ahead.result()  # an error of the reader is raised here, in order
+                reports, told[:] = list(told), []
+                if piece is done:
+                    break
+                ahead = pool.submit(next, pieces, done)
+                for rows, share in reports:
+                    progress(rows, share)
+                yield piece
+            for rows, share in reports:
+                progress(rows, share)
+        finally:
+            ahead.cancel()
+            with contextlib.suppress(Exception):
+                ahead.result()  # the reader stopped before its file is closed
+            pieces.close()

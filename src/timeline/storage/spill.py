@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
@@ -57,12 +58,34 @@ class Spill:
         self.writer: pq.ParquetWriter | None = None
         self.ids: list[pa.ChunkedArray] = []
         self.created: list[Path] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
     def write(self, table: pa.Table) -> None:
-        """Append checked rows (the dataset's schema, stamped) to the file; a full disk or an
-        I/O error is `store.WriteFailed`, the dataset untouched (the caller discards)."""
+        """Append checked rows (the dataset's schema, stamped) to the file, in a background
+        thread while the caller maps the next chunk (Parquet's encoder releases the GIL); at
+        most one write is in flight, so the rows are written in order. A full disk or an I/O
+        error is `store.WriteFailed`, raised by the next `write`, `wait` or `close`, the dataset
+        untouched (the caller discards)."""
+        self.wait()
         if not table.num_rows:
             return
+        ids = table.column(str(Col.EVENT_ID))
+        # copied (combine_chunks copies even one chunk): a column taken as it is can share its
+        # owner with every other column of the batch it came from (a DuckDB result: some 40 MB
+        # a chunk of summaries and titles), all kept alive until the import ends
+        self.ids.append(pa.chunked_array([ids.combine_chunks()]))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timeline-spill")
+        self._pending = self._pool.submit(self._written, table)
+
+    def wait(self) -> None:
+        """Until the rows given so far are written; `store.WriteFailed` if they could not be."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _written(self, table: pa.Table) -> None:
         try:
             self._write(table)
         except OSError as err:
@@ -82,14 +105,11 @@ class Spill:
             self.fh = os.fdopen(fd, "wb")
             self.writer = pq.ParquetWriter(self.fh, table.schema, compression="zstd")
         self.writer.write_table(table.cast(self.writer.schema))
-        ids = table.column(str(Col.EVENT_ID))
-        # copied (combine_chunks copies even one chunk): a column taken as it is can share its
-        # owner with every other column of the batch it came from (a DuckDB result: some 40 MB
-        # a chunk of summaries and titles), all kept alive until the import ends
-        self.ids.append(pa.chunked_array([ids.combine_chunks()]))
 
     def close(self) -> Spilled | None:
         """The written rows, the file complete and fsynced; None when no row was written."""
+        self.wait()
+        self._stop()
         if self.writer is None or self.fh is None or self.tmp is None:
             return None
         try:
@@ -102,8 +122,16 @@ class Spill:
         ids = pa.chunked_array([c for ids in self.ids for c in ids.chunks], type=pa.string())
         return Spilled(self.tmp, self.dataset, ids, merge=self.merge)
 
+    def _stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
     def discard(self) -> None:
         """The import failed or wrote elsewhere: remove the temp file and folders made for it."""
+        with contextlib.suppress(Exception):
+            self.wait()  # its error was raised, or the import failed for another reason
+        self._stop()
         if self.fh is not None and not self.fh.closed:
             with contextlib.suppress(Exception):
                 if self.writer is not None:
