@@ -495,19 +495,21 @@ def report(size: int, cases: dict[str, Case], floor_cases: dict[str, Case]) -> N
     st_wall, st_cpu = _medians(floor_cases.get(ST_FLOOR))
     js_wall, _ = _medians(floor_cases.get(JS_FLOOR))
     print(
-        "| interaction | wall s (median) | wall s (all) | server CPU s | DuckDB floor CPU s | CPU / DuckDB "
+        "| interaction | wall s (median) | wall s (all) | server CPU s | CPU s (all) | DuckDB floor CPU s "
+        "| CPU / DuckDB "
         "| wall / Streamlit floor | CPU / Streamlit floor | wall / plotly.js floor |"
     )
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---|---:|---:|---:|---:|---:|")
     for case in [*cases.values(), *floor_cases.values()]:
         for failure in case.failures:
-            print(f"| {case.name} | failed: {failure} | | | | | | | |")
+            print(f"| {case.name} | failed: {failure} | | | | | | | | |")
         if not case.wall:
             continue
         wall, cpu = _medians(case)
         floor = statistics.median(case.floor) if case.floor else float("nan")
         print(
             f"| {case.name} | {wall:.3f} | {' / '.join(f'{w:.2f}' for w in case.wall)} | {cpu:.3f} | "
+            f"{' / '.join(f'{c:.2f}' for c in case.cpu)} | "
             f"{floor:.4f} | {cpu / floor:.0f}x | {wall / st_wall:.1f}x | {cpu / st_cpu:.1f}x | "
             f"{wall / js_wall:.1f}x |",
             flush=True,
