@@ -219,6 +219,44 @@ def test_event_text_is_escaped_in_hover(tmp_path: Path):
     assert texts == ["&lt;img src=x onerror=alert(1)&gt;"]
 
 
+def test_hover_rows_keep_each_events_own_fields_when_some_are_missing(tmp_path: Path):
+    """Each hover row is read across its own event's fields (the columns walked side by side
+    must stay aligned): one event with no count and no date words beside one with both."""
+    path = tmp_path / "e.parquet"
+    store.append(
+        path,
+        frame(
+            make_row(event_id="2024-11-25-a", title="Counted", source_outlet="Outlet A"),
+            make_row(
+                event_id="2024-11-26-b", title="Uncounted", date_start="2024-11-26",
+                date_end="2024-11-26", date_text=None, count=None, count_unit=None,
+                intercepted=None, event_type="meeting", source_outlet="Outlet B",
+            ),
+        ),
+    )  # fmt: skip
+    engine = engine_on(path)
+    timeline_rows = {
+        row[0]: list(row) for t in timeline(engine).data if t.customdata is not None for row in t.customdata
+    }
+    assert timeline_rows == {
+        "2024-11-25-a": [
+            "2024-11-25-a", "Counted", '25–26 Nov 2024 · reported as "Monday night"',
+            "188 drones launched, 76 intercepted", "Outlet A", taxonomy.LABELS["drone_attack"],
+        ],
+        "2024-11-26-b": [
+            "2024-11-26-b", "Uncounted", "26 Nov 2024", "no count reported", "Outlet B",
+            taxonomy.LABELS["meeting"],
+        ],
+    }  # fmt: skip
+    map_rows = {
+        row[0]: list(row[:6])
+        for t in figures.map_figure(engine.map(view_of(engine))).data
+        if getattr(t, "customdata", None) is not None
+        for row in t.customdata
+    }
+    assert map_rows == timeline_rows  # the map's hover says the same of each event
+
+
 def test_large_views_aggregate_and_stay_bounded(tmp_path: Path):
     sizes = {}
     for n in (10_000, 100_000):

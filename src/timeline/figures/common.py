@@ -50,24 +50,30 @@ def ms(days: pd.Series | np.ndarray) -> np.ndarray:
     return values.astype("int64").astype("float64")
 
 
+HOVER_COLUMNS = (
+    Col.EVENT_ID,
+    Col.TITLE,
+    Col.DATE_START,
+    Col.DATE_END,
+    Col.DATE_PRECISION,
+    Col.DATE_TEXT,
+    Col.COUNT,
+    Col.COUNT_UNIT,
+    Col.INTERCEPTED,
+    Col.SOURCE_OUTLET,
+    Col.EVENT_TYPE,
+)
+"""What `hover_data` reads, in the order it reads them."""
+
+
 def hover_data(df: pd.DataFrame) -> np.ndarray:
-    """customdata columns: event_id, title, dates as reported, counts, source, type label."""
+    """customdata columns: event_id, title, dates as reported, counts, source, type label.
+
+    The columns are walked side by side as `itertuples` would (each Series yields the same
+    values), without first copying them into a frame of their own: that copy and the tuples'
+    frame were most of this function, which runs for the timeline and the map of every view."""
     rows = []
-    for r in df[
-        [
-            Col.EVENT_ID,
-            Col.TITLE,
-            Col.DATE_START,
-            Col.DATE_END,
-            Col.DATE_PRECISION,
-            Col.DATE_TEXT,
-            Col.COUNT,
-            Col.COUNT_UNIT,
-            Col.INTERCEPTED,
-            Col.SOURCE_OUTLET,
-            Col.EVENT_TYPE,
-        ]
-    ].itertuples(index=False):
+    for r in zip(*(df[c] for c in HOVER_COLUMNS), strict=True):
         text = None if pd.isna(r[5]) else str(r[5])
         rows.append(
             (
