@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from test_engine import ask_everything
 from timeline.engine import backends, queries
 from timeline.engine.frames import to_frame
 
@@ -89,12 +90,7 @@ def compared(curated_engine, monkeypatch):
 )
 def test_every_answer_of_a_view_is_ibis_frame(curated_engine, compared, params):
     engine, v = curated_engine, view_of(curated_engine, **params)
-    match = engine.match(v)
-    engine.timeline(v, match)
-    engine.strikes(v)
-    engine.map(v, match)
-    engine.newest(v, limit=3)
-    engine.outlets(v)
+    ask_everything(engine, v)
     engine.totals(v, "event_type", "count")
     engine.by_ids(list(engine.drawn(v)["event_id"][:2]))
     assert len(compared) >= 5
