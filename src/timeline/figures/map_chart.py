@@ -282,7 +282,7 @@ def map_figure(
     engine aggregated, squares per cell sized by events. `extent` (west, south, east, north)
     shows that area instead of fitting the events (a story's step). `map_counts(data)` gives
     the numbers for a caption."""
-    return _map(data, height, extent, counted=False)[0]
+    return map_with_counts(data, height=height, extent=extent)[0]
 
 
 def map_with_counts(
@@ -290,28 +290,17 @@ def map_with_counts(
 ) -> tuple[go.Figure, MapCounts]:
     """`map_figure` and `map_counts` of the same data, its events sorted and fitted once for
     both (the page shows the map with its caption)."""
-    fig, counts = _map(data, height, extent, counted=True)
-    assert counts is not None
-    return fig, counts
-
-
-def _map(
-    data: MapData, height: int, extent: tuple[float, float, float, float] | None, counted: bool
-) -> tuple[go.Figure, MapCounts | None]:
-    """The map, and (`counted`) its caption's numbers from the same sort and fit."""
     if data.points is None and data.cells is None:
-        return figure([], {}), map_counts(data, extent) if counted else None
-    counts = None
+        return figure([], {}), map_counts(data, extent)
     if data.cells is not None:
         drawn = _drawn_cells(data, extent)
-        counts = map_counts(data, extent) if counted else None
+        counts = map_counts(data, extent)
     else:
         events = sort_events(data)
-        if not len(events.points) and not events.areas:  # nothing to draw, nothing to fit
-            return figure([], {}), map_counts(data, extent) if counted else None
+        if not events.drawn:  # nothing to draw, nothing to fit
+            return figure([], {}), counts_of(data, events, None)
         fitted = fit_events(events, extent)
-        if counted:  # before drawing, which adds to what it reads
-            counts = counts_of(data, events, fitted)
+        counts = counts_of(data, events, fitted)  # before drawing, which adds to what it reads
         drawn = _drawn_events(events, fitted)
     if drawn is None:
         return figure([], {}), counts
@@ -353,11 +342,9 @@ def _drawn_cells(data: MapData, extent: tuple[float, float, float, float] | None
     return _Drawn(view, [], _cells(data.cells, data.cell), labels)
 
 
-def _drawn_events(events: PlacedEvents, fitted: Fitted) -> _Drawn | None:
-    """Few events: each drawn at its precision in the view fitted to them (or a story's
-    extent), the events outside it noted, and the areas' and places' names placed."""
-    if not len(events.points) and not events.areas:
-        return None
+def _drawn_events(events: PlacedEvents, fitted: Fitted) -> _Drawn:
+    """Few events (at least one drawn): each drawn at its precision in the view fitted to them
+    (or a story's extent), the events outside it noted, and the areas' and places' names placed."""
     fills, traces, reach, marks, radii = _event_traces(events, fitted.view)
     drawn = _Drawn(fitted.view, fills, traces, Labels(fitted.view, marks, radii))
     if fitted.outside:  # the note's corner, top left, before any name is placed

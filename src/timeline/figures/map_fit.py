@@ -78,6 +78,11 @@ class PlacedEvents:
     """Shaded areas with their rows, most events first."""
     unplaced: int
 
+    @property
+    def drawn(self) -> bool:
+        """Whether any event is drawn (a marker or a shaded area): else there is no view to fit."""
+        return bool(len(self.points)) or bool(self.areas)
+
 
 def sort_events(data: MapData) -> PlacedEvents:
     frame = data.points if data.points is not None else pd.DataFrame()
@@ -220,9 +225,7 @@ def map_counts(data: MapData, extent: tuple[float, float, float, float] | None =
     if data.points is None:
         return MapCounts(data.total, data.located, 0, 0, (), data.total - data.located, aggregated=True)
     events = sort_events(data)
-    if not len(events.points) and not events.areas:  # none drawn: no view to fit, none outside it
-        return counts_of(data, events, None)
-    return counts_of(data, events, fit_events(events, extent))
+    return counts_of(data, events, fit_events(events, extent) if events.drawn else None)
 
 
 def counts_of(data: MapData, events: PlacedEvents, fitted: Fitted | None) -> MapCounts:
