@@ -194,7 +194,7 @@ class Engine:
             # this costs what the first try did (0.1-0.13). Not for a text search, whose scan
             # of the text costs as much as a copy.
             n = int(self.run(matched.limit(KEEP_ROWS + 1).count().as_table()).iloc[0, 0])
-            tries = [t for t in tries if n <= t[2]][:1]
+            tries = [attempt for attempt in tries if n <= attempt[2]][:1]  # the first that fits
         for kind, columns, limit in tries:
             key = (self.source.key, v.values, kind)
             if self.backend.kept(key) is not None:
