@@ -393,10 +393,8 @@ def _white() -> Plain:
     return pio.templates["plotly_white"].to_plotly_json()
 
 
-def is_map(fig: go.Figure | Plain) -> bool:
-    if isinstance(fig, dict):
-        return any(a.get("text") == map_chart.ATTRIBUTION for a in fig["layout"].get("annotations", ()))
-    return any(a.text == map_chart.ATTRIBUTION for a in fig.layout.annotations)
+def is_map(fig: Plain) -> bool:
+    return any(a.get("text") == map_chart.ATTRIBUTION for a in fig["layout"].get("annotations", ()))
 
 
 def look(fig: Plain, size: Size, *, laid_out: bool = False) -> Plain:
