@@ -291,7 +291,9 @@ def test_a_member_of_the_editors_group_may_edit(tall_page, provider, editor_app)
     page = tall_page
     app, _ = editor_app
     sign_in(page, app, provider, GROUP_MEMBER)
-    assert main(page).get_by_role("button", name="Save event").count() == 1
+    save = main(page).get_by_role("button", name="Save event")
+    save.first.wait_for(timeout=30_000)  # the editor's form may come after the page's first idle moment
+    assert save.count() == 1
 
 
 def test_no_write_without_a_session(tall_page, editor_app, monkeypatch):
