@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 from test_vectorised import _canonical_hostile, _hostile_frame, _raw, _sorted
-from timeline.domain import rulebook, ruleset, screen, vectorised
+from timeline.domain import ruleset, screen, vectorised
 from timeline.domain.coercion import coerce_frame
 from timeline.domain.schema import Col
 from timeline.domain.validation import check
 
+import rulebook
 from conftest import make_row
 
 

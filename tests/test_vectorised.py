@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from timeline.domain import rulebook, vectorised
+from timeline.domain import vectorised
 from timeline.domain.coercion import coerce_frame
 from timeline.domain.ruleset import (
     CONTROL,
@@ -24,6 +24,7 @@ from timeline.domain.schema import FIELDS, PANDAS_DTYPES, Col, Kind
 from timeline.domain.validation import check, validate
 from timeline.storage import store
 
+import rulebook
 from conftest import frame, make_row
 
 HOSTILE = [

@@ -15,8 +15,8 @@ raising on the first error, so a maintainer sees everything wrong with a batch a
 `check` does both. A batch of two million bad rows must not become two million `Problem`s:
 with a `limit`, at most that many are made per rule, the last one counting the rest
 (`Problem.more`), and `summarise` prints them that way. `split_valid` gives the dashboard a
-file's valid rows. pandera is not imported here: `rulebook.rules_schema` is the same rules as
-a pandera schema, the reference the check is tested against.
+file's valid rows. pandera is not imported here (nor installed with the dashboard): `tests/rulebook.py` has the
+same rules as a pandera schema, the reference the check is tested against.
 """
 
 from __future__ import annotations

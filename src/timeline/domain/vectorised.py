@@ -7,7 +7,7 @@ cases for every check and copies the frame it checks, a fixed 0.1-0.4 s a call a
 rules themselves (docs/performance.md). This module evaluates the same rules the way
 pandera's pandas backend does (`pandera.backends.pandas.builtin_checks`): nulls skipped
 (`ignore_na`), a required column's nulls reported as `not_nullable`, duplicated ids as
-`field_uniqueness`, a frame-wide rule passing a row that is empty throughout. `rulebook.py`
+`field_uniqueness`, a frame-wide rule passing a row that is empty throughout. `tests/rulebook.py`
 builds the pandera schema from the same rules, and `tests/test_vectorised.py` holds this
 checker to it on hostile frames. `validation.check` is `check`, for every path that checks
 rows (append, add, the editor, imports, `timeline validate`, the dashboard's load check).

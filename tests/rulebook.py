@@ -1,9 +1,10 @@
 """The rules as a pandera schema: the reference the rule check (`vectorised.py`) is held to.
+Test code only (pandera is in the `test` extra, not the dashboard's install).
 
 `ruleset.py` defines each rule once, with the pandera check it is; `rules_schema` builds
 that schema and `failures` reads pandera's failure cases into the rows `vectorised.failures`
 makes, so `tests/test_vectorised.py` can compare the two on hostile frames. No command or
-page imports this module: pandera costs about 0.65 s of CPU to import and 0.1-0.4 s a call.
+page imports this module (it is not in the package): pandera costs about 0.65 s of CPU to import and 0.1-0.4 s a call.
 
 pandera imports `pyspark.pandas` and `pyspark.sql` when PySpark is installed (the `spark`
 extra), for type annotations of Spark frames that this project never validates: 0.3-1.0 s
