@@ -17,7 +17,8 @@ interaction allows it):
 - wall: from the input event (time-stamped in the page on pointerdown or Enter) until the
   script is idle again and no chart has been redrawn for 0.5 s (a chart is redrawn when
   plotly's `calcdata` is replaced, checked on every animation frame, the way Streamlit's
-  own e2e tests wait for the plot's DOM to change); the figure is the last redraw's time;
+  own e2e tests wait for the plot's DOM to change, or when a mark's style changes: the page
+  fades a selection in place); the figure is the last redraw's time;
 - server CPU: user + system seconds of the Streamlit process over the interaction (from
   /proc, Linux only);
 - floor: the same answers (count, timeline lanes x days, strikes per day and type, map
@@ -70,6 +71,17 @@ PROBE_JS = """
     const app = document.querySelector('[data-testid="stApp"]');
     if (app && app.getAttribute('data-test-script-state') === 'notRunning') probe.ran = performance.now();
   }).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+  new MutationObserver((records) => {
+    const plots = [...document.querySelectorAll('.js-plotly-plot')];
+    for (const r of records) {
+      if (!r.target.matches || !r.target.matches('path.point, .point > path')) continue;
+      const i = plots.findIndex((gd) => gd.contains(r.target));
+      if (i < 0 || !probe.t0) continue;
+      probe.restyled = probe.restyled || new Set();
+      probe.restyled.add(i);
+      probe.restyledAt = performance.now();
+    }
+  }).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['style']});
   const tick = () => {
     document.querySelectorAll('.js-plotly-plot').forEach((gd, i) => {
       if (gd.calcdata && probe.seen.get(gd) !== gd.calcdata) {
@@ -78,6 +90,11 @@ PROBE_JS = """
         probe.charts.push([i, Math.round(probe.last - (probe.t0 || 0))]);
       }
     });
+    if (probe.restyled) {  // a chart faded in place (its marks' opacity), not drawn again
+      probe.restyled.forEach((i) => probe.charts.push([i, Math.round(probe.restyledAt - (probe.t0 || 0))]));
+      probe.last = Math.max(probe.last || 0, probe.restyledAt);
+      probe.restyled = null;
+    }
     if (probe.watch && document.querySelector(probe.watch)) {
       probe.watch = null;
       probe.found = performance.now();

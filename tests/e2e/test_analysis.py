@@ -409,3 +409,58 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
     wait_for_rerun(page)
     page.locator(".st-key-selection-panel [class*=st-key-card-]").first.wait_for(timeout=20_000)
     assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]
+
+
+SPANS_JS = """(gd) => Object.fromEntries(gd.data.filter((t) => t.meta && t.meta.spans).map((t) => [t.meta.spans, t.meta.events]))"""
+"""The timeline's overnight lines: the events whose line is drawn bright, and faded."""
+
+
+def test_a_click_fades_the_timeline_in_place_and_its_overnight_lines_too(page, app_url):
+    """Issue #17: a click's highlight is set on the timeline as drawn (its marks' opacity,
+    not the whole chart drawn again) before any message reaches the server; the overnight
+    lines, which plotly can only move by drawing the chart again, fade too once the server has
+    answered, so the card does not wait behind a redraw."""
+    import re
+
+    hold: dict = {"on": False, "held": [], "server": None}
+
+    def route(ws) -> None:
+        server = hold["server"] = ws.connect_to_server()
+        ws.on_message(lambda m: hold["held"].append(m) if hold["on"] else server.send(m))
+        server.on_message(ws.send)
+
+    page.route_web_socket(re.compile(r"_stcore/stream"), route)
+    open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
+    plot = timeline(page).locator(".js-plotly-plot")
+    marks = settled_points(plot)
+    lines = plot.evaluate(SPANS_JS)
+    assert len(lines["bright"]) >= 2 and not lines["faded"], lines  # overnight attacks, none faded
+    spot = next(p for p in marks if p["id"] == lines["bright"][-1])
+    plot.evaluate("gd => { window.__drawn = gd.calcdata; }")  # plotly's drawing of the chart
+    hold["on"] = True
+    page.mouse.click(spot["x"], spot["y"])
+    page.wait_for_function(
+        f"(gd) => {{ const o = ({MARK_OPACITY_JS})(gd); return o[{spot['id']!r}] >= 0.9; }}",
+        arg=plot.element_handle(),
+        timeout=10_000,
+    )
+    opacity = plot.evaluate(MARK_OPACITY_JS)
+    assert max(o for event, o in opacity.items() if event != spot["id"]) <= 0.3
+    faded = plot.evaluate(
+        "gd => [...gd.querySelectorAll('.scatterlayer path.point')].map(n => parseFloat(n.style.opacity))"
+    )
+    assert sorted(faded)[-1] >= 0.9 and sorted(faded)[-2] <= 0.3, "painted: one bright mark, the rest faded"
+    assert plot.evaluate("gd => gd.calcdata === window.__drawn"), "faded as drawn, not drawn again"
+    assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
+    hold["on"] = False
+    for message in hold["held"]:
+        hold["server"].send(message)
+    wait_for_rerun(page)
+    page.locator(".st-key-selection-panel [class*=st-key-card-]").first.wait_for(timeout=20_000)
+    page.wait_for_function(
+        f"(gd) => {{ const s = ({SPANS_JS})(gd); return s.bright.length === 1 && s.bright[0] === {spot['id']!r}; }}",
+        arg=plot.element_handle(),
+        timeout=10_000,
+    )
+    assert sorted(plot.evaluate(SPANS_JS)["faded"]) == sorted(e for e in lines["bright"] if e != spot["id"])
+    assert plot.evaluate(MARK_OPACITY_JS)[spot["id"]] >= 0.9

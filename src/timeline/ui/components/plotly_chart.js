@@ -129,10 +129,11 @@ function faded(kept, ids) {
   return fadedTimeline(kept.figure, ids, d.key_events || [], f);
 }
 
-// The map's fade in place: each mark's opacity set on the drawn chart (its point's style, and
-// plotly's own per-point value, which a zoom or pan draws again), not the whole map drawn again
-// (a new map held the page for 0.3-1 s, the card waiting behind it). False when the chart is not
-// as expected: the caller draws it again instead.
+// A fade in place: each mark whose opacity changes (markers, rings, an area's squares, the
+// timeline's hatched bars) gets its opacity set on the drawn chart (its point's style, and
+// plotly's own per-point value, which a zoom or pan draws again), not the whole chart drawn
+// again: a new map held the page for 0.3-1 s, a timeline of 2,000 events 0.2-0.4 s, and the
+// card waited behind them. False when the chart is not as expected: the caller draws it again.
 function restyled(gd, traces) {
   try {
     const changed = new Map();
@@ -140,15 +141,15 @@ function restyled(gd, traces) {
       const want = t.marker ? t.marker.opacity : undefined, now = gd.data[i].marker ? gd.data[i].marker.opacity : undefined;
       if (want !== now) changed.set(i, want);
     });
-    const groups = [...gd.querySelectorAll(".scatterlayer .trace")].filter((g) => g.__data__ && g.__data__[0]
-      && changed.has(g.__data__[0].trace.index));
+    const groups = [...gd.querySelectorAll(".scatterlayer .trace, .barlayer .trace")].filter((g) => g.__data__
+      && g.__data__[0] && g.__data__[0].trace && changed.has(g.__data__[0].trace.index));
     if (groups.length !== changed.size || gd.data.length !== traces.length) return false;
     for (const group of groups) {
       const cd = group.__data__, i = cd[0].trace.index, want = changed.get(i);
       gd.data[i].marker = {...gd.data[i].marker, opacity: want};
       const all = want === undefined ? 1 : want;  // unfaded: the trace's own (plotly's default 1)
       cd.forEach((d, n) => { d.mo = Array.isArray(all) ? all[n] : all; });
-      group.querySelectorAll("path.point").forEach((node) => {
+      group.querySelectorAll("path.point, .point > path").forEach((node) => {
         if (node.__data__ && node.__data__.mo !== undefined) node.style.opacity = node.__data__.mo;
       });
     }
@@ -156,6 +157,25 @@ function restyled(gd, traces) {
   } catch (err) {
     return false;
   }
+}
+
+// The timeline's span lines (overnight attacks) fade by moving to their type's faded trace: new
+// points, which plotly can only draw by drawing the whole chart again. `linesMoved` says whether
+// a fade moves any; the call-outs' opacities are a relayout of their own (a few ms).
+function linesMoved(gd, traces) {
+  const owners = (t) => (t && t.meta && Array.isArray(t.meta.events) ? t.meta.events.join("\n") : null);
+  return traces.some((t, i) => owners(t) !== null && owners(t) !== owners(gd.data[i]));
+}
+
+function calloutsRestyled(gd, layout) {
+  const update = {};
+  for (const field of ["annotations", "shapes"]) {
+    const now = gd.layout[field] || [], want = layout[field] || [];
+    if (now.length !== want.length) return false;
+    want.forEach((item, n) => { if (item.opacity !== now[n].opacity) update[`${field}[${n}].opacity`] = item.opacity; });
+  }
+  if (Object.keys(update).length) window.Plotly.relayout(gd, update);
+  return true;
 }
 
 export default function (component) {
@@ -168,13 +188,26 @@ export default function (component) {
   host.dataset.revision = data.revision;
   if (data.height) gd.style.minHeight = `${data.height}px`;  // the chart's room before plotly.js loads
 
-  const draw = (ids) => {
+  // `exact`: draw the span lines too, which costs the timeline a whole redraw; a click leaves
+  // them for the server's answer (`exactLater`), so the highlight and the card come first.
+  const draw = (ids, exact = true) => {
     const {data: traces, layout} = faded(kept, ids);
     kept.shown = ids.join("\n");
-    if (kept.data.kind === "map" && kept.drawn === kept.revision && restyled(gd, traces)) return Promise.resolve(gd);
+    kept.inexact = null;
+    if (kept.drawn === kept.revision) {
+      if (kept.data.kind === "map" && restyled(gd, traces)) return Promise.resolve(gd);
+      if (kept.data.kind === "timeline" && !(exact && linesMoved(gd, traces)) && calloutsRestyled(gd, layout)
+          && restyled(gd, traces)) {
+        if (linesMoved(gd, traces)) kept.inexact = kept.shown;
+        return Promise.resolve(gd);
+      }
+    }
     kept.drawn = kept.revision;
     return window.Plotly.react(gd, traces, layout, kept.data.config);
   };
+  const exactLater = () => setTimeout(() => {
+    if (kept.inexact !== null && kept.inexact === kept.shown) draw(kept.shown ? kept.shown.split("\n") : []);
+  }, 0);
 
   loadPlotly(data.plotly).then(() => {
     const fresh = kept.revision !== data.revision;
@@ -187,6 +220,7 @@ export default function (component) {
     if (fresh || kept.sent !== said) {  // a new figure, or a selection the server changed
       kept.sent = said;
       if (fresh || kept.shown !== said) draw(ids);
+      else if (kept.inexact === said) exactLater();  // the server has answered the click: the lines now
     }
     if (!gd.__tlListening) {
       gd.__tlListening = true;
@@ -202,7 +236,8 @@ export default function (component) {
         // After plotly has finished with the click, this chart; once the browser has painted
         // it, every other chart of the page, each in a task of its own.
         setTimeout(() => {
-          draw(picked);
+          draw(picked, false);
+          setTimeout(exactLater, 3000);  // the lines even if the server is slow to answer
           requestAnimationFrame(() => setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0));
         }, 0);
       };
@@ -210,7 +245,7 @@ export default function (component) {
       gd.on("plotly_selected", pick);
       const others = (event) => {
         if (!gd.isConnected) { window.removeEventListener(PICK, others); return; }  // a chart removed
-        if (kept.figure && kept.shown !== event.detail.join("\n")) setTimeout(() => draw(event.detail), 0);
+        if (kept.figure && kept.shown !== event.detail.join("\n")) setTimeout(() => draw(event.detail, false), 0);
       };
       window.addEventListener(PICK, others);
     }
