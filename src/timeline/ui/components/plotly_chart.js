@@ -178,6 +178,28 @@ function calloutsRestyled(gd, layout) {
   return true;
 }
 
+// `callback` once the rerun a click started is over (the card drawn and painted), or after
+// `wait` ms if the server is slow: a picked chart is not sent again, so it cannot wait for that.
+function afterRerun(callback, wait) {
+  const app = document.querySelector('[data-testid="stApp"]');
+  let done = false, started = false, observer = null;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    if (observer) observer.disconnect();
+    clearTimeout(timer);
+    requestAnimationFrame(() => setTimeout(callback, 0));
+  };
+  const timer = setTimeout(finish, wait);
+  if (!app) return;
+  observer = new MutationObserver(() => {
+    const state = app.getAttribute("data-test-script-state");
+    if (state === "running") started = true;
+    else if (started && state === "notRunning") finish();
+  });
+  observer.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}
+
 export default function (component) {
   const {data, parentElement, setTriggerValue} = component;
   const host = parentElement.querySelector(".tl-chart");
@@ -189,7 +211,7 @@ export default function (component) {
   if (data.height) gd.style.minHeight = `${data.height}px`;  // the chart's room before plotly.js loads
 
   // `exact`: draw the span lines too, which costs the timeline a whole redraw; a click leaves
-  // them for the server's answer (`exactLater`), so the highlight and the card come first.
+  // them until the server has answered (`exactLater`), so the highlight and the card come first.
   const draw = (ids, exact = true) => {
     const {data: traces, layout} = faded(kept, ids);
     kept.shown = ids.join("\n");
@@ -237,7 +259,7 @@ export default function (component) {
         // it, every other chart of the page, each in a task of its own.
         setTimeout(() => {
           draw(picked, false);
-          setTimeout(exactLater, 3000);  // the lines even if the server is slow to answer
+          afterRerun(exactLater, 5000);  // the lines once the card is drawn, or if the server is slow
           requestAnimationFrame(() => setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0));
         }, 0);
       };
