@@ -375,6 +375,55 @@ def test_a_large_kept_views_lanes_and_map_cells_run_the_sql_ibis_compiles(tmp_pa
         assert ran == ibis_sql
 
 
+def test_a_large_held_datasets_broad_views_are_filtered_per_question_from_sql_compiled_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """On a held dataset above `KEEP_HELD` rows a view of more than `KEEP_HELD_VIEW` events is
+    not copied: each question filters the held rows, from SQL compiled once per shape with the
+    view's filter put in as a subquery. Every answer is the frame Ibis gives for the expression
+    built on the filtered table; the table's newest rows are the newest; a second view of the
+    same shapes compiles no question again."""
+    from test_engine_frames import assert_identical, in_order_of
+    from timeline.engine import backends, queries
+
+    root = tmp_path / "synth"
+    synth.write_parts(MAX_EVENTS * 3, root, seed=3, say=lambda _: None)
+    monkeypatch.setattr(queries, "KEEP_HELD", 1000)
+    engine = engine_on(root)
+    shaped = backends.DuckDBBackend.shaped
+    answered = []
+
+    def compared(self, t, shape, build):
+        ours = shaped(self, t, shape, build)
+        if ours is not None:
+            assert_identical(ours, in_order_of(ours, build(t).to_pandas()))
+            answered.append((shape[0], type(t.op()).__name__))
+        return ours
+
+    monkeypatch.setattr(backends.DuckDBBackend, "shaped", compared)
+    first, last = engine.summary.first_day, engine.summary.last_day
+    views = [
+        view_of(engine, from_=str(first), to=str(last - pd.Timedelta(days=1)), per="week"),
+        view_of(engine, from_=str(first + pd.Timedelta(days=1)), to=str(last), per="week"),
+    ]
+    compiled = []
+    for v in views:
+        assert engine.match(v).count > queries.KEEP_HELD_VIEW
+        ask_everything(engine, v)
+        with engine.backend.session():
+            assert engine.backend.kept((engine.source.key, v.values, "all")) is None, "not copied"
+        everything = (
+            engine.rows(v)
+            .to_pandas()
+            .sort_values([str(Col.DATE_START), str(Col.EVENT_ID)], ascending=[False, True])
+        )
+        assert list(engine.newest(v, 40)[Col.EVENT_ID]) == list(everything[str(Col.EVENT_ID)][:40])
+        compiled.append(engine.backend.compiled)
+    assert compiled[1] == compiled[0], "the second view compiled no question"
+    asked = {shape for shape, table in answered if table == "Filter"}
+    assert {"match", "type lanes", "strikes", "map cells", "newest", "outlets", "count"} <= asked
+
+
 def test_a_kept_answer_is_not_changed_by_what_a_caller_does_to_its_copy(curated_engine):
     """The timeline, the map and the table each change the rows they get (a column added, a
     value written, rows dropped): the next reader, and the next rerun, still get the engine's."""
