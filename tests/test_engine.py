@@ -379,8 +379,9 @@ def test_a_large_held_datasets_broad_views_are_filtered_per_question_from_sql_co
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """On a held dataset above `KEEP_HELD` rows a view of more than `KEEP_HELD_VIEW` events is
-    not copied: each question filters the held rows, from SQL compiled once per shape with the
-    view's filter put in as a subquery. Every answer is the frame Ibis gives for the expression
+    not copied (the first view of a new engine too, asked before anything held the dataset):
+    each question filters the held rows, from SQL compiled once per shape with the view's
+    filter put in as a subquery. Every answer is the frame Ibis gives for the expression
     built on the filtered table; the table's newest rows are the newest; a second view of the
     same shapes compiles no question again."""
     from test_engine_frames import assert_identical, in_order_of
