@@ -51,7 +51,7 @@ question, which in memory costs less than copying its rows."""
 KEEP_HELD_VIEW = MAX_EVENTS
 """...of a held dataset above `KEEP_HELD` rows: a view drawn event by event. With each question
 run from SQL compiled once per shape (`DuckDBBackend.shaped_sql`), filtering 1 M held rows
-again per question cost 0.09-0.12 CPU s a view of 10,000-46,000 events against 0.15-0.19
+again per question cost 0.09-0.13 CPU s a view of 10,000-46,000 events against 0.15-0.19
 copied first (the copy alone 0.08-0.1)."""
 OTHER = "Other"
 NONE_LANE = "(none)"
