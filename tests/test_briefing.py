@@ -115,6 +115,37 @@ def test_a_two_lane_timeline_fills_the_slide(curated_engine):
     assert coloured(0.5, 0.85) > 0.25 * coloured(0.1, 0.85)  # marks in the lower half too
 
 
+def test_a_slide_timeline_is_drawn_once_at_the_scale_it_keeps(curated_engine, monkeypatch):
+    """Two lanes over ten days are enlarged for a deck's picture: laid out once to measure,
+    once at the larger scale, and drawn only then (drawing both cost a deck a third of its
+    build); the slide shows the enlarged marks at the picture's width."""
+    from timeline.figures import timeline_chart
+
+    drawn = []
+    draw = timeline_chart.draw_timeline
+    monkeypatch.setattr(
+        briefing, "draw_timeline", lambda laid, selected=(): drawn.append(laid) or draw(laid, selected)
+    )
+    v = view_of(curated_engine, type=["drone_attack", "missile_strike"], from_="2024-11-18", to="2024-11-28")
+    size = briefing.Size("picture", "", 1776, 800)
+    frame = briefing.Frame(top=4, bottom=4, right=32)
+    window = (v.span.start, v.span.end)
+    fig = briefing.slide_timeline(
+        curated_engine.timeline(v),
+        lanes=v.lanes,
+        window=window,
+        size=size,
+        frame=frame,
+        fill=False,
+        max_scale=1.8,
+    )
+    assert len(drawn) == 1 and drawn[0].scale > 1
+    assert fig.layout.width == 1776 and fig.layout.height <= 800
+    plain, _ = figures.timeline_figure(curated_engine.timeline(v), lanes=v.lanes, window=window, width=1500)
+    largest = max(max(t.marker.size) for t in fig.data if t.mode and "markers" in t.mode)
+    assert largest > max(max(t.marker.size) for t in plain.data if t.mode and "markers" in t.mode)
+
+
 def test_restyling_as_plain_dicts_merges_as_plotly_updates():
     """`style` and the decks restyle plain dicts instead of plotly's objects (five times faster
     for a map); every kind of update they make must land as `update_layout` puts it, or a
