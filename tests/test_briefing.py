@@ -146,6 +146,63 @@ def test_a_slide_timeline_is_drawn_once_at_the_scale_it_keeps(curated_engine, mo
     assert largest > max(max(t.marker.size) for t in plain.data if t.mode and "markers" in t.mode)
 
 
+def test_a_map_image_leaves_out_only_land_it_cannot_show():
+    """The land outside an image's plot is left out; a ring the plot shows only because
+    plotly widens the narrower axis to keep the map's aspect stays, as does the sea."""
+    import numpy as np
+
+    from timeline.figures import map_chart
+
+    def ring(x0: float, y0: float) -> list[float]:
+        return [x0, x0 + 1, x0 + 1, x0, x0, np.nan], [y0, y0, y0 + 1, y0 + 1, y0, np.nan]
+
+    rings = [ring(4, 4), ring(12.5, 4), ring(30, 4), ring(4, -20)]  # in range, widened into view, out, out
+    land = {
+        "type": "scatter",
+        "x": np.array([v for x, _ in rings for v in x], dtype="float32"),
+        "y": np.array([v for _, y in rings for v in y], dtype="float32"),
+        "fill": "toself",
+        "fillcolor": map_chart.LAND,
+    }
+    sea = {"type": "scatter", "x": np.array([30.0]), "y": np.array([4.0]), "fillcolor": "blue"}
+    fig = {"data": [land, sea], "layout": {"xaxis": {"range": [0, 10]}, "yaxis": {"range": [0, 10]}}}
+    briefing.crop_land(fig, 1000, 500)  # 50 px a degree: x from -5 to 15 is in view
+    kept = fig["data"][0]
+    assert kept["x"].dtype == np.float32 and len(kept["x"]) == 12
+    assert sorted(set(np.nanmin(kept["x"].reshape(2, 6), axis=1).tolist())) == [4.0, 12.5]
+    assert fig["data"][1]["x"].tolist() == [30.0]
+
+
+def test_a_cropped_map_image_has_the_pixels_of_the_whole_one(curated_engine, monkeypatch):
+    """Leaving out the land outside the plot does not change the image (Chromium's
+    antialiasing may move a few border pixels by a level)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from timeline.export import images as export_images
+
+    from conftest import require_chromium
+
+    require_chromium()
+    exports, v, texts = _slide(
+        curated_engine, "map", type=["drone_attack", "missile_strike"], from_="2024-11-01", to="2024-11-30"
+    )
+    size = briefing.SIZES["slide-16x9"]
+    cropped = exports.briefing_figure("map", curated_engine, v, size, texts)
+    monkeypatch.setattr(briefing, "crop_land", lambda *_: None)
+    whole = exports.briefing_figure("map", curated_engine, v, size, texts)
+    assert len(cropped.data[0].x) < 0.6 * len(whole.data[0].x)
+    a, b = (
+        np.asarray(Image.open(io.BytesIO(export_images.render(f, "png", size))).convert("RGB"), dtype=int)
+        for f in (cropped, whole)
+    )
+    assert a.shape == b.shape == (1080, 1920, 3)
+    apart = np.abs(a - b).max(axis=-1)
+    assert apart.max() <= 2 and (apart > 0).sum() <= 100
+
+
 def test_restyling_as_plain_dicts_merges_as_plotly_updates():
     """`style` and the decks restyle plain dicts instead of plotly's objects (five times faster
     for a map); every kind of update they make must land as `update_layout` puts it, or a

@@ -267,9 +267,9 @@ def chart_figure(
     })  # fmt: skip
     briefing.update_axes(plain, "x", {"tickangle": 0})
     if chart == "map":
-        briefing.fit_map_labels(
-            plain, size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
-        )
+        plot = size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
+        briefing.fit_map_labels(plain, *plot)
+        briefing.crop_land(plain, *plot)
     return figure(plain["data"], plain["layout"])
 
 
