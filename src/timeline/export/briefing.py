@@ -470,7 +470,7 @@ def crop_land(fig: Plain, plot_w: float, plot_h: float) -> None:
 
     The map sends the land around its view too, for panning (`map_chart._land`); an image
     cannot pan, yet Chromium traced and filled every outline: 17,767 points for Ukraine in
-    November 2024, of which 8,003 are kept. Only rings whose bounding box misses the visible
+    November 2024, of which 7,918 are kept. Only rings whose bounding box misses the visible
     area (the axes' ranges widened to the plot's aspect, as plotly does, and by a few pixels
     for the border's width) are left out, so the image shows the same: of 15 map PNGs
     compared with uncropped ones, 14 are byte-identical and the deck's map at 2x has nine of
@@ -479,8 +479,8 @@ def crop_land(fig: Plain, plot_w: float, plot_h: float) -> None:
     (west, east), (south, north) = layout["xaxis"]["range"], layout["yaxis"]["range"]
     ratio = layout["yaxis"].get("scaleratio") or 1.0
     ppd = min(plot_w / (east - west), plot_h / ((north - south) * ratio))  # pixels per degree
-    pad = LAND_PAD_PX / ppd
-    half_w, half_h = plot_w / 2 / ppd + pad, plot_h / 2 / (ppd * ratio) + pad * ratio
+    half_w = (plot_w / 2 + LAND_PAD_PX) / ppd  # degrees from the centre to the plot's edge, and a little
+    half_h = (plot_h / 2 + LAND_PAD_PX) / (ppd * ratio)
     cx, cy = (west + east) / 2, (south + north) / 2
     for trace in fig["data"]:
         if trace.get("fillcolor") != map_chart.LAND or trace.get("x") is None:
