@@ -2,8 +2,9 @@
 
     python benchmarks/bench_deck.py [--repeats 5] [--story seed-article]
 
-Kaleido 1.5 reloads its page after every image, so each image pays that reload. The options
-measured here all keep Kaleido's public API (`Kaleido.calc_fig` on an open `Kaleido`):
+Kaleido 1.5 reloads its page after every image; `export.images` lets a tab draw
+`RENDERS_PER_PAGE` images per page first, so a deck's images do not queue behind reloads. The
+options measured here all render through `Kaleido.calc_fig` on an open `Kaleido`:
 
 - one figure at a time: a `render` call per slide, each waiting for the previous;
 - one call: `render_many`, every slide's figure gathered on the pool's tabs at once

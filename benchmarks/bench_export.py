@@ -77,8 +77,9 @@ def main() -> None:
 
 def render_only(engine, v, size, texts, repeats: int, pause: float) -> None:
     """Kaleido's share of a PNG export: the figure is built once, then rendered `repeats` times,
-    each after `pause` seconds idle (renders back to back wait for a tab to finish reloading);
-    then the whole export (figure built and rendered) at the same pace."""
+    each after `pause` seconds idle (a user's clicks; a tab reloads its page in the background
+    after `images.RENDERS_PER_PAGE` images); then the whole export (figure built and rendered)
+    at the same pace."""
     print("| chart | PNG render median s | max s | whole PNG export median s | max s | bytes |")
     print("|---|---:|---:|---:|---:|---:|")
     for chart in briefing.CHARTS:

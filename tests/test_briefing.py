@@ -115,6 +115,94 @@ def test_a_two_lane_timeline_fills_the_slide(curated_engine):
     assert coloured(0.5, 0.85) > 0.25 * coloured(0.1, 0.85)  # marks in the lower half too
 
 
+def test_a_slide_timeline_is_drawn_once_at_the_scale_it_keeps(curated_engine, monkeypatch):
+    """Two lanes over ten days are enlarged for a deck's picture: laid out once to measure,
+    once at the larger scale, and drawn only then (drawing both cost a deck a third of its
+    build); the slide shows the enlarged marks at the picture's width."""
+    from timeline.figures import timeline_chart
+
+    drawn = []
+    draw = timeline_chart.draw_timeline
+    monkeypatch.setattr(
+        briefing, "draw_timeline", lambda laid, selected=(): drawn.append(laid) or draw(laid, selected)
+    )
+    v = view_of(curated_engine, type=["drone_attack", "missile_strike"], from_="2024-11-18", to="2024-11-28")
+    size = briefing.Size("picture", "", 1776, 800)
+    frame = briefing.Frame(top=4, bottom=4, right=32)
+    window = (v.span.start, v.span.end)
+    fig = briefing.slide_timeline(
+        curated_engine.timeline(v),
+        lanes=v.lanes,
+        window=window,
+        size=size,
+        frame=frame,
+        fill=False,
+        max_scale=1.8,
+    )
+    assert len(drawn) == 1 and drawn[0].scale > 1
+    assert fig.layout.width == 1776 and fig.layout.height <= 800
+    plain, _ = figures.timeline_figure(curated_engine.timeline(v), lanes=v.lanes, window=window, width=1500)
+    largest = max(max(t.marker.size) for t in fig.data if t.mode and "markers" in t.mode)
+    assert largest > max(max(t.marker.size) for t in plain.data if t.mode and "markers" in t.mode)
+
+
+def test_a_map_image_leaves_out_only_land_it_cannot_show():
+    """The land outside an image's plot is left out; a ring the plot shows only because
+    plotly widens the narrower axis to keep the map's aspect stays, as does the sea."""
+    import numpy as np
+
+    from timeline.figures import map_chart
+
+    def ring(x0: float, y0: float) -> list[float]:
+        return [x0, x0 + 1, x0 + 1, x0, x0, np.nan], [y0, y0, y0 + 1, y0 + 1, y0, np.nan]
+
+    rings = [ring(4, 4), ring(12.5, 4), ring(30, 4), ring(4, -20)]  # in range, widened into view, out, out
+    land = {
+        "type": "scatter",
+        "x": np.array([v for x, _ in rings for v in x], dtype="float32"),
+        "y": np.array([v for _, y in rings for v in y], dtype="float32"),
+        "fill": "toself",
+        "fillcolor": map_chart.LAND,
+    }
+    sea = {"type": "scatter", "x": np.array([30.0]), "y": np.array([4.0]), "fillcolor": "blue"}
+    fig = {"data": [land, sea], "layout": {"xaxis": {"range": [0, 10]}, "yaxis": {"range": [0, 10]}}}
+    briefing.crop_land(fig, 1000, 500)  # 50 px a degree: x from -5 to 15 is in view
+    kept = fig["data"][0]
+    assert kept["x"].dtype == np.float32 and len(kept["x"]) == 12
+    assert sorted(set(np.nanmin(kept["x"].reshape(2, 6), axis=1).tolist())) == [4.0, 12.5]
+    assert fig["data"][1]["x"].tolist() == [30.0]
+
+
+def test_a_cropped_map_image_has_the_pixels_of_the_whole_one(curated_engine, monkeypatch):
+    """Leaving out the land outside the plot does not change the image (Chromium's
+    antialiasing may move a few border pixels by a level)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from timeline.export import images as export_images
+
+    from conftest import require_chromium
+
+    require_chromium()
+    exports, v, texts = _slide(
+        curated_engine, "map", type=["drone_attack", "missile_strike"], from_="2024-11-01", to="2024-11-30"
+    )
+    size = briefing.SIZES["slide-16x9"]
+    cropped = exports.briefing_figure("map", curated_engine, v, size, texts)
+    monkeypatch.setattr(briefing, "crop_land", lambda *_: None)
+    whole = exports.briefing_figure("map", curated_engine, v, size, texts)
+    assert len(cropped.data[0].x) < 0.6 * len(whole.data[0].x)
+    a, b = (
+        np.asarray(Image.open(io.BytesIO(export_images.render(f, "png", size))).convert("RGB"), dtype=int)
+        for f in (cropped, whole)
+    )
+    assert a.shape == b.shape == (1080, 1920, 3)
+    apart = np.abs(a - b).max(axis=-1)
+    assert apart.max() <= 2 and (apart > 0).sum() <= 100
+
+
 def test_restyling_as_plain_dicts_merges_as_plotly_updates():
     """`style` and the decks restyle plain dicts instead of plotly's objects (five times faster
     for a map); every kind of update they make must land as `update_layout` puts it, or a

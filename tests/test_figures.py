@@ -454,3 +454,31 @@ def test_map_markers_compare_each_count_only_with_counts_of_its_unit():
     assert sizes[1] == 9 + 25 * math.sqrt(0.5)
     assert sizes[3] == sizes[4] == 9
     assert len(marker_sizes(rows.iloc[:0])) == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"type": ["drone_attack", "missile_strike"], "from_": "2024-11-18", "to": "2024-11-28"},
+        {"lanes": "country", "from_": "2024-01-01", "to": "2024-12-31"},
+    ],
+)
+def test_a_laid_out_timeline_measures_what_it_draws(curated_engine, params):
+    """A slide chooses its marks' scale from the events laid out, before drawing them: the
+    height and legend it reads must be the drawn figure's, or the slide's plot and legend
+    would not fit its picture."""
+    from timeline.figures.timeline_chart import draw_timeline, lay_out_timeline
+
+    v = view_of(curated_engine, **params)
+    data = curated_engine.timeline(v)
+    window = (v.span.start, v.span.end)
+    for scale in (1.0, 1.5):
+        laid = lay_out_timeline(data, lanes=v.lanes, window=window, width=1500, font=18, scale=scale)
+        fig, _ = figures.timeline_figure(data, lanes=v.lanes, window=window, width=1500, font=18, scale=scale)
+        margin = fig.layout.margin
+        assert laid.plot_height == fig.layout.height - margin.t - margin.b
+        legend = [t.name for t in fig.data if t.name and t.showlegend is not False]
+        assert laid.legend_names == list(dict.fromkeys(legend)) and laid.legend_names
+        traces, layout, _ = draw_timeline(laid)
+        assert len(traces) == len(fig.data) and layout["height"] == fig.layout.height

@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 from timeline.engine import TimelineData
 from timeline.figures import map_chart
 from timeline.figures.common import DAY_MS, Window, escape_text, figure
-from timeline.figures.timeline_chart import BOTTOM_MARGIN, TOP_MARGIN, timeline_figure, with_lanes
+from timeline.figures.timeline_chart import aggregated_timeline, draw_timeline, lay_out_timeline, with_lanes
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ MAX_LANE_PX = 170
 """How tall a slide may make a lane when it has few: room for a label and a call-out each side."""
 CHAR_EM = 0.6
 """Average width of a character of the slide font, in ems (for estimating text boxes)."""
+LAND_PAD_PX = 4
+"""`crop_land` keeps outlines this close to the plot (the border's width, antialiasing)."""
 
 
 def footer(outlets: pd.Series, as_of: date | None, top: int = 4) -> str:
@@ -162,19 +164,10 @@ def text_width(text: str, px: float, em: float = CHAR_EM) -> float:
 def _legend_rows(fig: go.Figure | Plain, width: float, base: int) -> int:
     """How many rows a horizontal legend takes in `width` pixels (estimated)."""
     if isinstance(fig, dict):
-        names = [t.get("name") for t in fig["data"] if t.get("name") and t.get("showlegend") is not False]
-    else:
-        names = [t.name for t in fig.data if t.name and t.showlegend is not False]
-    names = list(dict.fromkeys(names))
-    if not names:
-        return 0
-    rows, used = 1, 0.0
-    for name in names:
-        item = text_width(name, base) + 2.6 * base
-        if used and used + item > width:
-            rows, used = rows + 1, 0.0
-        used += item
-    return rows
+        return _rows(_names(fig["data"]), width, base)
+    return _rows(
+        list(dict.fromkeys(t.name for t in fig.data if t.name and t.showlegend is not False)), width, base
+    )
 
 
 def slide_timeline(
@@ -199,53 +192,73 @@ def slide_timeline(
     left = math.ceil(max((text_width(x, base) for x in labels), default=0) + 1.2 * base)
     plot_w = size.width - left - frame.right
     dates = round(base * 1.9)  # the dates along the top
-    fig, _ = timeline_figure(
-        data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, whole_marks=True
-    )
-    legend = _legend_rows(fig, plot_w, base) * round(base * 1.6) + round(base * 0.6)
-    room = size.height - frame.top - frame.bottom - dates - legend
-    natural = _plot_height(fig)
-    if not data.aggregated and 0 < natural * 1.05 < room:
-        # Larger marks, then taller lanes (at most MAX_LANE_PX in a deck's picture), laid out again.
-        scale = min(max_scale, room / natural)
-        # a slide's lanes share its whole height (two lanes do not leave half of it empty)
-        lane_px = (
-            room / max(1, len(labels)) if fill else min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
+    if data.aggregated:
+        traces, layout, _ = aggregated_timeline(data, lanes, window)
+        names = _names(traces)
+    else:
+        laid = lay_out_timeline(
+            data, lanes=lanes, window=window, width=plot_w, font=LABEL_PX, whole_marks=True
         )
-        fig, _ = timeline_figure(
-            data, lanes=lanes, selected=selected, window=window, width=plot_w, font=LABEL_PX, scale=scale,
-            lane_height=lane_px, whole_marks=True,
-        )  # fmt: skip
-        natural = _plot_height(fig)
+        names = laid.legend_names
+    legend = _rows(names, plot_w, base) * round(base * 1.6) + round(base * 0.6)
+    room = size.height - frame.top - frame.bottom - dates - legend
+    if not data.aggregated:
+        natural = laid.plot_height
+        if 0 < natural * 1.05 < room:
+            # Larger marks, then taller lanes (at most MAX_LANE_PX in a deck's picture), laid out again.
+            scale = min(max_scale, room / natural)
+            # a slide's lanes share its whole height (two lanes do not leave half of it empty)
+            lane_px = (
+                room / max(1, len(labels))
+                if fill
+                else min(max_lane or MAX_LANE_PX, room / max(1, len(labels)))
+            )
+            laid = lay_out_timeline(
+                data, lanes=lanes, window=window, width=plot_w, font=LABEL_PX, scale=scale, lane_height=lane_px,
+                whole_marks=True,
+            )  # fmt: skip
+            natural = laid.plot_height
+        traces, layout, _ = draw_timeline(laid, selected)  # drawn once, at the scale kept
     # a view with nothing to lay out (no events) keeps an empty plot of the slide's room
     plot_h = min(natural, room) if not data.aggregated and natural > 0 else room
     top = frame.top + dates  # under the title, as a slide reads; spare room stays at the bottom
     height = size.height if fill else round(frame.top + dates + plot_h + legend + frame.bottom)
     bottom = height - top - plot_h
-    fig.update_layout(
-        width=size.width,
-        height=height,
-        margin={"l": left, "r": frame.right, "t": top, "b": bottom, "autoexpand": False},
-        legend={"orientation": "h", "yref": "paper", "y": -round(base * 0.5) / plot_h, "yanchor": "top",
-                "x": 0, "xanchor": "left"},
-    )  # fmt: skip
-    fig.layout.legend.entrywidth = None  # the page's fixed entry width is for its small legend font
-    fig.update_yaxes(automargin=False)
-    fig.update_xaxes(automargin=False, tickangle=0, nticks=max(4, plot_w // (9 * base)))
-    low, high = fig.layout.xaxis.range
+    fig = {"data": traces, "layout": layout}
+    merge(layout, {
+        "width": size.width,
+        "height": height,
+        "margin": {"l": left, "r": frame.right, "t": top, "b": bottom, "autoexpand": False},
+        "legend": {"orientation": "h", "yref": "paper", "y": -round(base * 0.5) / plot_h, "yanchor": "top",
+                   "x": 0, "xanchor": "left"},
+    })  # fmt: skip
+    layout["legend"].pop("entrywidth", None)  # the page's fixed entry width is for its small legend font
+    update_axes(fig, "y", {"automargin": False})
+    update_axes(fig, "x", {"automargin": False, "tickangle": 0, "nticks": max(4, plot_w // (9 * base))})
+    low, high = layout["xaxis"]["range"]
     if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
-        fig.update_xaxes(dtick=DAY_MS, ticklabelmode="period", tickformatstops=[DAILY])
-    return fig
+        update_axes(fig, "x", {"dtick": DAY_MS, "ticklabelmode": "period", "tickformatstops": [DAILY]})
+    return figure(traces, layout)
 
 
-def _plot_height(fig: go.Figure) -> float:
-    """The lanes' height a timeline figure was laid out for (its margins vary with its legend)."""
-    margin = fig.layout.margin
-    return (
-        fig.layout.height
-        - (margin.t if margin.t is not None else TOP_MARGIN)
-        - (margin.b if margin.b is not None else BOTTOM_MARGIN)
+def _names(traces: list[dict]) -> list[str]:
+    """A figure's legend entries: its traces' names, once each, unless left out of the legend."""
+    return list(
+        dict.fromkeys(t["name"] for t in traces if t.get("name") and t.get("showlegend") is not False)
     )
+
+
+def _rows(names: list[str], width: float, base: int) -> int:
+    """How many rows a horizontal legend of `names` takes in `width` pixels (estimated)."""
+    if not names:
+        return 0
+    rows, used = 1, 0.0
+    for name in names:
+        item = text_width(name, base) + 2.6 * base
+        if used and used + item > width:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
 
 
 Plain = dict[str, Any]
@@ -352,6 +365,7 @@ def style(
     )
     if map_labels:
         fit_map_labels(out, size.width - margin["l"] - margin["r"], plot_height)
+        crop_land(out, size.width - margin["l"] - margin["r"], plot_height)
     return figure(out["data"], layout)
 
 
@@ -449,6 +463,40 @@ def look(fig: Plain, size: Size, *, laid_out: bool = False) -> Plain:
             if font.get("size") is None or font["size"] < MIN_TEXT_PX:
                 font["size"] = MIN_TEXT_PX
     return fig
+
+
+def crop_land(fig: Plain, plot_w: float, plot_h: float) -> None:
+    """In place: a map's land without the outlines that lie wholly outside its plot.
+
+    The map sends the land around its view too, for panning (`map_chart._land`); an image
+    cannot pan, yet Chromium traced and filled every outline: 17,767 points for Ukraine in
+    November 2024, of which 7,918 are kept. Only rings whose bounding box misses the visible
+    area (the axes' ranges widened to the plot's aspect, as plotly does, and by a few pixels
+    for the border's width) are left out, so the image shows the same: of 15 map PNGs
+    compared with uncropped ones, 14 are byte-identical and the deck's map at 2x has nine of
+    its 3.7 million pixels one level apart in a border's antialiasing (docs/performance.md)."""
+    layout = fig["layout"]
+    (west, east), (south, north) = layout["xaxis"]["range"], layout["yaxis"]["range"]
+    ratio = layout["yaxis"].get("scaleratio") or 1.0
+    ppd = min(plot_w / (east - west), plot_h / ((north - south) * ratio))  # pixels per degree
+    half_w = (plot_w / 2 + LAND_PAD_PX) / ppd  # degrees from the centre to the plot's edge, and a little
+    half_h = (plot_h / 2 + LAND_PAD_PX) / (ppd * ratio)
+    cx, cy = (west + east) / 2, (south + north) / 2
+    for trace in fig["data"]:
+        if trace.get("fillcolor") != map_chart.LAND or trace.get("x") is None:
+            continue
+        xs, ys = np.asarray(trace["x"]), np.asarray(trace["y"])  # kept in their dtype (float32)
+        if not len(xs):
+            continue
+        x, y = xs.astype("float64"), ys.astype("float64")
+        ring = np.cumsum(np.isnan(x)) - np.isnan(x)  # each point's ring; a ring's NaN ends it
+        starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+        with np.errstate(invalid="ignore"):
+            lo_x, hi_x = np.fmin.reduceat(x, starts), np.fmax.reduceat(x, starts)
+            lo_y, hi_y = np.fmin.reduceat(y, starts), np.fmax.reduceat(y, starts)
+        seen = (hi_x >= cx - half_w) & (lo_x <= cx + half_w) & (hi_y >= cy - half_h) & (lo_y <= cy + half_h)
+        keep = seen[ring]
+        trace["x"], trace["y"] = xs[keep], ys[keep]
 
 
 def fit_map_labels(fig: Plain, plot_w: float, plot_h: float) -> None:

@@ -238,7 +238,7 @@ def chart_figure(
         return figure(plain["data"], plain["layout"])
     if chart == "counts":
         series = engine.strikes(v)
-        fig = go.Figure(counts_figure(series, window=window))
+        fig = counts_figure(series, window=window)  # a new figure, faded in place below
         if series.empty:
             return _empty(size, "No drone or missile counts among these events.")
         rows = timeline.events if timeline is not None and timeline.events is not None else None
@@ -250,7 +250,7 @@ def chart_figure(
         if peaks:
             fig.update_yaxes(range=[0, max(peaks) * 1.2])  # room for the peak's label under the legend
     elif chart == "map":
-        fig = go.Figure(map_figure(engine.map(v), extent=extent))
+        fig = map_figure(engine.map(v), extent=extent)  # a new figure, faded in place below
         if not fig.data:
             return _empty(size, "None of these events has a place on the map.")
         fade_events(fig, highlight)
@@ -267,9 +267,9 @@ def chart_figure(
     })  # fmt: skip
     briefing.update_axes(plain, "x", {"tickangle": 0})
     if chart == "map":
-        briefing.fit_map_labels(
-            plain, size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
-        )
+        plot = size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
+        briefing.fit_map_labels(plain, *plot)
+        briefing.crop_land(plain, *plot)
     return figure(plain["data"], plain["layout"])
 
 

@@ -5,8 +5,10 @@ on its own event-loop thread (`KaleidoPool`): every later image costs a render, 
 start, any thread may ask for one (two dashboard sessions at once each get their own image:
 Kaleido's `calc_fig_sync` from two threads could hand one the other's), and `render_many`
 renders a deck's figures in one `asyncio.gather`. Kaleido reloads a tab's page after every
-image; that reload runs in the background (`_warm_kaleido_class`, the one override of a
-private Kaleido method), so an image returns as soon as it is drawn (docs/performance.md).
+image; here a tab draws `RENDERS_PER_PAGE` images on one page (and after a failed one) before
+that reload, which then runs in the background (`_warm_kaleido_class`, the one override of a
+private Kaleido method), so an image returns as soon as it is drawn and a deck's images do
+not wait for reloads (docs/performance.md).
 Otherwise only Kaleido's public API is used (`Kaleido`, `open`, `calc_fig`, `close`);
 `print_pdf` prints an HTML page in a spare tab of the same browser (choreographer's
 `create_tab` and the DevTools `Page.printToPDF`).
@@ -23,6 +25,7 @@ import base64
 import functools
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -41,6 +44,12 @@ RENDER_TIMEOUT_SECONDS = 60
 TABS = 2
 """Kaleido tabs: measured best on the project's 2-core machine; more add memory, not speed."""
 IMAGE_FORMATS = ("png", "svg", "pdf")
+RENDERS_PER_PAGE = 20
+"""Images a tab draws on one page before Kaleido's reload. plotly.js draws each image in a
+new element and removes it after, so an image on a used page is byte for byte the one on a
+fresh page (`tests/test_export_images.py`); reloading after every image (Kaleido's way) made
+a deck's eight images wait for reloads, 1.9 s against 0.8 s (docs/performance.md). The
+reload still comes every so often, to bound what a long-lived page may gather."""
 
 
 class ExportUnavailable(RuntimeError):
@@ -65,23 +74,33 @@ def find_chromium() -> Path | None:
 
 @functools.cache
 def _warm_kaleido_class() -> type:
-    """Kaleido whose tab reloads after an image without the caller waiting for it.
+    """Kaleido whose tabs draw several images per page, and reload without the caller waiting.
 
     Kaleido 1.5 reloads a tab after every render (`Kaleido._return_kaleido_tab`) so that no
     state leaks between figures, and `calc_fig` returns only once that reload is done: about
-    0.35 s of every warm image. Here the reload runs in the background and the tab rejoins
-    the queue when it is done, so every image is still drawn on a freshly loaded page (the
-    same output) but its caller gets the bytes as soon as they are drawn. This overrides one
-    private method of Kaleido; `tests/test_export_images.py` checks it still exists.
+    0.35 s of every warm image, and renders asked for at once (a deck) queue behind reloads.
+    Here a tab goes straight back to the queue until it has drawn `RENDERS_PER_PAGE` images
+    or its render failed (Kaleido calls this method from a `finally`, so the render's error
+    is the exception being handled); then it reloads in the background and rejoins the queue
+    when its page is fresh. This overrides one private method of Kaleido;
+    `tests/test_export_images.py` checks it still exists and is called so.
     """
     import kaleido
 
     class WarmKaleido(kaleido.Kaleido):  # type: ignore[misc]
         _reloads: set[asyncio.Task[None]]
+        _drawn: dict[Any, int]
 
         async def _return_kaleido_tab(self, tab: Any) -> None:
             if not hasattr(self, "_reloads"):
-                self._reloads = set()
+                self._reloads, self._drawn = set(), {}
+            failed = sys.exc_info()[1] is not None
+            drawn = self._drawn.get(tab, 0) + 1
+            if not failed and drawn < RENDERS_PER_PAGE:
+                self._drawn[tab] = drawn
+                await self.tabs_ready.put(tab)
+                return
+            self._drawn[tab] = 0
             task = asyncio.get_running_loop().create_task(self._reload_and_return(tab))
             self._reloads.add(task)
             task.add_done_callback(self._reloads.discard)

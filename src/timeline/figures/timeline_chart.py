@@ -166,21 +166,70 @@ def timeline_figure(
     the exact range it shares with the counts chart, and can be panned)."""
     if data.aggregated:
         return _timeline_aggregated(data, lanes, window)
+    laid = lay_out_timeline(
+        data, lanes=lanes, window=window, width=width, font=font, scale=scale, lane_height=lane_height,
+        whole_marks=whole_marks,
+    )  # fmt: skip
+    traces, layout, info = draw_timeline(laid, selected)
+    return figure(traces, layout), info
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """A timeline's events placed for a plot width (dodged, lanes grown, key events called
+    out) before anything is drawn: what a slide reads to choose how much to enlarge it."""
+
+    marks: _Marks
+    band: float
+    """The call-outs' band above the lanes."""
+    callouts: list[Callout]
+    keys: list[tuple[int, str]]
+    window: Window
+    width: int
+    font: float
+    scale: float
+
+    @property
+    def plot_height(self) -> int:
+        """The lanes' height in pixels, call-outs included (one pixel per y unit)."""
+        return int(np.ceil(self.marks.total + self.band))
+
+    @property
+    def legend_names(self) -> list[str]:
+        """The legend's entries as `draw_timeline` makes them: each type shown, then hatching."""
+        shown = set(self.marks.laned[Col.EVENT_TYPE])
+        names = [t.label for t in taxonomy.EVENT_TYPES if t.key in shown]
+        return names + ([_uncertain_legend()["name"]] if self.marks.uncertain.any() else [])
+
+
+def lay_out_timeline(
+    data: TimelineData, *, lanes: str, window: Window, width: int, font: float = LABEL_FONT, scale: float = 1.0,
+    lane_height: float | None = None, whole_marks: bool = False,
+) -> LaidOut:  # fmt: skip
+    """The first half of `timeline_figure` (events, not aggregated): a slide measures this,
+    then draws the one it keeps (`draw_timeline`), instead of drawing twice."""
     m = _lay_out(data, lanes, window, width, scale, lane_height, whole_marks)
     band, callouts, keys = key_callouts(
         m.laned, m.x_px, m.y, m.diameter, m.uncertain, m.start, m.end, m.px, width, m.total, font, m.bar
     )
+    return LaidOut(m, band, callouts, keys, window, width, font, scale)
+
+
+def draw_timeline(laid: LaidOut, selected: Iterable[str] = ()) -> tuple[list[dict], dict, TimelineInfo]:
+    """The second half of `timeline_figure`: traces and layout as plain dicts, and the info."""
+    m, band, font, width = laid.marks, laid.band, laid.font, laid.width
+    callouts, keys = laid.callouts, laid.keys
     shown_labels, positions, dropped = _count_labels(m, callouts, width, font)
     chosen = set(selected)
     ids = m.laned[Col.EVENT_ID].to_numpy(dtype=object)
     picked = np.isin(ids, list(chosen)) if chosen else np.ones(len(ids), dtype=bool)
-    traces = _traces(m, shown_labels, positions, picked, font, scale)
+    traces = _traces(m, shown_labels, positions, picked, font, laid.scale)
     # The band for call-outs (if any) sits above the lanes: everything moves down by it.
     for trace in traces:
         if isinstance(trace["y"], np.ndarray):
             trace["y"] = trace["y"] + band
     notes, leaders = callout_marks(callouts, m.laned, m.mid, band, picked, m.px, chosen, font)
-    layout = _layout(m, band, traces, notes, leaders, window, width)
+    layout = _layout(m, band, traces, notes, leaders, laid.window, width)
     called = tuple(m.laned[Col.EVENT_ID].iloc[c.index] for c in callouts)
     info = TimelineInfo(
         shown=int(m.laned[Col.EVENT_ID].nunique()),
@@ -191,7 +240,7 @@ def timeline_figure(
             m.laned[Col.EVENT_ID].iloc[i] for i, _ in keys if m.laned[Col.EVENT_ID].iloc[i] not in called
         ),
     )
-    return figure(traces, layout), info
+    return traces, layout, info
 
 
 @dataclass(frozen=True)
@@ -534,6 +583,13 @@ def _uncertain_legend() -> dict:
 
 
 def _timeline_aggregated(data: TimelineData, lanes: str, window: Window) -> tuple[go.Figure, TimelineInfo]:
+    traces, layout, info = aggregated_timeline(data, lanes, window)
+    return figure(traces, layout), info
+
+
+def aggregated_timeline(
+    data: TimelineData, lanes: str, window: Window
+) -> tuple[list[dict], dict, TimelineInfo]:
     """Counts per (lane, time bin) as squares: bounded by bins x lanes, whatever the rows."""
     bins = data.bins
     order = list(data.lanes)
@@ -581,4 +637,4 @@ def _timeline_aggregated(data: TimelineData, lanes: str, window: Window) -> tupl
             }
         ],
     )
-    return figure([trace], layout), TimelineInfo(shown=data.count, aggregated=True, bin=data.freq)
+    return [trace], layout, TimelineInfo(shown=data.count, aggregated=True, bin=data.freq)
