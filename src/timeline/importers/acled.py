@@ -18,6 +18,7 @@ import itertools
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -128,21 +129,28 @@ def _any_of(words: tuple[str, ...]) -> str:
 def _weapon_words(notes: pa.Array, needed: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Whether each row's notes name a drone, and a missile, compared casefolded as the
     taxonomy does: ASCII notes by RE2 ignoring case (on ASCII text that is casefolding),
-    others by Python's `casefold`, only in the rows whose type the notes decide (`needed`;
-    ACLED's notes often hold a curly apostrophe)."""
-    found = [pc.match_substring_regex(notes, _any_of(words), ignore_case=True) for words in _WEAPON_WORDS]
-    python = pc.and_(pc.invert(pc.string_is_ascii(notes)), needed)
-    if not pc.any(python).as_py():
-        return found[0], found[1]
-    others = pc.indices_nonzero(python).to_numpy()
-    texts = [v.casefold() for v in notes.take(others).to_pylist()]
-    fixed = []
-    for words, arr in zip(_WEAPON_WORDS, found, strict=True):
-        pattern = re.compile(_any_of(words))
-        values = arr.to_numpy(zero_copy_only=False).copy()
-        values[others] = [pattern.search(t) is not None for t in texts]
-        fixed.append(pa.array(values))
-    return fixed[0], fixed[1]
+    others by Python's `casefold` (ACLED's notes often hold a curly apostrophe). Read only in
+    the rows whose type the notes decide (`needed`): the others' answers are never used
+    (False), and their notes, a third of an import's text, are not searched."""
+    rows = pc.indices_nonzero(needed).to_numpy()
+    few = notes.take(pa.array(rows)) if len(rows) < len(notes) else notes
+    found = [
+        np.asarray(pc.match_substring_regex(few, _any_of(words), ignore_case=True).fill_null(False))
+        for words in _WEAPON_WORDS
+    ]
+    python = pc.invert(pc.string_is_ascii(few)).fill_null(False)
+    if pc.any(python).as_py():
+        others = pc.indices_nonzero(python).to_numpy()
+        texts = [v.casefold() for v in few.take(pa.array(others)).to_pylist()]
+        for words, values in zip(_WEAPON_WORDS, found, strict=True):
+            pattern = re.compile(_any_of(words))
+            values[others] = [pattern.search(t) is not None for t in texts]
+    out = []
+    for values in found:
+        spread = np.zeros(len(notes), dtype=bool)
+        spread[rows] = values
+        out.append(pa.array(spread))
+    return out[0], out[1]
 
 
 def _date_values(order: DateOrder | None) -> Callable[[pd.Series], dict[str, pd.Series]]:
