@@ -229,3 +229,7 @@ def test_foreign_ids_count_a_row_without_a_dataset_as_another_datasets(tmp_path:
     pq.write_table(table, path)
     assert store.foreign_ids(path, "acled") == {"kept-by-hand", "ucdp-9"}
     assert store.foreign_ids(path, "ucdp") == {"acled-1", "acled-2", "kept-by-hand"}
+    own = tmp_path / "own.parquet"
+    pq.write_table(table.slice(0, 2), own)
+    assert store.foreign_ids(own, "acled") == frozenset()
+    assert store.foreign_ids(own, "ucdp") == {"acled-1", "acled-2"}
