@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -212,3 +214,22 @@ def test_a_plain_frame_is_checked_in_full_on_a_partitioned_dataset(tmp_path: Pat
     with pytest.raises(ValidationFailed, match="duplicate event_id"):
         parts.upsert(root, bad, dataset="acled")
     assert parts.load(root).empty
+
+
+def test_foreign_ids_count_a_row_without_a_dataset_as_another_datasets(tmp_path: Path):
+    """An id whose row names no dataset (a file written by another tool) is never taken over
+    by an import, and the import's own ids are not foreign."""
+    path = tmp_path / "mixed.parquet"
+    table = pa.table(
+        {
+            str(Col.EVENT_ID): ["acled-1", "acled-2", "kept-by-hand", None, "ucdp-9"],
+            str(Col.DATASET): ["acled", "acled", None, "curated", "ucdp"],
+        }
+    )
+    pq.write_table(table, path)
+    assert store.foreign_ids(path, "acled") == {"kept-by-hand", "ucdp-9"}
+    assert store.foreign_ids(path, "ucdp") == {"acled-1", "acled-2", "kept-by-hand"}
+    own = tmp_path / "own.parquet"
+    pq.write_table(table.slice(0, 2), own)
+    assert store.foreign_ids(own, "acled") == frozenset()
+    assert store.foreign_ids(own, "ucdp") == {"acled-1", "acled-2"}
