@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS, Col, derived_columns, from_arrow, to_arrow
 from timeline.domain.validation import ValidationFailed, check
-from timeline.storage import store
+from timeline.storage import rollups, store
 
 MANIFEST = "_manifest.json"
 FORMAT = "conflict-timeline parts 1"
@@ -191,6 +191,7 @@ def write_parts(root: Path, table: pa.Table) -> list[Part]:
                 row_group_size=ROW_GROUP_ROWS,
                 compression=COMPRESSION,
             )
+            rollups.write(root, relative, chunk)  # before the commit that names the part
             written.append(Part(relative, chunk.num_rows))
     return written
 
@@ -262,6 +263,7 @@ def commit(
     for path in gone:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(root / path)
+        rollups.remove(root, path)
     return manifest
 
 
