@@ -3,6 +3,7 @@
     events/
       _manifest.json                       which parts make up the dataset, and its version
       year=2024/month=11/part-<id>.parquet rows whose date_start falls in November 2024
+      _rollups/v1/<kind>/year=2024/...     each part's counts, written with it (`rollups`)
 
 The layout is Hive's, so DuckDB, Spark and pyarrow read it as it is. The manifest makes a
 change of several parts one atomic step: parts are written first (temp file, fsync, rename,

@@ -71,7 +71,7 @@ def path_of(root: Path, part: str, kind: str) -> Path:
     return root / FOLDER / FORMAT / kind / part
 
 
-def _side(initiators: pa.ChunkedArray | pa.Array) -> pa.Array:
+def compute_side(initiators: pa.ChunkedArray | pa.Array) -> pa.Array:
     """The launching sides joined by '+', '?' for none: what DuckDB's
     `coalesce(nullif(array_to_string(l, '+'), ''), '?')` gives (a null item is skipped)."""
     lists = initiators.combine_chunks() if isinstance(initiators, pa.ChunkedArray) else initiators
@@ -103,7 +103,7 @@ def compute(table: pa.Table) -> dict[str, pa.Table]:
         INTERCEPTED: intercepted,
         REPORTED: pc.cast(pc.is_valid(intercepted), pa.int64()),
     }
-    derived = {SIDE: _side(table.column(str(Col.INITIATOR_COUNTRIES))), COUNTED: pc.is_valid(count)}
+    derived = {SIDE: compute_side(table.column(str(Col.INITIATOR_COUNTRIES))), COUNTED: pc.is_valid(count)}
     located = pc.and_(pc.is_valid(latitude), pc.is_valid(longitude))
     size = pa.scalar(MAP_CELL_DEGREES)
     cells = {
