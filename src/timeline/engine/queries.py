@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -16,7 +17,7 @@ import pyarrow as pa
 from timeline import view
 from timeline.domain import taxonomy
 from timeline.domain.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
-from timeline.engine import rollups
+from timeline.engine import rollups, spans
 from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
 from timeline.engine.incidents import attach as attach_incidents, versioned, with_incidents
 from timeline.engine.results import (
@@ -139,9 +140,20 @@ class Engine:
         columns included), for a question no view method asks: a card's list of reports."""
         return self._base()
 
-    def _scan(self) -> ir.Table:
-        """The dataset's files, with the derived columns (computed when the files lack them)."""
-        t = attach_incidents(self.backend.table(self.source), self.source)
+    def _dated(self, start: date | None, end: date | None) -> ir.Table:
+        """`_base()`, read from only the parts whose dates can overlap [start, end] when the
+        dataset is read from its files (`spans`: a date preset's questions open a month's
+        part, not all 141 of 10 M events)."""
+        held = self.backend.held(self.source.key)
+        if held is not None or _file_rows(self.source, self.backend) <= HOLD_ROWS:
+            return self._base()
+        part = spans.within(self.backend, self.source, start, end)
+        return self._scan(part) if part is not None else self._base()
+
+    def _scan(self, files: Source | None = None) -> ir.Table:
+        """The dataset's files (or those of `files`, some of its parts), with the derived
+        columns (computed when the files lack them)."""
+        t = attach_incidents(self.backend.table(files or self.source), self.source)
         if self.source.derived:
             return t
         # Files without the stored derived columns (the curated file): the same values, computed.
@@ -153,9 +165,12 @@ class Engine:
         }
         return t.mutate(**{SEARCH_COLUMN: search}, **keys)
 
-    def _where(self, v: View, columns: Iterable[Col | str] = EVENT_COLUMNS) -> ir.Table:
+    def _where(
+        self, v: View, columns: Iterable[Col | str] = EVENT_COLUMNS, since: date | None = None
+    ) -> ir.Table:
         """The matching rows, from a copy kept in memory when one holds these `columns`
-        (see `_keep`), else from the files."""
+        (see `_keep`), else from the files (only the parts that can hold a match of the
+        view's dates, starting `since` if given: the caller filters on that)."""
         if v.values and {str(c) for c in columns} <= {str(c) for c in HELD_KEPT_COLUMNS}:
             kept = self.backend.kept((self.source.key, v.values, "all"))
             if kept is not None:
@@ -165,7 +180,8 @@ class Engine:
                     kept = self.backend.kept((self.source.key, v.values, kind))
                     if kept is not None:
                         return kept
-        t = self._base()
+        start = max(filter(None, (v.span.start, since)), default=None)
+        t = self._dated(start, v.span.end)
         tests = view.predicates(t, v)
         return t.filter(tests) if tests else t
 
@@ -186,6 +202,7 @@ class Engine:
             return
         if self.summary.rows < KEEP_FROM:
             return
+        t = self._dated(v.span.start, v.span.end)
         matched = t.filter(view.predicates(t, v))
         tries = [("events", EVENT_COLUMNS, MAX_EVENTS), ("counts", AGGREGATE_COLUMNS, KEEP_ROWS)]
         text = any(isinstance(f, view.TextWords) for f in v.active)
@@ -379,7 +396,7 @@ class Engine:
             return self.events(v, limit=0)
         reached = days["n"].cumsum() >= limit
         since = days["day"][reached].iloc[0] if reached.any() else days["day"].iloc[-1]
-        t = self._where(v)
+        t = self._where(v, since=to_day(since))
         expr = (
             t.filter(t[Col.DATE_START] >= to_day(since))
             .select([str(c) for c in EVENT_COLUMNS])
