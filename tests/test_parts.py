@@ -141,6 +141,9 @@ def test_compact_merges_small_parts_without_losing_a_row(tmp_path: Path):
         parts.scan(root).column(str(Col.EVENT_ID)).to_pylist()
     )
     kept = {q.path for q in after.parts}
+    rollups.path_of(root, sorted(kept)[0], "days").unlink()  # a part written before rollups existed
+    again = run("compact", str(root))
+    assert again.exit_code == 0 and "1 part(s) rolled up" in again.output, again.output
     rollup_files = {root / rollups.FOLDER / rollups.FORMAT / kind / q for kind in rollups.KINDS for q in kept}
     # The merged parts are deleted, and so are their rollups; every part left has its own.
     assert set(root.rglob("*.parquet")) == {root / q for q in kept} | rollup_files
