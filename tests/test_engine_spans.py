@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import test_engine_rollups as rolled
@@ -68,3 +69,24 @@ def test_a_view_without_dates_reads_every_part_but_for_its_newest_rows(
         m.setattr(spans, "within", lambda *args: None)
         rolled.backend("duckdb").forget()
         assert newest.equals(engine_on(folder).newest(v, limit=7))
+
+
+def test_cards_rows_are_looked_for_in_the_views_parts_first_and_found_anywhere(
+    folder: Path, narrowed: list[int]
+):
+    """A card's whole row, picked on a dated view: read from that view's parts; an event
+    outside them (a selection kept from before) is still found, from every part."""
+    engine = engine_on(folder)
+    v = view_of(engine, from_="2024-11-25", to="2024-11-26")
+    inside = list(engine.drawn(v)[rolled.Col.EVENT_ID][:2])
+    rolled.backend("duckdb").forget()
+    every = engine_on(folder).by_ids(inside)
+    rolled.backend("duckdb").forget()
+    narrowed.clear()
+    near = engine_on(folder).by_ids(inside, near=v)
+    assert narrowed and list(near[rolled.Col.EVENT_ID]) == inside
+    pd.testing.assert_frame_equal(near, every)
+    outside = engine.events(view_of(engine, to="2023-01-31"), limit=1)[rolled.Col.EVENT_ID].iloc[0]
+    rolled.backend("duckdb").forget()
+    mixed = engine_on(folder).by_ids([outside, *inside], near=v)
+    assert list(mixed[rolled.Col.EVENT_ID]) == [outside, *inside]

@@ -405,18 +405,27 @@ class Engine:
         )
         return lists(as_days(self.run(expr), (Col.DATE_START, Col.DATE_END)))
 
-    def by_ids(self, ids: list[str]) -> pd.DataFrame:
+    def by_ids(self, ids: list[str], near: View | None = None) -> pd.DataFrame:
         """Whole rows of these events (for cards), in the order asked; kept per dataset version
-        like a view's answers, as the cards and the charts' highlight ask for the same rows."""
+        like a view's answers, as the cards and the charts' highlight ask for the same rows.
+        `near`: a view the events were picked from, whose dates say which parts to look in
+        first (`spans`; an id is in one row of a dataset, so rows found there are all)."""
         if not ids:
             return pd.DataFrame(columns=ARROW_SCHEMA.names)
         key = (self.source.key, "by_ids", tuple(ids))
-        return self.backend.remember(key, lambda: self._rows_of(list(ids)))
+        return self.backend.remember(key, lambda: self._rows_of(list(ids), near))
 
     @_in_session
-    def _rows_of(self, ids: list[str]) -> pd.DataFrame:
-        t = self._base()
-        frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+    def _rows_of(self, ids: list[str], near: View | None = None) -> pd.DataFrame:
+        frame = None
+        if near is not None and (near.span.start or near.span.end):
+            t = self._dated(near.span.start, near.span.end)
+            frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+            if set(frame[str(Col.EVENT_ID)]) != set(ids):
+                frame = None  # some are outside the view's parts: look everywhere
+        if frame is None:
+            t = self._base()
+            frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
         frame = lists(as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
         order = {i: n for n, i in enumerate(ids)}
         return frame.sort_values(Col.EVENT_ID, key=lambda s: s.map(order)).reset_index(drop=True)
