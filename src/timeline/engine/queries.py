@@ -78,7 +78,7 @@ COUNT_CHOICES = {
 """What the counts chart adds up: every strike, or only rows counted in drones or missiles
 (a combined strike's total cannot be split, so it counts only under 'all' and 'side'). It
 always keeps each launching side apart; 'side' colours the bars by side."""
-UNKNOWN_SIDE = "?"
+UNKNOWN_SIDE = rollups.UNKNOWN_SIDE
 """The side of a strike that names none (a schema v1 file, or an import that could not say)."""
 
 
@@ -564,7 +564,7 @@ class Engine:
                 match.count, match.located, points=lists(as_days(points, (Col.DATE_START, Col.DATE_END)))
             )
         size = MAP_CELL_DEGREES
-        frame = self._rolled(v, "cells", rollups.cells) if size == rollups.CELL_DEGREES else None
+        frame = self._rolled(v, "cells", rollups.cells)
         if frame is None:
             frame = self.ask(t, ("map cells", size), lambda t: _map_cells(t, size))
         frame["x"] = (frame["x"].astype("float64") + 0.5) * size

@@ -28,9 +28,9 @@ from timeline.storage.rollups import (
     INTERCEPTED,
     LAUNCHED,
     LOCATED,
-    MAP_CELL_DEGREES as CELL_DEGREES,
     REPORTED,
     SIDE,
+    UNKNOWN_SIDE,
     N,
     X,
     Y,
@@ -38,13 +38,13 @@ from timeline.storage.rollups import (
 from timeline.view import View
 
 __all__ = [
-    "CELL_DEGREES",
     "COUNTED",
     "INTERCEPTED",
     "LAUNCHED",
     "LOCATED",
     "REPORTED",
     "SIDE",
+    "UNKNOWN_SIDE",
     "N",
     "X",
     "Y",

@@ -32,14 +32,14 @@ FOLDER = "_rollups"
 FORMAT = "v1"
 """A change of what a rollup holds is a new format folder: older rollups are then absent, not wrong."""
 MAP_CELL_DEGREES = 0.5
-"""The map's cell size (`engine.results.MAP_CELL_DEGREES`, which is this value)."""
+"""The map's cell size in degrees (the engine's `results.MAP_CELL_DEGREES`)."""
 
 N, LOCATED = "_n", "_located"
 SIDE, COUNTED = "_side", "_counted"
 LAUNCHED, INTERCEPTED, REPORTED = "_launched", "_intercepted", "_reported"
 X, Y = "_x", "_y"
 UNKNOWN_SIDE = "?"
-"""The side of a strike that names none (`engine.queries.UNKNOWN_SIDE`, which is this value)."""
+"""The side of a strike that names none (the engine's `queries.UNKNOWN_SIDE`)."""
 
 
 @dataclass(frozen=True)
