@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from timeline import synth
 from timeline.cli.main import app
 from timeline.domain.schema import Col
-from timeline.storage import history, parts, store
+from timeline.storage import history, parts, rollups, store
 
 from conftest import CURATED, curated_folder, engine_on, frame, make_row, view_of
 
@@ -140,9 +140,13 @@ def test_compact_merges_small_parts_without_losing_a_row(tmp_path: Path):
     assert sorted(parts.load(root)[str(Col.EVENT_ID)]) == sorted(
         parts.scan(root).column(str(Col.EVENT_ID)).to_pylist()
     )
-    assert not [
-        p for p in root.rglob("*.parquet") if str(p.relative_to(root)) not in {q.path for q in after.parts}
-    ]
+    kept = {q.path for q in after.parts}
+    rollups.path_of(root, sorted(kept)[0], "days").unlink()  # a part written before rollups existed
+    again = run("compact", str(root))
+    assert again.exit_code == 0 and "1 part(s) rolled up" in again.output, again.output
+    rollup_files = {root / rollups.FOLDER / rollups.FORMAT / kind / q for kind in rollups.KINDS for q in kept}
+    # The merged parts are deleted, and so are their rollups; every part left has its own.
+    assert set(root.rglob("*.parquet")) == {root / q for q in kept} | rollup_files
 
 
 def test_a_folder_without_a_manifest_or_partitions_is_not_a_dataset(tmp_path: Path):

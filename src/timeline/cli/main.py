@@ -407,15 +407,18 @@ def synth_command(
 def compact_command(
     path: Annotated[Path, typer.Argument(help="A partitioned dataset folder.")],
 ) -> None:
-    """Merge each month's small parts of a partitioned dataset (one atomic manifest change)."""
-    from timeline.storage import parts, store
+    """Merge each month's small parts of a partitioned dataset (one atomic manifest change),
+    and write the dashboard's rollups of any part written before they existed."""
+    from timeline.storage import parts, rollups, store
 
     try:
         with store.locked(parts.manifest_path(path)):
             before, after = parts.compact(path)
+            rolled = rollups.write_missing(path)
     except parts.PartsError as err:
         fail(str(err))
-    typer.echo(f"{path}: {before:,} parts -> {after:,}")
+    done = f"; {rolled:,} part(s) rolled up for the dashboard" if rolled else ""
+    typer.echo(f"{path}: {before:,} parts -> {after:,}{done}")
 
 
 @command(app, "to-parts")

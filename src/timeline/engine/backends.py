@@ -46,6 +46,9 @@ HOLD_ROWS = 3_000_000
 0.5 GB per million synthetic rows), so a view filters memory instead of scanning Parquet."""
 HELD_VERSIONS = 2
 """Dataset versions held at once: the current one, and the one before while a rerun ends."""
+SMALL_TABLES = 12
+"""Small tables of dataset versions held in memory at once (each version's rollups, see
+`engine.rollups`), the most recently made."""
 KEPT_SHAPES = 128
 """Compiled questions kept per backend, by shape (see `DuckDBBackend.shaped`)."""
 STAND_IN = "kept_view_shape"
@@ -225,6 +228,12 @@ class Backend:
         """The in-memory copy of a dataset version, if there is one."""
         return None
 
+    def hold_small(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
+        """`expr` (a few hundred thousand rows at most, of the dataset version `key`: its
+        rollups) copied into memory once and returned from there; None where the engine
+        does not (Spark)."""
+        return None
+
     def forget(self) -> None:
         """Drop every kept copy and result (benchmarks measure a view met for the first time)."""
         with self._results_lock:
@@ -262,6 +271,7 @@ class DuckDBBackend(Backend):
         self.tables: dict[object, str] = {}
         self.bound: dict[tuple[int, str], ir.Table] = {}
         self.holding: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.small: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.hold_lock = threading.Lock()
         self.shapes: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
         self.filters: OrderedDict[ops.Node, str] = OrderedDict()
@@ -459,6 +469,20 @@ class DuckDBBackend(Backend):
             name = self.holding.get(key)
         return None if name is None else self._bind(name)
 
+    def hold_small(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
+        with self.hold_lock:  # one copy per key, even when two sessions ask at once
+            name = self.small.get(key)
+            if name is None:
+                name = f"small_{secrets.token_hex(6)}"
+                con = self._current()
+                self.bound[(id(con), name)] = con.create_table(name, obj=expr)
+                self.small[key] = name
+                dropped = []
+                while len(self.small) > SMALL_TABLES:
+                    dropped.append(self.small.popitem(last=False)[1])
+                self._drop_tables(dropped)
+        return self._bind(name)
+
     def forget(self) -> None:
         """Drop every kept view and result; the held dataset stays (it is the data, not an
         answer; `release` drops it too)."""
@@ -471,13 +495,15 @@ class DuckDBBackend(Backend):
         """Drop the held datasets too (a benchmark measuring a start)."""
         self.forget()
         with self.hold_lock:
-            names = list(self.holding.values())
+            names = [*self.holding.values(), *self.small.values()]
             self.holding.clear()
+            self.small.clear()
         self._drop_tables(names)
 
     def _drop_versions(self, current: Source) -> None:
         with self.hold_lock:
             held = [self.holding.pop(k) for k in [k for k in self.holding if _stale((k,), current)]]
+            held += [self.small.pop(k) for k in [k for k in self.small if _stale((k,), current)]]
         with self.lock:
             kept = [self.tables.pop(k) for k in [k for k in self.tables if _stale(k, current)]]
             views = [self.views.pop(k) for k in [k for k in self.views if _stale((k,), current)]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +17,7 @@ import pyarrow as pa
 from timeline import view
 from timeline.domain import taxonomy
 from timeline.domain.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
+from timeline.engine import rollups, spans
 from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
 from timeline.engine.incidents import attach as attach_incidents, versioned, with_incidents
 from timeline.engine.results import (
@@ -82,7 +84,7 @@ COUNT_CHOICES = {
 """What the counts chart adds up: every strike, or only rows counted in drones or missiles
 (a combined strike's total cannot be split, so it counts only under 'all' and 'side'). It
 always keeps each launching side apart; 'side' colours the bars by side."""
-UNKNOWN_SIDE = "?"
+UNKNOWN_SIDE = rollups.UNKNOWN_SIDE
 """The side of a strike that names none (a schema v1 file, or an import that could not say)."""
 
 
@@ -144,9 +146,20 @@ class Engine:
         columns included), for a question no view method asks: a card's list of reports."""
         return self._base()
 
-    def _scan(self) -> ir.Table:
-        """The dataset's files, with the derived columns (computed when the files lack them)."""
-        t = attach_incidents(self.backend.table(self.source), self.source)
+    def _dated(self, start: date | None, end: date | None) -> ir.Table:
+        """`_base()`, read from only the parts whose dates can overlap [start, end] when the
+        dataset is read from its files (`spans`: a date preset's questions open a month's
+        part, not all 141 of 10 M events)."""
+        held = self.backend.held(self.source.key)
+        if held is not None or _file_rows(self.source, self.backend) <= HOLD_ROWS:
+            return self._base()
+        part = spans.within(self.backend, self.source, start, end)
+        return self._scan(part) if part is not None else self._base()
+
+    def _scan(self, files: Source | None = None) -> ir.Table:
+        """The dataset's files (or those of `files`, some of its parts), with the derived
+        columns (computed when the files lack them)."""
+        t = attach_incidents(self.backend.table(files or self.source), self.source)
         if self.source.derived:
             return t
         # Files without the stored derived columns (the curated file): the same values, computed.
@@ -158,9 +171,12 @@ class Engine:
         }
         return t.mutate(**{SEARCH_COLUMN: search}, **keys)
 
-    def _where(self, v: View, columns: Iterable[Col | str] = EVENT_COLUMNS) -> ir.Table:
+    def _where(
+        self, v: View, columns: Iterable[Col | str] = EVENT_COLUMNS, since: date | None = None
+    ) -> ir.Table:
         """The matching rows, from a copy kept in memory when one holds these `columns`
-        (see `_keep`), else from the files."""
+        (see `_keep`), else from the files (only the parts that can hold a match of the
+        view's dates, starting `since` if given: the caller filters on that)."""
         if v.values and {str(c) for c in columns} <= {str(c) for c in HELD_KEPT_COLUMNS}:
             kept = self.backend.kept((self.source.key, v.values, "all"))
             if kept is not None:
@@ -170,7 +186,8 @@ class Engine:
                     kept = self.backend.kept((self.source.key, v.values, kind))
                     if kept is not None:
                         return kept
-        t = self._base()
+        start = max(filter(None, (v.span.start, since)), default=None)
+        t = self._dated(start, v.span.end)
         tests = view.predicates(t, v)
         return t.filter(tests) if tests else t
 
@@ -191,6 +208,7 @@ class Engine:
             return
         if self.summary.rows < KEEP_FROM:
             return
+        t = self._dated(v.span.start, v.span.end)
         matched = t.filter(view.predicates(t, v))
         tries = [("events", EVENT_COLUMNS, MAX_EVENTS), ("counts", AGGREGATE_COLUMNS, KEEP_ROWS)]
         text = any(isinstance(f, view.TextWords) for f in v.active)
@@ -207,6 +225,15 @@ class Engine:
                 return
             if self.backend.keep(key, matched.select([str(c) for c in columns]), limit) is not None:
                 return
+
+    def _rolled(self, v: View, kind: str, build: Callable[[ir.Table], ir.Table]) -> pd.DataFrame | None:
+        """`build` on the view's rows of rollup `kind` when the dataset's rollups answer the
+        view exactly (`engine.rollups`), else None: the caller asks the data. Only for a
+        dataset read from its files: one held in memory answers from there as cheaply."""
+        rows = _file_rows(self.source, self.backend)
+        if rows <= HOLD_ROWS or self.backend.held(self.source.key) is not None:
+            return None
+        return rollups.ask(self.backend, self.source, rows, v, kind, build)
 
     def run(self, expr: ir.Table) -> pd.DataFrame:
         self.backend.queries += 1
@@ -265,9 +292,7 @@ class Engine:
         value of a list column)."""
         is_list = isinstance(t[col], ir.ArrayValue)
         values = t.select(key=t[col].unnest() if is_list else t[col])  # lists never repeat an item
-        counts = values.group_by("key").agg(n=values.count()).to_pandas()
-        counts = counts.dropna().sort_values(["n", "key"], ascending=[False, True])
-        return {str(k): int(n) for k, n in zip(counts["key"], counts["n"], strict=True)}
+        return _ranked(values.group_by("key").agg(n=values.count()).to_pandas())
 
     @_in_session
     def has_event(self, event_id: str) -> bool:
@@ -285,6 +310,9 @@ class Engine:
         if not v.values:
             s = self.summary
             return Match(s.rows, s.first_day, s.last_day, s.located)
+        rolled = self._rolled(v, "days", rollups.match_totals)
+        if rolled is not None:
+            return _match_of(rolled.iloc[0])
         # Held, or to be held by the first question (a view opened from a link, before any other)
         held = self.backend.held(self.source.key) is not None or (
             self.backend.keeps and _file_rows(self.source, self.backend) <= HOLD_ROWS
@@ -296,15 +324,17 @@ class Engine:
         if not held or text or self.summary.rows <= KEEP_HELD:
             self._keep(v)
         t = self._where(v, [Col.DATE_START, Col.DATE_END, Col.LATITUDE])
-        row = self.ask(t, ("match",), _match_totals).iloc[0]
-        n = int(row["n"])
-        if held and not text and n <= KEEP_HELD_VIEW and self.summary.rows > KEEP_HELD:
+        found = _match_of(self.ask(t, ("match",), _match_totals).iloc[0])
+        if held and not text and found.count <= KEEP_HELD_VIEW and self.summary.rows > KEEP_HELD:
             self._keep(v)
-        return Match(n, to_day(row["first"]), to_day(row["last"]), int(row["located"] or 0) if n else 0)
+        return found
 
     @_remembered()
     @_in_session
     def count(self, v: View) -> int:
+        rolled = self._rolled(v, "days", lambda t: t.aggregate(n=t[rollups.N].sum().fill_null(0)))
+        if rolled is not None:
+            return int(rolled.iloc[0, 0])
         t = self._where(v, [Col.EVENT_ID])
         # Named: `t.count()` is named after the table, each view's copy another name.
         return int(self.ask(t, ("count",), lambda t: t.aggregate(n=t.count())).iloc[0, 0])
@@ -316,6 +346,10 @@ class Engine:
         '2 of 9': what matches beside what the data holds)."""
         if not v.values:
             return self.summary.counts.get(str(column), {})
+        if str(column) in rollups.keys("days"):
+            rolled = self._rolled(v, "days", rollups.frequencies(column))
+            if rolled is not None:
+                return _ranked(rolled)
         return self._frequencies(self._where(v, [column]), column)
 
     @_in_session
@@ -372,19 +406,20 @@ class Engine:
             return lists(as_days(frame, (Col.DATE_START, Col.DATE_END)))
         # First the day of the `limit`-th newest event, from the start dates alone; then only
         # rows from that day on are read whole (the parts' date statistics skip the rest).
-        starts = self._where(v, [Col.DATE_START])
-        days = self.ask(
-            starts,
-            ("newest days", limit),
-            lambda t: (
-                t.group_by(day=t[Col.DATE_START]).agg(n=t.count()).order_by(ibis.desc("day")).limit(limit)
-            ),
-        )
+        days = self._rolled(v, "days", rollups.newest_days(limit))
+        if days is None:
+            days = self.ask(
+                self._where(v, [Col.DATE_START]),
+                ("newest days", limit),
+                lambda t: (
+                    t.group_by(day=t[Col.DATE_START]).agg(n=t.count()).order_by(ibis.desc("day")).limit(limit)
+                ),
+            )
         if days.empty:
             return self.events(v, limit=0)
         reached = days["n"].cumsum() >= limit
         since = days["day"][reached].iloc[0] if reached.any() else days["day"].iloc[-1]
-        t = self._where(v)
+        t = self._where(v, since=to_day(since))
         expr = (
             t.filter(t[Col.DATE_START] >= to_day(since))
             .select([str(c) for c in EVENT_COLUMNS])
@@ -393,18 +428,27 @@ class Engine:
         )
         return lists(as_days(self.run(expr), (Col.DATE_START, Col.DATE_END)))
 
-    def by_ids(self, ids: list[str]) -> pd.DataFrame:
+    def by_ids(self, ids: list[str], near: View | None = None) -> pd.DataFrame:
         """Whole rows of these events (for cards), in the order asked; kept per dataset version
-        like a view's answers, as the cards and the charts' highlight ask for the same rows."""
+        like a view's answers, as the cards and the charts' highlight ask for the same rows.
+        `near`: a view the events were picked from, whose dates say which parts to look in
+        first (`spans`; an id is in one row of a dataset, so rows found there are all)."""
         if not ids:
             return pd.DataFrame(columns=ARROW_SCHEMA.names)
         key = (self.source.key, "by_ids", tuple(ids))
-        return self.backend.remember(key, lambda: self._rows_of(list(ids)))
+        return self.backend.remember(key, lambda: self._rows_of(list(ids), near))
 
     @_in_session
-    def _rows_of(self, ids: list[str]) -> pd.DataFrame:
-        t = self._base()
-        frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+    def _rows_of(self, ids: list[str], near: View | None = None) -> pd.DataFrame:
+        frame = None
+        if near is not None and (near.span.start or near.span.end):
+            t = self._dated(near.span.start, near.span.end)
+            frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+            if set(frame[str(Col.EVENT_ID)]) != set(ids):
+                frame = None  # some are outside the view's parts: look everywhere
+        if frame is None:
+            t = self._base()
+            frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
         frame = lists(as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
         order = {i: n for n, i in enumerate(ids)}
         return frame.sort_values(Col.EVENT_ID, key=lambda s: s.map(order)).reset_index(drop=True)
@@ -449,8 +493,12 @@ class Engine:
     @_in_session
     def outlets(self, v: View) -> pd.Series:
         """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
-        t = self._where(v, [Col.SOURCE_OUTLET])
-        counts = self.ask(t, ("outlets",), lambda t: t.group_by(outlet=t[Col.SOURCE_OUTLET]).agg(n=t.count()))
+        counts = self._rolled(v, "outlets", rollups.outlets)
+        if counts is None:
+            t = self._where(v, [Col.SOURCE_OUTLET])
+            counts = self.ask(
+                t, ("outlets",), lambda t: t.group_by(outlet=t[Col.SOURCE_OUTLET]).agg(n=t.count())
+            )
         counts = counts.sort_values(["n", "outlet"], ascending=[False, True])
         return pd.Series(counts["n"].to_numpy(), index=counts["outlet"].to_numpy(), dtype="int64")
 
@@ -468,19 +516,21 @@ class Engine:
         return TimelineData(match.count, bins=bins, lanes=lanes, freq=freq)
 
     def _lane_bins(self, v: View, freq: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
-        t = self._where(v, [Col.EVENT_TYPE, Col.DATE_START, Col.COUNTRIES, Col.ACTORS])
         if v.lanes == "type":
-            frame = self.ask(
-                t,
-                ("type lanes", freq),
-                lambda t: t.group_by(lane=t[Col.EVENT_TYPE], bin=bin_of(t[Col.DATE_START], freq)).agg(
-                    n=t.count()
-                ),
-            )
+            frame = self._rolled(v, "days", rollups.type_lanes(freq))
+            if frame is None:
+                frame = self.ask(
+                    self._where(v, [Col.EVENT_TYPE, Col.DATE_START]),
+                    ("type lanes", freq),
+                    lambda t: t.group_by(lane=t[Col.EVENT_TYPE], bin=bin_of(t[Col.DATE_START], freq)).agg(
+                        n=t.count()
+                    ),
+                )
             present = set(frame["lane"])
             order = tuple(taxonomy.LABELS[k] for k in taxonomy.EVENT_TYPE_KEYS if k in present)
             frame["lane"] = frame["lane"].map(taxonomy.LABELS)
             return as_days(frame, ["bin"]), order
+        t = self._where(v, [Col.EVENT_TYPE, Col.DATE_START, Col.COUNTRIES, Col.ACTORS])
         col = Col.COUNTRIES if v.lanes == "country" else Col.ACTORS
         frame = self.ask(t, ("listed lanes", str(col), freq), lambda t: _listed_lanes(t, col, freq))
         totals = (
@@ -503,9 +553,12 @@ class Engine:
         began; figures dated only to a week or month are left out (and counted) rather than
         spread over days, except a week's figure when counting per week."""
         per, what = v.per, v.strikes
-        t = self._where(v, [Col.EVENT_TYPE, Col.COUNT_UNIT, Col.COUNT, Col.INTERCEPTED, Col.DATE_PRECISION,
-                            Col.DATE_START, Col.DATE_END, Col.DATASET, Col.INITIATOR_COUNTRIES])  # fmt: skip
-        frame = as_days(self.ask(t, ("strikes", per, what), lambda t: _strike_groups(t, per, what)), ["bin"])
+        frame = self._rolled(v, "days", lambda t: _strike_groups(t, per, what, rolled=True))
+        if frame is None:
+            t = self._where(v, [Col.EVENT_TYPE, Col.COUNT_UNIT, Col.COUNT, Col.INTERCEPTED, Col.DATE_PRECISION,
+                                Col.DATE_START, Col.DATE_END, Col.DATASET, Col.INITIATOR_COUNTRIES])  # fmt: skip
+            frame = self.ask(t, ("strikes", per, what), lambda t: _strike_groups(t, per, what))
+        frame = as_days(frame, ["bin"])
         kept = frame[frame["fits"].astype(bool)]
         left_out = int(frame.loc[~frame["fits"].astype(bool), "events"].sum())
         datasets = tuple(sorted(str(d) for d in kept["dataset"].unique()))
@@ -534,10 +587,24 @@ class Engine:
                 match.count, match.located, points=lists(as_days(points, (Col.DATE_START, Col.DATE_END)))
             )
         size = MAP_CELL_DEGREES
-        frame = self.ask(t, ("map cells", size), lambda t: _map_cells(t, size))
+        frame = self._rolled(v, "cells", rollups.cells)
+        if frame is None:
+            frame = self.ask(t, ("map cells", size), lambda t: _map_cells(t, size))
         frame["x"] = (frame["x"].astype("float64") + 0.5) * size
         frame["y"] = (frame["y"].astype("float64") + 0.5) * size
         return MapData(match.count, match.located, cells=frame)
+
+
+def _match_of(row: pd.Series) -> Match:
+    """A `Match` from a row of `_match_totals` (or its rollup's, `rollups.match_totals`)."""
+    n = int(row["n"])
+    return Match(n, to_day(row["first"]), to_day(row["last"]), int(row["located"] or 0) if n else 0)
+
+
+def _ranked(counts: pd.DataFrame) -> dict[str, int]:
+    """A (key, n) frame as values by events, most frequent first, nulls left out."""
+    counts = counts.dropna().sort_values(["n", "key"], ascending=[False, True])
+    return {str(k): int(n) for k, n in zip(counts["key"], counts["n"], strict=True)}
 
 
 def _match_totals(t: ir.Table) -> ir.Table:
@@ -550,31 +617,38 @@ def _match_totals(t: ir.Table) -> ir.Table:
     )
 
 
-def _strike_groups(t: ir.Table, per: str, what: str) -> ir.Table:
+def _strike_groups(t: ir.Table, per: str, what: str, rolled: bool = False) -> ir.Table:
     """Strikes' launched and intercepted sums per (fits, bin, type, side, dataset): `fits`
-    says whether a row's dates fit the bin (`Engine.strikes`)."""
+    says whether a row's dates fit the bin (`Engine.strikes`). `rolled`: `t` is the `days`
+    rollup, whose rows carry the side and the sums already."""
+    counted = t[rollups.COUNTED] if rolled else t[Col.COUNT].notnull()
     t = t.filter(
         t[Col.EVENT_TYPE].isin(list(taxonomy.STRIKE_TYPES))
         & t[Col.COUNT_UNIT].isin(list(COUNT_CHOICES[what]))
-        & t[Col.COUNT].notnull()
+        & counted
     )
     fits = t[Col.DATE_PRECISION] == "day"
     if per == "week":
         same_week = bin_of(t[Col.DATE_START], "week") == bin_of(t[Col.DATE_END], "week")
         fits |= (t[Col.DATE_PRECISION] == "week") & same_week
-    side = t[Col.INITIATOR_COUNTRIES].join("+").nullif("").fill_null(UNKNOWN_SIDE)
-    return t.group_by(
-        fits=fits,
-        bin=bin_of(t[Col.DATE_START], per),
-        event_type=t[Col.EVENT_TYPE],
-        side=side,
-        dataset=t[Col.DATASET],
-    ).agg(
-        launched=t[Col.COUNT].sum(),
-        intercepted=t[Col.INTERCEPTED].sum(),
-        reported=t[Col.INTERCEPTED].count(),
-        events=t.count(),
-    )
+    if rolled:
+        side = t[rollups.SIDE]
+        sums = {
+            "launched": t[rollups.LAUNCHED].sum(),
+            "intercepted": t[rollups.INTERCEPTED].sum(),
+            "reported": t[rollups.REPORTED].sum(),
+            "events": t[rollups.N].sum(),
+        }
+    else:
+        side = t[Col.INITIATOR_COUNTRIES].join("+").nullif("").fill_null(UNKNOWN_SIDE)
+        sums = {
+            "launched": t[Col.COUNT].sum(),
+            "intercepted": t[Col.INTERCEPTED].sum(),
+            "reported": t[Col.INTERCEPTED].count(),
+            "events": t.count(),
+        }
+    keys = {"fits": fits, "bin": bin_of(t[Col.DATE_START], per), "event_type": t[Col.EVENT_TYPE]}
+    return t.group_by(**keys, side=side, dataset=t[Col.DATASET]).agg(**sums)
 
 
 def _located(t: ir.Table) -> ir.Table:

@@ -15,10 +15,11 @@ import pyarrow as pa
 from timeline import view
 from timeline.domain.schema import ARROW_SCHEMA, Col
 from timeline.engine.backends import Source
-from timeline.storage import parts
+from timeline.storage import parts, rollups
 
 MAX_BINS = 150
-MAP_CELL_DEGREES = 0.5
+MAP_CELL_DEGREES = rollups.MAP_CELL_DEGREES
+"""The map's cell size, defined where the map's rollup counts its cells."""
 
 
 @dataclass(frozen=True)

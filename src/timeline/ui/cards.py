@@ -24,7 +24,7 @@ MAX_CARDS = 12
 
 def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
     """The cards of these events (at most `MAX_CARDS`), saying which the filters hide."""
-    rows = engine.by_ids(ids[:MAX_CARDS]).set_index(Col.EVENT_ID, drop=False)
+    rows = engine.by_ids(ids[:MAX_CARDS], near=v).set_index(Col.EVENT_ID, drop=False)
     ids = [i for i in ids if i in rows.index][:MAX_CARDS]
     if not ids:
         return

@@ -1,0 +1,224 @@
+"""engine/rollups.py: a view answered from the rollups beside a folder's parts gets exactly
+the answers a scan of the parts gives (match, counts, sidebar counts, timeline squares,
+strike series, map cells, the table's newest rows, sources), also after the dataset changed;
+a view or a dataset the rollups cannot answer is scanned."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from timeline import synth
+from timeline.domain.schema import Col, from_arrow
+from timeline.engine import backend, queries, rollups
+from timeline.storage import parts, rollups as stored, store
+
+from conftest import CURATED, engine_on, frame, make_row, view_of
+
+ANSWERED = [
+    {},
+    {"type": "drone_attack"},
+    {"type": ["drone_attack", "missile_strike"], "per": "week"},
+    {"type": "missile_strike", "strikes": "side"},
+    {"from_": "2024-11-26", "to": "2024-11-26"},  # cuts events spanning the night
+    {"from_": "2024-10-01", "to": "2024-12-31", "strikes": "drones", "per": "week"},
+    {"from_": "2025-03-01"},
+    {"confidence": "claimed", "strikes": "missiles"},
+    {"dataset": "curated", "type": "drone_attack"},
+    {
+        "type": "drone_attack",
+        "confidence": ["confirmed", "reported"],
+        "from_": "2024-06-01",
+        "to": "2025-06-30",
+    },
+    {"type": "statement"},  # no strikes at all
+    {"from_": "2030-01-01"},  # nothing
+]
+SCANNED = [
+    {"country": "UKR"},
+    {"q": "drone"},
+    {"min_count": "100"},
+    {"type": "drone_attack", "lanes": "country"},  # the type is answered, not the country lanes
+]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The curated events and 2,000 synthetic ones (weekly and monthly dates, null counts,
+    sides) in a folder of parts, written once for the module."""
+    root = tmp_path_factory.mktemp("rollups") / "events"
+    table = pa.concat_tables([store.read_schema_table(CURATED), synth.generate(2000, seed=3, first_id=10**6)])
+    parts.create_from(root, table)
+    return root
+
+
+@pytest.fixture
+def folder(made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of that folder (tests change it), read from its files; `MAX_EVENTS` small, so
+    that views are drawn as squares and map cells, as at 10 M."""
+    monkeypatch.setattr(queries, "HOLD_ROWS", 0)
+    monkeypatch.setattr(queries, "MAX_EVENTS", 40)
+    root = tmp_path / "events"
+    shutil.copytree(made, root)
+    return root
+
+
+@pytest.fixture
+def used(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Which rollup answered each question asked (its kind), in order."""
+    seen: list[str] = []
+    real = rollups.ask
+
+    def spy(runner, source, rows, v, kind, build):
+        found = real(runner, source, rows, v, kind, build)
+        if found is not None:
+            seen.append(kind)
+        return found
+
+    monkeypatch.setattr(rollups, "ask", spy)
+    return seen
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(list(df.columns)).reset_index(drop=True) if len(df.columns) else df
+
+
+def answers(root: Path, params: dict) -> dict[str, object]:
+    """Everything the page asks of a view, met for the first time, as comparable values."""
+    backend("duckdb").forget()
+    engine = engine_on(root)
+    v = view_of(engine, **params)
+    match = engine.match(v)
+    timeline = engine.timeline(v, match)
+    strikes = engine.strikes(v)
+    places = engine.map(v, match)
+    return {
+        "match": match,
+        "count": engine.count(v),
+        "frequencies": [engine.frequencies(v, c) for c in (Col.EVENT_TYPE, Col.CONFIDENCE, Col.DATASET)],
+        "timeline": (timeline.count, timeline.freq, timeline.lanes, None if timeline.bins is None else _sorted(timeline.bins)),
+        "timeline events": None if timeline.events is None else list(timeline.events[Col.EVENT_ID]),
+        "strikes": (strikes.strikes, strikes.left_out, strikes.datasets, strikes.per, strikes.what),
+        "strike series": strikes.frame,
+        "map": (places.total, places.located, None if places.cells is None else _sorted(places.cells)),
+        "map points": None if places.points is None else list(places.points[Col.EVENT_ID]),
+        "newest": engine.newest(v, limit=7),
+        "outlets": engine.outlets(v),
+    }  # fmt: skip
+
+
+def assert_same(ours: dict[str, object], scanned: dict[str, object]) -> None:
+    for name, found in ours.items():
+        expected = scanned[name]
+        if isinstance(found, pd.DataFrame):
+            pd.testing.assert_frame_equal(found, expected, obj=name)
+        elif isinstance(found, pd.Series):
+            pd.testing.assert_series_equal(found, expected, obj=name)
+        elif isinstance(found, tuple) and any(isinstance(x, pd.DataFrame) for x in found):
+            for a, b in zip(found, expected, strict=True):
+                if isinstance(a, pd.DataFrame):
+                    pd.testing.assert_frame_equal(a, b, obj=name)
+                else:
+                    assert a == b, name
+        else:
+            assert found == expected, name
+
+
+def scanned(monkeypatch: pytest.MonkeyPatch, root: Path, params: dict) -> dict[str, object]:
+    """The same answers with the rollups switched off: every question scans the parts."""
+    with monkeypatch.context() as m:
+        m.setattr(rollups, "ask", lambda *args: None)
+        return answers(root, params)
+
+
+@pytest.mark.parametrize(
+    "params", ANSWERED, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()) or "all"
+)
+def test_a_views_answers_from_rollups_are_the_scans(folder, used, monkeypatch, params):
+    ours = answers(folder, params)
+    assert used, "the rollups answered nothing"
+    assert {"days", "outlets"} <= set(used)
+    assert_same(ours, scanned(monkeypatch, folder, params))
+
+
+def test_the_views_checked_draw_squares_and_cells_and_sum_strikes(folder, used):
+    """The parametrised views reach what the rollups answer at 10 M: squares per bin, map
+    cells, strike series, and newest rows found from the rollup's days."""
+    found = answers(folder, {"type": ["drone_attack", "missile_strike"]})
+    assert found["timeline"][3] is not None and found["timeline"][3]["n"].sum() == found["match"].count
+    assert found["map"][2] is not None and found["map"][2]["n"].sum() == found["match"].located
+    assert found["strikes"][0] > 100 and len(found["newest"]) == 7
+    assert set(used) == {"days", "cells", "outlets"}
+
+
+@pytest.mark.parametrize("params", SCANNED, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_a_filter_on_another_column_is_scanned_with_the_same_answers(folder, used, monkeypatch, params):
+    ours = answers(folder, params)
+    if "lanes" not in params:
+        assert used == []  # no question of this view could be answered from a rollup
+    assert_same(ours, scanned(monkeypatch, folder, params))
+
+
+def test_a_changed_dataset_is_answered_from_its_new_parts_rollups(folder, used, monkeypatch):
+    """Rows appended, then one changed (its part rewritten): each version's answers are its own
+    scan's, and the rewritten part's old rollups are gone with it."""
+    params = {"type": "drone_attack", "from_": "2024-11-20", "to": "2024-11-30"}
+    before = answers(folder, params)
+    rows = [make_row(event_id=f"2024-11-2{i}-late-drone-{i}", date_start=f"2024-11-2{i}", date_end=f"2024-11-2{i}")
+            for i in range(5, 9)]  # fmt: skip
+    parts.append(folder, frame(*rows))
+    appended = answers(folder, params)
+    assert appended["match"].count == before["match"].count + 4
+    assert_same(appended, scanned(monkeypatch, folder, params))
+
+    changed = from_arrow(parts.rows_with(folder, pa.array([rows[0][Col.EVENT_ID]])))
+    changed[str(Col.CONFIDENCE)] = "claimed"
+    changed[str(Col.COUNT)] = 999
+    result = parts.upsert(folder, changed, dataset="curated")
+    assert result.changed == 1
+    used.clear()
+    after = answers(folder, params)
+    assert used and after["match"].count == appended["match"].count
+    assert after["strike series"]["launched"].sum() != appended["strike series"]["launched"].sum()
+    assert_same(after, scanned(monkeypatch, folder, params))
+    listed = {p.path for p in parts.read_manifest(folder).parts}
+    for kind in stored.KINDS:
+        on_disk = {p.relative_to(folder / stored.FOLDER / stored.FORMAT / kind).as_posix()
+                   for p in (folder / stored.FOLDER / stored.FORMAT / kind).rglob("*.parquet")}  # fmt: skip
+        assert on_disk == listed
+
+
+def test_a_part_without_rollups_leaves_its_version_scanned(folder, used, monkeypatch):
+    """A part written before rollups existed: nothing is answered from the others' rollups,
+    until `write_missing` rolls it up."""
+    part = parts.read_manifest(folder).parts[0].path
+    stored.path_of(folder, part, "days").unlink()
+    params = {"type": "drone_attack"}
+    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert used == []
+    assert stored.write_missing(folder) == 1
+    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert "days" in used
+
+
+def test_a_rollup_not_made_from_its_part_is_not_read(folder, used, monkeypatch):
+    """Rollups whose rows do not add up to the parts' (one copied over another part's) are
+    never answered from."""
+    listed = parts.read_manifest(folder).parts
+    big, other = sorted(listed, key=lambda p: -p.rows)[:2]
+    shutil.copy(stored.path_of(folder, big.path, "days"), stored.path_of(folder, other.path, "days"))
+    params = {"type": "drone_attack"}
+    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert used == []
+
+
+def test_a_dataset_held_in_memory_or_on_spark_does_not_read_rollups(tmp_path, used, monkeypatch):
+    root = tmp_path / "events"
+    parts.create_from(root, store.read_schema_table(CURATED))  # 90 events: held in memory
+    answers(root, {"type": "drone_attack"})
+    assert used == []
+    assert rollups.tables(type("Spark", (), {"name": "spark"})(), engine_on(root).source, 90) is None

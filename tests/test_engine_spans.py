@@ -1,0 +1,92 @@
+"""engine/spans.py: a view with dates reads only the parts its dates can touch, with the
+same answers as a read of every part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import test_engine_rollups as rolled
+from timeline.engine import spans
+from timeline.storage import parts
+
+from conftest import engine_on, view_of
+
+made, folder = rolled.made, rolled.folder  # the same folder of parts, read from its files
+answers, assert_same = rolled.answers, rolled.assert_same
+
+DATED = [
+    {"from_": "2024-11-26", "to": "2024-11-26"},
+    {"from_": "2024-11-01", "to": "2024-11-30", "country": "UKR"},
+    {"from_": "2025-03-01", "q": "drone"},
+    {"to": "2023-01-31", "min_count": "10"},
+    {"from_": "2030-01-01", "country": "UKR"},  # after every part: nothing
+]
+
+
+@pytest.fixture
+def narrowed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many parts each narrowed question read."""
+    seen: list[int] = []
+    real = spans.within
+
+    def spy(runner, source, start, end):
+        found = real(runner, source, start, end)
+        if found is not None:
+            seen.append(len(found.files))
+        return found
+
+    monkeypatch.setattr(spans, "within", spy)
+    return seen
+
+
+@pytest.mark.parametrize("params", DATED, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_a_dated_views_answers_read_from_its_parts_alone_are_every_parts(
+    folder: Path, narrowed: list[int], monkeypatch: pytest.MonkeyPatch, params: dict
+):
+    ours = answers(folder, params)
+    every = len(parts.read_manifest(folder).parts)
+    assert narrowed and max(narrowed) < every
+    with monkeypatch.context() as m:
+        m.setattr(spans, "within", lambda *args: None)
+        assert_same(ours, answers(folder, params))
+
+
+def test_a_view_without_dates_reads_every_part_but_for_its_newest_rows(
+    folder: Path, narrowed: list[int], monkeypatch: pytest.MonkeyPatch
+):
+    """Its count reads every part; its newest rows only the parts from the day of the
+    `limit`-th newest on."""
+    engine = engine_on(folder)
+    v = view_of(engine, country="UKR")
+    engine.count(v)
+    assert narrowed == []
+    newest = engine.newest(v, limit=7)
+    assert narrowed and narrowed[-1] < len(parts.read_manifest(folder).parts)
+    with monkeypatch.context() as m:
+        m.setattr(spans, "within", lambda *args: None)
+        rolled.backend("duckdb").forget()
+        assert newest.equals(engine_on(folder).newest(v, limit=7))
+
+
+def test_cards_rows_are_looked_for_in_the_views_parts_first_and_found_anywhere(
+    folder: Path, narrowed: list[int]
+):
+    """A card's whole row, picked on a dated view: read from that view's parts; an event
+    outside them (a selection kept from before) is still found, from every part."""
+    engine = engine_on(folder)
+    v = view_of(engine, from_="2024-11-25", to="2024-11-26")
+    inside = list(engine.drawn(v)[rolled.Col.EVENT_ID][:2])
+    rolled.backend("duckdb").forget()
+    every = engine_on(folder).by_ids(inside)
+    rolled.backend("duckdb").forget()
+    narrowed.clear()
+    near = engine_on(folder).by_ids(inside, near=v)
+    assert narrowed and list(near[rolled.Col.EVENT_ID]) == inside
+    pd.testing.assert_frame_equal(near, every)
+    outside = engine.events(view_of(engine, to="2023-01-31"), limit=1)[rolled.Col.EVENT_ID].iloc[0]
+    rolled.backend("duckdb").forget()
+    mixed = engine_on(folder).by_ids([outside, *inside], near=v)
+    assert list(mixed[rolled.Col.EVENT_ID]) == [outside, *inside]
