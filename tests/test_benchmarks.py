@@ -56,3 +56,30 @@ def test_the_appended_row_of_bench_append_passes_the_rules():
     raw, _ = store.with_append_defaults(pd.DataFrame([module.one_row(0)], dtype=object))
     _, problems = check(raw)
     assert problems == []
+
+
+def test_bench_click_names_the_runs_and_the_card_in_streamlits_messages():
+    """bench_click splits a click by the server's messages: a run ended for the keyed rerun
+    (`st.rerun([...])` in the pick's callback) must not read as the run's end, and the card's
+    container is told by its place in the panel."""
+    import base64
+
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    spec = importlib.util.spec_from_file_location("benchmark_click", ROOT / "benchmarks" / "bench_click.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def wire(msg: ForwardMsg) -> str:
+        return base64.b64encode(msg.SerializeToString()).decode()
+
+    early, done = ForwardMsg(), ForwardMsg()
+    early.script_finished = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    done.script_finished = ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+    assert module.kind(wire(early)) == ("finished:2", "")
+    assert module.kind(wire(done)) == ("finished:3", "")
+    card = ForwardMsg()
+    card.delta.add_block.flex_container.SetInParent()
+    card.metadata.delta_path.extend([0, 2, 1, 0, 0, 2])
+    assert module.kind(wire(card)) == ("flex_container", "0,2,1,0,0,2")
