@@ -361,11 +361,9 @@ MARKS_JS = """(gd) => {
 }"""
 
 
-def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(page, app_url):
-    """Issue #17: the counts chart and the map are the timeline's component too, so a click
-    on the timeline fades them in the page itself: with every message to the server held
-    back (no rerun can happen), the clicked event's bars and mark stay bright and the rest
-    fade; let through, the message opens the card as before."""
+def held_messages(page) -> dict:
+    """The page's messages to the server, held back while `hold["on"]` (no rerun can start);
+    `release(hold)` sends them on."""
     import re
 
     hold: dict = {"on": False, "held": [], "server": None}
@@ -376,6 +374,21 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
         server.on_message(ws.send)
 
     page.route_web_socket(re.compile(r"_stcore/stream"), route)
+    return hold
+
+
+def release(hold: dict) -> None:
+    hold["on"] = False
+    for message in hold["held"]:
+        hold["server"].send(message)
+
+
+def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(page, app_url):
+    """Issue #17: the counts chart and the map are the timeline's component too, so a click
+    on the timeline fades them in the page itself: with every message to the server held
+    back (no rerun can happen), the clicked event's bars and mark stay bright and the rest
+    fade; let through, the message opens the card as before."""
+    hold = held_messages(page)
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
     charts = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
     on_map = {m["id"] for m in charts.nth(2).locator(".js-plotly-plot").evaluate(MARKS_JS)}
@@ -403,9 +416,7 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
     assert hold["held"], "the pick waits to be sent"
     assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
     page.screenshot(path=str(ARTIFACTS / "click-faded-before-rerun.png"))
-    hold["on"] = False
-    for message in hold["held"]:
-        hold["server"].send(message)
+    release(hold)
     wait_for_rerun(page)
     page.locator(".st-key-selection-panel [class*=st-key-card-]").first.wait_for(timeout=20_000)
     assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]
@@ -420,16 +431,7 @@ def test_a_click_fades_the_timeline_in_place_and_its_overnight_lines_too(page, a
     not the whole chart drawn again) before any message reaches the server; the overnight
     lines, which plotly can only move by drawing the chart again, fade too once the server has
     answered, so the card does not wait behind a redraw."""
-    import re
-
-    hold: dict = {"on": False, "held": [], "server": None}
-
-    def route(ws) -> None:
-        server = hold["server"] = ws.connect_to_server()
-        ws.on_message(lambda m: hold["held"].append(m) if hold["on"] else server.send(m))
-        server.on_message(ws.send)
-
-    page.route_web_socket(re.compile(r"_stcore/stream"), route)
+    hold = held_messages(page)
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
     plot = timeline(page).locator(".js-plotly-plot")
     marks = settled_points(plot)
@@ -452,9 +454,7 @@ def test_a_click_fades_the_timeline_in_place_and_its_overnight_lines_too(page, a
     assert sorted(faded)[-1] >= 0.9 and sorted(faded)[-2] <= 0.3, "painted: one bright mark, the rest faded"
     assert plot.evaluate("gd => gd.calcdata === window.__drawn"), "faded as drawn, not drawn again"
     assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
-    hold["on"] = False
-    for message in hold["held"]:
-        hold["server"].send(message)
+    release(hold)
     wait_for_rerun(page)
     page.locator(".st-key-selection-panel [class*=st-key-card-]").first.wait_for(timeout=20_000)
     page.wait_for_function(

@@ -451,17 +451,9 @@ class DuckDBBackend(Backend):
         if not self.current(key):
             return None  # a rerun that began before the data changed reads the files
         with self.hold_lock:  # one copy per version, even when two sessions ask at once
-            name = self.holding.get(key)
-            if name is None:
-                name = f"held_{secrets.token_hex(6)}"
-                con = self._current()
-                self.bound[(id(con), name)] = con.create_table(name, obj=expr)
+            if key not in self.holding:
                 self.queries += 1
-                self.holding[key] = name
-                dropped = []
-                while len(self.holding) > HELD_VERSIONS:
-                    dropped.append(self.holding.popitem(last=False)[1])
-                self._drop_tables(dropped)
+            self._in_memory(self.holding, key, "held", expr, HELD_VERSIONS)
         return self.held(key)
 
     def held(self, key: tuple[str, str]) -> ir.Table | None:
@@ -471,17 +463,27 @@ class DuckDBBackend(Backend):
 
     def hold_small(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
         with self.hold_lock:  # one copy per key, even when two sessions ask at once
-            name = self.small.get(key)
-            if name is None:
-                name = f"small_{secrets.token_hex(6)}"
-                con = self._current()
-                self.bound[(id(con), name)] = con.create_table(name, obj=expr)
-                self.small[key] = name
-                dropped = []
-                while len(self.small) > SMALL_TABLES:
-                    dropped.append(self.small.popitem(last=False)[1])
-                self._drop_tables(dropped)
+            name = self._in_memory(self.small, key, "small", expr, SMALL_TABLES)
         return self._bind(name)
+
+    def _in_memory(
+        self,
+        kept: OrderedDict[tuple[str, str], str],
+        key: tuple[str, str],
+        prefix: str,
+        expr: ir.Table,
+        most: int,
+    ) -> str:
+        """Under `hold_lock`: the name of `key`'s table in DuckDB's memory, made from `expr` the
+        first time; the oldest of `kept` beyond `most` dropped."""
+        name = kept.get(key)
+        if name is None:
+            name = f"{prefix}_{secrets.token_hex(6)}"
+            con = self._current()
+            self.bound[(id(con), name)] = con.create_table(name, obj=expr)
+            kept[key] = name
+            self._drop_tables([kept.popitem(last=False)[1] for _ in range(len(kept) - most)])
+        return name
 
     def forget(self) -> None:
         """Drop every kept view and result; the held dataset stays (it is the data, not an
