@@ -363,11 +363,16 @@ def interactions(
 
     # A filter pill: a new event type each repeat (a view not met before).
     n = len(cases[FIRST_PILL].wall)
+
+    def pill(case: Case, kind: str) -> None:
+        """A type's pill clicked on the unfiltered view."""
+        open_view(page, url)
+        button = page.get_by_role("button", name=taxonomy.LABELS[kind], exact=False).first
+        measure(page, pid, case, lambda p: button.click())
+        case.floor.append(floor.answers(f"event_type = '{kind}'"))
+
     kind = TYPES[n % len(TYPES)]
-    open_view(page, url)
-    pill = page.get_by_role("button", name=taxonomy.LABELS[kind], exact=False).first
-    measure(page, pid, cases[FIRST_PILL], lambda p: pill.click())
-    cases[FIRST_PILL].floor.append(floor.answers(f"event_type = '{kind}'"))
+    pill(cases[FIRST_PILL], kind)
 
     # The browser's back button: back to the unfiltered view.
     measure(page, pid, cases["back button"], lambda p: p.go_back())
@@ -434,11 +439,7 @@ def interactions(
         cases["story: next step"].floor.append(floor.answers("true"))
 
     # The filter pill again, last, on the unfiltered view as the first was: another type.
-    later = TYPES[(n + 2) % len(TYPES)]
-    open_view(page, url)
-    pill = page.get_by_role("button", name=taxonomy.LABELS[later], exact=False).first
-    measure(page, pid, cases[LATER_PILL], lambda p: pill.click())
-    cases[LATER_PILL].floor.append(floor.answers(f"event_type = '{later}'"))
+    pill(cases[LATER_PILL], TYPES[(n + 2) % len(TYPES)])
 
 
 def _narrow(floor: Floor, size: int) -> str:
