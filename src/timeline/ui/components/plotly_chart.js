@@ -182,7 +182,8 @@ function calloutsRestyled(gd, layout) {
 // `wait` ms if the server is slow: a picked chart is not sent again, so it cannot wait for that.
 function afterRerun(callback, wait) {
   const app = document.querySelector('[data-testid="stApp"]');
-  let done = false, started = false, observer = null;
+  let done = false, observer = null;
+  let started = Boolean(app) && app.getAttribute("data-test-script-state") === "running";
   const finish = () => {
     if (done) return;
     done = true;
@@ -218,9 +219,12 @@ export default function (component) {
     kept.inexact = null;
     if (kept.drawn === kept.revision) {
       if (kept.data.kind === "map" && restyled(gd, traces)) return Promise.resolve(gd);
-      if (kept.data.kind === "timeline" && !(exact && linesMoved(gd, traces)) && calloutsRestyled(gd, layout)
-          && restyled(gd, traces)) {
-        if (linesMoved(gd, traces)) kept.inexact = kept.shown;
+      const moved = kept.data.kind === "timeline" && linesMoved(gd, traces);
+      if (kept.data.kind === "timeline" && !(exact && moved) && calloutsRestyled(gd, layout) && restyled(gd, traces)) {
+        if (moved) {  // picked here or on another chart: the lines once the card is drawn
+          kept.inexact = kept.shown;
+          afterRerun(exactLater, 5000);
+        }
         return Promise.resolve(gd);
       }
     }
@@ -259,7 +263,6 @@ export default function (component) {
         // it, every other chart of the page, each in a task of its own.
         setTimeout(() => {
           draw(picked, false);
-          afterRerun(exactLater, 5000);  // the lines once the card is drawn, or if the server is slow
           requestAnimationFrame(() => setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0));
         }, 0);
       };
