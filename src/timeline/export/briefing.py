@@ -14,7 +14,6 @@ The dashboard's figures stay the dashboard's; `style` returns a restyled copy.
 
 from __future__ import annotations
 
-import base64
 import copy
 import functools
 import math
@@ -30,6 +29,7 @@ import plotly.graph_objects as go
 
 from timeline.engine import TimelineData
 from timeline.figures import map_chart
+from timeline.figures.cache import decoded
 from timeline.figures.common import DAY_MS, Window, escape_text, figure
 from timeline.figures.timeline_chart import aggregated_timeline, draw_timeline, lay_out_timeline, with_lanes
 
@@ -161,13 +161,9 @@ def text_width(text: str, px: float, em: float = CHAR_EM) -> float:
     return em * px * len(text)
 
 
-def _legend_rows(fig: go.Figure | Plain, width: float, base: int) -> int:
+def _legend_rows(fig: Plain, width: float, base: int) -> int:
     """How many rows a horizontal legend takes in `width` pixels (estimated)."""
-    if isinstance(fig, dict):
-        return _rows(_names(fig["data"]), width, base)
-    return _rows(
-        list(dict.fromkeys(t.name for t in fig.data if t.name and t.showlegend is not False)), width, base
-    )
+    return _rows(_names(fig["data"]), width, base)
 
 
 def slide_timeline(
@@ -268,25 +264,11 @@ Plain = dict[str, Any]
 def plain(fig: go.Figure) -> Plain:
     """A copy of `fig` as plain dicts, numbers as numpy arrays (plotly's `to_dict` gives them
     base64-encoded, as it sends them; its JSON encodes them so again)."""
-    out = _decoded(fig.to_dict())
+    out = decoded(fig.to_dict())
     for name in ("annotations", "shapes", "images"):  # empty, as a validated copy leaves them out
         if out["layout"].get(name) == []:
             del out["layout"][name]
     return out
-
-
-def _decoded(value: Any) -> Any:
-    if isinstance(value, dict):
-        if "bdata" in value and "dtype" in value:
-            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-            shape = value.get("shape")
-            if isinstance(shape, str):
-                array = array.reshape([int(n) for n in shape.split(",")])
-            return array.copy()
-        return {k: _decoded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    return value
 
 
 def style(

@@ -85,10 +85,10 @@ class FigureCache:
 def from_plain(plain: dict[str, Any]) -> go.Figure:
     """A figure from a copy of its plain data (a kept figure's, or its JSON's), wrapped
     without plotly's validation."""
-    return go.Figure(_copy(plain), _validate=False)
+    return go.Figure(decoded(plain), _validate=False)
 
 
-def _copy(value: Any) -> Any:
+def decoded(value: Any) -> Any:
     """A fresh copy of a figure's plain data, with plotly's typed arrays ({"dtype", "bdata"},
     base64) back as numpy arrays, as the highlight reads and writes them."""
     if isinstance(value, dict):
@@ -98,11 +98,11 @@ def _copy(value: Any) -> Any:
             if shape:
                 array = array.reshape([int(n) for n in str(shape).split(",")])
             return array
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: decoded(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [decoded(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(_copy(v) for v in value)
+        return tuple(decoded(v) for v in value)
     if isinstance(value, np.ndarray):
         return value.copy()
     return value
