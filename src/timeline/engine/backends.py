@@ -122,7 +122,7 @@ def fresh(value: R) -> R:
         return dataclasses.replace(value, **fields)  # type: ignore[return-value]
     if isinstance(value, dict):
         return {k: fresh(v) for k, v in value.items()}  # type: ignore[return-value]
-    if isinstance(value, list | tuple) and type(value) in (list, tuple):
+    if type(value) in (list, tuple):
         return type(value)(fresh(v) for v in value)  # type: ignore[return-value]
     if value is None or isinstance(value, str | int | float | bool | bytes):
         return value

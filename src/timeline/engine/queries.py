@@ -150,11 +150,21 @@ class Engine:
         """`_base()`, read from only the parts whose dates can overlap [start, end] when the
         dataset is read from its files (`spans`: a date preset's questions open a month's
         part, not all 141 of 10 M events)."""
-        held = self.backend.held(self.source.key)
-        if held is not None or _file_rows(self.source, self.backend) <= HOLD_ROWS:
-            return self._base()
-        part = spans.within(self.backend, self.source, start, end)
+        part = self._narrowed(start, end)
         return self._scan(part) if part is not None else self._base()
+
+    def _narrowed(self, start: date | None, end: date | None) -> Source | None:
+        """The parts whose dates can overlap [start, end], when they are fewer than all and
+        the dataset is read from its files; else None (read `_base()`)."""
+        if not (start or end) or not self._reads_files():
+            return None
+        return spans.within(self.backend, self.source, start, end)
+
+    def _reads_files(self) -> bool:
+        """Whether questions read the dataset's files: not held in memory, and too large to be."""
+        return (
+            self.backend.held(self.source.key) is None and _file_rows(self.source, self.backend) > HOLD_ROWS
+        )
 
     def _scan(self, files: Source | None = None) -> ir.Table:
         """The dataset's files (or those of `files`, some of its parts), with the derived
@@ -230,10 +240,9 @@ class Engine:
         """`build` on the view's rows of rollup `kind` when the dataset's rollups answer the
         view exactly (`engine.rollups`), else None: the caller asks the data. Only for a
         dataset read from its files: one held in memory answers from there as cheaply."""
-        rows = _file_rows(self.source, self.backend)
-        if rows <= HOLD_ROWS or self.backend.held(self.source.key) is not None:
+        if not self._reads_files():
             return None
-        return rollups.ask(self.backend, self.source, rows, v, kind, build)
+        return rollups.ask(self.backend, self.source, _file_rows(self.source, self.backend), v, kind, build)
 
     def run(self, expr: ir.Table) -> pd.DataFrame:
         self.backend.queries += 1
@@ -440,15 +449,17 @@ class Engine:
 
     @_in_session
     def _rows_of(self, ids: list[str], near: View | None = None) -> pd.DataFrame:
+        def rows(t: ir.Table) -> pd.DataFrame:
+            return self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+
         frame = None
-        if near is not None and (near.span.start or near.span.end):
-            t = self._dated(near.span.start, near.span.end)
-            frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+        part = self._narrowed(near.span.start, near.span.end) if near is not None else None
+        if part is not None:
+            frame = rows(self._scan(part))
             if set(frame[str(Col.EVENT_ID)]) != set(ids):
                 frame = None  # some are outside the view's parts: look everywhere
         if frame is None:
-            t = self._base()
-            frame = self.run(t.filter(t[Col.EVENT_ID].isin(list(ids))).select(ARROW_SCHEMA.names))
+            frame = rows(self._base())
         frame = lists(as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
         order = {i: n for n, i in enumerate(ids)}
         return frame.sort_values(Col.EVENT_ID, key=lambda s: s.map(order)).reset_index(drop=True)

@@ -165,7 +165,7 @@ def write_missing(root: Path) -> int:
     manifest = parts.read_manifest(root)
     done = 0
     for part in manifest.parts if manifest else ():
-        if all(path_of(root, part.path, name).is_file() for name in KINDS):
+        if files(root, [part.path]) is not None:
             continue
         write(root, part.path, pq.read_table(root / part.path, columns=ARROW_SCHEMA.names))
         done += 1
