@@ -590,16 +590,17 @@ class Engine:
             rows = self.drawn(v)
             located = rows[rows[Col.LATITUDE].notna() & rows[Col.LONGITUDE].notna()]
             return MapData(match.count, match.located, points=located.reset_index(drop=True))
-        few = match.located <= MAX_EVENTS
-        t = self._where(v, EVENT_COLUMNS if few else [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE])
-        if few:
-            points = self.ask(t, ("map points",), _located_events)
+        if match.located <= MAX_EVENTS:
+            points = self.ask(self._where(v, EVENT_COLUMNS), ("map points",), _located_events)
             return MapData(
                 match.count, match.located, points=lists(as_days(points, (Col.DATE_START, Col.DATE_END)))
             )
         size = MAP_CELL_DEGREES
+        # The rollup first: the parts' own view (every footer of 10 M events read for its
+        # schema, 0.3 s of the first chart) is made only for a view the rollups cannot answer.
         frame = self._rolled(v, "cells", rollups.cells)
         if frame is None:
+            t = self._where(v, [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE])
             frame = self.ask(t, ("map cells", size), lambda t: _map_cells(t, size))
         frame["x"] = (frame["x"].astype("float64") + 0.5) * size
         frame["y"] = (frame["y"].astype("float64") + 0.5) * size
@@ -698,9 +699,9 @@ def _file_rows(source: Source, runner: Backend) -> int:
     """A dataset version's rows from its files' footers (no data read), once per version."""
 
     def count() -> int:
-        import pyarrow.parquet as pq
+        from timeline.storage import parts
 
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in source.files)
+        return sum(parts.footer(p).rows for p in source.files)  # footers the summary read
 
     return runner.remember((source.key, "file_rows"), count)
 
