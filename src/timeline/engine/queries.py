@@ -303,10 +303,23 @@ class Engine:
         values = t.select(key=t[col].unnest() if is_list else t[col])  # lists never repeat an item
         return _ranked(values.group_by("key").agg(n=values.count()).to_pandas())
 
-    @_in_session
     def has_event(self, event_id: str) -> bool:
-        t = self._base()
+        """Whether the dataset holds this event (a link's `event=`, checked on every rerun of
+        a page with a selection): kept per dataset version, and read from only the parts
+        whose ids can enclose it (`spans.holding`)."""
+        key = (self.source.key, "has_event", event_id)
+        return self.backend.remember(key, lambda: self._holds(event_id))
+
+    @_in_session
+    def _holds(self, event_id: str) -> bool:
+        t = self._holding([event_id])
         return bool(self.run(t.filter(t[Col.EVENT_ID] == event_id).count().as_table()).iloc[0, 0])
+
+    def _holding(self, ids: list[str]) -> ir.Table:
+        """`_base()`, read from only the parts whose ids can enclose one of `ids` when the
+        dataset is read from its files."""
+        part = spans.holding(self.backend, self.source, ids) if self._reads_files() else None
+        return self._scan(part) if part is not None else self._base()
 
     def known(self) -> view.Known:
         return with_incidents(self.summary.known(self.has_event), self.source)
@@ -459,7 +472,7 @@ class Engine:
             if set(frame[str(Col.EVENT_ID)]) != set(ids):
                 frame = None  # some are outside the view's parts: look everywhere
         if frame is None:
-            frame = rows(self._base())
+            frame = rows(self._holding(ids))
         frame = lists(as_days(frame, (Col.DATE_START, Col.DATE_END, Col.SOURCE_PUBLISHED)))
         order = {i: n for n, i in enumerate(ids)}
         return frame.sort_values(Col.EVENT_ID, key=lambda s: s.map(order)).reset_index(drop=True)

@@ -242,6 +242,9 @@ class Footer:
 
     rows: int
     stats: dict[str, object] | None
+    ids: tuple[str, str] | None = None
+    """The least and greatest event_id of the file's row groups (None when a row group has no
+    such statistics): which parts can hold an id, without reading any."""
 
 
 def footer(path: Path) -> Footer:
@@ -258,7 +261,24 @@ def footer(path: Path) -> Footer:
 def _footer(path: str, inode: int, mtime_ns: int, size: int) -> Footer:
     meta = pq.read_metadata(path)
     raw = (meta.metadata or {}).get(STATS_KEY.encode())
-    return Footer(meta.num_rows, json.loads(raw) if raw else None)
+    return Footer(meta.num_rows, json.loads(raw) if raw else None, _id_range(meta))
+
+
+def _id_range(meta: pq.FileMetaData) -> tuple[str, str] | None:
+    names = meta.schema.names
+    if str(Col.EVENT_ID) not in names:
+        return None
+    column = names.index(str(Col.EVENT_ID))
+    lows, highs = [], []
+    for group in range(meta.num_row_groups):
+        stats = meta.row_group(group).column(column).statistics
+        if meta.row_group(group).num_rows == 0:
+            continue
+        if stats is None or not stats.has_min_max or not isinstance(stats.min, str):
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    return (min(lows), max(highs)) if lows else None
 
 
 def read_stats(path: Path) -> dict[str, object] | None:
