@@ -140,9 +140,9 @@ def test_a_slide_timeline_is_drawn_once_at_the_scale_it_keeps(curated_engine, mo
         max_scale=1.8,
     )
     assert len(drawn) == 1 and drawn[0].scale > 1
-    assert fig.layout.width == 1776 and fig.layout.height <= 800
+    assert fig["layout"]["width"] == 1776 and fig["layout"]["height"] <= 800
     plain, _ = figures.timeline_figure(curated_engine.timeline(v), lanes=v.lanes, window=window, width=1500)
-    largest = max(max(t.marker.size) for t in fig.data if t.mode and "markers" in t.mode)
+    largest = max(max(t["marker"]["size"]) for t in fig["data"] if t.get("mode") and "markers" in t["mode"])
     assert largest > max(max(t.marker.size) for t in plain.data if t.mode and "markers" in t.mode)
 
 

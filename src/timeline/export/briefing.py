@@ -9,7 +9,8 @@ labels (hidden by plotly rather than shrunk). A timeline is laid out for its sli
 (`slide_timeline`): built at the slide's plot width with 18 px labels, its marks and lanes
 enlarged up to `MAX_SCALE`, and its plot as tall as its lanes, never stretched.
 
-The dashboard's figures stay the dashboard's; `style` returns a restyled copy.
+The dashboard's figures stay the dashboard's; `style` returns a restyled copy (a slide's
+timeline is built as plain dicts for its slide, and restyled as it is).
 """
 
 from __future__ import annotations
@@ -177,12 +178,13 @@ def slide_timeline(
     fill: bool = True,
     max_lane: float = 0,
     max_scale: float = MAX_SCALE,
-) -> go.Figure:
+) -> Plain:
     """A timeline laid out for a slide of `size`: lane labels measured for the left margin,
     events dodged and labels placed for the plot's real width with `LABEL_PX` labels, marks and
     lanes enlarged (up to `MAX_SCALE`) towards the height the slide has, the legend under the
     plot, and the plot exactly as tall as its lanes. With `fill` the figure keeps the slide's
-    height; without, it ends under the legend (a deck's picture, sized to what it shows)."""
+    height; without, it ends under the legend (a deck's picture, sized to what it shows).
+    Plain dicts, as `style` and `look` restyle them: no plotly figure to convert back."""
     base = base_font(size.width)
     labels = [str(x) for x in data.lanes] if data.aggregated else with_lanes(data.events, lanes)[1]
     left = math.ceil(max((text_width(x, base) for x in labels), default=0) + 1.2 * base)
@@ -234,7 +236,7 @@ def slide_timeline(
     low, high = layout["xaxis"]["range"]
     if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
         update_axes(fig, "x", {"dtick": DAY_MS, "ticklabelmode": "period", "tickformatstops": [DAILY]})
-    return figure(traces, layout)
+    return fig
 
 
 def _names(traces: list[dict]) -> list[str]:
@@ -272,7 +274,7 @@ def plain(fig: go.Figure) -> Plain:
 
 
 def style(
-    fig: go.Figure,
+    fig: go.Figure | Plain,
     *,
     title: str,
     subtitle: str,
@@ -280,12 +282,13 @@ def style(
     size: Size,
     laid_out: bool = False,
 ) -> go.Figure:
-    """A copy of `fig` laid out for a slide or page: fixed size, white background, big type,
-    title and subtitle at the top, attribution and as-of date at the bottom. A figure
-    `laid_out` for the slide already (`slide_timeline`) keeps its size, margins, marks and
-    legend. Restyled as plain dicts and wrapped without validation: plotly's property
-    objects cost most of a warm export's Python time (docs/performance.md)."""
-    out = plain(fig)
+    """`fig` laid out for a slide or page: fixed size, white background, big type, title and
+    subtitle at the top, attribution and as-of date at the bottom. A figure `laid_out` for the
+    slide already (`slide_timeline`) keeps its size, margins, marks and legend. Restyled as
+    plain dicts and wrapped without validation: plotly's property objects cost most of a warm
+    export's Python time (docs/performance.md). A plotly figure (the dashboard's) is copied
+    first; plain dicts (`slide_timeline`'s, built for this) are restyled in place."""
+    out = plain(fig) if isinstance(fig, go.Figure) else fig
     layout = out["layout"]
     base = base_font(size.width)
     heading = Heading.of(size, title, subtitle, footer_text)
