@@ -268,8 +268,7 @@ def chart_figure(
     briefing.update_axes(plain, "x", {"tickangle": 0})
     if chart == "map":
         plot = size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
-        briefing.fit_map_labels(plain, *plot)
-        briefing.crop_land(plain, *plot)
+        briefing.fit_map(plain, *plot)
     return figure(plain["data"], plain["layout"])
 
 
