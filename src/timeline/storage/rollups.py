@@ -47,10 +47,12 @@ UNKNOWN_SIDE = "?"
 
 @dataclass(frozen=True)
 class Kind:
-    """One rollup: the columns it groups by and whether it counts only located rows."""
+    """One rollup: the columns it groups by, the measures it sums, and whether it counts only
+    located rows."""
 
     name: str
     keys: tuple[str, ...]
+    measures: tuple[str, ...] = (N,)
     located_only: bool = False
 
 
@@ -62,6 +64,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "days",
             (Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION, *FILTERED, Col.COUNT_UNIT, SIDE, COUNTED),
+            (N, LOCATED, LAUNCHED, INTERCEPTED, REPORTED),  # the located rows and the strike sums
         ),
         Kind("cells", (*FILTERED, X, Y), located_only=True),
         Kind("outlets", (Col.DATE_START, Col.DATE_END, *FILTERED, Col.SOURCE_OUTLET)),
@@ -113,15 +116,13 @@ def compute(table: pa.Table) -> dict[str, pa.Table]:
         X: pc.cast(pc.floor(pc.divide(longitude, size)), pa.int64(), safe=False),
         Y: pc.cast(pc.floor(pc.divide(latitude, size)), pa.int64(), safe=False),
     }
+    columns = {**base, **derived, **cells, **measures}
     out = {}
     for kind in KINDS.values():
-        columns = {**base, **derived, **cells, **measures}
-        frame = pa.table({k: columns[str(k)] for k in (*kind.keys, *measures)})
+        frame = pa.table({k: columns[str(k)] for k in (*kind.keys, *kind.measures)})
         if kind.located_only:
             frame = frame.filter(located)
-        sums = [(N, "sum")]
-        if kind.name == "days":
-            sums += [(LOCATED, "sum"), (LAUNCHED, "sum"), (INTERCEPTED, "sum"), (REPORTED, "sum")]
+        sums = [(m, "sum") for m in kind.measures]
         grouped = frame.group_by([str(k) for k in kind.keys], use_threads=False).aggregate(sums)
         out[kind.name] = grouped.rename_columns(_names(grouped.column_names))
     return out
