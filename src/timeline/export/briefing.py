@@ -233,10 +233,20 @@ def slide_timeline(
     layout["legend"].pop("entrywidth", None)  # the page's fixed entry width is for its small legend font
     update_axes(fig, "y", {"automargin": False})
     update_axes(fig, "x", {"automargin": False, "tickangle": 0, "nticks": max(4, plot_w // (9 * base))})
-    low, high = layout["xaxis"]["range"]
-    if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
+    days = _days_shown(layout["xaxis"])
+    if days is not None and days <= SHORT_DAYS:  # a label per day, centred on its day
         update_axes(fig, "x", {"dtick": DAY_MS, "ticklabelmode": "period", "tickformatstops": [DAILY]})
     return fig
+
+
+def _days_shown(axis: dict[str, Any]) -> float | None:
+    """The days a date axis's range spans: the laid-out timeline's range is in ms, the
+    aggregated one's (`date_axis`) ISO dates or none at all (plotly fits the data)."""
+    ends = axis.get("range")
+    if not ends or any(end is None for end in ends):
+        return None
+    low, high = (pd.Timestamp(end).value / 1e6 if isinstance(end, str) else float(end) for end in ends)
+    return (high - low) / DAY_MS
 
 
 def _names(traces: list[dict]) -> list[str]:
