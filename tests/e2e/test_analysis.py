@@ -331,11 +331,12 @@ MARK_OPACITY_JS = """(gd) => {
 def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page, app_url):
     """Issue #17: the timeline fades in the page itself (a component over plotly.js), so the
     highlight does not wait for the rerun; after it, the picked event is bright, every other
-    event's mark faded, the card open and the event in the link."""
+    event's mark faded, the card open and the event in the link. The page finds the mark
+    under the pointer itself, as plotly's hover does: a click just beside a mark picks it."""
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
     points = settled_points(timeline(page).locator(".js-plotly-plot"))
-    spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels
-    page.mouse.click(spot["x"], spot["y"])
+    spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels, none to its right
+    page.mouse.click(spot["x"] + 7, spot["y"] + 2)
     wait_for_rerun(page)
     page.locator(".st-key-selection-panel").wait_for(timeout=20_000)
     assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]
@@ -401,6 +402,7 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
     spot = max((p for p in marks if p["id"] in on_map and p["id"] in counted), key=lambda p: p["x"])
     for n in (1, 2):  # nothing faded before the click
         assert min(charts.nth(n).locator(".js-plotly-plot").evaluate(OPACITY_JS)) > 0.3
+    charts.nth(1).locator(".js-plotly-plot").evaluate("gd => { window.__counts = gd.calcdata; }")
     hold["on"] = True
     page.mouse.click(spot["x"], spot["y"])
     page.wait_for_function(
@@ -413,6 +415,8 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
         assert max(opacity) >= 0.9 and min(opacity) <= 0.3, f"{name}: faded in the browser"
     map_opacity = charts.nth(2).locator(".js-plotly-plot").evaluate(MARK_OPACITY_JS)
     assert map_opacity[spot["id"]] >= 0.9 and max(o for e, o in map_opacity.items() if e != spot["id"]) <= 0.3
+    counts = charts.nth(1).locator(".js-plotly-plot")
+    assert counts.evaluate("gd => gd.calcdata === window.__counts"), "the counts chart faded as drawn"
     assert hold["held"], "the pick waits to be sent"
     assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
     page.screenshot(path=str(ARTIFACTS / "click-faded-before-rerun.png"))
