@@ -74,8 +74,8 @@ def used(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = rollups.ask
 
-    def spy(runner, source, rows, v, kind, build):
-        found = real(runner, source, rows, v, kind, build)
+    def spy(runner, source, rows, v, kind, shape, build):
+        found = real(runner, source, rows, v, kind, shape, build)
         if found is not None:
             seen.append(kind)
         return found
@@ -217,9 +217,45 @@ def test_a_rollup_not_made_from_its_part_is_not_read(folder, used, monkeypatch):
     assert used == []
 
 
-def test_a_dataset_held_in_memory_or_on_spark_does_not_read_rollups(tmp_path, used, monkeypatch):
+@pytest.fixture
+def held(made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of that folder held in DuckDB's memory (as 1 M events are), with `KEEP_HELD`
+    lowered below its rows (its views are not all copied first, as at 1 M)."""
+    monkeypatch.setattr(queries, "KEEP_HELD", 500)
+    monkeypatch.setattr(queries, "KEEP_HELD_VIEW", 40)
+    monkeypatch.setattr(queries, "MAX_EVENTS", 40)
     root = tmp_path / "events"
-    parts.create_from(root, store.read_schema_table(CURATED))  # 90 events: held in memory
+    shutil.copytree(made, root)
+    return root
+
+
+@pytest.mark.parametrize(
+    "params", ANSWERED + SCANNED, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()) or "all"
+)
+def test_a_held_datasets_answers_from_rollups_are_its_tables(held, used, monkeypatch, params):
+    """The rollup and the held table give the same counts, squares, strikes, cells, newest
+    rows and sources for the same view."""
+    ours = answers(held, params)
+    engine = engine_on(held)
+    with engine.backend.session():
+        assert engine.backend.held(engine.source.key) is not None, "the dataset is not held"
+    if params in ANSWERED:
+        assert {"days", "outlets"} <= set(used)
+    assert_same(ours, scanned(monkeypatch, held, params))
+
+
+def test_a_held_datasets_rollup_questions_are_compiled_once(held, used):
+    """A second view of the same shape asks the rollups from the SQL the first compiled."""
+    answers(held, {"type": "drone_attack"})
+    runner = backend("duckdb")
+    compiled = runner.compiled
+    answers(held, {"type": "missile_strike"})
+    assert used and runner.compiled == compiled
+
+
+def test_a_small_held_dataset_or_spark_does_not_read_rollups(tmp_path, used, monkeypatch):
+    root = tmp_path / "events"
+    parts.create_from(root, store.read_schema_table(CURATED))  # 90 events: each view copied
     answers(root, {"type": "drone_attack"})
     assert used == []
     assert rollups.tables(type("Spark", (), {"name": "spark"})(), engine_on(root).source, 90) is None

@@ -355,8 +355,8 @@ class DuckDBBackend(Backend):
     def shaped_sql(
         self, t: ir.Table, shape: Hashable, build: Callable[[ir.Table], ir.Table]
     ) -> tuple[str, object] | None:
-        """The SQL of `build(t)` and its schema when `t` is a view's kept copy, a held dataset,
-        or a held dataset filtered by a view's predicates; else None. Compiled once per `shape`
+        """The SQL of `build(t)` and its schema when `t` is a view's kept copy, a held dataset
+        or rollup, or one filtered by a view's predicates; else None. Compiled once per `shape`
         (what `build` reads besides the table: the caller names every option and literal it
         uses) and the table's schema, against a stand-in table (`STAND_IN`); each table then
         gets the same SQL with its own name put in, a filtered one its `SELECT ... WHERE` as a
@@ -399,8 +399,10 @@ class DuckDBBackend(Backend):
         return sql.replace(f'"{STAND_IN}"', put), schema
 
     def _is_held(self, name: str) -> bool:
+        """A held dataset, or a version's rollup copied into memory (`hold_small`): each
+        view's questions on it are the same few shapes."""
         with self.hold_lock:
-            return name in self.holding.values()
+            return name in self.holding.values() or name in self.small.values()
 
     def _filtered_sql(self, t: ir.Table) -> str:
         """A held dataset filtered by a view's predicates, as SQL: compiled once per view (its

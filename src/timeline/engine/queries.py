@@ -236,13 +236,18 @@ class Engine:
             if self.backend.keep(key, matched.select([str(c) for c in columns]), limit) is not None:
                 return
 
-    def _rolled(self, v: View, kind: str, build: Callable[[ir.Table], ir.Table]) -> pd.DataFrame | None:
+    def _rolled(
+        self, v: View, kind: str, shape: tuple[object, ...], build: Callable[[ir.Table], ir.Table]
+    ) -> pd.DataFrame | None:
         """`build` on the view's rows of rollup `kind` when the dataset's rollups answer the
-        view exactly (`engine.rollups`), else None: the caller asks the data. Only for a
-        dataset read from its files: one held in memory answers from there as cheaply."""
-        if not self._reads_files():
+        view exactly (`engine.rollups`), else None: the caller asks the data. A dataset held
+        in memory reads them too when it has more than `KEEP_HELD` rows (its views are not all
+        copied first): at 1 M events a question on the rollups' 100,000-130,000 rows cost
+        0.01-0.017 CPU s against 0.024-0.035 on the held rows (docs/performance.md, held24)."""
+        if not self._reads_files() and _file_rows(self.source, self.backend) <= KEEP_HELD:
             return None
-        return rollups.ask(self.backend, self.source, _file_rows(self.source, self.backend), v, kind, build)
+        rows = _file_rows(self.source, self.backend)
+        return rollups.ask(self.backend, self.source, rows, v, kind, shape, build)
 
     def run(self, expr: ir.Table) -> pd.DataFrame:
         self.backend.queries += 1
@@ -332,7 +337,7 @@ class Engine:
         if not v.values:
             s = self.summary
             return Match(s.rows, s.first_day, s.last_day, s.located)
-        rolled = self._rolled(v, "days", rollups.match_totals)
+        rolled = self._rolled(v, "days", ("match",), rollups.match_totals)
         if rolled is not None:
             return _match_of(rolled.iloc[0])
         # Held, or to be held by the first question (a view opened from a link, before any other)
@@ -354,7 +359,7 @@ class Engine:
     @_remembered()
     @_in_session
     def count(self, v: View) -> int:
-        rolled = self._rolled(v, "days", lambda t: t.aggregate(n=t[rollups.N].sum().fill_null(0)))
+        rolled = self._rolled(v, "days", ("count",), lambda t: t.aggregate(n=t[rollups.N].sum().fill_null(0)))
         if rolled is not None:
             return int(rolled.iloc[0, 0])
         t = self._where(v, [Col.EVENT_ID])
@@ -369,7 +374,7 @@ class Engine:
         if not v.values:
             return self.summary.counts.get(str(column), {})
         if str(column) in rollups.keys("days"):
-            rolled = self._rolled(v, "days", rollups.frequencies(column))
+            rolled = self._rolled(v, "days", ("frequencies", str(column)), rollups.frequencies(column))
             if rolled is not None:
                 return _ranked(rolled)
         return self._frequencies(self._where(v, [column]), column)
@@ -428,7 +433,7 @@ class Engine:
             return lists(as_days(frame, (Col.DATE_START, Col.DATE_END)))
         # First the day of the `limit`-th newest event, from the start dates alone; then only
         # rows from that day on are read whole (the parts' date statistics skip the rest).
-        days = self._rolled(v, "days", rollups.newest_days(limit))
+        days = self._rolled(v, "days", ("newest days", limit), rollups.newest_days(limit))
         if days is None:
             days = self.ask(
                 self._where(v, [Col.DATE_START]),
@@ -517,7 +522,7 @@ class Engine:
     @_in_session
     def outlets(self, v: View) -> pd.Series:
         """Matching events per source outlet, most first (for a footer's 'Sources: ...')."""
-        counts = self._rolled(v, "outlets", rollups.outlets)
+        counts = self._rolled(v, "outlets", ("outlets",), rollups.outlets)
         if counts is None:
             t = self._where(v, [Col.SOURCE_OUTLET])
             counts = self.ask(
@@ -541,7 +546,7 @@ class Engine:
 
     def _lane_bins(self, v: View, freq: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
         if v.lanes == "type":
-            frame = self._rolled(v, "days", rollups.type_lanes(freq))
+            frame = self._rolled(v, "days", ("type lanes", freq), rollups.type_lanes(freq))
             if frame is None:
                 frame = self.ask(
                     self._where(v, [Col.EVENT_TYPE, Col.DATE_START]),
@@ -577,7 +582,9 @@ class Engine:
         began; figures dated only to a week or month are left out (and counted) rather than
         spread over days, except a week's figure when counting per week."""
         per, what = v.per, v.strikes
-        frame = self._rolled(v, "days", lambda t: _strike_groups(t, per, what, rolled=True))
+        frame = self._rolled(
+            v, "days", ("strikes", per, what), lambda t: _strike_groups(t, per, what, rolled=True)
+        )
         if frame is None:
             t = self._where(v, [Col.EVENT_TYPE, Col.COUNT_UNIT, Col.COUNT, Col.INTERCEPTED, Col.DATE_PRECISION,
                                 Col.DATE_START, Col.DATE_END, Col.DATASET, Col.INITIATOR_COUNTRIES])  # fmt: skip
@@ -611,7 +618,7 @@ class Engine:
         size = MAP_CELL_DEGREES
         # The rollup first: the parts' own view (every footer of 10 M events read for its
         # schema, 0.3 s of the first chart) is made only for a view the rollups cannot answer.
-        frame = self._rolled(v, "cells", rollups.cells)
+        frame = self._rolled(v, "cells", ("cells",), rollups.cells)
         if frame is None:
             t = self._where(v, [Col.LATITUDE, Col.LONGITUDE, Col.EVENT_TYPE])
             frame = self.ask(t, ("map cells", size), lambda t: _map_cells(t, size))
