@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from timeline.domain import taxonomy
 from timeline.domain.arrowtext import byte_sizes, duplicated, of_series
+from timeline.domain.dates import DAY_MS
 from timeline.domain.ruleset import (
     DATE_COLUMNS,
     FIRST_DATE,
@@ -45,7 +46,6 @@ ALLOWED: dict[Col, list[object]] = {
 PATTERNS: dict[Col, str] = {Col.EVENT_ID: SLUG, Col.DATASET: SLUG, Col.SOURCE_URL: URL}
 """Text columns whose values must match a pattern (`ruleset.matches`, pandas' `str.match`)."""
 NONBLANK: tuple[Col, ...] = (Col.TITLE, Col.SOURCE_OUTLET)
-_DAY_MS = 86_400_000
 
 
 def _match_pattern(pattern: str) -> str:
@@ -184,7 +184,7 @@ def suspects(df: pd.DataFrame) -> np.ndarray | None:
     (start, no_start), (end, no_end) = dates[Col.DATE_START], dates[Col.DATE_END]
     both = ~no_start & ~no_end
     bad |= both & (end < start)
-    span = (end - start) // _DAY_MS + 1
+    span = (end - start) // DAY_MS + 1
     precision = text[Col.DATE_PRECISION]
     spans = pc.index_in(precision, value_set=pa.array(list(taxonomy.MAX_SPAN_DAYS), pa.string()))
     limit = pa.array(list(taxonomy.MAX_SPAN_DAYS.values()), pa.int64()).take(spans)

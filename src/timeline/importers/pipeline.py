@@ -32,7 +32,7 @@ from timeline.domain.schema import Col, empty_frame, to_arrow
 from timeline.importers.base import DEFAULT_CHUNK_ROWS, Format, Options
 from timeline.importers.dateorder import FileOrder
 from timeline.importers.encodings import detect_encoding
-from timeline.importers.fields import STRING, DateOrder
+from timeline.importers.fields import DateOrder
 from timeline.importers.ids import SeenIds, accept_first_valid, fingerprints
 from timeline.importers.onepass import source_text
 from timeline.importers.reading import (
@@ -108,17 +108,6 @@ def _refuse(
     rejects.write(originals.loc[refused_all.index], refused_all["reason"])
 
 
-def _pieces(s: pd.Series) -> int:
-    """How many Arrow chunks hold a column (the reader's blocks: each is combined, a copy,
-    wherever the column is read whole)."""
-    if not isinstance(s.array, pd.arrays.ArrowStringArray):
-        return 1
-    values = pa.array(s.array)  # not copied
-    if values.null_count:  # source_text filled them: not the column as read
-        return 1
-    return values.num_chunks if isinstance(values, pa.ChunkedArray) else 1
-
-
 def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
     """The chunk with the format's 'unknown' placeholders ('NA', '-', UCDP's 1753-01-01 in
     a date column) as blanks, so they read as missing values; `chunk` itself is unchanged
@@ -130,9 +119,7 @@ def _blank_placeholders(fmt: Format, chunk: pd.DataFrame) -> pd.DataFrame:
     values = pa.array(words, type=pa.string())
     longest = max((len(w.encode()) for w in words), default=0)
     for name in out.columns:
-        arr = source_text(out, name)
-        if _pieces(out[name]) > 1 and arr.null_count == 0:  # combined (a copy), kept for the mapping
-            out[name] = pd.Series(pd.arrays.ArrowStringArray(arr, dtype=STRING), index=out.index)
+        arr = source_text(out, name)  # one array: `reading._piece` combined the reader's blocks
         dates = fmt.placeholder_dates if name in fmt.date_columns else None
         # a value can be a placeholder only if it is as short as one or padded: the others
         # (notes, summaries) are neither trimmed nor looked up
