@@ -3,16 +3,13 @@
 import csv
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from timeline.cli.main import app
 from timeline.domain.schema import Col
 from timeline.importers import acled
-from timeline.importers.fields import STRING, slug
 from timeline.storage import store
 
 from conftest import ROOT, rejected_reasons
@@ -194,23 +191,3 @@ def test_a_duplicate_points_at_the_first_accepted_row_not_a_rejected_one(tmp_pat
         "3": "repeated row: repeats row 2 (acled-ukr1001) exactly",
     }
     assert store.load(out)[Col.LATITUDE].tolist() == [50.4501]
-
-
-@pytest.mark.parametrize(
-    "ids",
-    [
-        ["UKR1001", "ukr1002", "SYR77"],  # as ACLED writes them: lowercased in one kernel
-        ["UKR1001", " UKR-1002 ", "Молнія1", ""],  # any other id: the chunk goes through slug
-    ],
-)
-def test_ids_become_the_same_slugs_whichever_way(ids: list[str]):
-    """The id shortcut gives `fields.slug`'s ids, also for text whose first offset is not 0
-    (a slice of the reader's buffer, where pyarrow's ascii_lower writes invalid offsets)."""
-    text = b"header," + "".join(ids).encode()
-    ends = np.cumsum([0, *(len(i.encode()) for i in ids)]) + len(b"header,")
-    values = pa.LargeStringArray.from_buffers(len(ids), pa.py_buffer(ends.astype(np.int64).tobytes()),
-                                              pa.py_buffer(text))  # fmt: skip
-    chunk = pd.DataFrame({"event_id_cnty": pd.Series(pd.arrays.ArrowStringArray(values), dtype=STRING)})
-    got = acled._slugs(values, chunk)
-    got.validate(full=True)
-    assert got.to_pylist() == slug(chunk["event_id_cnty"]).tolist()

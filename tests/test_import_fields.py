@@ -1,6 +1,9 @@
 """The shared parsers and country lookups the importers rely on."""
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pytest
 
 from timeline.importers import countries, fields
 
@@ -52,6 +55,29 @@ def test_slugs_are_schema_slugs_even_from_cyrillic():
         "molniia",
         "x-101-x-555-and-kalibr",
     ]
+
+
+@pytest.mark.parametrize(
+    ("ids", "slugs"),
+    [
+        (["UKR1001", "ukr1002", "SYR77"], ["ukr1001", "ukr1002", "syr77"]),  # as ACLED writes them
+        (["UKR1001", " UKR-1002 ", "Молнія1", ""], ["ukr1001", "ukr-1002", "molniia1", ""]),
+    ],
+)
+def test_ids_slugged_alike_whichever_way_also_from_a_slice_of_the_readers_text(
+    ids: list[str], slugs: list[str]
+):
+    """Plain ids take `slug`'s one-kernel way, others its regex passes: the same slugs, and
+    valid text also when the first offset is not 0 (a slice of the reader's buffer, where
+    pyarrow's ascii_lower writes invalid offsets)."""
+    text = b"header," + "".join(ids).encode()
+    ends = np.cumsum([0, *(len(i.encode()) for i in ids)]) + len(b"header,")
+    values = pa.LargeStringArray.from_buffers(len(ids), pa.py_buffer(ends.astype(np.int64).tobytes()),
+                                              pa.py_buffer(text))  # fmt: skip
+    got = fields.slug(pd.Series(pd.arrays.ArrowStringArray(values), dtype=fields.STRING))
+    pa.array(got.array).validate(full=True)
+    assert got.tolist() == slugs
+    assert fields.slug(s(*ids)).tolist() == slugs
 
 
 def test_string_lists_split_trim_and_drop_repeats():

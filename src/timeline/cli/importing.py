@@ -344,6 +344,7 @@ def _read(
             source, file, options, foreign=foreign, rejects=sink, chunk_rows=chunk_rows,
             say=lambda line: typer.echo(line, err=True), progress=bar,
             spill=None if spill is None else spill.write,
+            return_memory=spill is not None and spill.merge,  # a re-import holds the most: at 3x its file
         )  # fmt: skip
     except InputError as err:
         fail_unwritten(err)

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timeline.domain.arrowtext import of_series, trim_blank
+from timeline.domain.dates import DAY_MS
 from timeline.domain.problems import Problem, problems_at, short
 from timeline.domain.schema import (
     COLUMNS,
@@ -82,16 +83,12 @@ def _coerce_string(s: pd.Series) -> tuple[pd.Series, Bad]:
     return out, [("expected text", bad if bad is not None else pd.Series(False, index=s.index))]
 
 
-_DAY_MS = 86_400_000
-
-
 def _coerce_date(s: pd.Series) -> tuple[pd.Series, Bad]:
     reason = "not a date in YYYY-MM-DD form"
     if s.dtype == PANDAS_DTYPES[Kind.DATE]:  # canonical already (a mapped import): a time of day
         values = s.to_numpy()  # is the one problem, found from the milliseconds, not pandas' normalize
-        has_time = ~np.isnat(values) & (values.view(np.int64) % _DAY_MS != 0)
-        if not has_time.any():
-            return s, [(reason, pd.Series(has_time, index=s.index))]
+        has_time = pd.Series(~np.isnat(values) & (values.view(np.int64) % DAY_MS != 0), index=s.index)
+        return (s.where(~has_time) if has_time.any() else s), [(reason, has_time)]
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         naive = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
         has_time = naive.notna() & naive.ne(naive.dt.normalize())

@@ -16,6 +16,8 @@ WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
+DAY_MS = 86_400_000
+"""Milliseconds in a day: the stored dates are milliseconds since 1970 at midnight."""
 
 
 @dataclass(frozen=True)

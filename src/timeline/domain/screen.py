@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from timeline.domain import taxonomy
 from timeline.domain.arrowtext import byte_sizes, duplicated, of_series
+from timeline.domain.dates import DAY_MS
 from timeline.domain.ruleset import (
     ALLOWED,
     COORDINATES,
@@ -40,8 +41,6 @@ from timeline.domain.ruleset import (
     max_span_days,
 )
 from timeline.domain.schema import FIELDS, PANDAS_DTYPES, Col, Kind, as_arrow
-
-_DAY_MS = 86_400_000
 
 
 def _match_pattern(pattern: str) -> str:
@@ -178,7 +177,7 @@ def suspects(df: pd.DataFrame) -> np.ndarray | None:
     (start, no_start), (end, no_end) = dates[Col.DATE_START], dates[Col.DATE_END]
     both = ~no_start & ~no_end
     bad |= both & (end < start)
-    span = (end - start) // _DAY_MS + 1
+    span = (end - start) // DAY_MS + 1
     bad |= both & (span > np.asarray(max_span_days(text[Col.DATE_PRECISION]).fill_null(np.inf)))
     coordinates = {col: _numbers(df[str(col)]) for col in COORDINATES}
     no_lat = coordinates[Col.LATITUDE][1]

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from timeline.domain import sides, taxonomy
-from timeline.domain.schema import Col
+from timeline.domain.schema import Col, one_array
 from timeline.domain.validation import MAX_TITLE_LENGTH
 from timeline.importers import countries
 from timeline.importers.base import PLACEHOLDERS, Format, Mapped, Options, mapped
@@ -215,25 +215,13 @@ _QUOTED = ("event_date", "time_precision", "sub_event_type", "inter1", "inter2",
 _TEXT = ("event_id_cnty", "event_date", "event_type", "location", "admin1", "country", "source", *_ACTORS)
 
 
-def _slugs(ids: pa.Array, chunk: pd.DataFrame) -> pa.Array:
-    """`fields.slug` of each id: ids of ASCII letters and digits only, as ACLED writes them
-    ('UKR12345'), are their slugs lowercased, one kernel over the chunk (the regex passes of
-    `slug` took 12 ms a 100,000-row chunk); a chunk with any other id goes through `slug`."""
-    if len(ids) and pc.all(pc.match_substring_regex(ids, r"^[A-Za-z0-9]+$")).as_py():
-        # utf8_lower, not ascii_lower: pyarrow 26's ascii_lower writes invalid offsets for an
-        # array whose first offset is not 0 (a slice of the reader's buffer), the "offset out of
-        # bounds" that made an earlier try of this shortcut fail; on ASCII the two are the same
-        return pc.utf8_lower(ids).cast(pa.string())
-    return pa.array(slug(chunk["event_id_cnty"]).array).cast(pa.string())
-
-
 def _columns(chunk: pd.DataFrame, options: Options) -> dict[str, pa.Array]:
     """Every input of the query: the chunk's text (trimmed, blank -> null; as read, for the
     messages) and what the per-value lookups made of it."""
     raw = {name: source_text(chunk, name) for name in {*_QUOTED, *_TEXT, "notes", "geo_precision", "iso"}}
     cols = {f"{name}_raw": raw[name] for name in _QUOTED}
     cols.update({name: trimmed(raw[name]) for name in _TEXT})
-    cols["slug"] = _slugs(raw["event_id_cnty"], chunk)
+    cols["slug"] = one_array(pa.array(slug(chunk["event_id_cnty"]).array)).cast(pa.string())
     cols.update(
         per_value(raw["event_date"], _date_values(options.date_order), (NAME, "date", options.date_order))
     )

@@ -6,24 +6,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from timeline.domain.errors import InputError
 from timeline.importers.base import Format
 from timeline.importers.fields import DAY_FIRST, MONTH_FIRST, DateOrder, numeric_parts
+from timeline.importers.onepass import per_value, source_text
 from timeline.importers.reading import Piece
 
 
 def _numeric_parts(s: pd.Series) -> pd.DataFrame:
-    """`fields.numeric_parts` (`a`, `b`) read once per distinct value and spread back to the
-    rows: a file repeats a few thousand dates, and this runs on every chunk of an import."""
-    codes, distinct = pd.factorize(s)
-    parts = numeric_parts(pd.Series(distinct, dtype=s.dtype))
-    # code -1 (a missing value) takes the appended NaN, as numeric_parts gives a missing value
-    return pd.DataFrame(
-        {k: np.append(parts[k].to_numpy(dtype="float64"), np.nan)[codes] for k in ("a", "b")}, index=s.index
+    """`fields.numeric_parts` (`a`, `b`) read once per distinct value (`onepass.per_value`,
+    remembered across chunks): a file repeats a few thousand dates, and this runs on every
+    chunk of an import."""
+    parts = per_value(
+        source_text(s.to_frame(), s.name), lambda v: {k: numeric_parts(v)[k] for k in ("a", "b")}, _PARTS
     )
+    return pd.DataFrame({k: parts[k].to_numpy(zero_copy_only=False) for k in ("a", "b")}, index=s.index)
+
+
+_PARTS = ("dateorder", "numeric_parts")
+"""`per_value`'s memo key: the parts depend on the value alone."""
 
 
 def numeric_evidence(piece: Piece, columns: tuple[str, ...]) -> tuple[bool, dict[str, tuple[int, str, str]]]:

@@ -10,6 +10,8 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from timeline.domain.arrowtext import duplicated
 from timeline.domain.schema import Col
@@ -31,33 +33,43 @@ class SeenIds:
         self.prints = np.empty(0, dtype=np.uint64)
 
     @staticmethod
-    def _hash(ids: pd.Series) -> np.ndarray:
+    def hash(ids: pd.Series) -> np.ndarray:
         """DuckDB's 64-bit hash of each id, from its Arrow text: pandas' hash of the ids as
-        Python objects cost 0.9 CPU s per million rows (the hashes stay within one import)."""
+        Python objects cost 0.9 CPU s per million rows (the hashes stay within one import).
+        Computed once per pass of `accept_first_valid`, for both `first_rows` and `add`."""
         return row_hashes(ids.to_frame())
 
-    def first_rows(self, ids: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """The accepted row of each id (or missing) and that row's fingerprint."""
-        out = pd.Series(np.nan, index=ids.index)
-        prints = pd.Series(np.zeros(len(ids), dtype=np.uint64), index=ids.index)
-        if not len(self.hashes) or not len(ids):
+    def first_rows(self, hashes: np.ndarray, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+        """The accepted row of each id (by its `hash`; or missing) and that row's fingerprint."""
+        out = pd.Series(np.nan, index=index)
+        prints = pd.Series(np.zeros(len(index), dtype=np.uint64), index=index)
+        if not len(self.hashes) or not len(index):
             return out, prints
-        h = self._hash(ids)
-        pos = np.minimum(np.searchsorted(self.hashes, h), len(self.hashes) - 1)
-        hit = self.hashes[pos] == h
+        pos = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        hit = self.hashes[pos] == hashes
         out[hit] = self.rows[pos[hit]]
         prints[hit] = self.prints[pos[hit]]
         return out, prints
 
-    def add(self, ids: pd.Series, rows: pd.Index, prints: np.ndarray) -> None:
-        """Merge the new ids in, after any equal hash already kept (sorting only the chunk's
-        ids, not every id of the import again)."""
-        hashes = self._hash(ids)
+    def add(self, hashes: np.ndarray, rows: pd.Index, prints: np.ndarray) -> None:
+        """Merge the new ids (their `hash`es) in, after any equal hash already kept (sorting
+        only the chunk's ids, not every id of the import again)."""
         order = np.argsort(hashes, kind="stable")
         at = np.searchsorted(self.hashes, hashes[order], side="right")
         self.hashes = np.insert(self.hashes, at, hashes[order])
         self.rows = np.insert(self.rows, at, rows.to_numpy(dtype=np.int64)[order])
         self.prints = np.insert(self.prints, at, np.asarray(prints, dtype=np.uint64)[order])
+
+
+def _kept_hashes(canonical: pd.Series, ids: pd.Series, hashes: np.ndarray) -> np.ndarray:
+    """The `SeenIds.hash` of the accepted rows' ids: those of their mapped ids, unless the
+    check changed an id (then hashed again, so exactly the accepted ids are kept)."""
+    at = ids.index.get_indexer(canonical.index)
+    mapped = pa.array(ids.iloc[at].astype(canonical.dtype).array)
+    same = pc.equal(pa.array(canonical.array), mapped)
+    if same.null_count == 0 and pc.all(same).as_py():
+        return hashes[at]
+    return SeenIds.hash(canonical)
 
 
 def fingerprints(originals: pd.DataFrame) -> pd.Series:
@@ -115,7 +127,8 @@ def accept_first_valid(
     key = str(Col.EVENT_ID)
     accepted: list[pd.DataFrame] = []
     while len(rows):
-        first, first_prints = seen.first_rows(rows[key])
+        hashes = SeenIds.hash(rows[key])
+        first, first_prints = seen.first_rows(hashes, rows.index)
         hit = first.notna()
         lead = ~hit & ~duplicated(rows[key], keep="first")
         again = rows.iloc[0:0]
@@ -149,7 +162,8 @@ def accept_first_valid(
                 refused.append(bad)
                 canonical = canonical[~canonical.index.isin(bad.index)]
             accepted.append(canonical)
-            seen.add(canonical[key], canonical.index, prints[canonical.index].to_numpy())
+            kept = _kept_hashes(canonical[key], rows[key], hashes)
+            seen.add(kept, canonical.index, prints[canonical.index].to_numpy())
         rest = ~lead & ~hit
         rest_rows = rows[rest] if rest.any() else rows.iloc[0:0]
         rows = pd.concat([rest_rows, again]) if len(again) else rest_rows

@@ -65,31 +65,35 @@ def _looked_up(
 
 def _remembered(
     key: Hashable, distinct: pa.Array, compute: Callable[[pd.Series], Mapping[str, pd.Series]]
-) -> tuple[pa.Array, dict[str, pa.Array]] | None:
-    """The memo of `key` holding every value of `distinct` (looking up and adding the values
-    it lacks), or None when it cannot (full, or a result of another type)."""
+) -> tuple[dict[str, pa.Array], pa.Array] | None:
+    """The memo of `key`'s results, holding every value of `distinct` (looking up and adding
+    the values it lacks), and where each value of `distinct` is in it; None when it cannot
+    (full, or a result of another type). The memo's values are searched once a call: each
+    search hashes all of them again (up to `MEMO_VALUES`)."""
     known = _MEMO.get(key)
     if known is None:
         if len(distinct) > MEMO_VALUES:
             return None
         _MEMO[key] = known = (distinct, _looked_up(distinct, compute))
-        return known
+        return known[1], pa.array(np.arange(len(distinct), dtype=np.int32))
     values, results = known
     if distinct.type != values.type:
         distinct = distinct.cast(values.type)
-    new = distinct.filter(pc.is_null(pc.index_in(distinct, value_set=values)))
-    if not len(new):
-        return known
+    found = pc.index_in(distinct, value_set=values)
+    if not found.null_count:
+        return results, found
+    lacking = pc.is_null(found)
+    new = distinct.filter(lacking)
     if len(values) + len(new) > MEMO_VALUES:
         return None
     more = _looked_up(new, compute)
     if more.keys() != results.keys() or any(more[k].type != results[k].type for k in results):
         return None
-    _MEMO[key] = known = (
-        pa.concat_arrays([values, new]),
-        {k: pa.concat_arrays([results[k], more[k]]) for k in results},
-    )
-    return known
+    results = {k: pa.concat_arrays([results[k], more[k]]) for k in results}
+    _MEMO[key] = (pa.concat_arrays([values, new]), results)
+    where = np.asarray(found.fill_null(0), dtype=np.int32).copy()
+    where[np.asarray(lacking)] = np.arange(len(values), len(values) + len(new), dtype=np.int32)
+    return results, pa.array(where)
 
 
 def per_value(
@@ -106,18 +110,18 @@ def per_value(
         return {
             name: arr.take(encoded.indices) for name, arr in _looked_up(encoded.dictionary, compute).items()
         }
-    dictionary = encoded.dictionary
-    if dictionary.type != known[0].type:
-        dictionary = dictionary.cast(known[0].type)
-    rows = pc.index_in(dictionary, value_set=known[0]).take(encoded.indices)
-    return {name: arr.take(rows) for name, arr in known[1].items()}
+    results, where = known
+    rows = where.take(encoded.indices)
+    return {name: arr.take(rows) for name, arr in results.items()}
 
 
 @functools.cache
 def _connection() -> duckdb.DuckDBPyConnection:
     import duckdb  # here: `timeline --help` and the commands that map nothing never load it
 
-    return duckdb.connect(":memory:")
+    # text comes back as Arrow large_string, the type pandas' text columns hold (`series`):
+    # with DuckDB's default (string) each text column of a result was copied once more
+    return duckdb.connect(":memory:", config={"arrow_large_buffer_size": True})
 
 
 def select(sql: str, table: pa.Table, **params: object) -> pa.Table:
