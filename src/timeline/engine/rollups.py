@@ -20,6 +20,7 @@ import pandas as pd
 
 from timeline import view
 from timeline.domain.schema import Col
+from timeline.engine import words
 from timeline.engine.backends import Backend, Source
 from timeline.engine.results import bin_of
 from timeline.storage import rollups as stored
@@ -107,7 +108,9 @@ def where(runner: Backend, source: Source, file_rows: int, v: View, kind: str) -
     files = tables(runner, source, file_rows)
     if files is None:
         return None
-    t = _table(runner, source, files, kind)
+    whole = lambda k: _table(runner, source, files, k)  # noqa: E731
+    searched = words.restricted(runner, source, files, v, kind, whole)  # a text search's rows alone
+    t, v = searched if searched is not None else (_table(runner, source, files, kind), v)
     try:
         tests = view.predicates(t, v)
     except (ibis.common.exceptions.IbisTypeError, AttributeError):
