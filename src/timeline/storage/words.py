@@ -70,17 +70,22 @@ def vocabulary(search: pa.Array | pa.ChunkedArray) -> pa.Table:
         search = search.combine_chunks()
     split = pc.split_pattern_regex(search, SEPARATORS)
     flat, parents = pc.list_flatten(split), pc.list_parent_indices(split)
-    keep = pc.and_(pc.not_equal(flat, ""), pc.invert(pc.match_substring_regex(flat, NUMBER)))
-    flat, rows = flat.filter(keep), parents.filter(keep).to_numpy().astype(np.int64)
     encoded = pc.dictionary_encode(flat)
-    codes = encoded.indices.to_numpy()
+    # Numbers and empty strings tested once per distinct word, not once per occurrence.
+    unwanted = pc.or_(pc.equal(encoded.dictionary, ""), pc.match_substring_regex(encoded.dictionary, NUMBER))
+    wanted = np.flatnonzero(~unwanted.to_numpy(zero_copy_only=False))
+    renumber = np.full(len(encoded.dictionary), -1, dtype=np.int64)
+    renumber[wanted] = np.arange(len(wanted))
+    codes = renumber[encoded.indices.to_numpy()]
+    rows = parents.to_numpy().astype(np.int64)[codes >= 0]
+    codes = codes[codes >= 0]
     order = np.argsort(codes, kind="stable")  # rows stay ascending within a word
     codes, rows = codes[order], rows[order]
     if len(rows):  # a word twice in one row counts once
         first = np.ones(len(rows), dtype=bool)
         first[1:] = (codes[1:] != codes[:-1]) | (rows[1:] != rows[:-1])
         codes, rows = codes[first], rows[first]
-    words = encoded.dictionary
+    words = encoded.dictionary.take(pa.array(wanted))
     offsets = np.zeros(len(words) + 1, dtype=np.int32)
     np.cumsum(np.bincount(codes, minlength=len(words)), out=offsets[1:])
     gaps = rows.copy()
