@@ -173,3 +173,15 @@ def test_compact_and_append_keep_every_part_indexed(folder):
     with store.locked(parts.manifest_path(folder)):
         parts.compact(folder)
     assert stored.complete(folder, [p.path for p in parts.read_manifest(folder).parts])
+
+
+def test_an_index_not_made_from_its_part_is_never_read(folder, indexed, monkeypatch):
+    """One part's index copied over another's: the search scans, with the scan's answers."""
+    listed = parts.read_manifest(folder).parts
+    big, other = sorted(listed, key=lambda p: -p.rows)[:2]
+    assert big.rows != other.rows
+    for name in stored.FILES:
+        shutil.copy(stored.path_of(folder, big.path, name), stored.path_of(folder, other.path, name))
+    params = {"q": "drone"}
+    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert indexed == []
