@@ -5,7 +5,9 @@
 The first image of a process starts the Kaleido server (a Chromium); every later one reuses
 it. Prints the cold latency, then the median warm latency per chart and format, on the
 bundled dataset filtered to November 2024 drone and missile attacks; then, with `--render-only`
-alone, the PNG render of each chart's figure built once (Kaleido's share of an export).
+alone, the PNG render of each chart's figure built once (Kaleido's share of an export). With
+`--build-only`, no image at all: the CPU ms of building each chart's styled figure (Python's
+share), for that view and for every event, and a deck's timeline picture.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from functools import partial
 from pathlib import Path
 
 from timeline import view
@@ -39,6 +42,11 @@ def main() -> None:
         default=0.0,
         help="with --render-only: seconds idle before each render (a user's clicks)",
     )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="time only building each chart's styled figure (median CPU ms, no browser)",
+    )
     args = parser.parse_args()
 
     engine = open_engine(args.data)
@@ -47,6 +55,11 @@ def main() -> None:
     assert not warnings, warnings
     texts = exports.default_texts(engine, v, engine.match(v))
     size = briefing.SIZES["slide-16x9"]
+    if args.build_only:
+        build_only(
+            engine, {"November drones and missiles": v, "every event": view.View()}, size, args.repeats
+        )
+        return
 
     start = time.perf_counter()
     exports.chart_file("timeline", "png", engine, v, size, texts)
@@ -100,6 +113,31 @@ def render_only(engine, v, size, texts, repeats: int, pause: float) -> None:
             f"| {statistics.median(wholes):.3f} | {max(wholes):.3f} | {size_bytes:,} |",
             flush=True,
         )
+
+
+def build_only(engine, views: dict, size, repeats: int) -> None:
+    """Python's share of an export: median CPU ms to build each chart's styled figure (the
+    engine's answers kept after a first build), and a deck's timeline picture (1776 x 700)."""
+    from timeline.export import decks
+
+    picture = briefing.Size("picture", "", 1776, 700)
+    print(f"| view | {' | '.join(briefing.CHARTS)} | deck timeline |")
+    print(f"|---|{'---:|' * (len(briefing.CHARTS) + 1)}")
+    for name, v in views.items():
+        texts = exports.default_texts(engine, v, engine.match(v))
+        data = engine.timeline(v)
+        builds = [partial(exports.briefing_figure, c, engine, v, size, texts) for c in briefing.CHARTS]
+        builds.append(partial(decks.chart_figure, "timeline", engine, v, picture, timeline=data))
+        cells = []
+        for build in builds:
+            build()
+            times = []
+            for _ in range(repeats):
+                t = time.process_time()
+                build()
+                times.append(time.process_time() - t)
+            cells.append(f"{statistics.median(times) * 1000:.1f}")
+        print(f"| {name} | {' | '.join(cells)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -140,9 +140,9 @@ def test_a_slide_timeline_is_drawn_once_at_the_scale_it_keeps(curated_engine, mo
         max_scale=1.8,
     )
     assert len(drawn) == 1 and drawn[0].scale > 1
-    assert fig.layout.width == 1776 and fig.layout.height <= 800
+    assert fig["layout"]["width"] == 1776 and fig["layout"]["height"] <= 800
     plain, _ = figures.timeline_figure(curated_engine.timeline(v), lanes=v.lanes, window=window, width=1500)
-    largest = max(max(t.marker.size) for t in fig.data if t.mode and "markers" in t.mode)
+    largest = max(max(t["marker"]["size"]) for t in fig["data"] if t.get("mode") and "markers" in t["mode"])
     assert largest > max(max(t.marker.size) for t in plain.data if t.mode and "markers" in t.mode)
 
 
@@ -166,7 +166,7 @@ def test_a_map_image_leaves_out_only_land_it_cannot_show():
     }
     sea = {"type": "scatter", "x": np.array([30.0]), "y": np.array([4.0]), "fillcolor": "blue"}
     fig = {"data": [land, sea], "layout": {"xaxis": {"range": [0, 10]}, "yaxis": {"range": [0, 10]}}}
-    briefing.crop_land(fig, 1000, 500)  # 50 px a degree: x from -5 to 15 is in view
+    briefing.crop_land(fig, briefing.MapPlot.of(fig, 1000, 500))  # 50 px a degree: x from -5 to 15 is in view
     kept = fig["data"][0]
     assert kept["x"].dtype == np.float32 and len(kept["x"]) == 12
     assert sorted(set(np.nanmin(kept["x"].reshape(2, 6), axis=1).tolist())) == [4.0, 12.5]

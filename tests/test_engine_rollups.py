@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from timeline import synth
@@ -222,3 +223,45 @@ def test_a_dataset_held_in_memory_or_on_spark_does_not_read_rollups(tmp_path, us
     answers(root, {"type": "drone_attack"})
     assert used == []
     assert rollups.tables(type("Spark", (), {"name": "spark"})(), engine_on(root).source, 90) is None
+
+
+def test_merged_rollups_give_the_same_answers_through_appends_and_changes(folder, used, monkeypatch):
+    """`timeline compact` merges every part's rollups into one file per kind (what the first
+    chart reads): its answers are the scan's; an appended part is read from its own rollup
+    beside it; after a part is rewritten the merged file is left unused (it names a part
+    that is gone) until the next compact merges again."""
+    root = folder / stored.FOLDER / stored.FORMAT
+
+    def read(kind: str) -> list[Path]:
+        source = engine_on(folder).source
+        found = stored.files(folder, [p.relative_to(folder).as_posix() for p in source.files])
+        return found[kind]
+
+    listed = parts.read_manifest(folder).parts
+    assert stored.write_missing(folder) == 0
+    assert [p.parent.name for p in read("days")] == [stored.MERGED]
+    for params in (ANSWERED[0], ANSWERED[1], {"type": ["drone_attack", "missile_strike"]}):
+        assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert {"days", "cells", "outlets"} <= set(used)
+
+    params = {"type": "drone_attack", "from_": "2024-11-20", "to": "2024-11-30"}
+    rows = [make_row(event_id="2024-11-27-late-drone", date_start="2024-11-27", date_end="2024-11-27")]
+    parts.append(folder, frame(*rows))
+    cells = read("cells")
+    assert cells[0].parent.name == stored.MERGED and len(cells) == 2
+    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+
+    merged_part = next(p for p in listed if "month=11" in p.path and "year=2024" in p.path)
+    event = pq.read_table(folder / merged_part.path, columns=[str(Col.EVENT_ID)]).column(0)[0]
+    changed = from_arrow(parts.rows_with(folder, pa.array([event])))
+    changed[str(Col.TITLE)] = "A title changed after the merge"
+    assert parts.upsert(folder, changed, dataset=str(changed[str(Col.DATASET)].iloc[0])).changed == 1
+    assert stored.MERGED not in {p.parent.name for p in read("days")}
+    assert len(read("days")) == len(parts.read_manifest(folder).parts)  # each part's own
+    used.clear()
+    after = answers(folder, params)
+    assert "days" in used
+    assert_same(after, scanned(monkeypatch, folder, params))
+    stored.write_missing(folder)
+    assert len(list((root / "days" / stored.MERGED).glob("*.parquet"))) == 1
+    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import test_engine_rollups as rolled
+from timeline import view
 from timeline.engine import spans
 from timeline.storage import parts
 
@@ -90,3 +91,36 @@ def test_cards_rows_are_looked_for_in_the_views_parts_first_and_found_anywhere(
     rolled.backend("duckdb").forget()
     mixed = engine_on(folder).by_ids([outside, *inside], near=v)
     assert list(mixed[rolled.Col.EVENT_ID]) == [outside, *inside]
+
+
+def test_a_links_events_are_looked_for_in_the_parts_whose_ids_can_hold_them(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`event=` in a link is checked on every rerun of a page with a selection: from the parts
+    whose id statistics enclose it, with the answers of a read of every part: a known event
+    opens, an unknown one is named in a warning; a card's rows are the same rows."""
+    seen: list[int | None] = []
+    real = spans.holding
+
+    def spy(runner, source, ids):
+        found = real(runner, source, ids)
+        seen.append(None if found is None else len(found.files))
+        return found
+
+    monkeypatch.setattr(spans, "holding", spy)
+    engine = engine_on(folder)
+    v = view_of(engine, from_="2024-11-25", to="2024-11-26")
+    picked = [i for i in engine.drawn(v)[rolled.Col.EVENT_ID] if i[:1].isdigit()][:2]  # curated ids
+    params = {"event": [*picked, "2024-11-25-no-such-event"]}
+    parsed, warnings = view.parse(params, engine.known())
+    assert list(parsed.events) == picked
+    assert any("no-such-event" in w for w in warnings)
+    every = len(parts.read_manifest(folder).parts)
+    assert seen and all(n is not None and n < every for n in seen)
+    rows = engine_on(folder).by_ids(picked)
+    with monkeypatch.context() as m:
+        m.setattr(spans, "holding", lambda *args: None)
+        rolled.backend("duckdb").forget()
+        slow = engine_on(folder)
+        assert [slow.has_event(i) for i in params["event"]] == [True, True, False]
+        pd.testing.assert_frame_equal(rows, slow.by_ids(picked))

@@ -185,3 +185,19 @@ def test_an_index_not_made_from_its_part_is_never_read(folder, indexed, monkeypa
     params = {"q": "drone"}
     assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
     assert indexed == []
+
+
+@pytest.mark.parametrize("query", ["DRONE kyiv", "КИЇВ"])
+def test_a_search_on_merged_rollups_reads_each_parts_own(folder, indexed, monkeypatch, query):
+    """After `timeline compact` merges the rollups (one file per kind), a text view is still
+    answered from the index, which maps rows to each part's own rollup, and equals the scan."""
+    from timeline.storage import rollups
+
+    assert rollups.merge(folder, [p.path for p in parts.read_manifest(folder).parts])
+    assert all(
+        len(files) == 1
+        for files in rollups.files(folder, [p.path for p in parts.read_manifest(folder).parts]).values()
+    )
+    ours = answers(folder, {"q": query})
+    assert "days" in indexed
+    assert_same(ours, scanned(monkeypatch, folder, {"q": query}))

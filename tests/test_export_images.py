@@ -176,3 +176,31 @@ def test_a_chart_of_unmatched_sources_says_it_counts_every_report(tmp_path, brie
     assert "every report" in svg_texts(
         exports.chart_file("counts", "svg", two, v, briefing.SIZES["square"], texts)
     )
+
+
+@pytest.mark.parametrize("dates", [{}, {"from_": "2024-03-01", "to": "2025-02-28"}])
+def test_a_timeline_of_too_many_events_to_draw_exports_its_squares(tmp_path, dates):
+    """A view past MAX_EVENTS draws counts per lane and week on the page; its slide shows the
+    same squares, in the preset's size, over the view's dates (it raised on its date axis)."""
+    require_chromium()
+    from timeline import synth
+    from timeline.engine import MAX_EVENTS
+
+    root = tmp_path / "many"
+    synth.write_parts(MAX_EVENTS * 5, root, seed=3, say=lambda _: None)
+    engine = engine_on(root)
+    v = view_of(engine, **dates)
+    match = engine.match(v)
+    assert match.count > MAX_EVENTS and engine.timeline(v, match).aggregated
+    texts = exports.default_texts(engine, v, match)
+    data = exports.chart_file("timeline", "svg", engine, v, briefing.SIZES["slide-16x9"], texts)
+    root_el = ET.fromstring(data)
+    assert (root_el.get("width"), root_el.get("height")) == ("1920", "1080")
+    text = svg_texts(data)
+    assert f"{match.count:,} events: marker area = events per" in text
+    squares = [
+        p for p in root_el.iter("{http://www.w3.org/2000/svg}path") if "point" in (p.get("class") or "")
+    ]
+    assert len(squares) > 10
+    if dates:
+        assert "2024" in text and "2025" in text and "2023" not in text

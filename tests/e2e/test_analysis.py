@@ -331,11 +331,12 @@ MARK_OPACITY_JS = """(gd) => {
 def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page, app_url):
     """Issue #17: the timeline fades in the page itself (a component over plotly.js), so the
     highlight does not wait for the rerun; after it, the picked event is bright, every other
-    event's mark faded, the card open and the event in the link."""
+    event's mark faded, the card open and the event in the link. The page finds the mark
+    under the pointer itself, as plotly's hover does: a click just beside a mark picks it."""
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
     points = settled_points(timeline(page).locator(".js-plotly-plot"))
-    spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels
-    page.mouse.click(spot["x"], spot["y"])
+    spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels, none to its right
+    page.mouse.click(spot["x"] + 7, spot["y"] + 2)
     wait_for_rerun(page)
     page.locator(".st-key-selection-panel").wait_for(timeout=20_000)
     assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]
@@ -401,6 +402,7 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
     spot = max((p for p in marks if p["id"] in on_map and p["id"] in counted), key=lambda p: p["x"])
     for n in (1, 2):  # nothing faded before the click
         assert min(charts.nth(n).locator(".js-plotly-plot").evaluate(OPACITY_JS)) > 0.3
+    charts.nth(1).locator(".js-plotly-plot").evaluate("gd => { window.__counts = gd.calcdata; }")
     hold["on"] = True
     page.mouse.click(spot["x"], spot["y"])
     page.wait_for_function(
@@ -413,6 +415,8 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
         assert max(opacity) >= 0.9 and min(opacity) <= 0.3, f"{name}: faded in the browser"
     map_opacity = charts.nth(2).locator(".js-plotly-plot").evaluate(MARK_OPACITY_JS)
     assert map_opacity[spot["id"]] >= 0.9 and max(o for e, o in map_opacity.items() if e != spot["id"]) <= 0.3
+    counts = charts.nth(1).locator(".js-plotly-plot")
+    assert counts.evaluate("gd => gd.calcdata === window.__counts"), "the counts chart faded as drawn"
     assert hold["held"], "the pick waits to be sent"
     assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
     page.screenshot(path=str(ARTIFACTS / "click-faded-before-rerun.png"))
@@ -424,19 +428,32 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
 
 SPANS_JS = """(gd) => Object.fromEntries(gd.data.filter((t) => t.meta && t.meta.spans).map((t) => [t.meta.spans, t.meta.events]))"""
 """The timeline's overnight lines: the events whose line is drawn bright, and faded."""
+PAINTED_JS = """(gd) => {
+  const out = {};
+  gd.querySelectorAll('.scatterlayer .trace').forEach((g) => {
+    const trace = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+    if (!trace || !trace.meta || !trace.meta.spans) return;
+    g.querySelectorAll('path.js-line').forEach((line, n) => {
+      out[trace.meta.events[n]] = parseFloat(getComputedStyle(g).opacity) * parseFloat(getComputedStyle(line).opacity);
+    });
+  });
+  return out;
+}"""
+"""Each overnight line's opacity as painted (its trace's, times its own)."""
 
 
 def test_a_click_fades_the_timeline_in_place_and_its_overnight_lines_too(page, app_url):
-    """Issue #17: a click's highlight is set on the timeline as drawn (its marks' opacity,
-    not the whole chart drawn again) before any message reaches the server; the overnight
-    lines, which plotly can only move by drawing the chart again, fade too once the server has
-    answered, so the card does not wait behind a redraw."""
+    """Issue #17: a click's highlight is set on the timeline as drawn (its marks' opacity and
+    its overnight lines', not the whole chart drawn again) before any message reaches the
+    server, and stays so after the rerun and after a zoom, which plotly draws itself."""
     hold = held_messages(page)
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
     plot = timeline(page).locator(".js-plotly-plot")
     marks = settled_points(plot)
     lines = plot.evaluate(SPANS_JS)
     assert len(lines["bright"]) >= 2 and not lines["faded"], lines  # overnight attacks, none faded
+    painted = plot.evaluate(PAINTED_JS)
+    assert min(painted.values()) >= 0.5, painted  # every line bright before the click
     spot = next(p for p in marks if p["id"] == lines["bright"][-1])
     plot.evaluate("gd => { window.__drawn = gd.calcdata; }")  # plotly's drawing of the chart
     hold["on"] = True
@@ -452,15 +469,19 @@ def test_a_click_fades_the_timeline_in_place_and_its_overnight_lines_too(page, a
         "gd => [...gd.querySelectorAll('.scatterlayer path.point')].map(n => parseFloat(n.style.opacity))"
     )
     assert sorted(faded)[-1] >= 0.9 and sorted(faded)[-2] <= 0.3, "painted: one bright mark, the rest faded"
+    painted = plot.evaluate(PAINTED_JS)
+    assert painted[spot["id"]] >= 0.5, "its overnight line stays bright"
+    assert max(o for event, o in painted.items() if event != spot["id"]) <= 0.2, "the other lines fade"
     assert plot.evaluate("gd => gd.calcdata === window.__drawn"), "faded as drawn, not drawn again"
     assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
     release(hold)
     wait_for_rerun(page)
     page.locator(".st-key-selection-panel [class*=st-key-card-]").first.wait_for(timeout=20_000)
-    page.wait_for_function(
-        f"(gd) => {{ const s = ({SPANS_JS})(gd); return s.bright.length === 1 && s.bright[0] === {spot['id']!r}; }}",
-        arg=plot.element_handle(),
-        timeout=10_000,
-    )
-    assert sorted(plot.evaluate(SPANS_JS)["faded"]) == sorted(e for e in lines["bright"] if e != spot["id"])
+    assert plot.evaluate("gd => gd.calcdata === window.__drawn"), "the rerun draws nothing again"
+    assert plot.evaluate(PAINTED_JS) == painted
     assert plot.evaluate(MARK_OPACITY_JS)[spot["id"]] >= 0.9
+    plot.evaluate("gd => Plotly.relayout(gd, {'xaxis.range': ['2024-11-04', '2024-11-29']})")  # as a zoom
+    page.wait_for_function(
+        "(gd) => gd._fullLayout.xaxis.range[0].startsWith('2024-11-04')", arg=plot.element_handle()
+    )
+    assert plot.evaluate(PAINTED_JS) == painted, "a zoom keeps the lines faded"

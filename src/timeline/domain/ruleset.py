@@ -11,7 +11,7 @@ reference that `tests/test_vectorised.py` holds the checker to.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -48,7 +48,7 @@ def matches(pattern: str, error: str) -> Rule:
     return Rule(error, lambda s: s.str.match(pattern, na=False), "str_matches", {"pattern": pattern})
 
 
-def one_of(allowed: list[Any], error: str) -> Rule:
+def one_of(allowed: Sequence[Any], error: str) -> Rule:
     """Values among `allowed`, as `Check.isin`."""
     return Rule(error, lambda s: s.isin(allowed), "isin", {"allowed_values": allowed})
 
@@ -123,6 +123,21 @@ SUBDIVISION = r"[A-Z]{2}-[A-Z0-9]{1,3}"
 """An ISO 3166-2 region code: RU-KRS, UA-30."""
 ISO3: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.countries)
 
+ALLOWED: dict[Col, Sequence[Any]] = {
+    Col.DATE_PRECISION: taxonomy.PRECISIONS,
+    Col.EVENT_TYPE: taxonomy.EVENT_TYPE_KEYS,
+    Col.GEO_PRECISION: [1, 2, 3, 4],
+    Col.COUNT_UNIT: list(taxonomy.COUNT_UNITS),
+    Col.CONFIDENCE: taxonomy.CONFIDENCES,
+}
+"""Columns whose values must be among a list (`one_of`)."""
+PATTERNS: dict[Col, str] = {Col.EVENT_ID: SLUG, Col.DATASET: SLUG, Col.SOURCE_URL: URL}
+"""Text columns whose values must match a pattern (`matches`)."""
+NONBLANK: tuple[Col, ...] = (Col.TITLE, Col.SOURCE_OUTLET)
+"""Text columns whose values must not be blank."""
+COORDINATES: dict[Col, tuple[int, int]] = {Col.LATITUDE: (-90, 90), Col.LONGITUDE: (-180, 180)}
+"""The range of each coordinate, in degrees."""
+
 MAX_LENGTH: dict[Col, int] = {
     Col.EVENT_ID: 160,
     Col.DATE_PRECISION: 16,
@@ -188,15 +203,18 @@ def _list_elements_ok(s: pd.Series, ok: object) -> pd.Series:
     return pd.Series(~bad_rows, index=s.index)
 
 
-def _is_iso3(flat: pa.Array) -> object:
+def is_iso3(flat: pa.Array) -> pa.BooleanArray:
+    """Per item: an ISO 3166-1 alpha-3 code (a null: False)."""
     return pc.is_in(flat, value_set=pa.array(sorted(ISO3))).fill_null(False)
 
 
-def _is_url(flat: pa.Array) -> object:
+def is_url(flat: pa.Array) -> pa.BooleanArray:
+    """Per item: an http(s) URL (a null: False)."""
     return pc.match_substring_regex(flat, URL).fill_null(False)
 
 
-def _is_nonblank(flat: pa.Array) -> object:
+def is_nonblank(flat: pa.Array) -> pa.BooleanArray:
+    """Per item: text with more than white space (a null: False)."""
     return pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(flat)), 0).fill_null(False)
 
 
@@ -208,13 +226,13 @@ def _no_control(flat: pa.Array) -> object:
     return ~control_rows(flat, multiline=False)
 
 
-def _item_counts(s: pd.Series) -> np.ndarray:
+def item_counts(lists: pa.Array) -> np.ndarray:
     """How many items each list holds (a missing list: 0), in Arrow, not a Python call per row."""
-    return np.asarray(pc.list_value_length(as_arrow(s)).fill_null(0))
+    return np.asarray(pc.list_value_length(lists).fill_null(0))
 
 
 def _few_items(s: pd.Series, limit: int) -> pd.Series:
-    return pd.Series(_item_counts(s) <= limit, index=s.index)
+    return pd.Series(item_counts(as_arrow(s)) <= limit, index=s.index)
 
 
 def control_rows(values: pa.Array | pa.ChunkedArray, multiline: bool) -> np.ndarray:
@@ -301,13 +319,19 @@ def _text_checks(col: Col, kind: Kind) -> list[Rule]:
     ]
 
 
+def max_span_days(precisions: pa.Array) -> pa.Array:
+    """Per precision (Arrow text): the most days its interval may cover, as float64
+    (`taxonomy.MAX_SPAN_DAYS`); null for `day`, any other value and a null."""
+    spans = taxonomy.MAX_SPAN_DAYS
+    at = pc.index_in(precisions, value_set=pa.array(list(spans), pa.string()))
+    return pa.array(list(spans.values()), pa.float64()).take(at)
+
+
 def _span_ok(df: pd.DataFrame) -> pd.Series:
     span = (df[Col.DATE_END] - df[Col.DATE_START]).dt.days + 1
     precision = df[Col.DATE_PRECISION]
     if isinstance(precision.dtype, pd.StringDtype):  # looked up in Arrow, not per value
-        spans = taxonomy.MAX_SPAN_DAYS
-        at = pc.index_in(as_arrow(precision), value_set=pa.array(list(spans), pa.string()))
-        days = pa.array(list(spans.values()), pa.float64()).take(at)
+        days = max_span_days(as_arrow(precision))
         limit = pd.Series(days.to_numpy(zero_copy_only=False), index=df.index)
     else:
         limit = precision.map(taxonomy.MAX_SPAN_DAYS).astype("float64")
@@ -321,7 +345,7 @@ def _units_present(df: pd.DataFrame) -> pd.Series:
 
 def _initiator_for_strikes(df: pd.DataFrame) -> pd.Series:
     strike = df[Col.EVENT_TYPE].isin(taxonomy.STRIKE_TYPES)
-    named = pd.Series(_item_counts(df[Col.INITIATOR_COUNTRIES]) > 0, index=df.index)
+    named = pd.Series(item_counts(as_arrow(df[Col.INITIATOR_COUNTRIES])) > 0, index=df.index)
     return ~strike | named
 
 
@@ -410,31 +434,35 @@ ROW_RULES: tuple[RowRule, ...] = tuple(
 @cache
 def column_rules() -> dict[Col, ColumnRules]:
     """Every column's rules (a canonical frame: dtypes are ensured by `coerce`)."""
-    nonblank = length("must not be blank", least=1)
-    iso3 = custom(lambda s: _list_elements_ok(s, _is_iso3), "contains a code that is not ISO 3166-1 alpha-3")
+    iso3 = custom(lambda s: _list_elements_ok(s, is_iso3), "contains a code that is not ISO 3166-1 alpha-3")
     checks: dict[Col, list[Rule]] = {
-        Col.EVENT_ID: [matches(SLUG, "not a slug: use lowercase letters, digits and '-'")],
-        Col.DATE_PRECISION: [one_of(taxonomy.PRECISIONS, f"not one of {', '.join(taxonomy.PRECISIONS)}")],
-        Col.EVENT_TYPE: [one_of(taxonomy.EVENT_TYPE_KEYS, "not a known event type")],
-        Col.TITLE: [nonblank],
-        Col.ACTORS: [custom(lambda s: _list_elements_ok(s, _is_nonblank), "contains a blank actor")],
+        Col.EVENT_ID: [matches(PATTERNS[Col.EVENT_ID], "not a slug: use lowercase letters, digits and '-'")],
+        Col.DATE_PRECISION: [
+            one_of(ALLOWED[Col.DATE_PRECISION], f"not one of {', '.join(ALLOWED[Col.DATE_PRECISION])}")
+        ],
+        Col.EVENT_TYPE: [one_of(ALLOWED[Col.EVENT_TYPE], "not a known event type")],
+        Col.ACTORS: [custom(lambda s: _list_elements_ok(s, is_nonblank), "contains a blank actor")],
         Col.COUNTRIES: [iso3],
         Col.INITIATOR_COUNTRIES: [iso3],
         Col.GEO_PRECISION: [
-            one_of([1, 2, 3, 4], "not 1 (exact place), 2 (near a place), 3 (region) or 4 (country)")
+            one_of(
+                ALLOWED[Col.GEO_PRECISION], "not 1 (exact place), 2 (near a place), 3 (region) or 4 (country)"
+            )
         ],
-        Col.LATITUDE: [between(-90, 90, "latitude must be between -90 and 90")],
-        Col.LONGITUDE: [between(-180, 180, "longitude must be between -180 and 180")],
+        **{
+            col: [between(lo, hi, f"{col} must be between {lo} and {hi}")]
+            for col, (lo, hi) in COORDINATES.items()
+        },
         Col.COUNT: [at_least(0, "must not be negative")],
         Col.INTERCEPTED: [at_least(0, "must not be negative")],
-        Col.COUNT_UNIT: [one_of(list(taxonomy.COUNT_UNITS), "not a known count unit")],
-        Col.CONFIDENCE: [one_of(taxonomy.CONFIDENCES, f"not one of {', '.join(taxonomy.CONFIDENCES)}")],
-        Col.SOURCE_OUTLET: [nonblank],
-        Col.SOURCE_URL: [matches(URL, "not an http(s) URL")],
+        Col.COUNT_UNIT: [one_of(ALLOWED[Col.COUNT_UNIT], "not a known count unit")],
+        Col.CONFIDENCE: [one_of(ALLOWED[Col.CONFIDENCE], f"not one of {', '.join(ALLOWED[Col.CONFIDENCE])}")],
+        Col.SOURCE_URL: [matches(PATTERNS[Col.SOURCE_URL], "not an http(s) URL")],
         Col.OTHER_SOURCES: [
-            custom(lambda s: _list_elements_ok(s, _is_url), "contains an entry that is not an http(s) URL")
+            custom(lambda s: _list_elements_ok(s, is_url), "contains an entry that is not an http(s) URL")
         ],
-        Col.DATASET: [matches(SLUG, "not a slug")],
+        Col.DATASET: [matches(PATTERNS[Col.DATASET], "not a slug")],
+        **{col: [length("must not be blank", least=1)] for col in NONBLANK},
     }
     plausible = between(
         pd.Timestamp(FIRST_DATE),

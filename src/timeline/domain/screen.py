@@ -22,29 +22,25 @@ import pyarrow.compute as pc
 from timeline.domain import taxonomy
 from timeline.domain.arrowtext import byte_sizes, duplicated, of_series
 from timeline.domain.ruleset import (
+    ALLOWED,
+    COORDINATES,
     DATE_COLUMNS,
     FIRST_DATE,
-    ISO3,
     LAST_DATE,
     MAX_ITEMS,
     MAX_LENGTH,
     MULTILINE,
-    SLUG,
-    URL,
+    NONBLANK,
+    PATTERNS,
     control_rows,
+    is_iso3,
+    is_nonblank,
+    is_url,
+    item_counts,
+    max_span_days,
 )
 from timeline.domain.schema import FIELDS, PANDAS_DTYPES, Col, Kind, as_arrow
 
-ALLOWED: dict[Col, list[object]] = {
-    Col.DATE_PRECISION: list(taxonomy.PRECISIONS),
-    Col.EVENT_TYPE: list(taxonomy.EVENT_TYPE_KEYS),
-    Col.COUNT_UNIT: list(taxonomy.COUNT_UNITS),
-    Col.CONFIDENCE: list(taxonomy.CONFIDENCES),
-}
-"""Text columns whose values must be among a list (`ruleset.one_of`)."""
-PATTERNS: dict[Col, str] = {Col.EVENT_ID: SLUG, Col.DATASET: SLUG, Col.SOURCE_URL: URL}
-"""Text columns whose values must match a pattern (`ruleset.matches`, pandas' `str.match`)."""
-NONBLANK: tuple[Col, ...] = (Col.TITLE, Col.SOURCE_OUTLET)
 _DAY_MS = 86_400_000
 
 
@@ -85,8 +81,8 @@ def _not_true(mask: pa.Array) -> np.ndarray:
 
 def _matching(arr: pa.Array, pattern: str, per_value: bool) -> np.ndarray:
     """Per row: whether the value matches `pattern` (Arrow's regex kernel, as pandas' `str.match`
-    runs it); with `per_value`, the pattern runs once per distinct value (a dataset label is
-    one value on every row), not once per row."""
+    runs it for `ruleset.matches`); with `per_value`, the pattern runs once per distinct value
+    (a dataset label is one value on every row), not once per row."""
     if not per_value:
         return _not_true(pc.match_substring_regex(arr, pattern))
     encoded = pc.dictionary_encode(arr)
@@ -118,9 +114,7 @@ def _text_rows(col: Col, arr: pa.Array) -> np.ndarray:
 def _list_rows(col: Col, arr: pa.Array) -> np.ndarray:
     """Rows whose list could break the column's rules: too many items, an item too long or
     with a control character, a blank actor, a code not ISO alpha-3, a source not a URL."""
-    n = len(arr)
-    counts = np.asarray(pc.list_value_length(arr).fill_null(0))
-    bad = counts > MAX_ITEMS[col] if col in MAX_ITEMS else np.zeros(n, dtype=bool)
+    bad = item_counts(arr) > MAX_ITEMS[col] if col in MAX_ITEMS else np.zeros(len(arr), dtype=bool)
     flat = pc.list_flatten(arr)
     if not len(flat):
         return bad
@@ -128,11 +122,11 @@ def _list_rows(col: Col, arr: pa.Array) -> np.ndarray:
     if col in MAX_LENGTH:
         item_bad |= byte_sizes(flat) > MAX_LENGTH[col]
     if col is Col.ACTORS:
-        item_bad |= ~_not_true(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(flat)), 0))
+        item_bad |= ~_not_true(is_nonblank(flat))
     if col in (Col.COUNTRIES, Col.INITIATOR_COUNTRIES):
-        item_bad |= ~_not_true(pc.is_in(flat, value_set=pa.array(sorted(ISO3))))
+        item_bad |= ~_not_true(is_iso3(flat))
     if col is Col.OTHER_SOURCES:
-        item_bad |= ~_not_true(pc.match_substring_regex(flat, URL))
+        item_bad |= ~_not_true(is_url(flat))
     item_bad |= _nulls(flat)
     if item_bad.any():
         parents = np.asarray(pc.list_parent_indices(arr))
@@ -185,16 +179,13 @@ def suspects(df: pd.DataFrame) -> np.ndarray | None:
     both = ~no_start & ~no_end
     bad |= both & (end < start)
     span = (end - start) // _DAY_MS + 1
-    precision = text[Col.DATE_PRECISION]
-    spans = pc.index_in(precision, value_set=pa.array(list(taxonomy.MAX_SPAN_DAYS), pa.string()))
-    limit = pa.array(list(taxonomy.MAX_SPAN_DAYS.values()), pa.int64()).take(spans)
-    limit_days = np.asarray(limit.fill_null(np.iinfo(np.int64).max), dtype=np.int64)
-    bad |= both & (span > limit_days)
-    lat, no_lat = _numbers(df[str(Col.LATITUDE)])
-    lon, no_lon = _numbers(df[str(Col.LONGITUDE)])
-    bad |= no_lat != no_lon
-    bad |= ~no_lat & ~((lat >= -90) & (lat <= 90))
-    bad |= ~no_lon & ~((lon >= -180) & (lon <= 180))
+    bad |= both & (span > np.asarray(max_span_days(text[Col.DATE_PRECISION]).fill_null(np.inf)))
+    coordinates = {col: _numbers(df[str(col)]) for col in COORDINATES}
+    no_lat = coordinates[Col.LATITUDE][1]
+    bad |= no_lat != coordinates[Col.LONGITUDE][1]
+    for col, (least, most) in COORDINATES.items():
+        values, missing = coordinates[col]
+        bad |= ~missing & ~((values >= least) & (values <= most))
     count, no_count = _numbers(df[str(Col.COUNT)])
     intercepted, no_intercepted = _numbers(df[str(Col.INTERCEPTED)])
     bad |= ~no_count & ~(count >= 0)
@@ -202,9 +193,9 @@ def suspects(df: pd.DataFrame) -> np.ndarray | None:
     bad |= ~no_intercepted & (no_count | ~(intercepted <= count))
     bad |= (~no_count | ~no_intercepted) & _nulls(text[Col.COUNT_UNIT])
     geo, no_geo = _numbers(df[str(Col.GEO_PRECISION)])
-    bad |= ~no_geo & (~np.isin(geo, [1, 2, 3, 4]) | no_lat)
+    bad |= ~no_geo & (~np.isin(geo, ALLOWED[Col.GEO_PRECISION]) | no_lat)
     bad |= ~_nulls(text[Col.AREA_CODE])  # its rule reads the precision: left to the rules
     strike = _not_true(pc.is_in(text[Col.EVENT_TYPE], value_set=pa.array(list(taxonomy.STRIKE_TYPES))))
-    initiators = np.asarray(pc.list_value_length(as_arrow(df[str(Col.INITIATOR_COUNTRIES)])).fill_null(0))
+    initiators = item_counts(as_arrow(df[str(Col.INITIATOR_COUNTRIES)]))
     bad |= strike & (initiators == 0)
     return bad

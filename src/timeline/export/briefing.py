@@ -9,7 +9,8 @@ labels (hidden by plotly rather than shrunk). A timeline is laid out for its sli
 (`slide_timeline`): built at the slide's plot width with 18 px labels, its marks and lanes
 enlarged up to `MAX_SCALE`, and its plot as tall as its lanes, never stretched.
 
-The dashboard's figures stay the dashboard's; `style` returns a restyled copy.
+The dashboard's figures stay the dashboard's; `style` returns a restyled copy (a slide's
+timeline is built as plain dicts for its slide, and restyled as it is).
 """
 
 from __future__ import annotations
@@ -177,12 +178,13 @@ def slide_timeline(
     fill: bool = True,
     max_lane: float = 0,
     max_scale: float = MAX_SCALE,
-) -> go.Figure:
+) -> Plain:
     """A timeline laid out for a slide of `size`: lane labels measured for the left margin,
     events dodged and labels placed for the plot's real width with `LABEL_PX` labels, marks and
     lanes enlarged (up to `MAX_SCALE`) towards the height the slide has, the legend under the
     plot, and the plot exactly as tall as its lanes. With `fill` the figure keeps the slide's
-    height; without, it ends under the legend (a deck's picture, sized to what it shows)."""
+    height; without, it ends under the legend (a deck's picture, sized to what it shows).
+    Plain dicts, as `style` and `look` restyle them: no plotly figure to convert back."""
     base = base_font(size.width)
     labels = [str(x) for x in data.lanes] if data.aggregated else with_lanes(data.events, lanes)[1]
     left = math.ceil(max((text_width(x, base) for x in labels), default=0) + 1.2 * base)
@@ -231,10 +233,20 @@ def slide_timeline(
     layout["legend"].pop("entrywidth", None)  # the page's fixed entry width is for its small legend font
     update_axes(fig, "y", {"automargin": False})
     update_axes(fig, "x", {"automargin": False, "tickangle": 0, "nticks": max(4, plot_w // (9 * base))})
-    low, high = layout["xaxis"]["range"]
-    if (high - low) / DAY_MS <= SHORT_DAYS:  # a label per day, centred on its day
+    days = _days_shown(layout["xaxis"])
+    if days is not None and days <= SHORT_DAYS:  # a label per day, centred on its day
         update_axes(fig, "x", {"dtick": DAY_MS, "ticklabelmode": "period", "tickformatstops": [DAILY]})
-    return figure(traces, layout)
+    return fig
+
+
+def _days_shown(axis: dict[str, Any]) -> float | None:
+    """The days a date axis's range spans: the laid-out timeline's range is in ms, the
+    aggregated one's (`date_axis`) ISO dates or none at all (plotly fits the data)."""
+    ends = axis.get("range")
+    if not ends or any(end is None for end in ends):
+        return None
+    low, high = (pd.Timestamp(end).value / 1e6 if isinstance(end, str) else float(end) for end in ends)
+    return (high - low) / DAY_MS
 
 
 def _names(traces: list[dict]) -> list[str]:
@@ -272,7 +284,7 @@ def plain(fig: go.Figure) -> Plain:
 
 
 def style(
-    fig: go.Figure,
+    fig: go.Figure | Plain,
     *,
     title: str,
     subtitle: str,
@@ -280,12 +292,13 @@ def style(
     size: Size,
     laid_out: bool = False,
 ) -> go.Figure:
-    """A copy of `fig` laid out for a slide or page: fixed size, white background, big type,
-    title and subtitle at the top, attribution and as-of date at the bottom. A figure
-    `laid_out` for the slide already (`slide_timeline`) keeps its size, margins, marks and
-    legend. Restyled as plain dicts and wrapped without validation: plotly's property
-    objects cost most of a warm export's Python time (docs/performance.md)."""
-    out = plain(fig)
+    """`fig` laid out for a slide or page: fixed size, white background, big type, title and
+    subtitle at the top, attribution and as-of date at the bottom. A figure `laid_out` for the
+    slide already (`slide_timeline`) keeps its size, margins, marks and legend. Restyled as
+    plain dicts and wrapped without validation: plotly's property objects cost most of a warm
+    export's Python time (docs/performance.md). A plotly figure (the dashboard's) is copied
+    first; plain dicts (`slide_timeline`'s, built for this) are restyled in place."""
+    out = plain(fig) if isinstance(fig, go.Figure) else fig
     layout = out["layout"]
     base = base_font(size.width)
     heading = Heading.of(size, title, subtitle, footer_text)
@@ -346,8 +359,7 @@ def style(
         }
     )
     if map_labels:
-        fit_map_labels(out, size.width - margin["l"] - margin["r"], plot_height)
-        crop_land(out, size.width - margin["l"] - margin["r"], plot_height)
+        fit_map(out, size.width - margin["l"] - margin["r"], plot_height)
     return figure(out["data"], layout)
 
 
@@ -447,7 +459,43 @@ def look(fig: Plain, size: Size, *, laid_out: bool = False) -> Plain:
     return fig
 
 
-def crop_land(fig: Plain, plot_w: float, plot_h: float) -> None:
+@dataclass(frozen=True)
+class MapPlot:
+    """Where a map's degrees fall in its image's plot of `width` x `height` pixels: plotly
+    widens the narrower axis's range to keep the map's aspect (`scaleratio`), about the
+    ranges' centre (`cx`, `cy`); `ppd` is pixels per degree of longitude."""
+
+    width: float
+    height: float
+    ppd: float
+    ratio: float
+    cx: float
+    cy: float
+
+    @classmethod
+    def of(cls, fig: Plain, width: float, height: float) -> MapPlot:
+        layout = fig["layout"]
+        (west, east), (south, north) = layout["xaxis"]["range"], layout["yaxis"]["range"]
+        ratio = layout["yaxis"].get("scaleratio") or 1.0
+        ppd = min(width / (east - west), height / ((north - south) * ratio))
+        return cls(width, height, ppd, ratio, (west + east) / 2, (south + north) / 2)
+
+    def px(self, lon: float, lat: float) -> tuple[float, float]:
+        """A place's pixel in the plot, from its top left corner."""
+        x = self.width / 2 + (lon - self.cx) * self.ppd
+        return x, self.height / 2 - (lat - self.cy) * self.ppd * self.ratio
+
+
+def fit_map(fig: Plain, plot_w: float, plot_h: float) -> None:
+    """In place: a map fitted to an image's plot of `plot_w` x `plot_h` pixels, its names
+    enlarged and kept apart (`fit_map_labels`), the land it cannot show left out
+    (`crop_land`), both from one `MapPlot`."""
+    plot = MapPlot.of(fig, plot_w, plot_h)
+    fit_map_labels(fig, plot)
+    crop_land(fig, plot)
+
+
+def crop_land(fig: Plain, plot: MapPlot) -> None:
     """In place: a map's land without the outlines that lie wholly outside its plot.
 
     The map sends the land around its view too, for panning (`map_chart._land`); an image
@@ -457,13 +505,10 @@ def crop_land(fig: Plain, plot_w: float, plot_h: float) -> None:
     for the border's width) are left out, so the image shows the same: of 15 map PNGs
     compared with uncropped ones, 14 are byte-identical and the deck's map at 2x has nine of
     its 3.7 million pixels one level apart in a border's antialiasing (docs/performance.md)."""
-    layout = fig["layout"]
-    (west, east), (south, north) = layout["xaxis"]["range"], layout["yaxis"]["range"]
-    ratio = layout["yaxis"].get("scaleratio") or 1.0
-    ppd = min(plot_w / (east - west), plot_h / ((north - south) * ratio))  # pixels per degree
-    half_w = (plot_w / 2 + LAND_PAD_PX) / ppd  # degrees from the centre to the plot's edge, and a little
-    half_h = (plot_h / 2 + LAND_PAD_PX) / (ppd * ratio)
-    cx, cy = (west + east) / 2, (south + north) / 2
+    # degrees from the centre to the plot's edge, and a little
+    half_w = (plot.width / 2 + LAND_PAD_PX) / plot.ppd
+    half_h = (plot.height / 2 + LAND_PAD_PX) / (plot.ppd * plot.ratio)
+    cx, cy = plot.cx, plot.cy
     for trace in fig["data"]:
         if trace.get("fillcolor") != map_chart.LAND or trace.get("x") is None:
             continue
@@ -481,20 +526,13 @@ def crop_land(fig: Plain, plot_w: float, plot_h: float) -> None:
         trace["x"], trace["y"] = xs[keep], ys[keep]
 
 
-def fit_map_labels(fig: Plain, plot_w: float, plot_h: float) -> None:
+def fit_map_labels(fig: Plain, plot: MapPlot) -> None:
     """In place: a map's place, area, country and city names at `MIN_TEXT_PX` or more, and
     the ones that would then overlap an earlier name (names are listed most important first),
     an event's mark or the attribution left out, with their city dots. The map placed its
     names for a dashboard-sized plot in smaller type; this keeps them apart on the slide."""
     layout = fig["layout"]
-    (west, east), (south, north) = layout["xaxis"]["range"], layout["yaxis"]["range"]
-    ratio = layout["yaxis"].get("scaleratio") or 1.0
-    ppd = min(plot_w / (east - west), plot_h / ((north - south) * ratio))  # pixels per degree
-    cx, cy = (west + east) / 2, (south + north) / 2
-
-    def px(lon: float, lat: float) -> tuple[float, float]:
-        return plot_w / 2 + (lon - cx) * ppd, plot_h / 2 - (lat - cy) * ppd * ratio
-
+    px, plot_w, plot_h = plot.px, plot.width, plot.height
     marks = []
     for t in fig["data"]:
         mode = t.get("mode")

@@ -230,11 +230,11 @@ def chart_figure(
     window = (v.span.start, v.span.end)
     base = briefing.base_font(SLIDE.width)
     if chart == "timeline":
-        fig = briefing.slide_timeline(
+        plain = briefing.slide_timeline(
             timeline or engine.timeline(v), lanes=v.lanes, window=window, size=size, selected=tuple(highlight), fill=False,
             frame=Frame(top=4, bottom=4, right=round(base * 1.5)), max_lane=DECK_LANE_PX, max_scale=DECK_SCALE,
         )  # fmt: skip
-        plain = briefing.look(briefing.plain(fig), SLIDE, laid_out=True)
+        briefing.look(plain, SLIDE, laid_out=True)
         return figure(plain["data"], plain["layout"])
     if chart == "counts":
         series = engine.strikes(v)
@@ -268,8 +268,7 @@ def chart_figure(
     briefing.update_axes(plain, "x", {"tickangle": 0})
     if chart == "map":
         plot = size.width - margin["l"] - margin["r"], size.height - margin["t"] - margin["b"]
-        briefing.fit_map_labels(plain, *plot)
-        briefing.crop_land(plain, *plot)
+        briefing.fit_map(plain, *plot)
     return figure(plain["data"], plain["layout"])
 
 

@@ -42,6 +42,7 @@ def default_texts(engine: Engine, v: View, match: Match) -> Texts:
 def briefing_figure(chart: str, engine: Engine, v: View, size: Size, texts: Texts) -> go.Figure:
     """The chart styled for a slide or page; a timeline laid out for it (`briefing.slide_timeline`)."""
     laid_out = chart == "timeline"
+    fig: go.Figure | briefing.Plain
     if laid_out:
         fig = briefing.slide_timeline(
             engine.timeline(v),

@@ -165,12 +165,13 @@ def timeline_figure(
     widens the dates just enough that no mark at an edge is cut (an export's: the page keeps
     the exact range it shares with the counts chart, and can be panned)."""
     if data.aggregated:
-        return _timeline_aggregated(data, lanes, window)
-    laid = lay_out_timeline(
-        data, lanes=lanes, window=window, width=width, font=font, scale=scale, lane_height=lane_height,
-        whole_marks=whole_marks,
-    )  # fmt: skip
-    traces, layout, info = draw_timeline(laid, selected)
+        traces, layout, info = aggregated_timeline(data, lanes, window)
+    else:
+        laid = lay_out_timeline(
+            data, lanes=lanes, window=window, width=width, font=font, scale=scale, lane_height=lane_height,
+            whole_marks=whole_marks,
+        )  # fmt: skip
+        traces, layout, info = draw_timeline(laid, selected)
     return figure(traces, layout), info
 
 
@@ -580,11 +581,6 @@ def _uncertain_legend() -> dict:
         },
         "hoverinfo": "skip",
     }
-
-
-def _timeline_aggregated(data: TimelineData, lanes: str, window: Window) -> tuple[go.Figure, TimelineInfo]:
-    traces, layout, info = aggregated_timeline(data, lanes, window)
-    return figure(traces, layout), info
 
 
 def aggregated_timeline(

@@ -42,9 +42,10 @@ function eventId(custom) {
 }
 
 // The timeline with `ids` bright and every other event faded: markers and hatched bars per
-// event, span lines moved to their type's faded trace, call-outs faded. Traces that do not
+// event, call-outs faded, and with `moveLines` the span lines moved to their type's faded
+// trace (else they stay as sent and `paintedLines` fades them as drawn). Traces that do not
 // change keep their objects, so plotly recomputes only the changed ones.
-function fadedTimeline(figure, ids, keyEvents, f) {
+function fadedTimeline(figure, ids, keyEvents, f, moveLines) {
   if (!ids.length) return {data: figure.data, layout: figure.layout};
   const wanted = new Set(ids);
   const spans = new Map();
@@ -63,7 +64,7 @@ function fadedTimeline(figure, ids, keyEvents, f) {
     }
     return trace;
   });
-  for (const pair of spans.values()) {  // each line is three points: start, end, a gap
+  for (const pair of moveLines ? spans.values() : []) {  // each line is three points: start, end, a gap
     const xs = [], ys = [], owners = [];
     for (const i of pair) {
       const t = figure.data[i];
@@ -122,11 +123,11 @@ function fadedBins(figure, ids, bins, binMs, f) {
   return {data, layout: figure.layout};
 }
 
-function faded(kept, ids) {
+function faded(kept, ids, moveLines = false) {
   const d = kept.data, f = d.fade;
   if (d.kind === "map") return fadedEvents(kept.figure, ids, f);
   if (d.kind === "counts") return fadedBins(kept.figure, ids, d.bins || {}, d.bin_ms, f);
-  return fadedTimeline(kept.figure, ids, d.key_events || [], f);
+  return fadedTimeline(kept.figure, ids, d.key_events || [], f, moveLines);
 }
 
 // A fade in place: each mark whose opacity changes (markers, rings, an area's squares, the
@@ -159,12 +160,36 @@ function restyled(gd, traces) {
   }
 }
 
-// The timeline's span lines (overnight attacks) fade by moving to their type's faded trace: new
-// points, which plotly can only draw by drawing the whole chart again. `linesMoved` says whether
-// a fade moves any; the call-outs' opacities are a relayout of their own (a few ms).
-function linesMoved(gd, traces) {
-  const owners = (t) => (t && t.meta && Array.isArray(t.meta.events) ? t.meta.events.join("\n") : null);
-  return traces.some((t, i) => owners(t) !== null && owners(t) !== owners(gd.data[i]));
+// The timeline's span lines (overnight attacks) faded as drawn. Sent without a selection, each
+// type's bright trace holds every line and its faded trace none; plotly paints each line as a
+// path of its own, in the order of the trace's `meta.events`. A fade sets the opacity of the
+// lines not picked to the faded trace's (inside the trace's own): what `fadedTimeline` with
+// `moveLines` draws, without plotly drawing the whole chart again (0.2-0.4 s for 2,000 events,
+// which made the click's last change wait for the rerun). Plotly's own redraws (a zoom, a
+// resize) keep the paths but may draw fewer or more: the page calls this again after each
+// (`plotly_afterplot`). False when the chart is not as expected (lines moved in the data, a
+// path per line not found): the caller draws it exactly.
+function paintedLines(gd, ids, f) {
+  try {
+    const wanted = new Set(ids);
+    const movedOut = new Set(gd.data.filter((t) => t.meta && t.meta.spans === f.spans_faded && t.meta.events.length)
+      .map((t) => t.legendgroup));
+    const groups = new Map([...gd.querySelectorAll(".scatterlayer .trace")].filter((g) => g.__data__ && g.__data__[0]
+      && g.__data__[0].trace).map((g) => [g.__data__[0].trace.index, g]));
+    for (const [i, trace] of gd.data.entries()) {
+      if (!trace.meta || trace.meta.spans !== f.spans || !trace.meta.events.length) continue;
+      if (movedOut.has(trace.legendgroup)) return false;
+      const group = groups.get(i);
+      if (!group) continue;  // hidden from the legend
+      const lines = group.querySelectorAll("path.js-line"), events = trace.meta.events;
+      if (lines.length !== events.length) return false;
+      const dim = String(f.faded / (gd._fullData[i].opacity || 1));
+      lines.forEach((line, n) => { line.style.opacity = !wanted.size || wanted.has(events[n]) ? "" : dim; });
+    }
+    return true;
+  } catch (err) {
+    return false;
+  }
 }
 
 function calloutsRestyled(gd, layout) {
@@ -178,27 +203,38 @@ function calloutsRestyled(gd, layout) {
   return true;
 }
 
-// `callback` once the rerun a click started is over (the card drawn and painted), or after
-// `wait` ms if the server is slow: a picked chart is not sent again, so it cannot wait for that.
-function afterRerun(callback, wait) {
-  const app = document.querySelector('[data-testid="stApp"]');
-  let done = false, observer = null;
-  let started = Boolean(app) && app.getAttribute("data-test-script-state") === "running";
-  const finish = () => {
-    if (done) return;
-    done = true;
-    if (observer) observer.disconnect();
-    clearTimeout(timer);
-    requestAnimationFrame(() => setTimeout(callback, 0));
-  };
-  const timer = setTimeout(finish, wait);
-  if (!app) return;
-  observer = new MutationObserver(() => {
-    const state = app.getAttribute("data-test-script-state");
-    if (state === "running") started = true;
-    else if (started && state === "notRunning") finish();
-  });
-  observer.observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+// The event of the mark under the pointer, found as plotly's hover finds it (hovermode
+// "closest": the mark whose edge is nearest, within `hoverdistance`; inside a hatched bar), from
+// the chart as drawn; null when there is none.
+function eventAt(gd, clientX, clientY) {
+  const L = gd._fullLayout, xa = L && L.xaxis, ya = L && L.yaxis;
+  if (!xa || !ya || !gd.calcdata || L.hovermode !== "closest") return null;
+  const rect = gd.getBoundingClientRect();
+  const px = clientX - rect.left - L._size.l, py = clientY - rect.top - L._size.t;
+  if (px < 0 || py < 0 || px > L._size.w || py > L._size.h) return null;
+  let best = null, nearest = L.hoverdistance === undefined ? 20 : L.hoverdistance;
+  for (const cd of gd.calcdata) {
+    const trace = cd[0] && cd[0].trace;
+    if (!trace || trace.visible !== true || trace.hoverinfo === "skip" || !Array.isArray(trace.customdata)) continue;
+    const markers = trace.type === "scatter" && String(trace.mode).includes("markers");
+    const bars = trace.type === "bar" && trace.orientation === "h";
+    if (!markers && !bars) continue;
+    cd.forEach((d, n) => {
+      const id = eventId(trace.customdata[d.i === undefined ? n : d.i]);
+      if (!id) return;
+      let dist;
+      if (markers) {
+        const x = xa.c2p(d.x), y = ya.c2p(d.y), rad = Math.max(3, d.mrc || 0);
+        dist = Math.max(Math.hypot(x - px, y - py) - rad, 1 - 3 / rad);
+      } else {
+        const [x0, x1] = [xa.c2p(d.s0), xa.c2p(d.s1)].sort((a, b) => a - b);
+        const [y0, y1] = [ya.c2p(d.p0), ya.c2p(d.p1)].sort((a, b) => a - b);
+        dist = px >= x0 && px <= x1 && py >= y0 && py <= y1 ? 1 : Infinity;
+      }
+      if (dist < nearest) { nearest = dist; best = id; }
+    });
+  }
+  return best;
 }
 
 export default function (component) {
@@ -211,29 +247,44 @@ export default function (component) {
   host.dataset.revision = data.revision;
   if (data.height) gd.style.minHeight = `${data.height}px`;  // the chart's room before plotly.js loads
 
-  // `exact`: draw the span lines too, which costs the timeline a whole redraw; a click leaves
-  // them until the server has answered (`exactLater`), so the highlight and the card come first.
-  const draw = (ids, exact = true) => {
-    const {data: traces, layout} = faded(kept, ids);
+  // A chart drawn already is faded in place (`restyled`; the timeline's lines by
+  // `paintedLines`, its call-outs by a relayout of their opacity); a new figure, or a chart
+  // not as expected, is drawn again. `kept.painted`: the selection the timeline's lines show.
+  const draw = (ids) => {
+    const timeline = kept.data.kind === "timeline";
+    const exact = timeline && kept.exact === kept.revision;  // lines that could not be faded as drawn
+    const {data: traces, layout} = faded(kept, ids, exact);
     kept.shown = ids.join("\n");
-    kept.inexact = null;
-    if (kept.drawn === kept.revision) {
-      if (kept.data.kind === "map" && restyled(gd, traces)) return Promise.resolve(gd);
-      const moved = kept.data.kind === "timeline" && linesMoved(gd, traces);
-      if (kept.data.kind === "timeline" && !(exact && moved) && calloutsRestyled(gd, layout) && restyled(gd, traces)) {
-        if (moved) {  // picked here or on another chart: the lines once the card is drawn
-          kept.inexact = kept.shown;
-          afterRerun(exactLater, 5000);
-        }
-        return Promise.resolve(gd);
-      }
+    kept.painted = timeline && !exact ? ids : null;
+    if (kept.drawn === kept.revision && restyled(gd, traces)) {
+      if (!timeline) return Promise.resolve(gd);
+      if (!exact && paintedLines(gd, ids, kept.data.fade) && calloutsRestyled(gd, layout)) return Promise.resolve(gd);
     }
     kept.drawn = kept.revision;
     return window.Plotly.react(gd, traces, layout, kept.data.config);
   };
-  const exactLater = () => setTimeout(() => {
-    if (kept.inexact !== null && kept.inexact === kept.shown) draw(kept.shown ? kept.shown.split("\n") : []);
-  }, 0);
+  // `at once`: a click answered at its pointerup fades this chart in the same task (the pick
+  // is sent by Streamlit in a task of its own, which starts a rerender of the page that would
+  // otherwise come before the highlight: 0.2 s under load); plotly's own events wait for
+  // plotly to finish with the click.
+  const pick = (event, atOnce = false) => {
+    if (!kept.data.pickable) return;
+    const picked = [...new Set(((event && event.points) || []).map((p) => eventId(p.customdata)).filter(Boolean))]
+      .slice(0, kept.data.fade.max_selected);
+    if (!picked.length) return;  // a click beside the marks leaves the selection
+    const said = picked.join("\n"), now = performance.now();
+    if (said === kept.last && now - kept.lastAt < 500) return;  // a click is also a selection
+    kept.last = said; kept.lastAt = now;
+    kept.trigger("select", picked);  // Python first: the card's round trip starts now
+    // This chart, then, once the browser has painted it, every other chart of the page, each
+    // in a task of its own (after the one that sends the pick).
+    const fade = () => {
+      draw(picked);
+      requestAnimationFrame(() => setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0));
+    };
+    if (atOnce) fade();
+    else setTimeout(fade, 0);
+  };
 
   loadPlotly(data.plotly).then(() => {
     const fresh = kept.revision !== data.revision;
@@ -246,34 +297,44 @@ export default function (component) {
     if (fresh || kept.sent !== said) {  // a new figure, or a selection the server changed
       kept.sent = said;
       if (fresh || kept.shown !== said) draw(ids);
-      else if (kept.inexact === said) exactLater();  // the server has answered the click: the lines now
     }
     if (!gd.__tlListening) {
       gd.__tlListening = true;
-      const pick = (event) => {
-        if (!kept.data.pickable) return;
-        const picked = [...new Set(((event && event.points) || []).map((p) => eventId(p.customdata)).filter(Boolean))]
-          .slice(0, kept.data.fade.max_selected);
-        if (!picked.length) return;  // a click beside the marks leaves the selection
-        const said = picked.join("\n"), now = performance.now();
-        if (said === kept.last && now - kept.lastAt < 500) return;  // a click is also a selection
-        kept.last = said; kept.lastAt = now;
-        kept.trigger("select", picked);  // Python first: the card's round trip starts now
-        // After plotly has finished with the click, this chart; once the browser has painted
-        // it, every other chart of the page, each in a task of its own.
-        setTimeout(() => {
-          draw(picked, false);
-          requestAnimationFrame(() => setTimeout(() => window.dispatchEvent(new CustomEvent(PICK, {detail: picked})), 0));
-        }, 0);
+      gd.on("plotly_click", (event) => kept.pick(event));
+      gd.on("plotly_selected", (event) => kept.pick(event));
+      gd.on("plotly_afterplot", () => {  // plotly painted the lines whole again
+        if (kept.painted && !paintedLines(gd, kept.painted, kept.data.fade)) {
+          kept.exact = kept.revision;
+          draw(kept.painted);
+        }
+      });
+      // A click on a mark is answered at its pointerup, before plotly's own click handling
+      // (the timeline's click-to-select restyles every point and computes the hover again:
+      // 0.07 s at 90 events, 0.26-0.41 s at 1 M under load, before the pick could be sent),
+      // which is then skipped for that click. A click on no mark is left to plotly.
+      gd.addEventListener("pointerdown", (e) => {
+        kept.down = e.button === 0 && e.isPrimary ? [e.clientX, e.clientY] : null;
+      }, true);
+      const up = (e) => {
+        if (!gd.isConnected) { window.removeEventListener("pointerup", up, true); return; }
+        const down = kept.down;
+        kept.down = null;
+        if (!down || !kept.data.pickable || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 2) return;
+        const id = eventAt(gd, e.clientX, e.clientY);
+        if (!id) return;
+        const layout = gd._fullLayout, mode = layout.clickmode;
+        layout.clickmode = "none";  // read by plotly's click handler, which runs next
+        setTimeout(() => { layout.clickmode = mode; }, 0);
+        kept.pick({points: [{customdata: [id]}]}, true);
       };
-      gd.on("plotly_click", pick);
-      gd.on("plotly_selected", pick);
+      window.addEventListener("pointerup", up, true);
       const others = (event) => {
         if (!gd.isConnected) { window.removeEventListener(PICK, others); return; }  // a chart removed
-        if (kept.figure && kept.shown !== event.detail.join("\n")) setTimeout(() => draw(event.detail, false), 0);
+        if (kept.figure && kept.shown !== event.detail.join("\n")) setTimeout(() => draw(event.detail), 0);
       };
       window.addEventListener(PICK, others);
     }
+    kept.pick = pick;
   }).catch(() => {  // a message, as text, where the chart would be
     gd.textContent = "This chart could not be drawn: plotly.js did not load. Reload the page.";
   });

@@ -49,6 +49,7 @@ FADE = {
     "bright": tl.BRIGHT,
     "faded": tl.FADED,
     "bar_share": tl.BAR_SHARE,
+    "spans": tl.SPANS,
     "spans_faded": tl.SPANS_FADED,
     "callout_faded": CALLOUT_FADED,
     "hover": HOVER,
