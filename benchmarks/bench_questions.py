@@ -6,8 +6,8 @@ counts, timeline, counts chart's strikes, map, the table's newest rows, sources)
     PYTHONPATH=/tmp/before/src .venv/bin/python benchmarks/bench_questions.py --data ...   # a `git archive` tree
 
 Views: a filter pill (one type, then another), the date preset (one type, the last 30 days),
-two types, one confidence level. One process, one engine thread; every kept answer is
-dropped before each view (`Backend.forget`), so each is computed. CPU seconds of this
+two types, one confidence level, two text searches of two words. One process, one engine
+thread; every kept answer is dropped before each view (`Backend.forget`), so each is computed. CPU seconds of this
 process (`time.process_time`). Nothing here asserts a time.
 """
 
@@ -30,6 +30,8 @@ def views(last: datetime.date) -> dict[str, dict[str, list[str]]]:
         "date preset: drones, last 30 days": {"type": ["drone_attack"], "from": month[:1], "to": month[1:]},
         "two types": {"type": ["drone_attack", "missile_strike"]},
         "confidence claimed": {"confidence": ["claimed"]},
+        "text: drone kyiv": {"q": ["drone kyiv"]},  # bench_browser.py's first two searches
+        "text: missile kharkiv": {"q": ["missile kharkiv"]},
     }
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from timeline import synth
 from timeline.cli.main import app
 from timeline.domain.schema import Col
-from timeline.storage import history, parts, rollups, store
+from timeline.storage import history, parts, rollups, store, words
 
 from conftest import CURATED, curated_folder, engine_on, frame, make_row, view_of
 
@@ -145,8 +145,10 @@ def test_compact_merges_small_parts_without_losing_a_row(tmp_path: Path):
     again = run("compact", str(root))
     assert again.exit_code == 0 and "1 part(s) rolled up" in again.output, again.output
     rollup_files = {root / rollups.FOLDER / rollups.FORMAT / kind / q for kind in rollups.KINDS for q in kept}
-    # The merged parts are deleted, and so are their rollups; every part left has its own.
-    assert set(root.rglob("*.parquet")) == {root / q for q in kept} | rollup_files
+    word_files = {words.path_of(root, q, name) for name in words.FILES for q in kept}
+    # The merged parts are deleted, and so are their rollups and word indexes; every part
+    # left has its own.
+    assert set(root.rglob("*.parquet")) == {root / q for q in kept} | rollup_files | word_files
 
 
 def test_a_folder_without_a_manifest_or_partitions_is_not_a_dataset(tmp_path: Path):

@@ -408,13 +408,14 @@ def compact_command(
     path: Annotated[Path, typer.Argument(help="A partitioned dataset folder.")],
 ) -> None:
     """Merge each month's small parts of a partitioned dataset (one atomic manifest change),
-    and write the dashboard's rollups of any part written before they existed."""
-    from timeline.storage import parts, rollups, store
+    and write the dashboard's rollups and word indexes of any part written before they existed."""
+    from timeline.storage import parts, rollups, store, words
 
     try:
         with store.locked(parts.manifest_path(path)):
             before, after = parts.compact(path)
             rolled = rollups.write_missing(path)
+            words.write_missing(path)
     except parts.PartsError as err:
         fail(str(err))
     done = f"; {rolled:,} part(s) rolled up for the dashboard" if rolled else ""

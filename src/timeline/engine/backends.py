@@ -234,6 +234,14 @@ class Backend:
         does not (Spark)."""
         return None
 
+    def hold_view_tables(
+        self, key: tuple[str, str], make: Callable[[], dict[str, object]]
+    ) -> dict[str, ir.Table] | None:
+        """The Arrow tables `make` gives (a text search's rollups, `engine.words`) in memory
+        under `key` (a dataset version's path and a version string of its own), made once
+        and kept like a view's copy; None where the engine does not (Spark)."""
+        return None
+
     def forget(self) -> None:
         """Drop every kept copy and result (benchmarks measure a view met for the first time)."""
         with self._results_lock:
@@ -272,6 +280,7 @@ class DuckDBBackend(Backend):
         self.bound: dict[tuple[int, str], ir.Table] = {}
         self.holding: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.small: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self.view_tables: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
         self.hold_lock = threading.Lock()
         self.shapes: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
         self.filters: OrderedDict[ops.Node, str] = OrderedDict()
@@ -487,10 +496,45 @@ class DuckDBBackend(Backend):
             self._drop_tables([kept.popitem(last=False)[1] for _ in range(len(kept) - most)])
         return name
 
+    def hold_view_tables(
+        self, key: tuple[str, str], make: Callable[[], dict[str, object]]
+    ) -> dict[str, ir.Table] | None:
+        with self.hold_lock:
+            names = self.view_tables.get(key)
+            if names is not None:
+                self.view_tables.move_to_end(key)
+        if names is None:
+            made = make()  # outside the lock: it reads the rollups, held under it
+            with self.hold_lock:  # kept once per key, even when two sessions made it at once
+                names = self.view_tables.get(key)
+                if names is None:
+                    names = self.view_tables[key] = self._create(made)
+                    while len(self.view_tables) > KEPT_VIEWS:
+                        self._drop_tables(list(self.view_tables.popitem(last=False)[1].values()))
+        return {kind: self._bind(name) for kind, name in names.items()}
+
+    def _create(self, tables: dict[str, object]) -> dict[str, str]:
+        """Arrow tables as tables of the shared in-memory database, by name."""
+        con, names = self._current(), {}
+        for kind, table in tables.items():
+            names[kind] = name = f"view_{secrets.token_hex(6)}"
+            # By SQL: Ibis's `create_table` from Arrow ends with a `DROP VIEW` it renders
+            # without a name (see `_drop_tables`).
+            con.con.register(f"{name}_arrow", table)
+            try:
+                con.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM "{name}_arrow"')
+            finally:
+                con.con.unregister(f"{name}_arrow")
+        return names
+
     def forget(self) -> None:
         """Drop every kept view and result; the held dataset stays (it is the data, not an
         answer; `release` drops it too)."""
         super().forget()
+        with self.hold_lock:
+            names = [n for made in self.view_tables.values() for n in made.values()]
+            self.view_tables.clear()
+        self._drop_tables(names)
         with self.lock:
             names, self.tables = list(self.tables.values()), {}
         self._drop_tables(names)
@@ -508,6 +552,8 @@ class DuckDBBackend(Backend):
         with self.hold_lock:
             held = [self.holding.pop(k) for k in [k for k in self.holding if _stale((k,), current)]]
             held += [self.small.pop(k) for k in [k for k in self.small if _stale((k,), current)]]
+            for k in [k for k in self.view_tables if _stale((k,), current)]:
+                held += list(self.view_tables.pop(k).values())
         with self.lock:
             kept = [self.tables.pop(k) for k in [k for k in self.tables if _stale(k, current)]]
             views = [self.views.pop(k) for k in [k for k in self.views if _stale((k,), current)]]

@@ -4,6 +4,7 @@
       _manifest.json                       which parts make up the dataset, and its version
       year=2024/month=11/part-<id>.parquet rows whose date_start falls in November 2024
       _rollups/v1/<kind>/year=2024/...     each part's counts, written with it (`rollups`)
+      _words/v1/<file>/year=2024/...       each part's word index, written with it (`words`)
 
 The layout is Hive's, so DuckDB, Spark and pyarrow read it as it is. The manifest makes a
 change of several parts one atomic step: parts are written first (temp file, fsync, rename,
@@ -39,7 +40,7 @@ import pyarrow.parquet as pq
 
 from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS, Col, derived_columns, from_arrow, to_arrow
 from timeline.domain.validation import ValidationFailed, check
-from timeline.storage import rollups, store
+from timeline.storage import rollups, store, words
 
 MANIFEST = "_manifest.json"
 FORMAT = "conflict-timeline parts 1"
@@ -193,7 +194,8 @@ def write_parts(root: Path, table: pa.Table) -> list[Part]:
                 row_group_size=ROW_GROUP_ROWS,
                 compression=COMPRESSION,
             )
-            rollups.write(root, relative, chunk)  # before the commit that names the part
+            rolled = rollups.write(root, relative, chunk)  # before the commit that names the part
+            words.write(root, relative, chunk, rolled)
             written.append(Part(relative, chunk.num_rows))
     return written
 
@@ -310,6 +312,7 @@ def commit(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(root / path)
         rollups.remove(root, path)
+        words.remove(root, path)
     return manifest
 
 

@@ -99,24 +99,15 @@ def compute(table: pa.Table) -> dict[str, pa.Table]:
     (`_n`) and, for `days`, the located rows and the strike sums the counts chart adds up."""
     rows = table.num_rows
     count, intercepted = table.column(str(Col.COUNT)), table.column(str(Col.INTERCEPTED))
-    latitude, longitude = table.column(str(Col.LATITUDE)), table.column(str(Col.LONGITUDE))
-    base = {str(c): table.column(str(c)) for c in (Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION,
-                                                   *FILTERED, Col.COUNT_UNIT, Col.SOURCE_OUTLET)}  # fmt: skip
     measures = {
         N: pa.array(np.ones(rows, dtype=np.int64)),
-        LOCATED: pc.cast(pc.is_valid(latitude), pa.int64()),
+        LOCATED: pc.cast(pc.is_valid(table.column(str(Col.LATITUDE))), pa.int64()),
         LAUNCHED: count,
         INTERCEPTED: intercepted,
         REPORTED: pc.cast(pc.is_valid(intercepted), pa.int64()),
     }
-    derived = {SIDE: compute_side(table.column(str(Col.INITIATOR_COUNTRIES))), COUNTED: pc.is_valid(count)}
-    located = pc.and_(pc.is_valid(latitude), pc.is_valid(longitude))
-    size = pa.scalar(MAP_CELL_DEGREES)
-    cells = {
-        X: pc.cast(pc.floor(pc.divide(longitude, size)), pa.int64(), safe=False),
-        Y: pc.cast(pc.floor(pc.divide(latitude, size)), pa.int64(), safe=False),
-    }
-    columns = {**base, **derived, **cells, **measures}
+    keys, located = row_keys(table)
+    columns = {**keys, **measures}
     out = {}
     for kind in KINDS.values():
         frame = pa.table({k: columns[str(k)] for k in (*kind.keys, *kind.measures)})
@@ -128,18 +119,39 @@ def compute(table: pa.Table) -> dict[str, pa.Table]:
     return out
 
 
+def row_keys(table: pa.Table) -> tuple[dict[str, pa.Array | pa.ChunkedArray], pa.Array]:
+    """Each row's value of every rollup key (the schema's columns, the side, whether counted,
+    the map cell), and which rows are located (the only ones `cells` counts): what
+    `compute` groups by, and what a word index (`words`) maps each row to its groups with."""
+    count = table.column(str(Col.COUNT))
+    latitude, longitude = table.column(str(Col.LATITUDE)), table.column(str(Col.LONGITUDE))
+    base = {str(c): table.column(str(c)) for c in (Col.DATE_START, Col.DATE_END, Col.DATE_PRECISION,
+                                                   *FILTERED, Col.COUNT_UNIT, Col.SOURCE_OUTLET)}  # fmt: skip
+    derived = {SIDE: compute_side(table.column(str(Col.INITIATOR_COUNTRIES))), COUNTED: pc.is_valid(count)}
+    size = pa.scalar(MAP_CELL_DEGREES)
+    cells = {
+        X: pc.cast(pc.floor(pc.divide(longitude, size)), pa.int64(), safe=False),
+        Y: pc.cast(pc.floor(pc.divide(latitude, size)), pa.int64(), safe=False),
+    }
+    located = pc.and_(pc.is_valid(latitude), pc.is_valid(longitude))
+    return {**base, **derived, **cells}, located
+
+
 def _names(columns: Iterable[str]) -> list[str]:
     """pyarrow names a sum `<column>_sum`: the rollup keeps the measure's own name."""
     return [c.removesuffix("_sum") for c in columns]
 
 
-def write(root: Path, part: str, table: pa.Table) -> None:
+def write(root: Path, part: str, table: pa.Table) -> dict[str, pa.Table]:
     """Write every rollup of the part `part` (its rows `table`), each atomically; called
-    before the part is committed, so a committed part written by this code has them all."""
+    before the part is committed, so a committed part written by this code has them all.
+    Returns them (the part's word index maps its rows to them, `words`)."""
     from timeline.storage import store
 
-    for name, rolled in compute(table).items():
+    computed = compute(table)
+    for name, rolled in computed.items():
         store.write_table_atomic(rolled, path_of(root, part, name), compression="zstd")
+    return computed
 
 
 def remove(root: Path, part: str) -> None:
