@@ -146,9 +146,13 @@ def test_compact_merges_small_parts_without_losing_a_row(tmp_path: Path):
     assert again.exit_code == 0 and "1 part(s) rolled up" in again.output, again.output
     rollup_files = {root / rollups.FOLDER / rollups.FORMAT / kind / q for kind in rollups.KINDS for q in kept}
     word_files = {words.path_of(root, q, name) for name in words.FILES for q in kept}
+    merged = {kind: rollups.files(root, sorted(kept))[kind] for kind in rollups.KINDS}
+    assert all(len(files) == 1 and files[0].parent.name == rollups.MERGED for files in merged.values())
     # The merged parts are deleted, and so are their rollups and word indexes; every part
-    # left has its own.
-    assert set(root.rglob("*.parquet")) == {root / q for q in kept} | rollup_files | word_files
+    # left has its own, and each kind one merged rollup of them all.
+    assert set(root.rglob("*.parquet")) == (
+        {root / q for q in kept} | rollup_files | word_files | {f for files in merged.values() for f in files}
+    )
 
 
 def test_a_folder_without_a_manifest_or_partitions_is_not_a_dataset(tmp_path: Path):
