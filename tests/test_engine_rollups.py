@@ -57,15 +57,19 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def folder(made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of that folder (tests change it), read from its files; `MAX_EVENTS` small, so
-    that views are drawn as squares and map cells, as at 10 M."""
+def read_from_files(made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of `made` (tests change it), read from its files; `MAX_EVENTS` small, so that
+    views are drawn as squares and map cells, as at 10 M."""
     monkeypatch.setattr(queries, "HOLD_ROWS", 0)
     monkeypatch.setattr(queries, "MAX_EVENTS", 40)
     root = tmp_path / "events"
     shutil.copytree(made, root)
     return root
+
+
+@pytest.fixture
+def folder(made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return read_from_files(made, tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from test_engine_rollups import answers, assert_same, scanned
+from test_engine_rollups import answers, assert_same, read_from_files, scanned
 from timeline import synth, view
 from timeline.domain.schema import SEARCH_COLUMN, Col, from_arrow
-from timeline.engine import queries, words
+from timeline.engine import words
 from timeline.storage import parts, store, words as stored
 from timeline.storage.store import read_schema_table
 
@@ -57,11 +57,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def folder(made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(queries, "HOLD_ROWS", 0)
-    monkeypatch.setattr(queries, "MAX_EVENTS", 40)
-    root = tmp_path / "events"
-    shutil.copytree(made, root)
-    return root
+    return read_from_files(made, tmp_path, monkeypatch)
 
 
 @pytest.fixture
