@@ -223,8 +223,7 @@ def merge(root: Path, parts: list[str]) -> bool:
     for name, kind in KINDS.items():
         table = pa.concat_tables([pq.read_table(p) for p in own[name]], promote_options="default")
         keys = [str(k) for k in kind.keys]
-        measures = [c for c in table.column_names if c not in keys]
-        grouped = table.group_by(keys, use_threads=False).aggregate([(m, "sum") for m in measures])
+        grouped = table.group_by(keys, use_threads=False).aggregate([(m, "sum") for m in kind.measures])
         grouped = grouped.rename_columns(_names(grouped.column_names)).select(table.column_names)
         folder = root / FOLDER / FORMAT / name / MERGED
         old = list(folder.glob("*.parquet")) if folder.is_dir() else []
