@@ -66,8 +66,8 @@ def indexed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = words.restricted
 
-    def spy(runner, source, files, v, kind, whole):
-        found = real(runner, source, files, v, kind, whole)
+    def spy(runner, source, v, kind):
+        found = real(runner, source, v, kind)
         if found is not None:
             seen.append(kind)
         return found
