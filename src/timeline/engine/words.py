@@ -6,14 +6,22 @@ view at 10 M events read no row's text and no other column of the parts.
 It answers only when the rollups can (DuckDB, a folder of parts, every part rolled up) and
 every part has its index, and only a search whose every word is made of letters and digits
 (`storage.words.indexable`); the view's other filters then run on the restricted rollups as
-on the whole ones. Anything else scans, as before. The answers are the scan's
-(`tests/test_engine_words.py`).
+on the whole ones. A question the rollups cannot answer (the rows drawn one by one, the
+table's newest rows, a filter on countries, actors or counts) scans only the parts holding
+a row with every word (`narrowed`), with every filter's own test. Anything else scans, as
+before. The answers are those of a scan of every part (`tests/test_engine_words.py`).
+
+Each part's vocabulary words and own rollups are read once per process (kept per file, so
+an append's new version reads its new part's only); per search, the matched words'
+postings and the `rows` files of the parts holding them.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +50,8 @@ def searched(v: View) -> tuple[str, tuple[str, ...]] | None:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """A part's vocabulary file with its words read (a few thousand; kept per dataset
-    version), its postings left on disk: a search reads those of the words it matched."""
+    """A part's vocabulary file with its words read (a few thousand; kept per process), its
+    postings left on disk: a search reads those of the words it matched."""
 
     path: str
     words: pa.Array
@@ -84,17 +92,42 @@ class Vocabulary:
 
 
 def vocabulary(path: Path | str, part_rows: int | None = None) -> Vocabulary:
-    """A part's vocabulary, its words read; raises `Mismatch` when it was made from another
-    number of rows than the part's `part_rows`."""
+    """A part's vocabulary, its words read once per process (`_vocabulary`); raises
+    `Mismatch` when it was made from another number of rows than the part's `part_rows`."""
+    found = _vocabulary(*_file_key(path))
+    if part_rows is not None and found.rows != part_rows:
+        raise Mismatch(str(path))
+    return found
+
+
+def _file_key(path: Path | str) -> tuple[str, int, int, int]:
+    """A file's path, inode, modification time and size: what a file read once per process
+    is kept under (a part's index is never rewritten in place, but a key that changes with
+    the file costs one `stat`)."""
+    st = os.stat(path)
+    return str(path), st.st_ino, st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=4096)
+def _vocabulary(path: str, inode: int, mtime_ns: int, size: int) -> Vocabulary:
+    """Kept per file, not per dataset version: an append's new version keeps every other
+    part's, and the engine's answers (`Backend.remember`, 64 of them) would soon push a
+    version's out."""
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(path)  # not `read_table`: its dataset layer cost more than the read
     rows = int(json.loads(file.schema_arrow.metadata[stored.META_KEY.encode()])["rows"])
-    if part_rows is not None and rows != part_rows:
-        raise Mismatch(str(path))
     words = file.read(columns=["word"], use_threads=False).column(0).combine_chunks()
     ends = np.cumsum([file.metadata.row_group(g).num_rows for g in range(file.num_row_groups)])
-    return Vocabulary(str(path), words, ends, rows)
+    return Vocabulary(path, words, ends, rows)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rollup(path: str, inode: int, mtime_ns: int, size: int) -> pa.Table:
+    """A part's own rollup file, read once per process (like `_vocabulary`)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).read(use_threads=False)
 
 
 def candidates(
@@ -115,7 +148,7 @@ def matches(runner: Backend, source: Source, wanted: tuple[str, ...]) -> dict[in
         return None
 
     def find() -> dict[int, np.ndarray]:
-        listed = runner.remember((source.key, "vocabularies"), lambda: _vocabularies(source, parts))
+        listed = _vocabularies(source, parts)
         found = {}
         for i, vocab in enumerate(listed):
             rows = vocab.holding(wanted)
@@ -213,14 +246,12 @@ def _own_files(source: Source) -> dict[str, list[str]]:
 
 
 def _read_whole(own: dict[str, list[str]]) -> dict[str, pa.Table]:
-    """Each rollup kind of every part, the parts' rows one after another (read once per
-    version: a few hundred thousand rows at 10 M events)."""
-    import pyarrow.parquet as pq
-
+    """Each rollup kind of every part, the parts' rows one after another (a few hundred
+    thousand rows at 10 M events), in one chunk: a `take` across 54 chunks cost more."""
     return {
         kind: pa.concat_tables(
-            [pq.ParquetFile(f).read(use_threads=False) for f in files], promote_options="default"
-        )
+            [_rollup(*_file_key(f)) for f in files], promote_options="default"
+        ).combine_chunks()
         for kind, files in own.items()
     }
 
