@@ -66,14 +66,38 @@ def indexed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = words.restricted
 
-    def spy(runner, source, files, v, kind, whole):
-        found = real(runner, source, files, v, kind, whole)
+    def spy(runner, source, v, kind):
+        found = real(runner, source, v, kind)
         if found is not None:
             seen.append(kind)
         return found
 
     monkeypatch.setattr(words, "restricted", spy)
     return seen
+
+
+@pytest.fixture
+def narrowed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many parts each scan narrowed by the word index read."""
+    seen: list[int] = []
+    real = words.narrowed
+
+    def spy(runner, source, v, within=None):
+        found = real(runner, source, v, within)
+        if found is not None:
+            seen.append(len(found.files))
+        return found
+
+    monkeypatch.setattr(words, "narrowed", spy)
+    return seen
+
+
+def unindexed(monkeypatch: pytest.MonkeyPatch, root: Path, params: dict) -> dict[str, object]:
+    """The same answers with neither the rollups nor the word index: every question scans
+    every part its dates allow, with the text's own test."""
+    with monkeypatch.context() as m:
+        m.setattr(words, "matches", lambda *args: None)
+        return scanned(m, root, params)
 
 
 @pytest.mark.parametrize("query", QUERIES + NOT_INDEXED)
@@ -108,7 +132,7 @@ def test_some_searches_find_rows_in_every_script():
 def test_a_text_views_answers_from_the_index_are_the_scans(folder, indexed, monkeypatch, query):
     ours = answers(folder, {"q": query})
     assert "days" in indexed
-    assert_same(ours, scanned(monkeypatch, folder, {"q": query}))
+    assert_same(ours, unindexed(monkeypatch, folder, {"q": query}))
 
 
 @pytest.mark.parametrize(
@@ -123,24 +147,24 @@ def test_a_text_views_answers_from_the_index_are_the_scans(folder, indexed, monk
 def test_a_search_with_other_filters_is_answered_the_same(folder, indexed, monkeypatch, params):
     ours = answers(folder, params)
     assert indexed
-    assert_same(ours, scanned(monkeypatch, folder, params))
+    assert_same(ours, unindexed(monkeypatch, folder, params))
 
 
 @pytest.mark.parametrize("query", NOT_INDEXED)
 def test_a_search_the_index_cannot_answer_is_scanned(folder, indexed, monkeypatch, query):
     ours = answers(folder, {"q": query})
     assert indexed == []
-    assert_same(ours, scanned(monkeypatch, folder, {"q": query}))
+    assert_same(ours, unindexed(monkeypatch, folder, {"q": query}))
 
 
 def test_a_part_without_its_index_leaves_the_search_scanned(folder, indexed, monkeypatch):
     part = parts.read_manifest(folder).parts[0].path
     stored.path_of(folder, part, "vocab").unlink()
     params = {"q": "drone"}
-    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert_same(answers(folder, params), unindexed(monkeypatch, folder, params))
     assert indexed == []
     assert stored.write_missing(folder) == 1
-    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert_same(answers(folder, params), unindexed(monkeypatch, folder, params))
     assert indexed
 
 
@@ -154,7 +178,7 @@ def test_a_rewritten_part_is_searched_by_its_new_index(folder, indexed, monkeypa
     assert parts.upsert(folder, changed, dataset="curated").changed == 1
     assert answers(folder, {"q": "дронів"})["match"].count == 0
     assert answers(folder, {"q": "ракет одес"})["match"].count == 1
-    assert_same(answers(folder, {"q": "ракет"}), scanned(monkeypatch, folder, {"q": "ракет"}))
+    assert_same(answers(folder, {"q": "ракет"}), unindexed(monkeypatch, folder, {"q": "ракет"}))
     assert indexed
     listed = {p.path for p in parts.read_manifest(folder).parts}
     for name in stored.FILES:
@@ -179,7 +203,7 @@ def test_an_index_not_made_from_its_part_is_never_read(folder, indexed, monkeypa
     for name in stored.FILES:
         shutil.copy(stored.path_of(folder, big.path, name), stored.path_of(folder, other.path, name))
     params = {"q": "drone"}
-    assert_same(answers(folder, params), scanned(monkeypatch, folder, params))
+    assert_same(answers(folder, params), unindexed(monkeypatch, folder, params))
     assert indexed == []
 
 
@@ -196,4 +220,49 @@ def test_a_search_on_merged_rollups_reads_each_parts_own(folder, indexed, monkey
     )
     ours = answers(folder, {"q": query})
     assert "days" in indexed
-    assert_same(ours, scanned(monkeypatch, folder, {"q": query}))
+    assert_same(ours, unindexed(monkeypatch, folder, {"q": query}))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "kyiv", "country": "UKR"},
+        {"q": "drone", "actor": "Ukrainian Air Force", "lanes": "actor"},
+        {"q": "strike", "min_count": "50", "lanes": "country"},
+        {"q": "kharkiv air", "country": ["UKR", "RUS"], "min_count": "1"},
+    ],
+    ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()),
+)
+def test_a_search_with_filters_the_rollups_lack_scans_only_the_parts_holding_its_words(
+    folder, narrowed, monkeypatch, params
+):
+    """Country, actor and minimum count are not in the rollups: the view is scanned with every
+    filter's own test, on the parts holding the words only; the rows, counts, lanes, map and
+    table are those of a scan of every part."""
+    ours = answers(folder, params)
+    assert ours["match"].count > 0
+    assert narrowed
+    assert_same(ours, unindexed(monkeypatch, folder, params))
+
+
+@pytest.mark.parametrize("query", ["дронів", "zürich", "ÉLAN café", "kyiv zzzz"])
+def test_a_rare_word_draws_its_events_from_the_parts_holding_it(folder, narrowed, monkeypatch, query):
+    """A word in a row or two (or none): its events are drawn one by one, the map's points and
+    the table's rows read from the one part holding it, not from all of them."""
+    ours = answers(folder, {"q": query})
+    assert ours["timeline events"] is not None
+    assert narrowed and max(narrowed) == min(narrowed) == 1
+    assert len(parts.read_manifest(folder).parts) > 1
+    expected = unindexed(monkeypatch, folder, {"q": query})
+    assert_same(ours, expected)
+    if query != "kyiv zzzz":
+        assert len(ours["timeline events"]) >= 1 and len(ours["newest"]) >= 1
+
+
+def test_the_newest_rows_of_a_common_word_are_the_scans(folder, narrowed, monkeypatch):
+    """The table's newest rows of a search matching hundreds: read from the newest parts
+    holding the words, the same rows in the same order as a scan of every part."""
+    engine_params = {"q": "synth"}
+    ours = answers(folder, engine_params)
+    assert ours["match"].count > 40 and len(ours["newest"]) == 7
+    assert_same(ours, unindexed(monkeypatch, folder, engine_params))

@@ -24,6 +24,7 @@ from typing import TypeVar
 import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS
 from timeline.engine import compilers
@@ -124,8 +125,10 @@ def fresh(value: R) -> R:
         return {k: fresh(v) for k, v in value.items()}  # type: ignore[return-value]
     if type(value) in (list, tuple):
         return type(value)(fresh(v) for v in value)  # type: ignore[return-value]
-    if value is None or isinstance(value, str | int | float | bool | bytes):
-        return value
+    if value is None or isinstance(
+        value, str | int | float | bool | bytes | pa.Array | pa.ChunkedArray | pa.Table
+    ):
+        return value  # Arrow's arrays and tables cannot be changed: shared, never copied
     return copy.deepcopy(value)
 
 

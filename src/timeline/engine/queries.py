@@ -17,7 +17,7 @@ import pyarrow as pa
 from timeline import view
 from timeline.domain import taxonomy
 from timeline.domain.schema import ARROW_SCHEMA, KEY_SEPARATOR, KEYS_COLUMNS, SEARCH_COLUMN, SEARCHED, Col
-from timeline.engine import rollups, spans
+from timeline.engine import rollups, spans, words
 from timeline.engine.backends import HOLD_ROWS, Backend, Source, backend, open_source
 from timeline.engine.incidents import attach as attach_incidents, versioned, with_incidents
 from timeline.engine.results import (
@@ -146,19 +146,24 @@ class Engine:
         columns included), for a question no view method asks: a card's list of reports."""
         return self._base()
 
-    def _dated(self, start: date | None, end: date | None) -> ir.Table:
+    def _dated(self, start: date | None, end: date | None, v: View | None = None) -> ir.Table:
         """`_base()`, read from only the parts whose dates can overlap [start, end] when the
         dataset is read from its files (`spans`: a date preset's questions open a month's
-        part, not all 141 of 10 M events)."""
-        part = self._narrowed(start, end)
+        part, not all 141 of 10 M events), and of those only the parts holding the words of
+        `v`'s text search (`words.narrowed`: a rare word's rows are in a few)."""
+        part = self._narrowed(start, end, v)
         return self._scan(part) if part is not None else self._base()
 
-    def _narrowed(self, start: date | None, end: date | None) -> Source | None:
-        """The parts whose dates can overlap [start, end], when they are fewer than all and
-        the dataset is read from its files; else None (read `_base()`)."""
-        if not (start or end) or not self._reads_files():
+    def _narrowed(self, start: date | None, end: date | None, v: View | None = None) -> Source | None:
+        """The parts whose dates can overlap [start, end] and that hold the words of `v`'s text
+        search, when they are fewer than all and the dataset is read from its files; else
+        None (read `_base()`)."""
+        if not (start or end or v) or not self._reads_files():
             return None
-        return spans.within(self.backend, self.source, start, end)
+        part = spans.within(self.backend, self.source, start, end)
+        if v is not None:
+            part = words.narrowed(self.backend, self.source, v, part) or part
+        return part
 
     def _reads_files(self) -> bool:
         """Whether questions read the dataset's files: not held in memory, and too large to be."""
@@ -197,7 +202,7 @@ class Engine:
                     if kept is not None:
                         return kept
         start = max(filter(None, (v.span.start, since)), default=None)
-        t = self._dated(start, v.span.end)
+        t = self._dated(start, v.span.end, v)
         tests = view.predicates(t, v)
         return t.filter(tests) if tests else t
 
@@ -218,7 +223,7 @@ class Engine:
             return
         if self.summary.rows < KEEP_FROM:
             return
-        t = self._dated(v.span.start, v.span.end)
+        t = self._dated(v.span.start, v.span.end, v)
         matched = t.filter(view.predicates(t, v))
         tries = [("events", EVENT_COLUMNS, MAX_EVENTS), ("counts", AGGREGATE_COLUMNS, KEEP_ROWS)]
         text = any(isinstance(f, view.TextWords) for f in v.active)

@@ -109,39 +109,13 @@ def where(runner: Backend, source: Source, file_rows: int, v: View, kind: str) -
     files = tables(runner, source, file_rows)
     if files is None:
         return None
-    searched = _searched(runner, source, v, kind)  # a text search's rows alone
+    searched = words.restricted(runner, source, v, kind)  # a text search's rows alone
     t, v = searched if searched is not None else (_table(runner, source, files, kind), v)
     try:
         tests = view.predicates(t, v)
     except (ibis.common.exceptions.IbisTypeError, AttributeError):
         return None  # a filter on a column this rollup does not keep
     return t.filter(tests) if tests else t
-
-
-def _searched(runner: Backend, source: Source, v: View, kind: str) -> tuple[ir.Table, View] | None:
-    """`words.restricted` on each part's own rollups: a word index maps a part's rows to the
-    groups of that part's rollup, not of the merged rollups `timeline compact` writes."""
-    if words.searched(v) is None:
-        return None
-    own = runner.remember((source.key, "own rollup files"), lambda: _own_files(source))
-    if not own:
-        return None
-
-    def whole(k: str) -> ir.Table:
-        rolled = Source(
-            source.path, tuple(Path(f) for f in own[k]), f"{source.version}#{k}#parts", True, True
-        )
-        held = runner.hold_small(rolled.key, runner.table(rolled))
-        return held if held is not None else runner.table(rolled)
-
-    return words.restricted(runner, source, own, v, kind, whole)
-
-
-def _own_files(source: Source) -> dict[str, list[str]]:
-    """Each part's own rollup files by kind ({} when a part lacks one)."""
-    parts = [p.relative_to(source.path).as_posix() for p in source.files]
-    own = {k: [str(stored.path_of(source.path, p, k)) for p in parts] for k in stored.KINDS}
-    return own if all(Path(f).is_file() for files in own.values() for f in files) else {}
 
 
 def ask(

@@ -64,7 +64,7 @@ def within(runner: Backend, source: Source, start: date | None, end: date | None
         and (end is None or first <= end)
         and (start is None or last is None or last >= start)
     )
-    return _subset(source, kept, len(found))
+    return subset(source, kept, len(found))
 
 
 def holding(runner: Backend, source: Source, ids: list[str]) -> Source | None:
@@ -91,10 +91,10 @@ def holding(runner: Backend, source: Source, ids: list[str]) -> Source | None:
     if not found:
         return None
     kept = tuple(path for path, low, high in found if any(low <= i <= high for i in ids))
-    return _subset(source, kept, len(source.files))
+    return subset(source, kept, len(source.files))
 
 
-def _subset(source: Source, kept: tuple[Path, ...], of: int) -> Source | None:
+def subset(source: Source, kept: tuple[Path, ...], of: int) -> Source | None:
     """`kept` of the source's parts as a source of its own; None when they are all `of` parts."""
     if len(kept) == of:
         return None
