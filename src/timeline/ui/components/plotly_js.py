@@ -13,8 +13,8 @@ loading it again.
 from __future__ import annotations
 
 import inspect
-import json
 import sys
+from html import escape
 from pathlib import Path
 
 import plotly
@@ -35,7 +35,7 @@ PRELOAD = """<script>
   if (window.Plotly || window.__tlPlotly) return;
   window.__tlPlotly = new Promise((resolve, reject) => {
     const script = document.createElement("script");
-    script.src = %s;
+    script.src = "%(url)s";
     script.onload = () => resolve(window.Plotly);
     script.onerror = () => reject(new Error("plotly.js did not load"));
     document.head.appendChild(script);
@@ -54,4 +54,4 @@ def plotly_url() -> str:
 
 def preload() -> None:
     """Have the browser start loading plotly.js now (a script, no visible element)."""
-    st.html(PRELOAD % json.dumps(plotly_url()).replace("</", "<\\/"), unsafe_allow_javascript=True)
+    st.html(PRELOAD % {"url": escape(plotly_url())}, unsafe_allow_javascript=True)
