@@ -490,17 +490,16 @@ class DuckDBBackend(Backend):
         return self.held(key)
 
     def hold_behind(self, key: tuple[str, str], make: Callable[[], ir.Table]) -> None:
-        """Hold the dataset in a thread of its own, at a lower priority than the sessions' and
-        once per version, on that thread's own cursor (`make` builds the table there). Until it
-        is held its questions read the files; a copy that fails is made by a later call."""
+        """Hold the dataset in a thread of its own, once per version, on that thread's own
+        cursor (`make` builds the table there). Until it is held its questions read the files;
+        a copy that fails is made by a later call. At the sessions' priority: at nice 10 on a
+        loaded machine the copy was not made for minutes, and every click read the files."""
         with self.hold_lock:
             if key in self.holding or key in self.behind:
                 return
             self.behind.add(key)
 
         def run() -> None:
-            with contextlib.suppress(AttributeError, OSError):  # Linux: a thread has its own nice value
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
             try:
                 with self.session():
                     self.hold(key, make())
