@@ -14,31 +14,28 @@ chart may show is unchanged.
 
 plotly.js is the installed plotly package's own copy, served by Streamlit's component file
 route (a v1 component declared on plotly's `package_data` folder, never rendered), loaded
-once per page and cached by the browser.
+once per page (asked for by `plotly_js.preload` before the dashboard's imports) and cached by
+the browser.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import plotly
 import plotly.graph_objects as go
 import streamlit as st
-import streamlit.components.v1 as components_v1
-from streamlit import config
 
 from timeline import view
 from timeline.figures import highlight, timeline_chart as tl
 from timeline.figures.cache import Sent, from_plain
 from timeline.figures.common import DAY_MS, HOVER
 from timeline.figures.timeline_layout import CALLOUT_FADED
+from timeline.ui.components.plotly_js import plotly_url
 
 Kind = Literal["timeline", "counts", "map"]
 TEST_ID = "tlChart"
@@ -59,13 +56,6 @@ FADE = {
 }
 """The fades' numbers, from the figures package (one definition): `plotly_chart.js` reads them."""
 
-# Streamlit names a v1 component after its caller's module, which `inspect.getmodule` finds by
-# mapping the file of every module loaded so far (about 1,500 paths resolved: 0.05 CPU s of the
-# first chart after a start); this module's file is told to it first, as the mapping would.
-inspect.modulesbyfile.setdefault(inspect.getabsfile(sys.modules[__name__]), __name__)
-_PLOTLY_FILES = components_v1.declare_component(
-    "plotly_js", path=str(Path(plotly.__file__).parent / "package_data")
-)
 _CHART = st.components.v2.component(
     "timeline.plotly_chart",
     html=HTML,
@@ -73,12 +63,6 @@ _CHART = st.components.v2.component(
     js=(Path(__file__).with_name("plotly_chart.js")).read_text(encoding="utf-8"),
     isolate_styles=False,  # plotly.js styles its toolbar from the document's head
 )
-
-
-def plotly_url() -> str:
-    """Where the page loads plotly.js from (Streamlit's route for a component's files)."""
-    base = str(config.get_option("server.baseUrlPath") or "").strip("/")
-    return f"{'/' + base if base else ''}/component/{_PLOTLY_FILES.name}/plotly.min.js"
 
 
 def event_bins(event_ids: Iterable[str], days: Iterable[date | pd.Timestamp], per: str) -> dict[str, float]:
