@@ -88,7 +88,7 @@ CARD_CSS = """
 .tl-dot{width:12px;height:12px;border-radius:50%;display:inline-block}
 .tl-title{font-weight:600;font-size:1.05rem;margin:.2rem 0}
 .tl-when,.tl-id{font-size:.8rem;opacity:.7}
-.tl-facts{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.5rem 0;font-size:.9rem}
+.tl-facts{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.5rem 0;padding-left:2rem;font-size:.9rem}
 .tl-facts dt{font-weight:600}.tl-facts dd{margin:0}
 .tl-summary{margin:.4rem 0;font-size:.92rem}
 .tl-source{font-size:.88rem;margin:.3rem 0}
@@ -131,3 +131,10 @@ def reports_html(reports: pd.DataFrame, source_name: Callable[[object], str] = s
         f'<div class="tl-reports"><div class="tl-when">One incident, {len(rows)} reports{said}</div>'
         f"<ul>{''.join(items)}</ul></div>"
     )
+
+
+def cards_by_id(rows: pd.DataFrame) -> dict[str, str]:
+    """Each event's `card_html`, by event_id: sent with a view's drawn events so the page can
+    show a clicked event's card at the click (`ui/components/early_cards.js`), the same card
+    the selection panel then shows (one definition of what a card says)."""
+    return {str(row[Col.EVENT_ID]): card_html(row) for _, row in rows.iterrows()}
