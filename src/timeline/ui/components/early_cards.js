@@ -10,6 +10,7 @@
 
 const CARD = "tl-charts-card";
 const PHONE = "(max-width: 640px)";
+const GIVE_UP_MS = 30000;
 const TAGS = new Set(["DIV", "SPAN", "DL", "DT", "DD", "P", "A", "UL", "LI", "B"]);
 const DOT = /^background:#[0-9a-fA-F]{3,8}$/;
 const WEB = /^https?:\/\/[^\s<>"'`]+$/i;
@@ -62,7 +63,7 @@ function served(ids, count) {
   return ids.every((id) => { const card = cardOf(id); return card && panel.contains(card) && card.querySelector(".tl-title"); });
 }
 
-function running() {
+function running() {  // the server is running the page (or a fragment of it)
   const app = document.querySelector('[data-testid="stApp"]');
   return !!app && app.getAttribute("data-test-script-state") === "running";
 }
@@ -101,8 +102,8 @@ export default function (component) {
       sheet.style.color = look.color;
     }
     sheet.append(text("p", "tl-early-head", `Selected: ${ids.length} event(s)`));
-    const button = text("button", "tl-early-button", "\u2715\u2002Clear selection");  // its place, until the panel's own
-    button.disabled = true;
+    const button = text("div", "tl-early-button", "\u2715\u2002Clear selection");  // its place, until the panel's own
+    button.setAttribute("aria-hidden", "true");
     sheet.append(button);
     if (ids.length > most) sheet.append(text("p", "tl-early-note", `The first ${most} cards are shown; all ${ids.length} are highlighted.`));
     for (const id of first) {
@@ -124,14 +125,18 @@ export default function (component) {
     kept.sheet = sheet;
     kept.place();
     window.addEventListener("scroll", kept.place, true);
-    // Gone when the panel holds these cards, or when the rerun ended without them.
-    let ran = running();
-    kept.watch = new MutationObserver(() => {
+    // Gone when the panel holds these cards, or soon after a rerun ended without them (the
+    // server chose otherwise), or after `GIVE_UP_MS` without an answer.
+    const gone = () => { if (kept.sheet === sheet) close(); };
+    kept.watch = new MutationObserver((records) => {
       if (served(first, ids.length)) { close(); return; }
-      if (running()) ran = true;
-      else if (ran) setTimeout(() => { if (kept.sheet === sheet) close(); }, 150);
+      const ended = records.some((r) => r.attributeName === "data-test-script-state" && r.oldValue === "running"
+        && r.target.getAttribute("data-test-script-state") !== "running");
+      if (ended && !running()) setTimeout(gone, 150);
     });
-    kept.watch.observe(document.body, {childList: true, subtree: true, attributes: true, attributeFilter: ["data-test-script-state"]});
+    kept.watch.observe(document.body, {childList: true, subtree: true, attributes: true,
+      attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
+    setTimeout(gone, GIVE_UP_MS);
   };
   window.addEventListener(CARD, show);
 }

@@ -23,8 +23,8 @@ CSS = """
 .tl-early-phone{left:0;right:0;top:auto;bottom:0;max-height:45vh;border-radius:.8rem .8rem 0 0;
   box-shadow:0 -6px 18px rgba(0,0,0,.25)}
 .tl-early-head{font-weight:600;margin:0 0 1rem}
-.tl-early-button{display:block;width:100%;min-height:2.5rem;margin:0 0 1rem;border-radius:.5rem;
-  border:1px solid rgba(49,51,63,.2);background:transparent;color:inherit;font:inherit}
+.tl-early-button{box-sizing:border-box;display:flex;align-items:center;justify-content:center;width:100%;
+  min-height:2.5rem;margin:0 0 1rem;border-radius:.5rem;border:1px solid rgba(49,51,63,.2)}
 .tl-early-note{font-size:.875rem;opacity:.6;margin:0 0 1rem}
 .tl-early-card{border:1px solid rgba(49,51,63,.2);border-radius:.5rem;padding:calc(1em - 1px);margin:0 0 1rem}
 """
