@@ -13,9 +13,11 @@ from html import escape
 import pandas as pd
 
 from timeline.domain import taxonomy
-from timeline.domain.schema import Col, IncidentCol
+from timeline.domain.schema import ARROW_SCHEMA, Col, IncidentCol
 from timeline.formatting import country_name, format_count, row_dates
 
+CARD_COLUMNS = [Col(name) for name in ARROW_SCHEMA.names]
+"""What `card_html` reads of an event: the whole row (its summary and every source too)."""
 WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 
 

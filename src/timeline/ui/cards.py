@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from timeline import view
-from timeline.cards import CARD_CSS, card_html, cards_by_id
-from timeline.domain.schema import ARROW_SCHEMA, Col
+from timeline.cards import CARD_COLUMNS, CARD_CSS, card_html, cards_by_id
+from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine
 from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
 from timeline.ui import incidents, state
@@ -38,10 +38,6 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
             st.html(card_html(rows.loc[event_id]))
             incidents.card_reports(engine, event_id)  # the other reports of its incident
             card_footer(event_id)  # last changed (n changes); Edit and history for editors
-
-
-CARD_COLUMNS = [Col(name) for name in ARROW_SCHEMA.names]
-"""What `card_html` reads of an event (its summary and every source too)."""
 
 
 def drawn_cards(engine: Engine, v: View, matched: int, panel: bool) -> None:
