@@ -3,7 +3,9 @@ drawn events' own cards, escaped, and none where the page keeps no panel for the
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from pathlib import Path
 
 from timeline.cards import card_html
@@ -13,9 +15,11 @@ from conftest import frame, make_row, run_app
 
 
 def _sent(at) -> dict:
+    """What the page got, its cards unpacked as the browser unpacks them."""
     found = [c for c in at.get("bidi_component") if c.proto.html_content == early_cards.HTML]
     assert len(found) == 1
-    return json.loads(found[0].proto.json)
+    sent = json.loads(found[0].proto.json)
+    return sent | {"cards": json.loads(zlib.decompress(base64.b64decode(sent["cards"])))}
 
 
 def test_a_view_sends_the_cards_of_the_events_it_draws(monkeypatch, curated_engine):

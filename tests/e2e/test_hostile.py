@@ -184,7 +184,7 @@ def test_a_clicked_cards_markup_is_text_before_and_after_the_server_answers(page
     )
     # HTML no escaping made inert (as if the server's were): tags become text, a script link text
     page.evaluate(
-        """() => { const c = document.querySelector('.tl-cards').__tl.data.cards;
+        """() => { const c = document.querySelector('.tl-cards').__tl.cards;
         c['hostile-markup'] = '<div class="tl-title" onclick="window.__ran=1">Title</div>'
           + '<img src=x onerror="window.__ran=1"><script>window.__ran=1</script>'
           + '<a href="javascript:window.__ran=1">source</a> <a href="data:text/html,x">other</a>'

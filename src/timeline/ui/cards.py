@@ -15,7 +15,7 @@ from timeline.domain.schema import Col
 from timeline.engine import MAX_EVENTS, Engine
 from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
 from timeline.ui import incidents, state
-from timeline.ui.components.early_cards import early_cards
+from timeline.ui.components.early_cards import early_cards, packed
 from timeline.ui.editor.nav import card_footer
 from timeline.ui.safe import inert
 from timeline.view import View
@@ -43,11 +43,11 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
 def drawn_cards(engine: Engine, v: View, matched: int, panel: bool) -> None:
     """The cards of the events the charts draw one by one (none above `MAX_EVENTS`), sent once
     per view so a click shows its card at once (`early_cards`); kept with the view's answers."""
-    cards = {}
+    cards = packed({})
     if panel and 0 < matched <= MAX_EVENTS:
         cards = engine.backend.remember(
             (engine.source.key, "cards", v.values),
-            lambda: cards_by_id(engine.events(v, columns=CARD_COLUMNS)),
+            lambda: packed(cards_by_id(engine.events(v, columns=CARD_COLUMNS))),
         )
     early_cards(cards, max_cards=MAX_CARDS, panel=panel)
 

@@ -45,6 +45,13 @@ function cleaned(html) {
   return template.content;
 }
 
+// The cards as Python packs them (`early_cards.packed`): base64 of deflated JSON.
+async function unpacked(b64) {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return JSON.parse(await new Response(stream).text());
+}
+
 function text(tag, className, value) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -73,6 +80,12 @@ export default function (component) {
   const host = parentElement.querySelector(".tl-cards");
   const kept = host.__tl || (host.__tl = {});
   kept.data = data;
+  if (kept.packed !== data.cards) {  // a new view's cards: unpacked once, before any click on it
+    kept.packed = data.cards;
+    kept.cards = null;
+    unpacked(data.cards).then((cards) => { if (kept.packed === data.cards) kept.cards = cards; })
+      .catch(() => {});  // no early cards: the server's panel opens them as before
+  }
   if (kept.listening) return;
   kept.listening = true;
 
@@ -84,7 +97,7 @@ export default function (component) {
   };
   const show = (event) => {
     if (!host.isConnected) { window.removeEventListener(CARD, show); return; }  // a page without it
-    const {cards = {}, max_cards: most, panel} = kept.data;
+    const {max_cards: most, panel} = kept.data, cards = kept.cards || {};
     const ids = event.detail || [], first = ids.slice(0, most);
     if (!panel || !first.length || first.some((id) => typeof cards[id] !== "string")) return;  // the server's card
     if (served(first, ids.length)) return;  // already open

@@ -9,6 +9,9 @@ a phone) until the panel the server sends holds them (`early_cards.js`).
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -39,10 +42,14 @@ _CARDS = st.components.v2.component(
 )
 
 
-def early_cards(cards: Mapping[str, str], *, max_cards: int, panel: bool) -> None:
-    """Mount the page's early cards: `cards` (event_id -> `card_html`) of the events drawn one
-    by one; `panel`: whether the page keeps a selection panel for them to stand in for."""
-    _CARDS(
-        key=KEY,
-        data={"cards": dict(cards), "max_cards": max_cards, "panel": panel},
-    )
+def packed(cards: Mapping[str, str]) -> str:
+    """`cards` as the page gets them: JSON, deflated (zlib), in base64. Cards repeat their
+    markup and labels, so packed they are a fraction of their JSON (docs/performance.md);
+    the browser unpacks them once per view."""
+    return base64.b64encode(zlib.compress(json.dumps(dict(cards)).encode(), 6)).decode("ascii")
+
+
+def early_cards(cards: str, *, max_cards: int, panel: bool) -> None:
+    """Mount the page's early cards: `cards` (`packed`: event_id -> `card_html`) of the events
+    drawn one by one; `panel`: whether the page keeps a selection panel for them to stand in for."""
+    _CARDS(key=KEY, data={"cards": cards, "max_cards": max_cards, "panel": panel})
