@@ -347,13 +347,19 @@ NAMES = (
     "click a point: card + highlight",
     "click a point: timeline highlighted",
     "click a point: card visible",
+    "click a point: card and every chart faded",
     "story: next step",
     "back button",
 )
 TYPES = ["missile_strike", "meeting", "statement", "drone_attack"]
 HIGHLIGHT, CARD = "click a point: timeline highlighted", "click a point: card visible"
-"""The same click, to the timeline's first redraw (the highlight), and to its card in the
-panel, rather than to the last chart redrawn."""
+"""The same click, to the timeline's first redraw (the highlight), and to its card (the one
+the page draws at the click, or the panel's), rather than to the last chart redrawn."""
+SEEN = "click a point: card and every chart faded"
+"""The same click, to the later of its card and each chart's first redraw (its fade): when the
+analyst sees the whole answer, before the server's rerun confirms it."""
+CARD_JS = "[class*=st-key-card-], .tl-early-card"
+"""A card on screen: the selection panel's, or the one the page draws at the click (`early_cards`)."""
 
 
 def interactions(
@@ -419,7 +425,7 @@ def interactions(
         def click(p) -> None:
             p.mouse.click(spot["x"], spot["y"])
 
-        page.evaluate("() => { window.__probe.watch = '[class*=st-key-card-]'; }")
+        page.evaluate(f"() => {{ window.__probe.watch = {CARD_JS!r}; }}")
         measure(page, pid, cases["click a point: card + highlight"], click)
         cases["click a point: card + highlight"].floor.append(floor.answers("event_id = 'x'"))
         # When the timeline first showed the highlight: its first redraw after the click.
@@ -431,6 +437,12 @@ def interactions(
         if found and cases["click a point: card + highlight"].wall:
             cases[CARD].wall.append(found / 1000)
             cases[CARD].cpu.append(float("nan"))
+            faded = {}
+            for chart, ms in page.evaluate("() => window.__probe.charts"):
+                faded.setdefault(chart, ms)
+            if len(faded) >= 3:  # the timeline, the counts chart and the map
+                cases[SEEN].wall.append(max(found, *faded.values()) / 1000)
+                cases[SEEN].cpu.append(float("nan"))
 
     if bundled:  # a story's next step
         open_view(page, f"{url}/?story=seed-article&step={1 + n % 6}")

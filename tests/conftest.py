@@ -257,7 +257,8 @@ def shown_charts(at) -> list[dict]:
 
     from timeline.ui.components.plotly_chart import as_drawn
 
-    shown = [as_drawn(json.loads(component.proto.json)) for component in at.get("bidi_component")]
+    sent = [json.loads(component.proto.json) for component in at.get("bidi_component")]
+    shown = [as_drawn(data) for data in sent if "figure" in data]  # not the early cards (`early_cards`)
     return shown + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 

@@ -13,9 +13,11 @@ from html import escape
 import pandas as pd
 
 from timeline.domain import taxonomy
-from timeline.domain.schema import Col, IncidentCol
+from timeline.domain.schema import ARROW_SCHEMA, Col, IncidentCol
 from timeline.formatting import country_name, format_count, row_dates
 
+CARD_COLUMNS = [Col(name) for name in ARROW_SCHEMA.names]
+"""What `card_html` reads of an event: the whole row (its summary and every source too)."""
 WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
 
 
@@ -88,7 +90,7 @@ CARD_CSS = """
 .tl-dot{width:12px;height:12px;border-radius:50%;display:inline-block}
 .tl-title{font-weight:600;font-size:1.05rem;margin:.2rem 0}
 .tl-when,.tl-id{font-size:.8rem;opacity:.7}
-.tl-facts{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.5rem 0;font-size:.9rem}
+.tl-facts{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.5rem 0;padding-left:2rem;font-size:.9rem}
 .tl-facts dt{font-weight:600}.tl-facts dd{margin:0}
 .tl-summary{margin:.4rem 0;font-size:.92rem}
 .tl-source{font-size:.88rem;margin:.3rem 0}
@@ -131,3 +133,12 @@ def reports_html(reports: pd.DataFrame, source_name: Callable[[object], str] = s
         f'<div class="tl-reports"><div class="tl-when">One incident, {len(rows)} reports{said}</div>'
         f"<ul>{''.join(items)}</ul></div>"
     )
+
+
+def cards_by_id(rows: pd.DataFrame) -> dict[str, str]:
+    """Each event's `card_html`, by event_id: sent with a view's drawn events so the page can
+    show a clicked event's card at the click (`ui/components/early_cards.js`), the same card
+    the selection panel then shows (one definition of what a card says)."""
+    # Records, not `iterrows`' Series: the same lookups and the same cards, a third of the CPU
+    # (0.06 against 0.21 s for 456 cards).
+    return {str(row[Col.EVENT_ID]): card_html(row) for row in rows.to_dict("records")}

@@ -164,3 +164,44 @@ def test_a_missing_dataset_is_a_message_not_a_traceback(page, missing_url: str):
     assert "nowhere/events.parquet: no such dataset file" in text and "--create" in text
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Traceback" not in page.locator('[data-testid="stApp"]').inner_text()
+
+
+def test_a_clicked_cards_markup_is_text_before_and_after_the_server_answers(page, hostile_url: str):
+    """The card the page draws at a click (`early_cards`) shows a hostile title as its
+    characters, as the panel's card does; and whatever HTML reached it, nothing in it runs
+    or loads, and only http(s) addresses are links."""
+    from e2e.test_analysis import release
+    from e2e.test_early_cards import EARLY, click_held
+
+    spot, hold = click_held(page, f"{hostile_url}/?q=onerror")
+    assert spot["id"] == "hostile-markup"
+    early = page.locator(EARLY)
+    assert "<img src=x onerror=alert(1)> **bold**" in early.inner_text()
+    assert early.locator("img, script, strong, b").count() == 0
+    links = hrefs(early)
+    assert "https://example.org/real-source" in links and all(
+        h.startswith("https://example.org/") for h in links
+    )
+    # HTML no escaping made inert (as if the server's were): tags become text, a script link text
+    page.evaluate(
+        """() => { const c = document.querySelector('.tl-cards').__tl.cards;
+        c['hostile-markup'] = '<div class="tl-title" onclick="window.__ran=1">Title</div>'
+          + '<img src=x onerror="window.__ran=1"><script>window.__ran=1</script>'
+          + '<a href="javascript:window.__ran=1">source</a> <a href="data:text/html,x">other</a>'
+          + '<span class="tl-dot" style="background:url(https://evil.example/x)"></span>';
+        window.dispatchEvent(new CustomEvent('tl-charts-card', {detail: ['hostile-markup', 'x']})); }"""
+    )
+    # 'x' has no card sent: the page leaves that pick to the server
+    assert early.locator(".tl-early-card").count() == 1
+    page.evaluate(
+        "() => window.dispatchEvent(new CustomEvent('tl-charts-card', {detail: ['hostile-markup']}))"
+    )
+    hostile = page.locator(f"{EARLY} .tl-early-card")
+    hostile.locator(".tl-title").click()
+    assert "Title" in hostile.inner_text() and "source" in hostile.inner_text()
+    assert hostile.locator("img, script, a, [onclick], [style]").count() == 0
+    assert page.evaluate("() => window.__ran") is None
+    release(hold)
+    page.locator(".st-key-card-hostile-markup").wait_for(timeout=30_000)
+    assert page.locator('a[href*="evil.example"], a[href^="javascript"]').count() == 0
+    assert page.errors == []

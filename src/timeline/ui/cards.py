@@ -10,11 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from timeline import view
-from timeline.cards import CARD_CSS, card_html
+from timeline.cards import CARD_COLUMNS, CARD_CSS, card_html, cards_by_id
 from timeline.domain.schema import Col
-from timeline.engine import Engine
+from timeline.engine import MAX_EVENTS, Engine
 from timeline.table import HEADERS, MAX_TABLE_ROWS, table_frame
 from timeline.ui import incidents, state
+from timeline.ui.components.early_cards import early_cards, packed
 from timeline.ui.editor.nav import card_footer
 from timeline.ui.safe import inert
 from timeline.view import View
@@ -37,6 +38,18 @@ def render_cards(engine: Engine, v: View, ids: list[str]) -> None:
             st.html(card_html(rows.loc[event_id]))
             incidents.card_reports(engine, event_id)  # the other reports of its incident
             card_footer(event_id)  # last changed (n changes); Edit and history for editors
+
+
+def drawn_cards(engine: Engine, v: View, matched: int, panel: bool) -> None:
+    """The cards of the events the charts draw one by one (none above `MAX_EVENTS`), sent once
+    per view so a click shows its card at once (`early_cards`); kept with the view's answers."""
+    cards = packed({})
+    if panel and 0 < matched <= MAX_EVENTS:
+        cards = engine.backend.remember(
+            (engine.source.key, "cards", v.values),
+            lambda: packed(cards_by_id(engine.events(v, columns=CARD_COLUMNS))),
+        )
+    early_cards(cards, max_cards=MAX_CARDS, panel=panel)
 
 
 PANEL_KEY = "selection-panel"

@@ -374,6 +374,8 @@ def main() -> None:
         st.subheader("Events")
         _table(engine, live, match.count, phone)
         export_panel.render(engine, lambda: live.view, match)
+        # After the charts and the table, which it does not delay: a click's card at once.
+        cards.drawn_cards(engine, v, match.count, panel=kept)
     if selected and not match.count:
         cards.panel_styles()
         cards.selection_panel(engine, v, selected)

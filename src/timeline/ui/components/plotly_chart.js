@@ -7,6 +7,7 @@
 // HTML from data is written here.
 
 const PICK = "tl-charts-pick";  // a window event: events picked on one chart, for all of them
+const CARD = "tl-charts-card";  // the same, for their cards (early_cards.js), sent before any fade
 
 const TYPED = {f8: Float64Array, f4: Float32Array, i4: Int32Array, i2: Int16Array, i1: Int8Array,
                u4: Uint32Array, u2: Uint16Array, u1: Uint8Array};
@@ -276,6 +277,7 @@ export default function (component) {
     if (said === kept.last && now - kept.lastAt < 500) return;  // a click is also a selection
     kept.last = said; kept.lastAt = now;
     kept.trigger("select", picked);  // Python first: the card's round trip starts now
+    window.dispatchEvent(new CustomEvent(CARD, {detail: picked}));  // their cards at once (early_cards.js)
     // This chart, then, once the browser has painted it, every other chart of the page, each
     // in a task of its own (after the one that sends the pick).
     const fade = () => {
