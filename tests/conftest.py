@@ -262,6 +262,22 @@ def shown_charts(at) -> list[dict]:
     return shown + [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def parts_read(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[int]:
+    """How many parts each call of `module.name` (a narrowing that returns its files, or None)
+    left to read: a spy for the tests that check a question read fewer parts."""
+    seen: list[int] = []
+    real = getattr(module, name)
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)
+        if found is not None:
+            seen.append(len(found.files))
+        return found
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
 def engine_on(path: Path):
     """The DuckDB engine on a dataset file or folder, as the dashboard opens it."""
     from timeline.engine import open_engine

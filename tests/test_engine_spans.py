@@ -13,7 +13,7 @@ from timeline import view
 from timeline.engine import spans
 from timeline.storage import parts
 
-from conftest import engine_on, view_of
+from conftest import engine_on, parts_read, view_of
 
 made, folder = rolled.made, rolled.folder  # the same folder of parts, read from its files
 answers, assert_same = rolled.answers, rolled.assert_same
@@ -30,17 +30,7 @@ DATED = [
 @pytest.fixture
 def narrowed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many parts each narrowed question read."""
-    seen: list[int] = []
-    real = spans.within
-
-    def spy(runner, source, start, end):
-        found = real(runner, source, start, end)
-        if found is not None:
-            seen.append(len(found.files))
-        return found
-
-    monkeypatch.setattr(spans, "within", spy)
-    return seen
+    return parts_read(monkeypatch, spans, "within")
 
 
 @pytest.mark.parametrize("params", DATED, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))

@@ -20,7 +20,7 @@ from timeline.engine import words
 from timeline.storage import parts, store, words as stored
 from timeline.storage.store import read_schema_table
 
-from conftest import CURATED, frame, make_row
+from conftest import CURATED, frame, make_row, parts_read
 
 TEXTS = [
     ("Атака дронів на Київ", "Шахеди над КИЄВОМ уночі.", "Київ"),
@@ -79,17 +79,7 @@ def indexed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def narrowed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many parts each scan narrowed by the word index read."""
-    seen: list[int] = []
-    real = words.narrowed
-
-    def spy(runner, source, v, within=None):
-        found = real(runner, source, v, within)
-        if found is not None:
-            seen.append(len(found.files))
-        return found
-
-    monkeypatch.setattr(words, "narrowed", spy)
-    return seen
+    return parts_read(monkeypatch, words, "narrowed")
 
 
 def unindexed(monkeypatch: pytest.MonkeyPatch, root: Path, params: dict) -> dict[str, object]:
