@@ -13,7 +13,7 @@ import pytest
 
 from timeline.ui.components import plotly_chart, plotly_js
 
-from conftest import run_app
+from conftest import run_app, shown_charts
 
 HEAVY = ("pandas", "pyarrow", "duckdb", "ibis", "sqlglot", "numpy")
 """What the dashboard imports for its first chart (2-5 CPU s on a new server)."""
@@ -25,7 +25,7 @@ def test_the_page_asks_for_plotly_js_before_anything_else(monkeypatch: pytest.Mo
     assert f'script.src = "{plotly_js.plotly_url()}"' in first
     assert "window.__tlPlotly" in first
     # the charts are drawn, from the plotly.js that script loads
-    assert len(at.get("bidi_component")) == 3 and not at.exception
+    assert len(shown_charts(at)) == 3 and not at.exception
     assert plotly_chart.payload(_figure(), (), (), {})["plotly"] == plotly_js.plotly_url()
 
 
