@@ -15,7 +15,7 @@ import pytest
 
 from timeline import synth
 from timeline.domain.schema import Col, from_arrow
-from timeline.engine import backend, open_engine, queries, rollups
+from timeline.engine import backend, queries, rollups
 from timeline.storage import parts, rollups as stored, store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of
@@ -246,30 +246,6 @@ def test_a_held_datasets_answers_from_rollups_are_its_tables(held, used, monkeyp
     if params in ANSWERED:
         assert {"days", "outlets"} <= set(used)
     assert_same(ours, scanned(monkeypatch, held, params))
-
-
-def test_the_pages_first_views_of_a_held_dataset_do_not_wait_for_its_copy(held, monkeypatch):
-    """The page's engine (`hold_behind`): the first views of a dataset held with more than
-    `KEEP_HELD` rows (1 M events) are answered without copying it into memory first (from its
-    rollups and files), the copy is made in a thread of its own once the page asks, and every
-    answer is the same before and after it."""
-    import time
-
-    backend("duckdb").release()
-    monkeypatch.setitem(globals(), "engine_on", lambda root: open_engine(root, "duckdb", hold_behind=True))
-    views = [{}, {"country": "UKR"}, {"type": "drone_attack", "lanes": "country"}, {"q": "d.c."}]
-    first = [answers(held, params) for params in views]
-    engine = engine_on(held)
-    with engine.backend.session():
-        assert engine.backend.held(engine.source.key) is None, "a first view waited for the copy"
-    engine.hold_behind()
-    deadline = time.monotonic() + 120
-    while engine.backend.behind and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with engine.backend.session():
-        assert engine.backend.held(engine.source.key) is not None, "the copy was not made"
-    for params, found in zip(views, first, strict=True):
-        assert_same(answers(held, params), found)
 
 
 def test_a_held_datasets_rollup_questions_are_compiled_once(held, used):

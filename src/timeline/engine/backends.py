@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import logging
 import os
 import secrets
 import sys
@@ -30,8 +29,6 @@ import pyarrow as pa
 from timeline.domain.schema import ARROW_SCHEMA, DERIVED_COLUMNS
 from timeline.engine import compilers
 from timeline.storage import datasets, store
-
-_log = logging.getLogger(__name__)
 
 compilers.lean()  # before Ibis imports a backend: its compilers one at a time, not all twenty
 
@@ -230,10 +227,6 @@ class Backend:
         in-memory tables, once, and return it there; None where the engine does not (Spark)."""
         return None
 
-    def hold_behind(self, key: tuple[str, str], make: Callable[[], ir.Table]) -> None:
-        """`hold(key, make())` in a thread of its own, once: nothing where the engine does not
-        hold (Spark)."""
-
     def held(self, key: tuple[str, str]) -> ir.Table | None:
         """The in-memory copy of a dataset version, if there is one."""
         return None
@@ -292,10 +285,6 @@ class DuckDBBackend(Backend):
         self.small: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.view_tables: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
         self.hold_lock = threading.Lock()
-        self.making = threading.Lock()
-        """Held while a dataset's copy is made (`hold`): one copy at a time."""
-        self.behind: set[tuple[str, str]] = set()
-        """The versions being held by `hold_behind`'s thread."""
         self.shapes: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
         self.filters: OrderedDict[ops.Node, str] = OrderedDict()
         """The SQL of the views last filtered on a held dataset (`_filtered_sql`)."""
@@ -475,44 +464,11 @@ class DuckDBBackend(Backend):
     def hold(self, key: tuple[str, str], expr: ir.Table) -> ir.Table | None:
         if not self.current(key):
             return None  # a rerun that began before the data changed reads the files
-        # One copy per version, even when two sessions (or the copy made behind a page) ask at
-        # once; made outside `hold_lock`, so that a question asking `held` meanwhile reads the
-        # files rather than waiting for the copy (seconds at 1 M rows).
-        with self.making:
-            if self.held(key) is None:
+        with self.hold_lock:  # one copy per version, even when two sessions ask at once
+            if key not in self.holding:
                 self.queries += 1
-                name = f"held_{secrets.token_hex(6)}"
-                con = self._current()
-                self.bound[(id(con), name)] = con.create_table(name, obj=expr)
-                with self.hold_lock:
-                    self.holding[key] = name
-                    old = [
-                        self.holding.popitem(last=False)[1] for _ in range(len(self.holding) - HELD_VERSIONS)
-                    ]
-                self._drop_tables(old)
+            self._in_memory(self.holding, key, "held", expr, HELD_VERSIONS)
         return self.held(key)
-
-    def hold_behind(self, key: tuple[str, str], make: Callable[[], ir.Table]) -> None:
-        """Hold the dataset in a thread of its own, once per version, on that thread's own
-        cursor (`make` builds the table there). Until it is held its questions read the files;
-        a copy that fails is made by a later call. At the sessions' priority: at nice 10 on a
-        loaded machine the copy was not made for minutes, and every click read the files."""
-        with self.hold_lock:
-            if key in self.holding or key in self.behind:
-                return
-            self.behind.add(key)
-
-        def run() -> None:
-            try:
-                with self.session():
-                    self.hold(key, make())
-            except Exception as err:  # the files still answer; the next page's run tries again
-                _log.warning("holding %s in memory failed: %s", key[0], err)
-            finally:
-                with self.hold_lock:
-                    self.behind.discard(key)
-
-        threading.Thread(target=run, name="timeline-hold-behind", daemon=True).start()
 
     def held(self, key: tuple[str, str]) -> ir.Table | None:
         with self.hold_lock:

@@ -123,13 +123,9 @@ class Engine:
     """The queries of one dataset version on one backend. Cheap to make: open one per
     rerun with `open_engine`; what is worth keeping (the summary) is cached per version."""
 
-    def __init__(self, source: Source, runner: Backend, hold_behind: bool = False):
+    def __init__(self, source: Source, runner: Backend):
         self.source = source
         self.backend = runner
-        self.behind = hold_behind
-        """A dataset held in memory with more than `KEEP_HELD` rows is held by `hold_behind`
-        (the page's, once it is drawn), not by the first question that needs it: its rollups
-        answer the first view, its files the rest until it is held."""
 
     # --- tables ----------------------------------------------------------------------------
 
@@ -139,20 +135,11 @@ class Engine:
         held = self.backend.held(self.source.key)
         if held is not None:
             return held
-        rows = _file_rows(self.source, self.backend)
-        if rows <= HOLD_ROWS and not (self.behind and rows > KEEP_HELD):
+        if _file_rows(self.source, self.backend) <= HOLD_ROWS:
             held = self.backend.hold(self.source.key, self._scan())
             if held is not None:
                 return held
         return self._scan()
-
-    def hold_behind(self) -> None:
-        """Start holding a dataset of more than `KEEP_HELD` rows in a thread of its own (the
-        page calls this once drawn): at 1 M rows the copy cost the first chart 2 CPU s when
-        the table's first question made it (docs/performance.md, cold26)."""
-        rows = _file_rows(self.source, self.backend)
-        if self.behind and KEEP_HELD < rows <= HOLD_ROWS and self.backend.held(self.source.key) is None:
-            self.backend.hold_behind(self.source.key, self._scan)
 
     def table(self) -> ir.Table:
         """The whole dataset version as every view method reads it (derived and incident
@@ -744,9 +731,9 @@ def _file_rows(source: Source, runner: Backend) -> int:
     return runner.remember((source.key, "file_rows"), count)
 
 
-def open_engine(path: Path, engine: str | None = None, *, hold_behind: bool = False) -> Engine:
+def open_engine(path: Path, engine: str | None = None) -> Engine:
     """An engine on the dataset at `path` as it is now (its current version); what the backend
-    kept for the versions before is dropped. `hold_behind`: see `Engine.behind`."""
+    kept for the versions before is dropped."""
     runner, source = backend(engine), versioned(open_source(path))
     runner.adopt(source)
-    return Engine(source, runner, hold_behind)
+    return Engine(source, runner)

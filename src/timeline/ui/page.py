@@ -56,7 +56,7 @@ def load_engine(path: Path) -> Engine:
                 f"(run `timeline validate` on it):\n{bullets(problems, limit=12)}",
                 icon=":material/report:",
             )
-        return open_engine(shown, hold_behind=True)  # held once the page is drawn (`main`'s end)
+        return open_engine(shown)
     except (store.DatasetError, EngineError, OSError) as err:
         reason = describe_os_error(err) if isinstance(err, OSError) else str(err)
         st.error(
@@ -388,4 +388,3 @@ def main() -> None:
         f"The data covers {inert(day_range(summary.first_day, summary.last_day))}."
     )
     state.write_url(story_ui.url_view(active, state.current_view(summary)))
-    engine.hold_behind()  # 1 M events: copied into memory beside the page, not before its first chart
