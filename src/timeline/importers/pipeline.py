@@ -20,7 +20,6 @@ import ctypes
 import functools
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ import pyarrow.compute as pc
 
 from timeline.domain.arrowtext import byte_sizes, maybe_padded
 from timeline.domain.schema import Col, empty_frame, to_arrow
-from timeline.importers.base import DEFAULT_CHUNK_ROWS, Format, Mapped, Options
+from timeline.importers.base import DEFAULT_CHUNK_ROWS, Format, Options
 from timeline.importers.dateorder import FileOrder
 from timeline.importers.encodings import detect_encoding
 from timeline.importers.fields import DateOrder
@@ -175,49 +174,32 @@ def run(
         options = replace(options, date_order=DateOrder(date_format=options.date_format))
         say(f"{path.name}: {options.date_order.describe()}")
     dates = FileOrder(fmt, path, lambda: chunks(fmt, path, chunk_rows, lambda _r, _s: None, encoding))
-    suffix = options.on_duplicate_id == "suffix"
     pieces = read_ahead(lambda told: _prepared(fmt, chunks(fmt, path, chunk_rows, told, encoding)), progress)
-    mapper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timeline-map")
-    pending: _Mapping | None = None
-
-    def finish(step: _Mapping) -> None:
-        """Chunk by chunk, in order: its mapping awaited, its rows checked and kept, its
-        rejections written, as when it was mapped here."""
-        ready, refused = step.ready, step.refused
-        if step.mapping is not None:
-            result = step.mapping.result()  # a mapping's error is raised here, in order
-            kept = _accept(fmt, ready, result, foreign, now, seen, refused, outcome, suffix)
-            _keep(kept, outcome, spill, tables)
-        _refuse(outcome, rejects, refused, ready.originals)
-
-    try:
-        with contextlib.closing(pieces):  # on an error, the reader's thread and file are closed
-            while True:
-                try:
-                    ready = next(pieces, None)
-                    if ready is None:
-                        break
-                    refused: list[pd.DataFrame] = []
-                    options = _seen(fmt, path, ready, options, dates, refused, outcome, say)
-                    mapping = mapper.submit(fmt.map, ready.blanked, options) if len(ready.chunk) else None
-                except BaseException:
-                    if pending is not None:
-                        finish(pending)  # the chunk before is done first, as without the mapping thread
-                    raise
-                if pending is not None:
-                    finish(pending)
-                    pending = None
-                    if return_memory:
-                        _return_freed_memory()  # the finished chunk's frames freed (its pages returned)
-                pending = _Mapping(ready, refused, mapping)
-                del ready, refused, mapping
-            if pending is not None:
-                finish(pending)
-                pending = None
-                if return_memory:
-                    _return_freed_memory()
-    finally:
-        mapper.shutdown(wait=True, cancel_futures=True)
+    with contextlib.closing(pieces):  # on an error, the reader's thread and file are closed
+        for ready in pieces:
+            piece, chunk, originals = ready.piece, ready.chunk, ready.originals
+            refused: list[pd.DataFrame] = []
+            if piece.malformed is not None and len(piece.malformed):
+                refused.append(reasons_frame(piece.malformed.index, MALFORMED, piece.reasons))
+            outcome.read += len(originals)
+            if ready.hxl:
+                outcome.skipped[HXL_SKIP] += 1
+                say(
+                    f"{path.name}: row 1 holds HXL hashtags ({short(', '.join(piece.rows.loc[1].head(3)))}...); skipped"
+                )
+            if len(chunk) and fmt.date_columns and not options.date_format:
+                order = dates.see(chunk, options.date_order)
+                if order is not None:
+                    options = replace(options, date_order=order)
+                    say(f"{path.name}: {order.describe()}; --date-format overrides")
+            if len(chunk):
+                _keep(
+                    _accept(fmt, ready, options, foreign, now, seen, refused, outcome), outcome, spill, tables
+                )
+            _refuse(outcome, rejects, refused, originals)
+            del piece, chunk, originals, ready, refused  # the chunk's frames freed (their pages returned)
+            if return_memory:
+                _return_freed_memory()
     if tables:
         outcome.rows = store.frame_from_table(pa.concat_tables(tables))
     return outcome
@@ -231,46 +213,6 @@ def _keep(
         outcome.count += len(accepted)
         table = to_arrow(accepted.reset_index(drop=True))
         spill(table) if spill is not None else tables.append(table)
-
-
-def _seen(
-    fmt: Format,
-    path: Path,
-    ready: _Ready,
-    options: Options,
-    dates: FileOrder,
-    refused: list[pd.DataFrame],
-    outcome: Outcome,
-    say: Callable[[str], None],
-) -> Options:
-    """What a chunk tells before it is mapped, in file order: its malformed rows (to
-    `refused`), its rows read, an HXL tag row, the file's date order (the options to map it
-    with, returned)."""
-    piece = ready.piece
-    if piece.malformed is not None and len(piece.malformed):
-        refused.append(reasons_frame(piece.malformed.index, MALFORMED, piece.reasons))
-    outcome.read += len(ready.originals)
-    if ready.hxl:
-        outcome.skipped[HXL_SKIP] += 1
-        say(
-            f"{path.name}: row 1 holds HXL hashtags ({short(', '.join(piece.rows.loc[1].head(3)))}...); skipped"
-        )
-    if len(ready.chunk) and fmt.date_columns and not options.date_format:
-        order = dates.see(ready.chunk, options.date_order)
-        if order is not None:
-            options = replace(options, date_order=order)
-            say(f"{path.name}: {order.describe()}; --date-format overrides")
-    return options
-
-
-@dataclass
-class _Mapping:
-    """A chunk whose mapping runs on the mapping thread while the chunk before is checked."""
-
-    ready: _Ready
-    refused: list[pd.DataFrame]
-    mapping: Future[Mapped] | None
-    """`fmt.map` of the chunk's rows, placeholders blank; None when it has none."""
 
 
 @functools.cache
@@ -334,18 +276,18 @@ def _prepared(fmt: Format, pieces: Iterator[Piece]) -> Iterator[_Ready]:
 def _accept(
     fmt: Format,
     ready: _Ready,
-    result: Mapped,
+    options: Options,
     foreign: frozenset[str],
     now: datetime,
     seen: SeenIds,
     refused: list[pd.DataFrame],
     outcome: Outcome,
-    suffix: bool,
 ) -> pd.DataFrame:
-    """Keep a chunk's valid rows (`result`, its mapping), one per id and none of another
-    dataset's ids; rejections go to `refused`, rows left out on purpose to `outcome.skipped`."""
-    assert ready.prints is not None  # a chunk with rows
+    """Map a chunk and keep its valid rows, one per id and none of another dataset's ids;
+    rejections go to `refused`, rows left out on purpose to `outcome.skipped`."""
+    assert ready.blanked is not None and ready.prints is not None  # a chunk with rows
     originals = ready.originals
+    result = fmt.map(ready.blanked, options)
     if result.skipped:
         outcome.skipped[result.skipped_label] += result.skipped
     outcome.skipped.update(result.also_skipped)
@@ -358,4 +300,4 @@ def _accept(
                                      "event_id of another dataset: " + ids[taken]
                                      + " is already in the target from another dataset"))  # fmt: skip
     return accept_first_valid(rows[~taken] if taken.any() else rows, now, fmt.name, refused, seen, originals,
-                              ready.prints, suffix, outcome.renamed)  # fmt: skip
+                              ready.prints, options.on_duplicate_id == "suffix", outcome.renamed)  # fmt: skip
