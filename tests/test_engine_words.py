@@ -102,7 +102,7 @@ def test_the_index_finds_exactly_the_rows_the_scan_finds(made, query):
         expected_rows = [i for i, hit in enumerate(expected.to_pylist()) if hit]
         if not all(stored.indexable(w) for w in wanted):
             continue  # the engine scans these (below)
-        found = words.candidates(stored.path_of(made, part.path, "vocab"), wanted)
+        found = words.vocabulary(stored.path_of(made, part.path, "vocab")).holding(wanted)
         assert (found.tolist() if found is not None else []) == expected_rows, part.path
 
 

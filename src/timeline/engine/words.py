@@ -130,13 +130,6 @@ def _rollup(path: str, inode: int, mtime_ns: int, size: int) -> pa.Table:
     return pq.ParquetFile(path).read(use_threads=False)
 
 
-def candidates(
-    vocab_path: Path | str, wanted: tuple[str, ...], part_rows: int | None = None
-) -> np.ndarray | None:
-    """The part's rows holding every word (`Vocabulary.holding`) from its vocabulary file."""
-    return vocabulary(vocab_path, part_rows).holding(wanted)
-
-
 def matches(runner: Backend, source: Source, wanted: tuple[str, ...]) -> dict[int, np.ndarray] | None:
     """The rows holding every word of `wanted`, by part (its place in `source.files`; parts
     holding none left out), found once per (version, words); None when the index cannot
