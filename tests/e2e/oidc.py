@@ -104,4 +104,7 @@ def sign_in(page, app: str, provider: str, sub: str) -> None:
     page.wait_for_url(re.compile(re.escape(app) + r"/(\?.*)?$"), timeout=30_000)
     wait_for_app(page)
     page.goto(f"{app}/editor")
+    # the page's frame can say "not running" before its script has run once: wait for the
+    # account line's Sign out button, then for that run to end
+    page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
     wait_for_app(page)
