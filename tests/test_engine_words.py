@@ -197,6 +197,20 @@ def test_an_index_not_made_from_its_part_is_never_read(folder, indexed, monkeypa
     assert indexed == []
 
 
+def test_the_files_kept_for_searches_are_bounded_in_bytes_and_read_again_once_pushed_out(folder, indexed):
+    """A long session's compacts leave the removed parts' rollups in the per-process cache:
+    it is bounded by their bytes (`KEPT_BYTES`), not by a number of files, and a file pushed
+    out is read again with the same answers."""
+    kept = words._rollup.cache
+    kept.clear()
+    first = answers(folder, {"q": "drone kyiv"})
+    assert "days" in indexed
+    assert 0 < kept.currsize == sum(t.nbytes for t in kept.values()) <= kept.maxsize == words.KEPT_BYTES
+    kept.clear()
+    assert_same(answers(folder, {"q": "drone kyiv"}), first)
+    assert kept.currsize > 0  # read again
+
+
 @pytest.mark.parametrize("query", ["DRONE kyiv", "КИЇВ"])
 def test_a_search_on_merged_rollups_reads_each_parts_own(folder, indexed, monkeypatch, query):
     """After `timeline compact` merges the rollups (one file per kind), a text view is still
