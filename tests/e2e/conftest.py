@@ -13,8 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,14 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # one renderer process for all of a context's pages on 127.0.0.1 (whatever the port): with
+    # `contexts`' pooled contexts a new page then finds Streamlit's bundle and plotly.js already
+    # compiled in that process, about half of Chromium's CPU per page load (docs/performance.md)
+    "--process-per-site",
 ]
+KEEPER = "http://127.0.0.1:1/keeper"
+"""A blank page on the tests' site, answered by Playwright (no server): each pooled context
+keeps one open so that its renderer process, and what it compiled, outlives each test's page."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -95,6 +103,62 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.wait(timeout=20)
 
 
+class ContextPool:
+    """`browser.new_context` for the tests: a context of the same options that an earlier test
+    closed, emptied, instead of a new one. A new context starts a new renderer process that
+    downloads and compiles the page's scripts again (5-10 CPU s of Chromium per page load);
+    a pooled one keeps its process alive with a `KEEPER` page. What a test could see of
+    another is emptied when it closes its context: its pages are closed (each test gets new
+    ones, so a new Streamlit session and sessionStorage), and its cookies, permissions and
+    every origin's storage cleared; a context that still holds any is closed for good."""
+
+    def __init__(self, new_context: Callable[..., Any]) -> None:
+        self.new_context = new_context
+        self.idle: dict[str, list[Any]] = {}
+
+    def open(self, **options: Any) -> Any:
+        key = repr(sorted(options.items()))
+        if self.idle.get(key):
+            return self.idle[key].pop()
+        context = self.new_context(**options)
+        keeper = context.new_page()
+        keeper.route(KEEPER, lambda route: route.fulfill(body="<!doctype html>", content_type="text/html"))
+        keeper.goto(KEEPER)
+        close = context.close
+        context.close = functools.partial(self.release, context, keeper, key, close)
+        return context
+
+    def release(self, context: Any, keeper: Any, key: str, close: Callable[..., None], **_: Any) -> None:
+        for page in context.pages:
+            if page is not keeper:
+                page.close()
+        context.clear_cookies()
+        context.clear_permissions()
+        cdp = context.new_cdp_session(keeper)
+        for origin in {o["origin"] for o in context.storage_state(indexed_db=True)["origins"]}:
+            cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": STORAGE})
+        cdp.detach()
+        state = context.storage_state(indexed_db=True)
+        if state["cookies"] or state["origins"] or context.pages != [keeper]:
+            close()
+            return
+        self.idle.setdefault(key, []).append(context)
+
+
+STORAGE = "local_storage,indexeddb,cache_storage,service_workers,file_systems,websql"
+"""What `Storage.clearDataForOrigin` empties of an origin (not the HTTP cache: that is the point)."""
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """Notes on the test whether its setup or body failed, for the `page` fixture's screenshot."""
+    report = yield
+    if report.when in ("setup", "call") and report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     _require_browser()
@@ -106,7 +170,9 @@ def browser() -> Iterator[object]:
         # entrance animations, transitions and smooth scrolling, about a sixth less of
         # Chromium's CPU per page load (docs/performance.md); what a page shows once drawn is
         # the same (screenshots pixel-identical).
-        browser.new_context = functools.partial(browser.new_context, reduced_motion="reduce")
+        browser.new_context = functools.partial(
+            ContextPool(browser.new_context).open, reduced_motion="reduce"
+        )
         browser.new_page = functools.partial(browser.new_page, reduced_motion="reduce")
         yield browser
         browser.close()
@@ -114,12 +180,15 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, request: pytest.FixtureRequest):
+    """A new page, its errors in `page.errors`; a full-page screenshot in test-artifacts/ if
+    the test failed (taking one after every test cost a few tenths of a CPU s each)."""
     context = browser.new_context(viewport={"width": 1440, "height": 1800}, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.errors = errors
     yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    if request.node.stash.get(FAILED, False):
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()

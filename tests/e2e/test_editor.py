@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.browser import wait_for_app, wait_for_rerun
-from e2e.conftest import ARTIFACTS, _free_port, _require_browser, start_server
+from e2e.conftest import ARTIFACTS, FAILED, _free_port, _require_browser, start_server
 from e2e.oidc import authorize, run_oidc_provider, set_provider_user, sign_in, write_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,8 @@ def editor_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def tall_page(browser, request: pytest.FixtureRequest):
-    """A fresh browser (no cookies) tall enough to screenshot a whole form."""
+    """A fresh page (no cookies) tall enough to screenshot a whole form; screenshotted
+    whole if the test failed."""
     context = browser.new_context(viewport={"width": 1440, "height": 2300})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -71,7 +72,8 @@ def tall_page(browser, request: pytest.FixtureRequest):
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.errors = errors
     yield page
-    shot(page, request.node.name)
+    if request.node.stash.get(FAILED, False):
+        shot(page, request.node.name)
     context.close()
 
 
