@@ -174,7 +174,8 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     # on the dashboard at once, with its card
     page.goto(f"{app}/?q=Finland+closes&event={NEW_ID}")
     wait_for_app(page)
-    assert page.get_by_text(re.compile(r"1 of 91 events")).count() == 1
+    # awaited: the frame can be idle before the linked search's run has drawn its header
+    expect(page.get_by_text(re.compile(r"1 of 91 events"))).to_have_count(1, timeout=30_000)
     timeline = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
     # drawn as a week-long bar: the chart draws after the script run has ended, so wait for it
     timeline.locator(".barlayer .point").first.wait_for(timeout=30_000)
@@ -305,13 +306,17 @@ def test_no_write_without_a_session(tall_page, editor_app, monkeypatch):
     # a browser that never signed in, and one with a forged identity cookie
     page.goto(f"{app}/editor")
     wait_for_app(page)
-    assert main(page).get_by_role("button", name="Sign in").count() == 1
+    # the frame can say "not running" before the page's script has run once: wait for the
+    # button it draws, then for that run to end, before counting what else it drew
+    expect(main(page).get_by_role("button", name="Sign in")).to_have_count(1, timeout=30_000)
+    wait_for_app(page)
     assert main(page).get_by_role("textbox").count() == 0
     forged = json.dumps({"email": EDITOR, "is_logged_in": True, "origin": app})
     page.context.add_cookies([{"name": "_streamlit_user", "value": forged, "url": app}])
     page.goto(f"{app}/editor")
     wait_for_app(page)
-    assert main(page).get_by_role("button", name="Sign in").count() == 1
+    expect(main(page).get_by_role("button", name="Sign in")).to_have_count(1, timeout=30_000)
+    wait_for_app(page)
     assert main(page).get_by_role("textbox").count() == 0
     # the write path called directly, outside any session
     from timeline.domain import entry

@@ -91,8 +91,12 @@ def points(page) -> set[str]:
     return {p["id"] for p in chart.evaluate(POINTS_JS)}
 
 
-def counts_annotations(page) -> list[str]:
+def counts_annotations(page, showing: str) -> list[str]:
+    """The counts chart's annotations once one reads `showing`: the chart is drawn in the page
+    after the run that sends it, and redrawn after a switch, so a read at once can see none or
+    the last view's."""
     chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(1)
+    chart.locator(".annotation-text", has_text=showing).first.wait_for(timeout=30_000)
     return chart.locator(".annotation-text").evaluate_all("nodes => nodes.map(n => n.textContent)")
 
 
@@ -117,7 +121,7 @@ def test_one_incident_per_night_and_the_switch_shows_both_reports(page, matched_
     assert header(page).startswith(f"{n} incidents ({2 * n} reports) of {rows} reports")
     shown = points(page)
     assert set(NIGHTS) <= shown and not set(af.values()) & shown  # each night once, by its curated report
-    notes = counts_annotations(page)
+    notes = counts_annotations(page, f"{night} launched by Russia")
     assert f"{night} launched by Russia" in notes and f"{2 * night} launched by Russia" not in notes
     shot(page, "incidents-one-per-night")
 
@@ -128,7 +132,8 @@ def test_one_incident_per_night_and_the_switch_shows_both_reports(page, matched_
     )
     shown = points(page)
     assert set(NIGHTS) | set(af.values()) <= shown  # both reports of each night
-    assert f"{2 * night} launched by Russia" in counts_annotations(page)  # added together, as said
+    notes = counts_annotations(page, f"{2 * night} launched by Russia")  # added together, as said
+    assert f"{2 * night} launched by Russia" in notes
     assert "reports=all" in page.url
     shot(page, "incidents-every-report")
     assert page.errors == []
