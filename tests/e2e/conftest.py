@@ -104,29 +104,43 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 class ContextPool:
-    """`browser.new_context` for the tests: a context of the same options that an earlier test
-    closed, emptied, instead of a new one. A new context starts a new renderer process that
-    downloads and compiles the page's scripts again (5-10 CPU s of Chromium per page load);
-    a pooled one keeps its process alive with a `KEEPER` page. What a test could see of
-    another is emptied when it closes its context: its pages are closed (each test gets new
-    ones, so a new Streamlit session and sessionStorage), and its cookies, permissions and
-    every origin's storage cleared; a context that still holds any is closed for good."""
+    """`browser.new_context` for the tests: a context of the same options (but its viewport)
+    that an earlier test closed, emptied, instead of a new one. A new context starts a new
+    renderer process that downloads and compiles the page's scripts again (5-10 CPU s of
+    Chromium per page load); a pooled one keeps its process alive with a `KEEPER` page, and
+    sizes each new page to the viewport asked for. What a test could see of another is
+    emptied when it closes its context: its pages are closed (each test gets new ones, so a
+    new Streamlit session and sessionStorage), and its cookies, permissions and every
+    origin's storage cleared; a context that still holds any is closed for good."""
 
     def __init__(self, new_context: Callable[..., Any]) -> None:
         self.new_context = new_context
         self.idle: dict[str, list[Any]] = {}
 
     def open(self, **options: Any) -> Any:
+        viewport = options.pop("viewport", DEFAULT_VIEWPORT)
         key = repr(sorted(options.items()))
         if self.idle.get(key):
-            return self.idle[key].pop()
-        context = self.new_context(**options)
-        keeper = context.new_page()
-        keeper.route(KEEPER, lambda route: route.fulfill(body="<!doctype html>", content_type="text/html"))
-        keeper.goto(KEEPER)
-        close = context.close
-        context.close = functools.partial(self.release, context, keeper, key, close)
+            context = self.idle[key].pop()
+        else:
+            context = self.new_context(viewport=viewport, **options)
+            keeper = context.new_page()
+            keeper.route(
+                KEEPER, lambda route: route.fulfill(body="<!doctype html>", content_type="text/html")
+            )
+            keeper.goto(KEEPER)
+            close, new_page = context.close, context.new_page
+            context.close = functools.partial(self.release, context, keeper, key, close)
+            context.new_page = functools.partial(self.new_page, context, new_page)
+        context.viewport_asked = viewport
         return context
+
+    @staticmethod
+    def new_page(context: Any, new_page: Callable[[], Any]) -> Any:
+        page = new_page()
+        if page.viewport_size != context.viewport_asked:
+            page.set_viewport_size(context.viewport_asked)
+        return page
 
     def release(self, context: Any, keeper: Any, key: str, close: Callable[..., None], **_: Any) -> None:
         for page in context.pages:
@@ -145,6 +159,8 @@ class ContextPool:
         self.idle.setdefault(key, []).append(context)
 
 
+DEFAULT_VIEWPORT = {"width": 1280, "height": 720}
+"""Playwright's, for a context asked for without one."""
 STORAGE = "local_storage,indexeddb,cache_storage,service_workers,file_systems,websql"
 """What `Storage.clearDataForOrigin` empties of an origin (not the HTTP cache: that is the point)."""
 FAILED = pytest.StashKey[bool]()
