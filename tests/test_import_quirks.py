@@ -93,9 +93,11 @@ def test_acled_placeholders_read_as_unknown(tmp_path: Path):
 def test_placeholders_padded_with_any_whitespace_are_blank_and_nothing_else_is():
     """The placeholder check trims and looks up only values that could be one; every value
     is blanked exactly where trimming and looking up all of them would (padding of Unicode
-    spaces, tabs and line breaks, placeholders inside longer text, long values)."""
+    spaces, tabs and line breaks, placeholders inside longer text, long values, short values
+    with a placeholder's size and first letter)."""
     pads = ["", " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\u0085", "\x0b"]
-    cores = [*sorted(PLACEHOLDERS), "NAN", "na", "N/A2", "-1", "NA NA", "Kyiv", "x" * 40, "é", "—", "NULLS"]
+    cores = [*sorted(PLACEHOLDERS), "NAN", "na", "N/A2", "-1", "NA NA", "Kyiv", "x" * 40, "é", "—", "NULLS",
+             "NB", "-x", "nul", "#", "#NA", "N", "2023", "8"]  # fmt: skip
     values = [f"{a}{core}{b}" for core in cores for a in pads for b in pads[:4]] + ["", "  NA" + " " * 30]
     chunk = pd.DataFrame(
         {"notes": pd.Series(values, dtype="str"), "iso": pd.Series(values[::-1], dtype="str")}
@@ -105,7 +107,7 @@ def test_placeholders_padded_with_any_whitespace_are_blank_and_nothing_else_is()
         trimmed = chunk[name].str.strip()
         expected = chunk[name].where(~trimmed.isin(PLACEHOLDERS - {""}), "")
         assert got[name].tolist() == expected.tolist()
-        assert (got[name] == "").sum() > len(values) // 3  # most padded placeholders were found
+        assert (got[name] == "").sum() > len(values) // 4  # the padded placeholders were found
 
 
 def test_a_count_too_large_for_any_number_is_rejected_not_a_crash(tmp_path: Path):
