@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from timeline.domain.errors import InputError
 from timeline.importers.base import Format
@@ -15,14 +16,19 @@ from timeline.importers.onepass import per_value, source_text
 from timeline.importers.reading import Piece
 
 
-def _numeric_parts(s: pd.Series) -> pd.DataFrame:
+def _numeric_parts(s: pd.Series) -> pd.DataFrame | None:
     """`fields.numeric_parts` (`a`, `b`) read once per distinct value (`onepass.per_value`,
     remembered across chunks): a file repeats a few thousand dates, and this runs on every
-    chunk of an import."""
-    parts = per_value(
-        source_text(s.to_frame(), s.name), lambda v: {k: numeric_parts(v)[k] for k in ("a", "b")}, _PARTS
+    chunk of an import. None when no value is all digits (ISO and spelled-out dates), told
+    from the distinct values without spreading them back to every row: on the thread that
+    checks the chunks, in file order."""
+    encoded = pc.dictionary_encode(source_text(s.to_frame(), s.name))
+    parts = per_value(encoded.dictionary, lambda v: {k: numeric_parts(v)[k] for k in ("a", "b")}, _PARTS)
+    if parts["a"].null_count == len(parts["a"]):
+        return None
+    return pd.DataFrame(
+        {k: parts[k].take(encoded.indices).to_numpy(zero_copy_only=False) for k in ("a", "b")}, index=s.index
     )
-    return pd.DataFrame({k: parts[k].to_numpy(zero_copy_only=False) for k in ("a", "b")}, index=s.index)
 
 
 _PARTS = ("dateorder", "numeric_parts")
@@ -38,8 +44,7 @@ def numeric_evidence(piece: Piece, columns: tuple[str, ...]) -> tuple[bool, dict
         if name not in piece.rows.columns:
             continue
         parts = _numeric_parts(piece.rows[name])
-        numeric = parts["a"].notna()
-        if not numeric.any():
+        if parts is None:
             continue
         any_numeric = True
         for order, shows in ((DAY_FIRST, (parts["a"] > 12) & (parts["b"] <= 12)),
@@ -54,9 +59,9 @@ def first_numeric(chunk: pd.DataFrame, columns: tuple[str, ...]) -> tuple[int, s
     """The first all-digit date of the chunk: (row, column, value)."""
     for name in columns:
         if name in chunk.columns:
-            numeric = _numeric_parts(chunk[name])["a"].notna()
-            if numeric.any():
-                row = int(numeric.idxmax())
+            parts = _numeric_parts(chunk[name])
+            if parts is not None:
+                row = int(parts["a"].notna().idxmax())
                 return row, name, str(chunk.at[row, name]).strip()
     raise AssertionError("no all-digit date in the chunk")
 
