@@ -262,8 +262,11 @@ export default function (component) {
       if (!exact && paintedLines(gd, ids, kept.data.fade) && calloutsRestyled(gd, layout)) return Promise.resolve(gd);
     }
     kept.drawn = kept.revision;
+    delete host.dataset.early;  // the page's early view (early_view.js) is replaced
     return window.Plotly.react(gd, traces, layout, kept.data.config);
   };
+  // Drawn again from its own figure (after the page drew an early view over it, early_view.js).
+  kept.redraw = () => { kept.drawn = null; return draw(kept.shown ? kept.shown.split("\n").filter(Boolean) : []); };
   // `at once`: a click answered at its pointerup fades this chart in the same task (the pick
   // is sent by Streamlit in a task of its own, which starts a rerender of the page that would
   // otherwise come before the highlight: 0.2 s under load); plotly's own events wait for
