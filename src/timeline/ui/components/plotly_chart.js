@@ -252,6 +252,11 @@ export default function (component) {
   // `paintedLines`, its call-outs by a relayout of their opacity); a new figure, or a chart
   // not as expected, is drawn again. `kept.painted`: the selection the timeline's lines show.
   const draw = (ids) => {
+    if (host.dataset.early) {  // the page's early view (early_view.js) is replaced
+      delete host.dataset.early;
+      gd.querySelectorAll(".tl-early-hidden").forEach((node) => { node.classList.remove("tl-early-hidden"); node.style.display = ""; });
+      kept.drawn = null;
+    }
     const timeline = kept.data.kind === "timeline";
     const exact = timeline && kept.exact === kept.revision;  // lines that could not be faded as drawn
     const {data: traces, layout} = faded(kept, ids, exact);
@@ -262,7 +267,6 @@ export default function (component) {
       if (!exact && paintedLines(gd, ids, kept.data.fade) && calloutsRestyled(gd, layout)) return Promise.resolve(gd);
     }
     kept.drawn = kept.revision;
-    delete host.dataset.early;  // the page's early view (early_view.js) is replaced
     return window.Plotly.react(gd, traces, layout, kept.data.config);
   };
   // Drawn again from its own figure (after the page drew an early view over it, early_view.js).
