@@ -10,6 +10,7 @@
 // number.
 
 const LATER = [["timeline_chart", "timeline"], ["counts_chart", "counts"]];  // drawn again by plotly
+const MAP = ["map_chart", "map"];  // its marks hidden where drawn, else drawn again too
 const HEADER = /^[\d,]+ of [\d,]+ events$/;
 const RESTORE_MS = 400;  // after a run that sent a chart nothing new, its own figure again
 
@@ -128,20 +129,23 @@ function countsOnly(figure, parts, shown) {
 // (plotly_chart.js shows them again). False when the map is not drawn as expected.
 const HIDDEN = "tl-early-hidden";
 function hiddenInPlace(gd, ids) {
-  let found = 0;
+  const marks = [];
   for (const group of gd.querySelectorAll(".scatterlayer .trace")) {
     const cd = group.__data__, trace = cd && cd[0] && cd[0].trace;
     if (!trace || !Array.isArray(trace.customdata)) continue;
     group.querySelectorAll("path.point").forEach((node) => {
       const d = node.__data__, id = d && eventId(trace.customdata[d.i]);
-      if (!id) return;
-      found++;
-      const hide = !ids.has(id);
-      node.classList.toggle(HIDDEN, hide);
-      node.style.display = hide ? "none" : "";
+      if (id) marks.push([node, id]);
     });
   }
-  return found > 0;
+  const drawn = new Set(marks.map(([, id]) => id));
+  if (!marks.length || [...ids].some((id) => !drawn.has(id))) return false;  // events to add: drawn again
+  for (const [node, id] of marks) {
+    const hide = !ids.has(id);
+    node.classList.toggle(HIDDEN, hide);
+    node.style.display = hide ? "none" : "";
+  }
+  return true;
 }
 
 function chosenSet(model, view, state) {
@@ -206,7 +210,8 @@ export default function (component) {
     for (const key of rows) {
       const row = button.closest(`.st-key-${CSS.escape(key)}`);
       if (!row) continue;
-      const buttons = [...row.querySelectorAll('[data-testid="stButtonGroup"] button')];
+      const buttons = [...row.querySelectorAll('[data-testid="stButtonGroup"] button')]
+        .filter((b) => b.textContent.trim());  // not the label's help icon
       const options = key === view.preset_key ? view.preset_options : view.pills[key].options;
       const n = buttons.indexOf(button);
       if (n < 0 || buttons.length !== options.length) return null;
@@ -218,18 +223,19 @@ export default function (component) {
   const drawn = new Set();  // charts drawn here since the server's last figure
   // One chart: its figure with only `shown`'s events (`ids` their event ids), at the preset's
   // dates or where the chart is now; false when the chart is not on the page.
-  const drawChart = (chartKey, kind, model, shown, ids, state) => {
+  const drawChart = (chartKey, kind, model, shown, ids, state, inPlace = false) => {
     const gd = document.querySelector(`.st-key-${chartKey} .tl-plot`);
     const chart = gd && gd.closest(".tl-chart") && gd.closest(".tl-chart").__tl;
     const figure = model.figures[kind];
     if (!gd || !chart || !gd.data || !gd.layout || !figure || !window.Plotly) return;
     if (kind === "counts" && !model.counts) return;
-    if (kind === "map" && hiddenInPlace(gd, ids)) {
+    if (kind === "map" && inPlace && hiddenInPlace(gd, ids)) {
       chart.revision = null;  // the server's next figure is drawn whatever its revision
       gd.closest(".tl-chart").dataset.early = "hidden";
       drawn.add(chart);
-      return;
+      return true;
     }
+    if (inPlace) return false;
     const next = kind === "counts" ? countsOnly(figure, model.counts, shown) : eventsOnly(figure, ids, model.key_events);
     const layout = next.layout;
     for (const axis of kind === "map" ? ["xaxis", "yaxis"] : ["xaxis"]) {
@@ -238,14 +244,16 @@ export default function (component) {
     }
     chart.revision = null;  // the server's next figure is drawn whatever its revision
     chart.drawn = null;
+    gd.querySelectorAll(`.${HIDDEN}`).forEach((node) => { node.classList.remove(HIDDEN); node.style.display = ""; });
     window.Plotly.react(gd, next.data, layout, chart.data.config);
     gd.closest(".tl-chart").dataset.early = "drawn";  // until the server's figure (plotly_chart.js)
     drawn.add(chart);
   };
   // The header's count and the map's marks at once, in the click's own task before Streamlit
   // handles it (about a millisecond: nothing is drawn again); the timeline and the counts chart,
-  // which plotly draws again (0.02-0.14 s each, more under load), each in a task of its own
-  // after Streamlit's handling of the click, which they never delay.
+  // which plotly draws again (0.02-0.14 s each, more under load), and the map when it must show
+  // events it does not draw now, each in a task of its own after Streamlit's handling of the
+  // click, which they never delay.
   const draw = () => {
     const model = kept.model, view = kept.view, state = kept.state, turn = ++kept.turn;
     const shown = chosenSet(model, view, state);
@@ -259,12 +267,12 @@ export default function (component) {
         }
       }
     }
+    const charts = drawChart("map_chart", "map", model, shown, ids, state, true) ? LATER : [...LATER, MAP];
     const later = (n) => {
-      if (n >= LATER.length || turn !== kept.turn || kept.view !== view) return;  // a newer click, or the server's view
-      drawChart(LATER[n][0], LATER[n][1], model, shown, ids, state);
+      if (n >= charts.length || turn !== kept.turn || kept.view !== view) return;  // a newer click, or the server's view
+      drawChart(charts[n][0], charts[n][1], model, shown, ids, state);
       setTimeout(() => later(n + 1), 0);
     };
-    drawChart("map_chart", "map", model, shown, ids, state);
     setTimeout(() => later(0), 0);
   };
 

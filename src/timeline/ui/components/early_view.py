@@ -41,6 +41,7 @@ _VIEW = st.components.v2.component(
     html=HTML,
     css=CSS,
     js=Path(__file__).with_name("early_view.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # in the page, as the charts it draws over (a test reads its state there)
 )
 
 
