@@ -102,7 +102,12 @@ PROBE_JS = """
       }
     });
     if (probe.restyled) {  // a chart faded in place (its marks' opacity), not drawn again
-      probe.restyled.forEach((i) => probe.charts.push([i, Math.round(probe.restyledAt - (probe.t0 || 0))]));
+      const plots = document.querySelectorAll('.js-plotly-plot');
+      probe.restyled.forEach((i) => {
+        probe.charts.push([i, Math.round(probe.restyledAt - (probe.t0 || 0))]);
+        const name = plots[i] && probe.chartName(plots[i]);  // marks hidden in place (`early_view.js`)
+        if (name && probe.t0 && !probe.first[name]) probe.first[name] = {ms: Math.round(probe.restyledAt - probe.t0), shows: probe.shows(plots[i])};
+      });
       probe.last = Math.max(probe.last || 0, probe.restyledAt);
       probe.restyled = null;
     }
