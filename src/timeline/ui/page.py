@@ -27,6 +27,7 @@ from timeline.ui.components.early_view import (
     early_view_of,
     model as early_model,
     packed,
+    sets as early_sets,
     state as early_state,
 )
 from timeline.ui.components.plotly_chart import event_bins, picked, plotly_chart
@@ -222,6 +223,7 @@ def _timeline(engine: Engine, live: Live, match: Match, phone: bool, plot_px: in
         key_events=info.key_events,
         chart_config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
         on_select=_take_pick(TIMELINE_CHART),
+        options={"lanes": v.lanes},
     )
     if info.aggregated:
         st.caption(
@@ -268,6 +270,7 @@ def _counts(engine: Engine, live: Live, match: Match) -> None:
         kind="counts",
         bins=bins,
         per=v.per,
+        options={"per": v.per, "strikes": v.strikes},
     )
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
@@ -334,6 +337,11 @@ def _early(
     options = {name: opts for name, opts in options.items() if opts}
     whole = View(options=v.options)
 
+    kept = tuple(sorted(options.items()))
+    sets = engine.backend.remember(
+        (engine.source.key, "early-sets", kept), lambda: early_sets(engine, everything, options)
+    )
+
     def model() -> str:
         match = engine.match(whole)
         sent, info = _timeline_sent(engine, whole, match, width, phone)
@@ -343,9 +351,9 @@ def _early(
             figures["counts"] = counted[1]
         if match.located:
             figures["map"] = _map_sent(engine, whole, match, extent)[0]
-        return packed(early_model(engine, everything, figures, info.key_events, options, whole))
+        return packed(early_model(engine, everything, figures, info.key_events, sets, whole))
 
-    key = (engine.source.key, "early", v.options, width, phone, extent, tuple(sorted(options.items())))
+    key = (engine.source.key, "early", v.options, width, phone, extent, kept)
     early_view_of(engine.backend.remember(key, model), early_state(engine, v, everything))
 
 

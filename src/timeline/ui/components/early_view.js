@@ -229,6 +229,8 @@ export default function (component) {
     const figure = model.figures[kind];
     if (!gd || !chart || !gd.data || !gd.layout || !figure || !window.Plotly) return;
     if (kind === "counts" && !model.counts) return;
+    const options = chart.data.options || {};  // drawn with other options since (a chart's own rerun): the server's
+    if (Object.entries(options).some(([name, value]) => model.options[name] !== value)) return;
     if (kind === "map" && inPlace && hiddenInPlace(gd, ids)) {
       chart.revision = null;  // the server's next figure is drawn whatever its revision
       gd.closest(".tl-chart").dataset.early = "hidden";

@@ -50,21 +50,11 @@ def packed(data: Mapping[str, Any]) -> str:
     return base64.b64encode(zlib.compress(json.dumps(dict(data)).encode(), 6)).decode("ascii")
 
 
-def model(
-    engine: Engine,
-    everything: Sequence[str],
-    figures: Mapping[str, Sent],
-    key_events: Sequence[str],
-    options: Mapping[str, Sequence[str]],
-    v: View,
-) -> dict[str, Any]:
-    """What the page keeps per dataset version and chart options: the events (`everything`, in
-    the engine's order), each pill's and preset's set of them, the whole dataset's figures (the
-    timeline's call-outs' events in the order of their annotations), and each event's part of
-    the counts chart's bars."""
+def sets(engine: Engine, everything: Sequence[str], options: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Each pill's and preset's events among `everything` (bitsets), and each preset's date
+    range on the timeline: once per dataset version, whatever the chart options."""
     summary = engine.summary
-    index = {i: n for n, i in enumerate(everything)}
-    sets = {
+    chosen = {
         name: {
             o: early_view.packed_bits(m)
             for o, m in early_view.option_sets(engine, everything, name, opts).items()
@@ -83,14 +73,30 @@ def model(
             if widgets.PRESETS[preset] is None
             else early_view.axis_range(shared_range((start, end), None, None)),
         }
+    return {"sets": chosen, "presets": presets}
+
+
+def model(
+    engine: Engine,
+    everything: Sequence[str],
+    figures: Mapping[str, Sent],
+    key_events: Sequence[str],
+    kept: Mapping[str, Any],
+    v: View,
+) -> dict[str, Any]:
+    """What the page keeps per dataset version and chart options: the events (`everything`, in
+    the engine's order), each pill's and preset's set of them (`sets`), the whole dataset's
+    figures drawn with `v`'s options (the timeline's call-outs' events in the order of their
+    annotations), and each event's part of the counts chart's bars."""
+    index = {i: n for n, i in enumerate(everything)}
     counts = None
     if "counts" in figures:
         parts = early_view.strike_parts(engine.drawn(View()), v.per, v.strikes)
         counts = early_view.counts_parts(json.loads(figures["counts"].json), parts, index, v.per, v.strikes)
     return {
         "ids": list(everything),
-        "sets": sets,
-        "presets": presets,
+        **kept,
+        "options": {"lanes": v.lanes, "per": v.per, "strikes": v.strikes},
         "figures": {kind: sent.json for kind, sent in figures.items()},
         "key_events": list(key_events),
         "counts": counts,
