@@ -14,6 +14,10 @@ interaction allows it):
   words, a click on a point (its card in the selection panel and the highlight on every
   chart; also, apart, to the timeline's first redraw and to the card alone), a story's next
   step (bundled data only: the story's events are in it), the browser's back button;
+- for a filter pill and a date preset, also to when every chart first showed the new view:
+  its first redraw after the input, counted only if that redraw already drew the events (and
+  the counts chart's totals per bin) of the server's final figure. On a small dataset the page
+  draws it at the click (`early_view.js`), else it is the server's redraw;
 - wall: from the input event (time-stamped in the page on pointerdown or Enter) until the
   script is idle again and no chart has been redrawn for 0.5 s (a chart is redrawn when
   plotly's `calcdata` is replaced, checked on every animation frame, the way Streamlit's
@@ -62,8 +66,13 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 PROBE_JS = """
 () => {
   if (window.__probe) return;
-  const probe = window.__probe = {t0: null, last: null, ran: null, charts: [], watch: null, found: null, seen: new WeakMap()};
-  const mark = () => { probe.t0 = performance.now(); probe.last = null; probe.ran = null; probe.charts = []; probe.found = null; };
+  const probe = window.__probe = {t0: null, last: null, ran: null, charts: [], watch: null, found: null, seen: new WeakMap(), first: {}};
+  const mark = () => { probe.t0 = performance.now(); probe.last = null; probe.ran = null; probe.charts = []; probe.found = null; probe.first = {}; };
+  probe.shows = SHOWS_JS;
+  probe.chartName = (gd) => {  // the chart's Streamlit key (timeline_chart, ...): charts come and go
+    const box = gd.closest('[class*="st-key-"]');
+    return box ? [...box.classList].find((c) => c.startsWith('st-key-')) : 'chart';
+  };
   document.addEventListener('pointerdown', mark, true);
   document.addEventListener('keydown', e => { if (e.key === 'Enter') mark(); }, true);
   window.addEventListener('popstate', mark, true);
@@ -88,10 +97,17 @@ PROBE_JS = """
         probe.seen.set(gd, gd.calcdata);
         probe.last = performance.now();
         probe.charts.push([i, Math.round(probe.last - (probe.t0 || 0))]);
+        const name = probe.chartName(gd);
+        if (probe.t0 && !probe.first[name]) probe.first[name] = {ms: Math.round(probe.last - probe.t0), shows: probe.shows(gd)};
       }
     });
     if (probe.restyled) {  // a chart faded in place (its marks' opacity), not drawn again
-      probe.restyled.forEach((i) => probe.charts.push([i, Math.round(probe.restyledAt - (probe.t0 || 0))]));
+      const plots = document.querySelectorAll('.js-plotly-plot');
+      probe.restyled.forEach((i) => {
+        probe.charts.push([i, Math.round(probe.restyledAt - (probe.t0 || 0))]);
+        const name = plots[i] && probe.chartName(plots[i]);  // marks hidden in place (`early_view.js`)
+        if (name && probe.t0 && !probe.first[name]) probe.first[name] = {ms: Math.round(probe.restyledAt - probe.t0), shows: probe.shows(plots[i])};
+      });
       probe.last = Math.max(probe.last || 0, probe.restyledAt);
       probe.restyled = null;
     }
@@ -105,6 +121,28 @@ PROBE_JS = """
   requestAnimationFrame(tick);
 }
 """
+SHOWS_JS = """(gd) => {
+  const ids = new Set(), bins = new Map(), hidden = new Set();
+  gd.querySelectorAll('.scatterlayer .trace').forEach((g) => {  // marks hidden where drawn
+    const trace = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+    if (trace) g.querySelectorAll('path.point').forEach((node) => {
+      if (node.__data__ && getComputedStyle(node).display === 'none') hidden.add(`${trace.index} ${node.__data__.i}`);
+    });
+  });
+  (gd.data || []).forEach((t, n) => {
+    if (t.visible === false || !t.customdata || !t.customdata.length) return;
+    Array.from(t.customdata).forEach((c, i) => {
+      if (hidden.has(`${n} ${i}`)) return;
+      if (Array.isArray(c) && typeof c[0] === 'string' && c[0]) ids.add(c[0]);
+      else if (t.type === 'bar' && t.x && t.y) bins.set(String(Number(t.x[i])), (bins.get(String(Number(t.x[i]))) || 0) + Number(t.y[i]));
+    });
+  });
+  return JSON.stringify([[...ids].sort(), [...bins].filter(([, n]) => n > 0).sort()]);
+}"""
+"""What a chart shows of a view: the events it draws (their ids), and the counts chart's total
+per bin: a chart drawn in the page before the server's figure (`early_view.js`) counts as
+showing the new view only when these are the server's final figure's."""
+PROBE_JS = PROBE_JS.replace("SHOWS_JS", SHOWS_JS)
 POINTS_JS = """(gd) => {
   const out = [], rect = gd.getBoundingClientRect(), L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis;
   gd._fullData.forEach((trace, t) => {
@@ -222,9 +260,12 @@ def open_view(page, url: str) -> None:
     page.wait_for_timeout(QUIET_MS)
 
 
-def measure(page, pid: int | None, case: Case, act, idle_js: str = IDLE_JS) -> None:
+def measure(
+    page, pid: int | None, case: Case, act, idle_js: str = IDLE_JS, early: Case | None = None
+) -> None:
     """Run one interaction `act(page)` and record its wall time and the server's CPU (none
-    for a static page: `pid` None)."""
+    for a static page: `pid` None); with `early`, also when every chart first showed the new
+    view (`_early`)."""
     page.evaluate(PROBE_JS)
     before = cpu_seconds(pid) if pid else 0.0
     act(page)
@@ -242,6 +283,29 @@ def measure(page, pid: int | None, case: Case, act, idle_js: str = IDLE_JS) -> N
         page.evaluate("() => { window.__probe.watch = null; }")
         return
     case.cpu.append(cpu_seconds(pid) - before if pid else 0.0)  # an idle server spends next to nothing
+    if early is not None:
+        _early(page, early)
+
+
+def _early(page, case: Case) -> None:
+    """When every chart first showed the new view (its first redraw after the input, if that
+    already drew the events and counts of the server's final figure; else the figure is not
+    counted and the case says so): the page's early view, or the server's own redraw."""
+    first = page.evaluate("() => window.__probe.first")
+    final = page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.js-plotly-plot')]"
+        ".map((gd) => [window.__probe.chartName(gd), window.__probe.shows(gd)]))"
+    )  # the charts on screen at the end (a chart the server removed, e.g. no counts, is not)
+    missing = [name for name in final if name not in first]
+    if missing or not final:
+        case.failures.append(f"{missing} not redrawn")
+        return
+    differ = [name for name, shows in final.items() if first[name]["shows"] != shows]
+    if differ:
+        case.failures.append(f"{differ} first drew other events than the server's")
+        return
+    case.wall.append(max(first[name]["ms"] for name in final) / 1000)
+    case.cpu.append(float("nan"))  # the interaction's CPU is its row's
 
 
 def wait_cpu_quiet(pid: int, quiet_s: float = 0.4, timeout_s: float = 120) -> None:
@@ -336,11 +400,22 @@ FIRST_PILL, LATER_PILL = "filter pill (event type)", "filter pill, later (anothe
 """The same kind of click twice per server: first, the server's first rerun after the page's
 first runs (whatever a first rerun pays once is in it), and again after every other
 interaction, on another type, so the two rows say what the first rerun pays beyond a later one."""
+EARLY = {
+    FIRST_PILL: "filter pill, every chart first showing it",
+    LATER_PILL: "filter pill, later, every chart first showing it",
+    "date preset": "date preset, every chart first showing it",
+}
+"""The same click, to when every chart first showed the new view's events and counts (drawn
+by the page at the click on a small dataset, `early_view.js`, else by the server's rerun),
+rather than to the last redraw (the server's final figures)."""
 NAMES = (
     "first chart after start",
     FIRST_PILL,
+    EARLY[FIRST_PILL],
     LATER_PILL,
+    EARLY[LATER_PILL],
     "date preset",
+    EARLY["date preset"],
     "lanes switch",
     "per week",
     "text search, two words",
@@ -374,7 +449,7 @@ def interactions(
         """A type's pill clicked on the unfiltered view."""
         open_view(page, url)
         button = page.get_by_role("button", name=taxonomy.LABELS[kind], exact=False).first
-        measure(page, pid, case, lambda p: button.click())
+        measure(page, pid, case, lambda p: button.click(), early=cases[EARLY[case.name]])
         case.floor.append(floor.answers(f"event_type = '{kind}'"))
 
     kind = TYPES[n % len(TYPES)]
@@ -390,7 +465,9 @@ def interactions(
     preset = page.get_by_role("radio", name="Last 30 days").or_(
         page.get_by_role("button", name="Last 30 days")
     )
-    measure(page, pid, cases["date preset"], lambda p: preset.first.click())
+    measure(
+        page, pid, cases["date preset"], lambda p: preset.first.click(), early=cases[EARLY["date preset"]]
+    )
     cases["date preset"].floor.append(
         floor.answers(f"event_type = '{kind}' AND date_end >= DATE '{newest}' - INTERVAL 29 DAY")
     )

@@ -108,3 +108,15 @@ def test_a_new_kind_is_one_registration():
         assert widgets.widget_for(f).from_state(f, session, None) == date(2024, 11, 3)
     finally:
         del widgets.WIDGETS[Before]
+
+
+def _pill_options(summary, name: str) -> list[str]:
+    return [o for _, row in widgets.pill_rows(view.filter_named(name), summary, {}) for o in row]
+
+
+def test_the_pills_are_the_event_types_and_confidences_in_the_data(curated_engine):
+    """What the early view reads a click on a pill with: the rows the sidebar draws."""
+    types = _pill_options(curated_engine.summary, "type")
+    assert sorted(types) == sorted(curated_engine.summary.counts["event_type"])
+    assert sorted(_pill_options(curated_engine.summary, "confidence")) == ["claimed", "confirmed", "reported"]
+    assert _pill_options(curated_engine.summary, "country") == []  # a multiselect: no early view of it

@@ -11,17 +11,25 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from timeline import view
+from timeline import early_view, view
 from timeline.domain.errors import describe_os_error
 from timeline.domain.schema import Col
-from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, Summary, open_engine
+from timeline.early_view import EARLY_MAX_EVENTS
+from timeline.engine import MAX_EVENTS, Engine, EngineError, Match, StrikeSeries, Summary, open_engine
 from timeline.figures import counts_chart, counts_figure, timeline_figure
-from timeline.figures.cache import FIGURES
+from timeline.figures.cache import FIGURES, Sent
 from timeline.figures.map_chart import map_with_counts
 from timeline.figures.timeline_chart import TimelineInfo, shared_range
 from timeline.formatting import coverage, day_range, escape_markdown
 from timeline.storage import datasets, store
-from timeline.ui import cards, export_panel, incidents, sidebar, state, story as story_ui, viewport
+from timeline.ui import cards, export_panel, incidents, sidebar, state, story as story_ui, viewport, widgets
+from timeline.ui.components.early_view import (
+    early_view_of,
+    model as early_model,
+    packed,
+    sets as early_sets,
+    state as early_state,
+)
 from timeline.ui.components.plotly_chart import event_bins, picked, plotly_chart
 from timeline.ui.safe import bullets, inert
 from timeline.view import View
@@ -157,6 +165,45 @@ def _focus(live: Live, v: View) -> list[str]:
     return list(v.events) or story_ui.highlight(live.active)
 
 
+def _timeline_sent(
+    engine: Engine, v: View, match: Match, width: int, phone: bool
+) -> tuple[Sent, TimelineInfo]:
+    """The timeline of a view, kept without a selection, which the page fades in the browser
+    (its width beside the panel is its own)."""
+    window = shared_range((v.span.start, v.span.end), match.first, match.last)
+
+    def build() -> tuple[go.Figure, TimelineInfo]:
+        fig, info = timeline_figure(engine.timeline(v, match), lanes=v.lanes, window=window, width=width)
+        if phone:  # pinch to zoom instead of range buttons, which would cover the dates
+            fig.update_layout(xaxis_rangeselector_visible=False)
+        return fig, info
+
+    return FIGURES.sent((engine.source.key, "timeline", v.values, v.lanes, window, width, phone), build)
+
+
+def _counts_sent(engine: Engine, v: View, match: Match) -> tuple[StrikeSeries, Sent, dict[str, float]] | None:
+    """The counts chart of a view and each drawn event's bin; None without strike counts."""
+    series = engine.strikes(v)
+    if series.empty:
+        return None
+    window = shared_range((v.span.start, v.span.end), match.first, match.last)
+    key = (engine.source.key, "counts", v.values, v.per, v.strikes, window)
+    sent, bins = FIGURES.sent(key, lambda: (counts_figure(series, window=window), _bins(engine, v, match)))
+    return series, sent, bins
+
+
+def _map_sent(
+    engine: Engine, v: View, match: Match, extent: tuple[float, float, float, float] | None
+) -> tuple[Sent, str]:
+    """The map of a view and its caption, kept together: a new selection reads neither again."""
+
+    def build() -> tuple[go.Figure, str]:
+        fig, counts = map_with_counts(engine.map(v, match), extent=extent)
+        return fig, counts.caption()
+
+    return FIGURES.sent((engine.source.key, "map", v.values, extent), build)
+
+
 @st.fragment(key=state.TIMELINE)
 def _timeline(engine: Engine, live: Live, match: Match, phone: bool, plot_px: int | None = None) -> None:
     """The timeline and its lanes switch, rerun alone when the switch changes."""
@@ -165,19 +212,8 @@ def _timeline(engine: Engine, live: Live, match: Match, phone: bool, plot_px: in
     head, control = st.columns([3, 2], vertical_alignment="bottom")
     head.subheader("Timeline")
     _segmented("lanes", state.TIMELINE, control)
-    window = shared_range((v.span.start, v.span.end), match.first, match.last)
     width = plot_px or viewport.current().plot_px
-
-    def build() -> tuple[go.Figure, TimelineInfo]:
-        fig, info = timeline_figure(engine.timeline(v, match), lanes=v.lanes, window=window, width=width)
-        if phone:  # pinch to zoom instead of range buttons, which would cover the dates
-            fig.update_layout(xaxis_rangeselector_visible=False)
-        return fig, info
-
-    # Kept without a selection, which the page fades in the browser (its width beside the panel
-    # is its own).
-    key = (engine.source.key, "timeline", v.values, v.lanes, window, width, phone)
-    sent, info = FIGURES.sent(key, build)
+    sent, info = _timeline_sent(engine, v, match, width, phone)
     # Drawn without the selection and faded in the browser: a click highlights at once, and a
     # rerun that changes only the selection sends no figure the page has to draw again.
     plotly_chart(
@@ -187,6 +223,7 @@ def _timeline(engine: Engine, live: Live, match: Match, phone: bool, plot_px: in
         key_events=info.key_events,
         chart_config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
         on_select=_take_pick(TIMELINE_CHART),
+        options={"lanes": v.lanes},
     )
     if info.aggregated:
         st.caption(
@@ -215,13 +252,11 @@ def _counts(engine: Engine, live: Live, match: Match) -> None:
     what, per = st.columns([3, 2], vertical_alignment="bottom")
     _segmented("strikes", state.COUNTS, what)
     _segmented("per", state.COUNTS, per)
-    series = engine.strikes(v)
-    if series.empty:
+    counted = _counts_sent(engine, v, match)
+    if counted is None:
         st.info("No drone or missile counts among the matching events.", icon=":material/bar_chart:")
         return
-    window = shared_range((v.span.start, v.span.end), match.first, match.last)
-    key = (engine.source.key, "counts", v.values, v.per, v.strikes, window)
-    sent, bins = FIGURES.sent(key, lambda: (counts_figure(series, window=window), _bins(engine, v, match)))
+    series, sent, bins = counted
     missing = [i for i in focus if i not in bins]  # picked outside the rows drawn (a link, a large view)
     if missing:
         rows = engine.by_ids(missing)
@@ -235,6 +270,7 @@ def _counts(engine: Engine, live: Live, match: Match) -> None:
         kind="counts",
         bins=bins,
         per=v.per,
+        options={"per": v.per, "strikes": v.strikes},
     )
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
@@ -265,13 +301,7 @@ def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, f
             icon=":material/location_off:",
         )
         return
-
-    def build() -> tuple[go.Figure, str]:
-        fig, counts = map_with_counts(engine.map(v, match), extent=extent)
-        return fig, counts.caption()
-
-    # The caption is kept with the figure: a new selection reruns this and reads neither again.
-    sent, caption = FIGURES.sent((engine.source.key, "map", v.values, extent), build)
+    sent, caption = _map_sent(engine, v, match, extent)
     plotly_chart(
         sent,
         key=MAP_CHART,
@@ -282,6 +312,49 @@ def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, f
     )
     if caption:
         st.caption(escape_markdown(caption))
+
+
+def _early(
+    engine: Engine,
+    v: View,
+    width: int,
+    phone: bool,
+    extent: tuple[float, float, float, float] | None,
+    story: bool,
+) -> None:
+    """What the page needs to draw the next filter change at the click (`early_view`): the
+    whole dataset's figures with these options and this width, and the sets of its events
+    each pill and preset matches, kept per dataset version; nothing for a larger dataset or a
+    story (its step sets the charts)."""
+    if story or engine.summary.rows > EARLY_MAX_EVENTS:
+        early_view_of(None, None)
+        return
+    everything = early_view.ids(engine, View())
+    options = {
+        f.name: tuple(o for _, row in widgets.pill_rows(f, engine.summary, st.session_state) for o in row)
+        for f in view.FILTERS
+    }
+    options = {name: opts for name, opts in options.items() if opts}
+    whole = View(options=v.options)
+
+    kept = tuple(sorted(options.items()))
+    sets = engine.backend.remember(
+        (engine.source.key, "early-sets", kept), lambda: early_sets(engine, everything, options)
+    )
+
+    def model() -> str:
+        match = engine.match(whole)
+        sent, info = _timeline_sent(engine, whole, match, width, phone)
+        figures = {"timeline": sent}
+        counted = _counts_sent(engine, whole, match)
+        if counted is not None:
+            figures["counts"] = counted[1]
+        if match.located:
+            figures["map"] = _map_sent(engine, whole, match, extent)[0]
+        return packed(early_model(engine, everything, figures, info.key_events, sets, whole))
+
+    key = (engine.source.key, "early", v.options, width, phone, extent, kept)
+    early_view_of(engine.backend.remember(key, model), early_state(engine, v, everything))
 
 
 PANEL_SHARE = 0.68
@@ -370,12 +443,15 @@ def main() -> None:
                 viewport.probe(screen, planned=plot_px if active is None or phone else 0)
             _timeline(engine, live, match, phone, plot_px)
             _counts(engine, live, match)
-            _map(engine, live, match, story_ui.map_extent(active))
+            extent = story_ui.map_extent(active)
+            _map(engine, live, match, extent)
         st.subheader("Events")
         _table(engine, live, match.count, phone)
         export_panel.render(engine, lambda: live.view, match)
         # After the charts and the table, which it does not delay: a click's card at once.
         cards.drawn_cards(engine, v, match.count, panel=kept)
+        # The next filter change drawn at its click, on a small dataset.
+        _early(engine, v, plot_px or screen.plot_px, phone, extent, story=active is not None)
     if selected and not match.count:
         cards.panel_styles()
         cards.selection_panel(engine, v, selected)

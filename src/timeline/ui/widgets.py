@@ -203,6 +203,34 @@ def option_count(matching: int, held: int) -> str:
     return f"({held:,})" if matching == held else f"({matching:,} of {held:,})"
 
 
+def _flat_pills(f: AnyOf) -> bool:
+    """A short fixed vocabulary without groups: one row of pills."""
+    return f.group_of is None and f.choices is not None and not f.list_column and len(f.choices) <= 6
+
+
+def pill_rows(f: view.Filter, summary: Summary, state: State) -> list[tuple[str, list[str]]]:
+    """The rows of pills a filter is drawn as: (widget key, its options in the order drawn), one
+    per group of a grouped vocabulary (empty: the group is not drawn); [] for a filter drawn
+    otherwise. What the page's early view reads a click on a pill with (`early_view`)."""
+    if type(f) is not AnyOf:
+        return []
+    if f.group_of is not None and f.choices is not None:
+        counts = summary.counts.get(str(f.column), {})
+        rows = []
+        for group in groups(f):
+            chosen = state.get(group_key(f, group)) or []
+            rows.append(
+                (group_key(f, group),
+                 [c for c in f.ordered_choices if f.group_of(c) == group and (c in counts or c in chosen)])
+            )  # fmt: skip
+        return rows
+    if _flat_pills(f):
+        chosen = list(state.get(key(f.name)) or [])
+        options = list(summary.options(f))
+        return [(key(f.name), options + [c for c in chosen if c not in options])]
+    return []
+
+
 @kind(AnyOf, view.OnlyBy)
 class Choices(Widget):
     """Several values: pills per group for a grouped vocabulary (event types), pills for a short
@@ -240,11 +268,7 @@ class Choices(Widget):
         matching = counts
         if engine is not None and drawing.current is not None:
             matching = engine.frequencies(drawing.current().without(f.name), f.column)
-        for group in groups(f):
-            chosen = st.session_state.get(group_key(f, group), [])
-            present = [
-                c for c in f.ordered_choices if f.group_of(c) == group and (c in counts or c in chosen)
-            ]
+        for (widget, present), group in zip(pill_rows(f, summary, st.session_state), groups(f), strict=True):
             if not present:
                 continue
             title = next((g.label for g in taxonomy.GROUPS if g.key == group), group)
@@ -255,7 +279,7 @@ class Choices(Widget):
                     f"{inert(_label(f, value))} {inert(option_count(matching.get(value, 0), counts.get(value, 0)))}"
                 ),
                 selection_mode="multi",
-                key=group_key(f, group),
+                key=widget,
                 on_change=clear_warnings,
             )
             if f.column == Col.EVENT_TYPE:
@@ -266,7 +290,7 @@ class Choices(Widget):
         chosen = list(st.session_state.get(key(f.name)) or [])
         options = list(summary.options(f))
         options += [c for c in chosen if c not in options]
-        if f.choices is not None and not f.list_column and len(f.choices) <= 6:
+        if _flat_pills(f):
             helps = taxonomy.CONFIDENCE_HELP if f.column == Col.CONFIDENCE else {}
             sb.pills(f.label, options=options, selection_mode="multi", key=key(f.name),
                      on_change=clear_warnings, format_func=lambda v: inert(_label(f, v)),

@@ -252,6 +252,11 @@ export default function (component) {
   // `paintedLines`, its call-outs by a relayout of their opacity); a new figure, or a chart
   // not as expected, is drawn again. `kept.painted`: the selection the timeline's lines show.
   const draw = (ids) => {
+    if (host.dataset.early) {  // the page's early view (early_view.js) is replaced
+      delete host.dataset.early;
+      gd.querySelectorAll(".tl-early-hidden").forEach((node) => { node.classList.remove("tl-early-hidden"); node.style.display = ""; });
+      kept.drawn = null;
+    }
     const timeline = kept.data.kind === "timeline";
     const exact = timeline && kept.exact === kept.revision;  // lines that could not be faded as drawn
     const {data: traces, layout} = faded(kept, ids, exact);
@@ -264,6 +269,8 @@ export default function (component) {
     kept.drawn = kept.revision;
     return window.Plotly.react(gd, traces, layout, kept.data.config);
   };
+  // Drawn again from its own figure (after the page drew an early view over it, early_view.js).
+  kept.redraw = () => { kept.drawn = null; return draw(kept.shown ? kept.shown.split("\n").filter(Boolean) : []); };
   // `at once`: a click answered at its pointerup fades this chart in the same task (the pick
   // is sent by Streamlit in a task of its own, which starts a rerender of the page that would
   // otherwise come before the highlight: 0.2 s under load); plotly's own events wait for

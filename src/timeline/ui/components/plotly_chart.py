@@ -83,6 +83,7 @@ def payload(
     bins: Mapping[str, float] | None = None,
     per: str = "day",
     pickable: bool = True,
+    options: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the browser gets: the figure's JSON and its revision, the selection to fade it
     to, what the fade of this `kind` of chart needs (the timeline's call-outs' events, in the
@@ -100,6 +101,7 @@ def payload(
         "bin_ms": DAY_MS * (7 if per == "week" else 1),
         "per": per,
         "pickable": pickable,
+        "options": dict(options or {}),
         "config": {**chart_config, "responsive": True},
         "fade": FADE,
         "plotly": plotly_url(),
@@ -140,10 +142,13 @@ def plotly_chart(
     kind: Kind = "timeline",
     bins: Mapping[str, float] | None = None,
     per: str = "day",
+    options: Mapping[str, str] | None = None,
 ) -> None:
     """Mount the chart: `figure` drawn without a selection, faded to `selected` in the page
     (and to what is picked on any chart of the page); `on_select` runs when the analyst picks
-    events on this one (read them with `picked(key)`); without it, a click picks nothing."""
+    events on this one (read them with `picked(key)`); without it, a click picks nothing.
+    `options`: the chart options it is drawn with (the page's early view draws it only with
+    the same, `early_view.js`)."""
     _CHART(
         key=key,
         data=payload(
@@ -155,6 +160,7 @@ def plotly_chart(
             bins=bins,
             per=per,
             pickable=on_select is not None,
+            options=options,
         ),
         on_select_change=on_select or _nothing,
         height="content",
