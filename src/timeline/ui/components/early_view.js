@@ -14,21 +14,6 @@ const MAP = ["map_chart", "map"];  // its marks hidden where drawn, else drawn a
 const HEADER = /^[\d,]+ of [\d,]+ events$/;
 const RESTORE_MS = 400;  // after a run that sent a chart nothing new, its own figure again
 
-const TYPED = {f8: Float64Array, f4: Float32Array, i4: Int32Array, i2: Int16Array, i1: Int8Array,
-               u4: Uint32Array, u2: Uint16Array, u1: Uint8Array};
-
-function decode(value) {  // plotly's {dtype, bdata} arrays, as plain arrays
-  if (Array.isArray(value)) return value.map(decode);
-  if (value && typeof value === "object") {
-    if (typeof value.bdata === "string" && TYPED[value.dtype] && !value.shape) {
-      const bytes = Uint8Array.from(atob(value.bdata), (c) => c.charCodeAt(0));
-      return Array.from(new TYPED[value.dtype](bytes.buffer));
-    }
-    for (const k of Object.keys(value)) value[k] = decode(value[k]);
-  }
-  return value;
-}
-
 async function unpacked(b64) {  // `early_view.packed`: base64 of deflated JSON
   const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
@@ -193,7 +178,7 @@ export default function (component) {
     if (data.model) {
       unpacked(data.model).then((model) => {
         if (kept.packed !== data.model) return;
-        model.figures = Object.fromEntries(Object.entries(model.figures).map(([k, v]) => [k, decode(JSON.parse(v))]));
+        model.figures = Object.fromEntries(Object.entries(model.figures).map(([k, v]) => [k, decode(JSON.parse(v), Array.from)]));
         kept.model = model;
       }).catch(() => {});  // no early view: the server answers as before
     }

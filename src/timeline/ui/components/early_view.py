@@ -16,7 +16,6 @@ import base64
 import json
 import zlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -26,6 +25,7 @@ from timeline.engine import Engine
 from timeline.figures.cache import Sent
 from timeline.figures.timeline_chart import shared_range
 from timeline.ui import widgets
+from timeline.ui.components import chart_js
 from timeline.view import DateSpan, View
 
 KEY = "early-view"
@@ -40,7 +40,7 @@ _VIEW = st.components.v2.component(
     "timeline.early_view",
     html=HTML,
     css=CSS,
-    js=Path(__file__).with_name("early_view.js").read_text(encoding="utf-8"),
+    js=chart_js("early_view.js"),
     isolate_styles=False,  # in the page, as the charts it draws over (a test reads its state there)
 )
 

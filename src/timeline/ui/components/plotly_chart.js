@@ -9,21 +9,6 @@
 const PICK = "tl-charts-pick";  // a window event: events picked on one chart, for all of them
 const CARD = "tl-charts-card";  // the same, for their cards (early_cards.js), sent before any fade
 
-const TYPED = {f8: Float64Array, f4: Float32Array, i4: Int32Array, i2: Int16Array, i1: Int8Array,
-               u4: Uint32Array, u2: Uint16Array, u1: Uint8Array};
-
-function decode(value) {  // plotly's {dtype, bdata} arrays, as typed arrays
-  if (Array.isArray(value)) return value.map(decode);
-  if (value && typeof value === "object") {
-    if (typeof value.bdata === "string" && TYPED[value.dtype] && !value.shape) {
-      const bytes = Uint8Array.from(atob(value.bdata), (c) => c.charCodeAt(0));
-      return new TYPED[value.dtype](bytes.buffer);
-    }
-    for (const k of Object.keys(value)) value[k] = decode(value[k]);
-  }
-  return value;
-}
-
 function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.__tlPlotly) {

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -35,6 +34,7 @@ from timeline.figures import highlight, timeline_chart as tl
 from timeline.figures.cache import Sent, from_plain
 from timeline.figures.common import DAY_MS, HOVER
 from timeline.figures.timeline_layout import CALLOUT_FADED
+from timeline.ui.components import chart_js
 from timeline.ui.components.plotly_js import plotly_url
 
 Kind = Literal["timeline", "counts", "map"]
@@ -60,7 +60,7 @@ _CHART = st.components.v2.component(
     "timeline.plotly_chart",
     html=HTML,
     css=CSS,
-    js=(Path(__file__).with_name("plotly_chart.js")).read_text(encoding="utf-8"),
+    js=chart_js("plotly_chart.js"),
     isolate_styles=False,  # plotly.js styles its toolbar from the document's head
 )
 
