@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from e2e.browser import TRACKER
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"
@@ -124,6 +126,7 @@ class ContextPool:
             context = self.idle[key].pop()
         else:
             context = self.new_context(viewport=viewport, **options)
+            context.add_init_script(TRACKER)
             keeper = context.new_page()
             keeper.route(
                 KEEPER, lambda route: route.fulfill(body="<!doctype html>", content_type="text/html")
@@ -189,9 +192,16 @@ def browser() -> Iterator[object]:
         browser.new_context = functools.partial(
             ContextPool(browser.new_context).open, reduced_motion="reduce"
         )
-        browser.new_page = functools.partial(browser.new_page, reduced_motion="reduce")
+        browser.new_page = functools.partial(_new_page, browser.new_page)
         yield browser
         browser.close()
+
+
+def _new_page(new_page: Callable[..., Any], **options: Any) -> Any:
+    """`browser.new_page` (a page in a context of its own) as the pooled contexts' pages are."""
+    page = new_page(reduced_motion="reduce", **options)
+    page.add_init_script(TRACKER)
+    return page
 
 
 @pytest.fixture
