@@ -162,6 +162,20 @@ class ContextPool:
         self.idle.setdefault(key, []).append(context)
 
 
+SCREENSHOTS = os.environ.get("TIMELINE_TEST_SCREENSHOTS", "") not in ("", "0")
+"""Whether the tests save their screenshots of what passed (README, "Tests")."""
+
+
+def artifact(target: Any, name: str, **options: Any) -> None:
+    """A screenshot of `target` (a page or a locator) as test-artifacts/`name`.png, for a
+    developer to look at, only when TIMELINE_TEST_SCREENSHOTS=1: no assertion reads it, and
+    encoding a PNG of a page at every run was CPU for no one (docs/performance.md)."""
+    if not SCREENSHOTS:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    target.screenshot(path=str(ARTIFACTS / f"{name}.png"), **options)
+
+
 DEFAULT_VIEWPORT = {"width": 1280, "height": 720}
 """Playwright's, for a context asked for without one."""
 STORAGE = "local_storage,indexeddb,cache_storage,service_workers,file_systems,websql"

@@ -2,7 +2,7 @@
 (oidc-provider-mock on 127.0.0.1): an editor adds an event, finds it on the timeline,
 corrects it and reads its history; two editors correct one event at once; a signed-in
 non-editor is refused; nothing writes without a session. Screenshots of each state are saved
-in test-artifacts/."""
+in test-artifacts/ when asked (README)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.browser import wait_for_app, wait_for_rerun
-from e2e.conftest import ARTIFACTS, FAILED, _free_port, _require_browser, start_server
+from e2e.conftest import ARTIFACTS, FAILED, _free_port, _require_browser, artifact, start_server
 from e2e.oidc import authorize, run_oidc_provider, set_provider_user, sign_in, write_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,13 +73,14 @@ def tall_page(browser, request: pytest.FixtureRequest):
     page.errors = errors
     yield page
     if request.node.stash.get(FAILED, False):
-        shot(page, request.node.name)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    """A full-page screenshot of a state of the editor, when asked (`artifact`)."""
+    artifact(page, name, full_page=True)
 
 
 def main(page):
@@ -398,6 +399,6 @@ def test_after_sign_in_an_editor_lands_on_the_editor(browser, provider, editor_a
         page.wait_for_url(re.compile(re.escape(url) + r"/editor"), timeout=30_000)
         wait_for_app(page)
         assert page.get_by_text(EDITOR).count() >= 1  # signed in, on the editor page
-        page.screenshot(path=str(ARTIFACTS / "editor-after-sign-in.png"))
+        artifact(page, "editor-after-sign-in")
     finally:
         context.close()

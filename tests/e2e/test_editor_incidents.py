@@ -1,6 +1,6 @@
 """The editor's Incidents section in a real browser, signed in through the OpenID Connect
 provider mock: the 188-drone night matched across the curated row and an Air Force tally,
-then split by the editor with a reason. Screenshots in test-artifacts/."""
+then split by the editor with a reason. Screenshots in test-artifacts/ when asked."""
 
 from __future__ import annotations
 
