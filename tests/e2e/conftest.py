@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from e2e.browser import TRACKER
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"
@@ -124,6 +126,7 @@ class ContextPool:
             context = self.idle[key].pop()
         else:
             context = self.new_context(viewport=viewport, **options)
+            context.add_init_script(TRACKER)
             keeper = context.new_page()
             keeper.route(
                 KEEPER, lambda route: route.fulfill(body="<!doctype html>", content_type="text/html")
@@ -159,6 +162,20 @@ class ContextPool:
         self.idle.setdefault(key, []).append(context)
 
 
+SCREENSHOTS = os.environ.get("TIMELINE_TEST_SCREENSHOTS", "") not in ("", "0")
+"""Whether the tests save their screenshots of what passed (README, "Tests")."""
+
+
+def artifact(target: Any, name: str, **options: Any) -> None:
+    """A screenshot of `target` (a page or a locator) as test-artifacts/`name`.png, for a
+    developer to look at, only when TIMELINE_TEST_SCREENSHOTS=1: no assertion reads it, and
+    encoding a PNG of a page at every run was CPU for no one (docs/performance.md)."""
+    if not SCREENSHOTS:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    target.screenshot(path=str(ARTIFACTS / f"{name}.png"), **options)
+
+
 DEFAULT_VIEWPORT = {"width": 1280, "height": 720}
 """Playwright's, for a context asked for without one."""
 STORAGE = "local_storage,indexeddb,cache_storage,service_workers,file_systems,websql"
@@ -189,9 +206,16 @@ def browser() -> Iterator[object]:
         browser.new_context = functools.partial(
             ContextPool(browser.new_context).open, reduced_motion="reduce"
         )
-        browser.new_page = functools.partial(browser.new_page, reduced_motion="reduce")
+        browser.new_page = functools.partial(_new_page, browser.new_page)
         yield browser
         browser.close()
+
+
+def _new_page(new_page: Callable[..., Any], **options: Any) -> Any:
+    """`browser.new_page` (a page in a context of its own) as the pooled contexts' pages are."""
+    page = new_page(reduced_motion="reduce", **options)
+    page.add_init_script(TRACKER)
+    return page
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from e2e.browser import open_page, wait_for_rerun
-from e2e.conftest import ARTIFACTS
+from e2e.conftest import artifact
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -90,8 +90,7 @@ def test_no_two_count_labels_overlap(browser, app_url, size: str):
         clashes = [(a["t"], b["t"]) for a, b in itertools.combinations(boxes, 2) if overlap(a, b)]
         assert clashes == []
     finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"labels-{size}.png"))
+        artifact(page, f"labels-{size}")
         context.close()
 
 
@@ -124,7 +123,7 @@ def test_a_click_opens_the_card_in_view(page, app_url):
     card.wait_for(timeout=20_000)
     box = card.bounding_box()
     assert box and box["y"] >= 0 and box["y"] + 40 <= 1000, f"the card is out of sight: {box}"
-    page.screenshot(path=str(ARTIFACTS / "card-in-view.png"))
+    artifact(page, "card-in-view")
 
 
 def test_the_toolbar_never_covers_the_range_buttons(page, app_url):
@@ -159,7 +158,7 @@ def test_phone_no_toolbar_over_the_dates_and_one_tap_opens_a_card_from_the_list(
         card.wait_for(timeout=20_000)
         box = card.bounding_box()
         assert box and box["y"] < 844, "the card opens on screen"
-        page.screenshot(path=str(ARTIFACTS / "phone-card.png"))
+        artifact(page, "phone-card")
     finally:
         context.close()
 
@@ -205,7 +204,7 @@ def test_counts_show_who_launched_what_side_by_side(page, app_url):
     assert by_side["RUS"]["y"][0] > by_side["UKR"]["y"][0] > 0
     assert by_side["RUS"]["offset"] != by_side["UKR"]["offset"], "the two sides' bars stand side by side"
     assert by_side["RUS"]["name"] == "Russia" and by_side["UKR"]["name"] == "Ukraine"
-    page.screenshot(path=str(ARTIFACTS / "counts-by-side.png"))
+    artifact(page, "counts-by-side")
 
 
 def test_map_draws_each_place_at_its_precision(page, app_url):
@@ -241,7 +240,7 @@ def test_map_draws_each_place_at_its_precision(page, app_url):
         next(i for i, c in enumerate(chart_traces(page)) if any(t["fill"] == "toself" for t in c))
     )
     map_chart.scroll_into_view_if_needed()
-    map_chart.screenshot(path=str(ARTIFACTS / "map-november-strikes.png"))
+    artifact(map_chart, "map-november-strikes")
 
 
 def test_every_bar_of_the_counts_chart_is_painted_hatched_ones_too(page, app_url):
@@ -271,7 +270,7 @@ def test_every_bar_of_the_counts_chart_is_painted_hatched_ones_too(page, app_url
         pixels = list(inner.get_flattened_data())
         painted = sum(1 for r, g, b in pixels if r > 150 and g < 120 and b < 120)  # the strike red
         assert painted > 0.4 * len(pixels), f"bar at x={box['x']:.0f} is {painted}/{len(pixels)} painted"
-    page.screenshot(path=str(ARTIFACTS / "counts-hatched-bars.png"))
+    artifact(page, "counts-hatched-bars")
 
 
 # Each drawn mark's opacity as the browser paints it (bars and markers).
@@ -305,7 +304,7 @@ def test_a_box_selection_stays_open_beside_highlighted_charts_and_in_the_link(pa
     for n, name in ((1, "counts"), (2, "map")):
         opacity = charts.nth(n).locator(".js-plotly-plot").evaluate(OPACITY_JS)
         assert max(opacity) >= 0.9 and min(opacity) <= 0.3, f"{name}: the selection stands out"
-    page.screenshot(path=str(ARTIFACTS / "selection-panel.png"))
+    artifact(page, "selection-panel")
     timeline(page).locator(".js-plotly-plot").hover()  # the page still answers while it is open
     page.get_by_role("radio", name="Country").click()
     wait_for_rerun(page)
@@ -419,7 +418,7 @@ def test_a_click_fades_the_counts_chart_and_the_map_before_python_hears_of_it(pa
     assert counts.evaluate("gd => gd.calcdata === window.__counts"), "the counts chart faded as drawn"
     assert hold["held"], "the pick waits to be sent"
     assert page.locator(".st-key-selection-panel [class*=st-key-card-]").count() == 0, "no rerun yet"
-    page.screenshot(path=str(ARTIFACTS / "click-faded-before-rerun.png"))
+    artifact(page, "click-faded-before-rerun")
     release(hold)
     wait_for_rerun(page)
     page.locator(".st-key-selection-panel [class*=st-key-card-]").first.wait_for(timeout=20_000)

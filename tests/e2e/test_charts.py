@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from e2e.browser import open_page as open_charts, wait_for_app
-from e2e.conftest import ARTIFACTS
+from e2e.conftest import ARTIFACTS, SCREENSHOTS, artifact
 
 DESKTOP = {"width": 1600, "height": 1000}
 
@@ -77,7 +77,7 @@ def test_every_bar_sits_inside_its_own_day(page, app_url):
     day = night["day1"] - night["day0"]
     assert night["left"] >= night["day0"] and night["right"] <= night["day1"]
     assert night["right"] - night["left"] > 0.3 * day  # a bar, not a sliver
-    counts_chart(page).screenshot(path=str(ARTIFACTS / "charts-bars-inside-their-day.png"))
+    artifact(counts_chart(page), "charts-bars-inside-their-day")
 
 
 def _side_fills(page) -> dict[str, set[str]]:
@@ -104,9 +104,7 @@ def test_a_side_keeps_its_colour_in_every_view_and_export(page, app_url, tmp_pat
         for side, fills in _side_fills(page).items():
             assert len(fills) == 1, (extra, side, fills)  # one colour per side within a view
             seen.setdefault(side, set()).update(fills)
-        counts_chart(page).screenshot(
-            path=str(ARTIFACTS / f"charts-side-colours{extra.replace('&', '-')}.png")
-        )
+        artifact(counts_chart(page), f"charts-side-colours{extra.replace('&', '-')}")
     assert seen["RUS"] == {_rgb(taxonomy.side_style("RUS").colour)}
     assert seen["UKR"] == {_rgb(taxonomy.side_style("UKR").colour)}
 
@@ -154,7 +152,7 @@ def test_an_event_added_with_the_cli_is_found_by_its_country(browser, tmp_path):
             .evaluate("gd => gd._fullData.flatMap(t => (t.customdata || []).map(c => c && c[0]))")
         )
         assert "2024-11-29-zebrafinch-drones-over-kyiv" in ids
-        page.screenshot(path=str(ARTIFACTS / "charts-cli-event-by-country.png"))
+        artifact(page, "charts-cli-event-by-country")
         page.close()
     finally:
         proc.terminate()
@@ -181,7 +179,7 @@ def test_the_header_and_sidebar_say_what_matches_and_what_the_data_holds(page, a
     expect(page.get_by_text(f"{engine.match(v).count} of {engine.summary.rows} events").first).to_be_visible()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text(f"Drone attack ({matching} of {held})")).to_have_count(1)
-    sidebar.screenshot(path=str(ARTIFACTS / "charts-sidebar-counts.png"))
+    artifact(sidebar, "charts-sidebar-counts")
 
 
 def test_a_nationwide_events_card_shows_no_coordinates(page, app_url):
@@ -218,7 +216,7 @@ def test_the_default_map_fits_where_most_events_are(page, app_url):
     apart = min(math.dist(a[:2], b[:2]) for a, b in itertools.combinations(at.values(), 2))
     assert apart > 40, at  # every two of the four cities clearly apart
     assert chart.get_by_text(re.compile(r"\d+ events outside this map")).count() >= 1
-    chart.screenshot(path=str(ARTIFACTS / "charts-default-map.png"))
+    artifact(chart, "charts-default-map")
 
 
 def _phone_page(browser, viewport: dict | None = None):
@@ -272,7 +270,7 @@ def test_every_event_is_reachable_in_the_phone_list(browser, app_url):
         last = page.get_by_text(oldest, exact=True)
         assert last.count() == 1
         last.scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / "charts-phone-list-end.png"))
+        artifact(page, "charts-phone-list-end")
     finally:
         context.close()
 
@@ -318,8 +316,9 @@ def test_no_label_or_call_out_overlaps_another_at_any_width(browser, app_url):
             boxes = chart.evaluate(LABELS_JS)
             assert any(b["t"].startswith("call-out") for b in boxes) or width < 640, width
             assert _overlapping(boxes) == [], (width, _overlapping(boxes))
-            page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first.screenshot(
-                path=str(ARTIFACTS / f"charts-labels-{width}.png")
+            artifact(
+                page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first,
+                f"charts-labels-{width}",
             )
         finally:
             context.close()
@@ -342,7 +341,7 @@ def test_a_story_on_a_phone_puts_the_chart_right_under_the_caption(browser, app_
         assert chart["y"] < 1.5 * 844  # within the first screen and a half
         more = page.locator(".st-key-story-panel-more").bounding_box()
         assert more["y"] >= chart["y"] + chart["height"] - 1  # cards, steps and decks below
-        page.screenshot(path=str(ARTIFACTS / "charts-story-phone.png"), full_page=True)
+        artifact(page, "charts-story-phone", full_page=True)
     finally:
         context.close()
 
@@ -364,7 +363,9 @@ def test_an_exported_slide_has_no_empty_half_and_no_cut_mark(browser, app_url, t
         path = tmp_path / download.value.suggested_filename
         download.value.save_as(path)
         image = Image.open(io.BytesIO(path.read_bytes())).convert("RGB")
-        image.save(ARTIFACTS / "charts-exported-slide.png")
+        if SCREENSHOTS:  # the slide as downloaded, when asked (`artifact`)
+            ARTIFACTS.mkdir(exist_ok=True)
+            image.save(ARTIFACTS / "charts-exported-slide.png")
     finally:
         context.close()
     width, height = image.size
@@ -408,6 +409,6 @@ def test_on_a_phone_the_first_tap_on_a_point_selects_it(browser, app_url):
         page.wait_for_function(
             "() => location.search.includes('event=2024-11-25-ru-drone-attack-ua')", timeout=20_000
         )
-        page.screenshot(path=str(ARTIFACTS / "charts-phone-first-tap.png"))
+        artifact(page, "charts-phone-first-tap")
     finally:
         context.close()

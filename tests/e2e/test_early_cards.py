@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from e2e.browser import open_page, wait_for_rerun
-from e2e.conftest import ARTIFACTS
+from e2e.conftest import artifact
 from e2e.test_analysis import PHONE, held_messages, release, settled_points, timeline
 
 NOVEMBER = "type=drone_attack&from=2024-11-01&to=2024-11-30"
@@ -53,7 +53,7 @@ def test_a_clicked_events_card_is_on_screen_before_the_server_answers_and_stays_
             assert box and abs(box["y"] + box["height"] - height) <= 1 and box["height"] <= 0.46 * height
         else:
             assert box and box["y"] + 40 <= height, "beside the charts, in view"
-        page.screenshot(path=str(ARTIFACTS / f"early-card-{size}.png"))
+        artifact(page, f"early-card-{size}")
         release(hold)
         wait_for_rerun(page)
         card = page.locator(f".st-key-card-{spot['id']}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from e2e.browser import open_page, wait_for_rerun
-from e2e.conftest import ARTIFACTS
+from e2e.conftest import artifact
 from e2e.test_analysis import held_messages, release
 from e2e.test_hostile import hostile_url as hostile_url  # the module's hostile dataset, served
 
@@ -93,7 +93,7 @@ def test_the_early_view_shows_the_events_the_server_then_shows(page, app_url, st
         assert early[name]["bins"] == chart["bins"], name
     assert early_header == served_header
     if labels == ["Drone attack"]:
-        page.screenshot(path=str(ARTIFACTS / "early-view-served.png"))
+        artifact(page, "early-view-served")
     assert errors == []
 
 
@@ -115,7 +115,7 @@ def test_hostile_text_stays_text_in_the_early_view(page, hostile_url):
     charts = page.locator('[data-testid="tlChart"]')
     assert charts.locator("img, script, iframe, [onerror], a[href^='https://evil']").count() == 0
     assert "<img" not in charts.first.evaluate("(h) => h.querySelector('.main-svg').textContent")
-    page.screenshot(path=str(ARTIFACTS / "early-view-hostile.png"))
+    artifact(page, "early-view-hostile")
     release(hold)
     wait_for_rerun(page)
     assert dialogs == []

@@ -2,7 +2,7 @@
 (oidc-provider-mock on 127.0.0.1): an editor adds an event, finds it on the timeline,
 corrects it and reads its history; two editors correct one event at once; a signed-in
 non-editor is refused; nothing writes without a session. Screenshots of each state are saved
-in test-artifacts/."""
+in test-artifacts/ when asked (README)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.browser import wait_for_app, wait_for_rerun
-from e2e.conftest import ARTIFACTS, FAILED, _free_port, _require_browser, start_server
+from e2e.conftest import ARTIFACTS, FAILED, _free_port, _require_browser, artifact, start_server
 from e2e.oidc import authorize, run_oidc_provider, set_provider_user, sign_in, write_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +61,32 @@ def editor_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     proc.wait(timeout=20)
 
 
+@pytest.fixture(scope="session")
+def accounts() -> dict[tuple[str, str], list[dict]]:
+    """Each account's sign-in cookies per app server, kept from its first sign-in in this worker."""
+    return {}
+
+
+def keep_sign_in(page, app: str, sub: str, accounts: dict) -> None:
+    """Keep the cookies of `sub`'s sign-in to `app` for `signed_in`."""
+    accounts[(app, sub)] = [c for c in page.context.cookies() if c["name"].startswith("_streamlit_user")]
+
+
+def signed_in(page, app: str, provider: str, sub: str, accounts: dict) -> None:
+    """`sign_in` through the provider the first time `sub` signs in to `app` in this worker; after
+    that, for a test that is not about signing in, the cookies that sign-in left (Streamlit's
+    signed identity cookie, tied to the app's address) put back in the fresh context: the editor
+    page then opens signed in, without the provider's pages and the app's two loads between."""
+    if (app, sub) not in accounts:
+        sign_in(page, app, provider, sub)
+        keep_sign_in(page, app, sub, accounts)
+        return
+    page.context.add_cookies(accounts[(app, sub)])
+    page.goto(f"{app}/editor")
+    page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)  # signed in, as sign_in waits
+    wait_for_app(page)
+
+
 @pytest.fixture
 def tall_page(browser, request: pytest.FixtureRequest):
     """A fresh page (no cookies) tall enough to screenshot a whole form; screenshotted
@@ -73,13 +99,14 @@ def tall_page(browser, request: pytest.FixtureRequest):
     page.errors = errors
     yield page
     if request.node.stash.get(FAILED, False):
-        shot(page, request.node.name)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    """A full-page screenshot of a state of the editor, when asked (`artifact`)."""
+    artifact(page, name, full_page=True)
 
 
 def main(page):
@@ -128,7 +155,9 @@ def test_without_sign_in_configured_the_dashboard_says_nothing_of_editing(page, 
     assert "Edit" not in card.inner_text() and "changed" not in card.inner_text()
 
 
-def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_page, provider, editor_app):
+def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(
+    tall_page, provider, editor_app, accounts
+):
     page = tall_page
     app, data = editor_app
     page.goto(app)
@@ -139,7 +168,8 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     main(page).get_by_test_id("stAlert").filter(has_text="open to signed-in editors only").wait_for()
     assert "open to signed-in editors only" in " ".join(alerts(page))
     shot(page, "editor-sign-in")
-    sign_in(page, app, provider, EDITOR)
+    sign_in(page, app, provider, EDITOR)  # through the provider, always: this test is about it
+    keep_sign_in(page, app, EDITOR, accounts)
     assert main(page).get_by_text(f"Signed in as Editor ({EDITOR})").count() == 1
 
     # a first try with mistakes: each is said beside its field, nothing is saved
@@ -226,7 +256,7 @@ def test_an_editor_adds_an_event_sees_it_corrects_it_and_reads_its_history(tall_
     assert page.errors == []
 
 
-def test_two_editors_correct_one_event_at_once_and_nothing_is_lost(browser, provider, editor_app):
+def test_two_editors_correct_one_event_at_once_and_nothing_is_lost(browser, provider, editor_app, accounts):
     app, _ = editor_app
     event = "2024-11-25-ru-drone-attack-ua"
     pages = []
@@ -234,7 +264,7 @@ def test_two_editors_correct_one_event_at_once_and_nothing_is_lost(browser, prov
         context = browser.new_context(viewport={"width": 1440, "height": 2300})
         page = context.new_page()
         page.set_default_timeout(30_000)
-        sign_in(page, app, provider, who)
+        signed_in(page, app, provider, who, accounts)
         page.goto(f"{app}/editor?event={event}")
         wait_for_app(page)
         pages.append(page)
@@ -271,11 +301,11 @@ def test_two_editors_correct_one_event_at_once_and_nothing_is_lost(browser, prov
         page.context.close()
 
 
-def test_a_signed_in_user_who_is_not_an_editor_is_refused(tall_page, provider, editor_app):
+def test_a_signed_in_user_who_is_not_an_editor_is_refused(tall_page, provider, editor_app, accounts):
     page = tall_page
     app, data = editor_app
     before = data.read_bytes()
-    sign_in(page, app, provider, VIEWER)
+    signed_in(page, app, provider, VIEWER, accounts)
     said = " ".join(alerts(page))
     assert "You cannot edit: this account is not on the list of editors" in said
     assert main(page).get_by_role("textbox").count() == 0
@@ -290,10 +320,10 @@ def test_a_signed_in_user_who_is_not_an_editor_is_refused(tall_page, provider, e
     assert data.read_bytes() == before
 
 
-def test_a_member_of_the_editors_group_may_edit(tall_page, provider, editor_app):
+def test_a_member_of_the_editors_group_may_edit(tall_page, provider, editor_app, accounts):
     page = tall_page
     app, _ = editor_app
-    sign_in(page, app, provider, GROUP_MEMBER)
+    signed_in(page, app, provider, GROUP_MEMBER, accounts)
     save = main(page).get_by_role("button", name="Save event")
     save.first.wait_for(timeout=30_000)  # the editor's form may come after the page's first idle moment
     assert save.count() == 1
@@ -353,12 +383,12 @@ def folder_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def test_an_editor_corrects_a_partitioned_dataset_and_the_history_and_dashboard_show_it(
-    tall_page, provider, folder_app
+    tall_page, provider, folder_app, accounts
 ):
     page = tall_page
     app, data = folder_app
     event = "2024-11-25-ru-drone-attack-ua"
-    sign_in(page, app, provider, EDITOR)
+    signed_in(page, app, provider, EDITOR, accounts)
     page.goto(f"{app}/editor?event={event}")
     wait_for_app(page)
     # the page's run fills the form from the link; on a loaded machine wait_for_app can return
@@ -398,6 +428,6 @@ def test_after_sign_in_an_editor_lands_on_the_editor(browser, provider, editor_a
         page.wait_for_url(re.compile(re.escape(url) + r"/editor"), timeout=30_000)
         wait_for_app(page)
         assert page.get_by_text(EDITOR).count() >= 1  # signed in, on the editor page
-        page.screenshot(path=str(ARTIFACTS / "editor-after-sign-in.png"))
+        artifact(page, "editor-after-sign-in")
     finally:
         context.close()

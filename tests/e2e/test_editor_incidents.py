@@ -1,6 +1,6 @@
 """The editor's Incidents section in a real browser, signed in through the OpenID Connect
 provider mock: the 188-drone night matched across the curated row and an Air Force tally,
-then split by the editor with a reason. Screenshots in test-artifacts/."""
+then split by the editor with a reason. Screenshots in test-artifacts/ when asked."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ import pytest
 from typer.testing import CliRunner
 
 from e2e.browser import wait_for_rerun
-from e2e.oidc import sign_in
-from e2e.test_editor import EDITOR, editor_app, main, provider, shot, tall_page  # noqa: F401  (fixtures)
+from e2e.test_editor import (  # noqa: F401  (fixtures)
+    EDITOR,
+    accounts,
+    editor_app,
+    main,
+    provider,
+    shot,
+    signed_in,
+    tall_page,
+)
 from timeline.cli.main import app as cli
 from timeline.domain.schema import Col
 from timeline.matching import project
@@ -23,13 +31,13 @@ AF = "af-2024-11-25-night-e2e"
 NIGHT = "2024-11-25-ru-drone-attack-ua"
 
 
-def test_an_editor_splits_a_matched_incident(tall_page, provider, editor_app):  # noqa: F811
+def test_an_editor_splits_a_matched_incident(tall_page, provider, editor_app, accounts):  # noqa: F811
     page = tall_page
     url, data = editor_app
     row = make_row(event_id=AF, confidence="claimed", location="Ukraine", latitude=None, longitude=None)
     store.append(data, frame(row), dataset="missile-attacks", create=False)
     assert CliRunner().invoke(cli, ["match", str(data)]).exit_code == 0
-    sign_in(page, url, provider, EDITOR)
+    signed_in(page, url, provider, EDITOR, accounts)
     main(page).get_by_text("Incidents", exact=True).click()
     wait_for_rerun(page)
     table = main(page).locator("table.tl-changes")

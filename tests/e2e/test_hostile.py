@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from e2e.browser import wait_for_app
-from e2e.conftest import ARTIFACTS, _require_browser, start_server
+from e2e.conftest import _require_browser, artifact, start_server
 from timeline.domain.schema import Col
 from timeline.storage import store
 
@@ -61,8 +61,7 @@ def test_markup_in_actor_lanes_is_text(page, hostile_url: str):
     assert EVIL_ACTOR in ticks  # the markup shown as its characters
     assert chart.locator(".ytick a, .ytick b, .ytick [style*='bold']").count() == 0
     assert page.locator('a[href^="https://evil.example"]').count() == 0
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "hostile-actor-lanes.png"))
+    artifact(page, "hostile-actor-lanes")
 
 
 def test_a_card_shows_addresses_and_markup_as_text(page, hostile_url: str):
@@ -151,8 +150,7 @@ def test_an_outlet_with_markdown_is_text_in_the_export_footer(page, hostile_url:
         hrefs(footer) == [] and footer.locator("strong, b, span[class*='red'], [style*='color']").count() == 0
     )
     assert [h for h in hrefs(page) if "evil.example" in h] == []
-    ARTIFACTS.mkdir(exist_ok=True)
-    footer.screenshot(path=str(ARTIFACTS / "hostile-export-footer.png"))
+    artifact(footer, "hostile-export-footer")
 
 
 def test_a_missing_dataset_is_a_message_not_a_traceback(page, missing_url: str):

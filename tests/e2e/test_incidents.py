@@ -1,7 +1,7 @@
 """Incident mode in a real browser: the curated data plus Air Force tallies of 24-25 Nov 2024
 (a small CSV in the Air Force file's shape, through the real importer), matched by
 `timeline match`. The 188-drone night is one point and one 188 bar; the switch shows both
-reports; the card names both. Screenshots in test-artifacts/incidents-*.png."""
+reports; the card names both. Screenshots in test-artifacts/incidents-*.png when asked."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from e2e.browser import wait_for_app, wait_for_rerun
-from e2e.conftest import ARTIFACTS, ROOT, _require_browser, start_server
+from e2e.conftest import ROOT, _require_browser, artifact, start_server
 from e2e.test_analysis import POINTS_JS
 from timeline.cli.main import app as cli
 from timeline.domain.schema import Col
@@ -101,8 +101,7 @@ def counts_annotations(page, showing: str) -> list[str]:
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    artifact(page, name, full_page=True)
 
 
 def header(page) -> str:

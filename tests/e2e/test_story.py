@@ -1,6 +1,6 @@
 """The bundled story in a real browser: every step through its link and the Next button, the
 caption beside the charts, the step's events bright and the rest faded, a way out that keeps
-the view, the deck downloads; screenshots of each step in test-artifacts/."""
+the view, the deck downloads (screenshots of each step in test-artifacts/ when asked: README)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.browser import wait_for_app, wait_for_rerun
-from e2e.conftest import ARTIFACTS, ROOT
+from e2e.conftest import ROOT, artifact
 from e2e.test_analysis import PHONE, label_boxes, overlap, settled_points
 
 DESKTOP = {"viewport": {"width": 1600, "height": 1000}}
@@ -101,13 +101,12 @@ def test_step_through_the_story_with_next_and_screenshot_each_step(browser, app_
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
-    ARTIFACTS.mkdir(exist_ok=True)
     total = len(story.steps)
     try:
         open_story(page, f"{app_url}/?story=seed-article")
         for step in story.steps:
             check_step(page, step, total)
-            page.screenshot(path=str(ARTIFACTS / f"story-step-{step.number}.png"))
+            artifact(page, f"story-step-{step.number}")
             nxt = page.get_by_role("button", name="Next")
             if step.number == total:
                 assert nxt.is_disabled()
@@ -170,8 +169,7 @@ def test_the_story_on_a_phone(browser, app_url, story):
         assert panel["y"] + panel["height"] <= chart["y"] + 1  # the caption first, then the charts
         assert panel["width"] <= 390
         assert step.title in panel_text(page)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "story-phone.png"), full_page=True)
+        artifact(page, "story-phone", full_page=True)
     finally:
         context.close()
 
