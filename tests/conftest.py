@@ -114,7 +114,12 @@ def local_spark():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    conf = {**SPARK_TEST_CONF, "spark.plugins": SPARK_CONNECT_PLUGIN, "spark.connect.grpc.binding.port": port}
+    conf = {
+        **SPARK_TEST_CONF,
+        "spark.plugins": SPARK_CONNECT_PLUGIN,
+        "spark.connect.grpc.binding.address": "127.0.0.1",  # Connect has no authentication
+        "spark.connect.grpc.binding.port": port,
+    }
     confs = " ".join(f"--conf {key}={value}" for key, value in conf.items())
     os.environ.setdefault(
         "PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{SPARK_TEST_JVM}" {confs} pyspark-shell'
