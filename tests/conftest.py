@@ -98,17 +98,45 @@ def require_java() -> None:
     pytest.skip(message)
 
 
+SPARK_CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+
+
 def local_spark():
     """The process's local Spark backend (`local[1]`: small data, one task thread schedules
-    fastest), started with `SPARK_TEST_JVM` and set up with `SPARK_TEST_CONF`."""
+    fastest), started with `SPARK_TEST_JVM` and set up with `SPARK_TEST_CONF`. Its JVM also
+    serves Spark Connect on a free local port (Spark's own plugin; `spark_connect_url`), so
+    that test_spark_connect.py does not start a second JVM (40 CPU s)."""
+    import socket
+
     from timeline.engine.backends import backend
 
     require_java()
-    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{SPARK_TEST_JVM}" pyspark-shell')
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = {
+        **SPARK_TEST_CONF,
+        "spark.plugins": SPARK_CONNECT_PLUGIN,
+        "spark.connect.grpc.binding.address": "127.0.0.1",  # Connect has no authentication
+        "spark.connect.grpc.binding.port": port,
+    }
+    confs = " ".join(f"--conf {key}={value}" for key, value in conf.items())
+    os.environ.setdefault(
+        "PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{SPARK_TEST_JVM}" {confs} pyspark-shell'
+    )
     spark = backend("spark", "local[1]")
     for key, value in SPARK_TEST_CONF.items():
         spark.session_.conf.set(key, value)
     return spark
+
+
+def spark_connect_url() -> str | None:
+    """The Spark Connect address `local_spark`'s JVM serves, None when it was started without
+    the plugin (a `PYSPARK_SUBMIT_ARGS` of one's own)."""
+    conf = local_spark().session_.sparkContext.getConf()
+    if conf.get("spark.plugins") != SPARK_CONNECT_PLUGIN:
+        return None
+    return f"sc://127.0.0.1:{conf.get('spark.connect.grpc.binding.port')}"
 
 
 def make_row(**overrides: object) -> dict[str, object]:

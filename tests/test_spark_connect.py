@@ -1,6 +1,8 @@
 """The dashboard's engine through Spark Connect (`TIMELINE_SPARK=sc://...`), for real: a Spark
 Connect server from the installed PySpark, on a free local port, answering the same views as
-DuckDB. Needs Java (see test_parity.py)."""
+DuckDB over gRPC. The server is Spark's Connect plugin in the JVM of the local session the
+other Spark tests use (`conftest.local_spark`), not a second JVM, unless that JVM was started
+without it (then `spark-submit` starts one). Needs Java (see test_parity.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from test_parity import answers, assert_same
 from timeline.engine import Engine, backend, open_source
 from timeline.engine.backends import close_spark
 
-from conftest import CURATED, SPARK_TEST_CONF, SPARK_TEST_JVM, require_java, view_of
+from conftest import CURATED, SPARK_TEST_CONF, SPARK_TEST_JVM, require_java, spark_connect_url, view_of
 
 pytestmark = pytest.mark.spark
 
@@ -32,7 +34,11 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory):
     import pyspark  # here, not at the top: collecting it made every worker's pandera load PySpark's pandas too
 
     require_java()
-    close_spark()  # a local session (the parity tests') and a Connect session cannot share a process
+    served = spark_connect_url()
+    if served is not None:
+        yield served
+        close_spark(served)
+        return
     home = Path(pyspark.__file__).parent
     port = _free_port()
     log = tmp_path_factory.mktemp("spark-connect") / "server.log"
@@ -53,7 +59,7 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory):
             pytest.fail(f"Spark Connect did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.1)  # the log is a small file: a short poll, the deadline stays 120 s
     yield f"sc://127.0.0.1:{port}"
-    close_spark()
+    close_spark(f"sc://127.0.0.1:{port}")
     server.terminate()
     server.wait(timeout=60)
 

@@ -614,6 +614,9 @@ class SparkBackend(Backend):
         self.con = ibis.pyspark.connect(self.session_)
         self.lock = threading.Lock()
         self.views: dict[tuple[str, str], str] = {}
+        self.bound: dict[str, ir.Table] = {}
+        """Each temporary view's Ibis table: Ibis asks Spark for a table's schema each time one
+        is made (an analysis and a few round trips), and a view made it ten to fourteen times."""
 
     def table(self, source: Source) -> ir.Table:
         with self.lock:
@@ -626,11 +629,18 @@ class SparkBackend(Backend):
                     frame = self.session_.createDataFrame([], _spark_schema())
                 frame.createOrReplaceTempView(name)
                 self.views[source.key] = name
-        return self.con.table(name)
+            found = self.bound.get(name)
+        if found is None:
+            found = self.con.table(name)
+            with self.lock:
+                self.bound[name] = found
+        return found
 
     def _drop_versions(self, current: Source) -> None:
         with self.lock:
             names = [self.views.pop(k) for k in [k for k in self.views if _stale((k,), current)]]
+            for name in names:
+                self.bound.pop(name, None)
         for name in names:
             self.session_.catalog.dropTempView(name)
 
@@ -671,9 +681,16 @@ def spark_session(url: str) -> object:
     from pyspark.sql import SparkSession
 
     with _spark_lock:
-        builder = SparkSession.builder.appName("conflict-timeline")
         if url.startswith("sc://"):
-            return builder.remote(url).getOrCreate()
+            # Spark Connect's own builder: PySpark's general one refuses a Connect session in a
+            # process that already runs a local one (a `timeline` command beside a local
+            # session, the tests). The mark is the one that builder sets: PySpark's functions
+            # then build Connect columns.
+            from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+            os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
+            return ConnectSession.builder.appName("conflict-timeline").remote(url).getOrCreate()
+        builder = SparkSession.builder.appName("conflict-timeline")
         # A Python worker (a frame without Arrow, a UDF) runs this interpreter, with its
         # packages, not whatever `python3` the PATH finds first (PySpark reads only the variable).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -704,16 +721,17 @@ _backends: dict[tuple[str, str], Backend] = {}
 _backends_lock = threading.Lock()
 
 
-def close_spark() -> None:
-    """Stop this process's Spark session and forget its backends: PySpark allows a local and
-    a Spark Connect session in one process only one at a time."""
+def close_spark(url: str | None = None) -> None:
+    """Stop this process's Spark sessions (or the one of `url`) and forget their backends."""
     with _backends_lock:
-        for key in [k for k in _backends if k[0] == "spark"]:
+        for key in [k for k in _backends if k[0] == "spark" and url in (None, k[1])]:
             spark = _backends.pop(key)
             spark.session_.stop()
-    # PySpark marks the process as Spark Connect when it opens a remote session, and never
-    # unmarks it: a local session asked for afterwards would be refused.
-    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+        connected = any(k[0] == "spark" and k[1].startswith("sc://") for k in _backends)
+    # The process's Spark Connect mark (`spark_session`), never removed by PySpark: with it a
+    # local session asked for afterwards would be refused.
+    if not connected:
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
 
 def backend(name: str | None = None, url: str | None = None) -> Backend:
