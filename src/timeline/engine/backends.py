@@ -58,6 +58,9 @@ KEPT_SHAPES = 128
 STAND_IN = "kept_view_shape"
 """The table name a question on a view's kept copy is compiled against, once per shape; the
 copy's own name (`kept_` and 12 hex digits) is put in its place at run time."""
+STAND_IN_WHERE = f"view_where_{secrets.token_hex(6)}"
+"""The table a view's predicates are compiled on, once for every table they filter
+(`DuckDBBackend._where_sql`); named at random, so that no text searched for can hold it."""
 R = TypeVar("R")
 
 
@@ -291,6 +294,8 @@ class DuckDBBackend(Backend):
         self.shapes: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
         self.filters: OrderedDict[ops.Node, str] = OrderedDict()
         """The SQL of the tables last filtered by a view (`_filtered_sql`)."""
+        self.wheres: OrderedDict[tuple[ops.Node, ...], str] = OrderedDict()
+        """The SQL of views' predicates on a stand-in (`_where_sql`)."""
         self.compiled = 0
         """Questions compiled for `shaped` so far (a test counts them: a shape met before, none)."""
 
@@ -416,12 +421,51 @@ class DuckDBBackend(Backend):
             if found is not None:
                 self.filters.move_to_end(op)
                 return found
-        found = self._current().compile(t)
+        found = self._where_sql(op)
+        if found is None:
+            found = self._current().compile(t)
         with self.lock:
             self.filters[op] = found
             while len(self.filters) > KEPT_FILTERS:
                 self.filters.popitem(last=False)
         return found
+
+    def _where_sql(self, op: ops.Node) -> str | None:
+        """A table filtered by predicates on its own columns, as SQL compiled once per view
+        for every table it filters (the held rows and each rollup, which share the filters'
+        columns): the predicates are compiled on a stand-in holding only the columns they
+        read, and the table's name put in. None for any other filter (the caller compiles it
+        whole)."""
+        if not isinstance(op, ops.Filter) or not isinstance(op.parent, ops.DatabaseTable):
+            return None
+        parent = op.parent
+        if any(r != parent for p in op.predicates for r in p.find(ops.Relation)):
+            return None  # a subquery on another table
+        read = {f.name: f.dtype for p in op.predicates for f in p.find(ops.Field)}
+        if not read:
+            return None
+        con = self._current()
+        stand_in = ops.DatabaseTable(
+            STAND_IN_WHERE,
+            schema=ibis.schema(read),
+            source=con,
+            namespace=ops.Namespace(catalog=None, database=None),
+        )
+        predicates = tuple(p.replace({parent: stand_in}) for p in op.predicates)
+        with self.lock:
+            found = self.wheres.get(predicates)
+            if found is not None:
+                self.wheres.move_to_end(predicates)
+        if found is None:
+            found = con.compile(ops.Filter(stand_in, predicates).to_expr())
+            with self.lock:
+                self.wheres[predicates] = found
+                while len(self.wheres) > KEPT_FILTERS:
+                    self.wheres.popitem(last=False)
+        head = f'SELECT * FROM "{STAND_IN_WHERE}" '
+        if not found.startswith(head):
+            return None  # not a plain filter of every column: compiled whole
+        return f'SELECT * FROM "{parent.name}" ' + found[len(head) :]
 
     def keep(self, key: object, expr: ir.Table, limit: int | None) -> int | None:
         """A table in the shared in-memory database (every cursor sees it), written in one
