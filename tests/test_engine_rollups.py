@@ -248,6 +248,35 @@ def test_a_held_datasets_answers_from_rollups_are_its_tables(held, used, monkeyp
     assert_same(ours, scanned(monkeypatch, held, params))
 
 
+def test_a_dataset_read_from_its_files_answers_from_sql_compiled_once(folder, monkeypatch):
+    """A view of a dataset read from its parts, met first, is answered from SQL compiled once
+    per question's shape, with the view's filter compiled once for every table it filters
+    (the parts and each rollup): every answer is the frame Ibis gives for the expression
+    built on the filtered table, and a second view of the same shapes compiles no question
+    and one filter."""
+    from test_engine_frames import assert_identical, in_order_of
+    from timeline.engine import backends
+
+    shaped = backends.DuckDBBackend.shaped
+    answered = []
+
+    def compared(self, t, shape, build):
+        ours = shaped(self, t, shape, build)
+        assert_identical(ours, in_order_of(ours, build(t).to_pandas()))
+        answered.append(shape[0])
+        return ours
+
+    monkeypatch.setattr(backends.DuckDBBackend, "shaped", compared)
+    runner = backend("duckdb")
+    counted = []
+    for params in ({"type": "drone_attack", "lanes": "country"}, {"type": "statement", "lanes": "country"}):
+        answers(folder, params)  # drops what the view before kept, the compiled SQL stays
+        counted.append((runner.compiled, len(runner.wheres)))
+    assert {"listed lanes", "rollup"} <= set(answered)  # the parts' and the rollups'
+    assert counted[1][0] == counted[0][0], "the second view compiled no question"
+    assert counted[1][1] == counted[0][1] + 1, "and its filter once, for the parts and every rollup"
+
+
 def test_a_held_datasets_rollup_questions_are_compiled_once(held, used):
     """A second view of the same shape asks the rollups from the SQL the first compiled."""
     answers(held, {"type": "drone_attack"})

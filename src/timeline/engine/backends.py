@@ -50,11 +50,17 @@ HELD_VERSIONS = 2
 SMALL_TABLES = 12
 """Small tables of dataset versions held in memory at once (each version's rollups, see
 `engine.rollups`), the most recently made."""
+KEPT_FILTERS = 32
+"""Filtered tables whose SQL is kept per backend (`DuckDBBackend._filtered_sql`): a view met
+once asks several (its rows, each rollup's, a text search's own)."""
 KEPT_SHAPES = 128
 """Compiled questions kept per backend, by shape (see `DuckDBBackend.shaped`)."""
 STAND_IN = "kept_view_shape"
 """The table name a question on a view's kept copy is compiled against, once per shape; the
 copy's own name (`kept_` and 12 hex digits) is put in its place at run time."""
+STAND_IN_WHERE = f"view_where_{secrets.token_hex(6)}"
+"""The table a view's predicates are compiled on, once for every table they filter
+(`DuckDBBackend._where_sql`); named at random, so that no text searched for can hold it."""
 R = TypeVar("R")
 
 
@@ -287,7 +293,9 @@ class DuckDBBackend(Backend):
         self.hold_lock = threading.Lock()
         self.shapes: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
         self.filters: OrderedDict[ops.Node, str] = OrderedDict()
-        """The SQL of the views last filtered on a held dataset (`_filtered_sql`)."""
+        """The SQL of the tables last filtered by a view (`_filtered_sql`)."""
+        self.wheres: OrderedDict[tuple[ops.Node, ...], str] = OrderedDict()
+        """The SQL of views' predicates on a stand-in (`_where_sql`)."""
         self.compiled = 0
         """Questions compiled for `shaped` so far (a test counts them: a shape met before, none)."""
 
@@ -354,8 +362,7 @@ class DuckDBBackend(Backend):
         return to_frame(con.con.sql(con.compile(expr)).to_arrow_table(), expr.schema())
 
     def shaped(self, t: ir.Table, shape: Hashable, build: Callable[[ir.Table], ir.Table]) -> object | None:
-        """A question on a view's kept copy or on a held dataset (filtered by a view or not),
-        run from SQL compiled once per shape (`shaped_sql`); None for any other table."""
+        """A question run from SQL compiled once per shape (`shaped_sql`)."""
         found = self.shaped_sql(t, shape, build)
         if found is None:
             return None
@@ -367,28 +374,22 @@ class DuckDBBackend(Backend):
     def shaped_sql(
         self, t: ir.Table, shape: Hashable, build: Callable[[ir.Table], ir.Table]
     ) -> tuple[str, object] | None:
-        """The SQL of `build(t)` and its schema when `t` is a view's kept copy, a held dataset
-        or rollup, or one filtered by a view's predicates; else None. Compiled once per `shape`
-        (what `build` reads besides the table: the caller names every option and literal it
-        uses) and the table's schema, against a stand-in table (`STAND_IN`); each table then
-        gets the same SQL with its own name put in, a filtered one its `SELECT ... WHERE` as a
-        subquery (compiled once per view, `_filtered_sql`). Building and compiling the Ibis
-        expression (sqlglot) was about half of such a question's time on a kept copy, and a
-        quarter on a held 1 M-row dataset (0.03-0.045 CPU s a view), the same for every view."""
+        """The SQL of `build(t)` and its schema, compiled once per `shape` (what `build` reads
+        besides the table: the caller names every option and literal it uses) and the table's
+        schema, against a stand-in table (`STAND_IN`); each table then gets the same SQL with
+        its own name put in (a view's kept copy, a held dataset or rollup, the files' view),
+        any other (one filtered by a view's predicates, the files with derived columns) its
+        own SQL as a subquery (compiled once per view, `_filtered_sql`). Building and compiling
+        the Ibis expression (sqlglot) was about half of such a question's time on a kept copy,
+        a quarter on a held 1 M-row dataset (0.03-0.045 CPU s a view), and most of the Python
+        time of a question on a dataset read from its files, the same for every view. Never
+        None on DuckDB."""
         op = t.op()
-        if isinstance(op, ops.Filter) and isinstance(op.parent, ops.DatabaseTable):
-            if not self._is_held(op.parent.name):
-                return None
-            table, namespace = None, ops.Namespace(catalog=None, database=None)
-        elif isinstance(op, ops.DatabaseTable):
-            with self.lock:
-                kept = op.name in self.tables.values()
-            if not kept and not self._is_held(op.name):
-                return None
+        if isinstance(op, ops.DatabaseTable):
             table, namespace = op.name, op.namespace
-        else:
-            return None
-        key = (shape, op.schema, namespace)
+        else:  # filtered, or the files' view with columns derived: put in as a subquery
+            table, namespace = None, ops.Namespace(catalog=None, database=None)
+        key = (shape, t.schema(), namespace)
         with self.lock:
             found = self.shapes.get(key)
             if found is not None:
@@ -410,27 +411,61 @@ class DuckDBBackend(Backend):
         put = f'"{table}"' if table is not None else f"({self._filtered_sql(t)})"
         return sql.replace(f'"{STAND_IN}"', put), schema
 
-    def _is_held(self, name: str) -> bool:
-        """A held dataset, or a version's rollup copied into memory (`hold_small`): each
-        view's questions on it are the same few shapes."""
-        with self.hold_lock:
-            return name in self.holding.values() or name in self.small.values()
-
     def _filtered_sql(self, t: ir.Table) -> str:
-        """A held dataset filtered by a view's predicates, as SQL: compiled once per view (its
-        six or seven questions each put it in as a subquery)."""
+        """A table filtered by a view's predicates (or the files' view with derived columns),
+        as SQL: compiled once per table (a view's six or seven questions each put it in as a
+        subquery, the rollups' and the files' own)."""
         op = t.op()
         with self.lock:
             found = self.filters.get(op)
             if found is not None:
                 self.filters.move_to_end(op)
                 return found
-        found = self._current().compile(t)
+        found = self._where_sql(op)
+        if found is None:
+            found = self._current().compile(t)
         with self.lock:
             self.filters[op] = found
-            while len(self.filters) > KEPT_VIEWS:
+            while len(self.filters) > KEPT_FILTERS:
                 self.filters.popitem(last=False)
         return found
+
+    def _where_sql(self, op: ops.Node) -> str | None:
+        """A table filtered by predicates on its own columns, as SQL compiled once per view
+        for every table it filters (the held rows and each rollup, which share the filters'
+        columns): the predicates are compiled on a stand-in holding only the columns they
+        read, and the table's name put in. None for any other filter (the caller compiles it
+        whole)."""
+        if not isinstance(op, ops.Filter) or not isinstance(op.parent, ops.DatabaseTable):
+            return None
+        parent = op.parent
+        if any(r != parent for p in op.predicates for r in p.find(ops.Relation)):
+            return None  # a subquery on another table
+        read = {f.name: f.dtype for p in op.predicates for f in p.find(ops.Field)}
+        if not read:
+            return None
+        con = self._current()
+        stand_in = ops.DatabaseTable(
+            STAND_IN_WHERE,
+            schema=ibis.schema(read),
+            source=con,
+            namespace=ops.Namespace(catalog=None, database=None),
+        )
+        predicates = tuple(p.replace({parent: stand_in}) for p in op.predicates)
+        with self.lock:
+            found = self.wheres.get(predicates)
+            if found is not None:
+                self.wheres.move_to_end(predicates)
+        if found is None:
+            found = con.compile(ops.Filter(stand_in, predicates).to_expr())
+            with self.lock:
+                self.wheres[predicates] = found
+                while len(self.wheres) > KEPT_FILTERS:
+                    self.wheres.popitem(last=False)
+        head = f'SELECT * FROM "{STAND_IN_WHERE}" '
+        if not found.startswith(head):
+            return None  # not a plain filter of every column: compiled whole
+        return f'SELECT * FROM "{parent.name}" ' + found[len(head) :]
 
     def keep(self, key: object, expr: ir.Table, limit: int | None) -> int | None:
         """A table in the shared in-memory database (every cursor sees it), written in one

@@ -305,13 +305,17 @@ class Engine:
             counts=counts,
         )
 
-    @staticmethod
-    def _frequencies(t: ir.Table, col: Col) -> dict[str, int]:
+    def _frequencies(self, t: ir.Table, col: Col) -> dict[str, int]:
         """A column's values with their events, most frequent first (an event counts once per
-        value of a list column)."""
+        value of a list column). From SQL compiled once per column (`ask`): the summary and a
+        view the rollups cannot answer ask it for three columns or more."""
         is_list = isinstance(t[col], ir.ArrayValue)
-        values = t.select(key=t[col].unnest() if is_list else t[col])  # lists never repeat an item
-        return _ranked(values.group_by("key").agg(n=values.count()).to_pandas())
+
+        def build(t: ir.Table) -> ir.Table:
+            values = t.select(key=t[col].unnest() if is_list else t[col])  # lists never repeat an item
+            return values.group_by("key").agg(n=values.count())
+
+        return _ranked(self.ask(t, ("frequencies", str(col), is_list), build))
 
     def has_event(self, event_id: str) -> bool:
         """Whether the dataset holds this event (a link's `event=`, checked on every rerun of
