@@ -101,19 +101,24 @@ def require_java() -> None:
 SPARK_CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a server a test starts (Streamlit, Spark Connect)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def local_spark():
     """The process's local Spark backend (`local[1]`: small data, one task thread schedules
     fastest), started with `SPARK_TEST_JVM` and set up with `SPARK_TEST_CONF`. Its JVM also
     serves Spark Connect on a free local port (Spark's own plugin; `spark_connect_url`), so
     that test_spark_connect.py does not start a second JVM (40 CPU s)."""
-    import socket
-
     from timeline.engine.backends import backend
 
     require_java()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     conf = {
         **SPARK_TEST_CONF,
         "spark.plugins": SPARK_CONNECT_PLUGIN,

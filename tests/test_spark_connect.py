@@ -7,7 +7,6 @@ without it (then `spark-submit` starts one). Needs Java (see test_parity.py)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -18,15 +17,17 @@ from test_parity import answers, assert_same
 from timeline.engine import Engine, backend, open_source
 from timeline.engine.backends import close_spark
 
-from conftest import CURATED, SPARK_TEST_CONF, SPARK_TEST_JVM, require_java, spark_connect_url, view_of
+from conftest import (
+    CURATED,
+    SPARK_TEST_CONF,
+    SPARK_TEST_JVM,
+    free_port,
+    require_java,
+    spark_connect_url,
+    view_of,
+)
 
 pytestmark = pytest.mark.spark
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory):
         close_spark(served)
         return
     home = Path(pyspark.__file__).parent
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("spark-connect") / "server.log"
     command = [
         str(home / "bin" / "spark-submit"), "--master", "local[1]",

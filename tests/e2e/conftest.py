@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from typing import Any
 import pytest
 
 from e2e.browser import TRACKER
+
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))
@@ -56,18 +57,12 @@ def _require_browser() -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(
     data: Path, log: Path, *, secrets: Path | None = None, port: int | None = None
 ) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on `data`, waited for until healthy. With `secrets`, it reads only
     that file (sign-in configured); `port` when the secrets name it in their redirect URI."""
-    port = port or _free_port()
+    port = port or free_port()
     env = {**os.environ, "TIMELINE_DATA": str(data), "BROWSER_PATH": str(CHROMIUM)}
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -176,6 +171,14 @@ def artifact(target: Any, name: str, **options: Any) -> None:
     target.screenshot(path=str(ARTIFACTS / f"{name}.png"), **options)
 
 
+def screenshot_if_failed(page: Any, request: pytest.FixtureRequest) -> None:
+    """A full-page screenshot as test-artifacts/<test>.png when the test's setup or body failed
+    (`FAILED`), for a page fixture's teardown."""
+    if request.node.stash.get(FAILED, False):
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+
+
 DEFAULT_VIEWPORT = {"width": 1280, "height": 720}
 """Playwright's, for a context asked for without one."""
 STORAGE = "local_storage,indexeddb,cache_storage,service_workers,file_systems,websql"
@@ -228,7 +231,5 @@ def page(browser, request: pytest.FixtureRequest):
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.errors = errors
     yield page
-    if request.node.stash.get(FAILED, False):
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    screenshot_if_failed(page, request)
     context.close()

@@ -16,8 +16,10 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.browser import wait_for_app, wait_for_rerun
-from e2e.conftest import ARTIFACTS, FAILED, _free_port, _require_browser, artifact, start_server
+from e2e.conftest import _require_browser, artifact, screenshot_if_failed, start_server
 from e2e.oidc import authorize, run_oidc_provider, set_provider_user, sign_in, write_secrets
+
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITOR, SECOND, VIEWER = "editor@example.org", "second@example.org", "viewer@example.org"
@@ -47,7 +49,7 @@ def editor_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     folder = tmp_path_factory.mktemp("editor-app")
     data = folder / "events.parquet"
     shutil.copy(ROOT / "data" / "events.parquet", data)
-    port = _free_port()
+    port = free_port()
     secrets = write_secrets(
         folder / "secrets.toml",
         port=port,
@@ -98,9 +100,7 @@ def tall_page(browser, request: pytest.FixtureRequest):
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.errors = errors
     yield page
-    if request.node.stash.get(FAILED, False):
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    screenshot_if_failed(page, request)
     context.close()
 
 
@@ -374,7 +374,7 @@ def folder_app(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     top = tmp_path_factory.mktemp("editor-folder")
     data = top / "events"
     parts.create_from(data, store.read_schema_table(ROOT / "data" / "events.parquet"))
-    port = _free_port()
+    port = free_port()
     secrets = write_secrets(top / "secrets.toml", port=port, provider=provider, emails=[EDITOR], groups=[])
     proc, url = start_server(data, top / "streamlit.log", secrets=secrets, port=port)
     yield url, data
