@@ -55,9 +55,10 @@ KEPT_FILTERS = 32
 once asks several (its rows, each rollup's, a text search's own)."""
 KEPT_SHAPES = 128
 """Compiled questions kept per backend, by shape (see `DuckDBBackend.shaped`)."""
-STAND_IN = "kept_view_shape"
+STAND_IN = f"view_shape_{secrets.token_hex(6)}"
 """The table name a question on a view's kept copy is compiled against, once per shape; the
-copy's own name (`kept_` and 12 hex digits) is put in its place at run time."""
+copy's own name (`kept_` and 12 hex digits) is put in its place at run time. Named at random,
+as `STAND_IN_WHERE`, so that no text literal in the SQL can hold it."""
 STAND_IN_WHERE = f"view_where_{secrets.token_hex(6)}"
 """The table a view's predicates are compiled on, once for every table they filter
 (`DuckDBBackend._where_sql`); named at random, so that no text searched for can hold it."""
