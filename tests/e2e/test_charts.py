@@ -388,27 +388,3 @@ def test_an_exported_slide_has_no_empty_half_and_no_cut_mark(browser, app_url, t
     assert orange, "the drone lane's marks"
     rightmost = max(x for x, _ in orange)
     assert rightmost < width - 40  # whole, inside the plot (the right margin is about 50 px)
-
-
-def test_on_a_phone_the_first_tap_on_a_point_selects_it(browser, app_url):
-    """In story mode on a touch phone one tap on the timeline's 188-drone night selects it (the
-    address names it, its card opens); it took two taps, the first only hovering."""
-    from e2e.test_analysis import PHONE, settled_points
-
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    try:
-        page.goto(f"{app_url}/?story=seed-article&step=6")
-        _settled(page)
-        chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
-        chart.scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
-        points = settled_points(chart.locator(".js-plotly-plot"))
-        night = next(p for p in points if p["id"] == "2024-11-25-ru-drone-attack-ua")
-        page.touchscreen.tap(night["x"], night["y"])
-        page.wait_for_function(
-            "() => location.search.includes('event=2024-11-25-ru-drone-attack-ua')", timeout=20_000
-        )
-        artifact(page, "charts-phone-first-tap")
-    finally:
-        context.close()
