@@ -93,28 +93,6 @@ def test_no_two_count_labels_overlap_on_a_phone(browser, app_url):
         context.close()
 
 
-def test_at_desktop_size_no_two_count_labels_overlap_and_the_toolbar_never_covers_the_range_buttons(
-    page, app_url, subtests
-):
-    """Two readings of one page load of the whole dataset at 1600 x 1000."""
-    page.set_viewport_size({"width": 1600, "height": 1000})
-    open_page(page, app_url)
-    with subtests.test("no two count labels overlap"):
-        no_two_count_labels_overlap(page)
-        artifact(page, "labels-desktop")
-    with subtests.test("the toolbar never covers the range buttons"):
-        chart = timeline(page)
-        chart.hover()
-        page.wait_for_timeout(500)
-        toolbar = chart.locator(".modebar").bounding_box()
-        buttons = chart.locator(".rangeselector").bounding_box()
-        assert toolbar and buttons
-        assert not overlap(
-            {"x": toolbar["x"], "y": toolbar["y"], "w": toolbar["width"], "h": toolbar["height"]},
-            {"x": buttons["x"], "y": buttons["y"], "w": buttons["width"], "h": buttons["height"]},
-        )
-
-
 def test_the_three_seoul_meetings_are_three_marks_each_opening_its_card(page, app_url):
     open_page(page, f"{app_url}/?type=meeting&from=2024-11-27&to=2024-11-27")
     points = settled_points(timeline(page).locator(".js-plotly-plot"))

@@ -190,12 +190,37 @@ def test_a_nationwide_events_card_shows_no_coordinates(page, app_url):
     assert "Location" in text and "49.60" not in text and "32.36" not in text
 
 
-def test_the_default_map_fits_where_most_events_are(page, app_url):
+def test_the_whole_dataset_at_desktop_size_labels_apart_toolbar_clear_and_the_map_fitted(
+    page, app_url, subtests
+):
+    """Three readings of one page load of the whole dataset at 1600 x 1000 (a page load costs
+    7.5-9 CPU s of Chromium: docs/performance.md)."""
+    from e2e.test_analysis import no_two_count_labels_overlap, overlap, timeline
+
+    open_page(page, f"{app_url}/")
+    with subtests.test("no two count labels overlap"):
+        no_two_count_labels_overlap(page)
+        artifact(page, "labels-desktop")
+    with subtests.test("the toolbar never covers the range buttons"):
+        chart = timeline(page)
+        chart.hover()
+        page.wait_for_timeout(500)
+        toolbar = chart.locator(".modebar").bounding_box()
+        buttons = chart.locator(".rangeselector").bounding_box()
+        assert toolbar and buttons
+        assert not overlap(
+            {"x": toolbar["x"], "y": toolbar["y"], "w": toolbar["width"], "h": toolbar["height"]},
+            {"x": buttons["x"], "y": buttons["y"], "w": buttons["width"], "h": buttons["height"]},
+        )
+    with subtests.test("the default map fits where most events are"):
+        the_default_map_fits_where_most_events_are(page)
+
+
+def the_default_map_fits_where_most_events_are(page) -> None:
     """No filters: Kyiv, Dnipro, Kursk and Moscow stand apart (they shared 80 px of a world
     map pulled out by Lima, Rio and Washington), and the map says what it leaves out."""
     from timeline.domain import gazetteer
 
-    open_page(page, f"{app_url}/")
     chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(2)
     chart.scroll_into_view_if_needed()
     chart.locator(".scatterlayer .point").first.wait_for(timeout=20_000)
