@@ -190,12 +190,37 @@ def test_a_nationwide_events_card_shows_no_coordinates(page, app_url):
     assert "Location" in text and "49.60" not in text and "32.36" not in text
 
 
-def test_the_default_map_fits_where_most_events_are(page, app_url):
+def test_the_whole_dataset_at_desktop_size_labels_apart_toolbar_clear_and_the_map_fitted(
+    page, app_url, subtests
+):
+    """Three readings of one page load of the whole dataset at 1600 x 1000 (a page load costs
+    7.5-9 CPU s of Chromium: docs/performance.md)."""
+    from e2e.test_analysis import no_two_count_labels_overlap, overlap, timeline
+
+    open_page(page, f"{app_url}/")
+    with subtests.test("no two count labels overlap"):
+        no_two_count_labels_overlap(page)
+        artifact(page, "labels-desktop")
+    with subtests.test("the toolbar never covers the range buttons"):
+        chart = timeline(page)
+        chart.hover()
+        page.wait_for_timeout(500)
+        toolbar = chart.locator(".modebar").bounding_box()
+        buttons = chart.locator(".rangeselector").bounding_box()
+        assert toolbar and buttons
+        assert not overlap(
+            {"x": toolbar["x"], "y": toolbar["y"], "w": toolbar["width"], "h": toolbar["height"]},
+            {"x": buttons["x"], "y": buttons["y"], "w": buttons["width"], "h": buttons["height"]},
+        )
+    with subtests.test("the default map fits where most events are"):
+        the_default_map_fits_where_most_events_are(page)
+
+
+def the_default_map_fits_where_most_events_are(page) -> None:
     """No filters: Kyiv, Dnipro, Kursk and Moscow stand apart (they shared 80 px of a world
     map pulled out by Lima, Rio and Washington), and the map says what it leaves out."""
     from timeline.domain import gazetteer
 
-    open_page(page, f"{app_url}/")
     chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').nth(2)
     chart.scroll_into_view_if_needed()
     chart.locator(".scatterlayer .point").first.wait_for(timeout=20_000)
@@ -388,27 +413,3 @@ def test_an_exported_slide_has_no_empty_half_and_no_cut_mark(browser, app_url, t
     assert orange, "the drone lane's marks"
     rightmost = max(x for x, _ in orange)
     assert rightmost < width - 40  # whole, inside the plot (the right margin is about 50 px)
-
-
-def test_on_a_phone_the_first_tap_on_a_point_selects_it(browser, app_url):
-    """In story mode on a touch phone one tap on the timeline's 188-drone night selects it (the
-    address names it, its card opens); it took two taps, the first only hovering."""
-    from e2e.test_analysis import PHONE, settled_points
-
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    try:
-        page.goto(f"{app_url}/?story=seed-article&step=6")
-        _settled(page)
-        chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
-        chart.scroll_into_view_if_needed()
-        page.wait_for_timeout(500)
-        points = settled_points(chart.locator(".js-plotly-plot"))
-        night = next(p for p in points if p["id"] == "2024-11-25-ru-drone-attack-ua")
-        page.touchscreen.tap(night["x"], night["y"])
-        page.wait_for_function(
-            "() => location.search.includes('event=2024-11-25-ru-drone-attack-ua')", timeout=20_000
-        )
-        artifact(page, "charts-phone-first-tap")
-    finally:
-        context.close()

@@ -37,17 +37,28 @@ def test_timeline_renders_the_dataset(page, app_url):
     assert page.errors == []
 
 
-def test_drone_attacks_in_november_and_the_188_drone_night(page, app_url):
+def test_drone_attacks_in_november_the_188_drone_night_its_card_and_the_downloads(
+    page, app_url, tmp_path, subtests
+):
+    """One page load of November's drone attacks, its checks one after another: what it shows,
+    then a click that opens a card and is cleared (the view as loaded again), then the
+    downloads with a title typed in (a page load costs 7.5-9 CPU s: docs/performance.md)."""
     open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
-    assert counter(page).startswith("3 of 90 events")
-    assert lane_labels(page) == ["Drone attack"]
-    charts = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
-    assert "188 drones" in svg_texts(charts.nth(0).locator(".scatterlayer text"))
-    assert "188 launched by Russia" in svg_texts(charts.nth(1).locator(".annotation-text"))
+    with subtests.test("the three drone attacks and the 188-drone night"):
+        assert counter(page).startswith("3 of 90 events")
+        assert lane_labels(page) == ["Drone attack"]
+        charts = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])')
+        assert "188 drones" in svg_texts(charts.nth(0).locator(".scatterlayer text"))
+        assert "188 launched by Russia" in svg_texts(charts.nth(1).locator(".annotation-text"))
+    with subtests.test("selecting a point opens its card with the source link"):
+        selecting_a_point_opens_its_card_with_the_source_link(page)
+    with subtests.test("the download buttons deliver the slide PNG and the filtered CSV"):
+        download_buttons_deliver_slide_png_and_filtered_csv(page, tmp_path)
 
 
-def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):
-    open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
+def selecting_a_point_opens_its_card_with_the_source_link(page) -> None:
+    """The biggest mark opens the 188-drone night's card and names it in the link; Clear
+    selection closes it and takes it out of the link."""
     points = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first.locator(
         ".scatterlayer .point"
     )
@@ -64,6 +75,34 @@ def test_selecting_a_point_opens_its_card_with_the_source_link(page, app_url):
     wait_for_rerun(page)
     card.wait_for(state="detached", timeout=20_000)
     assert "event" not in parse_qs(urlparse(page.url).query)
+
+
+def download_buttons_deliver_slide_png_and_filtered_csv(page, tmp_path) -> None:
+    title = page.get_by_role("textbox", name="Title", exact=True)
+    assert title.input_value() == "Drone attacks, 1–30 Nov 2024"
+    title.fill("Record drone night")
+    title.press("Enter")
+    wait_for_rerun(page)
+    assert title.input_value() == "Record drone night"
+    with page.expect_download(timeout=90_000) as download:
+        page.get_by_role("button", name="PNG", exact=True).click()
+    png = tmp_path / download.value.suggested_filename
+    download.value.save_as(png)
+    data = png.read_bytes()
+    assert download.value.suggested_filename == "timeline-slide-16x9.png"
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1920, 1080)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="SVG", exact=True).click()
+    svg = tmp_path / "chart.svg"
+    download.value.save_as(svg)
+    assert "Record drone night" in svg.read_text()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="CSV", exact=True).click()
+    csv_path = tmp_path / "events.csv"
+    download.value.save_as(csv_path)
+    text = csv_path.read_text()
+    assert text.startswith("# filters: from=2024-11-01; to=2024-11-30; type=drone_attack")
+    assert sum(1 for line in text.splitlines() if line.startswith("2024-11-")) == 3
 
 
 def test_event_parameter_opens_that_card(page, app_url):
@@ -106,35 +145,6 @@ def test_a_click_before_the_search_box_is_drawn_keeps_the_linked_search(page, ap
     expect(page.get_by_role("textbox", name="Search", exact=True)).to_have_value("Kyiv", timeout=20_000)
     assert parse_qs(urlparse(page.url).query) == {"q": ["Kyiv"], "per": ["week"]}
     assert counter(page) == matching
-
-
-def test_download_buttons_deliver_slide_png_and_filtered_csv(page, app_url, tmp_path):
-    open_app(page, f"{app_url}/?type=drone_attack&from=2024-11-01&to=2024-11-30")
-    title = page.get_by_role("textbox", name="Title", exact=True)
-    assert title.input_value() == "Drone attacks, 1–30 Nov 2024"
-    title.fill("Record drone night")
-    title.press("Enter")
-    wait_for_rerun(page)
-    assert title.input_value() == "Record drone night"
-    with page.expect_download(timeout=90_000) as download:
-        page.get_by_role("button", name="PNG", exact=True).click()
-    png = tmp_path / download.value.suggested_filename
-    download.value.save_as(png)
-    data = png.read_bytes()
-    assert download.value.suggested_filename == "timeline-slide-16x9.png"
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1920, 1080)
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name="SVG", exact=True).click()
-    svg = tmp_path / "chart.svg"
-    download.value.save_as(svg)
-    assert "Record drone night" in svg.read_text()
-    with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("button", name="CSV", exact=True).click()
-    csv_path = tmp_path / "events.csv"
-    download.value.save_as(csv_path)
-    text = csv_path.read_text()
-    assert text.startswith("# filters: from=2024-11-01; to=2024-11-30; type=drone_attack")
-    assert sum(1 for line in text.splitlines() if line.startswith("2024-11-")) == 3
 
 
 def test_the_back_button_returns_to_the_previous_view(page, app_url):

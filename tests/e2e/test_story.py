@@ -96,8 +96,12 @@ def check_step(page, step, total: int) -> None:
     assert panel["x"] + panel["width"] <= chart["x"] and panel["y"] < chart["y"] + chart["height"]
 
 
-def test_step_through_the_story_with_next_and_screenshot_each_step(browser, app_url, story):
-    context = browser.new_context(**DESKTOP)
+def test_step_through_the_story_with_next_and_screenshot_each_step_its_deck_and_call_outs(
+    browser, app_url, story, tmp_path, subtests
+):
+    """Every step by Next on one page load; on the way, at step 1 the deck downloads and at
+    step 8 the key events' call-outs (each a page load of its own before: docs/performance.md)."""
+    context = browser.new_context(**DESKTOP, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -107,6 +111,14 @@ def test_step_through_the_story_with_next_and_screenshot_each_step(browser, app_
         for step in story.steps:
             check_step(page, step, total)
             artifact(page, f"story-step-{step.number}")
+            if step.number == 1:
+                with subtests.test("the story downloads are a deck"):
+                    the_story_downloads_are_a_deck(page, story, tmp_path)
+                wait_for_rerun(page)  # a download button's click reruns the page
+                check_step(page, step, total)  # and leaves the step as it was
+            if step.number == 8:
+                with subtests.test("key event call-outs clear the count labels in the browser"):
+                    key_event_call_outs_clear_the_count_labels_in_the_browser(page)
             nxt = page.get_by_role("button", name="Next")
             if step.number == total:
                 assert nxt.is_disabled()
@@ -156,66 +168,74 @@ def test_explore_from_here_keeps_the_steps_view(browser, app_url, story):
         context.close()
 
 
-def test_the_story_on_a_phone(browser, app_url, story):
+def test_the_story_on_a_phone_and_the_first_tap_on_a_point_selects_it(browser, app_url, story, subtests):
+    """Step 6 on a touch phone, one page load: the caption before the charts; then one tap on
+    the timeline's 188-drone night selects it (the address names it, its card opens); it took
+    two taps, the first only hovering."""
+    from e2e.test_charts import _settled
+
     context = browser.new_context(**PHONE)
     page = context.new_page()
     try:
         step = story.steps[5]
         open_story(page, f"{app_url}/?story=seed-article&step={step.number}")
-        panel = page.locator(".st-key-story-panel").bounding_box()
-        chart = page.locator(
-            ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])'
-        ).first.bounding_box()
-        assert panel["y"] + panel["height"] <= chart["y"] + 1  # the caption first, then the charts
-        assert panel["width"] <= 390
-        assert step.title in panel_text(page)
-        artifact(page, "story-phone", full_page=True)
+        with subtests.test("the story on a phone: the caption first, then the charts"):
+            panel = page.locator(".st-key-story-panel").bounding_box()
+            chart = page.locator(
+                ':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])'
+            ).first.bounding_box()
+            assert panel["y"] + panel["height"] <= chart["y"] + 1  # the caption first, then the charts
+            assert panel["width"] <= 390
+            assert step.title in panel_text(page)
+            artifact(page, "story-phone", full_page=True)
+        with subtests.test("on a phone the first tap on a point selects it"):
+            _settled(page)
+            chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
+            chart.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            points = settled_points(chart.locator(".js-plotly-plot"))
+            night = next(p for p in points if p["id"] == "2024-11-25-ru-drone-attack-ua")
+            page.touchscreen.tap(night["x"], night["y"])
+            page.wait_for_function(
+                "() => location.search.includes('event=2024-11-25-ru-drone-attack-ua')", timeout=20_000
+            )
+            artifact(page, "charts-phone-first-tap")
     finally:
         context.close()
 
 
-def test_key_event_call_outs_clear_the_count_labels_in_the_browser(browser, app_url):
-    context = browser.new_context(**DESKTOP)
-    page = context.new_page()
-    try:
-        open_story(page, f"{app_url}/?story=seed-article&step=8")
-        chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
-        calls = chart.locator(".annotation").evaluate_all(
-            "ns => ns.map(n => { const r = n.getBoundingClientRect();"
-            " return {t: n.textContent, x: r.x, y: r.y, w: r.width, h: r.height}; })"
-        )
-        squeezed = {"".join(c["t"].split()) for c in calls}  # a long call-out breaks over two lines
-        assert squeezed >= {"USallowsATACMSintoRussia", "Record188-dronenight"}
-        labels = label_boxes(chart)
-        clashes = [(c["t"], b["t"]) for c in calls for b in labels if overlap(c, b)]
-        clashes += [(a["t"], b["t"]) for i, a in enumerate(calls) for b in calls[i + 1 :] if overlap(a, b)]
-        assert clashes == []
-        points = settled_points(chart.locator(".js-plotly-plot"))
-        assert points
-    finally:
-        context.close()
+def key_event_call_outs_clear_the_count_labels_in_the_browser(page) -> None:
+    """At step 8: the two key events' call-outs, clear of the count labels and of each other."""
+    chart = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"])').first
+    calls = chart.locator(".annotation").evaluate_all(
+        "ns => ns.map(n => { const r = n.getBoundingClientRect();"
+        " return {t: n.textContent, x: r.x, y: r.y, w: r.width, h: r.height}; })"
+    )
+    squeezed = {"".join(c["t"].split()) for c in calls}  # a long call-out breaks over two lines
+    assert squeezed >= {"USallowsATACMSintoRussia", "Record188-dronenight"}
+    labels = label_boxes(chart)
+    clashes = [(c["t"], b["t"]) for c in calls for b in labels if overlap(c, b)]
+    clashes += [(a["t"], b["t"]) for i, a in enumerate(calls) for b in calls[i + 1 :] if overlap(a, b)]
+    assert clashes == []
+    points = settled_points(chart.locator(".js-plotly-plot"))
+    assert points
 
 
-def test_the_story_downloads_are_a_deck(browser, app_url, story, tmp_path):
+def the_story_downloads_are_a_deck(page, story, tmp_path) -> None:
+    """The panel's PowerPoint and PDF: a title slide and one per step."""
     from pptx import Presentation
     from pypdf import PdfReader
 
-    context = browser.new_context(**DESKTOP, accept_downloads=True)
-    page = context.new_page()
-    try:
-        open_story(page, f"{app_url}/?story=seed-article&step=1")
-        with page.expect_download(timeout=120_000) as download:
-            page.locator(".st-key-story-panel").get_by_role("button", name="PowerPoint").click()
-        assert download.value.suggested_filename == "seed-article.pptx"
-        path = tmp_path / "deck.pptx"
-        download.value.save_as(path)
-        assert len(Presentation(path).slides) == len(story.steps) + 1
-        with page.expect_download(timeout=120_000) as download:
-            page.locator(".st-key-story-panel").get_by_role("button", name="PDF").click()
-        pdf = PdfReader(io.BytesIO(download.value.path().read_bytes()))
-        assert len(pdf.pages) == len(story.steps) + 1
-    finally:
-        context.close()
+    with page.expect_download(timeout=120_000) as download:
+        page.locator(".st-key-story-panel").get_by_role("button", name="PowerPoint").click()
+    assert download.value.suggested_filename == "seed-article.pptx"
+    path = tmp_path / "deck.pptx"
+    download.value.save_as(path)
+    assert len(Presentation(path).slides) == len(story.steps) + 1
+    with page.expect_download(timeout=120_000) as download:
+        page.locator(".st-key-story-panel").get_by_role("button", name="PDF").click()
+    pdf = PdfReader(io.BytesIO(download.value.path().read_bytes()))
+    assert len(pdf.pages) == len(story.steps) + 1
 
 
 def test_a_bad_story_link_says_so_and_the_page_still_works(page, app_url):
