@@ -318,15 +318,31 @@ def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page,
     under the pointer itself, as plotly's hover does: a click just beside a mark picks it."""
     open_page(page, f"{app_url}/?type=drone_attack&type=missile_strike&from=2024-11-01&to=2024-11-30")
     points = settled_points(timeline(page).locator(".js-plotly-plot"))
+    plots = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .js-plotly-plot')
+    unselected = [plots.nth(n).evaluate(OPACITY_JS) for n in range(3)]
     spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels, none to its right
     page.mouse.click(spot["x"] + 7, spot["y"] + 2)
     wait_for_rerun(page)
-    page.locator(".st-key-selection-panel").wait_for(timeout=20_000)
+    panel = page.locator(".st-key-selection-panel")
+    panel.wait_for(timeout=20_000)
     assert parse_qs(page.evaluate("location.search").lstrip("?"))["event"] == [spot["id"]]
     opacity = timeline(page).locator(".js-plotly-plot").evaluate(MARK_OPACITY_JS)
     assert opacity[spot["id"]] >= 0.9
     others = [o for event, o in opacity.items() if event != spot["id"]]
     assert others and max(others) <= 0.3
+    # "Clear selection" brings every chart back as it was before the click (a fade the page
+    # made on its own once stayed: the charts' rerun sent the selection they had been sent).
+    panel.get_by_role("button", name="Clear selection").click()
+    wait_for_rerun(page)
+    panel.wait_for(state="detached", timeout=20_000)
+    for n, name in enumerate(("timeline", "counts", "map")):
+        now = plots.nth(n).evaluate(OPACITY_JS)
+        for _ in range(50):  # each chart fades back when its own run reaches the page
+            if now == unselected[n]:
+                break
+            page.wait_for_timeout(100)
+            now = plots.nth(n).evaluate(OPACITY_JS)
+        assert now == unselected[n], f"{name}: still faded after Clear selection"
 
 
 # Each event's mark on a chart: its id, its count as the hover says it, its centre on the page.

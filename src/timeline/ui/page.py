@@ -224,6 +224,7 @@ def _timeline(engine: Engine, live: Live, match: Match, phone: bool, plot_px: in
         chart_config=PHONE_CONFIG if phone else PLOTLY_CONFIG,
         on_select=_take_pick(TIMELINE_CHART),
         options={"lanes": v.lanes},
+        selection_round=state.selection_round(),
     )
     if info.aggregated:
         st.caption(
@@ -271,6 +272,7 @@ def _counts(engine: Engine, live: Live, match: Match) -> None:
         bins=bins,
         per=v.per,
         options={"per": v.per, "strikes": v.strikes},
+        selection_round=state.selection_round(),
     )
     note = f"{series.strikes:,} strikes with launch counts; an overnight attack counts on the day it began."
     if len(series.datasets) > 1:
@@ -309,6 +311,7 @@ def _map(engine: Engine, live: Live, match: Match, extent: tuple[float, float, f
         chart_config=PLOTLY_CONFIG,
         on_select=_take_pick(MAP_CHART),
         kind="map",
+        selection_round=state.selection_round(),
     )
     if caption:
         st.caption(escape_markdown(caption))

@@ -169,6 +169,12 @@ def selection_key(name: str) -> str:
     return f"{name}-{st.session_state.get(SELECTION_ROUND, 0)}"
 
 
+def selection_round() -> int:
+    """The selection's round: a new one each time the server sets the selection itself
+    (cleared, new filters), which the charts fade to even if they were sent it before."""
+    return int(st.session_state.get(SELECTION_ROUND, 0))
+
+
 def close_cards() -> None:
     """Clear the selection, and the table's ticked rows that would reopen it (the charts
     fade back to the selection the server sends)."""

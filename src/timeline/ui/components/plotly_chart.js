@@ -135,7 +135,8 @@ function restyled(gd, traces) {
       const cd = group.__data__, i = cd[0].trace.index, want = changed.get(i);
       gd.data[i].marker = {...gd.data[i].marker, opacity: want};
       const all = want === undefined ? 1 : want;  // unfaded: the trace's own (plotly's default 1)
-      cd.forEach((d, n) => { d.mo = Array.isArray(all) ? all[n] : all; });
+      const each = Array.isArray(all) || ArrayBuffer.isView(all);  // a figure's own arrays are typed
+      cd.forEach((d, n) => { d.mo = each ? all[n] : all; });
       group.querySelectorAll("path.point, .point > path").forEach((node) => {
         if (node.__data__ && node.__data__.mo !== undefined) node.style.opacity = node.__data__.mo;
       });
@@ -252,7 +253,10 @@ export default function (component) {
       if (!exact && paintedLines(gd, ids, kept.data.fade) && calloutsRestyled(gd, layout)) return Promise.resolve(gd);
     }
     kept.drawn = kept.revision;
-    return window.Plotly.react(gd, traces, layout, kept.data.config);
+    // Each trace a copy: plotly keeps the objects it is given as `gd.data`, which `restyled`
+    // then changes; were they the kept figure's own, a fade would stay in the figure that
+    // "Clear selection" draws from.
+    return window.Plotly.react(gd, traces.map((t) => ({...t})), layout, kept.data.config);
   };
   // Drawn again from its own figure (after the page drew an early view over it, early_view.js).
   kept.redraw = () => { kept.drawn = null; return draw(kept.shown ? kept.shown.split("\n").filter(Boolean) : []); };
@@ -288,8 +292,11 @@ export default function (component) {
     }
     const ids = (data.selected || []).slice(0, data.fade.max_selected);
     const said = ids.join("\n");
-    if (fresh || kept.sent !== said) {  // a new figure, or a selection the server changed
+    // A new figure, a selection the server changed, or one it set again (a new round: "Clear
+    // selection" after a pick the page faded to without this chart's rerun, so `sent` is as before).
+    if (fresh || kept.sent !== said || kept.round !== data.round) {
       kept.sent = said;
+      kept.round = data.round;
       if (fresh || kept.shown !== said) draw(ids);
     }
     if (!gd.__tlListening) {

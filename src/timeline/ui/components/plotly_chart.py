@@ -84,9 +84,11 @@ def payload(
     per: str = "day",
     pickable: bool = True,
     options: Mapping[str, str] | None = None,
+    selection_round: int = 0,
 ) -> dict[str, Any]:
     """What the browser gets: the figure's JSON and its revision, the selection to fade it
-    to, what the fade of this `kind` of chart needs (the timeline's call-outs' events, in the
+    to and its round (a new round: the page fades to it even when it is the selection sent
+    before, which a pick faded away from in the page alone), what the fade of this `kind` of chart needs (the timeline's call-outs' events, in the
     order of their annotations; the counts chart's bin of each event and the bins' length),
     plotly's config, and the chart's height, kept free while plotly.js loads so the page
     below does not jump."""
@@ -96,6 +98,7 @@ def payload(
         "figure": sent.json,
         "revision": sent.revision,
         "selected": list(selected),
+        "round": selection_round,
         "key_events": list(key_events),
         "bins": dict(bins or {}),
         "bin_ms": DAY_MS * (7 if per == "week" else 1),
@@ -143,12 +146,15 @@ def plotly_chart(
     bins: Mapping[str, float] | None = None,
     per: str = "day",
     options: Mapping[str, str] | None = None,
+    selection_round: int = 0,
 ) -> None:
     """Mount the chart: `figure` drawn without a selection, faded to `selected` in the page
     (and to what is picked on any chart of the page); `on_select` runs when the analyst picks
     events on this one (read them with `picked(key)`); without it, a click picks nothing.
     `options`: the chart options it is drawn with (the page's early view draws it only with
-    the same, `early_view.js`)."""
+    the same, `early_view.js`). `selection_round`: changed when the server sets the selection
+    itself ("Clear selection"): the charts, which a pick faded in the page without a rerun of
+    theirs, then fade to `selected` even if it is what they were sent before."""
     _CHART(
         key=key,
         data=payload(
@@ -161,6 +167,7 @@ def plotly_chart(
             per=per,
             pickable=on_select is not None,
             options=options,
+            selection_round=selection_round,
         ),
         on_select_change=on_select or _nothing,
         height="content",
