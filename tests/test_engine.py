@@ -116,9 +116,8 @@ def test_monthly_totals_are_left_out_of_daily_counts(curated_engine, events):
     assert series.left_out == monthly[Col.COUNT].notna().sum() > 0
 
 
-def test_timeline_is_events_when_few_and_bins_when_many(tmp_path: Path):
-    root = tmp_path / "synth"
-    synth.write_parts(MAX_EVENTS * 3, root, seed=3, say=lambda _: None)
+def test_timeline_is_events_when_few_and_bins_when_many(synthetic_parts):
+    root = synthetic_parts(MAX_EVENTS * 3, 3)
     engine = engine_on(root)
     few = engine.timeline(view_of(type="visit"))
     assert not few.aggregated and len(few.events) == few.count <= MAX_EVENTS
@@ -130,11 +129,10 @@ def test_timeline_is_events_when_few_and_bins_when_many(tmp_path: Path):
     assert many.freq == choose_bin(table[Col.DATE_START].min().date(), table[Col.DATE_END].max().date())
 
 
-def test_map_points_or_cells(curated_engine, tmp_path: Path):
+def test_map_points_or_cells(curated_engine, synthetic_parts):
     data = curated_engine.map(view_of())
     assert data.points is not None and len(data.points) == data.located > 0
-    root = tmp_path / "synth"
-    synth.write_parts(MAX_EVENTS * 2, root, seed=5, say=lambda _: None)
+    root = synthetic_parts(MAX_EVENTS * 3, 3)
     engine = engine_on(root)
     cells = engine.map(view_of())
     assert cells.cells is not None and cells.cells["n"].sum() == cells.located > MAX_EVENTS
@@ -199,13 +197,12 @@ def test_frequencies_count_what_matches_beside_what_the_data_holds(curated_engin
 
 
 @pytest.mark.slow  # a dataset past the in-memory limit
-def test_a_dataset_held_in_memory_answers_as_its_files_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_dataset_held_in_memory_answers_as_its_files_do(synthetic_parts, monkeypatch: pytest.MonkeyPatch):
     """Datasets up to HOLD_ROWS are copied into DuckDB's memory; larger ones are read from
     their files. Both paths give the same answers, for every chart, views kept or not."""
     from timeline.engine import backend, queries
 
-    root = tmp_path / "parts"
-    synth.write_parts(MAX_EVENTS * 2, root, seed=11, say=lambda _: None)
+    root = synthetic_parts(MAX_EVENTS * 3, 3)
     views = [
         view_of(),
         view_of(type=["drone_attack", "missile_strike"], lanes="country", per="week"),
@@ -237,7 +234,7 @@ def test_a_dataset_held_in_memory_answers_as_its_files_do(tmp_path: Path, monkey
     from_files = answers()
     assert not backend("duckdb").holding, "the files were read"
     assert held == from_files
-    assert held[0].count == MAX_EVENTS * 2
+    assert held[0].count == MAX_EVENTS * 3
 
 
 def test_only_the_current_version_stays_in_memory(tmp_path: Path):
@@ -358,11 +355,10 @@ def test_a_kept_views_questions_run_the_sql_ibis_compiles_for_them(curated_engin
     assert set(missiles.frame["event_type"]) == {"missile_strike"}
 
 
-def test_a_large_kept_views_lanes_and_map_cells_run_the_sql_ibis_compiles(tmp_path: Path, shaped_sql):
+def test_a_large_kept_views_lanes_and_map_cells_run_the_sql_ibis_compiles(synthetic_parts, shaped_sql):
     """The same for a kept view of more than `MAX_EVENTS` events: counts per lane (type,
     country, actor) and the map's cells."""
-    root = tmp_path / "synth"
-    synth.write_parts(MAX_EVENTS * 3, root, seed=3, say=lambda _: None)
+    root = synthetic_parts(MAX_EVENTS * 3, 3)
     engine = engine_on(root)
     first, last = engine.summary.first_day, engine.summary.last_day
     for lanes in ("type", "country", "actor"):
@@ -376,7 +372,7 @@ def test_a_large_kept_views_lanes_and_map_cells_run_the_sql_ibis_compiles(tmp_pa
 
 
 def test_a_large_held_datasets_broad_views_are_filtered_per_question_from_sql_compiled_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    synthetic_parts, monkeypatch: pytest.MonkeyPatch
 ):
     """On a held dataset above `KEEP_HELD` rows a view of more than `KEEP_HELD_VIEW` events is
     not copied (the first view of a new engine too, asked before anything held the dataset):
@@ -388,8 +384,7 @@ def test_a_large_held_datasets_broad_views_are_filtered_per_question_from_sql_co
     from test_engine_frames import assert_identical, in_order_of
     from timeline.engine import backends, queries, rollups
 
-    root = tmp_path / "synth"
-    synth.write_parts(MAX_EVENTS * 3, root, seed=3, say=lambda _: None)
+    root = synthetic_parts(MAX_EVENTS * 3, 3)
     monkeypatch.setattr(queries, "KEEP_HELD", 1000)
     monkeypatch.setattr(rollups, "ask", lambda *args: None)
     engine = engine_on(root)

@@ -15,7 +15,7 @@ import pytest
 
 from timeline import synth
 from timeline.domain.schema import Col, from_arrow
-from timeline.engine import backend, queries, rollups
+from timeline.engine import backend, queries, rollups, words
 from timeline.storage import parts, rollups as stored, store
 
 from conftest import CURATED, engine_on, frame, make_row, view_of
@@ -133,11 +133,29 @@ def assert_same(ours: dict[str, object], scanned: dict[str, object]) -> None:
             assert found == expected, name
 
 
-def scanned(monkeypatch: pytest.MonkeyPatch, root: Path, params: dict) -> dict[str, object]:
-    """The same answers with the rollups switched off: every question scans the parts."""
-    with monkeypatch.context() as m:
-        m.setattr(rollups, "ask", lambda *args: None)
-        return answers(root, params)
+_scans: dict[tuple[object, ...], dict[str, object]] = {}
+
+
+def scanned(
+    monkeypatch: pytest.MonkeyPatch, root: Path, params: dict, *, index: bool = True
+) -> dict[str, object]:
+    """The same answers with the rollups switched off (and the word index, `index=False`):
+    every question scans the parts.
+
+    A scan's answers follow from the parts' rows alone, and a part's file is never changed,
+    only replaced by one of a new name: they are computed once per module for each set of
+    parts, view and engine limits, and read again by the tests that compare another copy of
+    the same parts (a rollup or index removed, copied over another's, or merged) with them."""
+    listed = tuple(p.path for p in parts.read_manifest(root).parts)
+    limits = (queries.HOLD_ROWS, queries.MAX_EVENTS, queries.KEEP_HELD, queries.KEEP_HELD_VIEW)
+    key = (listed, limits, index, repr(sorted(params.items())))
+    if key not in _scans:
+        with monkeypatch.context() as m:
+            m.setattr(rollups, "ask", lambda *args: None)
+            if not index:
+                m.setattr(words, "matches", lambda *args: None)
+            _scans[key] = answers(root, params)
+    return _scans[key]
 
 
 @pytest.mark.parametrize(

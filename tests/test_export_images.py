@@ -179,15 +179,13 @@ def test_a_chart_of_unmatched_sources_says_it_counts_every_report(tmp_path, brie
 
 
 @pytest.mark.parametrize("dates", [{}, {"from_": "2024-03-01", "to": "2025-02-28"}])
-def test_a_timeline_of_too_many_events_to_draw_exports_its_squares(tmp_path, dates):
+def test_a_timeline_of_too_many_events_to_draw_exports_its_squares(synthetic_parts, dates):
     """A view past MAX_EVENTS draws counts per lane and week on the page; its slide shows the
     same squares, in the preset's size, over the view's dates (it raised on its date axis)."""
     require_chromium()
-    from timeline import synth
     from timeline.engine import MAX_EVENTS
 
-    root = tmp_path / "many"
-    synth.write_parts(MAX_EVENTS * 5, root, seed=3, say=lambda _: None)
+    root = synthetic_parts(MAX_EVENTS * 5, 3)
     engine = engine_on(root)
     v = view_of(engine, **dates)
     match = engine.match(v)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from timeline import figures, synth
+from timeline import figures
 from timeline.domain import taxonomy
 from timeline.domain.schema import Col
 from timeline.engine import MAX_LANES
@@ -257,11 +257,10 @@ def test_hover_rows_keep_each_events_own_fields_when_some_are_missing(tmp_path: 
     assert map_rows == timeline_rows  # the map's hover says the same of each event
 
 
-def test_large_views_aggregate_and_stay_bounded(tmp_path: Path):
+def test_large_views_aggregate_and_stay_bounded(synthetic_parts):
     sizes = {}
     for n in (10_000, 100_000):
-        root = tmp_path / f"s{n}"
-        synth.write_parts(n, root, seed=1, say=lambda _: None)
+        root = synthetic_parts(n, 1)
         fig, info = figures.timeline_figure(engine_on(root).timeline(view_of()))
         assert info.aggregated
         sizes[n] = len(fig.to_json())
@@ -331,9 +330,8 @@ def test_map_draws_every_located_event_over_offline_land(curated_engine, curated
     assert any("Natural Earth" in a.text for a in fig.layout.annotations)
 
 
-def test_map_of_many_events_aggregates_to_cells(tmp_path: Path):
-    root = tmp_path / "s"
-    synth.write_parts(20_000, root, seed=3, say=lambda _: None)
+def test_map_of_many_events_aggregates_to_cells(synthetic_parts):
+    root = synthetic_parts(100_000, 1)  # the events above's: written once
     data = engine_on(root).map(view_of())
     fig = figures.map_figure(data)
     cells = fig.data[1]

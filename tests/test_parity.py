@@ -102,6 +102,20 @@ def synthetic_in_spark(spark, synthetic: Path) -> Path:
     return synthetic
 
 
+_spark_answers: dict[tuple[tuple[str, str], str], dict[str, object]] = {}
+
+
+def sparks(engine: Engine, v: View, params: dict[str, str | list[str]]) -> dict[str, object]:
+    """Spark's answers to a view of a dataset, asked once per session: the 100,000 events'
+    views that DuckDB answers both from memory and from its rollups are compared with the
+    same answers (Spark's fixed cost is about 0.2 s a query, and "everything" collects every
+    id)."""
+    key = (engine.source.key, repr(sorted(params.items())))
+    if key not in _spark_answers:
+        _spark_answers[key] = answers(engine, v)
+    return _spark_answers[key]
+
+
 def engines(path: Path, spark) -> tuple[Engine, Engine]:
     source = open_source(path)
     return Engine(source, backend("duckdb")), Engine(source, spark)
@@ -169,7 +183,7 @@ def test_bundled_data_same_on_duckdb_spark_and_pandas(name: str, spark):
 def test_100k_synthetic_events_same_on_duckdb_spark_and_pandas(name: str, spark, synthetic_in_spark: Path):
     duck, sparked = engines(synthetic_in_spark, spark)
     v = view_of(duck, **SYNTHETIC_VIEWS[name])
-    a, b = answers(duck, v), answers(sparked, v)
+    a, b = answers(duck, v), sparks(sparked, v, SYNTHETIC_VIEWS[name])
     assert_same(a, b, name)
     events = _frame(synthetic_in_spark)
     assert set(a.get("ids", [])) == reference.ids(events, v), name
@@ -229,8 +243,8 @@ def test_incident_mode_same_on_duckdb_and_spark(name: str, spark, matched: Path)
 
 
 ROLLED_VIEWS: dict[str, dict[str, str | list[str]]] = {
-    "everything": {},
-    "two types": {"type": ["drone_attack", "missile_strike"]},
+    "everything": SYNTHETIC_VIEWS["everything"],
+    "two types": SYNTHETIC_VIEWS["two types"],
     "one type, a quarter, per week": {
         "type": "drone_attack",
         "from_": "2025-01-01",
@@ -238,8 +252,10 @@ ROLLED_VIEWS: dict[str, dict[str, str | list[str]]] = {
         "per": "week",
     },
     "claimed, by side": {"confidence": "claimed", "strikes": "side"},
-    "country and text (scanned)": {"country": "KOR", "q": "seoul"},
+    "country and text, per week (scanned)": SYNTHETIC_VIEWS["country and text, per week"],
 }
+"""Views the rollups answer, and one they cannot; those also asked above share Spark's
+answers with the views above."""
 
 
 @pytest.mark.parametrize("name", list(ROLLED_VIEWS))
@@ -266,4 +282,4 @@ def test_duckdbs_answers_from_rollups_and_fewer_parts_are_sparks(
     v = view_of(duck, **ROLLED_VIEWS[name])
     a = answers(duck, v)
     assert bool(rolled) == ("scanned" not in name), name
-    assert_same(a, answers(sparked, v), name)
+    assert_same(a, sparks(sparked, v, ROLLED_VIEWS[name]), name)
