@@ -161,6 +161,26 @@ def test_a_search_is_sent_as_the_view_holds_it_and_not_as_a_set(monkeypatch):
     assert sent["view"]["rest"] is None
 
 
+def test_hostile_text_reaches_the_early_view_only_as_json_data(monkeypatch, tmp_path):
+    """A hostile title's search text travels inside the packed model's JSON, as a string the
+    page only searches in (`early_view.js` writes none of it), never in the component's HTML
+    or the per-run state."""
+    import base64
+    import zlib
+
+    from timeline.storage import store
+
+    from conftest import frame, make_row
+
+    hostile = '<img src=x onerror=alert(1)> <a href="javascript:alert(2)">x</a>'
+    path = tmp_path / "events.parquet"
+    store.append(path, frame(make_row(title=hostile)))
+    sent = _early(run_app(monkeypatch, data=path, q="ONERROR"))  # `_early`: the HTML is constant
+    model = json.loads(zlib.decompress(base64.b64decode(sent["model"])))
+    assert [hostile.lower() in text for text in model["texts"]] == [True]
+    assert "<img" not in json.dumps(sent["view"]) and sent["view"]["search"]["query"] == "ONERROR"
+
+
 def test_a_dataset_above_the_threshold_is_sent_nothing_more(monkeypatch):
     from timeline.ui import page
 
