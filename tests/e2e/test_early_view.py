@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.browser import open_page, wait_for_rerun
+from e2e.browser import open_page, wait_for_app, wait_for_rerun
 from e2e.conftest import artifact
 from e2e.test_analysis import held_messages, release
 from e2e.test_hostile import hostile_url as hostile_url  # the module's hostile dataset, served
@@ -139,10 +139,19 @@ def _searched(page, query: str, commit: str = "Enter") -> tuple[dict, str]:
     return page.evaluate(SHOWS_JS), page.evaluate(HEADER_JS)
 
 
-def _served(page, hold) -> tuple[dict, str]:
-    """The held messages let through: what every chart and the header show after the rerun."""
+SERVED_JS = """([query, types]) => { const view = document.querySelector('.tl-early-view').__tl.view;
+  const chosen = view ? Object.values(view.pills).filter((p) => p.filter === 'type').flatMap((p) => p.chosen) : [];
+  return !!view && view.search.query === query && JSON.stringify(chosen.sort()) === JSON.stringify(types); }"""
+
+
+def _served(page, hold, query: str, types: list[str]) -> tuple[dict, str]:
+    """The held messages let through: what every chart and the header show after the rerun of
+    the last (the server's view has this search and these types; several held messages may
+    each rerun, the last last)."""
     release(hold)
     wait_for_rerun(page)
+    page.wait_for_function(SERVED_JS, arg=[query, sorted(types)], timeout=60_000)
+    wait_for_app(page)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=tlChart][data-early]')", timeout=20_000
     )
@@ -180,14 +189,14 @@ def test_a_search_is_drawn_at_enter_as_the_engine_and_then_the_server_answer_it(
     early = page.evaluate(SHOWS_JS), page.evaluate(HEADER_JS)
     artifact(page, "early-view-search")
     with subtests.test("a two-word search: the server's view"):
-        _same(early, _served(page, hold))
+        _same(early, _served(page, hold, "drone kyiv", []))
     with subtests.test("a search and a type pill: the server's view"):
         hold["on"] = True
         turn = page.evaluate(TURN_JS)[0]
         _pill(page, "Drone attack").click()
         page.wait_for_function(f"() => ({TURN_JS})()[1] > {turn}", timeout=10_000)
         early = page.evaluate(SHOWS_JS), page.evaluate(HEADER_JS)
-        _same(early, _served(page, hold))
+        _same(early, _served(page, hold, "drone kyiv", ["drone_attack"]))
         assert (
             early[1]
             == f"{curated_engine.match(View.of(q='drone kyiv', type=('drone_attack',))).count} of 90 events"
@@ -196,5 +205,5 @@ def test_a_search_is_drawn_at_enter_as_the_engine_and_then_the_server_answer_it(
         hold["on"] = True
         early = _searched(page, "")
         assert early[1] == f"{curated_engine.match(View.of(type=('drone_attack',))).count} of 90 events"
-        _same(early, _served(page, hold))
+        _same(early, _served(page, hold, "", ["drone_attack"]))
     assert errors == []
