@@ -14,11 +14,13 @@ interaction allows it):
   words, a click on a point (its card in the selection panel and the highlight on every
   chart; also, apart, to the timeline's first redraw and to the card alone), a story's next
   step (bundled data only: the story's events are in it), the browser's back button;
-- for a filter pill and a date preset, also to when every chart first showed the new view:
-  its first redraw after the input, counted only if that redraw already drew the events (and
-  the counts chart's totals per bin) of the server's final figure. On a small dataset the page
-  draws it at the click (`early_view.js`), else it is the server's redraw;
-- wall: from the input event (time-stamped in the page on pointerdown or Enter) until the
+- for a filter pill, a date preset and a text search, also to when every chart first showed
+  the new view: its first redraw after the input, counted only if that redraw already drew the
+  events (and the counts chart's totals per bin) of the server's final figure. On a small
+  dataset the page draws it at the click or Enter (`early_view.js`), else it is the server's
+  redraw;
+- wall: from the input event (its own time stamp, `Event.timeStamp`, on pointerdown or Enter:
+  the page's listeners that run before the probe's are counted) until the
   script is idle again and no chart has been redrawn for 0.5 s (a chart is redrawn when
   plotly's `calcdata` is replaced, checked on every animation frame, the way Streamlit's
   own e2e tests wait for the plot's DOM to change, or when a mark's style changes: the page
@@ -58,6 +60,8 @@ CHROMIUM = Path(os.environ.get("TIMELINE_CHROMIUM", "/usr/bin/chromium"))
 QUIET_MS = 500
 WATCH_MS = 60_000
 VERBOSE = False
+TREE = ROOT
+"""The tree whose app.py is served (`--tree`): another checkout's, for a before/after in one run."""
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 """Chromium's flags here (and in `bench_start.py`)."""
@@ -67,14 +71,14 @@ PROBE_JS = """
 () => {
   if (window.__probe) return;
   const probe = window.__probe = {t0: null, last: null, ran: null, charts: [], watch: null, found: null, seen: new WeakMap(), first: {}};
-  const mark = () => { probe.t0 = performance.now(); probe.last = null; probe.ran = null; probe.charts = []; probe.found = null; probe.first = {}; };
+  const mark = (e) => { probe.t0 = e ? e.timeStamp : performance.now(); probe.last = null; probe.ran = null; probe.charts = []; probe.found = null; probe.first = {}; };
   probe.shows = SHOWS_JS;
   probe.chartName = (gd) => {  // the chart's Streamlit key (timeline_chart, ...): charts come and go
     const box = gd.closest('[class*="st-key-"]');
     return box ? [...box.classList].find((c) => c.startsWith('st-key-')) : 'chart';
   };
   document.addEventListener('pointerdown', mark, true);
-  document.addEventListener('keydown', e => { if (e.key === 'Enter') mark(); }, true);
+  document.addEventListener('keydown', e => { if (e.key === 'Enter') mark(e); }, true);
   window.addEventListener('popstate', mark, true);
   new MutationObserver(() => {
     const app = document.querySelector('[data-testid="stApp"]');
@@ -85,7 +89,7 @@ PROBE_JS = """
     for (const r of records) {
       if (!r.target.matches || !r.target.matches('path.point, .point > path')) continue;
       const i = plots.findIndex((gd) => gd.contains(r.target));
-      if (i < 0 || !probe.t0) continue;
+      if (i < 0) continue;  // a restyle in a listener before the probe's own (its input's time): counted
       probe.restyled = probe.restyled || new Set();
       probe.restyled.add(i);
       probe.restyledAt = performance.now();
@@ -101,6 +105,7 @@ PROBE_JS = """
         if (probe.t0 && !probe.first[name]) probe.first[name] = {ms: Math.round(probe.last - probe.t0), shows: probe.shows(gd)};
       }
     });
+    if (probe.restyled && !(probe.t0 && probe.restyledAt >= probe.t0)) probe.restyled = null;  // before the input
     if (probe.restyled) {  // a chart faded in place (its marks' opacity), not drawn again
       const plots = document.querySelectorAll('.js-plotly-plot');
       probe.restyled.forEach((i) => {
@@ -379,7 +384,7 @@ def run_size(size: int, repeats: int, port: int, browser) -> dict[str, Case]:
         context = browser.new_context(viewport={"width": 1440, "height": 1100})
         page = context.new_page()
         began = time.perf_counter()
-        proc = start(data, port, log)
+        proc = start(data, port, log, TREE)
         try:
             wait_healthy(url, proc)
             page.goto(url)
@@ -404,6 +409,7 @@ EARLY = {
     FIRST_PILL: "filter pill, every chart first showing it",
     LATER_PILL: "filter pill, later, every chart first showing it",
     "date preset": "date preset, every chart first showing it",
+    "text search, two words": "text search, every chart first showing it",
 }
 """The same click, to when every chart first showed the new view's events and counts (drawn
 by the page at the click on a small dataset, `early_view.js`, else by the server's rerun),
@@ -419,6 +425,7 @@ NAMES = (
     "lanes switch",
     "per week",
     "text search, two words",
+    EARLY["text search, two words"],
     "click a point: card + highlight",
     "click a point: timeline highlighted",
     "click a point: card visible",
@@ -433,6 +440,8 @@ the page draws at the click, or the panel's), rather than to the last chart redr
 SEEN = "click a point: card and every chart faded"
 """The same click, to the later of its card and each chart's first redraw (its fade): when the
 analyst sees the whole answer, before the server's rerun confirms it."""
+SEARCHES = ["drone kyiv", "missile kharkiv", "attack odesa", "strike dnipro"]
+"""A text search's two words, one pair per repeat (a view not met before)."""
 CARD_JS = "[class*=st-key-card-], .tl-early-card"
 """A card on screen: the selection panel's, or the one the page draws at the click (`early_cards`)."""
 
@@ -480,12 +489,14 @@ def interactions(
     measure(page, pid, cases["per week"], lambda p: week.first.click())
     cases["per week"].floor.append(floor.answers(f"event_type = '{kind}'"))
 
-    # A text search of two words.
-    words = ["drone kyiv", "missile kharkiv", "attack odesa", "strike dnipro"][n % 4]
+    # A text search of two words (on the bundled data, words some events hold).
+    searches = ["drone kyiv", "strike dnipro", "shahed kyiv", "missile kyiv"] if bundled else SEARCHES
+    words = searches[n % 4]
     open_view(page, url)
     box = page.get_by_placeholder("title, summary, place, actor")
     box.fill(words)
-    measure(page, pid, cases["text search, two words"], lambda p: box.press("Enter"))
+    search = cases["text search, two words"]
+    measure(page, pid, search, lambda p: box.press("Enter"), early=cases[EARLY[search.name]])
     likes = " AND ".join(f"search LIKE '%{w}%'" for w in words.split())
     cases["text search, two words"].floor.append(floor.answers(likes))
 
@@ -641,9 +652,13 @@ def main() -> None:
     parser.add_argument(
         "--no-floors", action="store_true", help="skip the minimal Streamlit and plotly.js pages"
     )
+    parser.add_argument(
+        "--tree", type=Path, default=ROOT, help="serve this checkout's app.py and src/ (default: this one)"
+    )
     args = parser.parse_args()
-    global VERBOSE
+    global VERBOSE, TREE
     VERBOSE = args.verbose
+    TREE = args.tree.resolve()
     if not CHROMIUM.exists():
         parser.exit(1, f"{CHROMIUM} not found: install Debian's chromium\n")
     from playwright.sync_api import sync_playwright

@@ -1,5 +1,6 @@
 """What the page is sent to draw the next filter change at the click (timeline/early_view.py):
-each pill's and preset's events as the engine matches them, and each event's part of the
+each pill's and preset's events as the engine matches them, each event's search text (the
+page matches a search against it by the rule of `filters.words`), and each event's part of the
 counts chart, which must add up to the server's own bars."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from timeline import early_view, view
+from timeline import early_view, filters, view
 from timeline.domain.schema import Col
 from timeline.figures import counts_figure
 from timeline.figures.cache import Sent
@@ -66,6 +67,23 @@ def test_a_combination_is_the_intersection_of_its_filters_sets(curated_engine, e
     assert {i for i, k in zip(everything, combined, strict=True) if k} == set(
         curated_engine.drawn(v)[Col.EVENT_ID]
     )
+
+
+SEARCHES = ["drone kyiv", "KYIV Drone", "Shahed", "shahed SHAHED", "kyi", "Київ", "zzqx", "general staff"]
+"""Two words, capitals, a repeated word, a substring, Cyrillic (no bundled event has it), no match."""
+
+
+@pytest.mark.parametrize("query", SEARCHES)
+def test_a_search_by_the_pages_rule_on_the_sent_text_is_the_engines_search(curated_engine, everything, query):
+    """The page keeps the events whose search text holds every word of `filters.words` (the
+    rule `early_view.js` repeats; tests/e2e/test_early_view.py runs it in Chromium): on the
+    text the engine holds, that is the engine's own text search."""
+    texts = early_view.search_texts(curated_engine, everything)
+    found = {
+        i for i, text in zip(everything, texts, strict=True) if all(w in text for w in filters.words(query))
+    }
+    assert found == set(curated_engine.drawn(View.of(q=query))[Col.EVENT_ID])
+    assert all(text == text.lower() for text in texts)
 
 
 def _bars(figure: dict) -> dict[float, float]:
@@ -128,6 +146,39 @@ def test_the_bundled_data_gets_the_early_view_with_what_is_chosen(monkeypatch):
     pills = sent["view"]["pills"]
     assert [p["chosen"] for p in pills.values() if p["chosen"]] == [["drone_attack"]]
     assert sent["view"]["total"] == 90
+
+
+def test_a_search_is_sent_as_the_view_holds_it_and_not_as_a_set(monkeypatch):
+    """The page decides the search's set itself: the other filters' set leaves it out."""
+    from timeline.ui.components import early_view as component
+
+    sent = _early(run_app(monkeypatch, q="  Drone KYIV ", type="drone_attack"))
+    assert sent["view"]["search"] == {
+        "key": widgets.key(component.SEARCH),
+        "query": "Drone KYIV",
+        "max": filters.MAX_QUERY_LENGTH,
+    }
+    assert sent["view"]["rest"] is None
+
+
+def test_hostile_text_reaches_the_early_view_only_as_json_data(monkeypatch, tmp_path):
+    """A hostile title's search text travels inside the packed model's JSON, as a string the
+    page only searches in (`early_view.js` writes none of it), never in the component's HTML
+    or the per-run state."""
+    import base64
+    import zlib
+
+    from timeline.storage import store
+
+    from conftest import frame, make_row
+
+    hostile = '<img src=x onerror=alert(1)> <a href="javascript:alert(2)">x</a>'
+    path = tmp_path / "events.parquet"
+    store.append(path, frame(make_row(title=hostile)))
+    sent = _early(run_app(monkeypatch, data=path, q="ONERROR"))  # `_early`: the HTML is constant
+    model = json.loads(zlib.decompress(base64.b64decode(sent["model"])))
+    assert [hostile.lower() in text for text in model["texts"]] == [True]
+    assert "<img" not in json.dumps(sent["view"]) and sent["view"]["search"]["query"] == "ONERROR"
 
 
 def test_a_dataset_above_the_threshold_is_sent_nothing_more(monkeypatch):

@@ -8,6 +8,8 @@ here by the engine's own filters (`Engine.drawn` of a view of that option alone)
 whole dataset's figures, built by the figures package. The browser only intersects sets (any
 of a filter's chosen options, every filter) and subsets the figures' arrays; the server's
 rerun then replaces what it drew. Sets are bitsets over the dataset's events in `ids` order.
+A text search is the one set the browser decides itself, from each event's search text as
+the engine holds it (`search_texts`) and the rule of `filters.words` and `TextWords`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from timeline.domain import taxonomy
-from timeline.domain.schema import Col
+from timeline.domain.schema import SEARCH_COLUMN, Col
 from timeline.engine import Engine
 from timeline.engine.queries import COUNT_CHOICES, UNKNOWN_SIDE
 from timeline.figures.common import DAY_MS, escape_text
@@ -63,6 +65,16 @@ def option_sets(
 ) -> dict[str, np.ndarray]:
     """Each option of filter `name`: the events of a view of that option alone."""
     return {o: members(everything, ids(engine, View().with_filter(name, (o,)))) for o in options}
+
+
+def search_texts(engine: Engine, everything: Sequence[str]) -> list[str]:
+    """Each event's search text (`SEARCH_COLUMN`, lower-cased) exactly as the engine's text
+    filter reads it, in the order of `everything`: what the page matches a search against."""
+    with engine.backend.session():
+        t = engine.table()
+        frame = engine.run(t.select(t[Col.EVENT_ID], t[SEARCH_COLUMN]))
+    text = dict(zip(frame[str(Col.EVENT_ID)].astype(str), frame[SEARCH_COLUMN].fillna(""), strict=True))
+    return [str(text[i]) for i in everything]
 
 
 def span_set(engine: Engine, everything: Sequence[str], span: DateSpan) -> np.ndarray:

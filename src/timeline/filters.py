@@ -218,7 +218,12 @@ class AnyOf(Filter):
 
 @dataclass(frozen=True)
 class TextWords(Filter):
-    """Events whose title, summary, place or actors contain every word (any case)."""
+    """Events whose title, summary, place or actors contain every word (any case).
+
+    The rule (the query's `words`, each a substring of the engine's lower-cased search text,
+    every one of them) is repeated in the browser by `ui/components/early_view.js`, which
+    draws a search at Enter on a small dataset before the server's rerun; tests/test_early_view.py
+    and tests/e2e/test_early_view.py hold the two to the same events."""
 
     def parse(self, params: Params, known: Known, warnings: Warnings) -> str | None:
         text = single(params, self.name, warnings)
@@ -238,7 +243,8 @@ class TextWords(Filter):
 
 
 def words(text: str) -> list[str]:
-    """The lower-cased words a text search looks for."""
+    """The lower-cased words a text search looks for (`early_view.js` splits alike, and leaves
+    to the server a query JS might lower-case or split otherwise, e.g. 'İ', 'Σ', 'ẞ')."""
     return list(dict.fromkeys(text.lower().split()))
 
 

@@ -2,8 +2,10 @@
 //
 // Python decides which events every sidebar pill and date preset matches (`timeline.early_view`,
 // the engine's own filters) and builds the whole dataset's figures; here a click on a pill or a
-// preset is read (after Streamlit's own handling of it, which is never held back), the sets are
-// combined (any of a filter's chosen options, every filter), and each chart is drawn with only
+// preset, or a text search committed (Enter, or leaving the box: when Streamlit sends it), is
+// read (Streamlit's own handling of it is never held back), the sets are combined (any of a
+// filter's chosen options, every filter; the search's from each event's search text as the
+// engine holds it, by the rule of `filters.words`), and each chart is drawn with only
 // those events' marks: the same traces, their arrays subset, the counts chart's bars added up
 // again from each event's part. Nothing from the data is written as HTML: the figures are the
 // plotly JSON the figures package builds (event text escaped for plotly), the header's count a
@@ -25,6 +27,26 @@ function bits(b64, n) {  // `early_view.packed_bits`: event i is bit i % 8 of by
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (bytes[i >> 3] >> (i & 7)) & 1;
   return out;
+}
+
+// The words of a text search as `filters.words` finds them (lower-cased, split on whitespace,
+// duplicates dropped), or null for a query whose lower-casing or splitting JS and Python might
+// not agree on: longer than the box allows, a control character or U+FEFF (whitespace to one
+// and not the other), a letter whose lower case is longer ('İ') or depends on its place ('Σ'),
+// or a cased letter beyond Latin, Greek and Cyrillic (U+052F: Unicode versions may differ,
+// 'ẞ'). Such a query is left to the server.
+function searchWords(query, max) {
+  if (query.length > max || /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\ufeff]/.test(query)) return null;
+  for (const ch of query) {
+    const lower = ch.toLowerCase();
+    if (lower.length !== ch.length || ch === "\u03a3" || (ch.codePointAt(0) > 0x52f && lower !== ch)) return null;
+  }
+  return [...new Set(query.toLowerCase().split(/\s+/).filter(Boolean))];
+}
+
+// `TextWords`: the events whose search text contains every word (a substring each).
+function searchSet(texts, words) {
+  return Uint8Array.from(texts, (text) => (words.every((w) => text.includes(w)) ? 1 : 0));
 }
 
 function eventId(custom) {
@@ -139,6 +161,11 @@ function chosenSet(model, view, state) {
   const and = (a, b) => a.map((x, i) => x & b[i]);
   let shown = view.rest ? bits(view.rest, n) : all;
   if (state.dates) shown = and(shown, bits(state.dates, n));
+  if (state.query) {
+    const words = Array.isArray(model.texts) ? searchWords(state.query, view.search.max) : null;
+    if (!words) return null;  // not decided here: the server's answer only
+    shown = and(shown, searchSet(model.texts, words));
+  }
   const byFilter = new Map();
   for (const [key, pill] of Object.entries(view.pills)) {
     const list = byFilter.get(pill.filter) || [];
@@ -170,7 +197,7 @@ export default function (component) {
   kept.view = data.view;
   if (data.view) {  // the server's view is the truth again: what it chose, its dates
     kept.state = {chosen: Object.fromEntries(Object.entries(data.view.pills).map(([k, p]) => [k, [...p.chosen]])),
-                  preset: data.view.preset, dates: data.view.dates, range: null};
+                  preset: data.view.preset, dates: data.view.dates, range: null, query: data.view.search.query};
   }
   if (kept.packed !== data.model) {
     kept.packed = data.model;
@@ -256,7 +283,8 @@ export default function (component) {
     }
     const charts = drawChart("map_chart", "map", model, shown, ids, state, true) ? LATER : [...LATER, MAP];
     const later = (n) => {
-      if (n >= charts.length || turn !== kept.turn || kept.view !== view) return;  // a newer click, or the server's view
+      if (turn !== kept.turn || kept.view !== view) return;  // a newer click, or the server's view
+      if (n >= charts.length) { kept.shown = turn; return; }  // every chart drawn (what tests wait for)
       drawChart(charts[n][0], charts[n][1], model, shown, ids, state);
       setTimeout(() => later(n + 1), 0);
     };
@@ -282,6 +310,26 @@ export default function (component) {
     draw();
   };
   window.addEventListener("click", onClick, true);
+
+  // A text search committed: Enter in the box, or leaving it (Streamlit sends the query on both);
+  // read as the event reaches the page, Streamlit's own handling after it, never held back.
+  const onSearch = (event) => {
+    if (!host.isConnected) {
+      window.removeEventListener("keydown", onSearch, true);
+      window.removeEventListener("focusout", onSearch, true);
+      return;
+    }
+    if (event.type === "keydown" && (event.key !== "Enter" || event.isComposing)) return;
+    const view = kept.view, state = kept.state, input = event.target;
+    if (!kept.model || !view || !view.search || !input || input.tagName !== "INPUT") return;
+    if (!input.closest(`.st-key-${CSS.escape(view.search.key)}`)) return;
+    const query = input.value.trim();  // as `widgets.Search` reads the box
+    if (query === state.query) return;  // nothing new for the server either
+    state.query = query;
+    draw();
+  };
+  window.addEventListener("keydown", onSearch, true);
+  window.addEventListener("focusout", onSearch, true);
 
   // A run that sent a chart drawn here nothing new (the same view again): its own figure back.
   new MutationObserver((records) => {

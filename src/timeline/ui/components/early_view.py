@@ -3,11 +3,12 @@
 A Streamlit rerun cannot answer a pill within 0.2 s (a minimal page's takes 0.45 s). On a
 dataset of at most `early_view.EARLY_MAX_EVENTS` events this component, which draws no element
 of its own, is sent the whole dataset's three figures and the events each sidebar pill and
-date preset matches (`timeline.early_view`, decided by the engine) once per dataset version and
-chart options, and the view's own state (what is chosen) with every run. On a click on a pill
-or preset `early_view.js` intersects the sets, subsets the figures' arrays to those events
-(`Plotly.react`) and sets the header's count; the server's rerun, never held back, then draws
-its own figures over them.
+date preset matches (`timeline.early_view`, decided by the engine), with each event's search
+text as the engine holds it, once per dataset version and chart options, and the view's own
+state (what is chosen, the search) with every run. On a click on a pill or preset, or a search
+committed (Enter, or leaving the box), `early_view.js` intersects the sets, subsets the
+figures' arrays to those events (`Plotly.react`) and sets the header's count; the server's
+rerun, never held back, then draws its own figures over them.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from timeline.view import DateSpan, View
 KEY = "early-view"
 HTML = '<div class="tl-early-view"></div>'
 CSS = ".st-key-early-view{display:none}"
-COMPOSED = ("dates", *(f.name for f in view.FILTERS if isinstance(f, view.AnyOf)))
+SEARCH = next(f.name for f in view.FILTERS if isinstance(f, view.TextWords))
+COMPOSED = ("dates", SEARCH, *(f.name for f in view.FILTERS if isinstance(f, view.AnyOf)))
 """Filters whose options' sets the page may intersect: any of a filter's chosen options,
-every filter (the date range and the value lists). Incident mode chooses one report per
-incident among the matches, which sets cannot say: a view with it gets no early view."""
+every filter (the date range, the text search and the value lists). Incident mode chooses
+one report per incident among the matches, which sets cannot say: a view with it gets no
+early view."""
 
 _VIEW = st.components.v2.component(
     "timeline.early_view",
@@ -51,8 +54,9 @@ def packed(data: Mapping[str, Any]) -> str:
 
 
 def sets(engine: Engine, everything: Sequence[str], options: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """Each pill's and preset's events among `everything` (bitsets), and each preset's date
-    range on the timeline: once per dataset version, whatever the chart options."""
+    """Each pill's and preset's events among `everything` (bitsets), each preset's date
+    range on the timeline, and each event's search text as the engine holds it (the page
+    matches a search against it): once per dataset version, whatever the chart options."""
     summary = engine.summary
     chosen = {
         name: {
@@ -73,7 +77,7 @@ def sets(engine: Engine, everything: Sequence[str], options: Mapping[str, Sequen
             if widgets.PRESETS[preset] is None
             else early_view.axis_range(shared_range((start, end), None, None)),
         }
-    return {"sets": chosen, "presets": presets}
+    return {"sets": chosen, "presets": presets, "texts": early_view.search_texts(engine, everything)}
 
 
 def model(
@@ -105,8 +109,9 @@ def model(
 
 def state(engine: Engine, v: View, everything: Sequence[str]) -> dict[str, Any] | None:
     """The view's own part, sent with every run: each pill row's options in the order drawn and
-    what is chosen, the preset, and the events the other filters leave (None: every event).
-    None when the view has a filter the sets cannot compose (`COMPOSED`)."""
+    what is chosen, the preset, the text search (its box's key, its query) and the events the
+    other filters leave (None: every event). None when the view has a filter the sets cannot
+    compose (`COMPOSED`)."""
     if any(name not in COMPOSED for name, _ in v.values):
         return None
     pills: dict[str, dict[str, Any]] = {}
@@ -118,7 +123,7 @@ def state(engine: Engine, v: View, everything: Sequence[str]) -> dict[str, Any] 
                 "chosen": list(st.session_state.get(key) or []),
             }
     drawn = {p["filter"] for p in pills.values()}
-    rest = View(values=tuple((n, x) for n, x in v.values if n not in drawn and n != "dates"))
+    rest = View(values=tuple((n, x) for n, x in v.values if n not in drawn and n not in ("dates", SEARCH)))
     dates = v.span
     return {
         "pills": pills,
@@ -131,6 +136,7 @@ def state(engine: Engine, v: View, everything: Sequence[str]) -> dict[str, Any] 
         "dates": early_view.packed_bits(early_view.span_set(engine, everything, dates))
         if dates != DateSpan()
         else None,
+        "search": {"key": widgets.key(SEARCH), "query": v.get(SEARCH) or "", "max": view.MAX_QUERY_LENGTH},
         "total": engine.summary.rows,
         "header": v.get(view.REPORTS_KEY) != view.INCIDENTS,
     }
