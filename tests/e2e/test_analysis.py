@@ -311,6 +311,11 @@ MARK_OPACITY_JS = """(gd) => {
 """Each event's marker opacity on the timeline as drawn (after the page's fade)."""
 
 
+CALLOUT_OPACITY_JS = """(gd) => Array.from(gd.querySelectorAll('.annotation'))
+  .map(n => parseFloat(getComputedStyle(n).opacity))"""
+"""Each call-out's opacity on the timeline as drawn."""
+
+
 def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page, app_url):
     """Issue #17: the timeline fades in the page itself (a component over plotly.js), so the
     highlight does not wait for the rerun; after it, the picked event is bright, every other
@@ -320,6 +325,7 @@ def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page,
     points = settled_points(timeline(page).locator(".js-plotly-plot"))
     plots = page.locator(':is([data-testid="stPlotlyChart"], [data-testid="tlChart"]) .js-plotly-plot')
     unselected = [plots.nth(n).evaluate(OPACITY_JS) for n in range(3)]
+    callouts = plots.nth(0).evaluate(CALLOUT_OPACITY_JS)
     spot = max(points, key=lambda p: p["x"])  # a mark away from the lane labels, none to its right
     page.mouse.click(spot["x"] + 7, spot["y"] + 2)
     wait_for_rerun(page)
@@ -330,6 +336,7 @@ def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page,
     assert opacity[spot["id"]] >= 0.9
     others = [o for event, o in opacity.items() if event != spot["id"]]
     assert others and max(others) <= 0.3
+    assert min(plots.nth(0).evaluate(CALLOUT_OPACITY_JS)) < 1 == max(callouts), "the other call-outs fade"
     # "Clear selection" brings every chart back as it was before the click (a fade the page
     # made on its own once stayed: the charts' rerun sent the selection they had been sent).
     panel.get_by_role("button", name="Clear selection").click()
@@ -343,6 +350,7 @@ def test_a_click_on_the_timeline_keeps_its_event_bright_and_fades_the_rest(page,
             page.wait_for_timeout(100)
             now = plots.nth(n).evaluate(OPACITY_JS)
         assert now == unselected[n], f"{name}: still faded after Clear selection"
+    assert plots.nth(0).evaluate(CALLOUT_OPACITY_JS) == callouts, "the call-outs still faded"
 
 
 # Each event's mark on a chart: its id, its count as the hover says it, its centre on the page.

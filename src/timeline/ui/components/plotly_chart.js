@@ -184,7 +184,8 @@ function calloutsRestyled(gd, layout) {
   for (const field of ["annotations", "shapes"]) {
     const now = gd.layout[field] || [], want = layout[field] || [];
     if (now.length !== want.length) return false;
-    want.forEach((item, n) => { if (item.opacity !== now[n].opacity) update[`${field}[${n}].opacity`] = item.opacity; });
+    const opacity = (item) => (item.opacity === undefined ? 1 : item.opacity);  // plotly's default
+    want.forEach((item, n) => { if (opacity(item) !== opacity(now[n])) update[`${field}[${n}].opacity`] = opacity(item); });
   }
   if (Object.keys(update).length) window.Plotly.relayout(gd, update);
   return true;
@@ -253,10 +254,14 @@ export default function (component) {
       if (!exact && paintedLines(gd, ids, kept.data.fade) && calloutsRestyled(gd, layout)) return Promise.resolve(gd);
     }
     kept.drawn = kept.revision;
-    // Each trace a copy: plotly keeps the objects it is given as `gd.data`, which `restyled`
-    // then changes; were they the kept figure's own, a fade would stay in the figure that
-    // "Clear selection" draws from.
-    return window.Plotly.react(gd, traces.map((t) => ({...t})), layout, kept.data.config);
+    // Each trace, and the call-outs, a copy: plotly keeps the objects it is given as `gd.data`
+    // and `gd.layout`, which `restyled` and `calloutsRestyled` then change; were they the kept
+    // figure's own, a fade would stay in the figure that "Clear selection" draws from.
+    const copied = {...layout};
+    for (const field of ["annotations", "shapes"]) {
+      if (Array.isArray(layout[field])) copied[field] = layout[field].map((item) => ({...item}));
+    }
+    return window.Plotly.react(gd, traces.map((t) => ({...t})), copied, kept.data.config);
   };
   // Drawn again from its own figure (after the page drew an early view over it, early_view.js).
   kept.redraw = () => { kept.drawn = null; return draw(kept.shown ? kept.shown.split("\n").filter(Boolean) : []); };
