@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.operations as ops
@@ -390,24 +390,18 @@ class DuckDBBackend(Backend):
             table, namespace = op.name, op.namespace
         else:  # filtered, or the files' view with columns derived: put in as a subquery
             table, namespace = None, ops.Namespace(catalog=None, database=None)
-        key = (shape, t.schema(), namespace)
-        with self.lock:
-            found = self.shapes.get(key)
-            if found is not None:
-                self.shapes.move_to_end(key)
-        if found is None:
+
+        def compile_shape() -> tuple[str, object]:
             con = self._current()
             stand_in = ops.DatabaseTable(
                 STAND_IN, schema=op.schema, source=con, namespace=namespace
             ).to_expr()
             expr = build(stand_in)
-            found = (con.compile(expr), expr.schema())
             with self.lock:
                 self.compiled += 1
-                self.shapes[key] = found
-                while len(self.shapes) > KEPT_SHAPES:
-                    self.shapes.popitem(last=False)
-        sql, schema = found
+            return con.compile(expr), expr.schema()
+
+        sql, schema = self._kept_sql(self.shapes, (shape, t.schema(), namespace), KEPT_SHAPES, compile_shape)
         # Double quotes mark an identifier: a text literal in the SQL is in single quotes.
         put = f'"{table}"' if table is not None else f"({self._filtered_sql(t)})"
         return sql.replace(f'"{STAND_IN}"', put), schema
@@ -417,18 +411,23 @@ class DuckDBBackend(Backend):
         as SQL: compiled once per table (a view's six or seven questions each put it in as a
         subquery, the rollups' and the files' own)."""
         op = t.op()
+        return self._kept_sql(
+            self.filters, op, KEPT_FILTERS, lambda: self._where_sql(op) or self._current().compile(t)
+        )
+
+    def _kept_sql(self, kept: OrderedDict[Any, R], key: Hashable, most: int, make: Callable[[], R]) -> R:
+        """`kept[key]`, else `make()` (compiling, outside the lock) kept under it; the `most`
+        most recently used are kept (the shapes', filters' and predicates' SQL)."""
         with self.lock:
-            found = self.filters.get(op)
+            found = kept.get(key)
             if found is not None:
-                self.filters.move_to_end(op)
+                kept.move_to_end(key)
                 return found
-        found = self._where_sql(op)
-        if found is None:
-            found = self._current().compile(t)
+        found = make()
         with self.lock:
-            self.filters[op] = found
-            while len(self.filters) > KEPT_FILTERS:
-                self.filters.popitem(last=False)
+            kept[key] = found
+            while len(kept) > most:
+                kept.popitem(last=False)
         return found
 
     def _where_sql(self, op: ops.Node) -> str | None:
@@ -453,16 +452,12 @@ class DuckDBBackend(Backend):
             namespace=ops.Namespace(catalog=None, database=None),
         )
         predicates = tuple(p.replace({parent: stand_in}) for p in op.predicates)
-        with self.lock:
-            found = self.wheres.get(predicates)
-            if found is not None:
-                self.wheres.move_to_end(predicates)
-        if found is None:
-            found = con.compile(ops.Filter(stand_in, predicates).to_expr())
-            with self.lock:
-                self.wheres[predicates] = found
-                while len(self.wheres) > KEPT_FILTERS:
-                    self.wheres.popitem(last=False)
+        found = self._kept_sql(
+            self.wheres,
+            predicates,
+            KEPT_FILTERS,
+            lambda: con.compile(ops.Filter(stand_in, predicates).to_expr()),
+        )
         head = f'SELECT * FROM "{STAND_IN_WHERE}" '
         if not found.startswith(head):
             return None  # not a plain filter of every column: compiled whole
