@@ -74,15 +74,29 @@ PROBE = """<script>
       return;
     }
     const width = Math.round(window.innerWidth), plot = Math.floor(gd._fullLayout._size.w);
-    document.cookie = `${cookie}=${width}:${plot}; path=/; max-age=31536000; SameSite=Lax`;
     const wrong = plot < planned - 4 || (width < limit) !== phone;
+    // A story's desktop layout (planned 0) has a plot width of its own: the cookie keeps the
+    // dashboard's, which "Explore from here" lays out for.
+    const story = planned === 0 && width >= limit;
+    const found = document.cookie.split("; ").find((c) => c.startsWith(`${cookie}=`));
+    const known = found ? Number(found.split(":")[1]) : NaN;
+    const kept = story ? (known > 0 ? Math.min(known, width) : wrong ? plot : null) : plot;
+    if (kept !== null) document.cookie = `${cookie}=${width}:${kept}; path=/; max-age=31536000; SameSite=Lax`;
     const key = "tl-viewport-reloads", tries = Number(sessionStorage.getItem(key) || 0);
     if (wrong && tries < 2) {
       sessionStorage.setItem(key, String(tries + 1));
-      window.location.reload();
+      reloadWhenIdle();
     } else if (!wrong) {
       sessionStorage.removeItem(key);
     }
+  };
+  // Reloaded once the run that drew this chart has ended: a run can still be moving the view
+  // into the address bar (Explore from here), and a reload asked for before that lands on
+  // the old address.
+  const reloadWhenIdle = () => {
+    const app = window.parent.document.querySelector('[data-testid="stApp"]');
+    if (app && app.getAttribute("data-test-script-state") === "running") setTimeout(reloadWhenIdle, 100);
+    else window.location.reload();
   };
   setTimeout(look, 200);
   // A tap on a chart: plotly picks the point a click selects from the last hover, which a
