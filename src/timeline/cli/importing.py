@@ -45,23 +45,6 @@ def format_named(name: str) -> base.Format:
     return importlib.import_module(f"timeline.importers.{name.replace('-', '_')}").FORMAT
 
 
-PURGE_DELAY = "MIMALLOC_PURGE_DELAY"
-"""mimalloc's setting (Arrow's allocator): milliseconds before freed pages go back to the
-system (10 by default), -1 never."""
-
-
-def _keep_freed_arrow_pages() -> None:
-    """Have Arrow's allocator keep the pages an import frees, for the next chunk's arrays to
-    reuse. Why: by default mimalloc returns them after 10 ms, so every chunk faulted in fresh
-    zeroed pages: about 600,000 page faults and 1 to 1.5 CPU s of the kernel's time per
-    million ACLED rows, a third fewer faults with the pages kept (docs/performance.md,
-    imp13). mimalloc reads the setting when pyarrow loads it, so only a process that has not
-    loaded pyarrow yet (the command line; not the tests' in-process runs) is changed, and a
-    value the user set is kept."""
-    if "pyarrow" not in sys.modules:
-        os.environ.setdefault(PURGE_DELAY, "-1")
-
-
 DUPLICATE_MODES = ("reject", "suffix")
 PROGRESS_AFTER = 2.0
 """Seconds an import runs before its progress bar appears (shorter ones stay quiet)."""
@@ -297,7 +280,6 @@ def import_command(
     """Import an ACLED, UCDP GED, GDELT 2.0, Air Force tallies or mapped CSV file (docs/importing.md)."""
     # Long mostly by its signature: typer declares each option there.
     # Long only by its option declarations above: the steps are the functions below.
-    _keep_freed_arrow_pages()
     from timeline.importers import base, rejects as rejected_rows
     from timeline.storage import datasets, spill as spilling, store
 
