@@ -24,11 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from timeline.importers.acled import COLUMNS
-
 SUB_EVENTS = {  # sub-event type -> (ACLED event type, weight)
     "Shelling/artillery/missile attack": ("Explosions/Remote violence", 40),
     "Air/drone strike": ("Explosions/Remote violence", 25),
@@ -54,6 +49,14 @@ NOTES = [
 
 def generate(rows: int, path: Path, seed: int = 0, chunk: int = 250_000) -> None:
     """Write `rows` plausible ACLED export rows, messy the way real exports are."""
+    # imported here, not by the module: a measured child (`child`) must start as `timeline`
+    # does, with nothing loaded, or settings read when pyarrow loads (the import command's
+    # allocator setting) would not apply to it
+    import numpy as np
+    import pandas as pd
+
+    from timeline.importers.acled import COLUMNS
+
     rng = np.random.default_rng(seed)
     subs = np.array(list(SUB_EVENTS))
     weights = np.array([w for _, w in SUB_EVENTS.values()], dtype=float)

@@ -191,3 +191,32 @@ def test_a_duplicate_points_at_the_first_accepted_row_not_a_rejected_one(tmp_pat
         "3": "repeated row: repeats row 2 (acled-ukr1001) exactly",
     }
     assert store.load(out)[Col.LATITUDE].tolist() == [50.4501]
+
+
+def test_ids_repeated_across_chunks_meet_the_same_fate_whatever_the_chunk_size(tmp_path: Path):
+    """Each row of an id already accepted, in this chunk or one read long before, is named a
+    repeat of that row (or a different event), and the rows kept are the same for any chunk
+    size: the ids are kept sorted by hash between chunks (`ids.SeenIds`)."""
+    header, first = FIXTURE.read_text(encoding="utf-8").splitlines()[:2]
+    lines = [header]
+    for n in range(24):  # ids 0-11, then 12-23 interleaved with repeats of earlier ones
+        lines.append(first.replace("UKR1001", f"UKR{n}"))
+        if n >= 12:
+            again = first.replace("UKR1001", f"UKR{(n * 7) % 12}")
+            lines.append(again if n % 2 else again.replace("Kyiv City", "Kyiv Oblast"))
+    source = tmp_path / "dups.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcomes = []
+    for chunk_rows in ("100000", "5", "2"):
+        out = tmp_path / f"acled-{chunk_rows}.parquet"
+        result = run("--format", "acled", str(source), "--out", str(out), "--chunk-rows", chunk_rows)
+        assert result.exit_code == 0, result.output
+        # a row in an earlier chunk is named without the columns that differ (not held)
+        reasons = {
+            row: why.split(" (")[0] for row, why in rejected_reasons(tmp_path / "dups.rejected.csv").items()
+        }
+        outcomes.append((result.stdout.splitlines()[0], reasons, store.load(out)[Col.EVENT_ID].tolist()))
+    assert outcomes[0][0] == "24 imported, 12 rejected: 6 duplicate event_id, 6 repeated row"
+    assert outcomes[0][1]["14"] == "duplicate event_id: acled-ukr0 is also row 1's, a different event"
+    assert outcomes[0][1]["16"] == "repeated row: repeats row 8"
+    assert outcomes[1] == outcomes[0] and outcomes[2] == outcomes[0]

