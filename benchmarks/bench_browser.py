@@ -145,10 +145,9 @@ SHOWS_JS = """(gd) => {
   });
   return JSON.stringify([[...ids].sort(), [...bins].filter(([, n]) => n > 0).sort()]);
 }"""
-"""What a chart shows of a view: the events it draws (their ids; a marker or hatched bar the
-page hid in place, itself or a group holding it, left out), and the counts chart's total per
-bin: a chart drawn in the page before the server's figure (`early_view.js`) counts as showing
-the new view only when these are the server's final figure's."""
+"""What a chart shows of a view: the events it draws (their ids), and the counts chart's total
+per bin: a chart drawn in the page before the server's figure (`early_view.js`) counts as
+showing the new view only when these are the server's final figure's."""
 PROBE_JS = PROBE_JS.replace("SHOWS_JS", SHOWS_JS)
 POINTS_JS = """(gd) => {
   const out = [], rect = gd.getBoundingClientRect(), L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis;

@@ -5,9 +5,8 @@
 // preset, or a text search committed (Enter, or leaving the box: when Streamlit sends it), is
 // read (Streamlit's own handling of it is never held back), the sets are combined (any of a
 // filter's chosen options, every filter; the search's from each event's search text as the
-// engine holds it, by the rule of `filters.words`), and each chart shows only those events:
-// the timeline's and the map's other marks hidden where drawn (or, when events must be added,
-// the same traces drawn again with their arrays subset), the counts chart's bars added up
+// engine holds it, by the rule of `filters.words`), and each chart is drawn with only
+// those events' marks: the same traces, their arrays subset, the counts chart's bars added up
 // again from each event's part. Nothing from the data is written as HTML: the figures are the
 // plotly JSON the figures package builds (event text escaped for plotly), the header's count a
 // number.

@@ -6,11 +6,9 @@ of its own, is sent the whole dataset's three figures and the events each sideba
 date preset matches (`timeline.early_view`, decided by the engine), with each event's search
 text as the engine holds it, once per dataset version and chart options, and the view's own
 state (what is chosen, the search) with every run. On a click on a pill or preset, or a search
-committed (Enter, or leaving the box), `early_view.js` intersects the sets, sets the header's
-count, hides the other events' marks where the timeline and the map draw them (at once, no
-redraw; the figures' arrays subset and drawn again when events must be added), and adds up the
-counts chart again (`Plotly.react`); the server's rerun, never held back, then draws its own
-figures over them.
+committed (Enter, or leaving the box), `early_view.js` intersects the sets, subsets the
+figures' arrays to those events (`Plotly.react`) and sets the header's count; the server's
+rerun, never held back, then draws its own figures over them.
 """
 
 from __future__ import annotations
