@@ -128,11 +128,10 @@ PROBE_JS = """
 """
 SHOWS_JS = """(gd) => {
   const ids = new Set(), bins = new Map(), hidden = new Set();
-  const seen = (n) => { for (let e = n; e && e !== gd; e = e.parentElement) if (getComputedStyle(e).display === 'none') return false; return true; };
   gd.querySelectorAll('.scatterlayer .trace, .barlayer .trace').forEach((g) => {  // marks hidden where drawn
     const trace = g.__data__ && g.__data__[0] && g.__data__[0].trace;
     if (trace) g.querySelectorAll('path.point, g.point').forEach((node) => {  // markers, hatched bars
-      if (node.__data__ && !seen(node)) hidden.add(`${trace.index} ${node.__data__.i}`);
+      if (node.__data__ && !node.checkVisibility()) hidden.add(`${trace.index} ${node.__data__.i}`);
     });
   });
   (gd.data || []).forEach((t, n) => {

@@ -177,8 +177,9 @@ function hiddenInPlace(gd, ids, everything, keyEvents) {
   if (!nodes || !nodes.length) return false;
   const drawn = new Set(nodes.map(([, id]) => id));
   for (const id of ids) if (everything.has(id) && !drawn.has(id)) return false;  // events to add: drawn again
-  for (const [node, id] of nodes) {  // each set again: plotly may have drawn a node anew
+  for (const [node, id] of nodes) {
     const hide = !ids.has(id);
+    if (node.classList.contains(HIDDEN) === hide) continue;
     node.classList.toggle(HIDDEN, hide);
     node.style.display = hide ? "none" : "";
   }

@@ -269,34 +269,7 @@ export default function (component) {
     for (const field of ["annotations", "shapes"]) {
       if (Array.isArray(layout[field])) copied[field] = layout[field].map((item) => ({...item}));
     }
-    try {
-      return window.Plotly.react(gd, traces.map((t) => ({...t})), copied, kept.data.config);
-    } catch (err) {
-      // plotly.js cannot always draw a figure over one much taller in place ("Something went
-      // wrong with axis scaling": the whole dataset's timeline, 1,224 px, its marks hidden by the
-      // early view, then the server's view of one type, 282 px): drawn anew, which also drops
-      // its listeners (set again here; the early view's, and its hidden marks, again too).
-      window.Plotly.purge(gd);
-      delete gd.__tlPlotlyListening;
-      delete gd.__tlEarlyListening;
-      const drawn = window.Plotly.newPlot(gd, traces.map((t) => ({...t})), copied, kept.data.config);
-      listen();
-      if (gd.__tlEarly) gd.__tlEarly.again();
-      return drawn;
-    }
-  };
-  // Plotly's own events on the chart (a purge drops them: `draw` sets them again).
-  const listen = () => {
-    if (gd.__tlPlotlyListening || !gd.on) return;
-    gd.__tlPlotlyListening = true;
-    gd.on("plotly_click", (event) => kept.pick(event));
-    gd.on("plotly_selected", (event) => kept.pick(event));
-    gd.on("plotly_afterplot", () => {  // plotly painted the lines whole again
-      if (kept.painted && !paintedLines(gd, kept.painted, kept.data.fade)) {
-        kept.exact = kept.revision;
-        draw(kept.painted);
-      }
-    });
+    return window.Plotly.react(gd, traces.map((t) => ({...t})), copied, kept.data.config);
   };
   // Drawn again from its own figure (after the page drew an early view over it, early_view.js).
   kept.redraw = () => { kept.drawn = null; return draw(kept.shown ? kept.shown.split("\n").filter(Boolean) : [], true); };
@@ -340,9 +313,16 @@ export default function (component) {
       kept.round = data.round;
       if (fresh || kept.shown !== said) draw(ids, fresh);
     }
-    listen();
     if (!gd.__tlListening) {
       gd.__tlListening = true;
+      gd.on("plotly_click", (event) => kept.pick(event));
+      gd.on("plotly_selected", (event) => kept.pick(event));
+      gd.on("plotly_afterplot", () => {  // plotly painted the lines whole again
+        if (kept.painted && !paintedLines(gd, kept.painted, kept.data.fade)) {
+          kept.exact = kept.revision;
+          draw(kept.painted);
+        }
+      });
       // A click on a mark is answered at its pointerup, before plotly's own click handling
       // (the timeline's click-to-select restyles every point and computes the hover again:
       // 0.07 s at 90 events, 0.26-0.41 s at 1 M under load, before the pick could be sent),
