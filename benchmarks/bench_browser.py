@@ -128,10 +128,10 @@ PROBE_JS = """
 """
 SHOWS_JS = """(gd) => {
   const ids = new Set(), bins = new Map(), hidden = new Set();
-  gd.querySelectorAll('.scatterlayer .trace, .barlayer .trace').forEach((g) => {  // marks hidden where drawn
+  gd.querySelectorAll('.scatterlayer .trace').forEach((g) => {  // marks hidden where drawn
     const trace = g.__data__ && g.__data__[0] && g.__data__[0].trace;
-    if (trace) g.querySelectorAll('path.point, g.point').forEach((node) => {  // markers, hatched bars
-      if (node.__data__ && !node.checkVisibility()) hidden.add(`${trace.index} ${node.__data__.i}`);
+    if (trace) g.querySelectorAll('path.point').forEach((node) => {
+      if (node.__data__ && getComputedStyle(node).display === 'none') hidden.add(`${trace.index} ${node.__data__.i}`);
     });
   });
   (gd.data || []).forEach((t, n) => {

@@ -18,10 +18,10 @@ from timeline.view import View
 SHOWS_JS = """() => Object.fromEntries([...document.querySelectorAll('[data-testid="tlChart"]')].map((host) => {
   const gd = host.querySelector('.js-plotly-plot'), ids = new Set(), bins = new Map(), hidden = new Set();
   const name = [...host.closest('[class*="st-key-"]').classList].find((c) => c.startsWith('st-key-'));
-  gd.querySelectorAll('.scatterlayer .trace, .barlayer .trace').forEach((g) => {
+  gd.querySelectorAll('.scatterlayer .trace').forEach((g) => {
     const trace = g.__data__ && g.__data__[0] && g.__data__[0].trace;
-    if (trace) g.querySelectorAll('path.point, g.point').forEach((node) => {
-      if (node.__data__ && !node.checkVisibility()) hidden.add(`${trace.index} ${node.__data__.i}`);
+    if (trace) g.querySelectorAll('path.point').forEach((node) => {
+      if (node.__data__ && getComputedStyle(node).display === 'none') hidden.add(`${trace.index} ${node.__data__.i}`);
     });
   });
   (gd.data || []).forEach((t, n) => {

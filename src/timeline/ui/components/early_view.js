@@ -11,7 +11,8 @@
 // plotly JSON the figures package builds (event text escaped for plotly), the header's count a
 // number.
 
-const IN_PLACE = [["timeline_chart", "timeline"], ["map_chart", "map"]];  // marks hidden where drawn, else drawn again
+const LATER = [["timeline_chart", "timeline"], ["counts_chart", "counts"]];  // drawn again by plotly
+const MAP = ["map_chart", "map"];  // its marks hidden where drawn, else drawn again too
 const HEADER = /^[\d,]+ of [\d,]+ events$/;
 const RESTORE_MS = 400;  // after a run that sent a chart nothing new, its own figure again
 
@@ -130,70 +131,28 @@ function countsOnly(figure, parts, shown) {
   return {data, layout: {...figure.layout, annotations: []}};
 }
 
-// The timeline's and the map's marks of events not in `ids` hidden where they are drawn, not
-// drawn again (a new timeline is 0.14-0.5 s of plotly under load, a new map 0.1-0.6 s, most of
-// it land and borders: this is about a millisecond): every node that draws one event (a marker,
-// its label, a hatched bar with its label inside, an overnight line, a call-out and its leader),
-// until the server's figure replaces them (plotly_chart.js shows them again). A point click's
-// fade sets opacity, this sets display: the two do not meet. False when the chart is not drawn
-// as expected, or lacks an event `ids` holds (`everything`: the events the whole dataset's
-// figure draws): the caller draws it again.
+// The map's event marks not in `ids` hidden where they are drawn (a new map costs plotly 0.1-0.6 s
+// under load, most of it the land and borders): each kept until the server's map replaces them
+// (plotly_chart.js shows them again). False when the map is not drawn as expected.
 const HIDDEN = "tl-early-hidden";
-function eventNodes(gd, keyEvents) {
-  const nodes = [];
-  for (const group of gd.querySelectorAll(".scatterlayer .trace, .barlayer .trace")) {
-    const cd = group.__data__, trace = cd && cd[0] && cd[0].trace, sent = trace && gd.data[trace.index];
-    if (!trace || !sent) continue;
-    if (Array.isArray(trace.customdata) && trace.customdata.some(eventId)) {  // a point per event
-      const marks = group.querySelectorAll(trace.type === "bar" ? "g.point" : "path.point, g.textpoint");
-      if (!marks.length) return null;
-      for (const node of marks) {
-        const id = node.__data__ && eventId(trace.customdata[node.__data__.i]);
-        if (!id) return null;
-        nodes.push([node, id]);
-      }
-    } else if (sent.meta && Array.isArray(sent.meta.events) && sent.meta.events.length) {  // a path per line
-      const lines = group.querySelectorAll("path.js-line");
-      if (lines.length !== sent.meta.events.length) return null;
-      lines.forEach((line, n) => nodes.push([line, sent.meta.events[n]]));
-    }
+function hiddenInPlace(gd, ids) {
+  const marks = [];
+  for (const group of gd.querySelectorAll(".scatterlayer .trace")) {
+    const cd = group.__data__, trace = cd && cd[0] && cd[0].trace;
+    if (!trace || !Array.isArray(trace.customdata)) continue;
+    group.querySelectorAll("path.point").forEach((node) => {
+      const d = node.__data__, id = d && eventId(trace.customdata[d.i]);
+      if (id) marks.push([node, id]);
+    });
   }
-  for (const [field, kind, selector] of [["annotations", "key-event", ".infolayer .annotation"],
-                                         ["shapes", "key-event-leader", ".shapelayer path"]]) {
-    let n = 0;
-    for (const [i, item] of (gd.layout[field] || []).entries()) {
-      if (item.name !== kind) continue;
-      const id = keyEvents[n++], node = gd.querySelector(`${selector}[data-index="${i}"]`);
-      if (!id || !node || item.visible === false) return null;  // one the page drew hidden: drawn again
-      nodes.push([node, id]);
-    }
-    if (n && n !== keyEvents.length) return null;
-  }
-  return nodes;
-}
-
-function hiddenInPlace(gd, ids, everything, keyEvents) {
-  const nodes = eventNodes(gd, keyEvents);
-  if (!nodes || !nodes.length) return false;
-  const drawn = new Set(nodes.map(([, id]) => id));
-  for (const id of ids) if (everything.has(id) && !drawn.has(id)) return false;  // events to add: drawn again
-  for (const [node, id] of nodes) {
+  const drawn = new Set(marks.map(([, id]) => id));
+  if (!marks.length || [...ids].some((id) => !drawn.has(id))) return false;  // events to add: drawn again
+  for (const [node, id] of marks) {
     const hide = !ids.has(id);
-    if (node.classList.contains(HIDDEN) === hide) continue;
     node.classList.toggle(HIDDEN, hide);
     node.style.display = hide ? "none" : "";
   }
   return true;
-}
-
-// The events a figure draws one by one (its points' customdata, its lines' owners).
-function drawnIds(figure) {
-  const ids = new Set();
-  for (const trace of figure.data) {
-    if (Array.isArray(trace.customdata)) trace.customdata.forEach((c) => { const id = eventId(c); if (id) ids.add(id); });
-    if (trace.meta && Array.isArray(trace.meta.events)) trace.meta.events.forEach((id) => ids.add(id));
-  }
-  return ids;
 }
 
 function chosenSet(model, view, state) {
@@ -274,40 +233,23 @@ export default function (component) {
   };
 
   const drawn = new Set();  // charts drawn here since the server's last figure
-  const forget = (gd) => {  // the marks hidden here shown again, before plotly draws the chart anew
-    delete gd.__tlEarly;
-    gd.querySelectorAll(`.${HIDDEN}`).forEach((node) => { node.classList.remove(HIDDEN); node.style.display = ""; });
-  };
-  // One chart with only `shown`'s events (`ids` their event ids). `inPlace` (the timeline and
-  // the map): the marks of the others hidden where drawn, true; false when that cannot be done
-  // (the caller draws it again later). Else its figure drawn again by plotly, at the preset's
-  // dates or where the chart is now. Nothing (undefined) when the chart is not on the page or
-  // was drawn with other options (a chart's own rerun): the server's answer only.
+  // One chart: its figure with only `shown`'s events (`ids` their event ids), at the preset's
+  // dates or where the chart is now; false when the chart is not on the page.
   const drawChart = (chartKey, kind, model, shown, ids, state, inPlace = false) => {
     const gd = document.querySelector(`.st-key-${chartKey} .tl-plot`);
-    const host = gd && gd.closest(".tl-chart"), chart = host && host.__tl;
+    const chart = gd && gd.closest(".tl-chart") && gd.closest(".tl-chart").__tl;
     const figure = model.figures[kind];
     if (!gd || !chart || !gd.data || !gd.layout || !figure || !window.Plotly) return;
     if (kind === "counts" && !model.counts) return;
-    const options = chart.data.options || {};
+    const options = chart.data.options || {};  // drawn with other options since (a chart's own rerun): the server's
     if (Object.entries(options).some(([name, value]) => model.options[name] !== value)) return;
-    if (inPlace) {
-      // The call-outs' events: the server's figure's, or the whole dataset's when the page drew it.
-      const keyEvents = (host.dataset.early === "drawn" ? model.key_events : chart.data.key_events) || [];
-      const everything = model.drawn[kind] || (model.drawn[kind] = drawnIds(figure));
-      if (!hiddenInPlace(gd, ids, everything, keyEvents)) return false;
-      // Plotly's own redraws (a zoom, a new range) draw call-outs and lines anew: hidden again.
-      gd.__tlEarly = {shown: ids, again: () => hiddenInPlace(gd, ids, everything, keyEvents)
-        || drawChart(chartKey, kind, model, shown, ids, state)};
-      if (!gd.__tlEarlyListening) {
-        gd.__tlEarlyListening = true;
-        gd.on("plotly_afterplot", () => { if (gd.__tlEarly) gd.__tlEarly.again(); });
-      }
+    if (kind === "map" && inPlace && hiddenInPlace(gd, ids)) {
       chart.revision = null;  // the server's next figure is drawn whatever its revision
-      if (host.dataset.early !== "drawn") host.dataset.early = "hidden";
+      gd.closest(".tl-chart").dataset.early = "hidden";
       drawn.add(chart);
       return true;
     }
+    if (inPlace) return false;
     const next = kind === "counts" ? countsOnly(figure, model.counts, shown) : eventsOnly(figure, ids, model.key_events);
     const layout = next.layout;
     for (const axis of kind === "map" ? ["xaxis", "yaxis"] : ["xaxis"]) {
@@ -316,25 +258,16 @@ export default function (component) {
     }
     chart.revision = null;  // the server's next figure is drawn whatever its revision
     chart.drawn = null;
-    forget(gd);
+    gd.querySelectorAll(`.${HIDDEN}`).forEach((node) => { node.classList.remove(HIDDEN); node.style.display = ""; });
     window.Plotly.react(gd, next.data, layout, chart.data.config);
-    host.dataset.early = "drawn";  // until the server's figure (plotly_chart.js)
+    gd.closest(".tl-chart").dataset.early = "drawn";  // until the server's figure (plotly_chart.js)
     drawn.add(chart);
   };
-  // The timeline at a preset's dates, its marks hidden in place (hidden again after plotly's redraw).
-  const ranged = (model, state) => {
-    const gd = document.querySelector(".st-key-timeline_chart .tl-plot");
-    if (!state.range || !gd || !gd.__tlEarly || !gd.layout || !gd.layout.xaxis) return;
-    const now = gd.layout.xaxis.range;
-    if (now && String(now[0]) === String(state.range[0]) && String(now[1]) === String(state.range[1])) return;
-    window.Plotly.relayout(gd, {"xaxis.range": [...state.range], "xaxis.autorange": false});
-  };
-  // The header's count, and the timeline's and the map's marks hidden where drawn, at once, in
-  // the click's own task before Streamlit handles it (about a millisecond: nothing is drawn
-  // again); then, each in a task of its own after Streamlit's handling of the click (its
-  // rerender of the page and its message to the server), which they never delay: the counts chart, added up again and drawn by plotly (0.02-0.2 s, more under
-  // load), a preset's dates on the timeline, and the timeline or map drawn again when their
-  // marks could not be hidden in place (events to show that they do not draw now).
+  // The header's count and the map's marks at once, in the click's own task before Streamlit
+  // handles it (about a millisecond: nothing is drawn again); the timeline and the counts chart,
+  // which plotly draws again (0.02-0.14 s each, more under load), and the map when it must show
+  // events it does not draw now, each in a task of its own after Streamlit's handling of the
+  // click, which they never delay.
   const draw = () => {
     const model = kept.model, view = kept.view, state = kept.state, turn = ++kept.turn;
     const shown = chosenSet(model, view, state);
@@ -348,22 +281,14 @@ export default function (component) {
         }
       }
     }
-    model.drawn = model.drawn || {};
-    const steps = [() => drawChart("counts_chart", "counts", model, shown, ids, state)];
-    for (const [chartKey, kind] of IN_PLACE) {
-      const hidden = drawChart(chartKey, kind, model, shown, ids, state, true);
-      if (hidden === false) steps.push(() => drawChart(chartKey, kind, model, shown, ids, state));
-      else if (hidden && kind === "timeline") steps.push(() => ranged(model, state));
-    }
+    const charts = drawChart("map_chart", "map", model, shown, ids, state, true) ? LATER : [...LATER, MAP];
     const later = (n) => {
       if (turn !== kept.turn || kept.view !== view) return;  // a newer click, or the server's view
-      if (n >= steps.length) { kept.shown = turn; return; }  // every chart drawn (what tests wait for)
-      steps[n]();
+      if (n >= charts.length) { kept.shown = turn; return; }  // every chart drawn (what tests wait for)
+      drawChart(charts[n][0], charts[n][1], model, shown, ids, state);
       setTimeout(() => later(n + 1), 0);
     };
-    // Streamlit sends the click to the server in a task its rerender of the page queues (after
-    // the click's task, before this one's first timer fires): one more hop lets it go first.
-    setTimeout(() => setTimeout(() => later(0), 0), 0);
+    setTimeout(() => later(0), 0);
   };
 
   const onClick = (event) => {

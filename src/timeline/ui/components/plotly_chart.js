@@ -191,14 +191,9 @@ function calloutsRestyled(gd, layout) {
   return true;
 }
 
-// Whether an event's marks are on screen: not hidden by the page's early view (early_view.js).
-function visible(gd, id) {
-  return !!id && !(gd.__tlEarly && !gd.__tlEarly.shown.has(id));
-}
-
 // The event of the mark under the pointer, found as plotly's hover finds it (hovermode
 // "closest": the mark whose edge is nearest, within `hoverdistance`; inside a hatched bar), from
-// the chart as drawn, its marks hidden by the early view left out; null when there is none.
+// the chart as drawn; null when there is none.
 function eventAt(gd, clientX, clientY) {
   const L = gd._fullLayout, xa = L && L.xaxis, ya = L && L.yaxis;
   if (!xa || !ya || !gd.calcdata || L.hovermode !== "closest") return null;
@@ -214,7 +209,7 @@ function eventAt(gd, clientX, clientY) {
     if (!markers && !bars) continue;
     cd.forEach((d, n) => {
       const id = eventId(trace.customdata[d.i === undefined ? n : d.i]);
-      if (!visible(gd, id)) return;
+      if (!id) return;
       let dist;
       if (markers) {
         const x = xa.c2p(d.x), y = ya.c2p(d.y), rad = Math.max(3, d.mrc || 0);
@@ -243,12 +238,9 @@ export default function (component) {
   // A chart drawn already is faded in place (`restyled`; the timeline's lines by
   // `paintedLines`, its call-outs by a relayout of their opacity); a new figure, or a chart
   // not as expected, is drawn again. `kept.painted`: the selection the timeline's lines show.
-  // `whole`: the chart's own figure replaces the page's early view (early_view.js), marks it hid
-  // shown again; else (a fade) the marks it hid stay hidden while the chart is the kept figure.
-  const draw = (ids, whole = false) => {
-    if (host.dataset.early && (whole || host.dataset.early === "drawn")) {
+  const draw = (ids) => {
+    if (host.dataset.early) {  // the page's early view (early_view.js) is replaced
       delete host.dataset.early;
-      delete gd.__tlEarly;
       gd.querySelectorAll(".tl-early-hidden").forEach((node) => { node.classList.remove("tl-early-hidden"); node.style.display = ""; });
       kept.drawn = null;
     }
@@ -272,15 +264,14 @@ export default function (component) {
     return window.Plotly.react(gd, traces.map((t) => ({...t})), copied, kept.data.config);
   };
   // Drawn again from its own figure (after the page drew an early view over it, early_view.js).
-  kept.redraw = () => { kept.drawn = null; return draw(kept.shown ? kept.shown.split("\n").filter(Boolean) : [], true); };
+  kept.redraw = () => { kept.drawn = null; return draw(kept.shown ? kept.shown.split("\n").filter(Boolean) : []); };
   // `at once`: a click answered at its pointerup fades this chart in the same task (the pick
   // is sent by Streamlit in a task of its own, which starts a rerender of the page that would
   // otherwise come before the highlight: 0.2 s under load); plotly's own events wait for
   // plotly to finish with the click.
-  const shown = (id) => visible(gd, id);
   const pick = (event, atOnce = false) => {
     if (!kept.data.pickable) return;
-    const picked = [...new Set(((event && event.points) || []).map((p) => eventId(p.customdata)).filter(shown))]
+    const picked = [...new Set(((event && event.points) || []).map((p) => eventId(p.customdata)).filter(Boolean))]
       .slice(0, kept.data.fade.max_selected);
     if (!picked.length) return;  // a click beside the marks leaves the selection
     const said = picked.join("\n"), now = performance.now();
@@ -311,7 +302,7 @@ export default function (component) {
     if (fresh || kept.sent !== said || kept.round !== data.round) {
       kept.sent = said;
       kept.round = data.round;
-      if (fresh || kept.shown !== said) draw(ids, fresh);
+      if (fresh || kept.shown !== said) draw(ids);
     }
     if (!gd.__tlListening) {
       gd.__tlListening = true;
