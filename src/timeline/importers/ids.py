@@ -43,10 +43,17 @@ class SeenIds:
         """The accepted row of each id (by its `hash`; or missing) and that row's fingerprint.
         Searched in hash order: a binary search per id in random order missed the cache at
         every step (40 ms a 100,000-row chunk against a million ids; 10 ms sorted first)."""
-        out = pd.Series(np.nan, index=index)
-        prints = pd.Series(np.zeros(len(index), dtype=np.uint64), index=index)
-        if not len(self.hashes) or not len(index):
-            return out, prints
+        rows = np.full(len(index), np.nan)
+        prints = np.zeros(len(index), dtype=np.uint64)
+        if len(self.hashes) and len(index):
+            order = np.argsort(hashes)
+            keys = hashes[order]
+            pos = np.minimum(np.searchsorted(self.hashes, keys), len(self.hashes) - 1)
+            found = self.hashes[pos] == keys
+            at, pos = order[found], pos[found]
+            rows[at] = self.rows[pos]
+            prints[at] = self.prints[pos]
+        return pd.Series(rows, index=index), pd.Series(prints, index=index)
         order = np.argsort(hashes)
         keys = hashes[order]
         pos = np.minimum(np.searchsorted(self.hashes, keys), len(self.hashes) - 1)

@@ -160,13 +160,13 @@ def selected_ids() -> list[str]:
 def forget_selection_on_new_filters(v: View) -> None:
     """Selections point at rows of what was shown; new filters start a new round."""
     if st.session_state.get(LAST_FILTERS, v.values) != v.values:
-        st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
+        st.session_state[SELECTION_ROUND] = selection_round() + 1
     st.session_state[LAST_FILTERS] = v.values
 
 
 def selection_key(name: str) -> str:
     """Widget key of the selectable table; a new round starts it unselected."""
-    return f"{name}-{st.session_state.get(SELECTION_ROUND, 0)}"
+    return f"{name}-{selection_round()}"
 
 
 def selection_round() -> int:
@@ -179,7 +179,7 @@ def close_cards() -> None:
     """Clear the selection, and the table's ticked rows that would reopen it (the charts
     fade back to the selection the server sends)."""
     st.session_state[EVENT] = []
-    st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
+    st.session_state[SELECTION_ROUND] = selection_round() + 1
     rerun_selection()
 
 

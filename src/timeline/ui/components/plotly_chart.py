@@ -88,8 +88,9 @@ def payload(
 ) -> dict[str, Any]:
     """What the browser gets: the figure's JSON and its revision, the selection to fade it
     to and its round (a new round: the page fades to it even when it is the selection sent
-    before, which a pick faded away from in the page alone), what the fade of this `kind` of chart needs (the timeline's call-outs' events, in the
-    order of their annotations; the counts chart's bin of each event and the bins' length),
+    before, which a pick faded away from in the page alone), what the fade of this `kind` of
+    chart needs (the timeline's call-outs' events, in the order of their annotations; the
+    counts chart's bin of each event and the bins' length),
     plotly's config, and the chart's height, kept free while plotly.js loads so the page
     below does not jump."""
     sent = figure if isinstance(figure, Sent) else Sent.of(figure)
